@@ -1,0 +1,52 @@
+# Two commands matter (see README.md):
+#   make demo   creates .venv, starts the local Stripe emulator and loads the last 7 days of all six assets
+#   make test   creates .venv and runs the whole test suite (what CI runs)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EMULATOR_PORT ?= 12111
+EMULATOR_KEY ?= sk_test_emulator
+DAYS ?= 7
+PYTEST_ARGS ?=
+
+export DAGSTER_HOME := $(CURDIR)
+# The demo and `make dev` always talk to the local emulator, whatever the shell has set.
+DEMO_ENV := STRIPE_API_KEY=$(EMULATOR_KEY) STRIPE_API_BASE=http://127.0.0.1:$(EMULATOR_PORT)
+
+.PHONY: demo test test-quick dev emulator install bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	@mkdir -p data
+	@$(BIN)/python -m stripe_assets.demo --port $(EMULATOR_PORT) --api-key $(EMULATOR_KEY) --days $(DAYS)
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-quick: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+emulator: $(BIN)/.installed
+	$(BIN)/stripe-assets emulator --port $(EMULATOR_PORT) --api-key $(EMULATOR_KEY)
+
+dev: $(BIN)/.installed
+	@mkdir -p data
+	$(BIN)/stripe-assets emulator --port $(EMULATOR_PORT) --api-key $(EMULATOR_KEY) & \
+	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	  $(DEMO_ENV) $(BIN)/dagster dev -w workspace.yaml
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/emulator.py
+	$(BIN)/python benchmarks/validation.py
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) data/stripe.duckdb data/stripe.duckdb.lock data/dagster

@@ -1,0 +1,56 @@
+"""Alert settings: named channels (configured once) and which run statuses each dataflow reports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunStatus = Literal["start", "success", "failure"]
+
+
+class _Channel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LogChannel(_Channel):
+    """Appends each alert to a JSON-lines file outside the warehouse, and to the Dagster event log."""
+
+    type: Literal["log"]
+    path: str = Field("data/alerts.jsonl", description="Alert log file (JSON lines).")
+
+
+class WebhookChannel(_Channel):
+    """POSTs JSON with a Slack-compatible `text` field plus the structured alert fields."""
+
+    type: Literal["webhook"]
+    url: str | None = Field(None, description="Target URL (or use url_env).")
+    url_env: str | None = Field(None, description="Environment variable holding the URL (for secret URLs).")
+    timeout_seconds: float = Field(10.0, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+
+
+class EmailChannel(_Channel):
+    """Plain-text email over SMTP; credentials only from environment variables."""
+
+    type: Literal["email"]
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    sender: str
+    to: list[str] = Field(min_length=1)
+    username_env: str | None = None
+    password_env: str | None = None
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+ChannelConfig = Annotated[Union[LogChannel, WebhookChannel, EmailChannel], Field(discriminator="type")]
+
+
+class AlertSettings(BaseModel):
+    """The `alerts:` block of a dataflow: which run statuses to send, through which channels."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    on: list[RunStatus] = Field(default_factory=lambda: ["start", "success", "failure"])
+    channels: list[str] = Field(default_factory=lambda: ["log"])

@@ -1,0 +1,57 @@
+"""`stripe-assets`: the project's command line.
+
+Each area registers its own subcommands (`register(subparsers)` in its `cli` module), so this file
+only lists them; imports stay lazy so `stripe-assets emulator` starts without loading Dagster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+# (subcommand, module providing `register(subparsers)`)
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("emulator", "stripe_assets.emulator.cli"),
+    ("summary", "stripe_assets.summary"),
+    ("dataflows", "stripe_assets.dataflows.cli"),
+    ("alerts", "stripe_assets.alerts.cli"),
+)
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stripe-assets",
+        description="Stripe data as validated, time-partitioned Dagster assets in DuckDB.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    wanted = argv[0] if argv and not argv[0].startswith("-") else None
+    for name, module in COMMANDS:
+        if not _exists(module):
+            continue
+        if wanted in (None, name):
+            importlib.import_module(module).register(subparsers)
+        else:  # listed in --help without importing its module
+            subparsers.add_parser(name, help=f"see `stripe-assets {name} --help`")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

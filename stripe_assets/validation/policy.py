@@ -1,0 +1,30 @@
+"""Partial-ingestion settings: how many invalid records a load tolerates before it fails."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ValidationSettings(BaseModel):
+    """Per-dataflow validation settings (the `validation:` block of a dataflow)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    partial_ingestion: bool = Field(
+        True,
+        description="Load the valid records of a batch that contains invalid ones, up to the threshold.",
+    )
+    threshold_pct: float = Field(
+        5.0,
+        ge=0,
+        le=100,
+        description="Percentage of invalid records above which the whole partition fails.",
+    )
+    diagnostics: bool = Field(
+        True,
+        description="Keep per-record failure details in check metadata (counts only when off).",
+    )
+    strict_enums: bool = Field(
+        False,
+        description="Reject enum values the pinned API version does not know (otherwise: drift).",
+    )

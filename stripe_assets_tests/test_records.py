@@ -1,0 +1,26 @@
+from datetime import datetime, timezone
+
+from stripe_assets.columns import default_columns
+from stripe_assets.records import to_arrow
+
+
+def test_records_become_typed_columns_with_the_raw_object_kept():
+    record = {
+        "id": "ch_1", "object": "charge", "created": 1_760_000_000, "amount": 1999,
+        "amount_captured": 1999, "amount_refunded": 0, "currency": "usd", "status": "succeeded",
+        "paid": True, "captured": True, "refunded": False, "disputed": False, "livemode": False,
+        "customer": {"id": "cus_9", "object": "customer"},  # expanded reference
+        "payment_method_details": {"card": {"brand": "visa", "country": "US"}},
+        "metadata": {"order": "42"}, "a_field_stripe_added_later": 1,
+    }
+    loaded_at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    table = to_arrow([record], default_columns("charges"), partition_of=lambda r: "2025-10-09", run_id="r1", loaded_at=loaded_at)
+    row = table.to_pylist()[0]
+    assert row["customer"] == "cus_9"
+    assert row["card_brand"] == "visa"
+    assert row["created"] == datetime.fromtimestamp(1_760_000_000, timezone.utc)
+    assert row["amount"] == 1999 and row["paid"] is True
+    assert row["metadata"] == '{"order":"42"}'
+    assert '"a_field_stripe_added_later":1' in row["raw"]
+    assert (row["_partition"], row["_run_id"], row["_loaded_at"]) == ("2025-10-09", "r1", loaded_at)
+    assert row["failure_code"] is None
