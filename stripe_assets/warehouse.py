@@ -26,6 +26,13 @@ from stripe_assets.columns import SYSTEM_COLUMNS, ColumnSpec
 DEFAULT_DUCKDB_PATH = "data/stripe.duckdb"
 
 LOADS_TABLE = "stripe_meta.loads"
+HISTORY_SCHEMA = "stripe_history"
+# Added to the rows a load displaces, so `rollback` can put them back exactly.
+HISTORY_COLUMNS: dict[str, str] = {
+    "_replaced_by_run": "VARCHAR",
+    "_replaced_partition": "VARCHAR",
+    "_replaced_at": "TIMESTAMPTZ",
+}
 LOADS_COLUMNS: dict[str, str] = {
     "resource": "VARCHAR",
     "partition": "VARCHAR",
@@ -132,12 +139,13 @@ class Warehouse:
         quarantine_columns: dict[str, str],
     ) -> None:
         spec = get_resource(resource)
-        conn.execute("CREATE SCHEMA IF NOT EXISTS stripe")
-        conn.execute("CREATE SCHEMA IF NOT EXISTS stripe_quarantine")
-        conn.execute("CREATE SCHEMA IF NOT EXISTS stripe_meta")
+        for schema in ("stripe", "stripe_quarantine", "stripe_meta", HISTORY_SCHEMA):
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         table_columns = {c.name: c.type for c in columns} | SYSTEM_COLUMNS
         _ensure_table(conn, spec.table, table_columns)
         _ensure_table(conn, spec.quarantine_table, quarantine_columns)
+        _ensure_table(conn, history_table(resource), table_columns | HISTORY_COLUMNS)
+        _ensure_table(conn, history_table(resource, quarantine=True), quarantine_columns | HISTORY_COLUMNS)
         _ensure_table(conn, LOADS_TABLE, LOADS_COLUMNS)
 
     # --- the load ------------------------------------------------------------------------
@@ -155,30 +163,40 @@ class Warehouse:
         id appears once); rejected ones keep their rows. Quarantine rows of every partition are
         replaced, so reruns never pile up stale ones.
         """
-        spec = get_resource(resource)
         with self.connect() as conn:
             self.ensure_tables(conn, resource, columns, quarantine_columns)
             conn.execute("BEGIN TRANSACTION")
             try:
                 for write in writes:
-                    self._write_window(conn, spec.table, spec.quarantine_table, write)
+                    self._write_window(conn, resource, write)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
 
     @staticmethod
-    def _write_window(conn, table: str, quarantine_table: str, write: WindowWrite) -> None:
+    def _write_window(conn, resource: str, write: WindowWrite) -> None:
+        spec = get_resource(resource)
+        table, quarantine_table = spec.table, spec.quarantine_table
+        run_id = write.load_record["run_id"]
         if write.rows is not None:
-            conn.execute(
-                f"DELETE FROM {table} WHERE created >= ? AND created < ?", [write.start, write.end]
-            )
             conn.register("_batch", write.rows)
             try:
-                conn.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM _batch)")
+                in_window = "(created >= ? AND created < ?) OR id IN (SELECT id FROM _batch)"
+                conn.execute(
+                    f"INSERT INTO {history_table(resource)} BY NAME SELECT *, {_DISPLACED} "
+                    f"FROM {table} WHERE {in_window}",
+                    [run_id, write.partition, write.start, write.end],
+                )
+                conn.execute(f"DELETE FROM {table} WHERE {in_window}", [write.start, write.end])
                 conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
             finally:
                 conn.unregister("_batch")
+        conn.execute(
+            f"INSERT INTO {history_table(resource, quarantine=True)} BY NAME SELECT *, {_DISPLACED} "
+            f"FROM {quarantine_table} WHERE _partition = ?",
+            [run_id, write.partition, write.partition],
+        )
         conn.execute(f"DELETE FROM {quarantine_table} WHERE _partition = ?", [write.partition])
         if write.quarantine.num_rows:
             conn.register("_quarantine", write.quarantine)
@@ -191,6 +209,14 @@ class Warehouse:
             f"INSERT INTO {LOADS_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
             [write.load_record[n] for n in names],
         )
+
+
+_DISPLACED = "? AS _replaced_by_run, ? AS _replaced_partition, now() AS _replaced_at"
+
+
+def history_table(resource: str, *, quarantine: bool = False) -> str:
+    """Where the rows displaced by each load are kept, for rollback."""
+    return f"{HISTORY_SCHEMA}.{resource}{'_quarantine' if quarantine else ''}"
 
 
 def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:

@@ -116,3 +116,20 @@ def test_an_unwritable_path_is_refused_before_anything_is_written(tmp_path):
         Warehouse(blocker / "w.duckdb").check_writable()
     with pytest.raises(WarehouseError, match="is a directory"):
         Warehouse(tmp_path).check_writable()
+
+
+def test_rows_a_load_displaces_are_kept_with_the_run_that_replaced_them(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY), price(2, DAY)], quarantine_ids=["price_7"], run_id="r1")])
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)], run_id="r2")])
+    with duckdb.connect(str(wh.path), read_only=True) as conn:
+        displaced = conn.execute(
+            "SELECT id, _run_id, _replaced_by_run, _replaced_partition FROM stripe_history.prices ORDER BY id"
+        ).fetchall()
+        displaced_quarantine = conn.execute(
+            "SELECT id, _replaced_by_run FROM stripe_history.prices_quarantine"
+        ).fetchall()
+        loads = conn.execute("SELECT run_id, partition, status FROM stripe_meta.loads ORDER BY run_id").fetchall()
+    assert displaced == [("price_1", "r1", "r2", "2026-10-01"), ("price_2", "r1", "r2", "2026-10-01")]
+    assert displaced_quarantine == [("price_7", "r2")]
+    assert loads == [("r1", "2026-10-01", "loaded"), ("r2", "2026-10-01", "loaded")]
