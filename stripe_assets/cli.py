@@ -15,8 +15,14 @@ import sys
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("emulator", "stripe_assets.emulator.cli"),
     ("summary", "stripe_assets.summary"),
+    ("schema", "stripe_assets.validation.cli"),
     ("dataflows", "stripe_assets.dataflows.cli"),
     ("alerts", "stripe_assets.alerts.cli"),
+    ("preview", "stripe_assets.operations.cli"),
+    ("status", "stripe_assets.operations.cli"),
+    ("runs", "stripe_assets.operations.cli"),
+    ("rollback", "stripe_assets.operations.cli"),
+    ("delete", "stripe_assets.operations.cli"),
 )
 
 
@@ -34,13 +40,18 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = argv[0] if argv and not argv[0].startswith("-") else None
+    registered: set[str] = set()
     for name, module in COMMANDS:
-        if not _exists(module):
+        if name in registered or not _exists(module):
             continue
-        if wanted in (None, name):
+        if wanted in (None, name) or (wanted not in dict(COMMANDS) and wanted is not None):
+            # A module may register several subcommands; import each module once.
+            before = set(subparsers.choices)
             importlib.import_module(module).register(subparsers)
+            registered |= set(subparsers.choices) - before
         else:  # listed in --help without importing its module
             subparsers.add_parser(name, help=f"see `stripe-assets {name} --help`")
+            registered.add(name)
     return parser
 
 

@@ -1,0 +1,246 @@
+"""The API itself: one request in, one Stripe-shaped response out (no sockets here).
+
+Checks run in this order: faults (latency, 429, 500), authentication, route, method,
+parameters. Every response carries `Request-Id`, `Stripe-Version` and a JSON body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import sys
+import threading
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Mapping
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.emulator import errors
+from stripe_assets.emulator.dataset import Dataset, Position
+from stripe_assets.emulator.errors import ApiError
+from stripe_assets.emulator.expand import check_list_paths, expand
+from stripe_assets.emulator.faults import RequestFaults
+from stripe_assets.emulator.filters import list_predicate
+from stripe_assets.emulator.ids import random_chars
+from stripe_assets.emulator.pages import PageCache, Params, next_params
+from stripe_assets.emulator.query import (
+    ListQuery,
+    parse_list,
+    parse_retrieve,
+    query_pairs,
+)
+from stripe_assets.emulator.rng import Purpose
+from stripe_assets.stripe_schema import API_VERSION
+
+CONTROL_PREFIX = "/_emulator/"
+PAGE_CACHE_SIZE = 64
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class EmulatorApi:
+    """prefetch=True builds the page after each served page in the background (useful when the
+    emulator has a process of its own; in the client's process it would only compete with it)."""
+
+    def __init__(self, dataset: Dataset, prefetch: bool = False):
+        self.ds = dataset
+        self.api_key = dataset.config.api_key
+        self.faults = RequestFaults(dataset.plans.seed, dataset.config.faults)
+        self._lock = threading.Lock()
+        self.request_count = 0  # API requests (under /v1), errors included
+        self.requests_by_endpoint: Counter[str] = Counter()
+        self.pages = PageCache(self._build_page, PAGE_CACHE_SIZE, prefetch)
+        self._request_ids = itertools.count(1)
+
+    def close(self) -> None:
+        self.pages.close()
+
+    # entry point -----------------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
+        url = urlsplit(target)
+        path, query = url.path, url.query
+        if path.startswith(CONTROL_PREFIX):
+            response = self._control(path, query)
+        else:
+            with self._lock:
+                self.request_count += 1
+                number = self.request_count
+                endpoint = self._endpoint(path)
+                self.requests_by_endpoint[endpoint] += 1
+            try:
+                response = self._api(method, path, query, headers, number, endpoint)
+            except ApiError as error:
+                response = Response(error.status, error.body(), dict(error.headers))
+            except Exception:  # a bug: answer like Stripe's 500s and leave the traceback in the log
+                traceback.print_exc(file=sys.stderr)
+                error = errors.server_error()
+                response = Response(error.status, error.body())
+        request_number = next(self._request_ids)
+        response.headers["Request-Id"] = "req_" + random_chars(
+            14, self.ds.plans.seed, Purpose.REQUEST, request_number
+        )
+        response.headers["Content-Type"] = "application/json"
+        response.headers["Stripe-Version"] = headers.get("Stripe-Version") or API_VERSION
+        response.headers["Cache-Control"] = "no-cache, no-store"
+        return response
+
+    @staticmethod
+    def _endpoint(path: str) -> str:
+        """`/v1/charges/ch_123` -> `/v1/charges/{id}`: counts and rate limits per endpoint."""
+        parts = path.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "v1":
+            return f"/v1/{parts[1]}/{{id}}"
+        return path
+
+    def _api(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], number: int, endpoint: str
+    ) -> Response:
+        fault = self.faults.check(number, f"{method} {endpoint}")
+        if fault is not None:
+            raise fault
+        self._authenticate(headers.get("Authorization"))
+        parts = path.strip("/").split("/")
+        if len(parts) not in (2, 3) or parts[0] != "v1" or parts[1] not in RESOURCE_NAMES or "" in parts:
+            raise errors.unrecognized_url(method, path)
+        if method != "GET":
+            raise errors.read_only(method, path)
+        resource = parts[1]
+        if len(parts) == 3:
+            return self._retrieve(resource, parts[2], query)
+        return Response(200, self.pages.get(resource, tuple(sorted(query_pairs(query)))))
+
+    def _authenticate(self, authorization: str | None) -> None:
+        key = _api_key(authorization)
+        if not key:
+            raise errors.missing_api_key()
+        if key != self.api_key:
+            raise errors.invalid_api_key(key)
+
+    # retrieve and list -----------------------------------------------------------------------
+
+    def _retrieve(self, resource: str, object_id: str, query: str) -> Response:
+        paths = parse_retrieve(query_pairs(query))
+        found = self.ds.locate(resource, object_id)
+        if found is None:
+            raise errors.no_such(get_resource(resource).object, object_id, param="id", status=404)
+        if not paths:
+            return Response(200, self.ds.served_bytes(resource, *found))
+        obj = self.ds.served(resource, *found)
+        expand(self.ds, resource, obj, paths)
+        return Response(200, orjson.dumps(obj))
+
+    def _build_page(self, resource: str, params: Params) -> tuple[bytes, Params | None]:
+        q = parse_list(resource, params)
+        inner_paths = check_list_paths(q.expand)
+        positions, has_more = self.page(resource, q)
+        if inner_paths:
+            items = []
+            for position in positions:
+                obj = self.ds.served(resource, *position)
+                expand(self.ds, resource, obj, inner_paths, q.expand)
+                items.append(orjson.dumps(obj))
+        else:
+            items = [self.ds.served_bytes(resource, *position) for position in positions]
+        body = b"".join(
+            (
+                b'{"object":"list","data":[',
+                b",".join(items),
+                b'],"has_more":',
+                b"true" if has_more else b"false",
+                b',"url":"',
+                get_resource(resource).path.encode(),
+                b'"}',
+            )
+        )
+        following = None
+        if has_more and q.ending_before is None:
+            following = next_params(params, self.ds.object_id(resource, *positions[-1]))
+        return body, following
+
+    def page(self, resource: str, q: ListQuery) -> tuple[list[Position], bool]:
+        """The positions of one page, newest first, and whether more lie beyond it."""
+        keep = list_predicate(self.ds, resource, q.filters)
+        cursor_name = "ending_before" if q.ending_before else "starting_after"
+        cursor_id = q.ending_before or q.starting_after
+        cursor = None
+        if cursor_id is not None:
+            cursor = self.ds.locate(resource, cursor_id)
+            if cursor is None:
+                raise errors.no_such(get_resource(resource).object, cursor_id, param=cursor_name)
+        newer = q.ending_before is not None
+        walked = self.ds.walk(
+            resource,
+            q.created_from,
+            q.created_until,
+            newer_than=cursor if newer else None,
+            older_than=None if newer else cursor,
+            newest_first=not newer,
+        )
+        found: list[Position] = []
+        for position in walked:
+            if keep is None or keep(*position):
+                found.append(position)
+                if len(found) > q.limit:
+                    break
+        has_more = len(found) > q.limit
+        found = found[: q.limit]
+        if newer:  # collected nearest-first going forward in time; pages read newest first
+            found.reverse()
+        return found, has_more
+
+    # control endpoints (not part of Stripe's API) ----------------------------------------------
+
+    def _control(self, path: str, query: str) -> Response:
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        if path == CONTROL_PREFIX + "health":
+            body = {
+                "status": "ok",
+                "requests": self.request_count,
+                "requests_by_endpoint": dict(self.requests_by_endpoint),
+            }
+            return Response(200, orjson.dumps(body))
+        if path == CONTROL_PREFIX + "invalid":
+            resource = params.get("resource", "")
+            if resource not in RESOURCE_NAMES:
+                error = errors.invalid(
+                    f"Invalid resource: {resource!r}; expected one of {', '.join(RESOURCE_NAMES)}",
+                    param="resource",
+                )
+                return Response(400, error.body())
+            records = self.ds.invalid_records(resource)
+            body = {
+                "resource": resource,
+                "invalid": {
+                    i: {"kind": r.kind, "field": r.field, "reason": r.reason} for i, r in records.items()
+                },
+            }
+            return Response(200, orjson.dumps(body))
+        return Response(404, errors.invalid(f"Unrecognized emulator URL: {path}").body())
+
+
+def _api_key(authorization: str | None) -> str | None:
+    """The key from `Bearer <key>` or HTTP basic auth with the key as user name."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() == "bearer":
+        return credentials or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return credentials or None
+        return decoded.partition(":")[0] or None
+    return authorization.strip()

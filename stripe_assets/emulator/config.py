@@ -1,0 +1,187 @@
+"""What the emulator serves (seed, dates, volumes) and which faults it injects."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Literal, Mapping, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.emulator.ids import MAX_DAYS, MAX_PER_DAY
+
+DEFAULT_API_KEY = "sk_test_emulator"
+DEFAULT_PER_DAY = 50
+DEFAULT_DAYS = 30
+
+# Balance transactions are not counted in advance: there is one per settled charge and one per
+# refund, as in a real Stripe balance.
+DERIVED_RESOURCES = ("balance_transactions",)
+GENERATED_RESOURCES = tuple(r for r in RESOURCE_NAMES if r not in DERIVED_RESOURCES)
+
+InvalidKind = Literal["wrong_type", "unknown_enum", "missing_required", "null_required"]
+INVALID_KINDS: tuple[InvalidKind, ...] = get_args(InvalidKind)
+
+
+def default_start() -> date:
+    """Thirty days before today (UTC): with 30 days, the last complete days before today."""
+    return datetime.now(timezone.utc).date() - timedelta(days=DEFAULT_DAYS)
+
+
+class RateLimit(BaseModel):
+    """Token buckets refilled every second, like Stripe's request rate limiter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    global_rps: float = Field(gt=0, description="requests per second across all endpoints")
+    per_endpoint_rps: float | None = Field(
+        default=None, gt=0, description="requests per second for each endpoint (None: no limit)"
+    )
+
+    @classmethod
+    def parse(cls, text: str) -> "RateLimit":
+        """A preset name (`stripe-test`, `stripe-live`) or a number of requests per second."""
+        preset = RATE_LIMIT_PRESETS.get(text.strip())
+        if preset is not None:
+            return preset
+        try:
+            rps = float(text)
+        except ValueError:
+            raise ValueError(
+                f"rate limit {text!r} is neither a preset ({', '.join(RATE_LIMIT_PRESETS)}) "
+                "nor a number of requests per second"
+            ) from None
+        if rps <= 0:
+            raise ValueError(f"rate limit must be a positive number of requests per second, got {text!r}")
+        return cls(global_rps=rps)
+
+
+# Stripe's documented limits: 25 requests/s in test mode, 100 in live mode, and 25/s for
+# several individual endpoints.
+RATE_LIMIT_PRESETS: Mapping[str, RateLimit] = {
+    "stripe-test": RateLimit(global_rps=25, per_endpoint_rps=25),
+    "stripe-live": RateLimit(global_rps=100, per_endpoint_rps=25),
+}
+
+
+class FaultConfig(BaseModel):
+    """Faults to inject; all are off by default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invalid_fraction: float = Field(
+        0.0, ge=0.0, le=1.0, description="share of each resource's objects served invalid"
+    )
+    invalid_kinds: tuple[InvalidKind, ...] = Field(
+        INVALID_KINDS, min_length=1, description="ways an invalid object breaks the schema"
+    )
+    rate_limit: RateLimit | None = Field(None, description="answer 429 above this request rate")
+    error_every: int | None = Field(None, ge=1, description="answer every Nth request with a 500")
+    latency_ms: float = Field(0.0, ge=0.0, description="delay added to every request")
+    latency_jitter_ms: float = Field(0.0, ge=0.0, description="random extra delay, up to this")
+
+    @field_validator("rate_limit", mode="before")
+    @classmethod
+    def _parse_rate_limit(cls, value: object) -> object:
+        if isinstance(value, str):
+            return RateLimit.parse(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return RateLimit(global_rps=value)
+        return value
+
+    @field_validator("invalid_kinds", mode="before")
+    @classmethod
+    def _split_kinds(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(k.strip() for k in value.split(",") if k.strip())
+        return value
+
+
+class EmulatorConfig(BaseModel):
+    """The data set (seed, window, volume), the key it accepts, where it listens and its faults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seed: int = Field(42, description="same seed, same data, byte for byte")
+    start: date = Field(default_factory=default_start, description="first UTC day with objects")
+    days: int = Field(DEFAULT_DAYS, ge=1, le=MAX_DAYS, description="number of UTC days with objects")
+    per_day: int | dict[str, int] = Field(
+        DEFAULT_PER_DAY,
+        description="objects created per day: one number for every resource or a mapping by "
+        "resource (missing resources get the default); balance transactions follow charges and "
+        "refunds",
+    )
+    api_key: str = Field(DEFAULT_API_KEY, min_length=1, description="the only key accepted")
+    host: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535, description="0 picks a free port")
+    faults: FaultConfig = Field(default_factory=FaultConfig)
+
+    @field_validator("per_day")
+    @classmethod
+    def _check_per_day(cls, value: int | dict[str, int]) -> int | dict[str, int]:
+        counts = value if isinstance(value, dict) else {}
+        for name in counts:
+            if name in DERIVED_RESOURCES:
+                raise ValueError(
+                    f"per_day[{name!r}] cannot be set: balance transactions follow charges and "
+                    "refunds (one per settled charge, one per refund)"
+                )
+            if name not in GENERATED_RESOURCES:
+                raise ValueError(
+                    f"per_day has unknown resource {name!r}; expected one of: "
+                    f"{', '.join(GENERATED_RESOURCES)}"
+                )
+        for name, count in ({"per_day": value} if isinstance(value, int) else counts).items():
+            label = name if name == "per_day" else f"per_day[{name!r}]"
+            if not 0 <= count <= MAX_PER_DAY:
+                raise ValueError(f"{label} must be between 0 and {MAX_PER_DAY}, got {count}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_dependencies(self) -> "EmulatorConfig":
+        # Refunds need charges to refund; subscriptions need customers and recurring prices.
+        needs = {"refunds": ("charges",), "subscriptions": ("customers", "prices")}
+        for dependent, required in needs.items():
+            if self.count_per_day(dependent) == 0:
+                continue
+            for name in required:
+                if self.count_per_day(name) == 0:
+                    raise ValueError(f"per_day[{name!r}] must be > 0 when {dependent} are generated")
+        return self
+
+    def count_per_day(self, resource: str) -> int:
+        """Objects of a generated resource created on each day."""
+        if resource in DERIVED_RESOURCES:
+            raise ValueError(f"{resource} are derived from charges and refunds, not counted per day")
+        if isinstance(self.per_day, int):
+            return self.per_day
+        return self.per_day.get(resource, DEFAULT_PER_DAY)
+
+    @property
+    def start_timestamp(self) -> int:
+        return int(
+            datetime(self.start.year, self.start.month, self.start.day, tzinfo=timezone.utc).timestamp()
+        )
+
+    @property
+    def end_timestamp(self) -> int:
+        """The end of the window (exclusive): the data describes Stripe's state at this instant."""
+        return self.start_timestamp + self.days * 86400
+
+
+def parse_per_day(text: str) -> int | dict[str, int]:
+    """`500` or `charges=500,customers=50` (command-line syntax)."""
+    text = text.strip()
+    if "=" not in text:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"per-day {text!r} is not a number or a list of resource=number") from None
+    counts: dict[str, int] = {}
+    for part in text.split(","):
+        name, sep, number = part.partition("=")
+        try:
+            counts[name.strip()] = int(number)
+        except ValueError:
+            raise ValueError(f"per-day entry {part.strip()!r} is not resource=number") from None
+    return counts

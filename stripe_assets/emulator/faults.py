@@ -1,0 +1,78 @@
+"""Request-level faults: latency, rate limiting (429) and periodic server errors (500)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from stripe_assets.emulator.config import FaultConfig, RateLimit
+from stripe_assets.emulator.errors import ApiError, rate_limited, server_error
+from stripe_assets.emulator.rng import Purpose, unit
+
+
+class TokenBucket:
+    """`rate` tokens per second, holding at most one second's worth."""
+
+    def __init__(self, rate: float, clock=time.monotonic):
+        self.rate = rate
+        self.capacity = max(rate, 1.0)
+        self.tokens = self.capacity
+        self._clock = clock
+        self.updated = clock()
+
+    def refill(self) -> None:
+        now = self._clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+
+class RateLimiter:
+    """A global bucket and one per endpoint; a request needs a token from both."""
+
+    def __init__(self, limit: RateLimit, clock=time.monotonic):
+        self.limit = limit
+        self._clock = clock
+        self._global = TokenBucket(limit.global_rps, clock)
+        self._endpoints: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, endpoint: str) -> bool:
+        with self._lock:
+            buckets = [self._global]
+            if self.limit.per_endpoint_rps is not None:
+                if endpoint not in self._endpoints:
+                    self._endpoints[endpoint] = TokenBucket(self.limit.per_endpoint_rps, self._clock)
+                buckets.append(self._endpoints[endpoint])
+            for bucket in buckets:
+                bucket.refill()
+            if any(bucket.tokens < 1 for bucket in buckets):
+                return False
+            for bucket in buckets:
+                bucket.tokens -= 1
+            return True
+
+
+class RequestFaults:
+    """Applies the configured request faults, in Stripe's order: delay, 429, then 500."""
+
+    def __init__(self, seed: int, faults: FaultConfig, sleep=time.sleep):
+        self.seed = seed
+        self.faults = faults
+        self.limiter = RateLimiter(faults.rate_limit) if faults.rate_limit else None
+        self._sleep = sleep
+
+    def delay_seconds(self, request_number: int) -> float:
+        jitter = self.faults.latency_jitter_ms * unit(self.seed, Purpose.REQUEST, request_number)
+        return (self.faults.latency_ms + jitter) / 1000.0
+
+    def check(self, request_number: int, endpoint: str) -> ApiError | None:
+        """Sleeps the configured latency, then says which error to answer, if any."""
+        delay = self.delay_seconds(request_number)
+        if delay > 0:
+            self._sleep(delay)
+        if self.limiter is not None and not self.limiter.allow(endpoint):
+            return rate_limited()
+        every = self.faults.error_every
+        if every is not None and request_number % every == 0:
+            return server_error()
+        return None

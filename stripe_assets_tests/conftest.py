@@ -1,0 +1,57 @@
+"""Shared fixtures: a real emulator over HTTP and a warehouse file per test."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from stripe_assets.emulator import EmulatorConfig, FaultConfig, start_emulator
+
+# The window the shared emulator serves: 2026-10-01 .. 2026-10-06 (6 UTC days).
+EMULATOR_START = date(2026, 10, 1)
+EMULATOR_DAYS = 6
+
+
+def day_window(day: str) -> tuple[datetime, datetime]:
+    start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+    return start, start + timedelta(days=1)
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    config = EmulatorConfig(seed=11, start=EMULATOR_START, days=EMULATOR_DAYS, per_day=30)
+    with start_emulator(config) as emu:
+        yield emu
+
+
+@pytest.fixture
+def make_emulator():
+    """Start an extra emulator with its own data or faults; stopped after the test."""
+    started = []
+
+    def make(per_day: int = 30, days: int = EMULATOR_DAYS, seed: int = 11, **faults) -> object:
+        config = EmulatorConfig(
+            seed=seed, start=EMULATOR_START, days=days, per_day=per_day, faults=FaultConfig(**faults)
+        )
+        emu = start_emulator(config)
+        started.append(emu)
+        return emu
+
+    yield make
+    for emu in started:
+        emu.stop()
+
+
+@pytest.fixture
+def duckdb_path(tmp_path):
+    return tmp_path / "warehouse" / "stripe.duckdb"
+
+
+@pytest.fixture
+def stripe_env(monkeypatch, emulator, duckdb_path):
+    """The environment a user sets, pointing at the shared emulator and a fresh warehouse."""
+    monkeypatch.setenv("STRIPE_API_KEY", emulator.api_key)
+    monkeypatch.setenv("STRIPE_API_BASE", emulator.url)
+    monkeypatch.setenv("STRIPE_ASSETS_DUCKDB_PATH", str(duckdb_path))
+    return emulator

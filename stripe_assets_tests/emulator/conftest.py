@@ -1,0 +1,72 @@
+"""Fixtures: emulators on ephemeral ports and an HTTP client that speaks to them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable
+
+import pytest
+import requests
+
+from stripe_assets.emulator import (
+    EmulatorConfig,
+    FaultConfig,
+    RunningEmulator,
+    start_emulator,
+)
+
+START = date(2026, 10, 1)
+DAYS = 4
+
+
+class Api:
+    """GETs against one emulator with its key, returning the response."""
+
+    def __init__(self, emu: RunningEmulator):
+        self.emu = emu
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {emu.api_key}"
+
+    def get(self, path: str, /, **params: Any) -> requests.Response:
+        return self.session.get(self.emu.url + path, params=params, timeout=10)
+
+    def ok(self, path: str, /, **params: Any) -> dict:
+        response = self.get(path, **params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def ids(self, path: str, /, **params: Any) -> list[str]:
+        return [o["id"] for o in self.ok(path, **params)["data"]]
+
+    def error(self, path: str, expected_status: int, /, **params: Any) -> dict:
+        response = self.get(path, **params)
+        assert response.status_code == expected_status, response.text
+        return response.json()["error"]
+
+
+@pytest.fixture(scope="module")
+def emu() -> RunningEmulator:
+    """A small account: 4 days, 40 objects of each resource a day."""
+    with start_emulator(EmulatorConfig(seed=3, start=START, days=DAYS, per_day=40)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api(emu: RunningEmulator) -> Api:
+    return Api(emu)
+
+
+@pytest.fixture
+def start_another() -> Callable[..., RunningEmulator]:
+    """Starts emulators with other settings, stopped after the test."""
+    started: list[RunningEmulator] = []
+
+    def start(faults: FaultConfig | None = None, **settings: Any) -> RunningEmulator:
+        settings = {"seed": 3, "start": START, "days": DAYS, "per_day": 40, **settings}
+        running = start_emulator(EmulatorConfig(faults=faults or FaultConfig(), **settings))
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()

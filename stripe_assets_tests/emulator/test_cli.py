@@ -1,0 +1,97 @@
+"""`stripe-assets emulator` from a shell: help, start-up line, serving, clean stop."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from stripe_assets.cli import main
+
+BIN = Path(sys.executable).parent / "stripe-assets"
+
+
+def test_help_explains_every_option(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # no line wrapping inside option names
+    with pytest.raises(SystemExit) as done:
+        main(["emulator", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    for option in (
+        "--port",
+        "--host",
+        "--seed",
+        "--start",
+        "--days",
+        "--per-day",
+        "--api-key",
+        "--invalid-fraction",
+        "--invalid-kinds",
+        "--rate-limit",
+        "--error-every",
+        "--latency-ms",
+        "--latency-jitter-ms",
+    ):
+        assert option in text
+    assert "stripe-test" in text and "stripe-live" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--per-day", "charges=ten"], "per-day entry 'charges=ten' is not resource=number"),
+        (["--rate-limit", "fast"], "rate limit 'fast' is neither a preset"),
+        (["--start", "yesterday"], "argument --start"),
+    ],
+)
+def test_bad_options_are_usage_errors_naming_the_value(capsys, args, message):
+    with pytest.raises(SystemExit) as done:
+        main(["emulator", *args])
+    assert done.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_settings_are_one_line_errors(capsys):
+    assert main(["emulator", "--per-day", "payouts=5", "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "unknown resource 'payouts'" in err
+
+
+def test_serves_until_interrupted_then_exits_cleanly():
+    process = subprocess.Popen(
+        [
+            str(BIN),
+            "emulator",
+            "--port",
+            "0",
+            "--start",
+            "2026-10-01",
+            "--days",
+            "2",
+            "--per-day",
+            "5",
+            "--api-key",
+            "sk_test_cli_key",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert url, line
+        response = requests.get(url.group() + "/v1/charges", auth=("sk_test_cli_key", ""), timeout=10)
+        assert response.status_code == 200 and len(response.json()["data"]) == 10
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1,0 +1,68 @@
+"""Settings: defaults, per-resource volumes and one-line errors naming the bad value."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from stripe_assets.emulator import (
+    RATE_LIMIT_PRESETS,
+    EmulatorConfig,
+    FaultConfig,
+    RateLimit,
+)
+
+
+def test_defaults_cover_the_thirty_days_before_today():
+    config = EmulatorConfig()
+    today = datetime.now(timezone.utc).date()
+    assert config.start == today - timedelta(days=30) and config.days == 30
+    assert config.end_timestamp == int(
+        datetime(today.year, today.month, today.day, tzinfo=timezone.utc).timestamp()
+    )
+    assert (config.seed, config.api_key, config.count_per_day("charges")) == (42, "sk_test_emulator", 50)
+    assert config.faults == FaultConfig()
+    assert FaultConfig().rate_limit is None and FaultConfig().error_every is None
+
+
+def test_per_day_can_differ_by_resource(start_another):
+    emu = start_another(days=2, per_day={"charges": 25, "customers": 5, "refunds": 3})
+    assert [emu.count(r) for r in ("charges", "customers", "refunds", "prices")] == [50, 10, 6, 100]
+    settled = sum(1 for c in emu.objects("charges") if c["status"] == "succeeded" and c["captured"])
+    assert emu.count("balance_transactions") == settled + 6
+
+
+@pytest.mark.parametrize(
+    ("per_day", "message"),
+    [
+        ({"payouts": 3}, "unknown resource 'payouts'"),
+        ({"balance_transactions": 3}, "balance transactions follow charges and refunds"),
+        ({"charges": -1}, "per_day['charges'] must be between 0"),
+        ({"charges": 0}, "per_day['charges'] must be > 0 when refunds are generated"),
+        ({"prices": 0}, "per_day['prices'] must be > 0 when subscriptions are generated"),
+    ],
+)
+def test_bad_volumes_are_rejected_with_the_field_named(per_day, message):
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        EmulatorConfig(per_day=per_day)
+
+
+def test_an_account_with_only_some_resources_works(start_another):
+    emu = start_another(
+        days=2, per_day={"charges": 10, "refunds": 0, "subscriptions": 0, "customers": 0, "prices": 0}
+    )
+    charges = emu.objects("charges")
+    assert len(charges) == 20 and all(c["customer"] is None for c in charges)
+    assert emu.objects("refunds") == [] and emu.objects("customers") == []
+
+
+def test_rate_limit_presets_match_stripes_documented_limits():
+    assert RATE_LIMIT_PRESETS["stripe-test"] == RateLimit(global_rps=25, per_endpoint_rps=25)
+    assert RATE_LIMIT_PRESETS["stripe-live"] == RateLimit(global_rps=100, per_endpoint_rps=25)
+    assert FaultConfig(rate_limit="10").rate_limit == RateLimit(global_rps=10)
+    assert FaultConfig(rate_limit=2.5).rate_limit == RateLimit(global_rps=2.5)
+    with pytest.raises(ValueError, match="positive"):
+        RateLimit.parse("0")

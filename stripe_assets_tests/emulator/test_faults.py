@@ -1,0 +1,137 @@
+"""Injected faults: invalid records, 429 rate limits, periodic 500s and latency."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.emulator import INVALID_KINDS, FaultConfig
+from stripe_assets.stripe_schema import deep_errors, resource_fields, value_errors
+
+
+def _get(emu, path: str, **params) -> requests.Response:
+    return requests.get(emu.url + path, params=params, auth=(emu.api_key, ""), timeout=10)
+
+
+@pytest.mark.parametrize("kind", INVALID_KINDS)
+def test_each_kind_of_invalid_record_breaks_the_field_the_truth_names(start_another, kind):
+    emu = start_another(FaultConfig(invalid_fraction=0.2, invalid_kinds=(kind,)), days=2, per_day=30)
+    for resource in RESOURCE_NAMES:
+        records = emu.invalid_records(resource)
+        served = {o["id"]: o for o in emu.objects(resource)}
+        assert 0.08 * len(served) < len(records) < 0.35 * len(served), resource
+        for object_id, record in records.items():
+            obj = served[object_id]
+            assert record.kind == kind
+            assert record.field not in ("id", "object", "created")
+            spec = resource_fields(resource)[record.field]
+            if kind == "unknown_enum":  # drift: only a strict check (deep_errors) flags it
+                assert spec.enum is not None and obj[record.field] not in spec.enum, record
+            else:
+                assert value_errors(spec, obj.get(record.field), present=record.field in obj), record
+            assert deep_errors(get_resource(resource).stripe_class, obj), record
+        valid = [o for i, o in served.items() if i not in records and not o.get("deleted")]
+        assert all(not deep_errors(get_resource(resource).stripe_class, o) for o in valid[:20])
+
+
+def test_invalid_records_are_chosen_by_seed_and_served_as_recorded(start_another):
+    faults = FaultConfig(invalid_fraction=0.1)
+    first = start_another(faults, days=2)
+    again = start_another(faults, days=2)
+    other_seed = start_another(faults, days=2, seed=4)
+    assert first.invalid_records("charges") == again.invalid_records("charges")
+    assert set(first.invalid_records("charges")) != set(other_seed.invalid_records("charges"))
+    kinds = {r.kind for resource in RESOURCE_NAMES for r in first.invalid_records(resource).values()}
+    assert kinds == set(INVALID_KINDS)  # all kinds by default
+    truth = {o["id"]: o for o in first.objects("charges")}
+    for charge_id in list(first.invalid_records("charges"))[:5]:
+        assert _get(first, f"/v1/charges/{charge_id}").json() == truth[charge_id]
+
+
+def test_invalid_records_are_listed_over_http(start_another):
+    emu = start_another(FaultConfig(invalid_fraction=0.1), days=2)
+    response = requests.get(emu.url + "/_emulator/invalid", params={"resource": "refunds"}, timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["resource"] == "refunds"
+    assert body["invalid"] == {i: r._asdict() for i, r in emu.invalid_records("refunds").items()}
+    assert body["invalid"]
+    bad = requests.get(emu.url + "/_emulator/invalid", params={"resource": "payouts"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "resource"
+
+
+def test_no_records_are_invalid_by_default(emu):
+    assert all(emu.invalid_records(r) == {} for r in RESOURCE_NAMES)
+
+
+def _burst(emu, path: str, n: int) -> tuple[list[requests.Response], float]:
+    """n requests as fast as one client can send them, and the seconds they took."""
+    session = requests.Session()
+    session.auth = (emu.api_key, "")
+    began = time.monotonic()
+    answers = [session.get(emu.url + path, params={"limit": 1}, timeout=10) for _ in range(n)]
+    return answers, time.monotonic() - began
+
+
+def test_rate_limit_answers_429_like_stripe(start_another):
+    emu = start_another(FaultConfig(rate_limit="stripe-test"))  # 25 requests/s
+    answers, seconds = _burst(emu, "/v1/charges", 120)
+    passed = sum(a.status_code == 200 for a in answers)
+    assert 25 <= passed <= 25 + 25 * seconds + 1  # a one-second burst, then the refill rate
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited and len(limited) == len(answers) - passed
+    for answer in limited:
+        assert answer.headers["Stripe-Should-Retry"] == "true"
+        assert answer.headers["Retry-After"] == "1"
+        assert answer.json()["error"] == {
+            "type": "invalid_request_error",
+            "code": "rate_limit",
+            "doc_url": "https://stripe.com/docs/error-codes/rate-limit",
+            "message": "Too many requests hit the API too quickly. We recommend an exponential "
+            "backoff of your requests.",
+        }
+
+
+def test_rate_limit_buckets_refill_over_time(start_another):
+    emu = start_another(FaultConfig(rate_limit=20))
+    answers, _ = _burst(emu, "/v1/prices", 80)
+    assert answers[-1].status_code == 429
+    time.sleep(0.3)  # ~6 tokens come back
+    assert _get(emu, "/v1/prices").status_code == 200
+
+
+def test_per_endpoint_limit_spares_other_endpoints(start_another):
+    emu = start_another(FaultConfig(rate_limit="stripe-live"))  # 100/s overall, 25/s per endpoint
+    answers, _ = _burst(emu, "/v1/charges", 80)
+    assert answers[-1].status_code == 429
+    assert _get(emu, "/v1/customers").status_code == 200
+
+
+def test_error_every_nth_request_is_a_500_api_error(start_another):
+    emu = start_another(FaultConfig(error_every=3))
+    answers = [_get(emu, "/v1/refunds") for _ in range(9)]
+    assert [a.status_code for a in answers] == [200, 200, 500] * 3
+    error = answers[2].json()["error"]
+    assert error["type"] == "api_error" and error["message"].startswith("Sorry, something went wrong.")
+
+
+def test_latency_delays_every_request(start_another):
+    emu = start_another(FaultConfig(latency_ms=80, latency_jitter_ms=40))
+    _get(emu, "/v1/prices")  # connection set up
+    started = time.perf_counter()
+    for _ in range(3):
+        assert _get(emu, "/v1/prices").status_code == 200
+    per_request = (time.perf_counter() - started) / 3
+    assert 0.08 <= per_request < 1.0
+
+
+def test_faults_are_validated_with_a_message_naming_the_field():
+    with pytest.raises(ValueError, match="invalid_fraction"):
+        FaultConfig(invalid_fraction=1.5)
+    with pytest.raises(ValueError, match="rate limit 'fast'"):
+        FaultConfig(rate_limit="fast")
+    with pytest.raises(ValueError, match="invalid_kinds"):
+        FaultConfig(invalid_kinds=("wrong_type", "sideways"))
