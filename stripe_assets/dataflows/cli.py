@@ -1,0 +1,66 @@
+"""`stripe-assets dataflows`: review (or only validate) the dataflows config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timezone
+
+from stripe_assets.dataflows.config import (
+    BUILT_IN,
+    DATAFLOWS_ENV,
+    DataflowConfigError,
+    config_source,
+    load_dataflows,
+)
+
+
+def _utc_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 time (e.g. 2026-01-01T02:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (append Z)")
+    return moment.astimezone(timezone.utc)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "dataflows",
+        help="review the dataflows config (schedules, partitions, validation, alerts, mapping)",
+        description=(
+            "Print each dataflow as it will run: schedule in words, next run times, partition range, "
+            f"backfill, validation, alerts and column mapping. Reads --file, else ${DATAFLOWS_ENV}, "
+            "else ./dataflows.yaml, else the built-in defaults."
+        ),
+    )
+    parser.add_argument("--file", metavar="PATH", help="the dataflows config to review")
+    parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="only check the config; exit 1 with the problem if it is invalid",
+    )
+    parser.add_argument(
+        "--now", type=_utc_time, metavar="TIME", help="review as of this UTC time (default: the current time)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    source = config_source(args.file)
+    try:
+        config = load_dataflows(args.file)
+    except DataflowConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    name = str(source) if source is not None else BUILT_IN
+    if args.validate:
+        print(f"{name}: OK ({len(config.dataflows)} dataflows)")
+        return 0
+    from stripe_assets.dataflows.review import review  # loads Dagster; --validate does not need it
+
+    sys.stdout.write(review(config, name, args.now or datetime.now(timezone.utc)))
+    return 0

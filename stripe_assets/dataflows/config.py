@@ -1,0 +1,122 @@
+"""Loading `dataflows.yaml`: find the file, parse it strictly, validate it whole or not at all.
+
+Which file: the `path` argument, else `$STRIPE_ASSETS_DATAFLOWS`, else `./dataflows.yaml`; with
+none of them the built-in defaults apply (the model's defaults, equal to the shipped file).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from stripe_assets.dataflows.errors import DataflowConfigError, first_problem
+from stripe_assets.dataflows.models import Dataflow, DataflowsConfig, FieldMapping
+
+__all__ = [
+    "DATAFLOWS_ENV",
+    "DEFAULT_DATAFLOWS_FILE",
+    "Dataflow",
+    "DataflowConfigError",
+    "DataflowsConfig",
+    "FieldMapping",
+    "config_source",
+    "load_dataflows",
+    "parse_dataflows",
+]
+
+DATAFLOWS_ENV = "STRIPE_ASSETS_DATAFLOWS"
+DEFAULT_DATAFLOWS_FILE = "dataflows.yaml"
+BUILT_IN = "built-in defaults"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML without the surprises of YAML 1.1 for a reviewed config file.
+
+    Times stay strings (the model checks their UTC offset), only true/false are booleans (so the
+    alerts key `on:` stays a string), and a key written twice is an error, not a silent override.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_DROPPED_RESOLVERS = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_RESOLVERS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def config_source(path: str | Path | None = None) -> Path | None:
+    """The file that configures dataflows, or None when the built-in defaults apply."""
+    if path is not None:
+        return Path(path)
+    if os.environ.get(DATAFLOWS_ENV):
+        return Path(os.environ[DATAFLOWS_ENV])
+    default = Path(DEFAULT_DATAFLOWS_FILE)
+    return default if default.exists() else None
+
+
+def parse_dataflows(text: str, source: str = DEFAULT_DATAFLOWS_FILE) -> DataflowsConfig:
+    """Validate YAML text; every problem raises DataflowConfigError with one line naming `source`."""
+    try:
+        raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise DataflowConfigError(f"{source}: not valid YAML: {where}{exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise DataflowConfigError(f"{source}: not valid YAML: {exc}") from None
+    if raw is None:
+        raw = {}  # an empty file means every default
+    if not isinstance(raw, dict):
+        raise DataflowConfigError(
+            f"{source}: the top level must be a mapping with keys channels, ui_base_url, dataflows "
+            f"(got {type(raw).__name__})"
+        )
+    try:
+        return DataflowsConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise first_problem(exc, source, raw) from None
+
+
+def load_dataflows(path: str | Path | None = None) -> DataflowsConfig:
+    """The dataflows config (see the module doc for which file); cached until the file changes."""
+    source = config_source(path)
+    if source is None:
+        return _built_in()
+    try:
+        stat = source.stat()
+    except FileNotFoundError:
+        via = f" (from ${DATAFLOWS_ENV})" if path is None else ""
+        raise DataflowConfigError(f"{source}: file not found{via}") from None
+    return _load_file(str(source), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1)
+def _built_in() -> DataflowsConfig:
+    return DataflowsConfig()
+
+
+@functools.lru_cache(maxsize=16)
+def _load_file(source: str, mtime_ns: int, size: int) -> DataflowsConfig:
+    return parse_dataflows(Path(source).read_text(encoding="utf-8"), source)

@@ -1,0 +1,310 @@
+"""The typed model of `dataflows.yaml`: one dataflow per Stripe resource, plus alert channels.
+
+Every default lives here: with no file at all, `DataflowsConfig()` is what the shipped
+`dataflows.yaml` spells out.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from stripe_assets.alerts.config import AlertSettings, ChannelConfig, LogChannel
+from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.columns import AddedColumn, ColumnSpec, apply_mapping
+from stripe_assets.validation.policy import ValidationSettings
+
+Frequency = Literal["once", "minute", "hour", "day", "week"]
+FREQUENCIES: tuple[str, ...] = Frequency.__args__  # type: ignore[attr-defined]
+
+# Smallest interval per frequency: minute schedules tick no more often than every 15 minutes.
+MIN_INTERVAL: dict[str, int] = {"minute": 15, "hour": 1, "day": 1, "week": 1}
+
+DEFAULT_HISTORY_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+# Ten minutes past midnight UTC: the previous day's objects have settled when the daily run starts.
+DEFAULT_START_TIME = datetime(2025, 1, 1, 0, 10, tzinfo=timezone.utc)
+DEFAULT_UI_BASE_URL = "http://localhost:3000"
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def config_error(message: str, *, field: str | None = None) -> PydanticCustomError:
+    """A validation error whose message is already readable; `field` names where it points."""
+    return PydanticCustomError("dataflow_config", "{message}", {"message": message, "field": field})
+
+
+def show(value: object) -> str:
+    """A value as the YAML author wrote it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def iso_utc(value: datetime) -> str:
+    """`2026-01-01T02:00:00Z`: the form `dataflows.yaml` uses."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _utc_time(value: Any) -> datetime:
+    """An ISO-8601 time with a zero UTC offset, on a whole minute (schedules tick on minutes)."""
+    example = "e.g. 2026-01-01T02:00:00Z"
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise config_error(f"{show(value)} is not an ISO-8601 time ({example})") from None
+    elif isinstance(value, datetime):
+        parsed = value
+    else:
+        raise config_error(f"{show(value)} is not an ISO-8601 time ({example})")
+    if parsed.tzinfo is None:
+        raise config_error(f"{show(value)} has no UTC offset (append Z, {example})")
+    if parsed.utcoffset() != timedelta(0):
+        raise config_error(f"{show(value)} is not in UTC (use Z or +00:00, {example})")
+    if parsed.second or parsed.microsecond:
+        raise config_error(f"{show(value)} is not on a whole minute (schedules tick on minutes)")
+    return parsed.astimezone(timezone.utc)
+
+
+UtcTime = Annotated[datetime, BeforeValidator(_utc_time)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AddedColumnConfig(_Model):
+    """A column read from a dotted path of the Stripe object; its type defaults to Stripe's."""
+
+    path: str
+    type: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_shorthand(cls, data: Any) -> Any:
+        # `column: a.b.c` is short for `column: {path: a.b.c}`.
+        return {"path": data} if isinstance(data, str) else data
+
+
+class FieldMapping(_Model):
+    """Changes to a resource's default columns: drop, then rename, then add."""
+
+    add: dict[str, AddedColumnConfig] = Field(default_factory=dict)
+    rename: dict[str, str] = Field(default_factory=dict)
+    drop: list[str] = Field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.add or self.rename or self.drop)
+
+
+class Dataflow(_Model):
+    """One Stripe resource path on a schedule, with its validation, alerts and column mapping."""
+
+    name: str = Field(description="Unique; names the schedule `<name>_schedule` in Dagster.")
+    resource: str = Field(description="The Stripe resource (API path /v1/<resource>).")
+    frequency: Frequency = Field("day", description="once, minute, hour, day or week.")
+    # Fields below read `frequency` (declared above) while validating.
+    interval: int | None = Field(
+        None,
+        validate_default=True,
+        description="Frequency units between runs: at least 15 for minute, 1 otherwise; none for once.",
+    )
+    start_time: UtcTime = Field(
+        DEFAULT_START_TIME, description="First run, UTC; later runs every interval after it."
+    )
+    history_start: UtcTime = Field(DEFAULT_HISTORY_START, description="Where a backfill begins (UTC).")
+    backfill: StrictBool | None = Field(
+        None,
+        validate_default=True,
+        description="On: the first run loads everything since history_start. Off: only data from start_time on.",
+    )
+    enabled: StrictBool = Field(True, description="Whether the schedule starts running.")
+    validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    mapping: FieldMapping = Field(default_factory=FieldMapping)
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise config_error(
+                f"{show(value)} is not a valid name (letters, digits and underscores, starting with a letter)"
+            )
+        return value
+
+    @field_validator("resource")
+    @classmethod
+    def _known_resource(cls, value: str) -> str:
+        if value not in RESOURCE_NAMES:
+            raise config_error(
+                f"{show(value)} is not a supported resource (allowed: {', '.join(RESOURCE_NAMES)})"
+            )
+        return value
+
+    @field_validator("frequency", mode="before")
+    @classmethod
+    def _known_frequency(cls, value: Any) -> Any:
+        if value not in FREQUENCIES:
+            raise config_error(f"{show(value)} is not a frequency (allowed: {', '.join(FREQUENCIES)})")
+        return value
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval_for_frequency(cls, value: Any, info: ValidationInfo) -> int | None:
+        frequency = info.data.get("frequency")
+        if frequency is None:  # already reported as invalid
+            return value
+        if frequency == "once":
+            if value is not None:
+                raise config_error(
+                    f"{show(value)} is not allowed for frequency 'once' "
+                    "(it runs a single time; remove `interval`)"
+                )
+            return None
+        minimum = MIN_INTERVAL[frequency]
+        if value is None:
+            return minimum
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise config_error(
+                f"{show(value)} is not a whole number (allowed: an integer of at least {minimum})"
+            )
+        if value < 1:
+            raise config_error(
+                f"{value} is not allowed; the interval is never zero or negative (minimum {minimum})"
+            )
+        if value < minimum:
+            raise config_error(f"{value} is below the minimum of {minimum} for frequency {frequency!r}")
+        return value
+
+    @field_validator("backfill")
+    @classmethod
+    def _backfill_for_frequency(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        frequency = info.data.get("frequency")
+        if frequency == "once":
+            if value is not None:
+                raise config_error(
+                    f"{show(value)} is not allowed for frequency 'once' "
+                    "(it always loads everything; remove `backfill`)"
+                )
+            return None
+        return True if value is None else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Dataflow":
+        if self.loads_history and self.history_start > self.start_time:
+            raise config_error(
+                f"{iso_utc(self.history_start)} is after start_time {iso_utc(self.start_time)} "
+                "(a backfill begins at or before the start time)",
+                field="history_start",
+            )
+        try:
+            self.columns()
+        except ValueError as exc:
+            raise config_error(str(exc), field="mapping") from None
+        return self
+
+    @property
+    def loads_history(self) -> bool:
+        """Whether the first run starts at history_start (backfill on, or a one-off load)."""
+        return self.frequency == "once" or bool(self.backfill)
+
+    def columns(self) -> list[ColumnSpec]:
+        """The resource's default columns with this dataflow's mapping applied."""
+        return apply_mapping(
+            self.resource,
+            add={name: AddedColumn(c.path, c.type) for name, c in self.mapping.add.items()},
+            rename=self.mapping.rename,
+            drop=self.mapping.drop,
+        )
+
+
+# The shipped file's one example mapping: the card's funding type next to its brand.
+DEFAULT_MAPPINGS: dict[str, FieldMapping] = {
+    "charges": FieldMapping(
+        add={"card_funding": AddedColumnConfig(path="payment_method_details.card.funding")}
+    ),
+}
+
+
+def default_dataflows() -> tuple[Dataflow, ...]:
+    """One daily dataflow per resource, backfilling from DEFAULT_HISTORY_START."""
+    return tuple(
+        Dataflow(name=f"stripe_{r}", resource=r, mapping=DEFAULT_MAPPINGS.get(r, FieldMapping()))
+        for r in RESOURCE_NAMES
+    )
+
+
+def _default_channels() -> dict[str, ChannelConfig]:
+    return {"log": LogChannel(type="log")}
+
+
+class DataflowsConfig(_Model):
+    """The whole `dataflows.yaml`."""
+
+    channels: dict[str, ChannelConfig] = Field(default_factory=_default_channels)
+    ui_base_url: str = DEFAULT_UI_BASE_URL
+    dataflows: tuple[Dataflow, ...] = Field(default_factory=default_dataflows)
+
+    @field_validator("channels")
+    @classmethod
+    def _log_always_exists(cls, value: dict[str, ChannelConfig]) -> dict[str, ChannelConfig]:
+        # Every project has an alert log; declaring `log` only changes where it writes.
+        return value if "log" in value else {**_default_channels(), **value}
+
+    @model_validator(mode="after")
+    def _unique_and_resolvable(self) -> "DataflowsConfig":
+        names: set[str] = set()
+        owners: dict[str, str] = {}
+        for flow in self.dataflows:
+            if flow.name in names:
+                raise config_error(
+                    f"dataflow {flow.name!r}, field 'name': {show(flow.name)} is used by two dataflows "
+                    "(names must be unique)"
+                )
+            names.add(flow.name)
+            if flow.resource in owners:
+                raise config_error(
+                    f"dataflow {flow.name!r}, field 'resource': {show(flow.resource)} is already loaded "
+                    f"by dataflow {owners[flow.resource]!r} (one dataflow per resource)"
+                )
+            owners[flow.resource] = flow.name
+            for channel in flow.alerts.channels:
+                if channel not in self.channels:
+                    raise config_error(
+                        f"dataflow {flow.name!r}, field 'alerts.channels': {show(channel)} is not a defined "
+                        f"channel (defined under `channels:`: {', '.join(self.channels)})"
+                    )
+        return self
+
+    def for_resource(self, resource: str) -> Dataflow:
+        for flow in self.dataflows:
+            if flow.resource == resource:
+                return flow
+        configured = ", ".join(f.resource for f in self.dataflows) or "none"
+        raise ValueError(f"no dataflow loads {resource!r} (configured: {configured})")
+
+    def by_name(self, name: str) -> Dataflow:
+        for flow in self.dataflows:
+            if flow.name == name:
+                return flow
+        raise ValueError(
+            f"no dataflow named {name!r} (configured: {', '.join(f.name for f in self.dataflows)})"
+        )

@@ -1,0 +1,171 @@
+"""The "Review" step: each dataflow's schedule, partitions, validation, alerts and mapping in words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from stripe_assets.alerts.config import ChannelConfig, EmailChannel, LogChannel, WebhookChannel
+from stripe_assets.catalog import get_resource
+from stripe_assets.columns import default_columns
+from stripe_assets.dataflows.models import Dataflow, DataflowsConfig
+from stripe_assets.dataflows.partitions import (
+    PARTITION_WARNING_COUNT,
+    WINDOW_WORDS,
+    first_window_start,
+    partition_count,
+    partition_key,
+    window_start,
+)
+from stripe_assets.dataflows.schedules import (
+    cron_for,
+    describe_schedule,
+    next_ticks,
+    schedule_name,
+    utc,
+    when,
+)
+
+_LABEL_WIDTH = 12
+
+
+def _on_off(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
+def _line(label: str, text: str) -> str:
+    return f"  {label:<{_LABEL_WIDTH}} {text}"
+
+
+def _more(text: str) -> str:
+    return f"  {'':<{_LABEL_WIDTH}} {text}"
+
+
+def describe_channel(channel: ChannelConfig) -> str:
+    if isinstance(channel, LogChannel):
+        return f"log file {channel.path}"
+    if isinstance(channel, WebhookChannel):
+        return f"webhook {channel.url}" if channel.url else f"webhook from ${channel.url_env}"
+    if isinstance(channel, EmailChannel):
+        return f"email to {', '.join(channel.to)} via {channel.host}:{channel.port}"
+    return channel.type
+
+
+def partition_warnings(dataflow: Dataflow, now: datetime) -> list[str]:
+    count = partition_count(dataflow, now)
+    if count <= PARTITION_WARNING_COUNT:
+        return []
+    return [
+        f"{count:,} partitions: the Dagster UI slows down above {PARTITION_WARNING_COUNT:,}; "
+        "move history_start later or choose a coarser frequency"
+    ]
+
+
+def _partitions(dataflow: Dataflow, now: datetime) -> str:
+    words = WINDOW_WORDS[dataflow.frequency]
+    first = first_window_start(dataflow)
+    count = partition_count(dataflow, now)
+    if count == 0:
+        first_key = partition_key(dataflow, first)
+        return f"{words} UTC windows; none yet, the first ({first_key}) opens at {when(first)}"
+    current = window_start(dataflow.frequency, now)
+    return (
+        f"{words} UTC windows {partition_key(dataflow, first)} … {partition_key(dataflow, current)} (current), "
+        f"{count:,} partition{'s' if count != 1 else ''}"
+    )
+
+
+def _next_runs(dataflow: Dataflow, now: datetime) -> str:
+    ticks = next_ticks(dataflow, now, 3)
+    if ticks:
+        return ", ".join(when(t) for t in ticks)
+    return (
+        "none scheduled: a once dataflow past its start time runs as soon as its schedule is on, "
+        "if it has not run yet"
+    )
+
+
+def _backfill(dataflow: Dataflow) -> str:
+    first = partition_key(dataflow, first_window_start(dataflow))
+    if dataflow.frequency == "once":
+        return f"n/a for once: the run loads everything from partition {first}"
+    if dataflow.backfill:
+        return (
+            f"on: the first run loads every partition from {first} "
+            f"(history_start {when(dataflow.history_start)})"
+        )
+    return f"off: nothing before {when(dataflow.start_time)} is loaded (first partition {first})"
+
+
+def _validation(dataflow: Dataflow) -> str:
+    v = dataflow.validation
+    return (
+        f"a partition fails above {v.threshold_pct:g}% invalid records; "
+        f"partial ingestion {_on_off(v.partial_ingestion)}; diagnostics {_on_off(v.diagnostics)}; "
+        f"strict enums {_on_off(v.strict_enums)}"
+    )
+
+
+def _alerts(dataflow: Dataflow) -> str:
+    alerts = dataflow.alerts
+    if not alerts.on or not alerts.channels:
+        return "none"
+    return f"{', '.join(alerts.on)} → {', '.join(alerts.channels)}"
+
+
+def _mapping(dataflow: Dataflow) -> list[str]:
+    columns = {c.name: c for c in dataflow.columns()}
+    mapping = dataflow.mapping
+    defaults = len(default_columns(dataflow.resource))
+    if mapping.is_empty:
+        return [f"default columns ({defaults})"]
+    lines = []
+    for name in mapping.add:
+        column = columns[name]
+        lines.append(f"+ {name} ← {column.dotted_path} ({column.type})")
+    for old, new in mapping.rename.items():
+        column = columns[new]
+        lines.append(f"~ {old} → {new} ({column.dotted_path}, {column.type})")
+    for name in mapping.drop:
+        lines.append(f"- {name}")
+    lines.append(f"{len(columns)} columns ({defaults} by default)")
+    return lines
+
+
+def review_dataflow(dataflow: Dataflow, now: datetime) -> list[str]:
+    resource = get_resource(dataflow.resource)
+    status = "enabled: schedule starts RUNNING" if dataflow.enabled else "disabled: schedule starts STOPPED"
+    lines = [
+        f"{dataflow.name} ({status})",
+        _line(
+            "resource",
+            f"{resource.name} ({resource.path}) → asset stripe/{resource.name}, table {resource.table}",
+        ),
+        _line("schedule", describe_schedule(dataflow)),
+        _more(f"Dagster schedule {schedule_name(dataflow)}, cron '{cron_for(dataflow)}' UTC"),
+        _line("next runs", _next_runs(dataflow, now)),
+        _line("partitions", _partitions(dataflow, now)),
+        _line("backfill", _backfill(dataflow)),
+        _line("validation", _validation(dataflow)),
+        _line("alerts", _alerts(dataflow)),
+    ]
+    mapping = _mapping(dataflow)
+    lines.append(_line("mapping", mapping[0]))
+    lines.extend(_more(text) for text in mapping[1:])
+    lines.extend(_line("WARNING", w) for w in partition_warnings(dataflow, now))
+    return lines
+
+
+def review(config: DataflowsConfig, source: str, now: datetime) -> str:
+    """The whole review as printed by `stripe-assets dataflows`."""
+    now = utc(now)
+    lines = [
+        f"{len(config.dataflows)} dataflow{'s' if len(config.dataflows) != 1 else ''} from {source}, "
+        f"reviewed at {when(now)}",
+        f"Dagster UI: {config.ui_base_url}",
+        "Alert channels: "
+        + "; ".join(f"{name} ({describe_channel(c)})" for name, c in config.channels.items()),
+    ]
+    for dataflow in config.dataflows:
+        lines.append("")
+        lines.extend(review_dataflow(dataflow, now))
+    return "\n".join(lines) + "\n"

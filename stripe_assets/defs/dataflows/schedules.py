@@ -1,0 +1,105 @@
+"""One Dagster schedule per dataflow in `dataflows.yaml`, named `<dataflow name>_schedule`.
+
+Each tick asks the instance for this schedule's runs: it waits while one is queued or in
+progress, and resumes from the watermark of the newest successful one (see
+`stripe_assets.dataflows.schedules` for the rules). Enabled dataflows start RUNNING.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from stripe_assets.dataflows.config import Dataflow, load_dataflows
+from stripe_assets.dataflows.schedules import (
+    SCHEDULE_NAME_TAG,
+    WATERMARK_TAG,
+    RunPlan,
+    cron_for,
+    describe_runs,
+    describe_schedule,
+    plan_once,
+    plan_tick,
+    schedule_name,
+    utc,
+)
+
+# A run counted as still going: the next tick waits for it instead of loading the same windows.
+ACTIVE_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+# Successful runs looked at for the watermark; the newest normally carries the latest one, the
+# rest guard against a re-executed older run finishing last.
+WATERMARK_LOOKBACK = 10
+
+
+def asset_key(dataflow: Dataflow) -> dg.AssetKey:
+    return dg.AssetKey(["stripe", dataflow.resource])
+
+
+def last_watermark(instance: dg.DagsterInstance, name: str) -> datetime | None:
+    """The latest watermark among the recent successful runs of schedule `name`, if any."""
+    runs = instance.get_runs(
+        dg.RunsFilter(tags={SCHEDULE_NAME_TAG: name}, statuses=[dg.DagsterRunStatus.SUCCESS]),
+        limit=WATERMARK_LOOKBACK,
+    )
+    marks: list[datetime] = []
+    for run in runs:
+        try:
+            marks.append(utc(datetime.fromisoformat(run.tags[WATERMARK_TAG])))
+        except (KeyError, ValueError):
+            continue  # not launched by this schedule's logic (e.g. tags edited by hand)
+    return max(marks, default=None)
+
+
+def _run_id(
+    instance: dg.DagsterInstance, name: str, statuses: list[dg.DagsterRunStatus] | None
+) -> str | None:
+    """The newest run of schedule `name` (with one of `statuses`, if given)."""
+    runs = instance.get_runs(dg.RunsFilter(tags={SCHEDULE_NAME_TAG: name}, statuses=statuses), limit=1)
+    return runs[0].run_id if runs else None
+
+
+def _request(dataflow: Dataflow, plan: RunPlan) -> dg.RunRequest:
+    return dg.RunRequest(asset_selection=[asset_key(dataflow)], tags=plan.tags(), run_key=plan.run_key)
+
+
+def build_schedule(dataflow: Dataflow) -> dg.ScheduleDefinition:
+    name = schedule_name(dataflow)
+
+    @dg.schedule(
+        name=name,
+        cron_schedule=cron_for(dataflow),
+        execution_timezone="UTC",
+        target=dg.AssetSelection.assets(asset_key(dataflow)),
+        default_status=dg.DefaultScheduleStatus.RUNNING
+        if dataflow.enabled
+        else dg.DefaultScheduleStatus.STOPPED,
+        description=f"{describe_schedule(dataflow)}. {describe_runs(dataflow)}",
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        # None only when evaluated outside a tick (e.g. a manual test in the UI): use the clock.
+        moment = context.scheduled_execution_time or datetime.now(timezone.utc)
+        if dataflow.frequency == "once":
+            plan = plan_once(dataflow, moment, previous_run=_run_id(context.instance, name, None))
+        else:
+            plan = plan_tick(
+                dataflow,
+                moment,
+                last_watermark=last_watermark(context.instance, name),
+                active_run=_run_id(context.instance, name, ACTIVE_STATUSES),
+            )
+        if isinstance(plan, str):
+            return dg.SkipReason(plan)
+        return _request(dataflow, plan)
+
+    return _schedule
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(schedules=[build_schedule(d) for d in load_dataflows().dataflows])

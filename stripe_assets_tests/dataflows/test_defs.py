@@ -1,0 +1,84 @@
+"""The Dagster wiring: one schedule per dataflow in the configured file."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from stripe_assets.dataflows.config import DATAFLOWS_ENV, DataflowConfigError
+from stripe_assets.dataflows.partitions import partitions_def_for
+from stripe_assets.defs.dataflows import schedules as schedule_defs
+
+from .simulate import make_dataflow
+
+CONFIG = """
+dataflows:
+  - name: stripe_charges
+    resource: charges
+    frequency: minute
+    interval: 45
+    start_time: 2026-01-01T00:05:00Z
+    backfill: false
+  - name: stripe_prices
+    resource: prices
+    frequency: week
+    interval: 2
+    start_time: 2026-01-07T06:15:00Z
+    enabled: false
+  - name: initial_customers
+    resource: customers
+    frequency: once
+    start_time: 2026-02-01T00:00:00Z
+"""
+
+
+def stand_in_asset(resource: str, flow) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["stripe", resource],
+        partitions_def=partitions_def_for(flow),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def _asset() -> None:
+        return None
+
+    return _asset
+
+
+def test_definitions_hold_one_schedule_per_configured_dataflow(tmp_path, monkeypatch):
+    path = tmp_path / "dataflows.yaml"
+    path.write_text(CONFIG)
+    monkeypatch.setenv(DATAFLOWS_ENV, str(path))
+    schedules = {s.name: s for s in schedule_defs.defs().schedules}
+
+    assert set(schedules) == {
+        "stripe_charges_schedule",
+        "stripe_prices_schedule",
+        "initial_customers_schedule",
+    }
+    assert schedules["stripe_charges_schedule"].default_status == dg.DefaultScheduleStatus.RUNNING
+    assert schedules["stripe_prices_schedule"].default_status == dg.DefaultScheduleStatus.STOPPED
+    assert schedules["stripe_prices_schedule"].cron_schedule == "15 6 * * 3"
+    assert schedules["initial_customers_schedule"].cron_schedule == "* * * * *"
+
+    # Merged with the assets they target, as the code location loads them, the targets resolve.
+    flows = {
+        "charges": make_dataflow(
+            frequency="minute", interval=45, start_time="2026-01-01T00:05:00Z", backfill=False
+        )
+    }
+    assets = [
+        stand_in_asset(r, flows.get(r, make_dataflow(resource=r))) for r in ("charges", "prices", "customers")
+    ]
+    merged = dg.Definitions.merge(dg.Definitions(assets=assets), schedule_defs.defs())
+    for name in schedules:
+        assert merged.resolve_schedule_def(name).name == name
+
+
+def test_invalid_file_fails_loading_the_definitions(tmp_path, monkeypatch):
+    path = tmp_path / "dataflows.yaml"
+    path.write_text(CONFIG.replace("interval: 45", "interval: 5"))
+    monkeypatch.setenv(DATAFLOWS_ENV, str(path))
+    with pytest.raises(
+        DataflowConfigError, match="field 'interval': 5 is below the minimum of 15 for frequency 'minute'"
+    ):
+        schedule_defs.defs()
