@@ -24,6 +24,7 @@ from stripe_assets.catalog import get_resource
 from stripe_assets.columns import SYSTEM_COLUMNS, ColumnSpec
 
 DEFAULT_DUCKDB_PATH = "data/stripe.duckdb"
+CATALOG = "warehouse"  # the name the file is attached under in every connection
 
 LOADS_TABLE = "stripe_meta.loads"
 HISTORY_SCHEMA = "stripe_history"
@@ -116,9 +117,16 @@ class Warehouse:
         deadline = time.monotonic() + self.lock_timeout_seconds
         delay = 0.05
         while True:
+            conn = duckdb.connect(":memory:")
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                # Opened as `stripe.duckdb`, the file's catalog would be called `stripe` and clash
+                # with the `stripe` schema ("Ambiguous reference"): attach it under another name.
+                path = str(self.path).replace("'", "''")
+                conn.execute(f"ATTACH '{path}' AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
+                conn.execute(f"USE {CATALOG}")
+                return conn
             except (duckdb.IOException, duckdb.Error) as exc:
+                conn.close()
                 if not _is_lock_error(exc):
                     raise WarehouseError(f"cannot open the DuckDB file {self.path}: {exc}") from None
                 if time.monotonic() > deadline:

@@ -37,12 +37,12 @@ def write(day: datetime, records: list[dict] | None, quarantine_ids=(), run_id="
 
 
 def ids(path) -> list[str]:
-    with duckdb.connect(str(path), read_only=True) as conn:
+    with Warehouse(path).connect(read_only=True) as conn:
         return [r[0] for r in conn.execute("SELECT id FROM stripe.prices ORDER BY id").fetchall()]
 
 
 def quarantined(path) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as conn:
+    with Warehouse(path).connect(read_only=True) as conn:
         return conn.execute("SELECT id, _partition FROM stripe_quarantine.prices ORDER BY id").fetchall()
 
 
@@ -122,7 +122,7 @@ def test_rows_a_load_displaces_are_kept_with_the_run_that_replaced_them(tmp_path
     wh = Warehouse(tmp_path / "w.duckdb")
     wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY), price(2, DAY)], quarantine_ids=["price_7"], run_id="r1")])
     wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)], run_id="r2")])
-    with duckdb.connect(str(wh.path), read_only=True) as conn:
+    with wh.connect(read_only=True) as conn:
         displaced = conn.execute(
             "SELECT id, _run_id, _replaced_by_run, _replaced_partition FROM stripe_history.prices ORDER BY id"
         ).fetchall()
