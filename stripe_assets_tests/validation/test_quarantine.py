@@ -24,7 +24,7 @@ def test_one_row_per_failure_carrying_the_reason_and_the_whole_raw_record():
     records, result = broken_charges()
     before = datetime.now(timezone.utc)
     rows = quarantine_rows("charges", result, partition_key="2026-10-03", run_id="run-7")
-    assert [(r["id"], r["check"], r["column"], r["value"]) for r in rows] == [
+    assert [(r["id"], r["check_name"], r["column_name"], r["value"]) for r in rows] == [
         (records[1]["id"], "type", "amount", '"1000"'),
         (records[1]["id"], "not_nullable", "status", "null"),
         (records[4]["id"], "required", "currency", None),
@@ -58,8 +58,8 @@ def test_the_table_lands_in_duckdb_with_queryable_raw_json(tmp_path):
         conn.register("batch", table)
         conn.execute("INSERT INTO stripe_quarantine.charges BY NAME SELECT * FROM batch")
         rows = conn.execute(
-            'SELECT id, "column", raw->>\'$.id\', (raw->\'$.billing_details\'->>\'$.name\'), typeof(_quarantined_at) '
-            "FROM stripe_quarantine.charges ORDER BY id, \"column\""
+            'SELECT id, column_name, raw->>\'$.id\', (raw->\'$.billing_details\'->>\'$.name\'), typeof(_quarantined_at) '
+            "FROM stripe_quarantine.charges ORDER BY id, column_name"
         ).fetchall()
     assert sorted(rows) == sorted([
         (records[1]["id"], "amount", records[1]["id"], "Ana Silva", "TIMESTAMP WITH TIME ZONE"),

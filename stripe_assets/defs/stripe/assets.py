@@ -1,0 +1,166 @@
+"""The six Stripe assets, one per dataflow, each with its `schema_validation` check.
+
+Per partition, a load logs its own materialization (accepted partitions only) and its own check
+evaluation, so the UI shows pass/fail per partition also for ranged runs (single-run backfills,
+catch-up ticks). A ranged run adds one summary check result for the whole range.
+"""
+
+
+import dagster as dg
+
+from stripe_assets.catalog import get_resource
+from stripe_assets.client import StripeReadError
+from stripe_assets.dataflows.config import Dataflow, load_dataflows
+from stripe_assets.dataflows.partitions import partitions_def_for
+from stripe_assets.defs.stripe.metadata import column_schema, materialization_metadata
+from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
+from stripe_assets.load import LoadReport, Window, load_partitions
+from stripe_assets.validation.report import check_description, check_metadata, check_severity
+from stripe_assets.stripe_schema import API_VERSION
+from stripe_assets.warehouse import WarehouseError
+
+CHECK_NAME = "schema_validation"
+
+
+def asset_key(resource: str) -> dg.AssetKey:
+    return dg.AssetKey(["stripe", resource])
+
+
+def build_stripe_asset(dataflow: Dataflow) -> dg.AssetsDefinition:
+    resource = get_resource(dataflow.resource)
+    key = asset_key(resource.name)
+    partitions_def = partitions_def_for(dataflow)
+    columns = dataflow.columns()
+    settings = dataflow.validation
+
+    @dg.asset(
+        key=key,
+        group_name="stripe",
+        description=(
+            f"Stripe {resource.name} created in each partition window, landed in DuckDB table "
+            f"`{resource.table}` (invalid records in `{resource.quarantine_table}`). "
+            f"Dataflow `{dataflow.name}`."
+        ),
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"stripe", "duckdb"},
+        metadata={
+            "dagster/column_schema": column_schema(columns),
+            "dagster/table_name": resource.table,
+            "dataflow": dataflow.name,
+        },
+        tags={"stripe_assets/dataflow": dataflow.name},
+        output_required=False,  # materializations are logged per accepted partition
+        check_specs=[
+            dg.AssetCheckSpec(
+                CHECK_NAME,
+                asset=key,
+                blocking=True,
+                partitions_def=partitions_def,
+                description=(
+                    f"Every record against Stripe's schema (API {API_VERSION}); "
+                    f"fails the partition above {settings.threshold_pct:g}% invalid records"
+                    + ("" if settings.partial_ingestion else " or on any invalid record (partial ingestion off)")
+                ),
+            )
+        ],
+    )
+    def _asset(context: dg.AssetExecutionContext, stripe: StripeApiResource, warehouse: WarehouseResource):
+        windows = [
+            Window(k, *partitions_def.time_window_for_partition_key(k)) for k in context.partition_keys
+        ]
+        try:
+            report = load_partitions(
+                stripe.reader(),
+                warehouse.warehouse(),
+                resource.name,
+                windows,
+                columns=columns,
+                settings=settings,
+                run_id=context.run.run_id,
+            )
+        except (StripeReadError, WarehouseError) as exc:
+            raise dg.Failure(description=f"{resource.name}: {exc}", allow_retries=False) from None
+
+        yield from _report_events(context, key, report, columns, settings)
+        if report.failures:
+            raise dg.Failure(
+                description=report.failure_message,
+                metadata={
+                    "error_rate_pct": round(report.error_rate_pct, 4),
+                    "threshold_pct": settings.threshold_pct,
+                },
+                allow_retries=False,
+            )
+
+    return _asset
+
+
+def _report_events(context, key, report: LoadReport, columns, settings):
+    ranged = len(report.outcomes) > 1
+    for outcome in report.outcomes:
+        if outcome.accepted:
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=key,
+                    partition=outcome.window.key,
+                    metadata=materialization_metadata(outcome, report, columns),
+                )
+            )
+        if ranged:
+            context.log_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=key,
+                    check_name=CHECK_NAME,
+                    passed=outcome.accepted,
+                    partition=outcome.window.key,
+                    severity=check_severity(outcome.result, outcome.decision),
+                    description=check_description(outcome.result, outcome.decision),
+                    metadata=check_metadata(outcome.result, outcome.decision, settings),
+                )
+            )
+    if ranged:
+        yield _range_summary(report, settings)
+    else:
+        outcome = report.outcomes[0]
+        yield dg.AssetCheckResult(
+            check_name=CHECK_NAME,
+            passed=outcome.accepted,
+            severity=check_severity(outcome.result, outcome.decision),
+            description=check_description(outcome.result, outcome.decision),
+            metadata=check_metadata(outcome.result, outcome.decision, settings),
+        )
+
+
+def _range_summary(report: LoadReport, settings) -> dg.AssetCheckResult:
+    rows = ["| partition | fetched | loaded | rejected | error rate | status |", "|---|---|---|---|---|---|"]
+    for o in report.outcomes:
+        rows.append(
+            f"| {o.window.key} | {o.result.records_total} | {o.records_loaded} | {o.records_rejected} "
+            f"| {100 * o.result.error_rate:.2f}% | {'passed' if o.accepted else 'FAILED'} |"
+        )
+    failed = len(report.failures)
+    return dg.AssetCheckResult(
+        check_name=CHECK_NAME,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR if failed else dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{len(report.outcomes)} partitions: {len(report.outcomes) - failed} passed, {failed} failed; "
+            f"{report.records_rejected} of {report.records_fetched} records invalid"
+        ),
+        metadata={
+            "partitions": len(report.outcomes),
+            "partitions_failed": failed,
+            "records_fetched": report.records_fetched,
+            "records_loaded": report.records_loaded,
+            "records_rejected": report.records_rejected,
+            "error_rate_pct": round(report.error_rate_pct, 4),
+            "threshold_pct": settings.threshold_pct,
+            "per_partition": dg.MetadataValue.md("\n".join(rows)),
+        },
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[build_stripe_asset(d) for d in load_dataflows().dataflows])

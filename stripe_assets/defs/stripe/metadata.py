@@ -1,0 +1,70 @@
+"""What a load shows in the Dagster UI: materialization metadata and the column schema."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import dagster as dg
+
+from stripe_assets.columns import SYSTEM_COLUMNS, ColumnSpec
+from stripe_assets.load import LoadReport, PartitionOutcome
+
+PREVIEW_ROWS = 5
+PREVIEW_COLUMNS = 6
+
+
+def column_schema(columns: Sequence[ColumnSpec]) -> dg.TableSchema:
+    system = {
+        "raw": "The full Stripe object as returned by the API",
+        "_partition": "Partition key of the load that wrote the row",
+        "_run_id": "Dagster run that wrote the row",
+        "_loaded_at": "When the row was written",
+    }
+    return dg.TableSchema(
+        columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in columns]
+        + [dg.TableColumn(name, type_, description=system[name]) for name, type_ in SYSTEM_COLUMNS.items()]
+    )
+
+
+def _preview(outcome: PartitionOutcome, columns: Sequence[ColumnSpec]) -> str:
+    shown = [c for c in columns if c.type != "JSON"][:PREVIEW_COLUMNS]
+    lines = [
+        "| " + " | ".join(c.name for c in shown) + " |",
+        "|" + "---|" * len(shown),
+    ]
+    for record in outcome.result.valid[:PREVIEW_ROWS]:
+        cells = []
+        for c in shown:
+            value: object = record
+            for key in c.path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, dict):
+                value = value.get("id")
+            cells.append(str(value).replace("|", "\\|") if value is not None else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def materialization_metadata(
+    outcome: PartitionOutcome, report: LoadReport, columns: Sequence[ColumnSpec]
+) -> dict[str, dg.RawMetadataValue]:
+    """Per-partition figures (plotted over time on the asset page) plus the run's fetch cost."""
+    window = outcome.window
+    seconds = max(report.seconds, 1e-9)
+    return {
+        "dagster/row_count": outcome.records_loaded,
+        "records_fetched": outcome.result.records_total,
+        "records_loaded": outcome.records_loaded,
+        "records_rejected": outcome.records_rejected,
+        "error_rate_pct": round(100.0 * outcome.result.error_rate, 4),
+        "window": f"{window.start.isoformat()} .. {window.end.isoformat()}",
+        "partitions_in_run": len(report.windows),
+        "run_records_fetched": report.records_fetched,
+        "records_per_second": round(report.records_fetched / seconds, 1),
+        "seconds": round(report.seconds, 3),
+        "validate_seconds": round(report.validate_seconds, 3),
+        "write_seconds": round(report.write_seconds, 3),
+        "outside_window_dropped": report.outside_window,
+        **report.stats.as_metadata(),
+        "preview": dg.MetadataValue.md(_preview(outcome, columns)),
+    }

@@ -1,0 +1,63 @@
+"""Dagster resources: the Stripe API reader and the DuckDB warehouse, configured from the environment."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from pydantic import Field
+
+from stripe_assets.client import StripeReader
+from stripe_assets.warehouse import DEFAULT_DUCKDB_PATH, Warehouse
+
+
+class StripeApiResource(dg.ConfigurableResource):
+    """Reads Stripe list endpoints as raw JSON pages (see `stripe_assets.client`)."""
+
+    api_key: str | None = Field(
+        default=None, description="Stripe secret or restricted read-only key (env STRIPE_API_KEY)."
+    )
+    api_base: str | None = Field(
+        default=None, description="Base URL of the API; unset for Stripe itself (env STRIPE_API_BASE)."
+    )
+    max_network_retries: int = Field(default=4, ge=0, le=10)
+    rate_limit_retries: int = Field(default=8, ge=0, le=20)
+
+    def reader(self) -> StripeReader:
+        return StripeReader(
+            self.api_key,
+            self.api_base or None,
+            max_network_retries=self.max_network_retries,
+            rate_limit_retries=self.rate_limit_retries,
+        )
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file the assets land in (env STRIPE_ASSETS_DUCKDB_PATH)."""
+
+    duckdb_path: str = Field(default=DEFAULT_DUCKDB_PATH)
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.duckdb_path)
+
+
+def _optional_env(name: str) -> dg.EnvVar | None:
+    # An unset optional variable must not fail resource loading, so only bind it when present.
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "stripe": StripeApiResource(
+                # The key stays an EnvVar: Dagster resolves it in the run and never stores its
+                # value. Unset, the run fails with one line saying so (see StripeReader).
+                api_key=_optional_env("STRIPE_API_KEY"),
+                api_base=_optional_env("STRIPE_API_BASE"),
+            ),
+            "warehouse": WarehouseResource(
+                duckdb_path=_optional_env("STRIPE_ASSETS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
+            ),
+        }
+    )

@@ -1,0 +1,125 @@
+"""The six assets as Dagster runs them: definitions, partitions, checks, metadata, errors."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.definitions import defs as load_defs
+from stripe_assets.warehouse import Warehouse
+from stripe_assets_tests.conftest import day_window
+
+KEYS = [dg.AssetKey(["stripe", r]) for r in RESOURCE_NAMES]
+
+
+def materialize(instance, selection=None, **kwargs) -> dg.ExecuteInProcessResult:
+    definitions = load_defs()
+    assets = [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)]
+    return dg.materialize(
+        assets, instance=instance, resources=definitions.resources, selection=selection,
+        raise_on_error=False, **kwargs,
+    )
+
+
+def checks(instance, key, limit=20):
+    return instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(key, "schema_validation"), limit=limit
+    )
+
+
+def step_failure(result) -> str:
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failures, "the run failed in a step"
+    data = failures[0].step_failure_data
+    # What the UI and run history show for a dg.Failure: its description.
+    return (data.user_failure_data.description if data.user_failure_data else data.error.message).strip()
+
+
+def test_definitions_have_the_six_assets_and_their_checks(stripe_env):
+    definitions = load_defs()
+    assert set(definitions.resolve_all_asset_keys()) == set(KEYS)
+    graph = definitions.resolve_asset_graph()
+    for key in KEYS:
+        assert dg.AssetCheckKey(key, "schema_validation") in graph.asset_check_keys
+        node = graph.get(key)
+        assert node.group_name == "stripe"
+        assert node.backfill_policy == dg.BackfillPolicy.single_run()
+        assert node.partitions_def.get_partition_key_for_timestamp(day_window("2026-10-03")[0].timestamp()) == "2026-10-03"
+        schema = node.metadata["dagster/column_schema"]
+        assert {"id", "created", "raw", "_partition"} <= {c.name for c in schema.columns}
+
+
+def test_a_partition_run_loads_all_six_and_records_its_check_per_partition(stripe_env, duckdb_path):
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, partition_key="2026-10-03")
+        assert result.success
+        for key, resource in zip(KEYS, RESOURCE_NAMES):
+            [mat] = result.asset_materializations_for_node("stripe__" + resource)
+            assert mat.partition == "2026-10-03"
+            expected = stripe_env.listable_ids(resource, *day_window("2026-10-03"))
+            assert mat.metadata["records_loaded"].value == len(expected)
+            assert mat.metadata["dagster/row_count"].value == len(expected)
+            [check] = checks(instance, key)
+            assert (check.partition, check.status.value) == ("2026-10-03", "SUCCEEDED")
+            evaluation = check.event.dagster_event.event_specific_data
+            assert evaluation.metadata["records_rejected"].value == 0
+    with Warehouse(duckdb_path).connect(read_only=True) as conn:
+        assert conn.execute("SELECT count(DISTINCT _run_id) FROM stripe.charges").fetchone()[0] == 1
+
+
+def test_a_ranged_run_is_one_fetch_with_a_check_result_per_partition(stripe_env):
+    days = ["2026-10-02", "2026-10-03", "2026-10-04"]
+    with dg.instance_for_test() as instance:
+        requests_before = stripe_env.request_count
+        result = materialize(
+            instance, selection=[KEYS[0]],
+            tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
+        )
+        assert result.success
+        assert sorted(instance.get_materialized_partitions(KEYS[0])) == days
+        per_partition = {c.partition: c.status.value for c in checks(instance, KEYS[0]) if c.partition}
+        assert per_partition == {d: "SUCCEEDED" for d in days}
+        n = len(stripe_env.listable_ids("charges", day_window(days[0])[0], day_window(days[-1])[1]))
+        assert stripe_env.request_count - requests_before == -(-n // 100)  # one paginated fetch
+
+
+def test_a_threshold_failure_fails_the_run_with_rate_threshold_and_reasons(monkeypatch, make_emulator, duckdb_path):
+    broken = make_emulator(per_day=100, days=4, invalid_fraction=0.4, invalid_kinds="null_required")
+    monkeypatch.setenv("STRIPE_API_KEY", broken.api_key)
+    monkeypatch.setenv("STRIPE_API_BASE", broken.url)
+    monkeypatch.setenv("STRIPE_ASSETS_DUCKDB_PATH", str(duckdb_path))
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, selection=[KEYS[0]], partition_key="2026-10-03")
+        assert not result.success
+        message = step_failure(result)
+        assert message.startswith("charges 2026-10-03: ") and "above the 5.0% threshold; top reasons: " in message
+        [check] = checks(instance, KEYS[0])
+        assert (check.partition, check.status.value) == ("2026-10-03", "FAILED")
+        evaluation = check.event.dagster_event.event_specific_data
+        assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+        assert "null in a non-nullable field" in evaluation.metadata["failures_sample"].value
+        assert instance.get_materialized_partitions(KEYS[0]) == set()  # nothing landed
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"STRIPE_API_KEY": None}, "charges: STRIPE_API_KEY is not set"),
+        ({"STRIPE_API_KEY": "sk_test_wrong0000000000000000"}, "charges: Stripe rejected the API key sk_test_****0000 (HTTP 401)"),
+        ({"STRIPE_API_BASE": "http://127.0.0.1:9"}, "charges: cannot reach the Stripe API at http://127.0.0.1:9 (STRIPE_API_BASE)"),
+        ({"STRIPE_ASSETS_DUCKDB_PATH": "/dev/null/stripe.duckdb"}, "charges: cannot create the directory of the DuckDB file /dev/null/stripe.duckdb"),
+    ],
+)
+def test_bad_input_fails_with_one_clear_line(stripe_env, monkeypatch, env, message):
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name)
+        else:
+            monkeypatch.setenv(name, value)
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, selection=[KEYS[0]], partition_key="2026-10-03")
+    assert not result.success
+    error = step_failure(result)
+    assert error.startswith(message) and "\n" not in error
+    assert "wrong0000000000000000" not in error
