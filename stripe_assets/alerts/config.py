@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RunStatus = Literal["start", "success", "failure"]
 
@@ -26,8 +26,15 @@ class WebhookChannel(_Channel):
     type: Literal["webhook"]
     url: str | None = Field(None, description="Target URL (or use url_env).")
     url_env: str | None = Field(None, description="Environment variable holding the URL (for secret URLs).")
-    timeout_seconds: float = Field(10.0, gt=0)
-    retries: int = Field(3, ge=0, le=10)
+    timeout_seconds: float = Field(10.0, gt=0, description="Per attempt.")
+    retries: int = Field(3, ge=0, le=10, description="Extra attempts on 5xx, 429, timeouts and connection errors.")
+    backoff_seconds: float = Field(0.5, ge=0, description="First retry delay; doubles on each retry.")
+
+    @model_validator(mode="after")
+    def _one_url_source(self) -> "WebhookChannel":
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("webhook channel needs exactly one of `url` or `url_env`")
+        return self
 
 
 class EmailChannel(_Channel):
@@ -39,9 +46,17 @@ class EmailChannel(_Channel):
     starttls: bool = True
     sender: str
     to: list[str] = Field(min_length=1)
-    username_env: str | None = None
-    password_env: str | None = None
-    timeout_seconds: float = Field(10.0, gt=0)
+    username_env: str | None = Field(None, description="Environment variable holding the SMTP user.")
+    password_env: str | None = Field(None, description="Environment variable holding the SMTP password.")
+    timeout_seconds: float = Field(10.0, gt=0, description="Per attempt.")
+    retries: int = Field(1, ge=0, le=10, description="Extra attempts on connection errors and 4xx replies.")
+    backoff_seconds: float = Field(1.0, ge=0, description="First retry delay; doubles on each retry.")
+
+    @model_validator(mode="after")
+    def _credentials_together(self) -> "EmailChannel":
+        if (self.username_env is None) != (self.password_env is None):
+            raise ValueError("email channel needs both `username_env` and `password_env`, or neither")
+        return self
 
 
 ChannelConfig = Annotated[Union[LogChannel, WebhookChannel, EmailChannel], Field(discriminator="type")]

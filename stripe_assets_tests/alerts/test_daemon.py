@@ -1,0 +1,82 @@
+"""End to end: the real daemon runs the alert sensor; a CLI-launched run reaches the webhook."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+WAIT_SECONDS = 45
+
+
+@pytest.mark.slow
+def test_daemon_sends_start_and_success_webhooks_for_a_cli_run(tmp_path, make_webhook):
+    hook = make_webhook()
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # Create the instance storage once, before two processes race to create it.
+    dg.DagsterInstance.from_config(str(home)).dispose()
+    dataflows = tmp_path / "dataflows.yaml"
+    dataflows.write_text(
+        yaml.safe_dump(
+            {
+                "channels": {
+                    "log": {"type": "log", "path": str(tmp_path / "alerts.jsonl")},
+                    "team_chat": {"type": "webhook", "url_env": "TEAM_HOOK", "timeout_seconds": 2},
+                },
+                "dataflows": [
+                    {"name": "stripe_charges", "resource": "charges", "alerts": {"channels": ["log", "team_chat"]}}
+                ],
+            }
+        )
+    )
+    location = REPO / "stripe_assets_tests" / "alerts" / "daemon_location.py"
+    (tmp_path / "workspace.yaml").write_text(
+        yaml.safe_dump({"load_from": [{"python_file": {"relative_path": str(location), "working_directory": str(REPO)}}]})
+    )
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "STRIPE_ASSETS_DATAFLOWS": str(dataflows),
+        "TEAM_HOOK": hook.url,
+        "PYTHONPATH": str(REPO),
+    }
+    daemon_log = (tmp_path / "daemon.log").open("w")
+    daemon = subprocess.Popen(
+        [str(BIN / "dagster-daemon"), "run", "-w", str(tmp_path / "workspace.yaml")],
+        cwd=tmp_path, env=env, stdout=daemon_log, stderr=subprocess.STDOUT,
+    )
+    try:
+        materialize = subprocess.run(
+            [str(BIN / "dagster"), "asset", "materialize", "-f", str(location),
+             "--select", "stripe/charges", "--partition", "2026-10-02"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert materialize.returncode == 0, materialize.stderr[-2000:]
+
+        deadline = time.monotonic() + WAIT_SECONDS
+        while len(hook.delivered) < 2 and time.monotonic() < deadline and daemon.poll() is None:
+            time.sleep(0.5)
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(15)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+        daemon_log.close()
+
+    log_tail = (tmp_path / "daemon.log").read_text()[-3000:]
+    assert [b["status"] for b in hook.delivered] == ["start", "success"], log_tail
+    success = hook.delivered[1]
+    assert success["dataflows"] == ["stripe_charges"] and success["partition"] == "2026-10-02"
+    assert success["records_loaded"] == 42
+    assert success["run_url"].startswith("http://localhost:3000/runs/")

@@ -1,0 +1,48 @@
+"""Alerts for runs of the project's own Stripe assets against the emulator."""
+
+from __future__ import annotations
+
+import logging
+
+import dagster as dg
+
+from stripe_assets.alerts.routes import AlertRoutes
+from stripe_assets.alerts.tick import run_alert_tick
+from stripe_assets.definitions import defs as load_defs
+
+
+def routes(alert_log, url) -> AlertRoutes:
+    channels = {"log": {"type": "log", "path": str(alert_log)}, "ops": {"type": "webhook", "url": url}}
+    flows = [
+        {"name": "stripe_charges", "resource": "charges", "alerts": {"channels": ["log", "ops"]}},
+        {"name": "stripe_prices", "resource": "prices", "alerts": {"on": ["failure"], "channels": ["ops"]}},
+    ]
+    return AlertRoutes.model_validate({"dataflows": flows, "channels": channels})
+
+
+def run(instance, selection, partition):
+    definitions = load_defs()
+    return dg.materialize(
+        [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)], instance=instance,
+        resources=definitions.resources, selection=selection, partition_key=partition, raise_on_error=False,
+    )
+
+
+def test_a_threshold_failure_alerts_with_rate_threshold_and_figures(monkeypatch, make_emulator, tmp_path, make_webhook):
+    broken = make_emulator(per_day=100, days=4, invalid_fraction=0.25, invalid_kinds="wrong_type")
+    monkeypatch.setenv("STRIPE_API_KEY", broken.api_key)
+    monkeypatch.setenv("STRIPE_API_BASE", broken.url)
+    monkeypatch.setenv("STRIPE_ASSETS_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    hook = make_webhook()
+    with dg.instance_for_test() as instance:
+        assert not run(instance, [dg.AssetKey(["stripe", "prices"])], "2026-10-02").success
+        assert not run(instance, [dg.AssetKey(["stripe", "charges"])], "2026-10-03").success
+        outcome = run_alert_tick(instance, None, routes(tmp_path / "alerts.jsonl", hook.url), logger=logging.getLogger("t"))
+    by_status = {(a.dataflows[0], a.status): a for a in outcome.alerts}
+    # prices only asked for failures; charges asked for all three.
+    assert set(by_status) == {("stripe_charges", "start"), ("stripe_charges", "failure"), ("stripe_prices", "failure")}
+    failure = by_status[("stripe_charges", "failure")]
+    assert failure.partition == "2026-10-03" and failure.failed_step == "stripe__charges"
+    assert failure.error.startswith("charges 2026-10-03: ") and "above the 5.0% threshold" in failure.error
+    texts = [b["text"] for b in hook.delivered]
+    assert len(texts) == 3 and sum("above the 5.0% threshold" in t for t in texts) == 2
