@@ -43,7 +43,8 @@ def main() -> None:
     print(f"{'resource':<22}{'records':>9}{'seconds':>9}{'rec/s':>9}{'fetch s':>9}{'valid. s':>9}{'write s':>9}")
     total_records = 0
     began = time.perf_counter()
-    with start_emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
+    # The emulator serves from its own process, so its cost is not counted as ingestion time.
+    with start_emulator(config, separate_process=True) as emu, tempfile.TemporaryDirectory() as tmp:
         reader = StripeReader(emu.api_key, emu.url)
         warehouse = Warehouse(Path(tmp) / "bench.duckdb")
         for name in RESOURCE_NAMES:
@@ -60,7 +61,7 @@ def main() -> None:
     elapsed = time.perf_counter() - began
     peak_mb = rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024
     print(f"total: {total_records} records in {elapsed:.1f}s = {total_records / elapsed:.0f} records/s end to end "
-          f"(emulator in the same process); peak RSS {peak_mb:.0f} MB")
+          f"(emulator in its own process); peak RSS of the loader {peak_mb:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -65,6 +65,10 @@ class WindowWrite:
     quarantine: pa.Table  # may be empty; replaces the partition's earlier quarantine rows
     load_record: dict
 
+    @property
+    def num_rows(self) -> int:
+        return (self.rows.num_rows if self.rows is not None else 0) + self.quarantine.num_rows
+
 
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc)

@@ -88,3 +88,62 @@ def test_the_load_is_recorded_per_partition(emulator, duckdb_path):
         ).fetchall()
     counts = {d: len(emulator.listable_ids("prices", *day_window(d))) for d in ("2026-10-02", "2026-10-03")}
     assert loads == [(d, "loaded", n, "abc") for d, n in counts.items()]
+
+
+class OldestFirstApi:
+    """A Stripe-like list endpoint that pages oldest first (against Stripe's documented order),
+    serving the emulator's objects, to prove no window is landed half-complete."""
+
+    def __init__(self, objects: list[dict]):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlparse
+
+        ordered = sorted(objects, key=lambda o: (o["created"], o["id"]))
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                items = [
+                    o for o in ordered
+                    if int(query.get("created[gte]", 0)) <= o["created"] < int(query.get("created[lt]", 2**40))
+                ]
+                if "starting_after" in query:
+                    items = items[[o["id"] for o in items].index(query["starting_after"]) + 1:]
+                limit = int(query.get("limit", 10))
+                body = json.dumps({"object": "list", "url": "/v1/charges", "has_more": len(items) > limit,
+                                   "data": items[:limit]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_api_listing_out_of_order_still_lands_every_window_whole(emulator, duckdb_path):
+    days = ("2026-10-02", "2026-10-03", "2026-10-04")
+    start, end = day_window(days[0])[0], day_window(days[-1])[1]
+    api = OldestFirstApi(emulator.objects("charges", start, end))
+    try:
+        report = load_partitions(
+            StripeReader("sk_test_any", api.url), Warehouse(duckdb_path), "charges", windows(*days),
+            columns=default_columns("charges"), settings=ValidationSettings(), run_id="run-1",
+        )
+    finally:
+        api.close()
+    assert report.refetched > 0
+    assert sorted(table(duckdb_path, "charges")) == sorted(
+        (i, d) for d in days for i in emulator.listable_ids("charges", *day_window(d))
+    )

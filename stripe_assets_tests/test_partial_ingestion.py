@@ -96,7 +96,7 @@ def test_threshold_edges(make_emulator, tmp_path, settings, accepted):
     report = load(emu, tmp_path / "w.duckdb", **settings)
     assert (not report.failures) is accepted
     loaded = rows(tmp_path / "w.duckdb", "SELECT count(*) FROM stripe.charges")[0][0]
-    assert loaded == (len(report.outcomes[0].result.valid) if accepted else 0)
+    assert loaded == (report.outcomes[0].records_valid if accepted else 0)
 
 
 def test_a_clean_partition_passes_at_zero_percent(emulator, duckdb_path):

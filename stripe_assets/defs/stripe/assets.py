@@ -14,7 +14,7 @@ from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.partitions import partitions_def_for
 from stripe_assets.defs.stripe.metadata import column_schema, materialization_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
-from stripe_assets.load import LoadReport, Window, load_partitions
+from stripe_assets.load import LoadReport, PartitionOutcome, Window, load_partitions
 from stripe_assets.validation.report import check_description, check_metadata, check_severity
 from stripe_assets.stripe_schema import API_VERSION
 from stripe_assets.warehouse import WarehouseError
@@ -69,6 +69,36 @@ def build_stripe_asset(dataflow: Dataflow) -> dg.AssetsDefinition:
         windows = [
             Window(k, *partitions_def.time_window_for_partition_key(k)) for k in context.partition_keys
         ]
+        ranged = len(windows) > 1
+
+        def describe(outcome: PartitionOutcome) -> dg.AssetCheckResult:
+            return dg.AssetCheckResult(
+                check_name=CHECK_NAME,
+                passed=outcome.accepted,
+                severity=check_severity(outcome.result, outcome.decision),
+                description=check_description(outcome.result, outcome.decision),
+                metadata=check_metadata(outcome.result, outcome.decision, settings),
+            )
+
+        def report_partition(outcome: PartitionOutcome, report: LoadReport) -> None:
+            # Logged as each window lands, so a run that dies later still shows what landed.
+            if outcome.accepted:
+                context.log_event(
+                    dg.AssetMaterialization(
+                        asset_key=key,
+                        partition=outcome.window.key,
+                        metadata=materialization_metadata(outcome, report, columns),
+                    )
+                )
+            if ranged:
+                check = outcome.details
+                context.log_event(
+                    dg.AssetCheckEvaluation(
+                        asset_key=key, check_name=CHECK_NAME, passed=check.passed, partition=outcome.window.key,
+                        severity=check.severity, description=check.description, metadata=check.metadata,
+                    )
+                )
+
         try:
             report = load_partitions(
                 stripe.reader(),
@@ -78,11 +108,13 @@ def build_stripe_asset(dataflow: Dataflow) -> dg.AssetsDefinition:
                 columns=columns,
                 settings=settings,
                 run_id=context.run.run_id,
+                describe=describe,
+                on_partition=report_partition,
             )
         except (StripeReadError, WarehouseError) as exc:
             raise dg.Failure(description=f"{resource.name}: {exc}", allow_retries=False) from None
 
-        yield from _report_events(context, key, report, columns, settings)
+        yield _range_summary(report, settings) if ranged else report.outcomes[0].details
         if report.failures:
             raise dg.Failure(
                 description=report.failure_message,
@@ -96,48 +128,12 @@ def build_stripe_asset(dataflow: Dataflow) -> dg.AssetsDefinition:
     return _asset
 
 
-def _report_events(context, key, report: LoadReport, columns, settings):
-    ranged = len(report.outcomes) > 1
-    for outcome in report.outcomes:
-        if outcome.accepted:
-            context.log_event(
-                dg.AssetMaterialization(
-                    asset_key=key,
-                    partition=outcome.window.key,
-                    metadata=materialization_metadata(outcome, report, columns),
-                )
-            )
-        if ranged:
-            context.log_event(
-                dg.AssetCheckEvaluation(
-                    asset_key=key,
-                    check_name=CHECK_NAME,
-                    passed=outcome.accepted,
-                    partition=outcome.window.key,
-                    severity=check_severity(outcome.result, outcome.decision),
-                    description=check_description(outcome.result, outcome.decision),
-                    metadata=check_metadata(outcome.result, outcome.decision, settings),
-                )
-            )
-    if ranged:
-        yield _range_summary(report, settings)
-    else:
-        outcome = report.outcomes[0]
-        yield dg.AssetCheckResult(
-            check_name=CHECK_NAME,
-            passed=outcome.accepted,
-            severity=check_severity(outcome.result, outcome.decision),
-            description=check_description(outcome.result, outcome.decision),
-            metadata=check_metadata(outcome.result, outcome.decision, settings),
-        )
-
-
 def _range_summary(report: LoadReport, settings) -> dg.AssetCheckResult:
     rows = ["| partition | fetched | loaded | rejected | error rate | status |", "|---|---|---|---|---|---|"]
-    for o in report.outcomes:
+    for o in sorted(report.outcomes, key=lambda o: o.window.start):
         rows.append(
-            f"| {o.window.key} | {o.result.records_total} | {o.records_loaded} | {o.records_rejected} "
-            f"| {100 * o.result.error_rate:.2f}% | {'passed' if o.accepted else 'FAILED'} |"
+            f"| {o.window.key} | {o.records_total} | {o.records_loaded} | {o.records_rejected} "
+            f"| {100 * o.error_rate:.2f}% | {'passed' if o.accepted else 'FAILED'} |"
         )
     failed = len(report.failures)
     return dg.AssetCheckResult(
