@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import duckdb
 import pytest
 
 from stripe_assets.catalog import RESOURCE_NAMES

@@ -79,14 +79,20 @@ def test_a_failing_write_leaves_every_partition_as_it_was(tmp_path):
     assert ids(wh.path) == ["price_1"]
 
 
-def test_writers_wait_for_another_process_holding_the_file(tmp_path):
-    path = tmp_path / "w.duckdb"
+def hold_file(path, seconds: float) -> subprocess.Popen:
+    """Another process (a notebook, say) holding the DuckDB file open for `seconds`."""
     duckdb.connect(str(path)).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(2)"],
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep({seconds})"],
         stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_writers_wait_for_another_process_holding_the_file(tmp_path):
+    path = tmp_path / "w.duckdb"
+    holder = hold_file(path, 2)
     began = time.monotonic()
     Warehouse(path).apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
     assert time.monotonic() - began > 0.5  # it waited for the holder instead of failing
@@ -96,13 +102,8 @@ def test_writers_wait_for_another_process_holding_the_file(tmp_path):
 
 def test_a_file_locked_for_too_long_gives_a_clear_error(tmp_path):
     path = tmp_path / "w.duckdb"
-    duckdb.connect(str(path)).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(5)"],
-        stdout=subprocess.PIPE, text=True,
-    )
+    holder = hold_file(path, 5)
     try:
-        assert holder.stdout.readline().strip() == "held"
         with pytest.raises(WarehouseError, match=r"w\.duckdb stayed locked by another process"):
             Warehouse(path, lock_timeout_seconds=0.5).apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from stripe_assets.alerts.config import AlertSettings, ChannelConfig, LogChannel, RunStatus
 
@@ -22,7 +22,7 @@ class DataflowAlerts(BaseModel):
 
 
 class AlertRoutes(BaseModel):
-    """Dataflows' alert settings plus the named channels they refer to."""
+    """Dataflows' alert settings plus the named channels they refer to (see `routes_from_dataflows`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -30,20 +30,10 @@ class AlertRoutes(BaseModel):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     ui_base_url: str = DEFAULT_UI_BASE_URL
 
-    @model_validator(mode="after")
-    def _channels_exist(self) -> "AlertRoutes":
-        for flow in self.dataflows:
-            for name in flow.alerts.channels:
-                if name not in self.all_channels:
-                    raise ValueError(
-                        f"dataflow {flow.name!r}: alerts channel {name!r} is not defined under `channels:` "
-                        f"(defined: {', '.join(sorted(self.all_channels))})"
-                    )
-        return self
-
     @property
     def all_channels(self) -> dict[str, ChannelConfig]:
-        # `log` works without being declared: every project has an alert log.
+        # `log` works without being declared: every project has an alert log. That dataflows
+        # only name defined channels is checked when the dataflows file is loaded.
         return {"log": LogChannel(type="log"), **self.channels}
 
     def dataflow(self, name: str) -> DataflowAlerts:

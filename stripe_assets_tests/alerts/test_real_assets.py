@@ -6,7 +6,8 @@ import logging
 
 import dagster as dg
 
-from stripe_assets.alerts.routes import AlertRoutes
+from stripe_assets.alerts.routes import AlertRoutes, routes_from_dataflows
+from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.alerts.tick import run_alert_tick
 from stripe_assets.definitions import defs as load_defs
 
@@ -17,7 +18,7 @@ def routes(alert_log, url) -> AlertRoutes:
         {"name": "stripe_charges", "resource": "charges", "alerts": {"channels": ["log", "ops"]}},
         {"name": "stripe_prices", "resource": "prices", "alerts": {"on": ["failure"], "channels": ["ops"]}},
     ]
-    return AlertRoutes.model_validate({"dataflows": flows, "channels": channels})
+    return routes_from_dataflows(DataflowsConfig.model_validate({"dataflows": flows, "channels": channels}))
 
 
 def run(instance, selection, partition):

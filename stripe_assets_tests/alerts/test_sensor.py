@@ -10,7 +10,8 @@ import dagster as dg
 import pytest
 
 from stripe_assets.alerts.alert_log import read_records
-from stripe_assets.alerts.routes import AlertRoutes
+from stripe_assets.alerts.routes import AlertRoutes, routes_from_dataflows
+from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.alerts.status_feed import fetch_status_changes
 from stripe_assets.alerts.tick import run_alert_tick
 from stripe_assets.defs.alerts.sensors import SENSOR_NAME, build_alerts_sensor
@@ -31,7 +32,7 @@ def make_routes(alert_log, hooks: dict[str, str], flows: list[dict] | None = Non
         {"name": "stripe_charges", "resource": "charges", "alerts": {"channels": ["log", *hooks]}},
         {"name": "stripe_refunds", "resource": "refunds", "alerts": {"channels": ["log", *hooks]}},
     ]
-    return AlertRoutes.model_validate({"dataflows": flows, "channels": channels, "ui_base_url": "http://dagster.example:3000/"})
+    return routes_from_dataflows(DataflowsConfig.model_validate({"dataflows": flows, "channels": channels, "ui_base_url": "http://dagster.example:3000/"}))
 
 
 def tick(instance, routes, cursor=None, **kwargs):
