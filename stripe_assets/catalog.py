@@ -21,6 +21,8 @@ class StripeResource:
     id_prefixes: tuple[str, ...]  # Stripe id prefixes this object may carry
     # Query parameters every list call needs to see all objects (Stripe hides some by default).
     list_params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Objects that may also carry ids chosen by the account (not only the prefixes above).
+    custom_ids: bool = False
 
     @property
     def path(self) -> str:
@@ -54,7 +56,8 @@ RESOURCES: Mapping[str, StripeResource] = MappingProxyType(
                 "balance_transactions", "balance_transaction", stripe.BalanceTransaction, ("txn_",)
             ),
             StripeResource("customers", "customer", stripe.Customer, ("cus_",)),
-            StripeResource("prices", "price", stripe.Price, ("price_", "plan_")),
+            # Prices made from legacy plans keep the plan's id, which the account could choose.
+            StripeResource("prices", "price", stripe.Price, ("price_", "plan_"), custom_ids=True),
         )
     }
 )

@@ -52,8 +52,10 @@ class ResourceSchema:
 
 
 def id_pattern(resource: str) -> str:
-    prefixes = "|".join(get_resource(resource).id_prefixes)
-    return f"^({prefixes})[A-Za-z0-9]+$"
+    spec = get_resource(resource)
+    if spec.custom_ids:
+        return r"^[A-Za-z0-9][A-Za-z0-9_\-.]*$"
+    return f"^({'|'.join(spec.id_prefixes)})[A-Za-z0-9]+$"
 
 
 def list_values(values: tuple[str, ...]) -> str:

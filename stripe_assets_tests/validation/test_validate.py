@@ -113,7 +113,7 @@ def test_closed_enums_are_enforced_without_strict_enums():
     assert (failure.column, failure.check, failure.reason) == ("object", "enum", "'charge' is not one of refund")
 
 
-@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+@pytest.mark.parametrize("resource", [r for r in RESOURCE_NAMES if not get_resource(r).custom_ids])
 def test_an_id_with_another_objects_prefix_is_caught(resource):
     records = batch(resource, 3)
     records[2]["id"] = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
@@ -121,6 +121,14 @@ def test_an_id_with_another_objects_prefix_is_caught(resource):
     prefixes = "|".join(get_resource(resource).id_prefixes)
     assert (failure.id, failure.column, failure.check) == ("pi_3MtwBwLkdIwHu7ix28a3tqPa", "id", "id_format")
     assert failure.reason == f"'pi_3MtwBwLkdIwHu7ix28a3tqPa' does not match ^({prefixes})[A-Za-z0-9]+$"
+
+
+def test_prices_accept_the_custom_ids_of_legacy_plans_but_not_blanks():
+    records = batch("prices", 3)
+    records[0]["id"] = "gold-monthly_2019"
+    records[1]["id"] = "gold monthly"
+    failures = validate_records("prices", records).failures
+    assert [(f.index, f.column, f.check) for f in failures] == [(1, "id", "id_format")]
 
 
 def test_every_catalog_prefix_is_accepted_and_a_trailing_newline_is_not():
