@@ -41,6 +41,7 @@ class FetchStats:
     pages: int = 0
     objects: int = 0
     seconds: float = 0.0
+    api_version: str | None = None  # the Stripe-Version the API answered with
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_response(self, status: int) -> None:
@@ -57,6 +58,7 @@ class FetchStats:
             "api_server_errors": self.server_errors,
             "pages": self.pages,
             "fetch_seconds": round(self.seconds, 3),
+            "api_version": self.api_version or "(not stated)",
         }
 
 
@@ -138,6 +140,7 @@ class StripeReader:
                 if not 200 <= status < 300:
                     # Let the SDK turn the error body into its typed exception.
                     self._client._requestor._interpret_response(body, status, headers, "V1")
+                stats.api_version = _header_value(headers, "stripe-version") or stats.api_version
                 return orjson.loads(body)
             except stripe.RateLimitError as exc:
                 if attempt >= self._rate_limit_retries or _should_not_retry(exc):
@@ -206,12 +209,15 @@ class StripeReader:
         return [obj for page in self.list_pages(resource, start, end, stats) for obj in page]
 
 
-def _header(exc: stripe.StripeError, name: str) -> str | None:
-    headers = exc.headers or {}
-    for key, value in headers.items():
+def _header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
         if key.lower() == name:
             return value
     return None
+
+
+def _header(exc: stripe.StripeError, name: str) -> str | None:
+    return _header_value(exc.headers, name)
 
 
 def _should_not_retry(exc: stripe.StripeError) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
+import stripe
 
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.definitions import defs as load_defs
@@ -60,6 +61,7 @@ def test_a_partition_run_loads_all_six_and_records_its_check_per_partition(strip
             expected = stripe_env.listable_ids(resource, *day_window("2026-10-03"))
             assert mat.metadata["records_loaded"].value == len(expected)
             assert mat.metadata["dagster/row_count"].value == len(expected)
+            assert mat.metadata["api_version"].value == stripe.api_version  # pinned, and echoed
             [check] = checks(instance, key)
             assert (check.partition, check.status.value) == ("2026-10-03", "SUCCEEDED")
             evaluation = check.event.dagster_event.event_specific_data

@@ -114,6 +114,12 @@ def build_stripe_asset(dataflow: Dataflow) -> dg.AssetsDefinition:
         except (StripeReadError, WarehouseError) as exc:
             raise dg.Failure(description=f"{resource.name}: {exc}", allow_retries=False) from None
 
+        served = report.stats.api_version
+        if served and served != API_VERSION:
+            context.log.warning(
+                f"the API answered with version {served}, the schema is for {API_VERSION}: fields added "
+                "or changed between them can show as drift or as invalid records"
+            )
         yield _range_summary(report, settings) if ranged else report.outcomes[0].details
         if report.failures:
             raise dg.Failure(
