@@ -40,18 +40,19 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = argv[0] if argv and not argv[0].startswith("-") else None
-    registered: set[str] = set()
+    wanted_module = dict(COMMANDS).get(wanted)
+    names_of: dict[str, list[str]] = {}
     for name, module in COMMANDS:
-        if name in registered or not _exists(module):
+        names_of.setdefault(module, []).append(name)
+    for module, names in names_of.items():
+        if not _exists(module):
             continue
-        if wanted in (None, name) or (wanted not in dict(COMMANDS) and wanted is not None):
-            # A module may register several subcommands; import each module once.
-            before = set(subparsers.choices)
+        if wanted_module in (None, module):
+            # A module may register several subcommands: import it once, let it add them all.
             importlib.import_module(module).register(subparsers)
-            registered |= set(subparsers.choices) - before
-        else:  # listed in --help without importing its module
-            subparsers.add_parser(name, help=f"see `stripe-assets {name} --help`")
-            registered.add(name)
+        else:  # listed in --help without importing the module
+            for name in names:
+                subparsers.add_parser(name, help=f"see `stripe-assets {name} --help`")
     return parser
 
 

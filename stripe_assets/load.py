@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 
 from stripe_assets.client import FetchStats, StripeReader
 from stripe_assets.columns import ColumnSpec
+from stripe_assets.operations.history import HistoryRetention, prune_history
 from stripe_assets.records import to_arrow
 from stripe_assets.validation.decision import Decision, decide
 from stripe_assets.validation.policy import ValidationSettings
@@ -125,11 +126,13 @@ def load_partitions(
     run_id: str,
     describe: Describe | None = None,
     on_partition: OnPartition | None = None,
+    retention: HistoryRetention = HistoryRetention(),
 ) -> LoadReport:
     """Fetch, validate and land the consecutive `windows` of one resource.
 
     `describe` sees each window's full validation result (its records are released right
-    after); `on_partition` is called once the window landed, newest window first.
+    after); `on_partition` is called once the window landed, newest window first. Versions kept
+    for rollback beyond `retention` are pruned after each write.
     """
     warehouse.check_writable()  # before spending minutes on the API
     report = LoadReport(resource, windows)
@@ -146,7 +149,12 @@ def load_partitions(
         if not pending:
             return
         began = time.perf_counter()
-        warehouse.apply(resource, columns, QUARANTINE_COLUMNS, [write for _, write in pending])
+        warehouse.apply(
+            resource, columns, QUARANTINE_COLUMNS, [write for _, write in pending],
+            after_commit=lambda conn: prune_history(
+                conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days
+            ),
+        )
         report.write_seconds += time.perf_counter() - began
         for outcome, _ in pending:
             report.outcomes.append(outcome)

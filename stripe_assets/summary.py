@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass
 
 from stripe_assets.catalog import RESOURCES
-from stripe_assets.warehouse import DEFAULT_DUCKDB_PATH, LOADS_TABLE, Warehouse
+from stripe_assets.operations.loads import partition_loads
+from stripe_assets.warehouse import DEFAULT_DUCKDB_PATH, Warehouse
 
 
 @dataclass
@@ -39,7 +40,6 @@ def _exists(conn, table: str) -> bool:
 def summarize(warehouse: Warehouse) -> list[TableSummary]:
     out = []
     with warehouse.connect(read_only=True) as conn:
-        has_loads = _exists(conn, LOADS_TABLE)
         for resource in RESOURCES.values():
             if not _exists(conn, resource.table):
                 continue
@@ -51,17 +51,13 @@ def summarize(warehouse: Warehouse) -> list[TableSummary]:
                 if _exists(conn, resource.quarantine_table)
                 else 0
             )
-            loaded = rejected = 0
-            if has_loads:
-                # The latest load of each partition decides its status.
-                loaded, rejected = conn.execute(
-                    f"""
-                    SELECT count(*) FILTER (status = 'loaded'), count(*) FILTER (status = 'rejected')
-                    FROM (SELECT status FROM {LOADS_TABLE} WHERE resource = ?
-                          QUALIFY row_number() OVER (PARTITION BY partition ORDER BY loaded_at DESC) = 1)
-                    """,
-                    [resource.name],
-                ).fetchone()
+            # The newest load of each partition that was not rolled back decides its status.
+            latest: dict[str, str] = {}
+            for load in partition_loads(conn, resource.name):  # newest first
+                if load.active:
+                    latest.setdefault(load.partition, load.status)
+            loaded = sum(status == "loaded" for status in latest.values())
+            rejected = sum(status == "rejected" for status in latest.values())
             out.append(
                 TableSummary(
                     resource.name,

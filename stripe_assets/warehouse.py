@@ -13,9 +13,9 @@ import fcntl
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -168,6 +168,8 @@ class Warehouse:
         columns: Sequence[ColumnSpec],
         quarantine_columns: dict[str, str],
         writes: Sequence[WindowWrite],
+        *,
+        after_commit: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
     ) -> None:
         """Land every partition of one run in a single transaction (all or nothing).
 
@@ -185,6 +187,8 @@ class Warehouse:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            if after_commit is not None:  # e.g. pruning old versions, still under the lock
+                after_commit(conn)
 
     @staticmethod
     def _write_window(conn, resource: str, write: WindowWrite) -> None:
@@ -216,10 +220,12 @@ class Warehouse:
                 conn.execute(f"INSERT INTO {quarantine_table} BY NAME SELECT * FROM _quarantine")
             finally:
                 conn.unregister("_quarantine")
-        names = list(write.load_record)
+        # Stamped under the write lock, so the order of loads is the order they committed in.
+        record = {**write.load_record, "loaded_at": datetime.now(timezone.utc)}
+        names = list(record)
         conn.execute(
             f"INSERT INTO {LOADS_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-            [write.load_record[n] for n in names],
+            [record[n] for n in names],
         )
 
 

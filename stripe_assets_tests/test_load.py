@@ -146,3 +146,17 @@ def test_an_api_listing_out_of_order_still_lands_every_window_whole(emulator, du
     assert sorted(table(duckdb_path, "charges")) == sorted(
         (i, d) for d in days for i in emulator.listable_ids("charges", *day_window(d))
     )
+
+
+def test_versions_beyond_the_retention_are_pruned_after_each_load(emulator, duckdb_path):
+    from stripe_assets.operations.history import HistoryRetention
+
+    for run in ("r1", "r2", "r3"):
+        load_partitions(
+            StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "prices", windows("2026-10-03"),
+            columns=default_columns("prices"), settings=ValidationSettings(), run_id=run,
+            retention=HistoryRetention(keep_versions=1),
+        )
+    with Warehouse(duckdb_path).connect(read_only=True) as conn:
+        kept = conn.execute("SELECT DISTINCT _replaced_by_run FROM stripe_history.prices").fetchall()
+    assert kept == [("r3",)]  # only the newest load can still be rolled back

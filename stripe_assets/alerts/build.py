@@ -59,7 +59,7 @@ def build_alert(
     if change.status != "start":
         fields.update(_record_counts(instance, run.run_id))
     if change.status == "failure":
-        fields.update(_failure(instance, run.run_id))
+        fields.update(run_failure(instance, run.run_id))
     return Alert(
         alert_id=f"{run.run_id}:{change.status}",
         status=change.status,
@@ -122,7 +122,7 @@ def _record_counts(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
     }
 
 
-def _failure(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
+def run_failure(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
     """The first failed step and its error line; the run's own error when no step failed."""
     step_failures = instance.get_records_for_run(run_id, of_type=E.STEP_FAILURE).records
     if step_failures:

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from stripe_assets.alerts.config import AlertSettings, ChannelConfig, LogChannel
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.columns import AddedColumn, ColumnSpec, apply_mapping
+from stripe_assets.operations.history import HistoryRetention
 from stripe_assets.validation.policy import ValidationSettings
 
 Frequency = Literal["once", "minute", "hour", "day", "week"]
@@ -261,6 +262,7 @@ class DataflowsConfig(_Model):
 
     channels: dict[str, ChannelConfig] = Field(default_factory=_default_channels)
     ui_base_url: str = DEFAULT_UI_BASE_URL
+    history: HistoryRetention = Field(default_factory=HistoryRetention)
     dataflows: tuple[Dataflow, ...] = Field(default_factory=default_dataflows)
 
     @field_validator("channels")

@@ -14,6 +14,7 @@ from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.partitions import partitions_def_for
 from stripe_assets.defs.stripe.metadata import column_schema, materialization_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
+from stripe_assets.operations.history import HistoryRetention
 from stripe_assets.load import LoadReport, PartitionOutcome, Window, load_partitions
 from stripe_assets.validation.report import check_description, check_metadata, check_severity
 from stripe_assets.stripe_schema import API_VERSION
@@ -26,7 +27,7 @@ def asset_key(resource: str) -> dg.AssetKey:
     return dg.AssetKey(["stripe", resource])
 
 
-def build_stripe_asset(dataflow: Dataflow) -> dg.AssetsDefinition:
+def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = HistoryRetention()) -> dg.AssetsDefinition:
     resource = get_resource(dataflow.resource)
     key = asset_key(resource.name)
     partitions_def = partitions_def_for(dataflow)
@@ -110,6 +111,7 @@ def build_stripe_asset(dataflow: Dataflow) -> dg.AssetsDefinition:
                 run_id=context.run.run_id,
                 describe=describe,
                 on_partition=report_partition,
+                retention=retention,
             )
         except (StripeReadError, WarehouseError) as exc:
             raise dg.Failure(description=f"{resource.name}: {exc}", allow_retries=False) from None
@@ -165,4 +167,5 @@ def _range_summary(report: LoadReport, settings) -> dg.AssetCheckResult:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_stripe_asset(d) for d in load_dataflows().dataflows])
+    config = load_dataflows()
+    return dg.Definitions(assets=[build_stripe_asset(d, config.history) for d in config.dataflows])

@@ -1,0 +1,1 @@
+"""Operating the dataflows in the UI: freshness checks per asset and the rollback job."""

@@ -1,0 +1,104 @@
+"""`rollback_job`: the `stripe-assets rollback` command, launchable from the UI's launchpad.
+
+Config: `resource` and either `run_id` (undo that run's loads, and later loads of the same
+partitions) or `steps` (undo the newest N runs; 1 when both are empty), optionally `partition`.
+Each partition it changes gets an observation on the asset, so the asset's history shows it.
+"""
+# No `from __future__ import annotations`: Dagster reads the op's annotations at runtime.
+
+from typing import Optional
+
+import dagster as dg
+from pydantic import Field
+
+from stripe_assets.dataflows.config import DataflowConfigError, load_dataflows
+from stripe_assets.defs.stripe.resources import WarehouseResource
+from stripe_assets.operations.errors import OperationError
+from stripe_assets.operations.rollback import RollbackRequest, RollbackResult, run_rollback
+from stripe_assets.operations.targets import dataflow_of
+from stripe_assets.warehouse import WarehouseError
+
+JOB_NAME = "rollback_job"
+
+
+class RollbackConfig(dg.Config):
+    resource: str = Field(description="The resource whose table and quarantine to roll back, e.g. charges.")
+    run_id: Optional[str] = Field(
+        default=None,
+        description="Undo this run's loads and every later load of the same partitions (a unique prefix works).",
+    )
+    steps: Optional[int] = Field(
+        default=None, description="Undo the newest N runs' loads; 1 when run_id and steps are both empty."
+    )
+    partition: Optional[str] = Field(default=None, description="Only this partition, e.g. 2026-10-03.")
+
+
+def _observations(result: RollbackResult) -> list[dg.AssetObservation]:
+    key = dg.AssetKey(["stripe", result.plan.resource])
+    return [
+        dg.AssetObservation(
+            asset_key=key,
+            partition=part.partition,
+            description=f"rolled back {len(part.undo)} load(s)",
+            metadata={
+                "rolled_back_runs": ", ".join(load.run_id for load in part.undo),
+                "now_from_run": part.back_to.run_id if part.back_to else "(none: as before its first load)",
+            },
+        )
+        for part in result.plan.partitions
+    ]
+
+
+def build_rollback_job() -> dg.JobDefinition:
+    @dg.op(
+        name="rollback_loads",
+        description="Undo loads in one transaction; undone loads are recorded as rolled_back.",
+    )
+    def rollback_loads(context: dg.OpExecutionContext, config: RollbackConfig, warehouse: WarehouseResource) -> None:
+        try:
+            request = RollbackRequest(
+                config.resource,
+                run_id=config.run_id or None,  # the launchpad sends "" for a cleared field
+                steps=config.steps,
+                partition=config.partition or None,
+            )
+            try:
+                dataflow = dataflow_of(load_dataflows(), request.resource)
+            except DataflowConfigError as exc:  # a broken config must not block a rollback
+                context.log.warning(f"{exc}; partition keys are not checked")
+                dataflow = None
+            result = run_rollback(warehouse.warehouse(), request, dataflow=dataflow)
+        except (OperationError, WarehouseError) as exc:
+            raise dg.Failure(description=f"rollback of {config.resource}: {exc}", allow_retries=False) from None
+        assert result is not None  # no confirmation is asked for, so it always runs
+        context.log.info(result.summary())
+        for observation in _observations(result):
+            context.log_event(observation)
+        context.add_output_metadata(
+            {
+                "rolled_back_runs": ", ".join(result.plan.run_ids),
+                "partitions": len(result.plan.partitions),
+                "rows_removed": result.rows_removed,
+                "rows_restored": result.rows_restored,
+                "quarantine_removed": result.quarantine_removed,
+                "quarantine_restored": result.quarantine_restored,
+            }
+        )
+
+    @dg.job(
+        name=JOB_NAME,
+        description=(
+            "Return a Stripe table and its quarantine to their state before a load "
+            "(same as `stripe-assets rollback`)."
+        ),
+        tags={"stripe_assets/operation": "rollback"},
+    )
+    def rollback_job() -> None:
+        rollback_loads()
+
+    return rollback_job
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(jobs=[build_rollback_job()])

@@ -1,0 +1,147 @@
+"""What the Dagster instance at $DAGSTER_HOME knows about a dataflow's asset: its runs, how each
+ended, the error of a failed one and the load rate it reported."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import dagster as dg
+
+# The first failed step's one-line error (a threshold failure's own message, or the innermost
+# user exception), as run alerts show it.
+from stripe_assets.alerts.build import run_failure
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"
+PAGE = 200  # planned-materialization events read per query
+MAX_PAGES = 25  # stop looking further back than this many pages
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    status: str  # Dagster's run status: SUCCESS, FAILURE, STARTED, QUEUED, CANCELED, ...
+    created: datetime
+    started: datetime | None
+    ended: datetime | None
+    partitions: str | None  # what the run was asked to load (a key or `first...last`)
+    error: str | None = None  # failed runs: the first failed step's error line
+    records_per_second: float | None = None  # as the load measured it (materialization metadata)
+    api_rate_limited: int | None = None  # 429 answers the load waited out
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started is None or self.ended is None:
+            return None
+        return (self.ended - self.started).total_seconds()
+
+
+@contextlib.contextmanager
+def dagster_instance() -> Iterator[tuple[dg.DagsterInstance | None, str | None]]:
+    """The instance at $DAGSTER_HOME and None, or None and why there is none."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        yield None, "DAGSTER_HOME is not set: no Dagster run history"
+        return
+    if not Path(home).is_absolute() or not Path(home).is_dir():
+        yield None, f"DAGSTER_HOME {home} is not an absolute path to a directory: no Dagster run history"
+        return
+    with dg.DagsterInstance.get() as instance:
+        yield instance, None
+
+
+def _utc(timestamp: float | None) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc) if timestamp else None
+
+
+def _partitions(tags: dict[str, str]) -> str | None:
+    if PARTITION_TAG in tags:
+        return tags[PARTITION_TAG]
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        start, end = tags[RANGE_START_TAG], tags[RANGE_END_TAG]
+        return start if start == end else f"{start}...{end}"
+    return None
+
+
+def _metadata_number(metadata: dict, name: str) -> float | None:
+    value = getattr(metadata.get(name), "value", metadata.get(name))
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _load_figures(instance: dg.DagsterInstance, run_id: str, key: dg.AssetKey) -> tuple[float | None, int | None]:
+    rate: float | None = None
+    limited: int | None = None
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    for record in records:
+        if record.asset_key != key:
+            continue
+        metadata = record.event_log_entry.asset_materialization.metadata  # type: ignore[union-attr]
+        # Every partition of a run carries the run's figures: any one of them will do.
+        value = _metadata_number(metadata, "records_per_second")
+        rate = value if value is not None else rate
+        value = _metadata_number(metadata, "api_rate_limited")
+        limited = int(value) if value is not None else limited
+    return rate, limited
+
+
+def _run_ids_planning(instance: dg.DagsterInstance, key: dg.AssetKey, limit: int) -> list[str]:
+    """Runs that set out to materialize `key`, newest first: every run of the asset, whether
+    launched by a schedule, the UI, the CLI or in-process, and whether it got to write or not."""
+    run_ids: dict[str, None] = {}
+    before = None
+    for _ in range(MAX_PAGES):
+        records = instance.event_log_storage.get_event_records(
+            dg.EventRecordsFilter(
+                dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=key, before_cursor=before
+            ),
+            limit=PAGE,
+            ascending=False,
+        )
+        for record in records:
+            run_ids.setdefault(record.run_id, None)
+        if len(run_ids) >= limit or len(records) < PAGE:
+            break
+        before = records[-1].storage_id
+    return list(run_ids)[:limit]
+
+
+def run_infos(
+    instance: dg.DagsterInstance, key: dg.AssetKey, run_ids: list[str], *, details: bool = True
+) -> dict[str, RunInfo]:
+    """The runs among `run_ids` the instance knows; `details` adds errors and load figures."""
+    if not run_ids:
+        return {}
+    infos = {}
+    for record in instance.get_run_records(dg.RunsFilter(run_ids=run_ids)):
+        run = record.dagster_run
+        error = rate = limited = None
+        if details:
+            if run.status == dg.DagsterRunStatus.FAILURE:
+                error = run_failure(instance, run.run_id).get("error")
+            rate, limited = _load_figures(instance, run.run_id, key)
+        infos[run.run_id] = RunInfo(
+            run_id=run.run_id,
+            status=run.status.value,
+            created=record.create_timestamp.astimezone(timezone.utc),
+            started=_utc(record.start_time),
+            ended=_utc(record.end_time),
+            partitions=_partitions(dict(run.tags)),
+            error=error,
+            records_per_second=rate,
+            api_rate_limited=limited,
+        )
+    return infos
+
+
+def asset_runs(
+    instance: dg.DagsterInstance, key: dg.AssetKey, limit: int, *, details: bool = True
+) -> list[RunInfo]:
+    """The newest `limit` runs of the asset, newest first."""
+    infos = run_infos(instance, key, _run_ids_planning(instance, key, limit), details=details)
+    return sorted(infos.values(), key=lambda info: info.created, reverse=True)
