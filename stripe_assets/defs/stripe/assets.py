@@ -3,8 +3,8 @@
 Per partition, a load logs its own materialization (accepted partitions only) and its own check
 evaluation, so the UI shows pass/fail per partition also for ranged runs (single-run backfills,
 catch-up ticks). A ranged run adds one summary check result for the whole range.
+(No `from __future__ import annotations` here: Dagster inspects the context annotation.)
 """
-
 
 import dagster as dg
 
@@ -14,10 +14,11 @@ from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.partitions import partitions_def_for
 from stripe_assets.defs.stripe.metadata import column_schema, materialization_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
-from stripe_assets.operations.history import HistoryRetention
 from stripe_assets.load import LoadReport, PartitionOutcome, Window, load_partitions
-from stripe_assets.validation.report import check_description, check_metadata, check_severity
+from stripe_assets.operations.history import HistoryRetention
 from stripe_assets.stripe_schema import API_VERSION
+from stripe_assets.validation.policy import ValidationSettings
+from stripe_assets.validation.report import check_description, check_metadata, check_severity
 from stripe_assets.warehouse import WarehouseError
 
 CHECK_NAME = "schema_validation"
@@ -136,7 +137,7 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
     return _asset
 
 
-def _range_summary(report: LoadReport, settings) -> dg.AssetCheckResult:
+def _range_summary(report: LoadReport, settings: ValidationSettings) -> dg.AssetCheckResult:
     rows = ["| partition | fetched | loaded | rejected | error rate | status |", "|---|---|---|---|---|---|"]
     for o in sorted(report.outcomes, key=lambda o: o.window.start):
         rows.append(
