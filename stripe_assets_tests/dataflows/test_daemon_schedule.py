@@ -25,8 +25,10 @@ WAIT_SECONDS = 150
 @pytest.mark.slow
 def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeypatch):
     now = datetime.now(timezone.utc)
-    # The first tick: the next whole minute (k = 0); backfill off, so only its window loads.
-    start_time = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    # The first tick (k = 0) at a whole minute far enough ahead for the daemon to be up by then
+    # (a schedule turned on later does not catch up earlier ticks); backfill off, so only its
+    # window loads.
+    start_time = (now + timedelta(seconds=105)).replace(second=0, microsecond=0)
     window_start = start_time.replace(minute=start_time.minute - start_time.minute % 15)
     emulator = start_emulator(EmulatorConfig(seed=3, start=now.date(), days=1, per_day=3000))
     home = tmp_path / "dagster_home"
