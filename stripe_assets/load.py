@@ -184,9 +184,10 @@ def load_partitions(
             if index is None:
                 report.outside_window += 1
                 continue
-            buffers[index].append(record)
-            if landed[index]:
+            if landed[index]:  # out of order: the window is fetched again on its own below
                 late.add(index)
+                continue
+            buffers[index].append(record)
             # Newest first: a record in window `index` means every newer window is complete.
             # Records without a usable `created` go to the oldest window and move nothing.
             if _has_created(record):
