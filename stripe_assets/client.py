@@ -35,7 +35,6 @@ class FetchStats:
     """What a fetch cost, for run metadata."""
 
     requests: int = 0  # HTTP attempts, retries included
-    retries: int = 0
     rate_limited: int = 0  # 429 answers
     server_errors: int = 0  # 5xx answers
     pages: int = 0
@@ -63,11 +62,20 @@ class FetchStats:
 
 
 class _CountingHTTPClient(stripe.RequestsClient):
-    """The SDK's default requests-based client, counting every attempt's status."""
+    """The SDK's default requests-based client, counting every attempt's status.
+
+    429s are left to `StripeReader.get_page`, which honours Retry-After: the SDK would retry
+    them too (on `Stripe-Should-Retry: true`), multiplying the attempts of one page.
+    """
 
     def __init__(self, stats_of: Callable[[], FetchStats | None], **kwargs: Any):
         super().__init__(**kwargs)
         self._stats_of = stats_of
+
+    def _should_retry(self, response, api_connection_error, num_retries, max_network_retries):
+        if response is not None and response[1] == 429:
+            return False
+        return super()._should_retry(response, api_connection_error, num_retries, max_network_retries)
 
     def request(self, method, url, headers, post_data=None):  # type: ignore[override]
         try:
@@ -84,7 +92,11 @@ class _CountingHTTPClient(stripe.RequestsClient):
 
 
 def _unix(value: datetime | int) -> int:
-    return value if isinstance(value, int) else int(value.timestamp())
+    if isinstance(value, int):
+        return value
+    if value.tzinfo is None:  # .timestamp() would silently read it as the machine's local time
+        raise ValueError(f"{value!r} has no time zone; Stripe's created filters are in UTC")
+    return int(value.timestamp())
 
 
 def mask_key(key: str) -> str:
@@ -119,38 +131,60 @@ class StripeReader:
             stripe_version=stripe.api_version,
             base_addresses={"api": self.api_base},
             max_network_retries=max_network_retries,
+            # The lambda holds the thread-local, not the reader: no reference cycle keeping the
+            # session's sockets open after the reader is gone.
             http_client=_CountingHTTPClient(
-                lambda: getattr(self._local, "stats", None), timeout=timeout_seconds
+                lambda local=self._local: getattr(local, "stats", None), timeout=timeout_seconds
             ),
         )
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections."""
+        self._client._requestor._client.close()
+
+    def __enter__(self) -> "StripeReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:  # never show the key
         return f"StripeReader(api_base={self.api_base!r}, key={mask_key(self._api_key)})"
 
     def get_page(self, path: str, params: Mapping[str, Any], stats: FetchStats) -> dict:
         """One GET, parsed; 429s are retried with backoff, other errors become StripeReadError."""
-        self._local.stats = stats
-        attempt = 0
-        while True:
-            try:
-                body, status, headers = self._client._requestor.request_raw(
-                    "get", path, params=dict(params), options={}, base_address="api",
-                    api_mode="V1", usage=["stripe_assets"],
-                )
-                if not 200 <= status < 300:
-                    # Let the SDK turn the error body into its typed exception.
-                    self._client._requestor._interpret_response(body, status, headers, "V1")
-                stats.api_version = _header_value(headers, "stripe-version") or stats.api_version
-                return orjson.loads(body)
-            except stripe.RateLimitError as exc:
-                if attempt >= self._rate_limit_retries or _should_not_retry(exc):
+        self._local.stats = stats  # every attempt of this page is counted, retries included
+        try:
+            attempt = 0
+            while True:
+                try:
+                    return self._get_once(path, params, stats)
+                except stripe.RateLimitError as exc:
+                    if attempt >= self._rate_limit_retries or _should_not_retry(exc):
+                        raise self._error(exc, path) from None
+                    attempt += 1
+                    self._sleep(_rate_limit_delay(exc, attempt))
+                except stripe.StripeError as exc:
                     raise self._error(exc, path) from None
-                attempt += 1
-                self._sleep(_rate_limit_delay(exc, attempt))
-            except stripe.StripeError as exc:
-                raise self._error(exc, path) from None
-            finally:
-                self._local.stats = None
+        finally:
+            self._local.stats = None
+
+    def _get_once(self, path: str, params: Mapping[str, Any], stats: FetchStats) -> dict:
+        body, status, headers = self._client._requestor.request_raw(
+            "get", path, params=dict(params), options={}, base_address="api",
+            api_mode="V1", usage=["stripe_assets"],
+        )
+        if not 200 <= status < 300:
+            # Let the SDK turn the error body into its typed exception.
+            self._client._requestor._interpret_response(body, status, headers, "V1")
+        stats.api_version = _header_value(headers, "stripe-version") or stats.api_version
+        try:
+            page = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            page = None
+        if not isinstance(page, dict):
+            raise StripeReadError(f"{self.api_base}{path} answered HTTP {status} with a body that is not a JSON object")
+        return page
 
     def _error(self, exc: stripe.StripeError, path: str) -> StripeReadError:
         where = f"{self.api_base}{path}"

@@ -75,6 +75,7 @@ class LoadReport:
     stats: FetchStats = field(default_factory=FetchStats)
     outside_window: int = 0  # objects the API returned outside the requested range (dropped)
     refetched: int = 0  # windows fetched again because the API listed out of order
+    prune_error: str | None = None  # pruning old versions failed (everything loaded did land)
     began: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0  # set when the load finished
     validate_seconds: float = 0.0
@@ -141,7 +142,7 @@ def load_partitions(
     buffers: list[list[dict]] = [[] for _ in windows]
     landed = [False] * len(windows)
     late: set[int] = set()  # landed windows that received records afterwards
-    seen: set[str] = set()
+    seen: dict[int, set[str]] = {}  # ids per window not yet landed (a repeat after landing is `late`)
 
     pending: list[tuple[PartitionOutcome, WindowWrite]] = []
 
@@ -149,12 +150,7 @@ def load_partitions(
         if not pending:
             return
         began = time.perf_counter()
-        warehouse.apply(
-            resource, columns, QUARANTINE_COLUMNS, [write for _, write in pending],
-            after_commit=lambda conn: prune_history(
-                conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days
-            ),
-        )
+        warehouse.apply(resource, columns, QUARANTINE_COLUMNS, [write for _, write in pending])
         report.write_seconds += time.perf_counter() - began
         for outcome, _ in pending:
             report.outcomes.append(outcome)
@@ -163,6 +159,7 @@ def load_partitions(
         pending.clear()
 
     def land(index: int, records: list[dict]) -> None:
+        seen.pop(index, None)
         outcome, write = _prepare_window(resource, windows[index], records, columns, settings, run_id, report)
         if describe is not None:
             outcome.details = describe(outcome)
@@ -175,11 +172,6 @@ def load_partitions(
     next_to_land = len(windows) - 1
     for page in reader.list_pages(resource, windows[0].start, windows[-1].end, report.stats):
         for record in page:
-            record_id = record.get("id")
-            if isinstance(record_id, str):
-                if record_id in seen:  # a page boundary shifted under us: keep the first copy
-                    continue
-                seen.add(record_id)
             index = _window_index(record, starts, range_end)
             if index is None:
                 report.outside_window += 1
@@ -187,10 +179,16 @@ def load_partitions(
             if landed[index]:  # out of order: the window is fetched again on its own below
                 late.add(index)
                 continue
+            record_id = record.get("id")
+            if isinstance(record_id, str):
+                ids = seen.setdefault(index, set())
+                if record_id in ids:  # a page boundary shifted under us: keep the first copy
+                    continue
+                ids.add(record_id)
             buffers[index].append(record)
             # Newest first: a record in window `index` means every newer window is complete.
             # Records without a usable `created` go to the oldest window and move nothing.
-            if _has_created(record):
+            if index > 0 or _has_created(record):
                 while next_to_land > index:
                     land(next_to_land, buffers[next_to_land])
                     buffers[next_to_land] = []
@@ -201,16 +199,29 @@ def load_partitions(
         buffers[next_to_land] = []
         landed[next_to_land] = True
         next_to_land -= 1
+    # An API that does not list newest first: reload each affected window on its own (those
+    # still queued are not written incomplete first).
+    pending[:] = [(o, w) for o, w in pending if windows.index(o.window) not in late]
     flush()
-    # An API that does not list newest first: reload each affected window on its own.
     for index in sorted(late):
         report.refetched += 1
         records = reader.list_window(resource, windows[index].start, windows[index].end, report.stats)
         report.outcomes = [o for o in report.outcomes if o.window != windows[index]]
         land(index, records)
     flush()
+    report.prune_error = _prune(warehouse, resource, retention)
     report.seconds = time.perf_counter() - report.began
     return report
+
+
+def _prune(warehouse: Warehouse, resource: str, retention: HistoryRetention) -> str | None:
+    """Drop versions beyond the retention, once per load; a failure leaves the load intact."""
+    try:
+        with warehouse.connect() as conn:
+            prune_history(conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days)
+    except Exception as exc:  # noqa: BLE001 - reported, the load itself already landed
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return None
 
 
 def _has_created(record: dict) -> bool:
@@ -286,6 +297,5 @@ def _window_write(
             "records_rejected": outcome.records_rejected,
             "error_rate_pct": round(100.0 * outcome.error_rate, 4),
             "threshold_pct": settings.threshold_pct,
-            "loaded_at": loaded_at,
         },
     )

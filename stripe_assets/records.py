@@ -26,9 +26,16 @@ def _json_text(value: object) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
+_DECIMAL_38 = decimal.Context(prec=38)  # DECIMAL(38,12); the default context keeps only 28 digits
+_TWELVE_PLACES = decimal.Decimal("1e-12")
+
+
 def _decimal(value: object) -> decimal.Decimal | None:
+    if value is None:
+        return None
     try:
-        return None if value is None else decimal.Decimal(str(value)).quantize(decimal.Decimal("1e-12"))
+        number = _DECIMAL_38.create_decimal(str(value))
+        return number.quantize(_TWELVE_PLACES, context=_DECIMAL_38) if number.is_finite() else None
     except (decimal.InvalidOperation, ValueError):
         return None
 

@@ -113,8 +113,9 @@ def _field_from_annotation(name: str, annotation: object) -> FieldSpec:
     return FieldSpec(name, "any", False)
 
 
+@functools.cache
 def fields_of_class(cls: type) -> dict[str, FieldSpec]:
-    """Every field of an SDK class, in declaration order."""
+    """Every field of an SDK class, in declaration order (shared: do not modify the result)."""
     return {
         name: _field_from_annotation(name, annotation)
         for name, annotation in _own_annotations(cls).items()

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -79,6 +79,7 @@ class Warehouse:
     def __init__(self, path: str | os.PathLike = DEFAULT_DUCKDB_PATH, *, lock_timeout_seconds: float = 600.0):
         self.path = Path(path)
         self.lock_timeout_seconds = lock_timeout_seconds
+        self._ensured: set[tuple] = set()  # table layouts already ensured by this instance
 
     def check_writable(self) -> None:
         """Fail early, before any fetching, when the database file cannot be created or written."""
@@ -129,7 +130,7 @@ class Warehouse:
                 conn.execute(f"ATTACH '{path}' AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
                 conn.execute(f"USE {CATALOG}")
                 return conn
-            except (duckdb.IOException, duckdb.Error) as exc:
+            except duckdb.Error as exc:
                 conn.close()
                 if not _is_lock_error(exc):
                     raise WarehouseError(f"cannot open the DuckDB file {self.path}: {exc}") from None
@@ -168,8 +169,6 @@ class Warehouse:
         columns: Sequence[ColumnSpec],
         quarantine_columns: dict[str, str],
         writes: Sequence[WindowWrite],
-        *,
-        after_commit: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
     ) -> None:
         """Land every partition of one run in a single transaction (all or nothing).
 
@@ -178,7 +177,10 @@ class Warehouse:
         replaced, so reruns never pile up stale ones.
         """
         with self.connect() as conn:
-            self.ensure_tables(conn, resource, columns, quarantine_columns)
+            layout = (resource, tuple(columns), tuple(quarantine_columns.items()))
+            if layout not in self._ensured:  # a long load flushes many times: check the schema once
+                self.ensure_tables(conn, resource, columns, quarantine_columns)
+                self._ensured.add(layout)
             conn.execute("BEGIN TRANSACTION")
             try:
                 for write in writes:
@@ -187,8 +189,6 @@ class Warehouse:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            if after_commit is not None:  # e.g. pruning old versions, still under the lock
-                after_commit(conn)
 
     @staticmethod
     def _write_window(conn, resource: str, write: WindowWrite) -> None:

@@ -37,6 +37,8 @@ def test_rate_limited_pages_are_retried_until_they_succeed(make_emulator):
     got = StripeReader(emu.api_key, emu.url).list_window("charges", start, end, stats)
     assert [o["id"] for o in got] == emu.listable_ids("charges", start, end)
     assert stats.rate_limited > 0 and stats.requests > stats.pages
+    # Every attempt is counted, and each 429 is retried once by the reader, not again by the SDK.
+    assert stats.requests == emu.request_count == stats.pages + stats.rate_limited
 
 
 def test_server_errors_are_retried_by_the_sdk(make_emulator):

@@ -135,14 +135,19 @@ def test_an_api_listing_out_of_order_still_lands_every_window_whole(emulator, du
     days = ("2026-10-02", "2026-10-03", "2026-10-04")
     start, end = day_window(days[0])[0], day_window(days[-1])[1]
     api = OldestFirstApi(emulator.objects("charges", start, end))
+    landed = []
     try:
         report = load_partitions(
             StripeReader("sk_test_any", api.url), Warehouse(duckdb_path), "charges", windows(*days),
             columns=default_columns("charges"), settings=ValidationSettings(), run_id="run-1",
+            on_partition=lambda outcome, _: landed.append(outcome.window.key),
         )
     finally:
         api.close()
     assert report.refetched > 0
+    assert sorted(landed) == list(days)  # each window landed once, never half-complete first
+    with Warehouse(duckdb_path).connect(read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM stripe_meta.loads").fetchone()[0] == len(days)
     assert sorted(table(duckdb_path, "charges")) == sorted(
         (i, d) for d in days for i in emulator.listable_ids("charges", *day_window(d))
     )

@@ -24,3 +24,16 @@ def test_records_become_typed_columns_with_the_raw_object_kept():
     assert '"a_field_stripe_added_later":1' in row["raw"]
     assert (row["_partition"], row["_run_id"], row["_loaded_at"]) == ("2025-10-09", "r1", loaded_at)
     assert row["failure_code"] is None
+
+
+def test_decimal_columns_keep_38_digits_and_turn_non_numbers_into_null():
+    from stripe_assets.columns import column
+
+    columns = [column("prices", "id", "id"), column("prices", "exact", "unit_amount_decimal")]
+    records = [
+        {"id": "price_1", "unit_amount_decimal": "12345678901234567890.125"},
+        {"id": "price_2", "unit_amount_decimal": "NaN"},
+    ]
+    table = to_arrow(records, columns, partition_of=lambda r: "p", run_id="r", loaded_at=datetime.now(timezone.utc))
+    exact = table.column("exact").to_pylist()
+    assert str(exact[0]) == "12345678901234567890.125000000000" and exact[1] is None

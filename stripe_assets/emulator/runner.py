@@ -113,9 +113,11 @@ class RunningEmulator:
 
     def stop(self) -> None:
         if self._serving is not None:
-            self._final_counts = self._serving.counts()  # still readable once stopped
-            self._serving.stop()
-            self._serving = None
+            try:
+                self._final_counts = self._serving.counts()  # still readable once stopped
+            finally:  # a server that cannot report its counts is stopped all the same
+                self._serving.stop()
+                self._serving = None
 
     def __enter__(self) -> "RunningEmulator":
         return self

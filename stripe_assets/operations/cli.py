@@ -160,8 +160,8 @@ def _preview(args: argparse.Namespace) -> int:
 
     resource = resource_named(args.resource).name
     flow = dataflow_of(load_dataflows(), resource)
-    reader = StripeReader(os.environ.get("STRIPE_API_KEY"), os.environ.get("STRIPE_API_BASE") or None)
-    records = fetch_newest(reader, resource, args.limit)
+    with StripeReader(os.environ.get("STRIPE_API_KEY"), os.environ.get("STRIPE_API_BASE") or None) as reader:
+        records = fetch_newest(reader, resource, args.limit)
     preview = build_preview(
         resource,
         records,

@@ -102,21 +102,24 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
                 )
 
         try:
-            report = load_partitions(
-                stripe.reader(),
-                warehouse.warehouse(),
-                resource.name,
-                windows,
-                columns=columns,
-                settings=settings,
-                run_id=context.run.run_id,
-                describe=describe,
-                on_partition=report_partition,
-                retention=retention,
-            )
+            with stripe.reader() as reader:
+                report = load_partitions(
+                    reader,
+                    warehouse.warehouse(),
+                    resource.name,
+                    windows,
+                    columns=columns,
+                    settings=settings,
+                    run_id=context.run.run_id,
+                    describe=describe,
+                    on_partition=report_partition,
+                    retention=retention,
+                )
         except (StripeReadError, WarehouseError) as exc:
             raise dg.Failure(description=f"{resource.name}: {exc}", allow_retries=False) from None
 
+        if report.prune_error:
+            context.log.warning(f"old versions of {resource.name} were not pruned: {report.prune_error}")
         served = report.stats.api_version
         if served and served != API_VERSION:
             context.log.warning(
