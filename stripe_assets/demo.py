@@ -96,11 +96,17 @@ def main(argv: list[str] | None = None) -> int:
         )
     finally:
         emulator.terminate()
-        emulator.wait(timeout=10)
-    path = os.environ.get("STRIPE_ASSETS_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)
+        try:
+            emulator.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            emulator.kill()
+    warehouse = Warehouse(os.environ.get("STRIPE_ASSETS_DUCKDB_PATH", DEFAULT_DUCKDB_PATH))
     print()
-    print(f"Warehouse {path}")
-    print(summary.render(summary.summarize(Warehouse(path))))
+    if not warehouse.path.exists():
+        print(f"Nothing was loaded into {warehouse.path}: see the log above")
+        return returncode or 1
+    print(f"Warehouse {warehouse.path}")
+    print(summary.render(summary.summarize(warehouse)))
     return returncode
 
 

@@ -87,7 +87,7 @@ def render(summaries: list[TableSummary]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     warehouse = Warehouse(args.duckdb_path)
-    summaries = summarize(warehouse)
+    summaries = summarize(warehouse) if warehouse.path.exists() else []
     if not summaries:
         print(f"{warehouse.path}: no Stripe tables yet")
         return 1

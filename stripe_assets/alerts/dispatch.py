@@ -117,6 +117,14 @@ def _run_lane(lane: _Lane, deadline: float, on_delivery: OnDelivery | None) -> N
         except DeliveryError as exc:
             outcome = _delivery(job, lane.sender, delivered=False, attempts=exc.attempts,
                                 seconds=time.monotonic() - started, error=str(exc))
+            if exc.out_of_time:
+                # The batch ran out of time, not the channel out of chances: this alert and the
+                # rest stay pending for the next batch (a failed attempt is still logged).
+                with lane.lock:
+                    lane.in_flight = None
+                if exc.attempts:
+                    _report(on_delivery, outcome)
+                return
             if exc.unreachable:
                 down = str(exc)
         except Exception as exc:  # a bug in one channel must not stop the others

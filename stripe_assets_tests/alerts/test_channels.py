@@ -69,6 +69,15 @@ def test_webhook_secret_url_never_appears_in_errors(make_webhook, failure_alert,
     assert "s3cr3t" not in str(err.value) and "HTTP 500" in str(err.value)
 
 
+@pytest.mark.parametrize("url", ["hooks.example.com/services/T000/s3cr3t", "http://[bad/s3cr3t", "ftp://x/s3cr3t"])
+def test_a_malformed_secret_url_is_a_permanent_error_that_does_not_quote_it(failure_alert, monkeypatch, url):
+    monkeypatch.setenv("OPS_HOOK_URL", url)
+    sender = WebhookSender("ops", WebhookChannel(type="webhook", url_env="OPS_HOOK_URL"))
+    with pytest.raises(DeliveryError, match="bad URL") as err:
+        sender.send(failure_alert, soon())
+    assert "s3cr3t" not in str(err.value) and err.value.attempts == 1
+
+
 def test_webhook_retries_server_errors_with_growing_backoff_then_succeeds(make_webhook, failure_alert):
     hook = make_webhook(503, 502)
     started = time.monotonic()
@@ -156,3 +165,16 @@ def test_email_unreachable_server_is_reported(failure_alert):
     with pytest.raises(DeliveryError, match="connection failed") as err:
         EmailSender("mail", email(free_port(), retries=1)).send(failure_alert, soon())
     assert err.value.attempts == 2 and err.value.unreachable
+
+
+def test_alerts_left_when_the_batch_runs_out_of_time_stay_pending_not_failed(make_webhook, failure_alert):
+    from stripe_assets.alerts.dispatch import Job, dispatch
+
+    hook = make_webhook(200, 200, 503)  # the third answer asks for a retry that cannot fit
+    sender = WebhookSender("ops", WebhookChannel(type="webhook", url=hook.url, backoff_seconds=5))
+    jobs = [Job(i, failure_alert, ("ops",)) for i in range(10)]
+    result = dispatch(jobs, {"ops": sender}, time.monotonic() + 1.0)
+    delivered = [d for d in result.deliveries if d.delivered]
+    assert len(delivered) == 2 and len(hook.delivered) == 2
+    assert not [d for d in result.deliveries if not d.delivered]  # nothing failed for good
+    assert result.pending == {(i, "ops") for i in range(2, 10)}  # retried by the next batch

@@ -11,10 +11,11 @@ from stripe_assets.alerts.alert import Alert
 class DeliveryError(Exception):
     """A delivery that did not reach its channel; `unreachable` marks the channel itself as down."""
 
-    def __init__(self, message: str, *, attempts: int, unreachable: bool) -> None:
+    def __init__(self, message: str, *, attempts: int, unreachable: bool, out_of_time: bool = False) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.unreachable = unreachable
+        self.out_of_time = out_of_time  # the batch's time ran out, not the channel's chances
 
 
 class TransientError(Exception):
@@ -56,7 +57,8 @@ def with_retries(
         remaining = deadline - time.monotonic()
         if remaining <= 0.05:
             raise DeliveryError(
-                f"no time left for attempt {attempts + 1}", attempts=attempts, unreachable=True
+                f"no time left for attempt {attempts + 1}", attempts=attempts, unreachable=True,
+                out_of_time=True,
             )
         attempts += 1
         try:
@@ -78,5 +80,6 @@ def with_retries(
                     f"{exc} (gave up after {attempts} attempt{plural}: out of time)",
                     attempts=attempts,
                     unreachable=True,
+                    out_of_time=True,
                 ) from None
             time.sleep(delay)

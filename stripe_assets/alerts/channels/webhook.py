@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
@@ -65,13 +66,16 @@ class WebhookSender:
 
 
 def _post(url: str, body: bytes, timeout: float) -> None:
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "stripe-assets-alerts"},
-    )
+    # Webhook URLs are often secrets (Slack's carry a token): no error below quotes the URL.
     try:
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError("not http(s)")
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "User-Agent": "stripe-assets-alerts"},
+        )
         with _opener.open(request, timeout=timeout) as response:
             response.read(65536)
     except urllib.error.HTTPError as exc:
@@ -83,14 +87,14 @@ def _post(url: str, body: bytes, timeout: float) -> None:
         if isinstance(exc.reason, (TimeoutError, socket.timeout)):
             raise TransientError(f"no answer within {timeout:.1f} s") from None
         if isinstance(exc.reason, str):  # e.g. unknown url type
-            raise PermanentError(f"bad URL: {exc.reason}") from None
+            raise PermanentError("bad URL (not a valid http(s) URL)") from None
         raise TransientError(f"connection failed: {_reason(exc.reason)}") from None
     except (TimeoutError, socket.timeout):
         raise TransientError(f"no answer within {timeout:.1f} s") from None
+    except (ValueError, http.client.InvalidURL):  # malformed URL
+        raise PermanentError("bad URL (not a valid http(s) URL)") from None
     except (ConnectionError, http.client.HTTPException, OSError) as exc:
         raise TransientError(f"connection failed: {_reason(exc)}") from None
-    except ValueError as exc:  # malformed URL
-        raise PermanentError(f"bad URL: {exc}") from None
 
 
 def _reason(exc: object) -> str:

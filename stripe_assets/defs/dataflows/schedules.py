@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import dagster as dg
+from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.schedules import (
@@ -26,12 +27,7 @@ from stripe_assets.dataflows.schedules import (
 )
 
 # A run counted as still going: the next tick waits for it instead of loading the same windows.
-ACTIVE_STATUSES = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
+ACTIVE_STATUSES = list(NOT_FINISHED_STATUSES)
 # Successful runs looked at for the watermark; the newest normally carries the latest one, the
 # rest guard against a re-executed older run finishing last.
 WATERMARK_LOOKBACK = 10
@@ -84,7 +80,13 @@ def build_schedule(dataflow: Dataflow) -> dg.ScheduleDefinition:
     def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         # None only when evaluated outside a tick (e.g. a manual test in the UI): use the clock.
         moment = context.scheduled_execution_time or datetime.now(timezone.utc)
+        # Re-read (cached by mtime): `stripe-assets delete` disables a dataflow before the code
+        # location reloads, and a schedule toggled on in the UI would otherwise keep loading.
+        if any(d.name == dataflow.name and not d.enabled for d in load_dataflows().dataflows):
+            return dg.SkipReason(f"dataflow {dataflow.name!r} is disabled in the dataflows file")
         if dataflow.frequency == "once":
+            # Once means once, also after a failure (no retry loop every minute on bad data):
+            # a failed run is re-executed from the UI.
             plan = plan_once(dataflow, moment, previous_run=_run_id(context.instance, name, None))
         else:
             plan = plan_tick(
