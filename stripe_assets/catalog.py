@@ -29,6 +29,11 @@ class StripeResource:
         return f"/v1/{self.name}"
 
     @property
+    def asset_path(self) -> list[str]:
+        """The Dagster asset key's path, `stripe/<name>` (dg.AssetKey(resource.asset_path))."""
+        return ["stripe", self.name]
+
+    @property
     def table(self) -> str:
         return f"stripe.{self.name}"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster._core.event_api import RunStatusChangeRecordsFilter
 
 from stripe_assets.alerts.config import RunStatus
 
@@ -39,7 +38,7 @@ def fetch_status_changes(
     changes: list[StatusChange] = []
     for event_type, status in EVENT_STATUS.items():
         result = instance.fetch_run_status_changes(
-            RunStatusChangeRecordsFilter(
+            dg.RunStatusChangeRecordsFilter(
                 event_type, after_storage_id=after_storage_id, after_timestamp=after_timestamp
             ),
             limit=limit,

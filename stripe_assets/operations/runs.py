@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.operations.instance import RunInfo, asset_runs, run_infos
 from stripe_assets.operations.loads import LOADED, REJECTED, PartitionLoad, partition_loads, rollback_events
@@ -67,7 +68,7 @@ def collect_runs(
 ) -> tuple[list[RunEntry], list[str]]:
     """The newest `limit` entries (runs and rollbacks), newest first, and notes on missing sources."""
     notes: list[str] = []
-    key = dg.AssetKey(["stripe", dataflow.resource])
+    key = dg.AssetKey(get_resource(dataflow.resource).asset_path)
     by_run: dict[str, list[PartitionLoad]] = {}
     events = []
     if warehouse.path.exists():

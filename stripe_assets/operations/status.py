@@ -117,7 +117,7 @@ def collect_status(
     for flow in config.dataflows:
         runs: list[RunInfo] = []
         if instance is not None:
-            runs = asset_runs(instance, dg.AssetKey(["stripe", flow.resource]), 1, details=False)
+            runs = asset_runs(instance, dg.AssetKey(get_resource(flow.resource).asset_path), 1, details=False)
             any_runs = any_runs or bool(runs)
         statuses.append(
             dataflow_status(flow, facts.get(flow.resource, WarehouseFacts()), runs[0] if runs else None, now)

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.schedules import (
     SCHEDULE_NAME_TAG,
@@ -34,7 +35,7 @@ WATERMARK_LOOKBACK = 10
 
 
 def asset_key(dataflow: Dataflow) -> dg.AssetKey:
-    return dg.AssetKey(["stripe", dataflow.resource])
+    return dg.AssetKey(get_resource(dataflow.resource).asset_path)
 
 
 def last_watermark(instance: dg.DagsterInstance, name: str) -> datetime | None:

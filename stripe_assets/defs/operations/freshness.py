@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import dagster as dg
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.schedules import tick_step
 
@@ -21,7 +22,7 @@ MAX_GRACE = timedelta(hours=6)
 
 
 def asset_key(dataflow: Dataflow) -> dg.AssetKey:
-    return dg.AssetKey(["stripe", dataflow.resource])
+    return dg.AssetKey(get_resource(dataflow.resource).asset_path)
 
 
 def freshness_bound(dataflow: Dataflow) -> timedelta | None:

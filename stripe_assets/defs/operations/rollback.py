@@ -11,6 +11,7 @@ from typing import Optional
 import dagster as dg
 from pydantic import Field
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import DataflowConfigError, load_dataflows
 from stripe_assets.defs.stripe.resources import WarehouseResource
 from stripe_assets.operations.errors import OperationError
@@ -34,7 +35,7 @@ class RollbackConfig(dg.Config):
 
 
 def _observations(result: RollbackResult) -> list[dg.AssetObservation]:
-    key = dg.AssetKey(["stripe", result.plan.resource])
+    key = dg.AssetKey(get_resource(result.plan.resource).asset_path)
     return [
         dg.AssetObservation(
             asset_key=key,

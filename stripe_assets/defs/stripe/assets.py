@@ -25,7 +25,7 @@ CHECK_NAME = "schema_validation"
 
 
 def asset_key(resource: str) -> dg.AssetKey:
-    return dg.AssetKey(["stripe", resource])
+    return dg.AssetKey(get_resource(resource).asset_path)
 
 
 def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = HistoryRetention()) -> dg.AssetsDefinition:
