@@ -18,6 +18,21 @@ def day_window(day: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_dagster_state_storage():
+    """Each test starts with no current Dagster state storage.
+
+    Entering a DagsterInstance sets a context-wide "current" storage that holds the instance
+    weakly; instances closed out of order (fixtures of different scopes) can leave it pointing
+    at a disposed one, and the next definitions load then fails ("undefined DagsterInstance
+    weakref"), depending on test order.
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture(scope="session")
 def emulator():
     config = EmulatorConfig(seed=11, start=EMULATOR_START, days=EMULATOR_DAYS, per_day=30)
