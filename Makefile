@@ -26,7 +26,7 @@ install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
 	@mkdir -p data
-	@$(BIN)/python -m stripe_assets.demo --port $(EMULATOR_PORT) --api-key $(EMULATOR_KEY) --days $(DAYS)
+	@$(BIN)/python -m stripe_assets.operations.demo --port $(EMULATOR_PORT) --api-key $(EMULATOR_KEY) --days $(DAYS)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -17,7 +17,7 @@ import time
 from datetime import date
 
 from stripe_assets.emulator import EmulatorConfig, start_emulator
-from stripe_assets.validation.validate import validate_records
+from stripe_assets.ingest.validation.validate import validate_records
 
 BASE_CHARGES = 5_000  # distinct charges built by the emulator; the rest are copies with new ids
 

@@ -14,8 +14,8 @@ import sys
 # (subcommand, module providing `register(subparsers)`)
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("emulator", "stripe_assets.emulator.cli"),
-    ("summary", "stripe_assets.summary"),
-    ("schema", "stripe_assets.validation.cli"),
+    ("summary", "stripe_assets.operations.summary"),
+    ("schema", "stripe_assets.ingest.validation.cli"),
     ("dataflows", "stripe_assets.dataflows.cli"),
     ("alerts", "stripe_assets.alerts.cli"),
     ("preview", "stripe_assets.operations.cli"),

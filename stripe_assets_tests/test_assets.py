@@ -8,7 +8,7 @@ import stripe
 
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.definitions import defs as load_defs
-from stripe_assets.warehouse import Warehouse
+from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_tests.conftest import day_window
 
 KEYS = [dg.AssetKey(["stripe", r]) for r in RESOURCE_NAMES]

@@ -16,7 +16,7 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.warehouse import Warehouse
+from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_tests.conftest import day_window
 
 REPO = Path(__file__).resolve().parent.parent

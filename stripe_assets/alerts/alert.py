@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stripe_assets.alerts.config import RunStatus
+from stripe_assets.dataflows.alert_settings import RunStatus
 
 SUBJECT_PREFIX = "[stripe-assets]"
 

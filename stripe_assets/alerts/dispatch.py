@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from stripe_assets.alerts.alert import Alert
 from stripe_assets.alerts.channels import DeliveryError, Sender
-from stripe_assets.alerts.config import RunStatus
+from stripe_assets.dataflows.alert_settings import RunStatus
 
 # How long past the deadline a lane may still be finishing an attempt before it is abandoned.
 OVERRUN_GRACE_SECONDS = 2.0

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stripe_assets.alerts.config import AlertSettings, ChannelConfig, LogChannel, RunStatus
+from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel, RunStatus
 
 DEFAULT_UI_BASE_URL = "http://localhost:3000"
 ASSET_KEY_PREFIX = "stripe"

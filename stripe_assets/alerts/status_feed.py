@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from stripe_assets.alerts.config import RunStatus
+from stripe_assets.dataflows.alert_settings import RunStatus
 
 EVENT_STATUS: dict[dg.DagsterEventType, RunStatus] = {
     dg.DagsterEventType.RUN_START: "start",

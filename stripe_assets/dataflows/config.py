@@ -1,13 +1,13 @@
 """Loading `dataflows.yaml`: find the file, parse it strictly, validate it whole or not at all.
 
-Which file: the `path` argument, else `$STRIPE_ASSETS_DATAFLOWS`, else `./dataflows.yaml`; with
+Which file: the `path` argument, else `$STRIPE_ASSETS_DATAFLOWS`, else `dataflows.yaml` in the project
+home (`stripe_assets.settings`); with
 none of them the built-in defaults apply (the model's defaults, equal to the shipped file).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from stripe_assets.dataflows.errors import DataflowConfigError, first_problem
 from stripe_assets.dataflows.models import Dataflow, DataflowsConfig, FieldMapping
+from stripe_assets.settings import DATAFLOWS_ENV, DEFAULT_DATAFLOWS_FILE, settings
 
 __all__ = [
     "DATAFLOWS_ENV",
@@ -30,8 +31,6 @@ __all__ = [
     "parse_dataflows",
 ]
 
-DATAFLOWS_ENV = "STRIPE_ASSETS_DATAFLOWS"
-DEFAULT_DATAFLOWS_FILE = "dataflows.yaml"
 BUILT_IN = "built-in defaults"
 
 
@@ -70,10 +69,7 @@ def config_source(path: str | Path | None = None) -> Path | None:
     """The file that configures dataflows, or None when the built-in defaults apply."""
     if path is not None:
         return Path(path)
-    if os.environ.get(DATAFLOWS_ENV):
-        return Path(os.environ[DATAFLOWS_ENV])
-    default = Path(DEFAULT_DATAFLOWS_FILE)
-    return default if default.exists() else None
+    return settings().dataflows_file
 
 
 def parse_dataflows(text: str, source: str = DEFAULT_DATAFLOWS_FILE) -> DataflowsConfig:

@@ -22,11 +22,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from stripe_assets.alerts.config import AlertSettings, ChannelConfig, LogChannel
+from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.columns import AddedColumn, ColumnSpec, apply_mapping
-from stripe_assets.operations.history import HistoryRetention
-from stripe_assets.validation.policy import ValidationSettings
+from stripe_assets.ingest.columns import AddedColumn, ColumnSpec, apply_mapping
+from stripe_assets.ingest.warehouse.history import HistoryRetention
+from stripe_assets.ingest.validation.policy import ValidationSettings
 
 Frequency = Literal["once", "minute", "hour", "day", "week"]
 FREQUENCIES: tuple[str, ...] = Frequency.__args__  # type: ignore[attr-defined]

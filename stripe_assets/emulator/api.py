@@ -35,7 +35,7 @@ from stripe_assets.emulator.query import (
     query_pairs,
 )
 from stripe_assets.emulator.rng import Purpose
-from stripe_assets.stripe_schema import API_VERSION
+from stripe_assets.ingest.stripe_schema import API_VERSION
 
 CONTROL_PREFIX = "/_emulator/"
 PAGE_CACHE_SIZE = 64

@@ -12,7 +12,7 @@ from typing import Any
 from stripe_assets.catalog import get_resource
 from stripe_assets.emulator.dataset import Dataset
 from stripe_assets.emulator.errors import invalid
-from stripe_assets.stripe_schema import fields_of_class
+from stripe_assets.ingest.stripe_schema import fields_of_class
 
 MAX_DEPTH = 4  # Stripe refuses deeper expansions
 

@@ -18,7 +18,7 @@ from stripe_assets.emulator.plans import (
     unref,
 )
 from stripe_assets.emulator.query import parse_boolean, parse_choice
-from stripe_assets.stripe_schema import resource_fields
+from stripe_assets.ingest.stripe_schema import resource_fields
 
 SUBSCRIPTION_STATUS_FILTERS = ("all", "ended", *sorted(SUBSCRIPTION_STATUSES))
 _ENDED = ("canceled", "incomplete_expired")

@@ -5,6 +5,6 @@
 - `status` / `runs`: each dataflow's state and run history, from the warehouse and the Dagster
   instance at $DAGSTER_HOME.
 - `rollback`: undo loads, returning a table and its quarantine to their state before a load.
-- `history`: retention of the versions rollback restores (`prune_history`).
+- `summary`: rows per table; `demo`: the two-command start against the local emulator.
 - `delete`: disable a dataflow and, on request, drop its data and Dagster history.
 """

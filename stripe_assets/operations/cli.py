@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import datetime, timezone
 from typing import Callable
@@ -117,9 +116,9 @@ def _guarded(command: str, handler: Callable[[argparse.Namespace], int]) -> Call
     def run(args: argparse.Namespace) -> int:
         import duckdb
 
-        from stripe_assets.client import StripeReadError
+        from stripe_assets.ingest.client import StripeReadError
         from stripe_assets.dataflows.config import DataflowConfigError
-        from stripe_assets.warehouse import WarehouseError
+        from stripe_assets.ingest.warehouse import WarehouseError
 
         try:
             return handler(args)
@@ -138,9 +137,10 @@ def _guarded(command: str, handler: Callable[[argparse.Namespace], int]) -> Call
 
 
 def _warehouse():
-    from stripe_assets.warehouse import DEFAULT_DUCKDB_PATH, Warehouse
+    from stripe_assets.ingest.warehouse import Warehouse
+    from stripe_assets.settings import settings
 
-    return Warehouse(os.environ.get("STRIPE_ASSETS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH)
+    return Warehouse(settings().duckdb_path)
 
 
 def _print_json(value: object) -> None:
@@ -151,16 +151,18 @@ def _print_json(value: object) -> None:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from stripe_assets.client import StripeReader
-    from stripe_assets.columns import default_columns
+    from stripe_assets.ingest.client import StripeReader
+    from stripe_assets.ingest.columns import default_columns
     from stripe_assets.dataflows.config import load_dataflows
     from stripe_assets.operations.preview import build_preview, fetch_newest, render_preview
     from stripe_assets.operations.targets import dataflow_of, resource_named
-    from stripe_assets.validation.policy import ValidationSettings
+    from stripe_assets.ingest.validation.policy import ValidationSettings
+    from stripe_assets.settings import settings
 
     resource = resource_named(args.resource).name
     flow = dataflow_of(load_dataflows(), resource)
-    with StripeReader(os.environ.get("STRIPE_API_KEY"), os.environ.get("STRIPE_API_BASE") or None) as reader:
+    env = settings()
+    with StripeReader(env.api_key, env.api_base) as reader:
         records = fetch_newest(reader, resource, args.limit)
     preview = build_preview(
         resource,

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import duckdb
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.operations.history import PRUNED_TABLE
-from stripe_assets.operations.loads import count_rows, table_exists
-from stripe_assets.warehouse import LOADS_TABLE, Warehouse, history_table
+from stripe_assets.ingest.warehouse.history import PRUNED_TABLE
+from stripe_assets.ingest.warehouse.loads import count_rows, table_exists
+from stripe_assets.ingest.warehouse import LOADS_TABLE, Warehouse, history_table
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.client import FetchStats, StripeReader, StripeReadError
-from stripe_assets.columns import ColumnSpec
-from stripe_assets.records import to_arrow
-from stripe_assets.stripe_schema import API_VERSION
-from stripe_assets.validation.decision import decide
-from stripe_assets.validation.policy import ValidationSettings
-from stripe_assets.validation.validate import Drift, Failure, validate_records
+from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
+from stripe_assets.ingest.columns import ColumnSpec
+from stripe_assets.ingest.records import to_arrow
+from stripe_assets.ingest.stripe_schema import API_VERSION
+from stripe_assets.ingest.validation.decision import decide
+from stripe_assets.ingest.validation.policy import ValidationSettings
+from stripe_assets.ingest.validation.validate import Drift, Failure, validate_records
 
 MAX_LIMIT = 100  # one page: Stripe's largest page size
 CELL_CHARS = 32  # widest cell in the table layout

@@ -19,11 +19,11 @@ import duckdb
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.operations.errors import FAILED, OperationError
-from stripe_assets.operations.history import pruned_through
-from stripe_assets.operations.loads import LOADED, ROLLED_BACK, PartitionLoad, partition_loads
+from stripe_assets.ingest.warehouse.history import pruned_through
+from stripe_assets.ingest.warehouse.loads import LOADED, ROLLED_BACK, PartitionLoad, partition_loads
 from stripe_assets.operations.targets import check_partition_key, resource_named
 from stripe_assets.operations.text import fmt_count, fmt_time, partitions_label
-from stripe_assets.warehouse import HISTORY_COLUMNS, LOADS_TABLE, Warehouse, history_table
+from stripe_assets.ingest.warehouse import HISTORY_COLUMNS, LOADS_TABLE, Warehouse, history_table
 
 
 @dataclass(frozen=True)

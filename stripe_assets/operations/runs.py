@@ -12,9 +12,9 @@ import dagster as dg
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.operations.instance import RunInfo, asset_runs, run_infos
-from stripe_assets.operations.loads import LOADED, REJECTED, PartitionLoad, partition_loads, rollback_events
+from stripe_assets.ingest.warehouse.loads import LOADED, REJECTED, PartitionLoad, partition_loads, rollback_events
 from stripe_assets.operations.text import fmt_count, fmt_duration, fmt_time, partitions_label, render_table
-from stripe_assets.warehouse import Warehouse
+from stripe_assets.ingest.warehouse import Warehouse
 
 ROLLBACK = "ROLLBACK"
 

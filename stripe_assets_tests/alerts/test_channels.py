@@ -11,7 +11,7 @@ from stripe_assets.alerts.alert import Alert
 from stripe_assets.alerts.channels import DeliveryError
 from stripe_assets.alerts.channels.email import EmailSender
 from stripe_assets.alerts.channels.webhook import WebhookSender
-from stripe_assets.alerts.config import EmailChannel, WebhookChannel
+from stripe_assets.dataflows.alert_settings import EmailChannel, WebhookChannel
 from stripe_assets_tests.alerts.servers import HANG, closed_port_url, free_port
 
 

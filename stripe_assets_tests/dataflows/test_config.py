@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stripe_assets.alerts.config import LogChannel, WebhookChannel
-from stripe_assets.columns import default_columns
+from stripe_assets.dataflows.alert_settings import LogChannel, WebhookChannel
+from stripe_assets.ingest.columns import default_columns
 from stripe_assets.dataflows.config import (
     DATAFLOWS_ENV,
     DataflowConfigError,
@@ -47,20 +47,23 @@ def test_shipped_mapping_adds_card_funding_to_the_default_charge_columns():
     assert (added.dotted_path, added.type) == ("payment_method_details.card.funding", "VARCHAR")
 
 
-def test_file_is_found_by_argument_then_env_then_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_file_is_found_by_argument_then_env_then_project_home_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    (tmp_path / "sub" / "dataflows.yaml").write_text("ui_base_url: http://cwd:3000\n")
     monkeypatch.delenv(DATAFLOWS_ENV, raising=False)
-    assert load_dataflows() == DataflowsConfig(), "no file: built-in defaults"
+    assert load_dataflows() == DataflowsConfig(), "none in the home: built-in defaults, not the working directory's"
 
-    (tmp_path / "dataflows.yaml").write_text("ui_base_url: http://cwd:3000\n")
-    assert load_dataflows().ui_base_url == "http://cwd:3000"
+    (tmp_path / "dataflows.yaml").write_text("ui_base_url: http://home:3000\n")
+    assert load_dataflows().ui_base_url == "http://home:3000"
 
     other = tmp_path / "elsewhere.yaml"
     other.write_text("ui_base_url: http://env:3000\n")
     monkeypatch.setenv(DATAFLOWS_ENV, str(other))
     assert load_dataflows().ui_base_url == "http://env:3000"
 
-    assert load_dataflows(tmp_path / "dataflows.yaml").ui_base_url == "http://cwd:3000"
+    assert load_dataflows(tmp_path / "sub" / "dataflows.yaml").ui_base_url == "http://cwd:3000"
 
     monkeypatch.setenv(DATAFLOWS_ENV, str(tmp_path / "missing.yaml"))
     with pytest.raises(

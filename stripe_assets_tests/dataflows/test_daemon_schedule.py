@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from stripe_assets.emulator import EmulatorConfig, start_emulator
-from stripe_assets.warehouse import Warehouse
+from stripe_assets.ingest.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

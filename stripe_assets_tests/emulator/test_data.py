@@ -10,7 +10,7 @@ import requests
 import stripe
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
-from stripe_assets.stripe_schema import deep_errors, fields_of_class
+from stripe_assets.ingest.stripe_schema import deep_errors, fields_of_class
 
 from .conftest import DAYS
 

@@ -9,7 +9,7 @@ import requests
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.emulator import INVALID_KINDS, FaultConfig
-from stripe_assets.stripe_schema import deep_errors, resource_fields, value_errors
+from stripe_assets.ingest.stripe_schema import deep_errors, resource_fields, value_errors
 
 
 def _get(emu, path: str, **params) -> requests.Response:

@@ -16,7 +16,7 @@ import dagster as dg
 from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.defs.stripe.assets import build_stripe_asset
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
-from stripe_assets.warehouse import Warehouse
+from stripe_assets.ingest.warehouse import Warehouse
 
 # Two dataflows with a short history (few partitions keeps Dagster fast); the comments and the
 # odd spacing are there to be kept by `delete`.

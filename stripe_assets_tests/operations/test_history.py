@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from stripe_assets.cli import main
-from stripe_assets.operations.history import prune_history
+from stripe_assets.ingest.warehouse.history import prune_history
 
 
 def history_rows(project) -> int:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from stripe_assets.cli import main
-from stripe_assets.client import StripeReader
-from stripe_assets.columns import default_columns
+from stripe_assets.ingest.client import StripeReader
+from stripe_assets.ingest.columns import default_columns
 from stripe_assets.dataflows.config import load_dataflows
-from stripe_assets.load import Window, load_partitions
+from stripe_assets.ingest.load import Window, load_partitions
 from stripe_assets.operations.preview import build_preview, fetch_newest, render_preview
-from stripe_assets.validation.policy import ValidationSettings
-from stripe_assets.warehouse import Warehouse
+from stripe_assets.ingest.validation.policy import ValidationSettings
+from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_tests.conftest import day_window
 from stripe_assets_tests.operations.harness import make_project
 

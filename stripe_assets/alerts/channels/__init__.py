@@ -9,7 +9,7 @@ from stripe_assets.alerts.channels.base import DeliveryError, Sender
 from stripe_assets.alerts.channels.email import EmailSender
 from stripe_assets.alerts.channels.log import LogSender
 from stripe_assets.alerts.channels.webhook import WebhookSender
-from stripe_assets.alerts.config import ChannelConfig, EmailChannel, LogChannel, WebhookChannel
+from stripe_assets.dataflows.alert_settings import ChannelConfig, EmailChannel, LogChannel, WebhookChannel
 
 __all__ = ["DeliveryError", "Sender", "make_sender", "make_senders"]
 

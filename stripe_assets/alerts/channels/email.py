@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 from stripe_assets.alerts.alert import Alert, render_subject, render_text
 from stripe_assets.alerts.channels.base import PermanentError, TransientError, with_retries
-from stripe_assets.alerts.config import EmailChannel
+from stripe_assets.dataflows.alert_settings import EmailChannel
 
 
 def email_message(alert: Alert, config: EmailChannel) -> EmailMessage:

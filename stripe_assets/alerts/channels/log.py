@@ -8,7 +8,7 @@ from typing import Any
 from stripe_assets.alerts.alert import Alert, render_text
 from stripe_assets.alerts.alert_log import AlertLogError, append_record
 from stripe_assets.alerts.channels.base import DeliveryError
-from stripe_assets.alerts.config import LogChannel
+from stripe_assets.dataflows.alert_settings import LogChannel
 
 
 class LogSender:

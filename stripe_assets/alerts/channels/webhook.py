@@ -15,7 +15,7 @@ from typing import Any
 
 from stripe_assets.alerts.alert import Alert, render_text
 from stripe_assets.alerts.channels.base import PermanentError, TransientError, with_retries
-from stripe_assets.alerts.config import WebhookChannel
+from stripe_assets.dataflows.alert_settings import WebhookChannel
 
 MAX_RETRY_AFTER_SECONDS = 30.0
 

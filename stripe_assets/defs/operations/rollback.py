@@ -17,7 +17,7 @@ from stripe_assets.defs.stripe.resources import WarehouseResource
 from stripe_assets.operations.errors import OperationError
 from stripe_assets.operations.rollback import RollbackRequest, RollbackResult, run_rollback
 from stripe_assets.operations.targets import dataflow_of
-from stripe_assets.warehouse import WarehouseError
+from stripe_assets.ingest.warehouse import WarehouseError
 
 JOB_NAME = "rollback_job"
 

@@ -6,8 +6,8 @@ from typing import Sequence
 
 import dagster as dg
 
-from stripe_assets.columns import SYSTEM_COLUMNS, ColumnSpec
-from stripe_assets.load import LoadReport, PartitionOutcome
+from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
+from stripe_assets.ingest.load import LoadReport, PartitionOutcome
 
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 6

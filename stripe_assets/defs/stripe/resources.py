@@ -7,12 +7,13 @@ import os
 import dagster as dg
 from pydantic import Field
 
-from stripe_assets.client import StripeReader
-from stripe_assets.warehouse import DEFAULT_DUCKDB_PATH, Warehouse
+from stripe_assets.ingest.client import StripeReader
+from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.settings import API_BASE_ENV, API_KEY_ENV, DUCKDB_PATH_ENV, settings
 
 
 class StripeApiResource(dg.ConfigurableResource):
-    """Reads Stripe list endpoints as raw JSON pages (see `stripe_assets.client`)."""
+    """Reads Stripe list endpoints as raw JSON pages (see `stripe_assets.ingest.client`)."""
 
     api_key: str | None = Field(
         default=None, description="Stripe secret or restricted read-only key (env STRIPE_API_KEY)."
@@ -35,10 +36,12 @@ class StripeApiResource(dg.ConfigurableResource):
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file the assets land in (env STRIPE_ASSETS_DUCKDB_PATH)."""
 
-    duckdb_path: str = Field(default=DEFAULT_DUCKDB_PATH)
+    duckdb_path: str | None = Field(
+        default=None, description="The DuckDB file; unset for the environment's (env STRIPE_ASSETS_DUCKDB_PATH)."
+    )
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.duckdb_path)
+        return Warehouse(self.duckdb_path or settings().duckdb_path)
 
 
 def _optional_env(name: str) -> dg.EnvVar | None:
@@ -53,11 +56,10 @@ def defs() -> dg.Definitions:
             "stripe": StripeApiResource(
                 # The key stays an EnvVar: Dagster resolves it in the run and never stores its
                 # value. Unset, the run fails with one line saying so (see StripeReader).
-                api_key=_optional_env("STRIPE_API_KEY"),
-                api_base=_optional_env("STRIPE_API_BASE"),
+                api_key=_optional_env(API_KEY_ENV),
+                api_base=_optional_env(API_BASE_ENV),
             ),
-            "warehouse": WarehouseResource(
-                duckdb_path=_optional_env("STRIPE_ASSETS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
-            ),
+            # Unset, the path resolves against the project home (`stripe_assets.settings`).
+            "warehouse": WarehouseResource(duckdb_path=_optional_env(DUCKDB_PATH_ENV)),
         }
     )

@@ -1,0 +1,159 @@
+"""Validate a batch of raw Stripe objects: every failure of every record, plus schema drift.
+
+    result = validate_records("charges", records)
+    result.valid      # the records that passed, as given, in order
+    result.failures   # one entry per failed check: id, column, check, value, reason, index
+    result.drift      # fields and enum values Stripe added after the pinned API version
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import pandas as pd
+import pandera.errors
+
+from stripe_assets.ingest.validation import kinds, reasons, schemas
+from stripe_assets.ingest.validation.frame import ABSENT, records_frame
+from stripe_assets.ingest.validation.schemas import ResourceSchema, resource_schema
+
+RECORD = "<record>"  # the column of a failure about the whole record (not a JSON object)
+
+
+@dataclass(frozen=True)
+class Failure:
+    id: str  # the record's id, or "<record N>" when it has no usable id
+    column: str
+    check: str
+    value: str | None  # the offending value as compact JSON (truncated); None when absent
+    reason: str
+    index: int  # position of the record in the batch
+    summary: str  # the reason without record-specific numbers, for counting failures of a kind
+
+
+@dataclass(frozen=True)
+class Drift:
+    """What Stripe sends that the pinned schema does not know; kept and counted, not rejected."""
+
+    unknown_fields: dict[str, int] = field(default_factory=dict)  # field -> records carrying it
+    unknown_enum_values: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> value -> count
+
+    def __bool__(self) -> bool:
+        return bool(self.unknown_fields or self.unknown_enum_values)
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """`valid` and `invalid` hold the records as given, in batch order; `invalid` has one entry
+    per distinct `Failure.index`, however many failures that record has."""
+
+    resource: str
+    records_total: int
+    valid: list[dict]
+    invalid: list[dict]
+    failures: list[Failure]
+    drift: Drift
+    strict_enums: bool = False
+
+    @property
+    def error_rate(self) -> float:
+        """Share of invalid records (0..1); a record with several failures counts once."""
+        return len(self.invalid) / self.records_total if self.records_total else 0.0
+
+    def failure_counts(self) -> list[tuple[str, str, int, int]]:
+        """(column, check, failures, records) per kind of failure, most frequent first."""
+        failures: Counter[tuple[str, str]] = Counter()
+        records: dict[tuple[str, str], set[int]] = {}
+        for f in self.failures:
+            failures[(f.column, f.check)] += 1
+            records.setdefault((f.column, f.check), set()).add(f.index)
+        return [(c, k, n, len(records[(c, k)])) for (c, k), n in failures.most_common()]
+
+    def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
+        """The `n` most frequent failure summaries with their counts (first seen first on ties)."""
+        return Counter(f.summary for f in self.failures).most_common(n)
+
+
+def validate_records(
+    resource: str, records: Sequence[dict], *, strict_enums: bool = False
+) -> ValidationResult:
+    """Check every record against the resource's schema; lazy: all failures, not the first."""
+    schema = resource_schema(resource, strict_enums)
+    records = list(records)
+    if not records:
+        return ValidationResult(resource, 0, [], [], [], Drift(), strict_enums)
+
+    failures: list[Failure] = []
+    if set(map(type, records)) <= {dict}:
+        positions: list[int] = list(range(len(records)))
+        objects = records
+    else:  # a list item that is not an object cannot be checked field by field
+        positions = [i for i, r in enumerate(records) if isinstance(r, dict)]
+        objects = [records[i] for i in positions]
+        failures += [
+            Failure(
+                reasons.record_id(r, i), RECORD, schemas.TYPE, reasons.show_value(r),
+                f"expected an object, got {type(r).__name__}", i, f"{RECORD}: not an object",
+            )
+            for i, r in enumerate(records)
+            if not isinstance(r, dict)
+        ]
+
+    frame = records_frame(objects, list(schema.fields), positions)
+    try:
+        schema.schema.validate(frame, lazy=True, inplace=True)
+    except pandera.errors.SchemaErrors as errors:
+        failures += _failures(schema, records, errors.failure_cases)
+
+    order = {name: i for i, name in enumerate(schema.fields)}
+    failures.sort(key=lambda f: (f.index, order.get(f.column, -1)))
+    bad = {f.index for f in failures}
+    valid = [r for i, r in enumerate(records) if i not in bad] if bad else records
+    invalid = [records[i] for i in sorted(bad)]
+    drift = _drift(schema, objects, frame)
+    return ValidationResult(resource, len(records), valid, invalid, failures, drift, strict_enums)
+
+
+def _failures(schema: ResourceSchema, records: list, cases: pd.DataFrame) -> list[Failure]:
+    failures = []
+    seen: set[tuple[int, str, str]] = set()
+    rows = cases[["column", "check", "failure_case", "index"]].itertuples(index=False, name=None)
+    for column, check, case, index in rows:
+        if pd.isna(index):
+            # Not a record's fault: a check that could not run is a bug to surface, not a pass.
+            raise RuntimeError(f"{schema.resource}: check {check!r} on {column!r} failed to run: {case}")
+        index = int(index)
+        rule = schema.rules.get(check)
+        if rule is not None:
+            column = rule.column  # frame-wide checks list every column of a failing row
+        if (index, column, check) in seen:
+            continue
+        seen.add((index, column, check))
+        record = records[index]
+        value = record.get(column, ABSENT)
+        why = reasons.reason(schema, check, column, value, record)
+        failures.append(
+            Failure(
+                id=reasons.record_id(record, index),
+                column=column,
+                check=check,
+                value=reasons.shown_value(schema, check, column, record),
+                reason=why,
+                index=index,
+                summary=reasons.summary(schema, check, column, why),
+            )
+        )
+    return failures
+
+
+def _drift(schema: ResourceSchema, objects: list[dict], frame: pd.DataFrame) -> Drift:
+    extra = set().union(*objects) - schema.fields.keys()  # key sets merged in C: cheap
+    unknown_fields = {name: sum(1 for r in objects if name in r) for name in sorted(extra)}
+    enum_values = {}
+    for column, known in schema.drift_enums.items():
+        counts = kinds.unknown_values(frame[column].to_numpy(), known)
+        if counts:
+            enum_values[column] = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+    return Drift(unknown_fields, enum_values)

@@ -1,0 +1,124 @@
+"""Reading the load log (`stripe_meta.loads`): which run wrote which partition, and what was undone.
+
+A load is one run's write of one partition (status `loaded` or `rejected`). A rollback appends a
+`rolled_back` row with the undone load's run and partition, so the log keeps every load and
+shows which ones no longer count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from stripe_assets.ingest.warehouse import LOADS_TABLE
+
+LOADED = "loaded"
+REJECTED = "rejected"
+ROLLED_BACK = "rolled_back"
+
+
+@dataclass(frozen=True)
+class PartitionLoad:
+    """One run's load of one partition (if a run wrote a partition twice, its latest write)."""
+
+    partition: str
+    run_id: str
+    status: str  # loaded | rejected
+    loaded_at: datetime
+    window_start: datetime | None
+    window_end: datetime | None
+    records_fetched: int | None
+    records_loaded: int | None
+    records_rejected: int | None
+    error_rate_pct: float | None
+    rolled_back_at: datetime | None  # set once a rollback undid this load
+
+    @property
+    def active(self) -> bool:
+        return self.rolled_back_at is None
+
+
+@dataclass(frozen=True)
+class RollbackEvent:
+    """One rollback: the loads (run, partition) it undid."""
+
+    at: datetime
+    undone: tuple[tuple[str, str], ...]
+
+    @property
+    def run_ids(self) -> list[str]:
+        return list(dict.fromkeys(run for run, _ in self.undone))
+
+    @property
+    def partitions(self) -> list[str]:
+        return sorted({partition for _, partition in self.undone})
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    found = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def partition_loads(conn: duckdb.DuckDBPyConnection, resource: str) -> list[PartitionLoad]:
+    """Every load of `resource`, newest first, each with when it was rolled back (if it was)."""
+    if not table_exists(conn, LOADS_TABLE):
+        return []
+    rows = conn.execute(
+        f"""
+        WITH log AS (SELECT * FROM {LOADS_TABLE} WHERE resource = ?),
+        writes AS (
+            SELECT partition, run_id,
+                   arg_max(status, loaded_at) AS status,
+                   max(loaded_at) AS loaded_at,
+                   arg_max(window_start, loaded_at) AS window_start,
+                   arg_max(window_end, loaded_at) AS window_end,
+                   arg_max(records_fetched, loaded_at) AS records_fetched,
+                   arg_max(records_loaded, loaded_at) AS records_loaded,
+                   arg_max(records_rejected, loaded_at) AS records_rejected,
+                   arg_max(error_rate_pct, loaded_at) AS error_rate_pct
+            FROM log WHERE status IN ('{LOADED}', '{REJECTED}')
+            GROUP BY partition, run_id
+        ),
+        undone AS (
+            SELECT partition, run_id, max(loaded_at) AS rolled_back_at
+            FROM log WHERE status = '{ROLLED_BACK}'
+            GROUP BY partition, run_id
+        )
+        SELECT w.partition, w.run_id, w.status, w.loaded_at, w.window_start, w.window_end,
+               w.records_fetched, w.records_loaded, w.records_rejected, w.error_rate_pct,
+               -- a run that wrote the partition again after being rolled back counts again
+               CASE WHEN u.rolled_back_at >= w.loaded_at THEN u.rolled_back_at END
+        FROM writes w LEFT JOIN undone u USING (partition, run_id)
+        ORDER BY w.loaded_at DESC, w.partition DESC
+        """,
+        [resource],
+    ).fetchall()
+    return [PartitionLoad(*row) for row in rows]
+
+
+def rollback_events(conn: duckdb.DuckDBPyConnection, resource: str) -> list[RollbackEvent]:
+    """The rollbacks of `resource`, newest first (the rows of one rollback share its time)."""
+    if not table_exists(conn, LOADS_TABLE):
+        return []
+    rows = conn.execute(
+        f"""
+        SELECT loaded_at, list(run_id ORDER BY partition), list(partition ORDER BY partition)
+        FROM {LOADS_TABLE} WHERE resource = ? AND status = '{ROLLED_BACK}'
+        GROUP BY loaded_at ORDER BY loaded_at DESC
+        """,
+        [resource],
+    ).fetchall()
+    return [RollbackEvent(at, tuple(zip(runs, partitions))) for at, runs, partitions in rows]
+
+
+def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int | None:
+    """Rows in `table`, or None when it does not exist yet."""
+    if not table_exists(conn, table):
+        return None
+    return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

@@ -1,0 +1,256 @@
+"""The DuckDB warehouse: tables per resource, and the one transaction that lands a load.
+
+DuckDB lets one process at a time open a file for writing. Runs fetch and validate without a
+connection and hold one only for the short write: an OS file lock beside the database queues our
+own writers in order, and a retry loop waits out anything else holding the file (a notebook,
+the CLI summary), so concurrent runs never fail with "Could not set lock".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from stripe_assets.catalog import get_resource
+from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
+
+DEFAULT_DUCKDB_PATH = "data/stripe.duckdb"
+CATALOG = "warehouse"  # the name the file is attached under in every connection
+
+LOADS_TABLE = "stripe_meta.loads"
+HISTORY_SCHEMA = "stripe_history"
+# Added to the rows a load displaces, so `rollback` can put them back exactly.
+HISTORY_COLUMNS: dict[str, str] = {
+    "_replaced_by_run": "VARCHAR",
+    "_replaced_partition": "VARCHAR",
+    "_replaced_at": "TIMESTAMPTZ",
+}
+LOADS_COLUMNS: dict[str, str] = {
+    "resource": "VARCHAR",
+    "partition": "VARCHAR",
+    "window_start": "TIMESTAMPTZ",
+    "window_end": "TIMESTAMPTZ",
+    "run_id": "VARCHAR",
+    "status": "VARCHAR",  # loaded | rejected
+    "records_fetched": "BIGINT",
+    "records_loaded": "BIGINT",
+    "records_rejected": "BIGINT",
+    "error_rate_pct": "DOUBLE",
+    "threshold_pct": "DOUBLE",
+    "loaded_at": "TIMESTAMPTZ",
+}
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse failure with a message that names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class WindowWrite:
+    """What one partition's load writes: its replacement rows (when accepted) and quarantine."""
+
+    partition: str
+    start: datetime
+    end: datetime
+    rows: pa.Table | None  # None: the partition was rejected, its rows stay as they were
+    quarantine: pa.Table  # may be empty; replaces the partition's earlier quarantine rows
+    load_record: dict
+
+    @property
+    def num_rows(self) -> int:
+        return (self.rows.num_rows if self.rows is not None else 0) + self.quarantine.num_rows
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+class Warehouse:
+    def __init__(self, path: str | os.PathLike = DEFAULT_DUCKDB_PATH, *, lock_timeout_seconds: float = 600.0):
+        self.path = Path(path)
+        self.lock_timeout_seconds = lock_timeout_seconds
+        self._ensured: set[tuple] = set()  # table layouts already ensured by this instance
+
+    def check_writable(self) -> None:
+        """Fail early, before any fetching, when the database file cannot be created or written."""
+        directory = self.path.parent if str(self.path.parent) else Path(".")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(
+                f"cannot create the directory of the DuckDB file {self.path} "
+                f"(STRIPE_ASSETS_DUCKDB_PATH): {exc.strerror}"
+            ) from None
+        if self.path.is_dir():
+            raise WarehouseError(f"the DuckDB path {self.path} (STRIPE_ASSETS_DUCKDB_PATH) is a directory")
+        target = self.path if self.path.exists() else directory
+        if not os.access(target, os.W_OK):
+            raise WarehouseError(
+                f"the DuckDB file {self.path} (STRIPE_ASSETS_DUCKDB_PATH) is not writable"
+            )
+
+    @contextlib.contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection, serialized with every other user of this file."""
+        if read_only and not self.path.exists():
+            raise WarehouseError(f"no warehouse at {self.path} yet: run a load first")
+        if not read_only:
+            self.check_writable()
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                conn = self._open(read_only)
+                try:
+                    yield conn
+                finally:
+                    conn.close()
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.05
+        while True:
+            conn = duckdb.connect(":memory:")
+            try:
+                # Opened as `stripe.duckdb`, the file's catalog would be called `stripe` and clash
+                # with the `stripe` schema ("Ambiguous reference"): attach it under another name.
+                path = str(self.path).replace("'", "''")
+                conn.execute(f"ATTACH '{path}' AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
+                conn.execute(f"USE {CATALOG}")
+                return conn
+            except duckdb.Error as exc:
+                conn.close()
+                if not _is_lock_error(exc):
+                    raise WarehouseError(f"cannot open the DuckDB file {self.path}: {exc}") from None
+                if time.monotonic() > deadline:
+                    raise WarehouseError(
+                        f"the DuckDB file {self.path} stayed locked by another process for "
+                        f"{self.lock_timeout_seconds:.0f}s: {exc}"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    # --- schema --------------------------------------------------------------------------
+
+    @staticmethod
+    def ensure_tables(
+        conn: duckdb.DuckDBPyConnection,
+        resource: str,
+        columns: Sequence[ColumnSpec],
+        quarantine_columns: dict[str, str],
+    ) -> None:
+        spec = get_resource(resource)
+        for schema in ("stripe", "stripe_quarantine", "stripe_meta", HISTORY_SCHEMA):
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        table_columns = {c.name: c.type for c in columns} | SYSTEM_COLUMNS
+        _ensure_table(conn, spec.table, table_columns)
+        _ensure_table(conn, spec.quarantine_table, quarantine_columns)
+        _ensure_table(conn, history_table(resource), table_columns | HISTORY_COLUMNS)
+        _ensure_table(conn, history_table(resource, quarantine=True), quarantine_columns | HISTORY_COLUMNS)
+        _ensure_table(conn, LOADS_TABLE, LOADS_COLUMNS)
+
+    # --- the load ------------------------------------------------------------------------
+
+    def apply(
+        self,
+        resource: str,
+        columns: Sequence[ColumnSpec],
+        quarantine_columns: dict[str, str],
+        writes: Sequence[WindowWrite],
+    ) -> None:
+        """Land every partition of one run in a single transaction (all or nothing).
+
+        Accepted partitions replace exactly their window (and any row with the same id, so an
+        id appears once); rejected ones keep their rows. Quarantine rows of every partition are
+        replaced, so reruns never pile up stale ones.
+        """
+        with self.connect() as conn:
+            layout = (resource, tuple(columns), tuple(quarantine_columns.items()))
+            if layout not in self._ensured:  # a long load flushes many times: check the schema once
+                self.ensure_tables(conn, resource, columns, quarantine_columns)
+                self._ensured.add(layout)
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for write in writes:
+                    self._write_window(conn, resource, write)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _write_window(conn, resource: str, write: WindowWrite) -> None:
+        spec = get_resource(resource)
+        table, quarantine_table = spec.table, spec.quarantine_table
+        run_id = write.load_record["run_id"]
+        if write.rows is not None:
+            conn.register("_batch", write.rows)
+            try:
+                in_window = "(created >= ? AND created < ?) OR id IN (SELECT id FROM _batch)"
+                conn.execute(
+                    f"INSERT INTO {history_table(resource)} BY NAME SELECT *, {_DISPLACED} "
+                    f"FROM {table} WHERE {in_window}",
+                    [run_id, write.partition, write.start, write.end],
+                )
+                conn.execute(f"DELETE FROM {table} WHERE {in_window}", [write.start, write.end])
+                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
+            finally:
+                conn.unregister("_batch")
+        conn.execute(
+            f"INSERT INTO {history_table(resource, quarantine=True)} BY NAME SELECT *, {_DISPLACED} "
+            f"FROM {quarantine_table} WHERE _partition = ?",
+            [run_id, write.partition, write.partition],
+        )
+        conn.execute(f"DELETE FROM {quarantine_table} WHERE _partition = ?", [write.partition])
+        if write.quarantine.num_rows:
+            conn.register("_quarantine", write.quarantine)
+            try:
+                conn.execute(f"INSERT INTO {quarantine_table} BY NAME SELECT * FROM _quarantine")
+            finally:
+                conn.unregister("_quarantine")
+        # Stamped under the write lock, so the order of loads is the order they committed in.
+        record = {**write.load_record, "loaded_at": datetime.now(timezone.utc)}
+        names = list(record)
+        conn.execute(
+            f"INSERT INTO {LOADS_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            [record[n] for n in names],
+        )
+
+
+_DISPLACED = "? AS _replaced_by_run, ? AS _replaced_partition, now() AS _replaced_at"
+
+
+def history_table(resource: str, *, quarantine: bool = False) -> str:
+    """Where the rows displaced by each load are kept, for rollback."""
+    return f"{HISTORY_SCHEMA}.{resource}{'_quarantine' if quarantine else ''}"
+
+
+def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+    """Create the table, or add the columns a changed mapping introduced (old ones are kept)."""
+    schema, name = table.split(".")
+    existing = {
+        row[0]
+        for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    if not existing:
+        body = ", ".join(f'"{c}" {t}' for c, t in columns.items())
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+        return
+    for column, type_ in columns.items():
+        if column not in existing:
+            conn.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {type_}')

@@ -1,0 +1,106 @@
+"""`stripe-assets summary`: what the warehouse holds, per table."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from stripe_assets.catalog import RESOURCES
+from stripe_assets.ingest.warehouse.loads import partition_loads
+from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.settings import settings
+
+
+@dataclass
+class TableSummary:
+    resource: str
+    rows: int
+    first_created: str
+    last_created: str
+    quarantined: int
+    partitions_loaded: int
+    partitions_rejected: int
+
+
+def _scalar(conn, sql: str, params=()) -> object:
+    return conn.execute(sql, list(params)).fetchone()[0]
+
+
+def _exists(conn, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        _scalar(
+            conn,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            (schema, name),
+        )
+    )
+
+
+def summarize(warehouse: Warehouse) -> list[TableSummary]:
+    out = []
+    with warehouse.connect(read_only=True) as conn:
+        for resource in RESOURCES.values():
+            if not _exists(conn, resource.table):
+                continue
+            rows, first, last = conn.execute(
+                f"SELECT count(*), min(created), max(created) FROM {resource.table}"
+            ).fetchone()
+            quarantined = (
+                _scalar(conn, f"SELECT count(DISTINCT id) FROM {resource.quarantine_table}")
+                if _exists(conn, resource.quarantine_table)
+                else 0
+            )
+            # The newest load of each partition that was not rolled back decides its status.
+            latest: dict[str, str] = {}
+            for load in partition_loads(conn, resource.name):  # newest first
+                if load.active:
+                    latest.setdefault(load.partition, load.status)
+            loaded = sum(status == "loaded" for status in latest.values())
+            rejected = sum(status == "rejected" for status in latest.values())
+            out.append(
+                TableSummary(
+                    resource.name,
+                    rows,
+                    first.strftime("%Y-%m-%d %H:%M:%S") if first else "-",
+                    last.strftime("%Y-%m-%d %H:%M:%S") if last else "-",
+                    quarantined,
+                    loaded,
+                    rejected,
+                )
+            )
+    return out
+
+
+def render(summaries: list[TableSummary]) -> str:
+    header = ("table", "rows", "first created (UTC)", "last created (UTC)", "quarantined", "checks passed", "checks failed")
+    body = [
+        (f"stripe.{s.resource}", str(s.rows), s.first_created, s.last_created, str(s.quarantined),
+         str(s.partitions_loaded), str(s.partitions_rejected))
+        for s in summaries
+    ]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *body]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    warehouse = Warehouse(args.duckdb_path)
+    summaries = summarize(warehouse) if warehouse.path.exists() else []
+    if not summaries:
+        print(f"{warehouse.path}: no Stripe tables yet")
+        return 1
+    print(f"Warehouse {warehouse.path}")
+    print(render(summaries))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("summary", help="print rows, time window and check results per table")
+    parser.add_argument(
+        "--duckdb-path",
+        default=str(settings().duckdb_path),
+        help="the warehouse file (default: $STRIPE_ASSETS_DUCKDB_PATH or data/stripe.duckdb)",
+    )
+    parser.set_defaults(func=run)

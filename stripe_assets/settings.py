@@ -1,0 +1,81 @@
+"""The environment, read in one place: the Stripe key and base URL, the warehouse and the dataflows file.
+
+Relative paths resolve against the project home, not the working directory, so the CLI, the
+demo and the Dagster runs read the same warehouse from any folder. The home is `$DAGSTER_HOME`
+when set (the Makefile points it at the repo root; a deployment points it at its instance
+folder), else the checkout this package was installed from, else the working directory.
+An empty variable counts as unset everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+API_KEY_ENV = "STRIPE_API_KEY"
+API_BASE_ENV = "STRIPE_API_BASE"
+DUCKDB_PATH_ENV = "STRIPE_ASSETS_DUCKDB_PATH"
+DATAFLOWS_ENV = "STRIPE_ASSETS_DATAFLOWS"
+WAREHOUSE_ENV = "STRIPE_ASSETS_WAREHOUSE"
+LAKE_DATA_PATH_ENV = "STRIPE_ASSETS_LAKE_DATA_PATH"
+
+DEFAULT_DUCKDB_PATH = "data/stripe.duckdb"
+DEFAULT_DATAFLOWS_FILE = "dataflows.yaml"
+
+
+def _checkout_root() -> Path | None:
+    """The repo root when the package runs from a checkout (an editable install), else None."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "stripe_assets").is_dir() else None
+
+
+def project_home(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    home = (env.get("DAGSTER_HOME") or "").strip()
+    if home and Path(home).is_absolute():
+        return Path(home)
+    return _checkout_root() or Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str | None
+    api_base: str | None
+    duckdb_path: Path
+    dataflows_file: Path | None  # None: no file, the built-in defaults apply
+    warehouse: str | None  # None: the DuckDB file at duckdb_path
+    lake_data_path: Path | None
+    home: Path
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        home = project_home(env)
+
+        def value(name: str) -> str | None:
+            raw = env.get(name)
+            return raw if raw not in (None, "") else None
+
+        def path(raw: str) -> Path:
+            p = Path(raw).expanduser()
+            return p if p.is_absolute() else home / p
+
+        dataflows = value(DATAFLOWS_ENV)
+        default_dataflows = home / DEFAULT_DATAFLOWS_FILE
+        lake = value(LAKE_DATA_PATH_ENV)
+        return cls(
+            api_key=value(API_KEY_ENV),
+            api_base=value(API_BASE_ENV),
+            duckdb_path=path(value(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH),
+            dataflows_file=path(dataflows) if dataflows else (default_dataflows if default_dataflows.exists() else None),
+            warehouse=value(WAREHOUSE_ENV),
+            lake_data_path=path(lake) if lake else None,
+            home=home,
+        )
+
+
+def settings() -> Settings:
+    """The settings of this process's environment, read afresh (tests change the environment)."""
+    return Settings.from_env()

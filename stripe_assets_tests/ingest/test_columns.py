@@ -1,0 +1,52 @@
+import pytest
+
+from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.ingest.columns import AddedColumn, apply_mapping, default_columns
+
+
+@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+def test_default_columns_are_typed_from_stripes_schema(resource):
+    columns = {c.name: c.type for c in default_columns(resource)}
+    assert columns["id"] == "VARCHAR"
+    assert columns["created"] == "TIMESTAMPTZ"
+    assert all(t in {"VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DECIMAL(38,12)", "JSON"} for t in columns.values())
+
+
+def test_amounts_are_bigint_references_are_ids_and_objects_are_json():
+    charges = {c.name: c.type for c in default_columns("charges")}
+    assert charges["amount"] == "BIGINT"
+    assert charges["customer"] == "VARCHAR"  # expandable: stored as the id
+    assert charges["paid"] == "BOOLEAN"
+    assert charges["metadata"] == "JSON"
+    assert charges["card_brand"] == "VARCHAR"
+
+
+def test_mapping_adds_renames_and_drops_in_place():
+    columns = apply_mapping(
+        "charges",
+        add={"card_funding": AddedColumn("payment_method_details.card.funding")},
+        rename={"amount": "amount_minor"},
+        drop=["metadata"],
+    )
+    names = [c.name for c in columns]
+    assert "metadata" not in names
+    assert names.index("amount_minor") == 2  # the renamed column keeps its place
+    added = columns[-1]
+    assert (added.name, added.dotted_path, added.type) == ("card_funding", "payment_method_details.card.funding", "VARCHAR")
+
+
+@pytest.mark.parametrize(
+    "mapping, message",
+    [
+        (dict(drop=["id"]), "drop: column 'id' cannot be dropped"),
+        (dict(drop=["nope"]), "drop: charges has no column 'nope'"),
+        (dict(rename={"nope": "x"}), "rename: charges has no column 'nope'"),
+        (dict(rename={"amount": "currency"}), "rename: column 'currency' already exists"),
+        (dict(add={"x": AddedColumn("payment_method_details.kard.brand")}), "payment_method_details has no field 'kard'"),
+        (dict(add={"x": AddedColumn("amount", "INTEGER")}), "unknown type 'INTEGER'"),
+        (dict(add={"Bad Name": AddedColumn("amount")}), "must be lower_snake_case"),
+    ],
+)
+def test_bad_mappings_name_the_problem(mapping, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        apply_mapping("charges", **mapping)

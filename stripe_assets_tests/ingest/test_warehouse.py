@@ -1,0 +1,136 @@
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from stripe_assets.ingest.columns import default_columns
+from stripe_assets.ingest.records import to_arrow
+from stripe_assets.ingest.warehouse import Warehouse, WarehouseError, WindowWrite
+
+COLUMNS = default_columns("prices")
+QUARANTINE = {"id": "VARCHAR", "_partition": "VARCHAR", "reason": "VARCHAR", "raw": "JSON"}
+DAY = datetime(2026, 10, 1, tzinfo=timezone.utc)
+
+
+def price(n: int, created: datetime) -> dict:
+    return {
+        "id": f"price_{n}", "object": "price", "created": int(created.timestamp()), "active": True,
+        "currency": "usd", "unit_amount": 100 * n, "type": "one_time", "billing_scheme": "per_unit",
+        "livemode": False, "metadata": {}, "product": "prod_1",
+    }
+
+
+def write(day: datetime, records: list[dict] | None, quarantine_ids=(), run_id="run") -> WindowWrite:
+    key = f"{day:%Y-%m-%d}"
+    rows = None
+    if records is not None:
+        rows = to_arrow(records, COLUMNS, partition_of=lambda _: key, run_id=run_id, loaded_at=datetime.now(timezone.utc))
+    quarantine = pa.table({
+        "id": list(quarantine_ids), "_partition": [key] * len(quarantine_ids),
+        "reason": ["bad"] * len(quarantine_ids), "raw": ["{}"] * len(quarantine_ids),
+    }, schema=pa.schema([("id", pa.string()), ("_partition", pa.string()), ("reason", pa.string()), ("raw", pa.string())]))
+    return WindowWrite(key, day, day + timedelta(days=1), rows, quarantine, {"resource": "prices", "partition": key, "run_id": run_id, "status": "loaded" if rows is not None else "rejected"})
+
+
+def ids(path) -> list[str]:
+    with Warehouse(path).connect(read_only=True) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM stripe.prices ORDER BY id").fetchall()]
+
+
+def quarantined(path) -> list[tuple]:
+    with Warehouse(path).connect(read_only=True) as conn:
+        return conn.execute("SELECT id, _partition FROM stripe_quarantine.prices ORDER BY id").fetchall()
+
+
+def test_a_load_replaces_exactly_its_window_and_reruns_change_nothing(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    day2 = DAY + timedelta(days=1)
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY), price(2, DAY + timedelta(hours=5))]),
+                                              write(day2, [price(3, day2)])])
+    assert ids(wh.path) == ["price_1", "price_2", "price_3"]
+    # Day 1 reloaded with one object fewer: day 2 untouched, day 1 replaced.
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+    assert ids(wh.path) == ["price_1", "price_3"]
+
+
+def test_a_rejected_partition_keeps_its_rows_and_quarantine_is_replaced_not_appended(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)], quarantine_ids=["price_8"])])
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, None, quarantine_ids=["price_8", "price_9"])])
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, None, quarantine_ids=["price_8", "price_9"])])
+    assert ids(wh.path) == ["price_1"]
+    assert quarantined(wh.path) == [("price_8", "2026-10-01"), ("price_9", "2026-10-01")]
+
+
+def test_a_failing_write_leaves_every_partition_as_it_was(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+    good = write(DAY, [price(5, DAY)])
+    broken = write(DAY + timedelta(days=1), [price(6, DAY + timedelta(days=1))])
+    broken = WindowWrite(broken.partition, broken.start, broken.end,
+                         broken.rows.append_column("no_such_column", pa.array([1])), broken.quarantine, broken.load_record)
+    with pytest.raises(duckdb.Error):
+        wh.apply("prices", COLUMNS, QUARANTINE, [good, broken])
+    assert ids(wh.path) == ["price_1"]
+
+
+def hold_file(path, seconds: float) -> subprocess.Popen:
+    """Another process (a notebook, say) holding the DuckDB file open for `seconds`."""
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep({seconds})"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_writers_wait_for_another_process_holding_the_file(tmp_path):
+    path = tmp_path / "w.duckdb"
+    holder = hold_file(path, 2)
+    began = time.monotonic()
+    Warehouse(path).apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+    assert time.monotonic() - began > 0.5  # it waited for the holder instead of failing
+    assert ids(path) == ["price_1"]
+    holder.wait()
+
+
+def test_a_file_locked_for_too_long_gives_a_clear_error(tmp_path):
+    path = tmp_path / "w.duckdb"
+    holder = hold_file(path, 5)
+    try:
+        with pytest.raises(WarehouseError, match=r"w\.duckdb stayed locked by another process"):
+            Warehouse(path, lock_timeout_seconds=0.5).apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+    finally:
+        holder.kill()
+
+
+def test_an_unwritable_path_is_refused_before_anything_is_written(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(WarehouseError, match="cannot create the directory of the DuckDB file .*a-file/w.duckdb"):
+        Warehouse(blocker / "w.duckdb").check_writable()
+    with pytest.raises(WarehouseError, match="is a directory"):
+        Warehouse(tmp_path).check_writable()
+
+
+def test_rows_a_load_displaces_are_kept_with_the_run_that_replaced_them(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY), price(2, DAY)], quarantine_ids=["price_7"], run_id="r1")])
+    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)], run_id="r2")])
+    with wh.connect(read_only=True) as conn:
+        displaced = conn.execute(
+            "SELECT id, _run_id, _replaced_by_run, _replaced_partition FROM stripe_history.prices ORDER BY id"
+        ).fetchall()
+        displaced_quarantine = conn.execute(
+            "SELECT id, _replaced_by_run FROM stripe_history.prices_quarantine"
+        ).fetchall()
+        loads = conn.execute("SELECT run_id, partition, status FROM stripe_meta.loads ORDER BY run_id").fetchall()
+    assert displaced == [("price_1", "r1", "r2", "2026-10-01"), ("price_2", "r1", "r2", "2026-10-01")]
+    assert displaced_quarantine == [("price_7", "r2")]
+    assert loads == [("r1", "2026-10-01", "loaded"), ("r2", "2026-10-01", "loaded")]

@@ -1,0 +1,275 @@
+"""validate_records on realistic batches of each resource: what passes, what fails and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.ingest.stripe_schema import deep_errors
+from stripe_assets.ingest.validation.validate import validate_records
+from stripe_assets_tests.ingest.validation.samples import batch
+
+# (field broken, how) per resource, for each fault kind.
+WRONG_TYPE = {
+    "charges": "amount", "subscriptions": "start_date", "refunds": "amount",
+    "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
+}
+REQUIRED = {
+    "charges": "currency", "subscriptions": "customer", "refunds": "created",
+    "balance_transactions": "fee", "customers": "livemode", "prices": "product",
+}
+OPEN_ENUM = {
+    "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
+    "refunds": ("reason", "chargeback"), "balance_transactions": ("type", "bank_adjustment"),
+    "customers": ("tax_exempt", "partial"), "prices": ("billing_scheme", "package"),
+}
+
+
+def only(result):
+    assert len(result.failures) == 1, result.failures
+    return result.failures[0]
+
+
+@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+def test_realistic_valid_records_pass_untouched_and_in_order(resource):
+    records = batch(resource, 30)
+    assert all(deep_errors(get_resource(resource).stripe_class, r) == [] for r in records)
+    result = validate_records(resource, records)
+    assert result.failures == [] and result.invalid == [] and not result.drift
+    assert result.valid == records and all(a is b for a, b in zip(result.valid, records))
+    assert (result.records_total, result.error_rate) == (30, 0.0)
+
+
+@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+def test_a_wrong_type_fails_that_record_only(resource):
+    records = batch(resource, 10)
+    field = WRONG_TYPE[resource]
+    records[4][field] = str(records[4][field])
+    result = validate_records(resource, records)
+    failure = only(result)
+    assert (failure.id, failure.index, failure.column, failure.check) == (records[4]["id"], 4, field, "type")
+    assert failure.reason == "expected an integer, got str"
+    assert failure.value == f'"{records[4][field]}"'
+    assert result.invalid == [records[4]] and len(result.valid) == 9 and result.error_rate == 0.1
+
+
+def test_booleans_are_not_integers_and_integers_are_not_booleans():
+    records = batch("charges", 3)
+    records[0]["amount"], records[1]["paid"] = True, 1
+    reasons = {(f.column, f.reason) for f in validate_records("charges", records).failures}
+    assert reasons == {("amount", "expected an integer, got bool"), ("paid", "expected a boolean, got int")}
+
+
+@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+def test_a_missing_required_field_is_not_the_same_as_null(resource):
+    records = batch(resource, 6)
+    field = REQUIRED[resource]
+    del records[1][field]
+    records[3][field] = None
+    failures = validate_records(resource, records).failures
+    assert [(f.index, f.column, f.check, f.reason, f.value) for f in failures] == [
+        (1, field, "required", "required field is missing", None),
+        (3, field, "not_nullable", "null in a non-nullable field", "null"),
+    ]
+
+
+@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+def test_a_missing_or_null_optional_field_is_fine(resource):
+    records = batch(resource, 2)
+    optional = "nickname" if resource == "prices" else "description"
+    del records[0][optional]
+    records[1][optional] = None
+    assert validate_records(resource, records).failures == []
+
+
+@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+def test_an_unknown_value_of_an_open_enum_is_drift_by_default_and_an_error_when_strict(resource):
+    records = batch(resource, 8)
+    column, value = OPEN_ENUM[resource]
+    records[2][column] = value
+    records[5][column] = value
+
+    lenient = validate_records(resource, records)
+    assert lenient.failures == [] and lenient.valid == records
+    assert lenient.drift.unknown_enum_values == {column: {value: 2}}
+
+    strict = validate_records(resource, records, strict_enums=True)
+    assert [(f.index, f.column, f.check) for f in strict.failures] == [(2, column, "enum"), (5, column, "enum")]
+    assert strict.failures[0].reason.startswith(f"{value!r} is not one of ")
+    assert strict.drift.unknown_enum_values == {}
+
+
+def test_enum_reasons_list_the_known_values():
+    records = batch("charges", 1)
+    records[0]["status"] = "on_hold"
+    failure = only(validate_records("charges", records, strict_enums=True))
+    assert failure.reason == "'on_hold' is not one of failed, pending, succeeded"
+
+
+def test_closed_enums_are_enforced_without_strict_enums():
+    records = batch("refunds", 2)
+    records[1]["object"] = "charge"
+    failure = only(validate_records("refunds", records))
+    assert (failure.column, failure.check, failure.reason) == ("object", "enum", "'charge' is not one of refund")
+
+
+@pytest.mark.parametrize("resource", [r for r in RESOURCE_NAMES if not get_resource(r).custom_ids])
+def test_an_id_with_another_objects_prefix_is_caught(resource):
+    records = batch(resource, 3)
+    records[2]["id"] = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
+    failure = only(validate_records(resource, records))
+    prefixes = "|".join(get_resource(resource).id_prefixes)
+    assert (failure.id, failure.column, failure.check) == ("pi_3MtwBwLkdIwHu7ix28a3tqPa", "id", "id_format")
+    assert failure.reason == f"'pi_3MtwBwLkdIwHu7ix28a3tqPa' does not match ^({prefixes})[A-Za-z0-9]+$"
+
+
+def test_prices_accept_the_custom_ids_of_legacy_plans_but_not_blanks():
+    records = batch("prices", 3)
+    records[0]["id"] = "gold-monthly_2019"
+    records[1]["id"] = "gold monthly"
+    failures = validate_records("prices", records).failures
+    assert [(f.index, f.column, f.check) for f in failures] == [(1, "id", "id_format")]
+
+
+def test_every_catalog_prefix_is_accepted_and_a_trailing_newline_is_not():
+    records = batch("charges", 3)
+    records[1]["id"] = "py_1NXWPmLkdIwHu7ixfZgjOmyL"
+    records[2]["id"] = "ch_1NXWPmLkdIwHu7ixfZgjOmyL\n"
+    assert [f.index for f in validate_records("charges", records).failures] == [2]
+
+
+def test_a_broken_id_is_replaced_by_a_placeholder_naming_the_position():
+    records = batch("customers", 4)
+    records[3]["id"] = 42
+    failure = only(validate_records("customers", records))
+    assert (failure.id, failure.index, failure.check, failure.value) == ("<record 3>", 3, "type", "42")
+
+
+def test_a_repeated_id_keeps_the_first_record():
+    records = batch("prices", 3)
+    records[2]["id"] = records[0]["id"]
+    result = validate_records("prices", records)
+    failure = only(result)
+    assert (failure.index, failure.check) == (2, "unique")
+    assert result.valid == records[:2]
+
+
+@pytest.mark.parametrize(
+    ("resource", "index", "change", "column", "check", "reason"),
+    [
+        ("charges", 1, {"amount_refunded": 1200, "amount": 1000, "amount_captured": 1000},
+         "amount_refunded", "amount_refunded_within_charge", "amount_refunded (1200) > amount (1000)"),
+        ("charges", 0, {"amount": -5}, "amount", "amount_non_negative", "amount (-5) is negative"),
+        ("refunds", 2, {"amount": 0}, "amount", "amount_positive", "amount (0) is not positive"),
+        ("balance_transactions", 1, {"amount": 2000, "fee": 88, "net": 2000},
+         "net", "net_is_amount_minus_fee", "net (2000) != amount (2000) - fee (88)"),
+        ("prices", 0, {"unit_amount": -100}, "unit_amount", "unit_amount_non_negative",
+         "unit_amount (-100) is negative"),
+        ("prices", 1, {"recurring": None}, "recurring", "recurring_matches_type",
+         "type is 'recurring' but recurring is not set"),
+    ],
+)
+def test_cross_field_rules_name_the_values_involved(resource, index, change, column, check, reason):
+    records = batch(resource, 3)
+    records[index].update(change)
+    failure = only(validate_records(resource, records))
+    assert (failure.index, failure.column, failure.check, failure.reason) == (index, column, check, reason)
+
+
+def test_refunds_beyond_the_amount_are_fine_up_to_an_overcaptured_amount():
+    records = batch("charges", 3)
+    # Released authorization: nothing captured, the full amount shows as refunded.
+    records[0].update(amount=1000, amount_captured=0, amount_refunded=1000, captured=False, refunded=True)
+    # Overcapture: more captured than authorized, all of it refunded.
+    records[1].update(amount=1000, amount_captured=1150, amount_refunded=1150, refunded=True)
+    records[2].update(amount=1000, amount_captured=1150, amount_refunded=1200)
+    failure = only(validate_records("charges", records))
+    assert (failure.index, failure.reason) == (2, "amount_refunded (1200) > amount_captured (1150)")
+    assert failure.value == '{"amount_refunded":1200,"amount":1000,"amount_captured":1150}'
+
+
+def test_a_rule_does_not_double_report_a_type_fault():
+    records = batch("balance_transactions", 2)
+    records[0]["fee"] = "88"
+    failure = only(validate_records("balance_transactions", records))
+    assert (failure.column, failure.check) == ("fee", "type")
+
+
+def test_currency_codes_are_three_lowercase_letters():
+    records = batch("refunds", 3)
+    records[1]["currency"] = "USD"
+    failure = only(validate_records("refunds", records))
+    assert (failure.column, failure.check, failure.reason) == (
+        "currency", "currency_format", "'USD' is not a three-letter lowercase currency code",
+    )
+
+
+def test_validation_is_lazy_every_failure_of_every_record_is_reported():
+    records = batch("charges", 50)
+    records[3]["amount"] = "1000"
+    records[3]["status"] = None
+    del records[17]["currency"]
+    records[40]["id"] = "ch_bad id"
+    records[41]["amount_refunded"] = 10**6
+    result = validate_records("charges", records)
+    assert [(f.index, f.column, f.check) for f in result.failures] == [
+        (3, "amount", "type"),
+        (3, "status", "not_nullable"),
+        (17, "currency", "required"),
+        (40, "id", "id_format"),
+        (41, "amount_refunded", "amount_refunded_within_charge"),
+    ]
+    # A record with two failures counts once in the rate.
+    assert [r["id"] for r in result.invalid] == [records[i]["id"] for i in (3, 17, 40, 41)]
+    assert result.error_rate == 4 / 50
+    assert len(result.valid) == 46 and records[3] not in result.valid
+
+
+def test_fields_stripe_added_later_are_drift_not_errors():
+    records = batch("customers", 5)
+    for r in records[:3]:
+        r["loyalty_tier"] = "gold"
+    records[0]["entity_type"] = None
+    result = validate_records("customers", records)
+    assert result.failures == [] and result.valid == records
+    assert result.drift.unknown_fields == {"entity_type": 1, "loyalty_tier": 3}
+
+
+def test_list_items_that_are_not_objects_fail_on_their_own():
+    records = batch("refunds", 2)
+    result = validate_records("refunds", [records[0], "re_123", records[1]])
+    failure = only(result)
+    assert (failure.index, failure.id, failure.column, failure.reason) == (
+        1, "<record 1>", "<record>", "expected an object, got str",
+    )
+    assert result.valid == records
+
+
+def test_long_values_are_truncated_in_the_failure():
+    records = batch("charges", 1)
+    records[0]["description"] = {"text": "x" * 1000}
+    failure = only(validate_records("charges", records))
+    assert failure.reason == "expected a string, got dict" and len(failure.value) == 200
+    assert failure.value.endswith("...")
+
+
+def test_expandable_fields_take_an_id_or_an_expanded_object():
+    records = batch("refunds", 3)
+    records[0]["charge"] = {"id": "ch_1", "object": "charge", "amount": 100}
+    records[1]["charge"] = {"object": "charge"}
+    records[2]["charge"] = 17
+    failures = validate_records("refunds", records).failures
+    assert [(f.index, f.reason) for f in failures] == [
+        (1, "expanded object has no string id"),
+        (2, "expected an id or an expanded object, got int"),
+    ]
+
+
+def test_an_empty_batch_is_valid_with_rate_zero():
+    result = validate_records("charges", [])
+    assert (result.records_total, result.valid, result.failures, result.error_rate) == (0, [], [], 0.0)
+
+
+def test_an_unknown_resource_names_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown Stripe resource 'payouts'; expected one of: charges"):
+        validate_records("payouts", [])
