@@ -23,6 +23,10 @@ class StripeResource:
     list_params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # Objects that may also carry ids chosen by the account (not only the prefixes above).
     custom_ids: bool = False
+    # The Event types whose `data.object` is this resource (empty: immutable, created-only).
+    events: tuple[str, ...] = ()
+    # Those of `events` that mean Stripe deleted the object (its row stays, marked `_deleted_at`).
+    deletion_events: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
@@ -47,22 +51,70 @@ RESOURCES: Mapping[str, StripeResource] = MappingProxyType(
         r.name: r
         for r in (
             # Charges made through some payment methods (e.g. ACH) carry `py_` ids.
-            StripeResource("charges", "charge", stripe.Charge, ("ch_", "py_")),
-            # Without status=all Stripe's list omits canceled subscriptions.
+            # (`charge.dispute.*` events carry a dispute, not the charge.)
+            StripeResource(
+                "charges",
+                "charge",
+                stripe.Charge,
+                ("ch_", "py_"),
+                events=(
+                    "charge.captured",
+                    "charge.expired",
+                    "charge.failed",
+                    "charge.pending",
+                    "charge.refunded",
+                    "charge.succeeded",
+                    "charge.updated",
+                ),
+            ),
+            # Without status=all Stripe's list omits canceled subscriptions. A canceled
+            # subscription (`customer.subscription.deleted`) still exists: an update, not a deletion.
             StripeResource(
                 "subscriptions",
                 "subscription",
                 stripe.Subscription,
                 ("sub_",),
                 MappingProxyType({"status": "all"}),
+                events=(
+                    "customer.subscription.created",
+                    "customer.subscription.deleted",
+                    "customer.subscription.paused",
+                    "customer.subscription.pending_update_applied",
+                    "customer.subscription.pending_update_expired",
+                    "customer.subscription.resumed",
+                    "customer.subscription.trial_will_end",
+                    "customer.subscription.updated",
+                ),
             ),
-            StripeResource("refunds", "refund", stripe.Refund, ("re_", "pyr_")),
+            StripeResource(
+                "refunds",
+                "refund",
+                stripe.Refund,
+                ("re_", "pyr_"),
+                events=("charge.refund.updated", "refund.created", "refund.failed", "refund.updated"),
+            ),
+            # Ledger entries never change after they are written: no events.
             StripeResource(
                 "balance_transactions", "balance_transaction", stripe.BalanceTransaction, ("txn_",)
             ),
-            StripeResource("customers", "customer", stripe.Customer, ("cus_",)),
+            StripeResource(
+                "customers",
+                "customer",
+                stripe.Customer,
+                ("cus_",),
+                events=("customer.created", "customer.deleted", "customer.updated"),
+                deletion_events=("customer.deleted",),
+            ),
             # Prices made from legacy plans keep the plan's id, which the account could choose.
-            StripeResource("prices", "price", stripe.Price, ("price_", "plan_"), custom_ids=True),
+            StripeResource(
+                "prices",
+                "price",
+                stripe.Price,
+                ("price_", "plan_"),
+                custom_ids=True,
+                events=("price.created", "price.deleted", "price.updated"),
+                deletion_events=("price.deleted",),
+            ),
         )
     }
 )

@@ -26,6 +26,7 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "_partition": "VARCHAR",
     "_run_id": "VARCHAR",
     "_loaded_at": "TIMESTAMPTZ",
+    "_deleted_at": "TIMESTAMPTZ",  # null unless Stripe deleted the object (the row is kept)
 }
 
 # Integer fields that hold Unix timestamps (Stripe's spec marks them `format: unix-time`; the SDK

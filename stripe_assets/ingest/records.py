@@ -64,5 +64,6 @@ def to_arrow(
     arrays["_partition"] = pa.array([partition_of(r) for r in records], pa.string())
     arrays["_run_id"] = pa.array([run_id] * len(records), pa.string())
     arrays["_loaded_at"] = pa.array([loaded_at] * len(records), pa.timestamp("us", tz="UTC"))
+    arrays["_deleted_at"] = pa.nulls(len(records), pa.timestamp("us", tz="UTC"))
     assert list(arrays)[-len(SYSTEM_COLUMNS):] == list(SYSTEM_COLUMNS)
     return pa.table(arrays)

@@ -38,7 +38,7 @@ def test_each_rollback_restores_the_previous_version_exactly(project, three_vers
     # Only A's loads are left; undoing its 10-04 load leaves its 10-03 load alone.
     assert main(["rollback", "charges", "--run", run_a[:8], "--partition", "2026-10-04", "--yes"]) == 0
     table, quarantine = project.rows("charges")
-    assert table == [row for row in after_a[0] if row[-3] == "2026-10-03"]  # _partition
+    assert table == [row for row in after_a[0] if row[-4] == "2026-10-03"]  # _partition, then _run_id, _loaded_at, _deleted_at
     assert quarantine == []
 
 

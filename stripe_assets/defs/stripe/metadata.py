@@ -19,6 +19,7 @@ def column_schema(columns: Sequence[ColumnSpec]) -> dg.TableSchema:
         "_partition": "Partition key of the load that wrote the row",
         "_run_id": "Dagster run that wrote the row",
         "_loaded_at": "When the row was written",
+        "_deleted_at": "When Stripe deleted the object (null while it exists)",
     }
     return dg.TableSchema(
         columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in columns]

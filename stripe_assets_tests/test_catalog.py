@@ -1,0 +1,25 @@
+"""The catalog's change-tracking declarations agree with Stripe's event types."""
+
+from __future__ import annotations
+
+import typing
+
+from stripe.params._webhook_endpoint_create_params import WebhookEndpointCreateParams
+
+from stripe_assets.catalog import RESOURCES
+
+# Every event type Stripe can send, as the SDK's webhook endpoint parameters list them.
+_STRIPE_EVENT_TYPES = set(
+    typing.get_args(typing.get_args(WebhookEndpointCreateParams.__annotations__["enabled_events"])[0])
+)
+
+
+def test_mutable_resources_name_real_event_types_and_deletions_among_them():
+    for resource in RESOURCES.values():
+        assert set(resource.events) <= _STRIPE_EVENT_TYPES, resource.name
+        assert set(resource.deletion_events) <= set(resource.events), resource.name
+        # GET /v1/events takes at most 20 `types[]`.
+        assert len(resource.events) <= 20, resource.name
+    assert RESOURCES["balance_transactions"].events == ()
+    assert RESOURCES["customers"].deletion_events == ("customer.deleted",)
+    assert all(RESOURCES[name].events for name in ("charges", "subscriptions", "refunds", "customers", "prices"))
