@@ -4,6 +4,10 @@
     with start_emulator(EmulatorConfig(seed=7, days=3, per_day=100)) as emu:
         ...  # point STRIPE_API_BASE at emu.url and STRIPE_API_KEY at emu.api_key
 
+    with start_emulator(EmulatorConfig(seed=7, days=14, per_day=500)) as emu:
+        emu.advance(days=3, changes={"charge_refunded": 500, "customer_deleted": 50})
+        ...  # GET /v1/events lists what changed; objects are served in their current state
+
 or `stripe-assets emulator --port 12111` from a shell.
 """
 
@@ -14,10 +18,15 @@ from stripe_assets.emulator.config import (
     FaultConfig,
     RateLimit,
 )
+from stripe_assets.emulator.changes import Advance, ChangeRequestError
 from stripe_assets.emulator.invalid import InvalidRecord
+from stripe_assets.emulator.lifecycles import CHANGE_KINDS
 from stripe_assets.emulator.runner import RunningEmulator, start_emulator
 
 __all__ = [
+    "CHANGE_KINDS",
+    "Advance",
+    "ChangeRequestError",
     "INVALID_KINDS",
     "RATE_LIMIT_PRESETS",
     "EmulatorConfig",

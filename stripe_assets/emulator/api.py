@@ -2,6 +2,7 @@
 
 Checks run in this order: faults (latency, 429, 500), authentication, route, method,
 parameters. Every response carries `Request-Id`, `Stripe-Version` and a JSON body.
+Requests read under the live state's read lock, so none sees an advance of the clock half-done.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import orjson
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.emulator import errors
+from stripe_assets.emulator.changes import Advance, ChangeRequestError, advance
 from stripe_assets.emulator.dataset import Dataset, Position
+from stripe_assets.emulator.events import parse_event_list
 from stripe_assets.emulator.errors import ApiError
 from stripe_assets.emulator.expand import check_list_paths, expand
 from stripe_assets.emulator.faults import RequestFaults
@@ -71,7 +74,11 @@ class EmulatorApi:
         url = urlsplit(target)
         path, query = url.path, url.query
         if path.startswith(CONTROL_PREFIX):
-            response = self._control(path, query)
+            try:
+                response = self._control(method, path, query)
+            except Exception:  # a bug: say so, and leave the traceback in the log
+                traceback.print_exc(file=sys.stderr)
+                response = Response(500, errors.server_error().body())
         else:
             with self._lock:
                 self.request_count += 1
@@ -111,14 +118,36 @@ class EmulatorApi:
             raise fault
         self._authenticate(headers.get("Authorization"))
         parts = path.strip("/").split("/")
-        if len(parts) not in (2, 3) or parts[0] != "v1" or parts[1] not in RESOURCE_NAMES or "" in parts:
+        known = parts[1] in RESOURCE_NAMES or parts[1] == "events" if len(parts) > 1 else False
+        if len(parts) not in (2, 3) or parts[0] != "v1" or not known or "" in parts:
             raise errors.unrecognized_url(method, path)
         if method != "GET":
             raise errors.read_only(method, path)
         resource = parts[1]
-        if len(parts) == 3:
-            return self._retrieve(resource, parts[2], query)
-        return Response(200, self.pages.get(resource, tuple(sorted(query_pairs(query)))))
+        with self.ds.live.lock.read():
+            if resource == "events":
+                return self._events(parts[2] if len(parts) == 3 else None, query)
+            if len(parts) == 3:
+                return self._retrieve(resource, parts[2], query)
+            return Response(200, self.pages.get(resource, tuple(sorted(query_pairs(query)))))
+
+    def _events(self, event_id: str | None, query: str) -> Response:
+        log, now = self.ds.events, self.ds.now
+        if event_id is None:
+            return Response(200, log.list_body(parse_event_list(query_pairs(query)), now))
+        parse_retrieve(query_pairs(query))
+        found = log.locate(event_id, now)
+        if found is None:
+            raise errors.no_such("event", event_id, param="id", status=404)
+        return Response(200, log.bodies[found])
+
+    def advance(
+        self, seconds: int, changes: int | Mapping[str, int] = 0, *, old_api_version_share: float = 0.0
+    ) -> Advance:
+        """Moves the clock on with changes (see changes.advance); cached pages are dropped."""
+        return advance(
+            self.ds, seconds, changes, old_api_version_share=old_api_version_share, applied=self.pages.clear
+        )
 
     def _authenticate(self, authorization: str | None) -> None:
         key = _api_key(authorization)
@@ -141,6 +170,10 @@ class EmulatorApi:
         return Response(200, orjson.dumps(obj))
 
     def _build_page(self, resource: str, params: Params) -> tuple[bytes, Params | None]:
+        with self.ds.live.lock.read():  # also when built ahead, in another thread
+            return self._page_body(resource, params)
+
+    def _page_body(self, resource: str, params: Params) -> tuple[bytes, Params | None]:
         q = parse_list(resource, params)
         inner_paths = check_list_paths(q.expand)
         positions, has_more = self.page(resource, q)
@@ -201,7 +234,19 @@ class EmulatorApi:
 
     # control endpoints (not part of Stripe's API) ----------------------------------------------
 
-    def _control(self, path: str, query: str) -> Response:
+    def _control(self, method: str, path: str, query: str) -> Response:
+        if path == CONTROL_PREFIX + "advance":
+            return self._control_advance(method, query)
+        if path == CONTROL_PREFIX + "clock":
+            ds = self.ds
+            body = {
+                "now": ds.now,
+                "advances": ds.advances,
+                "events": len(ds.events),
+                "events_listed": len(ds.events) - ds.events.first_retained(ds.now),
+                "generated": {"start": ds.config.start_timestamp, "end": ds.config.end_timestamp},
+            }
+            return Response(200, orjson.dumps(body))
         params = dict(parse_qsl(query, keep_blank_values=True))
         if path == CONTROL_PREFIX + "health":
             body = {
@@ -227,6 +272,44 @@ class EmulatorApi:
             }
             return Response(200, orjson.dumps(body))
         return Response(404, errors.invalid(f"Unrecognized emulator URL: {path}").body())
+
+    def _control_advance(self, method: str, query: str) -> Response:
+        if method != "POST":
+            return Response(405, errors.invalid("Move the clock with POST /_emulator/advance").body())
+        try:
+            seconds, changes, share = parse_advance(query_pairs(query))
+            done = self.advance(seconds, changes, old_api_version_share=share)
+        except ChangeRequestError as exc:
+            return Response(400, errors.invalid(str(exc)).body())
+        return Response(200, orjson.dumps(done.to_json()))
+
+
+def parse_advance(pairs: list[tuple[str, str]]) -> tuple[int, int | dict[str, int], float]:
+    """`days`, `hours`, `seconds`, `changes` (a total) or `changes[<kind>]` (counts by kind) and
+    `old_api_version_share`, as in `POST /_emulator/advance?days=3&changes[charge_refunded]=500`."""
+    seconds = 0.0
+    total: int | None = None
+    by_kind: dict[str, int] = {}
+    share = 0.0
+    for name, value in pairs:
+        try:
+            if name in ("days", "hours", "seconds"):
+                seconds += float(value) * {"days": 86400, "hours": 3600, "seconds": 1}[name]
+            elif name == "changes":
+                total = int(value)
+            elif name.startswith("changes[") and name.endswith("]"):
+                by_kind[name[len("changes[") : -1]] = int(value)
+            elif name == "old_api_version_share":
+                share = float(value)
+            else:
+                raise ChangeRequestError(f"Received unknown parameter: {name}")
+        except ValueError as exc:
+            if isinstance(exc, ChangeRequestError):
+                raise
+            raise ChangeRequestError(f"Invalid number for {name}: {value!r}") from None
+    if total is not None and by_kind:
+        raise ChangeRequestError("pass either changes=<total> or changes[<kind>]=<count>, not both")
+    return int(seconds), (by_kind if by_kind else total or 0), share
 
 
 def _api_key(authorization: str | None) -> str | None:

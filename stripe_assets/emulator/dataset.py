@@ -3,6 +3,11 @@
 Objects are addressed by (day, slot). List order is Stripe's: newest first, and among objects
 created in the same second, the greater id first (ids of one day sort like their slots), so
 walking days and slots backwards is walking the list.
+
+Generated objects are built from the day plans; once the clock has moved on, the live state
+(`state.LiveState`) holds the current state of changed objects and the objects created after the
+generated window, on the days that follow it. Reads go through `current`, `served` and `count`,
+which consult the live state first.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import orjson
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.emulator import ids
 from stripe_assets.emulator.config import EmulatorConfig
+from stripe_assets.emulator.events import EventLog
 from stripe_assets.emulator.invalid import InvalidInjector, InvalidRecord
 from stripe_assets.emulator.objects import ObjectBuilder
-from stripe_assets.emulator.plans import CANCELED, DAY_SECONDS, Plans
+from stripe_assets.emulator.plans import CANCELED, DAY_SECONDS, SUBSCRIPTION_STATUSES, Plans
+from stripe_assets.emulator.state import LiveState
 
 Position = tuple[int, int]  # (day, slot)
 Predicate = Callable[[int, int], bool]
@@ -32,9 +39,28 @@ class Dataset:
         self.plans = Plans(config)
         self.builder = ObjectBuilder(self.plans)
         self.invalid = InvalidInjector(self.plans.seed, config.faults)
-        self.served_bytes: Callable[[str, int, int], bytes] = functools.lru_cache(maxsize=OBJECT_CACHE_SIZE)(
-            self._served_bytes
-        )
+        self._generated_bytes: Callable[[str, int, int], bytes] = functools.lru_cache(
+            maxsize=OBJECT_CACHE_SIZE
+        )(self._served_bytes)
+        self.live = LiveState(config.days)
+        self.now = config.end_timestamp  # the emulator's clock: the data is the state at this instant
+        self.advances = 0  # how often the clock was moved on (each advance draws its own changes)
+        self.events = EventLog(self.plans.seed)
+
+    @property
+    def days(self) -> int:
+        """Days with objects: the generated window and the days after it with later objects."""
+        return self.live.last_day + 1
+
+    def count(self, resource: str, day: int) -> int:
+        if day < self.config.days:
+            return self.plans.count(resource, day)
+        return len(self.live.later_created(resource, day))
+
+    def created(self, resource: str, day: int):
+        if day < self.config.days:
+            return self.plans.created(resource, day)
+        return self.live.later_created(resource, day)
 
     # identity ------------------------------------------------------------------------------
 
@@ -49,7 +75,7 @@ class Dataset:
                 if found is None:
                     return None
                 day, slot = found
-                if day >= self.config.days or slot >= self.plans.count(resource, day):
+                if day >= self.days or slot >= self.count(resource, day):
                     return None
                 return found if self.object_id(resource, day, slot) == object_id else None
         return None
@@ -65,30 +91,73 @@ class Dataset:
     # state ---------------------------------------------------------------------------------
 
     def is_deleted(self, resource: str, day: int, slot: int) -> bool:
-        return resource == "customers" and bool(self.plans.customers(day).deleted[slot])
+        if resource != "customers":
+            return False
+        if day < self.config.days and self.plans.customers(day).deleted[slot]:
+            return True
+        return (day, slot) in self.live.deleted_customers
+
+    def subscription_status(self, day: int, slot: int) -> str:
+        changed = self.live.current.get(("subscriptions", day, slot))
+        if changed is not None:
+            return changed["status"]
+        return SUBSCRIPTION_STATUSES[self.plans.subscriptions(day).status[slot]]
+
+    def price_active(self, day: int, slot: int) -> bool:
+        changed = self.live.current.get(("prices", day, slot))
+        if changed is not None:
+            return changed["active"]
+        return bool(self.plans.prices(day).active[slot])
 
     def is_canceled(self, resource: str, day: int, slot: int) -> bool:
-        return resource == "subscriptions" and self.plans.subscriptions(day).status[slot] == CANCELED
+        if resource != "subscriptions":
+            return False
+        changed = self.live.current.get(("subscriptions", day, slot))
+        if changed is not None:
+            return changed["status"] == "canceled"
+        return self.plans.subscriptions(day).status[slot] == CANCELED
+
+    def current(self, resource: str, day: int, slot: int) -> dict:
+        """The object's valid current state (deleted customers included); changed objects are
+        shared with the live state, so callers copy before modifying."""
+        changed = self.live.current.get((resource, day, slot))
+        return changed if changed is not None else self.builder.build(resource, day, slot)
 
     def served(self, resource: str, day: int, slot: int) -> dict:
         """The object as the API returns it: deleted customers as stubs, invalid ones broken."""
         if self.is_deleted(resource, day, slot):
             return self.builder.deleted_customer(day, slot)
-        obj = self.builder.build(resource, day, slot)
+        changed = self.live.current.get((resource, day, slot))
+        obj = self.builder.build(resource, day, slot) if changed is None else dict(changed)
         kind = self.invalid.kind_of(resource, day, slot)
         if kind is not None:
             self.invalid.apply(resource, kind, obj)
         return obj
 
+    def served_bytes(self, resource: str, day: int, slot: int) -> bytes:
+        changed = self.live.served.get((resource, day, slot))
+        return changed if changed is not None else self._generated_bytes(resource, day, slot)
+
     def _served_bytes(self, resource: str, day: int, slot: int) -> bytes:
         # orjson over-allocates its output (16 KiB for a 2 KiB charge); a cached copy is trimmed.
         return bytes(memoryview(orjson.dumps(self.served(resource, day, slot))))
+
+    def put(self, resource: str, day: int, slot: int, obj: dict) -> None:
+        """Records an object's new state (the caller holds the live state's write lock)."""
+        self.live.current[(resource, day, slot)] = obj
+        self.live.changed.setdefault(resource, set()).add((day, slot))
+        self.live.served[(resource, day, slot)] = self._served_bytes(resource, day, slot)
+
+    def delete_customer(self, day: int, slot: int) -> None:
+        self.live.deleted_customers.add((day, slot))
+        self.live.changed.setdefault("customers", set()).add((day, slot))
+        self.live.served[("customers", day, slot)] = self._served_bytes("customers", day, slot)
 
     def invalid_record(self, resource: str, day: int, slot: int) -> InvalidRecord | None:
         kind = self.invalid.kind_of(resource, day, slot)
         if kind is None or self.is_deleted(resource, day, slot):
             return None
-        return self.invalid.apply(resource, kind, self.builder.build(resource, day, slot))
+        return self.invalid.apply(resource, kind, dict(self.current(resource, day, slot)))
 
     def invalid_records(self, resource: str) -> dict[str, InvalidRecord]:
         """id -> what was broken, for every object served invalid, in list order."""
@@ -106,11 +175,11 @@ class Dataset:
     def _day_range(self, created_from: int, created_until: int) -> range:
         start = self.plans.start
         first = max(0, (created_from - start) // DAY_SECONDS) if created_from > start else 0
-        last = min(self.config.days - 1, (created_until - 1 - start) // DAY_SECONDS)
+        last = min(self.days - 1, (created_until - 1 - start) // DAY_SECONDS)
         return range(first, last + 1)
 
     def _slot_range(self, resource: str, day: int, created_from: int, created_until: int) -> range:
-        created = self.plans.created(resource, day)
+        created = self.created(resource, day)
         low = bisect_left(created, created_from) if created_from > created[0] else 0
         high = bisect_left(created, created_until) if created_until <= created[-1] else len(created)
         return range(low, high)
@@ -132,7 +201,7 @@ class Dataset:
                 continue
             if newer_than is not None and day < newer_than[0]:
                 continue
-            if self.plans.count(resource, day) == 0:
+            if self.count(resource, day) == 0:
                 continue
             slots = self._slot_range(resource, day, created_from, created_until)
             low, high = slots.start, slots.stop
@@ -159,4 +228,4 @@ class Dataset:
         return [p for p in walked if keep is None or keep(*p)]
 
     def total(self, resource: str) -> int:
-        return sum(self.plans.count(resource, day) for day in range(self.config.days))
+        return sum(self.count(resource, day) for day in range(self.days))

@@ -1,8 +1,10 @@
 """List filters: which objects a list request returns besides the created window.
 
 Most filters read the day plans (no object is built); the few that compare a field no plan keeps
-(`email`, `currency`, `collection_method`) build the object. Stripe hides some objects from lists
-by default: deleted customers always, canceled subscriptions unless `status` says otherwise.
+(`email`, `currency`, `collection_method`) read the object's current state, as do all filters on
+objects created after the generated window (no plan describes them). Stripe hides some objects
+from lists by default: deleted customers always, canceled subscriptions unless `status` says
+otherwise.
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ def _ref_of(ds: Dataset, resource: str, object_id: str) -> int | None:
 
 
 def _field_equals(ds: Dataset, resource: str, name: str, value: str) -> Predicate:
-    return lambda day, slot: ds.builder.build(resource, day, slot).get(name) == value
+    return lambda day, slot: ds.current(resource, day, slot).get(name) == value
+
+
+def _later_field(ds: Dataset, resource: str, name: str, value: str) -> Predicate:
+    """The test for objects created after the window, which no day plan describes: the value
+    (already checked by the planned test) against the field of the same name."""
+    if resource == "prices" and name == "active":
+        wanted = parse_boolean(name, value)
+        return lambda day, slot: ds.current(resource, day, slot).get(name) == wanted
+    return _field_equals(ds, resource, name, value)
 
 
 def _charges(ds: Dataset, name: str, value: str) -> Predicate:
@@ -82,8 +93,8 @@ def _subscriptions(ds: Dataset, name: str, value: str) -> Predicate:
         parse_choice("status", value, SUBSCRIPTION_STATUS_FILTERS)
         if value == "all":
             return lambda d, s: True
-        wanted = {SUBSCRIPTION_STATUSES.index(v) for v in (_ENDED if value == "ended" else (value,))}
-        return lambda d, s: ds.plans.subscriptions(d).status[s] in wanted
+        wanted = set(_ENDED if value == "ended" else (value,))
+        return lambda d, s: ds.subscription_status(d, s) in wanted
     if name == "customer":
         wanted = _ref_of(ds, "customers", value)
         return _NOTHING if wanted is None else (lambda d, s: ds.plans.subscriptions(d).customer[s] == wanted)
@@ -101,7 +112,7 @@ def _customers(ds: Dataset, name: str, value: str) -> Predicate:
 def _prices(ds: Dataset, name: str, value: str) -> Predicate:
     if name == "active":
         active = parse_boolean(name, value)
-        return lambda d, s: bool(ds.plans.prices(d).active[s]) == active
+        return lambda d, s: ds.price_active(d, s) == active
     if name == "type":
         recurring = parse_choice(name, value, ("one_time", "recurring")) == "recurring"
         return lambda d, s: bool(ds.plans.prices(d).recurring[s]) == recurring
@@ -125,7 +136,17 @@ def list_predicate(ds: Dataset, resource: str, filters: Mapping[str, str]) -> Pr
 
     Raises ApiError (400) for a filter value Stripe would reject.
     """
-    tests = [_FILTERS[resource](ds, name, value) for name, value in filters.items()]
+    generated = ds.config.days
+    tests = []
+    for name, value in filters.items():
+        planned = _FILTERS[resource](ds, name, value)
+        if (resource, name) == ("subscriptions", "status"):  # reads the current status anywhere
+            tests.append(planned)
+            continue
+        later = _later_field(ds, resource, name, value)
+        tests.append(
+            lambda d, s, planned=planned, later=later: planned(d, s) if d < generated else later(d, s)
+        )
     if resource == "customers":
         tests.append(lambda d, s: not ds.is_deleted("customers", d, s))
     if resource == "subscriptions" and "status" not in filters:

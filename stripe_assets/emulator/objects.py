@@ -393,11 +393,10 @@ class ObjectBuilder:
 
     def refund(self, day: int, slot: int) -> dict[str, Any]:
         plan = self.plans.refunds(day)
-        r = Draws(self.seed, TAGS["refunds"], day, slot, Purpose.OBJECT)
+        r, pending = self._refund_draws(day, slot)
         charge_day, charge_slot = unref(plan.charge[slot])
         currency = CURRENCIES[self.plans.charges(charge_day).currency[charge_slot]]
         txn = self.plans.balance_transactions(day).refund_txn[slot]
-        pending = r.random() < 0.03
         return {
             "id": self.object_id("refunds", day, slot),
             "object": "refund",
@@ -423,6 +422,14 @@ class ObjectBuilder:
             "status": "pending" if pending else "succeeded",
             "transfer_reversal": None,
         }
+
+    def _refund_draws(self, day: int, slot: int) -> tuple[Draws, bool]:
+        r = Draws(self.seed, TAGS["refunds"], day, slot, Purpose.OBJECT)
+        return r, r.random() < 0.03  # card refunds still waiting for the network
+
+    def refund_pending(self, day: int, slot: int) -> bool:
+        """Whether a generated refund is pending, without building it."""
+        return self._refund_draws(day, slot)[1]
 
     # balance transactions --------------------------------------------------------------------
 

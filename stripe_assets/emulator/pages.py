@@ -71,6 +71,11 @@ class PageCache:
         if owner and self._ahead is not None:
             self._ahead.submit(self._fill, key, future)
 
+    def clear(self) -> None:
+        """Forgets every page (the data changed)."""
+        with self._lock:
+            self._pages.clear()
+
     def close(self) -> None:
         if self._ahead is not None:
             self._ahead.shutdown(wait=True)

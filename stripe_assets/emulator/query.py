@@ -80,22 +80,8 @@ def parse_list(resource: str, pairs: Pairs) -> ListQuery:
                 raise invalid(f"This value must be less than or equal to {MAX_LIMIT}.", param="limit")
         elif name in ("starting_after", "ending_before"):
             setattr(q, name, value or None)  # an empty cursor is no cursor
-        elif name == "created":
-            at = parse_integer(name, value)
-            _narrow(q, at, at + 1)
-        elif name.startswith("created[") and name.endswith("]"):
-            op = name[len("created[") : -1]
-            if op not in _CREATED_OPS:
-                raise unknown_parameter(name)
-            at = parse_integer(name, value)
-            if op == "gt":
-                _narrow(q, at + 1, NO_UPPER_BOUND)
-            elif op == "gte":
-                _narrow(q, at, NO_UPPER_BOUND)
-            elif op == "lt":
-                _narrow(q, -NO_UPPER_BOUND, at)
-            else:
-                _narrow(q, -NO_UPPER_BOUND, at + 1)
+        elif name == "created" or name.startswith("created["):
+            _narrow(q, *parse_created(name, value))
         elif _EXPAND.fullmatch(name) or name == "expand":
             q.expand.append(value)
         elif name in allowed:
@@ -105,6 +91,24 @@ def parse_list(resource: str, pairs: Pairs) -> ListQuery:
     if q.starting_after and q.ending_before:
         raise invalid("You may only specify one of these parameters: ending_before, starting_after.")
     return q
+
+
+def parse_created(name: str, value: str) -> tuple[int, int]:
+    """`created=T` or `created[gt|gte|lt|lte]=T` as a window [from, until)."""
+    if name == "created":
+        at = parse_integer(name, value)
+        return at, at + 1
+    op = name[len("created[") : -1] if name.endswith("]") else ""
+    if op not in _CREATED_OPS:
+        raise unknown_parameter(name)
+    at = parse_integer(name, value)
+    if op == "gt":
+        return at + 1, NO_UPPER_BOUND
+    if op == "gte":
+        return at, NO_UPPER_BOUND
+    if op == "lt":
+        return -NO_UPPER_BOUND, at
+    return -NO_UPPER_BOUND, at + 1
 
 
 def _narrow(q: ListQuery, low: int, high: int) -> None:

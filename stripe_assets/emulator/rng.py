@@ -91,3 +91,5 @@ class Purpose:
     RELATED_ID = 8  # ids of objects the emulator does not serve (pi_, pm_, in_, si_, prod_)
     REQUEST = 9  # per-request randomness (latency jitter, request ids)
     DESCRIPTION = 10  # a charge's description, shared with its balance transactions
+    EVENT = 11  # event ids
+    CHANGE = 12  # which objects change as the clock advances, when and how

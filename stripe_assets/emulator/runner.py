@@ -7,13 +7,16 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from urllib.parse import urlencode
 from datetime import datetime
 from typing import Mapping
 
 import orjson
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.emulator import changes as clock
 from stripe_assets.emulator.api import EmulatorApi
+from stripe_assets.emulator.changes import Advance
 from stripe_assets.emulator.config import EmulatorConfig
 from stripe_assets.emulator.dataset import Dataset
 from stripe_assets.emulator.invalid import InvalidRecord
@@ -48,6 +51,9 @@ class _ThreadServing:
     def counts(self) -> tuple[int, dict[str, int]]:
         return self.api.request_count, dict(self.api.requests_by_endpoint)
 
+    def advance(self, seconds: int, changes: int | Mapping[str, int], share: float) -> Advance:
+        return self.api.advance(seconds, changes, old_api_version_share=share)
+
     def stop(self) -> None:
         self.server.shutdown()
         self._thread.join()
@@ -80,6 +86,18 @@ class _ProcessServing:
         with urllib.request.urlopen(self.url + "/_emulator/health", timeout=10) as response:
             health = orjson.loads(response.read())
         return health["requests"], health["requests_by_endpoint"]
+
+    def advance(self, seconds: int, changes: int | Mapping[str, int], share: float) -> dict:
+        params = [("seconds", str(seconds)), ("old_api_version_share", repr(share))]
+        if isinstance(changes, int):
+            params.append(("changes", str(changes)))
+        else:
+            params += [(f"changes[{kind}]", str(count)) for kind, count in changes.items()]
+        request = urllib.request.Request(
+            self.url + "/_emulator/advance?" + urlencode(params), method="POST", data=b""
+        )
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return orjson.loads(response.read())
 
     def stop(self) -> None:
         self._process.terminate()  # SIGTERM: the child stops serving and exits cleanly
@@ -128,6 +146,47 @@ class RunningEmulator:
     @property
     def api_key(self) -> str:
         return self.config.api_key
+
+    # time --------------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> int:
+        """The emulator's clock (Unix seconds): the end of the generated window until advanced."""
+        return self.dataset.now
+
+    def advance(
+        self,
+        days: float = 0,
+        *,
+        hours: float = 0,
+        seconds: int = 0,
+        changes: int | Mapping[str, int] = 0,
+        old_api_version_share: float = 0.0,
+    ) -> Advance:
+        """Moves the clock on, making `changes` at times within the span, each with its Events.
+
+        `changes` is a total spread over every kind of change in a realistic mix (each kind
+        capped at the objects that can take that step), or exact counts by kind (see
+        `CHANGE_KINDS`), refused with ChangeRequestError, changing nothing, when more objects are
+        asked for than can change. A share of the events (`old_api_version_share`) is rendered
+        at an older API version. Deterministic: the same seed and calls, the same result.
+        """
+        span = int(days * 86400 + hours * 3600 + seconds)
+        if self._serving is None:
+            raise RuntimeError("the emulator is stopped")
+        if isinstance(self._serving, _ThreadServing):
+            return self._serving.advance(span, changes, old_api_version_share)
+        # Another process serves: it makes the changes; this copy of the data makes the same
+        # ones (deterministic), so the truth accessors below stay equal to what is served.
+        local = clock.advance(self.dataset, span, changes, old_api_version_share=old_api_version_share)
+        served = self._serving.advance(span, changes, old_api_version_share)
+        if served != local.to_json():
+            raise RuntimeError(f"the emulator process advanced differently: {served} != {local.to_json()}")
+        return local
+
+    def events(self) -> list[dict]:
+        """Every event `GET /v1/events` lists now (the last 30 days), newest first."""
+        return self.dataset.events.retained(self.dataset.now)
 
     # truth -----------------------------------------------------------------------------------
 
