@@ -58,6 +58,22 @@ def make_emulator():
         emu.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (see stripe_assets_tests/services/postgres.py)."""
+    from stripe_assets_tests.services.postgres import running_postgres
+
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_db(postgres, request):
+    """A fresh database on the session's server, named after the test."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    return postgres.create_database(name)
+
+
 @pytest.fixture
 def duckdb_path(tmp_path):
     return tmp_path / "warehouse" / "stripe.duckdb"

@@ -1,0 +1,52 @@
+"""deploy/dagster.yaml as a real instance on a real Postgres: storage, queue and limits."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from stripe_assets.dataflows.schedules import DATAFLOW_TAG
+from stripe_assets_tests.test_assets import materialize
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def production_home(tmp_path, monkeypatch, postgres, postgres_db):
+    """A DAGSTER_HOME with deploy/dagster.yaml, its DAGSTER_PG_* variables pointing at the test database."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    for name, value in postgres.dagster_env(postgres_db).items():
+        monkeypatch.setenv(name, value)
+    return home
+
+
+def test_runs_and_materializations_live_in_postgres(production_home, stripe_env):
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+
+    with dg.DagsterInstance.from_config(str(production_home)) as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        result = materialize(instance, selection=["stripe/charges"], partition_key="2026-10-02")
+        assert result.success
+    # Another process's view: a fresh instance on the same database sees the run and the data.
+    with dg.DagsterInstance.from_config(str(production_home)) as other:
+        [run] = other.get_runs()
+        assert run.run_id == result.run_id and run.status == dg.DagsterRunStatus.SUCCESS
+        event = other.get_latest_materialization_event(dg.AssetKey(["stripe", "charges"]))
+        assert event is not None and event.run_id == result.run_id
+        assert event.asset_materialization.partition == "2026-10-02"
+
+
+def test_submitted_runs_queue_with_one_slot_per_dataflow(production_home):
+    with dg.DagsterInstance.from_config(str(production_home)) as instance:
+        coordinator = instance.run_coordinator
+        assert isinstance(coordinator, dg.QueuedRunCoordinator)
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+        assert {"key": DATAFLOW_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+        assert instance.run_monitoring_enabled
