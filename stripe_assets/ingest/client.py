@@ -13,11 +13,11 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
-import orjson
 import stripe
 
 from stripe_assets.catalog import get_resource
@@ -49,7 +49,7 @@ class FetchStats:
             self.rate_limited += status == 429
             self.server_errors += status >= 500
 
-    def as_metadata(self) -> dict[str, int | float]:
+    def as_metadata(self) -> dict[str, int | float | str]:
         return {
             "api_requests": self.requests,
             "api_retries": max(self.requests - self.pages, 0),
@@ -77,7 +77,7 @@ class _CountingHTTPClient(stripe.RequestsClient):
             return False
         return super()._should_retry(response, api_connection_error, num_retries, max_network_retries)
 
-    def request(self, method, url, headers, post_data=None):  # type: ignore[override]
+    def request(self, method, url, headers, post_data=None):
         try:
             body, status, rheaders = super().request(method, url, headers, post_data)
         except stripe.APIConnectionError:
@@ -126,23 +126,27 @@ class StripeReader:
         self._sleep = sleep
         self._local = threading.local()
         stripe.enable_telemetry = False  # no request metrics sent to Stripe from a data pipeline
+        local = self._local
+
+        def current_stats() -> FetchStats | None:
+            # Holds the thread-local, not the reader: no reference cycle keeping the session's
+            # sockets open after the reader is gone.
+            return getattr(local, "stats", None)
+
+        self._http = _CountingHTTPClient(current_stats, timeout=timeout_seconds)
         self._client = stripe.StripeClient(
             api_key,
             stripe_version=stripe.api_version,
             base_addresses={"api": self.api_base},
             max_network_retries=max_network_retries,
-            # The lambda holds the thread-local, not the reader: no reference cycle keeping the
-            # session's sockets open after the reader is gone.
-            http_client=_CountingHTTPClient(
-                lambda local=self._local: getattr(local, "stats", None), timeout=timeout_seconds
-            ),
+            http_client=self._http,
         )
 
     def close(self) -> None:
         """Close the pooled HTTP connections."""
-        self._client._requestor._client.close()
+        self._http.close()
 
-    def __enter__(self) -> "StripeReader":
+    def __enter__(self) -> StripeReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -170,20 +174,14 @@ class StripeReader:
             self._local.stats = None
 
     def _get_once(self, path: str, params: Mapping[str, Any], stats: FetchStats) -> dict:
-        body, status, headers = self._client._requestor.request_raw(
-            "get", path, params=dict(params), options={}, base_address="api",
-            api_mode="V1", usage=["stripe_assets"],
-        )
-        if not 200 <= status < 300:
-            # Let the SDK turn the error body into its typed exception.
-            self._client._requestor._interpret_response(body, status, headers, "V1")
-        stats.api_version = _header_value(headers, "stripe-version") or stats.api_version
-        try:
-            page = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            page = None
+        # The SDK parses the body and turns an error answer into its typed exception.
+        response = self._client.raw_request("get", path, **params, usage=["stripe_assets"])
+        stats.api_version = _header_value(response.headers, "stripe-version") or stats.api_version
+        page = response.data
         if not isinstance(page, dict):
-            raise StripeReadError(f"{self.api_base}{path} answered HTTP {status} with a body that is not a JSON object")
+            raise StripeReadError(
+                f"{self.api_base}{path} answered HTTP {response.code} with a body that is not a JSON object"
+            )
         return page
 
     def _error(self, exc: stripe.StripeError, path: str) -> StripeReadError:
