@@ -14,7 +14,7 @@ export DAGSTER_HOME := $(CURDIR)
 # The demo and `make dev` always talk to the local emulator, whatever the shell has set.
 DEMO_ENV := STRIPE_API_KEY=$(EMULATOR_KEY) STRIPE_API_BASE=http://127.0.0.1:$(EMULATOR_PORT)
 
-.PHONY: demo test test-quick dev emulator install bench clean
+.PHONY: demo test test-quick lint dev emulator install bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,15 @@ demo: $(BIN)/.installed
 	@mkdir -p data
 	@$(BIN)/python -m stripe_assets.operations.demo --port $(EMULATOR_PORT) --api-key $(EMULATOR_KEY) --days $(DAYS)
 
-test: $(BIN)/.installed
+# The quality gate: ruff (rules in pyproject.toml) and mypy with the pydantic plugin.
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-quick: $(BIN)/.installed
+test-quick: lint
 	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 emulator: $(BIN)/.installed

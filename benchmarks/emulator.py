@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import orjson
 import requests
@@ -30,9 +31,8 @@ DAY = 86400
 
 def rss_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of a process, in MB."""
-    status = dict(
-        line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":" in line
-    )
+    with open(f"/proc/{pid}/status") as file:
+        status = dict(line.split(":", 1) for line in file.read().splitlines() if ":" in line)
     return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
 
@@ -46,7 +46,7 @@ def read_pages(emu: RunningEmulator, resource: str, max_pages: int, reading: Rea
     """Pages through one list from its newest object, as a client does."""
     session = requests.Session()
     session.auth = (emu.api_key, "")
-    params: dict[str, object] = {"limit": 100, **window}
+    params: dict[str, Any] = {"limit": 100, **window}
     if resource == "subscriptions":
         params["status"] = "all"
     for _ in range(max_pages):
@@ -71,7 +71,7 @@ def timed(emu: RunningEmulator, threads: list[list[Task]]) -> tuple[Reading, flo
         for resource, max_pages, window in tasks:
             read_pages(emu, resource, max_pages, reading, **window)
 
-    workers = [threading.Thread(target=run, args=(tasks, r)) for tasks, r in zip(threads, readings)]
+    workers = [threading.Thread(target=run, args=(tasks, r)) for tasks, r in zip(threads, readings, strict=True)]
     began = time.perf_counter()
     for worker in workers:
         worker.start()
@@ -137,7 +137,7 @@ def main() -> None:
             rows.append((f"charges, warm, {threads} client thread(s)", rate(read, seconds)))
 
         if not args.quick:
-            everything = [(r, 10**9, {}) for r in RESOURCE_NAMES]
+            everything: list[Task] = [(r, 10**9, {}) for r in RESOURCE_NAMES]
             # Two client threads with about the same number of objects each.
             read, seconds = timed(emu, [everything[0::2], everything[1::2]])
             _, peak = rss_mb(emu.pid)

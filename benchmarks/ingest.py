@@ -14,13 +14,13 @@ import platform
 import resource as rusage
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
-from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.load import Window, load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
@@ -34,8 +34,8 @@ def main() -> None:
 
     start = date(2026, 10, 1)
     windows = [
-        Window(f"{d:%Y-%m-%d}", datetime(d.year, d.month, d.day, tzinfo=timezone.utc),
-               datetime(d.year, d.month, d.day, tzinfo=timezone.utc) + timedelta(days=1))
+        Window(f"{d:%Y-%m-%d}", datetime(d.year, d.month, d.day, tzinfo=UTC),
+               datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=1))
         for d in (start + timedelta(days=i) for i in range(args.days))
     ]
     config = EmulatorConfig(seed=1, start=start, days=args.days, per_day=args.per_day)

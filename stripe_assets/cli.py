@@ -40,7 +40,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = argv[0] if argv and not argv[0].startswith("-") else None
-    wanted_module = dict(COMMANDS).get(wanted)
+    wanted_module = dict(COMMANDS).get(wanted) if wanted else None
     names_of: dict[str, list[str]] = {}
     for name, module in COMMANDS:
         names_of.setdefault(module, []).append(name)

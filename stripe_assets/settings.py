@@ -10,9 +10,9 @@ An empty variable counts as unset everywhere.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 API_KEY_ENV = "STRIPE_API_KEY"
 API_BASE_ENV = "STRIPE_API_BASE"
@@ -50,7 +50,7 @@ class Settings:
     home: Path
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         home = project_home(env)
 
@@ -69,7 +69,9 @@ class Settings:
             api_key=value(API_KEY_ENV),
             api_base=value(API_BASE_ENV),
             duckdb_path=path(value(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH),
-            dataflows_file=path(dataflows) if dataflows else (default_dataflows if default_dataflows.exists() else None),
+            dataflows_file=path(dataflows)
+            if dataflows
+            else (default_dataflows if default_dataflows.exists() else None),
             warehouse=value(WAREHOUSE_ENV),
             lake_data_path=path(lake) if lake else None,
             home=home,

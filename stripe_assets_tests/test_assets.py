@@ -16,7 +16,7 @@ KEYS = [dg.AssetKey(["stripe", r]) for r in RESOURCE_NAMES]
 
 def materialize(instance, selection=None, **kwargs) -> dg.ExecuteInProcessResult:
     definitions = load_defs()
-    assets = [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)]
+    assets = [a for a in definitions.assets or () if isinstance(a, dg.AssetsDefinition)]
     return dg.materialize(
         assets, instance=instance, resources=definitions.resources, selection=selection,
         raise_on_error=False, **kwargs,
@@ -46,7 +46,9 @@ def test_definitions_have_the_six_assets_and_their_checks(stripe_env):
         node = graph.get(key)
         assert node.group_name == "stripe"
         assert node.backfill_policy == dg.BackfillPolicy.single_run()
-        assert node.partitions_def.get_partition_key_for_timestamp(day_window("2026-10-03")[0].timestamp()) == "2026-10-03"
+        assert (
+            node.partitions_def.get_partition_key_for_timestamp(day_window("2026-10-03")[0].timestamp()) == "2026-10-03"
+        )
         schema = node.metadata["dagster/column_schema"]
         assert {"id", "created", "raw", "_partition"} <= {c.name for c in schema.columns}
 
@@ -55,7 +57,7 @@ def test_a_partition_run_loads_all_six_and_records_its_check_per_partition(strip
     with dg.instance_for_test() as instance:
         result = materialize(instance, partition_key="2026-10-03")
         assert result.success
-        for key, resource in zip(KEYS, RESOURCE_NAMES):
+        for key, resource in zip(KEYS, RESOURCE_NAMES, strict=True):
             [mat] = result.asset_materializations_for_node("stripe__" + resource)
             assert mat.partition == "2026-10-03"
             expected = stripe_env.listable_ids(resource, *day_window("2026-10-03"))
@@ -75,13 +77,14 @@ def test_a_ranged_run_is_one_fetch_with_a_check_result_per_partition(stripe_env)
     with dg.instance_for_test() as instance:
         requests_before = stripe_env.request_count
         result = materialize(
-            instance, selection=[KEYS[0]],
+            instance,
+            selection=[KEYS[0]],
             tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
         )
         assert result.success
         assert sorted(instance.get_materialized_partitions(KEYS[0])) == days
         per_partition = {c.partition: c.status.value for c in checks(instance, KEYS[0]) if c.partition}
-        assert per_partition == {d: "SUCCEEDED" for d in days}
+        assert per_partition == dict.fromkeys(days, "SUCCEEDED")
         n = len(stripe_env.listable_ids("charges", day_window(days[0])[0], day_window(days[-1])[1]))
         assert stripe_env.request_count - requests_before == -(-n // 100)  # one paginated fetch
 
@@ -108,9 +111,18 @@ def test_a_threshold_failure_fails_the_run_with_rate_threshold_and_reasons(monke
     "env, message",
     [
         ({"STRIPE_API_KEY": None}, "charges: STRIPE_API_KEY is not set"),
-        ({"STRIPE_API_KEY": "sk_test_wrong0000000000000000"}, "charges: Stripe rejected the API key sk_test_****0000 (HTTP 401)"),
-        ({"STRIPE_API_BASE": "http://127.0.0.1:9"}, "charges: cannot reach the Stripe API at http://127.0.0.1:9 (STRIPE_API_BASE)"),
-        ({"STRIPE_ASSETS_DUCKDB_PATH": "/dev/null/stripe.duckdb"}, "charges: cannot create the directory of the DuckDB file /dev/null/stripe.duckdb"),
+        (
+            {"STRIPE_API_KEY": "sk_test_wrong0000000000000000"},
+            "charges: Stripe rejected the API key sk_test_****0000 (HTTP 401)",
+        ),
+        (
+            {"STRIPE_API_BASE": "http://127.0.0.1:9"},
+            "charges: cannot reach the Stripe API at http://127.0.0.1:9 (STRIPE_API_BASE)",
+        ),
+        (
+            {"STRIPE_ASSETS_DUCKDB_PATH": "/dev/null/stripe.duckdb"},
+            "charges: cannot create the directory of the DuckDB file /dev/null/stripe.duckdb",
+        ),
     ],
 )
 def test_bad_input_fails_with_one_clear_line(stripe_env, monkeypatch, env, message):

@@ -65,7 +65,9 @@ def test_two_concurrent_all_asset_cli_runs_over_a_partition_range_both_succeed(c
     start, _ = day_window("2026-10-02")
     _, end = day_window("2026-10-04")
     for resource in RESOURCE_NAMES:
-        assert table_ids(cli_env["STRIPE_ASSETS_DUCKDB_PATH"], resource) == set(emulator.listable_ids(resource, start, end))
+        assert table_ids(cli_env["STRIPE_ASSETS_DUCKDB_PATH"], resource) == set(
+            emulator.listable_ids(resource, start, end)
+        )
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(cli_env["DAGSTER_HOME"])) as instance:
         runs = instance.get_runs()
         assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)

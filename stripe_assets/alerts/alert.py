@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,7 +50,7 @@ class Alert(BaseModel):
 
 
 def _utc(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def render_subject(alert: Alert) -> str:
@@ -100,7 +100,7 @@ def run_url(ui_base_url: str, run_id: str) -> str:
 
 def sample_alert(dataflow: str, resource: str, ui_base_url: str) -> Alert:
     """A realistic failure alert for checking that a channel reaches people."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     run_id = "00000000-test-0000-0000-000000000000"
     return Alert(
         alert_id=f"{run_id}:failure",

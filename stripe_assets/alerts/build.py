@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -38,7 +38,9 @@ def planned_asset_keys(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list
     return list({tuple(k): k for k in keys}.values())
 
 
-def run_target(instance: dg.DagsterInstance, run: dg.DagsterRun, change: StatusChange, routes: AlertRoutes) -> RunTarget:
+def run_target(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, change: StatusChange, routes: AlertRoutes
+) -> RunTarget:
     flows = routes.for_asset_keys(planned_asset_keys(instance, run))
     return RunTarget(flows, routes.channels_for(flows, change.status))
 
@@ -92,7 +94,7 @@ def minimal_alert(run_id: str, change: StatusChange, target: RunTarget, routes: 
 
 
 def _ts(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, tz=timezone.utc) if value else None
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
 def _metadata_value(value: Any) -> Any:
@@ -107,7 +109,10 @@ def _record_counts(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
         key = r.asset_key
         if key is None or key.path[0] != ASSET_KEY_PREFIX:
             continue
-        metadata = r.event_log_entry.asset_materialization.metadata  # type: ignore[union-attr]
+        materialization = r.event_log_entry.asset_materialization
+        if materialization is None:
+            continue
+        metadata = materialization.metadata
         if "records_loaded" in metadata or "records_rejected" in metadata:
             seen = True
             loaded += int(_metadata_value(metadata.get("records_loaded", 0)) or 0)
@@ -143,8 +148,7 @@ def run_failure(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
     if run_failures:
         event = run_failures[-1].event_log_entry.dagster_event
         assert event is not None
-        data = event.event_specific_data
-        error = getattr(data, "error", None)
+        error = getattr(event.event_specific_data, "error", None)
         if error is not None:
             return {"error": _error_line(error)}
         return {"error": _first_line(event.message or "")}
@@ -173,7 +177,7 @@ def _short_class(message: str, cls_name: str | None) -> str:
     match = _QUALIFIED.match(message)
     if not match:
         return message
-    rest = message[match.end():]
+    rest = message[match.end() :]
     return rest if match["cls"] == "Failure" else f"{match['cls']}: {rest}"
 
 

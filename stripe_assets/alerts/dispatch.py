@@ -8,11 +8,12 @@ waiting out the same timeout. Nothing starts after `deadline`; what did not star
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Hashable
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
@@ -65,7 +66,9 @@ class _Lane:
     abandoned: bool = False
 
 
-def _delivery(job: Job, sender: Sender, *, delivered: bool, attempts: int, seconds: float, error: str | None) -> Delivery:
+def _delivery(
+    job: Job, sender: Sender, *, delivered: bool, attempts: int, seconds: float, error: str | None
+) -> Delivery:
     return Delivery(
         alert_id=job.alert.alert_id,
         run_id=job.alert.run_id,
@@ -76,7 +79,7 @@ def _delivery(job: Job, sender: Sender, *, delivered: bool, attempts: int, secon
         attempts=attempts,
         seconds=round(seconds, 3),
         error=error,
-        at=datetime.now(timezone.utc),
+        at=datetime.now(UTC),
         test=job.alert.test,
     )
 
@@ -86,10 +89,8 @@ OnDelivery = Callable[[Delivery], None]
 
 def _report(on_delivery: OnDelivery | None, delivery: Delivery) -> None:
     if on_delivery is not None:
-        try:
+        with contextlib.suppress(Exception):  # recording must never stop delivering
             on_delivery(delivery)
-        except Exception:  # recording must never stop delivering
-            pass
 
 
 def _run_lane(lane: _Lane, deadline: float, on_delivery: OnDelivery | None) -> None:
@@ -103,8 +104,14 @@ def _run_lane(lane: _Lane, deadline: float, on_delivery: OnDelivery | None) -> N
                 return  # the rest stays pending for the next batch
             lane.next_index += 1
             if down is not None:
-                skipped = _delivery(job, lane.sender, delivered=False, attempts=0, seconds=0.0,
-                                    error=f"not attempted: channel unreachable earlier in this batch ({down})")
+                skipped = _delivery(
+                    job,
+                    lane.sender,
+                    delivered=False,
+                    attempts=0,
+                    seconds=0.0,
+                    error=f"not attempted: channel unreachable earlier in this batch ({down})",
+                )
                 lane.results.append((job.key, skipped))
                 _report(on_delivery, skipped)
                 continue
@@ -112,11 +119,18 @@ def _run_lane(lane: _Lane, deadline: float, on_delivery: OnDelivery | None) -> N
             lane.in_flight = (job, started)
         try:
             attempts = lane.sender.send(job.alert, deadline)
-            outcome = _delivery(job, lane.sender, delivered=True, attempts=attempts,
-                                seconds=time.monotonic() - started, error=None)
+            outcome = _delivery(
+                job, lane.sender, delivered=True, attempts=attempts, seconds=time.monotonic() - started, error=None
+            )
         except DeliveryError as exc:
-            outcome = _delivery(job, lane.sender, delivered=False, attempts=exc.attempts,
-                                seconds=time.monotonic() - started, error=str(exc))
+            outcome = _delivery(
+                job,
+                lane.sender,
+                delivered=False,
+                attempts=exc.attempts,
+                seconds=time.monotonic() - started,
+                error=str(exc),
+            )
             if exc.out_of_time:
                 # The batch ran out of time, not the channel out of chances: this alert and the
                 # rest stay pending for the next batch (a failed attempt is still logged).
@@ -128,8 +142,14 @@ def _run_lane(lane: _Lane, deadline: float, on_delivery: OnDelivery | None) -> N
             if exc.unreachable:
                 down = str(exc)
         except Exception as exc:  # a bug in one channel must not stop the others
-            outcome = _delivery(job, lane.sender, delivered=False, attempts=1,
-                                seconds=time.monotonic() - started, error=f"{type(exc).__name__}: {exc}")
+            outcome = _delivery(
+                job,
+                lane.sender,
+                delivered=False,
+                attempts=1,
+                seconds=time.monotonic() - started,
+                error=f"{type(exc).__name__}: {exc}",
+            )
         with lane.lock:
             if lane.abandoned:
                 return
@@ -165,9 +185,14 @@ def dispatch(
             if lane.in_flight is not None:
                 # Still inside a send past the hard stop: count it as failed rather than resend it.
                 job, started = lane.in_flight
-                overrun = _delivery(job, lane.sender, delivered=False, attempts=1,
-                                    seconds=time.monotonic() - started,
-                                    error="no answer before the alert batch deadline")
+                overrun = _delivery(
+                    job,
+                    lane.sender,
+                    delivered=False,
+                    attempts=1,
+                    seconds=time.monotonic() - started,
+                    error="no answer before the alert batch deadline",
+                )
                 lane.results.append((job.key, overrun))
                 _report(on_delivery, overrun)
             done = {key for key, _ in lane.results}

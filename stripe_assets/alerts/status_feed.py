@@ -7,12 +7,16 @@ and duplicate-free position, whatever the number of runs that changed status mea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import dagster as dg
 
 from stripe_assets.dataflows.alert_settings import RunStatus
 
-EVENT_STATUS: dict[dg.DagsterEventType, RunStatus] = {
+RunStatusEvent = Literal[
+    dg.DagsterEventType.RUN_START, dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE
+]
+EVENT_STATUS: dict[RunStatusEvent, RunStatus] = {
     dg.DagsterEventType.RUN_START: "start",
     dg.DagsterEventType.RUN_SUCCESS: "success",
     dg.DagsterEventType.RUN_FAILURE: "failure",

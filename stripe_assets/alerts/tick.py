@@ -38,7 +38,7 @@ class AlertCursor(BaseModel):
     )
 
     @classmethod
-    def parse(cls, raw: str | None, logger: Any) -> "AlertCursor":
+    def parse(cls, raw: str | None, logger: Any) -> AlertCursor:
         if not raw:
             return cls()
         try:
@@ -145,7 +145,8 @@ def _not_yet_delivered(jobs: list[Job], routes: AlertRoutes, logger: Any) -> lis
     for job in jobs:
         channels = tuple(c for c in job.channels if (job.alert.alert_id, c) not in sent)
         if channels != job.channels:
-            logger.info(f"alert {job.alert.alert_id} already delivered to {', '.join(sorted(set(job.channels) - set(channels)))}")
+            already = ", ".join(sorted(set(job.channels) - set(channels)))
+            logger.info(f"alert {job.alert.alert_id} already delivered to {already}")
         if channels:
             kept.append(Job(job.key, job.alert, channels))
     return kept

@@ -6,9 +6,9 @@ instead of repeating paths, object names or id prefixes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 import stripe
 

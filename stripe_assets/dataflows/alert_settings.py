@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RunStatus = Literal["start", "success", "failure"]
+RUN_STATUSES: tuple[RunStatus, ...] = ("start", "success", "failure")
 
 
 class _Channel(BaseModel):
@@ -31,7 +32,7 @@ class WebhookChannel(_Channel):
     backoff_seconds: float = Field(0.5, ge=0, description="First retry delay; doubles on each retry.")
 
     @model_validator(mode="after")
-    def _one_url_source(self) -> "WebhookChannel":
+    def _one_url_source(self) -> WebhookChannel:
         if (self.url is None) == (self.url_env is None):
             raise ValueError("webhook channel needs exactly one of `url` or `url_env`")
         return self
@@ -53,13 +54,13 @@ class EmailChannel(_Channel):
     backoff_seconds: float = Field(1.0, ge=0, description="First retry delay; doubles on each retry.")
 
     @model_validator(mode="after")
-    def _credentials_together(self) -> "EmailChannel":
+    def _credentials_together(self) -> EmailChannel:
         if (self.username_env is None) != (self.password_env is None):
             raise ValueError("email channel needs both `username_env` and `password_env`, or neither")
         return self
 
 
-ChannelConfig = Annotated[Union[LogChannel, WebhookChannel, EmailChannel], Field(discriminator="type")]
+ChannelConfig = Annotated[LogChannel | WebhookChannel | EmailChannel, Field(discriminator="type")]
 
 
 class AlertSettings(BaseModel):
@@ -67,5 +68,5 @@ class AlertSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    on: list[RunStatus] = Field(default_factory=lambda: ["start", "success", "failure"])
+    on: list[RunStatus] = Field(default_factory=lambda: list(RUN_STATUSES))
     channels: list[str] = Field(default_factory=lambda: ["log"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stripe_assets.dataflows.config import (
     BUILT_IN,
@@ -24,7 +24,7 @@ def _utc_time(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (append Z)")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,5 +62,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from stripe_assets.dataflows.review import review  # loads Dagster; --validate does not need it
 
-    sys.stdout.write(review(config, name, args.now or datetime.now(timezone.utc)))
+    sys.stdout.write(review(config, name, args.now or datetime.now(UTC)))
     return 0

@@ -46,8 +46,8 @@ def describe(error: ErrorDetails, raw: Any) -> str:
     if kind == "missing":
         return f"{where}: required but missing"
     if kind == "union_tag_invalid":
-        allowed = ctx.get("expected_tags")
-        return f"{where}: type {show(ctx.get('tag'))} is not a channel type (allowed: {allowed})"
+        tags = ctx.get("expected_tags")
+        return f"{where}: type {show(ctx.get('tag'))} is not a channel type (allowed: {tags})"
     if kind == "union_tag_not_found":
         return f"{where}: missing key 'type' (allowed: {_channel_types()})"
     message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")

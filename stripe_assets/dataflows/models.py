@@ -7,8 +7,8 @@ Every default lives here: with no file at all, `DataflowsConfig()` is what the s
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -22,21 +22,21 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
 from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
 from stripe_assets.ingest.columns import AddedColumn, ColumnSpec, apply_mapping
-from stripe_assets.ingest.warehouse.history import HistoryRetention
 from stripe_assets.ingest.validation.policy import ValidationSettings
+from stripe_assets.ingest.warehouse.history import HistoryRetention
 
 Frequency = Literal["once", "minute", "hour", "day", "week"]
-FREQUENCIES: tuple[str, ...] = Frequency.__args__  # type: ignore[attr-defined]
+FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 
 # Smallest interval per frequency: minute schedules tick no more often than every 15 minutes.
 MIN_INTERVAL: dict[str, int] = {"minute": 15, "hour": 1, "day": 1, "week": 1}
 
-DEFAULT_HISTORY_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+DEFAULT_HISTORY_START = datetime(2025, 1, 1, tzinfo=UTC)
 # Ten minutes past midnight UTC: the previous day's objects have settled when the daily run starts.
-DEFAULT_START_TIME = datetime(2025, 1, 1, 0, 10, tzinfo=timezone.utc)
+DEFAULT_START_TIME = datetime(2025, 1, 1, 0, 10, tzinfo=UTC)
 DEFAULT_UI_BASE_URL = "http://localhost:3000"
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -60,7 +60,7 @@ def show(value: object) -> str:
 
 def iso_utc(value: datetime) -> str:
     """`2026-01-01T02:00:00Z`: the form `dataflows.yaml` uses."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _utc_time(value: Any) -> datetime:
@@ -81,7 +81,7 @@ def _utc_time(value: Any) -> datetime:
         raise config_error(f"{show(value)} is not in UTC (use Z or +00:00, {example})")
     if parsed.second or parsed.microsecond:
         raise config_error(f"{show(value)} is not on a whole minute (schedules tick on minutes)")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 UtcTime = Annotated[datetime, BeforeValidator(_utc_time)]
@@ -209,7 +209,7 @@ class Dataflow(_Model):
         return True if value is None else value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Dataflow":
+    def _consistent(self) -> Dataflow:
         if self.loads_history and self.history_start > self.start_time:
             raise config_error(
                 f"{iso_utc(self.history_start)} is after start_time {iso_utc(self.start_time)} "
@@ -272,7 +272,7 @@ class DataflowsConfig(_Model):
         return value if "log" in value else {**_default_channels(), **value}
 
     @model_validator(mode="after")
-    def _unique_and_resolvable(self) -> "DataflowsConfig":
+    def _unique_and_resolvable(self) -> DataflowsConfig:
         names: set[str] = set()
         owners: dict[str, str] = {}
         for flow in self.dataflows:

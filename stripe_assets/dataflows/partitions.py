@@ -8,7 +8,7 @@ current window is a partition too (`end_offset=1`), so a run can refresh it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -44,7 +44,7 @@ WINDOW_WORDS: dict[str, str] = {
 }
 # A Monday midnight UTC: every window length divides a week, so flooring against it aligns
 # 15-minute, hourly and daily windows to the clock and weekly windows to Mondays.
-_ANCHOR = datetime(2024, 1, 1, tzinfo=timezone.utc)
+_ANCHOR = datetime(2024, 1, 1, tzinfo=UTC)
 
 # Above this many partitions the Dagster UI gets slow.
 PARTITION_WARNING_COUNT = 25_000
@@ -62,7 +62,7 @@ def first_window_start(dataflow: Dataflow) -> datetime:
 
 
 def partition_key(dataflow: Dataflow, start: datetime) -> str:
-    return start.astimezone(timezone.utc).strftime(KEY_FORMAT[dataflow.frequency])
+    return start.astimezone(UTC).strftime(KEY_FORMAT[dataflow.frequency])
 
 
 def partition_count(dataflow: Dataflow, now: datetime) -> int:

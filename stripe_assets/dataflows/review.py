@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from stripe_assets.dataflows.alert_settings import ChannelConfig, EmailChannel, LogChannel, WebhookChannel
 from stripe_assets.catalog import get_resource
-from stripe_assets.ingest.columns import default_columns
+from stripe_assets.dataflows.alert_settings import ChannelConfig, EmailChannel, LogChannel, WebhookChannel
 from stripe_assets.dataflows.models import Dataflow, DataflowsConfig
 from stripe_assets.dataflows.partitions import (
     PARTITION_WARNING_COUNT,
@@ -24,6 +23,7 @@ from stripe_assets.dataflows.schedules import (
     utc,
     when,
 )
+from stripe_assets.ingest.columns import default_columns
 
 _LABEL_WIDTH = 12
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from stripe_assets.dataflows.models import Dataflow, iso_utc
 from stripe_assets.dataflows.partitions import (
@@ -51,8 +51,8 @@ def schedule_name(dataflow: Dataflow) -> str:
 def utc(moment: datetime) -> datetime:
     """`moment` in UTC; a naive time is taken as UTC."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def when(moment: datetime) -> str:

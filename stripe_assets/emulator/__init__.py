@@ -11,6 +11,7 @@
 or `stripe-assets emulator --port 12111` from a shell.
 """
 
+from stripe_assets.emulator.changes import Advance, ChangeRequestError
 from stripe_assets.emulator.config import (
     INVALID_KINDS,
     RATE_LIMIT_PRESETS,
@@ -18,17 +19,16 @@ from stripe_assets.emulator.config import (
     FaultConfig,
     RateLimit,
 )
-from stripe_assets.emulator.changes import Advance, ChangeRequestError
 from stripe_assets.emulator.invalid import InvalidRecord
 from stripe_assets.emulator.lifecycles import CHANGE_KINDS
 from stripe_assets.emulator.runner import RunningEmulator, start_emulator
 
 __all__ = [
     "CHANGE_KINDS",
-    "Advance",
-    "ChangeRequestError",
     "INVALID_KINDS",
     "RATE_LIMIT_PRESETS",
+    "Advance",
+    "ChangeRequestError",
     "EmulatorConfig",
     "FaultConfig",
     "InvalidRecord",

@@ -14,8 +14,9 @@ import sys
 import threading
 import traceback
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -24,8 +25,8 @@ from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.emulator import errors
 from stripe_assets.emulator.changes import Advance, ChangeRequestError, advance
 from stripe_assets.emulator.dataset import Dataset, Position
-from stripe_assets.emulator.events import parse_event_list
 from stripe_assets.emulator.errors import ApiError
+from stripe_assets.emulator.events import parse_event_list
 from stripe_assets.emulator.expand import check_list_paths, expand
 from stripe_assets.emulator.faults import RequestFaults
 from stripe_assets.emulator.filters import list_predicate
@@ -41,6 +42,14 @@ from stripe_assets.emulator.rng import Purpose
 from stripe_assets.ingest.stripe_schema import API_VERSION
 
 CONTROL_PREFIX = "/_emulator/"
+
+
+class Headers(Protocol):
+    """Request headers: a plain dict in tests, the server's case-insensitive message in service."""
+
+    def get(self, name: str, /) -> str | None: ...
+
+
 PAGE_CACHE_SIZE = 64
 
 
@@ -70,7 +79,7 @@ class EmulatorApi:
 
     # entry point -----------------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
+    def handle(self, method: str, target: str, headers: Headers) -> Response:
         url = urlsplit(target)
         path, query = url.path, url.query
         if path.startswith(CONTROL_PREFIX):
@@ -91,8 +100,8 @@ class EmulatorApi:
                 response = Response(error.status, error.body(), dict(error.headers))
             except Exception:  # a bug: answer like Stripe's 500s and leave the traceback in the log
                 traceback.print_exc(file=sys.stderr)
-                error = errors.server_error()
-                response = Response(error.status, error.body())
+                failure = errors.server_error()
+                response = Response(failure.status, failure.body())
         request_number = next(self._request_ids)
         response.headers["Request-Id"] = "req_" + random_chars(
             14, self.ds.plans.seed, Purpose.REQUEST, request_number
@@ -111,7 +120,7 @@ class EmulatorApi:
         return path
 
     def _api(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], number: int, endpoint: str
+        self, method: str, path: str, query: str, headers: Headers, number: int, endpoint: str
     ) -> Response:
         fault = self.faults.check(number, f"{method} {endpoint}")
         if fault is not None:

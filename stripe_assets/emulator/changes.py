@@ -14,8 +14,8 @@ canceled with it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -188,8 +188,8 @@ def requested_counts(changes: int | Mapping[str, int]) -> tuple[dict[str, int], 
         counts = np.floor(shares).astype(int)
         for i in np.argsort(-(shares - counts), kind="stable")[: changes - counts.sum()]:
             counts[i] += 1
-        return dict(zip(CHANGE_KINDS, counts.tolist())), False
-    counts = {k: 0 for k in CHANGE_KINDS}
+        return dict(zip(CHANGE_KINDS, counts.tolist(), strict=True)), False
+    counts = dict.fromkeys(CHANGE_KINDS, 0)
     for kind, count in changes.items():
         if kind not in counts:
             raise ChangeRequestError(f"unknown kind of change {kind!r}; expected one of: {', '.join(CHANGE_KINDS)}")
@@ -257,7 +257,7 @@ class _Planner:
         picked = self.take(kind, self.open_pool(kind), count)
         self.claim(kind, picked)
         times = self.times(self.rng(kind), len(picked))
-        return [self.add(kind, at, target) for at, target in zip(times, picked)]
+        return [self.add(kind, at, target) for at, target in zip(times, picked, strict=True)]
 
     # kinds with their own timing -----------------------------------------------------------
 
@@ -271,7 +271,7 @@ class _Planner:
         positions = [(d, s) for d in days for s in range(self.ds.plans.count("subscriptions", d))]
         live = set(candidates(self.ds, "subscription_canceled"))
         for change in deleted:
-            for i in np.flatnonzero(owners == ref(*change.target)).tolist():
+            for i in np.flatnonzero(owners == ref(*change.place)).tolist():
                 if positions[i] in live:
                     self.add(CASCADE, change.at, positions[i])
                     self.claim("subscription_canceled", [positions[i]])
@@ -293,7 +293,7 @@ class _Planner:
             picked = due + self.sample(kind, [p for p in pool if p not in due_set], count - len(due), salt=1)
         self.claim(kind, picked)
         times = self.times(self.rng(kind), len(picked))
-        for at, target in zip(times, picked):
+        for at, target in zip(times, picked, strict=True):
             self.add(kind, ends[target] if self.start < ends[target] <= self.until else at, target)
 
     def past_due(self, count: int) -> None:
@@ -301,14 +301,14 @@ class _Planner:
         picked = self.take(kind, self.open_pool(kind), count)
         self.claim(kind, picked)
         times = self.times(self.rng(kind), len(picked))
-        for at, target in zip(times, picked):
+        for at, target in zip(times, picked, strict=True):
             period_end = self.ds.current("subscriptions", *target)["items"]["data"][0]["current_period_end"]
             self.add(kind, period_end if self.start < period_end <= self.until else at, target)
 
     def charges_refunded(self, count: int) -> list[Change]:
         made = self.simple("charge_refunded", count)
         gen = np.random.default_rng([self.ds.plans.seed, Purpose.CHANGE, self.number, len(KIND_TAGS)])
-        for change, draw in zip(made, gen.random(len(made)).tolist()):
+        for change, draw in zip(made, gen.random(len(made)).tolist(), strict=True):
             change.pending = draw < NEW_REFUND_PENDING
         return made
 
@@ -320,15 +320,18 @@ class _Planner:
             taken = {id(p) for p in picked}
             pool = [p for p in pool if id(p) not in taken]
             times = self.times(self.rng(kind), len(picked))
-            for at, (origin, what) in zip(times, picked):
+            for at, (origin, what) in zip(times, picked, strict=True):
                 if origin == "old":
                     self.add(kind, at, what)
                 else:  # after the refund's creation, in the time left
-                    later = what.at + int((self.until - what.at) * (at - self.start - 1) / max(self.until - self.start, 1))
+                    share = (at - self.start - 1) / max(self.until - self.start, 1)
+                    later = what.at + int((self.until - what.at) * share)
                     self.add(kind, max(later, what.at), None, source=what)
 
 
-def plan(ds: Dataset, number: int, until: int, counts: Mapping[str, int], exact: bool) -> tuple[list[Change], dict[str, int]]:
+def plan(
+    ds: Dataset, number: int, until: int, counts: Mapping[str, int], exact: bool
+) -> tuple[list[Change], dict[str, int]]:
     p = _Planner(ds, number, ds.now, until, exact)
     p.customers_deleted(counts["customer_deleted"])
     p.simple("customer_updated", counts["customer_updated"])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Literal, Mapping, get_args
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -25,7 +26,7 @@ INVALID_KINDS: tuple[InvalidKind, ...] = get_args(InvalidKind)
 
 def default_start() -> date:
     """Thirty days before today (UTC): with 30 days, the last complete days before today."""
-    return datetime.now(timezone.utc).date() - timedelta(days=DEFAULT_DAYS)
+    return datetime.now(UTC).date() - timedelta(days=DEFAULT_DAYS)
 
 
 class RateLimit(BaseModel):
@@ -39,7 +40,7 @@ class RateLimit(BaseModel):
     )
 
     @classmethod
-    def parse(cls, text: str) -> "RateLimit":
+    def parse(cls, text: str) -> RateLimit:
         """A preset name (`stripe-test`, `stripe-live`) or a number of requests per second."""
         preset = RATE_LIMIT_PRESETS.get(text.strip())
         if preset is not None:
@@ -138,7 +139,7 @@ class EmulatorConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _check_dependencies(self) -> "EmulatorConfig":
+    def _check_dependencies(self) -> EmulatorConfig:
         # Refunds need charges to refund; subscriptions need customers and recurring prices.
         needs = {"refunds": ("charges",), "subscriptions": ("customers", "prices")}
         for dependent, required in needs.items():
@@ -160,7 +161,7 @@ class EmulatorConfig(BaseModel):
     @property
     def start_timestamp(self) -> int:
         return int(
-            datetime(self.start.year, self.start.month, self.start.day, tzinfo=timezone.utc).timestamp()
+            datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC).timestamp()
         )
 
     @property
@@ -179,7 +180,7 @@ def parse_per_day(text: str) -> int | dict[str, int]:
             raise ValueError(f"per-day {text!r} is not a number or a list of resource=number") from None
     counts: dict[str, int] = {}
     for part in text.split(","):
-        name, sep, number = part.partition("=")
+        name, _, number = part.partition("=")
         try:
             counts[name.strip()] = int(number)
         except ValueError:

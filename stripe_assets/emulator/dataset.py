@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import orjson
 

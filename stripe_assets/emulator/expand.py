@@ -35,7 +35,7 @@ def expand(
     ds: Dataset, resource: str, obj: dict[str, Any], paths: list[str], shown: list[str] | None = None
 ) -> None:
     """Expands each dotted path in `obj` in place; `shown` are the paths as the client wrote them."""
-    for path, original in zip(paths, shown or paths):
+    for path, original in zip(paths, shown or paths, strict=True):
         segments = path.split(".")
         if len(segments) > MAX_DEPTH:
             raise invalid(

@@ -9,7 +9,7 @@ otherwise.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from stripe_assets.emulator.dataset import Dataset, Predicate
 from stripe_assets.emulator.plans import (
@@ -96,11 +96,11 @@ def _subscriptions(ds: Dataset, name: str, value: str) -> Predicate:
         wanted = set(_ENDED if value == "ended" else (value,))
         return lambda d, s: ds.subscription_status(d, s) in wanted
     if name == "customer":
-        wanted = _ref_of(ds, "customers", value)
-        return _NOTHING if wanted is None else (lambda d, s: ds.plans.subscriptions(d).customer[s] == wanted)
+        customer = _ref_of(ds, "customers", value)
+        return _NOTHING if customer is None else (lambda d, s: ds.plans.subscriptions(d).customer[s] == customer)
     if name == "price":
-        wanted = _ref_of(ds, "prices", value)
-        return _NOTHING if wanted is None else (lambda d, s: ds.plans.subscriptions(d).price[s] == wanted)
+        price = _ref_of(ds, "prices", value)
+        return _NOTHING if price is None else (lambda d, s: ds.plans.subscriptions(d).price[s] == price)
     parse_choice(name, value, resource_fields("subscriptions")["collection_method"].enum or ())
     return _field_equals(ds, "subscriptions", name, value)
 
@@ -131,6 +131,11 @@ _FILTERS: Mapping[str, Callable[[Dataset, str, str], Predicate]] = {
 }
 
 
+def _generated_then(generated: int, planned: Predicate, later: Predicate) -> Predicate:
+    """`planned` over the generated days, `later` over the days the clock added since."""
+    return lambda d, s: planned(d, s) if d < generated else later(d, s)
+
+
 def list_predicate(ds: Dataset, resource: str, filters: Mapping[str, str]) -> Predicate | None:
     """What a list request keeps (None: everything), Stripe's default hiding included.
 
@@ -143,10 +148,7 @@ def list_predicate(ds: Dataset, resource: str, filters: Mapping[str, str]) -> Pr
         if (resource, name) == ("subscriptions", "status"):  # reads the current status anywhere
             tests.append(planned)
             continue
-        later = _later_field(ds, resource, name, value)
-        tests.append(
-            lambda d, s, planned=planned, later=later: planned(d, s) if d < generated else later(d, s)
-        )
+        tests.append(_generated_then(generated, planned, _later_field(ds, resource, name, value)))
     if resource == "customers":
         tests.append(lambda d, s: not ds.is_deleted("customers", d, s))
     if resource == "subscriptions" and "status" not in filters:

@@ -7,7 +7,8 @@ are never touched: listing and cursors rely on them.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from stripe_assets.emulator.config import FaultConfig, InvalidKind
 from stripe_assets.emulator.plans import TAGS

@@ -9,8 +9,9 @@ Balance transactions never change: a capture, refund, dispute or failed refund a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -18,7 +19,7 @@ from stripe_assets.emulator import ids
 from stripe_assets.emulator.dataset import Dataset
 from stripe_assets.emulator.events import previous_attributes
 from stripe_assets.emulator.periods import add_interval
-from stripe_assets.emulator.plans import DAY_SECONDS, TAGS
+from stripe_assets.emulator.plans import DAY_SECONDS
 from stripe_assets.emulator.rng import Draws, Purpose
 from stripe_assets.emulator.versions import api_version_for, render
 from stripe_assets.emulator.vocab import (
@@ -61,7 +62,7 @@ class Change:
     number: int  # its index among the advance's changes of its kind
     kind: str
     target: tuple[int, int] | None  # (day, slot) of the object; None: made by `source`
-    source: "Change | None" = None  # the change that creates the target (a new refund)
+    source: Change | None = None  # the change that creates the target (a new refund)
     pending: bool = False  # a new refund: created pending (it may settle in the same advance)
     created: tuple[int, int] | None = None  # what the change created (a new refund's position)
     events: list[str] = field(default_factory=list)
@@ -69,6 +70,12 @@ class Change:
     @property
     def order(self) -> tuple[int, int, int]:
         return self.at, self.stage, self.number
+
+    @property
+    def place(self) -> tuple[int, int]:
+        """The target's (day, slot), for the kinds that change an existing object."""
+        assert self.target is not None, f"a {self.kind} change names its target"
+        return self.target
 
 
 def clone(obj: dict[str, Any]) -> dict[str, Any]:
@@ -103,8 +110,7 @@ class Changer:
         self, change: Change, resource: str, mutate: Callable[[dict[str, Any]], None], *types: str
     ) -> dict[str, Any]:
         """Changes the target in place of its old state and emits `types` with the changed fields."""
-        assert change.target is not None
-        day, slot = change.target
+        day, slot = change.place
         old = self.ds.current(resource, day, slot)
         new = clone(old)
         mutate(new)
@@ -140,7 +146,7 @@ class Changer:
         available = at if available_on is None else available_on
         fee_details = (
             [{"amount": fee, "application": None, "currency": currency, "description": fee_description,
-              "type": "stripe_fee"}]  # fmt: skip
+              "type": "stripe_fee"}]
             if fee
             else []
         )
@@ -175,7 +181,7 @@ class Changer:
     # charges -----------------------------------------------------------------------------------
 
     def charge_captured(self, change: Change) -> None:
-        charge = self.ds.current("charges", *change.target)
+        charge = self.ds.current("charges", *change.place)
         currency = CURRENCY_BY_CODE[charge["currency"]]
         # Card funds become available two days later, at midnight UTC (four in Japan).
         days = 4 if currency.code == "jpy" else 2
@@ -200,7 +206,7 @@ class Changer:
 
     def charge_refunded(self, change: Change) -> None:
         r = self.draws(change)
-        charge = self.ds.current("charges", *change.target)
+        charge = self.ds.current("charges", *change.place)
         remaining = charge["amount"] - charge["amount_refunded"]
         amount = remaining if r.random() < 0.6 else max(1, int(remaining * r.uniform(0.1, 0.9)))
         reason = r.weighted(("requested_by_customer", None, "duplicate", "fraudulent"), (60, 25, 10, 5))
@@ -253,7 +259,7 @@ class Changer:
 
     def charge_disputed(self, change: Change) -> None:
         r = self.draws(change)
-        charge = self.ds.current("charges", *change.target)
+        charge = self.ds.current("charges", *change.place)
         currency = CURRENCY_BY_CODE[charge["currency"]]
         amount = charge["amount"] - charge["amount_refunded"]
         dispute_id = self.related_id("du_", change, _DISPUTE)
@@ -294,14 +300,14 @@ class Changer:
             "payment_intent": charge["payment_intent"],
             "payment_method_details": {
                 "card": {"brand": card["brand"], "case_type": "chargeback", "network": card["network"],
-                         "network_reason_code": None},  # fmt: skip
+                         "network_reason_code": None},
                 "type": "card",
             },
             "reason": r.choice(DISPUTE_REASONS),
             "status": "needs_response",
         }
         # The charge is marked disputed; Stripe's event is the dispute's (its `charge` names it).
-        day, slot = change.target
+        day, slot = change.place
         new = clone(charge)
         new["disputed"] = True
         self.ds.put("charges", day, slot, new)
@@ -403,7 +409,7 @@ class Changer:
 
     def subscription_canceled(self, change: Change, reason: str | None = None) -> None:
         r = self.draws(change)
-        day, slot = change.target
+        day, slot = change.place
         old = self.ds.current("subscriptions", day, slot)
         if reason is None:
             failed = old["status"] in ("past_due", "unpaid")
@@ -456,7 +462,7 @@ class Changer:
 
     def customer_deleted(self, change: Change) -> None:
         # Deleting a customer cancels its subscriptions at once (planned as their own changes).
-        day, slot = change.target
+        day, slot = change.place
         served = self.ds.served("customers", day, slot)
         self.ds.delete_customer(day, slot)
         self.emit(change, "customer.deleted", served, None)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
 
 Params = tuple[tuple[str, str], ...]  # sorted (name, value) pairs of a list request
 Key = tuple[str, Params]  # (resource, params)

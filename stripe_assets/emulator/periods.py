@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def add_interval(timestamp: int, interval: str, count: int) -> int:
@@ -12,7 +12,7 @@ def add_interval(timestamp: int, interval: str, count: int) -> int:
         return timestamp + count * 86400
     if interval == "week":
         return timestamp + count * 7 * 86400
-    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    moment = datetime.fromtimestamp(timestamp, UTC)
     months = count * (12 if interval == "year" else 1)
     year, month0 = divmod(moment.month - 1 + months, 12)
     year += moment.year

@@ -8,8 +8,8 @@ spelling). Unknown parameters are rejected, not ignored.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 from urllib.parse import parse_qsl
 
 from stripe_assets.emulator.errors import invalid, unknown_parameter

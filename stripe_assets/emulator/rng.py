@@ -42,7 +42,7 @@ class Draws:
     """A few random numbers for one object (four times cheaper to start than a `random.Random`;
     whole days are drawn with numpy instead)."""
 
-    __slots__ = ("_words", "_next")
+    __slots__ = ("_next", "_words")
 
     def __init__(self, *parts: int):
         self._words = _WORDS(blake2b(_PACK[len(parts)](*parts), digest_size=64).digest())
@@ -72,7 +72,7 @@ class Draws:
 
     def weighted(self, options, weights):
         point = self.random() * sum(weights)
-        for option, weight in zip(options, weights):
+        for option, weight in zip(options, weights, strict=True):
             point -= weight
             if point < 0:
                 return option

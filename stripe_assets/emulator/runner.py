@@ -7,9 +7,9 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from urllib.parse import urlencode
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Mapping
+from urllib.parse import urlencode
 
 import orjson
 
@@ -137,7 +137,7 @@ class RunningEmulator:
                 self._serving.stop()
                 self._serving = None
 
-    def __enter__(self) -> "RunningEmulator":
+    def __enter__(self) -> RunningEmulator:
         return self
 
     def __exit__(self, *exc: object) -> None:

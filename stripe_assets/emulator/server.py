@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import sys
@@ -16,7 +17,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as separate writes
     server_version = "nginx"  # what api.stripe.com answers with
     timeout = 120  # idle keep-alive connections are closed after this many seconds
-    server: "EmulatorHTTPServer"
+    server: EmulatorHTTPServer
 
     def version_string(self) -> str:
         return self.server_version
@@ -46,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = do_OPTIONS = _respond
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         if self.server.log_requests:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
@@ -65,7 +66,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def track(self, connection: socket.socket) -> None:
         with self._connections_lock:
@@ -84,10 +85,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -9,8 +9,9 @@ A reader-writer lock lets requests read while no change is being applied.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 Key = tuple[str, int, int]  # (resource, day, slot)
 

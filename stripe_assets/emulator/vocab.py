@@ -32,16 +32,16 @@ PRICE_POINTS_USD = (5, 9, 9.99, 12, 15, 19, 19.99, 25, 29, 39, 49, 49.99, 79, 99
 
 
 def processing_fee(amount: int, currency: Currency) -> int:
-    return int(round(amount * currency.fee_percent / 100)) + currency.fee_fixed
+    return round(amount * currency.fee_percent / 100) + currency.fee_fixed
 
 
 def minor_units(usd: float, currency: Currency) -> int:
     """A US-dollar price point as an amount in the currency's smallest unit, rounded nicely."""
     major = usd * currency.per_usd
     if currency.exponent == 0:
-        return max(50, int(round(major / 10.0)) * 10)  # ¥1,490 rather than ¥1,487
-    cents = int(round(major * 100))
-    return max(50, cents if usd != int(usd) else int(round(major)) * 100)
+        return max(50, round(major / 10.0) * 10)  # ¥1,490 rather than ¥1,487
+    cents = round(major * 100)
+    return max(50, cents if usd != int(usd) else round(major) * 100)
 
 
 class Card(NamedTuple):

@@ -77,7 +77,16 @@ class _CountingHTTPClient(stripe.RequestsClient):
             return False
         return super()._should_retry(response, api_connection_error, num_retries, max_network_retries)
 
-    def request(self, method, url, headers, post_data=None):
+    # The body is typed `str` on HTTPClient and `bytes` on RequestsClient: the SDK's own mismatch.
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[Any, int, Mapping[str, str]]:
         try:
             body, status, rheaders = super().request(method, url, headers, post_data)
         except stripe.APIConnectionError:

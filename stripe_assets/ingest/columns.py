@@ -8,14 +8,15 @@ columns on top (`apply_mapping`). The full object is always kept in `raw`, so no
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Literal, Mapping, Sequence
+from typing import Literal, get_args
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import FieldSpec, resolve_path
 
 DuckType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DECIMAL(38,12)", "JSON"]
-DUCK_TYPES: tuple[str, ...] = DuckType.__args__  # type: ignore[attr-defined]
+DUCK_TYPES: tuple[str, ...] = get_args(DuckType)
 
 # Columns every table keeps whatever the mapping says: the row key and the partitioning field.
 REQUIRED_COLUMNS = ("id", "created")

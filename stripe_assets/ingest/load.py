@@ -13,19 +13,19 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Sequence
+from datetime import UTC, datetime
 
 from stripe_assets.ingest.client import FetchStats, StripeReader
 from stripe_assets.ingest.columns import ColumnSpec
-from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import Decision, decide
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
 from stripe_assets.ingest.validation.validate import ValidationResult, validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
+from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
 
 # Valid records an outcome keeps after its window landed (for previews); the rest are released.
 KEPT_RECORDS = 5
@@ -219,7 +219,7 @@ def _prune(warehouse: Warehouse, resource: str, retention: HistoryRetention) -> 
     try:
         with warehouse.connect() as conn:
             prune_history(conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days)
-    except Exception as exc:  # noqa: BLE001 - reported, the load itself already landed
+    except Exception as exc:
         return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return None
 
@@ -273,7 +273,7 @@ def _window_write(
     run_id: str,
 ) -> WindowWrite:
     window = outcome.window
-    loaded_at = datetime.now(timezone.utc)
+    loaded_at = datetime.now(UTC)
     rows = None
     if outcome.accepted:
         rows = to_arrow(

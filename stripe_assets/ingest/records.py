@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Callable, Sequence
 
 import orjson
 import pyarrow as pa

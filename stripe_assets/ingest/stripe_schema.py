@@ -17,10 +17,11 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import functools
+import inspect
 import types
 import typing
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal, TypeGuard, Union
 
 import stripe
 from stripe._list_object import ListObject
@@ -53,14 +54,14 @@ class FieldSpec:
     enum: tuple[str, ...] | None = None  # known values of an enum field
     enum_open: bool = False  # Stripe may add values (typed `Literal[...] | str`)
     nested: type | None = None  # the SDK class of an `object` field, for path lookups
-    item: "FieldSpec | None" = None  # element type of an `array` field
+    item: FieldSpec | None = None  # element type of an `array` field
 
     @property
     def required(self) -> bool:
         return not self.nullable
 
 
-def _is_stripe_class(tp: object) -> bool:
+def _is_stripe_class(tp: object) -> TypeGuard[type[StripeObject]]:
     return isinstance(tp, type) and issubclass(tp, StripeObject)
 
 
@@ -88,7 +89,7 @@ def _field_from_annotation(name: str, annotation: object) -> FieldSpec:
         if all(isinstance(v, bool) for v in values):
             return FieldSpec(name, "boolean", False)
         return FieldSpec(name, "string", False, enum=tuple(str(v) for v in values))
-    if origin in (list, typing.List):
+    if origin in (list, list):
         item = _field_from_annotation(name, args[0]) if args else None
         return FieldSpec(name, "array", False, item=item)
     if annotation is bool:
@@ -128,7 +129,7 @@ def _own_annotations(cls: type) -> dict[str, object]:
     for klass in reversed(cls.__mro__):
         if klass is object or not issubclass(klass, StripeObject) or klass is StripeObject:
             continue
-        merged.update(klass.__dict__.get("__annotations__", {}))
+        merged.update(inspect.get_annotations(klass))
     return merged
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from stripe_assets.operations.errors import FAILED, OperationError
 
@@ -116,8 +116,8 @@ def _guarded(command: str, handler: Callable[[argparse.Namespace], int]) -> Call
     def run(args: argparse.Namespace) -> int:
         import duckdb
 
-        from stripe_assets.ingest.client import StripeReadError
         from stripe_assets.dataflows.config import DataflowConfigError
+        from stripe_assets.ingest.client import StripeReadError
         from stripe_assets.ingest.warehouse import WarehouseError
 
         try:
@@ -130,7 +130,9 @@ def _guarded(command: str, handler: Callable[[argparse.Namespace], int]) -> Call
             return FAILED
         except duckdb.Error as exc:  # every change runs in one transaction, rolled back on error
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            print(f"stripe-assets {command}: DuckDB {type(exc).__name__}: {first} (nothing was changed)", file=sys.stderr)
+            print(
+                f"stripe-assets {command}: DuckDB {type(exc).__name__}: {first} (nothing was changed)", file=sys.stderr
+            )
             return FAILED
 
     return run
@@ -151,12 +153,12 @@ def _print_json(value: object) -> None:
 
 
 def _preview(args: argparse.Namespace) -> int:
+    from stripe_assets.dataflows.config import load_dataflows
     from stripe_assets.ingest.client import StripeReader
     from stripe_assets.ingest.columns import default_columns
-    from stripe_assets.dataflows.config import load_dataflows
+    from stripe_assets.ingest.validation.policy import ValidationSettings
     from stripe_assets.operations.preview import build_preview, fetch_newest, render_preview
     from stripe_assets.operations.targets import dataflow_of, resource_named
-    from stripe_assets.ingest.validation.policy import ValidationSettings
     from stripe_assets.settings import settings
 
     resource = resource_named(args.resource).name
@@ -186,7 +188,7 @@ def _status(args: argparse.Namespace) -> int:
 
     config = load_dataflows()
     with dagster_instance() as (instance, problem):
-        statuses, notes = collect_status(config, _warehouse(), instance, datetime.now(timezone.utc))
+        statuses, notes = collect_status(config, _warehouse(), instance, datetime.now(UTC))
     notes += [problem] if problem else []
     if args.json:
         _print_json({"dataflows": [s.as_json() for s in statuses], "notes": notes})
@@ -270,7 +272,9 @@ def _delete(args: argparse.Namespace) -> int:
         footprint = read_footprint(warehouse, flow.resource)
         lines += [f"  - {line}" for line in footprint.describe()] or [f"  - no data in {warehouse.path}"]
         with dagster_instance() as (_, problem):
-            lines.append(f"  - wipe the Dagster history of asset {key.to_user_string()}" if not problem else f"  - {problem}")
+            lines.append(
+                f"  - wipe the Dagster history of asset {key.to_user_string()}" if not problem else f"  - {problem}"
+            )
     else:
         lines.append("  - keep its data (--drop-data drops its tables, quarantine, history and Dagster history)")
     print("\n".join(lines))
@@ -280,7 +284,9 @@ def _delete(args: argparse.Namespace) -> int:
 
     # Disable first: if dropping then fails, the dataflow is off and its data intact, and
     # running the command again finishes the job.
-    done = [f"dataflow {flow.name} disabled in {source}" if edit.apply() else f"dataflow {flow.name} was already disabled"]
+    done = [
+        f"dataflow {flow.name} disabled in {source}" if edit.apply() else f"dataflow {flow.name} was already disabled"
+    ]
     if args.drop_data:
         dropped = drop_resource_data(warehouse, flow.resource)
         if not dropped.empty:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import duckdb
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.ingest.warehouse.history import PRUNED_TABLE
-from stripe_assets.ingest.warehouse.loads import count_rows, table_exists
 from stripe_assets.ingest.warehouse import LOADS_TABLE, Warehouse, history_table
+from stripe_assets.ingest.warehouse.history import PRUNED_TABLE
+from stripe_assets.ingest.warehouse.loads import count, count_rows, table_exists
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def footprint(conn: duckdb.DuckDBPyConnection, resource: str) -> DataFootprint:
             tables[table] = rows
     log_rows = 0
     if table_exists(conn, LOADS_TABLE):
-        log_rows = conn.execute(f"SELECT count(*) FROM {LOADS_TABLE} WHERE resource = ?", [resource]).fetchone()[0]
+        log_rows = count(conn, f"SELECT count(*) FROM {LOADS_TABLE} WHERE resource = ?", [resource])
     return DataFootprint(tables, int(log_rows))
 
 

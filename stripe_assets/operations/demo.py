@@ -13,12 +13,12 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from stripe_assets.operations import summary
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.operations import summary
 from stripe_assets.settings import settings
 
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=7, help="complete UTC days to load, ending yesterday")
     args = parser.parse_args(argv)
 
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     first, last = today - timedelta(days=args.days), today - timedelta(days=1)
     env = {
         **os.environ,

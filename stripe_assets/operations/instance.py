@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 
@@ -57,7 +57,7 @@ def dagster_instance() -> Iterator[tuple[dg.DagsterInstance | None, str | None]]
 
 
 def _utc(timestamp: float | None) -> datetime | None:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc) if timestamp else None
+    return datetime.fromtimestamp(timestamp, tz=UTC) if timestamp else None
 
 
 def _partitions(tags: dict[str, str]) -> str | None:
@@ -69,7 +69,7 @@ def _partitions(tags: dict[str, str]) -> str | None:
     return None
 
 
-def _metadata_number(metadata: dict, name: str) -> float | None:
+def _metadata_number(metadata: Mapping[str, object], name: str) -> float | None:
     value = getattr(metadata.get(name), "value", metadata.get(name))
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -81,7 +81,10 @@ def _load_figures(instance: dg.DagsterInstance, run_id: str, key: dg.AssetKey) -
     for record in records:
         if record.asset_key != key:
             continue
-        metadata = record.event_log_entry.asset_materialization.metadata  # type: ignore[union-attr]
+        materialization = record.event_log_entry.asset_materialization
+        if materialization is None:
+            continue
+        metadata = materialization.metadata
         # Every partition of a run carries the run's figures: any one of them will do.
         value = _metadata_number(metadata, "records_per_second")
         rate = value if value is not None else rate
@@ -128,7 +131,7 @@ def run_infos(
         infos[run.run_id] = RunInfo(
             run_id=run.run_id,
             status=run.status.value,
-            created=record.create_timestamp.astimezone(timezone.utc),
+            created=record.create_timestamp.astimezone(UTC),
             started=_utc(record.start_time),
             ended=_utc(record.end_time),
             partitions=_partitions(dict(run.tags)),

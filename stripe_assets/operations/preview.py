@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import decimal
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
@@ -88,7 +89,7 @@ def build_preview(
     if result.valid:
         table = to_arrow(
             result.valid, columns, partition_of=lambda _: "preview", run_id="preview",
-            loaded_at=datetime.now(timezone.utc),
+            loaded_at=datetime.now(UTC),
         )
         rows = table.select([c.name for c in columns]).to_pylist()
     verdict = decision.message
@@ -112,7 +113,7 @@ def build_preview(
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, decimal.Decimal):
         return format(value.normalize(), "f")
     return value
@@ -122,7 +123,7 @@ def _text(value: Any, width: int) -> str:
     if value is None:
         text = ""
     elif isinstance(value, datetime):
-        text = value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        text = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     else:
         text = str(_json_value(value))
     text = text.replace("\n", " ")
@@ -132,9 +133,9 @@ def _text(value: Any, width: int) -> str:
 def _rows_as_table(columns: list[ColumnSpec], rows: list[dict[str, Any]]) -> list[str]:
     cells = [[_text(row[c.name], CELL_CHARS) for c in columns] for row in rows]
     widths = [max([len(c.name)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  " + " | ".join(c.name.ljust(w) for c, w in zip(columns, widths))]
+    lines = ["  " + " | ".join(c.name.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines.append("  " + "-+-".join("-" * w for w in widths))
-    lines += ["  " + " | ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    lines += ["  " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
     return [line.rstrip() for line in lines]
 
 

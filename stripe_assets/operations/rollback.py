@@ -10,20 +10,20 @@ gets a `rolled_back` row in `stripe_meta.loads`, so it is never undone twice.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 import duckdb
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow
-from stripe_assets.operations.errors import FAILED, OperationError
+from stripe_assets.ingest.warehouse import HISTORY_COLUMNS, LOADS_TABLE, Warehouse, history_table
 from stripe_assets.ingest.warehouse.history import pruned_through
-from stripe_assets.ingest.warehouse.loads import LOADED, ROLLED_BACK, PartitionLoad, partition_loads
+from stripe_assets.ingest.warehouse.loads import LOADED, ROLLED_BACK, PartitionLoad, count, partition_loads
+from stripe_assets.operations.errors import FAILED, OperationError
 from stripe_assets.operations.targets import check_partition_key, resource_named
 from stripe_assets.operations.text import fmt_count, fmt_time, partitions_label
-from stripe_assets.ingest.warehouse import HISTORY_COLUMNS, LOADS_TABLE, Warehouse, history_table
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _match_run(request: RollbackRequest, scope: list[PartitionLoad], every: list
     if len(matches) > 1:
         raise OperationError(f"run id {text!r} is ambiguous: it starts {', '.join(matches[:5])}")
     if not matches:
-        elsewhere = sorted({l.partition for l in every if l.run_id.startswith(text)})
+        elsewhere = sorted({load.partition for load in every if load.run_id.startswith(text)})
         if request.partition and elsewhere:
             raise OperationError(
                 f"run {text} did not load partition {request.partition} of {request.resource} "
@@ -136,8 +136,8 @@ def _match_run(request: RollbackRequest, scope: list[PartitionLoad], every: list
         newest = ", ".join(_runs_newest_first(every)[:3])
         raise OperationError(f"no load of {request.resource} by run {text} (newest runs: {newest})")
     run_id = matches[0]
-    if not any(l.active for l in scope if l.run_id == run_id):
-        when = max(l.rolled_back_at for l in scope if l.run_id == run_id and l.rolled_back_at)
+    if not any(load.active for load in scope if load.run_id == run_id):
+        when = max(load.rolled_back_at for load in scope if load.run_id == run_id and load.rolled_back_at)
         raise OperationError(
             f"the loads of {request.resource} by run {run_id} were already rolled back at {fmt_time(when)} UTC"
         )
@@ -150,14 +150,14 @@ def plan_rollback(conn: duckdb.DuckDBPyConnection, request: RollbackRequest) -> 
     every = partition_loads(conn, resource)
     if not every:
         raise OperationError(f"nothing to roll back: {resource} has no loads in the warehouse")
-    scope = [l for l in every if request.partition is None or l.partition == request.partition]
+    scope = [load for load in every if request.partition is None or load.partition == request.partition]
     where = f"partition {request.partition} of {resource}" if request.partition else resource
     if not scope:
         raise OperationError(
             f"partition {request.partition} of {resource} was never loaded "
-            f"(loaded partitions: {partitions_label([l.partition for l in every])})"
+            f"(loaded partitions: {partitions_label([load.partition for load in every])})"
         )
-    active = [l for l in scope if l.active]
+    active = [load for load in scope if load.active]
     if request.run_id is not None:
         chosen = {_match_run(request, scope, every)}
     else:
@@ -178,7 +178,8 @@ def plan_rollback(conn: duckdb.DuckDBPyConnection, request: RollbackRequest) -> 
         if not hits:
             continue
         cut = hits[-1]  # the oldest chosen load: it and everything newer is undone
-        parts.append(PartitionUndo(partition, tuple(stack[: cut + 1]), stack[cut + 1] if cut + 1 < len(stack) else None))
+        kept = stack[cut + 1] if cut + 1 < len(stack) else None
+        parts.append(PartitionUndo(partition, tuple(stack[: cut + 1]), kept))
     plan = RollbackPlan(resource, tuple(parts))
     _check_history_kept(conn, plan)
     _check_newest_in_effect(conn, plan)
@@ -206,10 +207,11 @@ def _check_newest_in_effect(conn: duckdb.DuckDBPyConnection, plan: RollbackPlan)
         newest = part.undo[0]
         tables = [spec.quarantine_table] + ([spec.table] if newest.status == LOADED else [])
         for table in tables:
-            stray = conn.execute(
+            stray = count(
+                conn,
                 f"SELECT count(*) FROM {table} WHERE _partition = ? AND _run_id IS DISTINCT FROM ?",
                 [part.partition, newest.run_id],
-            ).fetchone()[0]
+            )
             if stray:
                 raise OperationError(
                     f"{table} holds {stray} row(s) of partition {part.partition} not written by its "
@@ -247,7 +249,7 @@ def _undo_load(conn: duckdb.DuckDBPyConnection, resource: str, load: PartitionLo
                 f"""INSERT INTO {table} BY NAME
                     SELECT * EXCLUDE ({_HISTORY_ONLY}) FROM {history}
                     WHERE _replaced_partition = ? AND _replaced_by_run = ? AND _run_id IS DISTINCT FROM ?""",
-                key + [load.run_id],
+                [*key, load.run_id],
             )
         )
         conn.execute(f"DELETE FROM {history} WHERE _replaced_partition = ? AND _replaced_by_run = ?", key)
@@ -268,7 +270,7 @@ def execute_rollback(
 ) -> RollbackResult:
     """Plan and undo in one transaction; with `expected` (the plan a user confirmed), refuse if
     the loads changed in between."""
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     conn.execute("BEGIN TRANSACTION")
     try:
         plan = plan_rollback(conn, request)

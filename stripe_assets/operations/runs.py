@@ -11,10 +11,10 @@ import dagster as dg
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow
-from stripe_assets.operations.instance import RunInfo, asset_runs, run_infos
-from stripe_assets.ingest.warehouse.loads import LOADED, REJECTED, PartitionLoad, partition_loads, rollback_events
-from stripe_assets.operations.text import fmt_count, fmt_duration, fmt_time, partitions_label, render_table
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.ingest.warehouse.loads import LOADED, REJECTED, PartitionLoad, partition_loads, rollback_events
+from stripe_assets.operations.instance import RunInfo, asset_runs, run_infos
+from stripe_assets.operations.text import fmt_count, fmt_duration, fmt_time, partitions_label, render_table
 
 ROLLBACK = "ROLLBACK"
 
@@ -57,7 +57,7 @@ def _run_entry(run_id: str, info: RunInfo | None, loads: list[PartitionLoad]) ->
     # A load Dagster does not know (another instance, or a load run outside Dagster).
     return RunEntry(
         kind="run", run_id=run_id, at=min(load.loaded_at for load in loads), seconds=None,
-        status=REJECTED.upper() if any(l.status == REJECTED for l in loads) else LOADED.upper(),
+        status=REJECTED.upper() if any(load.status == REJECTED for load in loads) else LOADED.upper(),
         partitions=[load.partition for load in loads], records_loaded=loaded, records_rejected=rejected,
         rolled_back=rolled_back,
     )
@@ -82,7 +82,7 @@ def collect_runs(
     if instance is not None:
         infos = {info.run_id: info for info in asset_runs(instance, key, limit)}
         # Loads of runs older than those, if the instance still has them.
-        newest_loads = sorted(by_run, key=lambda r: max(l.loaded_at for l in by_run[r]), reverse=True)
+        newest_loads = sorted(by_run, key=lambda r: max(load.loaded_at for load in by_run[r]), reverse=True)
         missing = [run_id for run_id in newest_loads[:limit] if run_id not in infos]
         infos.update(run_infos(instance, key, missing))
     entries = [_run_entry(run_id, infos.get(run_id), by_run.get(run_id, [])) for run_id in {**infos, **by_run}]
@@ -127,7 +127,7 @@ def render_runs(dataflow: Dataflow, entries: list[RunEntry], notes: list[str]) -
         ).splitlines()
         lines.append(table[0])
         indent = " " * (len(fmt_time(entries[0].at)) + 2)
-        for line, more in zip(table[1:], extra):
+        for line, more in zip(table[1:], extra, strict=True):
             lines.append(line)
             if more:
                 lines.append(indent + more)

@@ -6,8 +6,8 @@ import argparse
 from dataclasses import dataclass
 
 from stripe_assets.catalog import RESOURCES
-from stripe_assets.ingest.warehouse.loads import partition_loads
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.ingest.warehouse.loads import count, partition_loads, table_exists
 from stripe_assets.settings import settings
 
 
@@ -22,33 +22,18 @@ class TableSummary:
     partitions_rejected: int
 
 
-def _scalar(conn, sql: str, params=()) -> object:
-    return conn.execute(sql, list(params)).fetchone()[0]
-
-
-def _exists(conn, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(
-        _scalar(
-            conn,
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            (schema, name),
-        )
-    )
-
-
 def summarize(warehouse: Warehouse) -> list[TableSummary]:
     out = []
     with warehouse.connect(read_only=True) as conn:
         for resource in RESOURCES.values():
-            if not _exists(conn, resource.table):
+            if not table_exists(conn, resource.table):
                 continue
             rows, first, last = conn.execute(
                 f"SELECT count(*), min(created), max(created) FROM {resource.table}"
-            ).fetchone()
+            ).fetchall()[0]
             quarantined = (
-                _scalar(conn, f"SELECT count(DISTINCT id) FROM {resource.quarantine_table}")
-                if _exists(conn, resource.quarantine_table)
+                count(conn, f"SELECT count(DISTINCT id) FROM {resource.quarantine_table}")
+                if table_exists(conn, resource.quarantine_table)
                 else 0
             )
             # The newest load of each partition that was not rolled back decides its status.
@@ -73,14 +58,29 @@ def summarize(warehouse: Warehouse) -> list[TableSummary]:
 
 
 def render(summaries: list[TableSummary]) -> str:
-    header = ("table", "rows", "first created (UTC)", "last created (UTC)", "quarantined", "checks passed", "checks failed")
+    header = (
+        "table",
+        "rows",
+        "first created (UTC)",
+        "last created (UTC)",
+        "quarantined",
+        "checks passed",
+        "checks failed",
+    )
     body = [
-        (f"stripe.{s.resource}", str(s.rows), s.first_created, s.last_created, str(s.quarantined),
-         str(s.partitions_loaded), str(s.partitions_rejected))
+        (
+            f"stripe.{s.resource}",
+            str(s.rows),
+            s.first_created,
+            s.last_created,
+            str(s.quarantined),
+            str(s.partitions_loaded),
+            str(s.partitions_rejected),
+        )
         for s in summaries
     ]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *body]]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

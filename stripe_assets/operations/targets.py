@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stripe_assets.catalog import StripeResource, get_resource
 from stripe_assets.dataflows.config import Dataflow, DataflowsConfig
@@ -39,10 +39,10 @@ def check_partition_key(dataflow: Dataflow | None, key: str) -> None:
     from stripe_assets.dataflows.partitions import KEY_FORMAT, WINDOW_WORDS, window_start
 
     fmt = KEY_FORMAT[dataflow.frequency]
-    example = datetime(2026, 10, 5, tzinfo=timezone.utc).strftime(fmt)  # a Monday: valid for all
+    example = datetime(2026, 10, 5, tzinfo=UTC).strftime(fmt)  # a Monday: valid for all
     shape = f"{WINDOW_WORDS[dataflow.frequency]} windows, keys like {example}"
     try:
-        moment = datetime.strptime(key, fmt).replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(key, fmt).replace(tzinfo=UTC)
     except ValueError:
         raise OperationError(
             f"partition {key!r} is not a partition key of dataflow {dataflow.name!r} ({shape})"

@@ -31,7 +31,7 @@ class WebhookServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server.lock:
                     server.bodies.append(body)
@@ -77,7 +77,7 @@ class _Collector:
     messages: list[Message] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
@@ -91,7 +91,7 @@ class SmtpServer:
         self.port = free_port()
         kwargs: dict[str, Any] = {}
         if credentials:
-            def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+            def authenticator(server, session, envelope, mechanism, auth_data):
                 ok = isinstance(auth_data, LoginPassword) and (
                     auth_data.login.decode(), auth_data.password.decode()
                 ) == credentials

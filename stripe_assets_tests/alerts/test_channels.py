@@ -105,7 +105,9 @@ def test_webhook_hang_is_cut_at_the_deadline(make_webhook, failure_alert):
     hook = make_webhook(default=HANG)
     started = time.monotonic()
     with pytest.raises(DeliveryError):
-        WebhookSender("ops", webhook(hook.url, timeout_seconds=10, retries=5)).send(failure_alert, time.monotonic() + 1.5)
+        WebhookSender("ops", webhook(hook.url, timeout_seconds=10, retries=5)).send(
+            failure_alert, time.monotonic() + 1.5
+        )
     assert time.monotonic() - started < 2.5
 
 
@@ -118,8 +120,15 @@ def test_webhook_channel_needs_exactly_one_url_source():
 
 def email(port: int, **kw) -> EmailChannel:
     return EmailChannel(
-        type="email", host="127.0.0.1", port=port, starttls=False, sender="alerts@example.com",
-        to=["data-team@example.com", "oncall@example.com"], timeout_seconds=2, backoff_seconds=0.05, **kw,
+        type="email",
+        host="127.0.0.1",
+        port=port,
+        starttls=False,
+        sender="alerts@example.com",
+        to=["data-team@example.com", "oncall@example.com"],
+        timeout_seconds=2,
+        backoff_seconds=0.05,
+        **kw,
     )
 
 

@@ -15,7 +15,11 @@ def write_dataflows(tmp_path, channels: dict, dataflow_channels: list[str]) -> s
         "channels": {"log": {"type": "log", "path": str(tmp_path / "alerts.jsonl")}, **channels},
         "ui_base_url": "https://dagster.example.com",
         "dataflows": [
-            {"name": "stripe_charges", "resource": "charges", "alerts": {"on": ["failure"], "channels": dataflow_channels}}
+            {
+                "name": "stripe_charges",
+                "resource": "charges",
+                "alerts": {"on": ["failure"], "channels": dataflow_channels},
+            }
         ],
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -29,8 +33,14 @@ def test_sample_alert_reaches_every_channel(tmp_path, make_webhook, make_smtp, c
         tmp_path,
         {
             "team_chat": {"type": "webhook", "url_env": "TEAM_HOOK"},
-            "oncall": {"type": "email", "host": "127.0.0.1", "port": smtp.port, "starttls": False,
-                       "sender": "dagster@example.com", "to": ["data-team@example.com"]},
+            "oncall": {
+                "type": "email",
+                "host": "127.0.0.1",
+                "port": smtp.port,
+                "starttls": False,
+                "sender": "dagster@example.com",
+                "to": ["data-team@example.com"],
+            },
         },
         ["log", "team_chat", "oncall"],
     )

@@ -41,7 +41,9 @@ def test_daemon_sends_start_and_success_webhooks_for_a_cli_run(tmp_path, make_we
     )
     location = REPO / "stripe_assets_tests" / "alerts" / "daemon_location.py"
     (tmp_path / "workspace.yaml").write_text(
-        yaml.safe_dump({"load_from": [{"python_file": {"relative_path": str(location), "working_directory": str(REPO)}}]})
+        yaml.safe_dump(
+            {"load_from": [{"python_file": {"relative_path": str(location), "working_directory": str(REPO)}}]}
+        )
     )
     env = {
         **os.environ,
@@ -53,13 +55,29 @@ def test_daemon_sends_start_and_success_webhooks_for_a_cli_run(tmp_path, make_we
     daemon_log = (tmp_path / "daemon.log").open("w")
     daemon = subprocess.Popen(
         [str(BIN / "dagster-daemon"), "run", "-w", str(tmp_path / "workspace.yaml")],
-        cwd=tmp_path, env=env, stdout=daemon_log, stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env=env,
+        stdout=daemon_log,
+        stderr=subprocess.STDOUT,
     )
     try:
         materialize = subprocess.run(
-            [str(BIN / "dagster"), "asset", "materialize", "-f", str(location),
-             "--select", "stripe/charges", "--partition", "2026-10-02"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+            [
+                str(BIN / "dagster"),
+                "asset",
+                "materialize",
+                "-f",
+                str(location),
+                "--select",
+                "stripe/charges",
+                "--partition",
+                "2026-10-02",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert materialize.returncode == 0, materialize.stderr[-2000:]
 

@@ -7,8 +7,8 @@ import logging
 import dagster as dg
 
 from stripe_assets.alerts.routes import AlertRoutes, routes_from_dataflows
-from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.alerts.tick import run_alert_tick
+from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.definitions import defs as load_defs
 
 
@@ -38,7 +38,9 @@ def test_a_threshold_failure_alerts_with_rate_threshold_and_figures(monkeypatch,
     with dg.instance_for_test() as instance:
         assert not run(instance, [dg.AssetKey(["stripe", "prices"])], "2026-10-02").success
         assert not run(instance, [dg.AssetKey(["stripe", "charges"])], "2026-10-03").success
-        outcome = run_alert_tick(instance, None, routes(tmp_path / "alerts.jsonl", hook.url), logger=logging.getLogger("t"))
+        outcome = run_alert_tick(
+            instance, None, routes(tmp_path / "alerts.jsonl", hook.url), logger=logging.getLogger("t")
+        )
     by_status = {(a.dataflows[0], a.status): a for a in outcome.alerts}
     # prices only asked for failures; charges asked for all three.
     assert set(by_status) == {("stripe_charges", "start"), ("stripe_charges", "failure"), ("stripe_prices", "failure")}

@@ -11,9 +11,9 @@ import pytest
 
 from stripe_assets.alerts.alert_log import read_records
 from stripe_assets.alerts.routes import AlertRoutes, routes_from_dataflows
-from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.alerts.status_feed import fetch_status_changes
 from stripe_assets.alerts.tick import run_alert_tick
+from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.defs.alerts.sensors import SENSOR_NAME, build_alerts_sensor
 from stripe_assets_tests.alerts.servers import HANG
 from stripe_assets_tests.alerts.stripe_like_assets import (
@@ -25,14 +25,18 @@ from stripe_assets_tests.alerts.stripe_like_assets import (
 
 
 def make_routes(alert_log, hooks: dict[str, str], flows: list[dict] | None = None, **webhook) -> AlertRoutes:
-    channels = {"log": {"type": "log", "path": str(alert_log)}}
+    channels: dict[str, dict[str, object]] = {"log": {"type": "log", "path": str(alert_log)}}
     for name, url in hooks.items():
         channels[name] = {"type": "webhook", "url": url, "timeout_seconds": 1.0, "backoff_seconds": 0.05, **webhook}
     flows = flows or [
         {"name": "stripe_charges", "resource": "charges", "alerts": {"channels": ["log", *hooks]}},
         {"name": "stripe_refunds", "resource": "refunds", "alerts": {"channels": ["log", *hooks]}},
     ]
-    return routes_from_dataflows(DataflowsConfig.model_validate({"dataflows": flows, "channels": channels, "ui_base_url": "http://dagster.example:3000/"}))
+    return routes_from_dataflows(
+        DataflowsConfig.model_validate(
+            {"dataflows": flows, "channels": channels, "ui_base_url": "http://dagster.example:3000/"}
+        )
+    )
 
 
 def tick(instance, routes, cursor=None, **kwargs):
@@ -78,7 +82,10 @@ def test_successful_run_sends_one_start_and_one_success_alert(instance, alert_lo
     alerts = [r for r in read_records(alert_log) if r["record"] == "alert"]
     assert [a["status"] for a in alerts] == ["start", "success"]
     assert sorted((d["channel"], d["alert_status"], d["delivered"]) for d in deliveries(alert_log)) == [
-        ("log", "start", True), ("log", "success", True), ("ops", "start", True), ("ops", "success", True),
+        ("log", "start", True),
+        ("log", "success", True),
+        ("ops", "start", True),
+        ("ops", "success", True),
     ]
     assert "4 delivered, 0 failed" in data.skip_message
 
@@ -132,7 +139,10 @@ def test_cursor_survives_a_new_instance_object_on_the_same_home(tmp_path, alert_
         dg.materialize([loading_asset("charges")], instance=second_life, partition_key="2026-10-04")
         tick(second_life, routes, cursor)
     assert [(b["partition"], b["status"]) for b in hook.delivered] == [
-        ("2026-10-02", "start"), ("2026-10-02", "success"), ("2026-10-04", "start"), ("2026-10-04", "success"),
+        ("2026-10-02", "start"),
+        ("2026-10-02", "success"),
+        ("2026-10-04", "start"),
+        ("2026-10-04", "success"),
     ]
 
 
@@ -140,7 +150,9 @@ def test_threshold_failure_alert_carries_the_message_and_failed_step(instance, a
     hook = make_webhook()
     routes = make_routes(alert_log, {"ops": hook.url})
     cursor = start_cursor(instance, routes)
-    result = dg.materialize([threshold_failing_asset()], instance=instance, partition_key="2026-10-03", raise_on_error=False)
+    result = dg.materialize(
+        [threshold_failing_asset()], instance=instance, partition_key="2026-10-03", raise_on_error=False
+    )
     assert not result.success
 
     tick(instance, routes, cursor)
@@ -174,7 +186,11 @@ def test_run_of_two_dataflows_sends_one_alert_naming_both(instance, alert_log, m
         {"a": hook_a.url, "b": hook_b.url},
         flows=[
             {"name": "stripe_charges", "resource": "charges", "alerts": {"on": ["success"], "channels": ["a"]}},
-            {"name": "stripe_refunds", "resource": "refunds", "alerts": {"on": ["start", "success"], "channels": ["a", "b"]}},
+            {
+                "name": "stripe_refunds",
+                "resource": "refunds",
+                "alerts": {"on": ["start", "success"], "channels": ["a", "b"]},
+            },
         ],
     )
     cursor = start_cursor(instance, routes)
@@ -261,7 +277,8 @@ def test_failing_channel_is_retried_then_logged_while_others_deliver(instance, a
     assert broken.attempts == 3
     failed = [d for d in deliveries(alert_log) if not d["delivered"]]
     assert [(d["channel"], d["alert_status"], d["attempts"]) for d in failed] == [
-        ("broken", "start", 3), ("broken", "success", 0),
+        ("broken", "start", 3),
+        ("broken", "success", 0),
     ]
     assert "HTTP 500" in failed[0]["error"] and "3 attempts" in failed[0]["error"]
     assert "unreachable" in failed[1]["error"]
@@ -329,7 +346,10 @@ def test_partially_delivered_batch_resumes_only_missing_channels(instance, alert
     changes = fetch_status_changes(instance, after_storage_id=json.loads(cursor)["after"], limit=10)
     assert [c.status for c in changes] == ["start", "success"]
     interrupted = json.dumps(
-        {"after": json.loads(cursor)["after"], "done": {str(changes[0].storage_id): ["log", "ops"], str(changes[1].storage_id): ["ops"]}}
+        {
+            "after": json.loads(cursor)["after"],
+            "done": {str(changes[0].storage_id): ["log", "ops"], str(changes[1].storage_id): ["ops"]},
+        }
     )
 
     data = tick(instance, routes, interrupted)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, cast
 
 import dagster as dg
 from dagster._core.test_utils import create_run_for_test
@@ -15,7 +16,6 @@ from stripe_assets.dataflows.models import Dataflow
 from stripe_assets.dataflows.partitions import partitions_def_for
 from stripe_assets.dataflows.schedules import RANGE_END_TAG, RANGE_START_TAG
 from stripe_assets.defs.dataflows.schedules import build_schedule
-
 
 _numbers = itertools.count(1)
 
@@ -29,7 +29,8 @@ def make_dataflow(**fields: Any) -> Dataflow:
 
 def cron_ticks(schedule: dg.ScheduleDefinition, start: datetime, end: datetime) -> list[datetime]:
     """Every time Dagster's cron iteration evaluates `schedule` in [start, end)."""
-    ticks = []
+    ticks: list[datetime] = []
+    assert isinstance(schedule.cron_schedule, str)
     for moment in cron_string_iterator(start.timestamp(), schedule.cron_schedule, "UTC"):
         if moment >= end:
             return ticks
@@ -72,7 +73,8 @@ class Timeline:
     def evaluate(self, moment: datetime) -> dg.RunRequest | str:
         context = dg.build_schedule_context(instance=self.instance, scheduled_execution_time=moment)
         if self.share_instance:
-            context._instance = self.instance  # noqa: SLF001 - the same instance, already open
+            # The same instance, already open, instead of one reopened from its ref.
+            cast(Any, context)._instance = self.instance
         result = self.schedule.evaluate_tick(context)
         if result.run_requests:
             assert len(result.run_requests) == 1, "each tick launches one run"
@@ -106,7 +108,7 @@ class Timeline:
         *,
         down: Iterable[tuple[datetime, datetime]] = (),
         failing: Iterable[datetime] = (),
-    ) -> "Timeline":
+    ) -> Timeline:
         """Every cron tick in [start, end) except during `down` spans; runs at `failing` fail."""
         down = list(down)
         failing = set(failing)

@@ -30,7 +30,8 @@ def test_review_of_the_shipped_file(capsys):
     assert "next runs    2026-11-24 00:10 UTC, 2026-11-25 00:10 UTC, 2026-11-26 00:10 UTC" in charges
     assert "partitions   daily UTC windows 2025-01-01 … 2026-11-23 (current), 692 partitions" in charges
     assert (
-        "validation   a partition fails above 5% invalid records; partial ingestion on; diagnostics on; strict enums off"
+        "validation   a partition fails above 5% invalid records; partial ingestion on; diagnostics on; "
+        "strict enums off"
         in charges
     )
     assert "alerts       start, success, failure → log" in charges
@@ -71,14 +72,9 @@ dataflows:
     assert "~ status → charge_status (status, VARCHAR)" in busy and "- metadata" in busy
     assert "WARNING      86,917 partitions: the Dagster UI slows down above 25,000" in busy
     assert prices.startswith("prices_every_3_days (disabled: schedule starts STOPPED)")
-    assert (
-        "Every 3 days from 2026-01-01 02:00 UTC; backfill off (data from 2026-01-01 02:00 UTC on)" in prices
-    )
+    assert "Every 3 days from 2026-01-01 02:00 UTC; backfill off (data from 2026-01-01 02:00 UTC on)" in prices
     assert "next runs    2026-11-24 02:00 UTC, 2026-11-27 02:00 UTC, 2026-11-30 02:00 UTC" in prices
-    assert (
-        "backfill     off: nothing before 2026-01-01 02:00 UTC is loaded (first partition 2026-01-01)"
-        in prices
-    )
+    assert "backfill     off: nothing before 2026-01-01 02:00 UTC is loaded (first partition 2026-01-01)" in prices
     assert "alerts       failure → log" in prices
     assert "next runs    2026-12-01 00:00 UTC\n" in once
     assert "partitions   daily UTC windows 2025-01-01 … 2026-11-23 (current), 692 partitions" in once
@@ -100,7 +96,8 @@ def test_validate_exits_non_zero_with_the_message(tmp_path):
     )
     assert failed.returncode == 1
     assert failed.stderr == (
-        f"error: {bad}: dataflow 'stripe_charges', field 'interval': 10 is below the minimum of 15 for frequency 'minute'\n"
+        f"error: {bad}: dataflow 'stripe_charges', field 'interval': "
+        "10 is below the minimum of 15 for frequency 'minute'\n"
     )
     ok = subprocess.run(
         [str(script), "dataflows", "--validate", "--file", str(SHIPPED)],

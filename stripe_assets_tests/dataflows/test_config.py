@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from stripe_assets.dataflows.alert_settings import LogChannel, WebhookChannel
-from stripe_assets.ingest.columns import default_columns
 from stripe_assets.dataflows.config import (
     DATAFLOWS_ENV,
     DataflowConfigError,
@@ -17,6 +16,7 @@ from stripe_assets.dataflows.config import (
     load_dataflows,
     parse_dataflows,
 )
+from stripe_assets.ingest.columns import default_columns
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dataflows.yaml"
 
@@ -34,7 +34,7 @@ def test_shipped_file_equals_the_built_in_defaults():
     ]
     for flow in shipped.dataflows:
         assert (flow.frequency, flow.interval, flow.backfill, flow.enabled) == ("day", 1, True, True)
-        assert flow.history_start <= datetime(2025, 11, 23, tzinfo=timezone.utc), "a year of history"
+        assert flow.history_start <= datetime(2025, 11, 23, tzinfo=UTC), "a year of history"
     assert shipped.ui_base_url == "http://localhost:3000"
     assert shipped.channels == {"log": LogChannel(type="log", path="data/alerts.jsonl")}
 
@@ -214,13 +214,15 @@ INVALID = [
     (
         "unknown key",
         flow("    schedule: daily\n"),
-        "dataflow 'stripe_charges': unknown key 'schedule' (allowed: name, resource, frequency, interval, start_time, history_start, "
+        "dataflow 'stripe_charges': unknown key 'schedule' "
+        "(allowed: name, resource, frequency, interval, start_time, history_start, "
         "backfill, enabled, validation, alerts, mapping)",
     ),
     (
         "unknown nested key",
         flow("    validation: {threshold: 2}\n"),
-        "field 'validation': unknown key 'threshold' (allowed: partial_ingestion, threshold_pct, diagnostics, strict_enums)",
+        "field 'validation': unknown key 'threshold' "
+        "(allowed: partial_ingestion, threshold_pct, diagnostics, strict_enums)",
     ),
     (
         "bad threshold",
@@ -291,7 +293,8 @@ def test_invalid_config_fails_with_one_line_naming_file_dataflow_field_and_value
         ),
         (
             "channels: {pager: {type: webhook, url: 'http://x', secret: 1}}\n",
-            "channel 'pager': unknown key 'secret' (allowed: type, url, url_env, timeout_seconds, retries, backoff_seconds)",
+            "channel 'pager': unknown key 'secret' "
+            "(allowed: type, url, url_env, timeout_seconds, retries, backoff_seconds)",
         ),
         (
             "dataflows: {charges: {}}\n",
@@ -329,7 +332,5 @@ def test_message_names_the_file_it_came_from(tmp_path):
 
 
 def test_unnamed_dataflow_is_named_by_position():
-    with pytest.raises(
-        DataflowConfigError, match=r"^x.yaml: dataflow #2, field 'name': required but missing$"
-    ):
+    with pytest.raises(DataflowConfigError, match=r"^x.yaml: dataflow #2, field 'name': required but missing$"):
         parse_dataflows(flow("  - resource: refunds\n"), "x.yaml")

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -24,7 +24,7 @@ WAIT_SECONDS = 150
 
 @pytest.mark.slow
 def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeypatch):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     # The first tick (k = 0) at a whole minute far enough ahead for the daemon to be up by then
     # (a schedule turned on later does not catch up earlier ticks); backfill off, so only its
     # window loads.
@@ -43,9 +43,15 @@ def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeyp
             "start_time": start_time.strftime("%Y-%m-%dT%H:%M:%SZ"), "backfill": False,
         }],
     }))
-    (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(
-        {"load_from": [{"python_module": {"module_name": "stripe_assets.definitions", "working_directory": str(tmp_path)}}]}
-    ))
+    (tmp_path / "workspace.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "load_from": [
+                    {"python_module": {"module_name": "stripe_assets.definitions", "working_directory": str(tmp_path)}}
+                ]
+            }
+        )
+    )
     duckdb_path = tmp_path / "stripe.duckdb"
     env = {
         **os.environ,
@@ -59,7 +65,10 @@ def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeyp
     with open(log_path, "w") as log:
         daemon = subprocess.Popen(
             [str(BIN / "dagster-daemon"), "run", "-w", str(tmp_path / "workspace.yaml")],
-            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             run = _wait_for_scheduled_run(home, tmp_path, daemon)
@@ -77,7 +86,7 @@ def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeyp
     assert run.tags["dagster/asset_partition_range_start"] == window_key  # nothing before start_time
     with Warehouse(duckdb_path).connect(read_only=True) as conn:
         loaded = {r[0] for r in conn.execute("SELECT id FROM stripe.charges").fetchall()}
-    end = datetime.strptime(run.tags["dagster/asset_partition_range_end"], "%Y-%m-%d-%H:%M").replace(tzinfo=timezone.utc)
+    end = datetime.strptime(run.tags["dagster/asset_partition_range_end"], "%Y-%m-%d-%H:%M").replace(tzinfo=UTC)
     expected = set(emulator.listable_ids("charges", window_start, end + timedelta(minutes=15)))
     assert loaded == expected and loaded
 

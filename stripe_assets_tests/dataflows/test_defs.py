@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import dagster as dg
 import pytest
 
@@ -86,17 +88,19 @@ def test_invalid_file_fails_loading_the_definitions(tmp_path, monkeypatch):
 
 def test_a_dataflow_disabled_in_the_file_stops_loading_before_the_code_reloads(tmp_path, monkeypatch):
     """`stripe-assets delete` sets enabled: false; a running schedule built earlier skips at once."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     flow = make_dataflow(frequency="day", start_time="2026-01-01T00:10:00Z", history_start="2026-01-01T00:00:00Z")
     schedule = schedule_defs.build_schedule(flow)
     path = tmp_path / "dataflows.yaml"
     monkeypatch.setenv(DATAFLOWS_ENV, str(path))
-    tick_time = datetime(2026, 3, 1, 0, 10, tzinfo=timezone.utc)
+    tick_time = datetime(2026, 3, 1, 0, 10, tzinfo=UTC)
     with dg.instance_for_test() as instance:
         path.write_text(f"dataflows:\n  - name: {flow.name}\n    resource: {flow.resource}\n")
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick_time)
         assert schedule.evaluate_tick(context).run_requests
         path.write_text(f"dataflows:\n  - name: {flow.name}\n    resource: {flow.resource}\n    enabled: false\n")
-        result = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick_time))
+        result = schedule.evaluate_tick(
+            dg.build_schedule_context(instance=instance, scheduled_execution_time=tick_time)
+        )
     assert not result.run_requests and "disabled in the dataflows file" in result.skip_message

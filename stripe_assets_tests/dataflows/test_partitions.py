@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +13,7 @@ from .simulate import make_dataflow
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +88,7 @@ def test_windows_per_frequency(fields, now, first_key, last_key, length):
 
     windows = [partitions.time_window_for_partition_key(k) for k in keys]
     assert all(w.end - w.start == length for w in windows)
-    assert all(a.end == b.start for a, b in zip(windows, windows[1:])), "no gap, no overlap"
+    assert all(a.end == b.start for a, b in itertools.pairwise(windows)), "no gap, no overlap"
     assert windows[-1].start <= at(now) < windows[-1].end, "the still-open window is a partition"
     assert all(w.start.tzinfo is not None and w.start.utcoffset() == timedelta(0) for w in windows)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -22,7 +22,7 @@ from .simulate import Timeline, cron_ticks, every, make_dataflow, tiles
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,8 @@ def test_skip_reason_names_the_next_run(instance):
     timeline = Timeline(flow, instance)
     assert timeline.evaluate(at("2025-12-31T02:00")) == f"{flow.name} starts at 2026-01-01 02:00 UTC"
     assert timeline.evaluate(at("2026-01-02T02:00")) == (
-        "2026-01-02 02:00 UTC is between runs (every 3 days from 2026-01-01 02:00 UTC); next run at 2026-01-04 02:00 UTC"
+        "2026-01-02 02:00 UTC is between runs (every 3 days from 2026-01-01 02:00 UTC); "
+        "next run at 2026-01-04 02:00 UTC"
     )
 
 
@@ -146,9 +147,7 @@ def test_successful_runs_tile_the_timeline_through_downtime_and_failures(instanc
     last_success = max(r.tick for r in timeline.runs if r.status == dg.DagsterRunStatus.SUCCESS)
     assert tiles(timeline.loaded_closed_windows(), first, window_start(flow.frequency, last_success))
     if not flow.backfill:
-        assert all(
-            w[0] >= window_start(flow.frequency, flow.start_time) for r in timeline.runs for w in r.windows
-        )
+        assert all(w[0] >= window_start(flow.frequency, flow.start_time) for r in timeline.runs for w in r.windows)
 
 
 def test_failed_run_is_caught_up_by_the_next_tick(instance):
@@ -168,9 +167,7 @@ def test_tick_waits_while_a_run_is_in_progress(instance):
     flow = make_dataflow(frequency="hour", start_time="2026-05-01T00:05:00Z", backfill=False)
     timeline = Timeline(flow, instance)
     first = timeline.evaluate(at("2026-05-01T00:05"))
-    running = create_run_for_test(
-        instance, job_name="__ASSET_JOB", tags=first.tags, status=dg.DagsterRunStatus.STARTED
-    )
+    running = create_run_for_test(instance, job_name="__ASSET_JOB", tags=first.tags, status=dg.DagsterRunStatus.STARTED)
 
     assert timeline.evaluate(at("2026-05-01T01:05")) == (
         f"run {running.run_id} of {flow.name}_schedule is still queued or in progress; the next tick picks up from it"
@@ -184,9 +181,7 @@ def test_tick_waits_while_a_run_is_in_progress(instance):
 
 
 def test_backfill_on_first_tick_loads_the_whole_history(instance):
-    flow = make_dataflow(
-        frequency="day", start_time="2026-11-01T00:10:00Z", history_start="2025-01-01T00:00:00Z"
-    )
+    flow = make_dataflow(frequency="day", start_time="2026-11-01T00:10:00Z", history_start="2025-01-01T00:00:00Z")
     first = Timeline(flow, instance).tick(at("2026-11-20T00:10"))
     assert (first.request.tags[RANGE_START_TAG], first.request.tags[RANGE_END_TAG]) == (
         "2025-01-01",
@@ -219,9 +214,7 @@ def test_watermark_is_the_latest_among_recent_successful_runs(instance):
 
 
 def test_once_runs_exactly_once_loading_everything(instance):
-    flow = make_dataflow(
-        frequency="once", start_time="2026-04-01T12:00:00Z", history_start="2026-03-01T00:00:00Z"
-    )
+    flow = make_dataflow(frequency="once", start_time="2026-04-01T12:00:00Z", history_start="2026-03-01T00:00:00Z")
     timeline = Timeline(flow, instance).run(at("2026-04-01T11:50"), at("2026-04-01T12:30"))
     assert [r.tick for r in timeline.runs] == [at("2026-04-01T12:00")]
     only = timeline.runs[0].request
@@ -231,15 +224,11 @@ def test_once_runs_exactly_once_loading_everything(instance):
 
 
 def test_once_turned_on_after_its_start_runs_at_the_next_evaluation_even_after_a_failure(instance):
-    flow = make_dataflow(
-        frequency="once", start_time="2026-04-01T12:00:00Z", history_start="2026-03-30T00:00:00Z"
-    )
+    flow = make_dataflow(frequency="once", start_time="2026-04-01T12:00:00Z", history_start="2026-03-30T00:00:00Z")
     timeline = Timeline(flow, instance)
     late = timeline.tick(at("2026-04-03T08:31"), dg.DagsterRunStatus.FAILURE)
     assert late is not None and late.request.tags[RANGE_END_TAG] == "2026-04-03"
-    assert (
-        timeline.tick(at("2026-04-03T08:32")) is None
-    )  # once means once; a failed run is re-executed by hand
+    assert timeline.tick(at("2026-04-03T08:32")) is None  # once means once; a failed run is re-executed by hand
 
 
 def test_range_tags_load_exactly_the_requested_partitions(instance):
@@ -288,14 +277,10 @@ def test_schedule_definition_shows_status_and_words():
     assert enabled.name == "stripe_prices_schedule"
     assert enabled.default_status == dg.DefaultScheduleStatus.RUNNING
     assert enabled.execution_timezone == "UTC"
-    assert enabled.description.startswith(
-        "Every 3 days from 2026-01-01 02:00 UTC; backfill on from 2025-01-01. "
-    )
+    assert enabled.description.startswith("Every 3 days from 2026-01-01 02:00 UTC; backfill on from 2025-01-01. ")
 
     disabled = build_schedule(
-        make_dataflow(
-            enabled=False, frequency="minute", interval=45, backfill=False, start_time="2026-01-01T00:05:00Z"
-        )
+        make_dataflow(enabled=False, frequency="minute", interval=45, backfill=False, start_time="2026-01-01T00:05:00Z")
     )
     assert disabled.default_status == dg.DefaultScheduleStatus.STOPPED
     assert disabled.cron_schedule == "5,20,35,50 * * * *"

@@ -40,9 +40,15 @@ def _option(argv: list[str], *names: str) -> str:
 
 def _dockerfile() -> tuple[list[str], int, dict[str, str]]:
     text = (DEPLOY / "Dockerfile").read_text()
-    cmd = yaml.safe_load(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))  # exec form is JSON
-    exposed = int(re.search(r"^EXPOSE (\d+)$", text, re.M).group(1))
-    env_block = re.search(r"^ENV ((?:.*\\\n)*.*)$", text, re.M).group(1).replace("\\\n", " ")
+
+    def line(pattern: str) -> str:
+        found = re.search(pattern, text, re.M)
+        assert found, f"the Dockerfile has no line matching {pattern}"
+        return found.group(1)
+
+    cmd = yaml.safe_load(line(r"^CMD (\[.*\])$"))  # exec form is JSON
+    exposed = int(line(r"^EXPOSE (\d+)$"))
+    env_block = line(r"^ENV ((?:.*\\\n)*.*)$").replace("\\\n", " ")
     env = dict(item.split("=", 1) for item in shlex.split(env_block))
     return cmd, exposed, env
 
@@ -112,7 +118,8 @@ def test_the_environment_contract_reaches_the_code_and_the_runs():
     deployment = _yaml("helm/values.yaml")["dagster-user-deployments"]["deployments"][0]
     helm_env = {e["name"]: e["value"] for e in deployment["env"]}
     assert set(helm_env) <= CONTRACT
-    assert {"STRIPE_API_BASE", "STRIPE_ASSETS_WAREHOUSE", "STRIPE_ASSETS_LAKE_DATA_PATH", "STRIPE_ASSETS_DATAFLOWS"} <= set(helm_env)
+    wanted = {"STRIPE_API_BASE", "STRIPE_ASSETS_WAREHOUSE", "STRIPE_ASSETS_LAKE_DATA_PATH", "STRIPE_ASSETS_DATAFLOWS"}
+    assert wanted <= set(helm_env)
     assert "STRIPE_API_KEY" not in helm_env and deployment["envSecrets"]
     assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True
     mounted = {m["mountPath"] for m in deployment["volumeMounts"]}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests
@@ -45,7 +46,7 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def emu() -> RunningEmulator:
+def emu() -> Iterator[RunningEmulator]:
     """A small account: 4 days, 40 objects of each resource a day."""
     with start_emulator(EmulatorConfig(seed=3, start=START, days=DAYS, per_day=40)) as running:
         yield running
@@ -57,7 +58,7 @@ def api(emu: RunningEmulator) -> Api:
 
 
 @pytest.fixture
-def start_another() -> Callable[..., RunningEmulator]:
+def start_another() -> Iterator[Callable[..., RunningEmulator]]:
     """Starts emulators with other settings, stopped after the test."""
     started: list[RunningEmulator] = []
 

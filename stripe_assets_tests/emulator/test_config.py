@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -18,10 +18,10 @@ from stripe_assets.emulator import (
 
 def test_defaults_cover_the_thirty_days_before_today():
     config = EmulatorConfig()
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert config.start == today - timedelta(days=30) and config.days == 30
     assert config.end_timestamp == int(
-        datetime(today.year, today.month, today.day, tzinfo=timezone.utc).timestamp()
+        datetime(today.year, today.month, today.day, tzinfo=UTC).timestamp()
     )
     assert (config.seed, config.api_key, config.count_per_day("charges")) == (42, "sk_test_emulator", 50)
     assert config.faults == FaultConfig()

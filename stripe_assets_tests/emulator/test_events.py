@@ -17,7 +17,7 @@ def moved():
     """A week of data, then three days with 20 changes of every kind."""
     config = EmulatorConfig(seed=11, start=START, days=7, per_day=200)
     with start_emulator(config) as emu:
-        emu.advance(days=3, changes={kind: 20 for kind in CHANGE_KINDS})
+        emu.advance(days=3, changes=dict.fromkeys(CHANGE_KINDS, 20))
         yield emu
 
 

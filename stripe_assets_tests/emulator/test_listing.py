@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from stripe_assets.catalog import RESOURCE_NAMES
 
 from .conftest import DAYS, START
 
-MIDNIGHT = int(datetime(START.year, START.month, START.day + 1, tzinfo=timezone.utc).timestamp())
+MIDNIGHT = int(datetime(START.year, START.month, START.day + 1, tzinfo=UTC).timestamp())
 
 
 def test_a_list_has_stripes_envelope_and_default_page_size(api):
@@ -144,7 +144,7 @@ def test_an_unknown_cursor_is_a_resource_missing_error(api, emu, cursor):
 def test_expand_replaces_ids_with_the_objects_they_name(api):
     plain = api.ok("/v1/refunds", limit=3)
     expanded = api.ok("/v1/refunds", limit=3, **{"expand[]": ["data.charge", "data.charge.customer"]})
-    for before, after in zip(plain["data"], expanded["data"]):
+    for before, after in zip(plain["data"], expanded["data"], strict=True):
         assert after["charge"]["id"] == before["charge"]
         assert after["charge"]["object"] == "charge"
         customer = after["charge"]["customer"]

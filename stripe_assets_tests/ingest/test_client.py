@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.ingest.client import FetchStats, StripeReadError, StripeReader
+from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
 from stripe_assets_tests.conftest import day_window
 
 
@@ -25,7 +25,9 @@ def test_a_window_returns_what_stripe_lists_newest_first(emulator, resource):
 def test_canceled_subscriptions_are_read_too(emulator):
     start, _ = day_window("2026-10-01")
     _, end = day_window("2026-10-06")
-    statuses = {o["status"] for o in StripeReader(emulator.api_key, emulator.url).list_window("subscriptions", start, end)}
+    statuses = {
+        o["status"] for o in StripeReader(emulator.api_key, emulator.url).list_window("subscriptions", start, end)
+    }
     assert "canceled" in statuses
 
 
@@ -67,5 +69,7 @@ def test_an_unreachable_api_names_the_base_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here once closed
-    with pytest.raises(StripeReadError, match=rf"cannot reach the Stripe API at http://127.0.0.1:{port} \(STRIPE_API_BASE\)"):
+    with pytest.raises(
+        StripeReadError, match=rf"cannot reach the Stripe API at http://127.0.0.1:{port} \(STRIPE_API_BASE\)"
+    ):
         StripeReader("sk_test_x", f"http://127.0.0.1:{port}", max_network_retries=1).list_window("charges", 0, 10)

@@ -9,7 +9,10 @@ def test_default_columns_are_typed_from_stripes_schema(resource):
     columns = {c.name: c.type for c in default_columns(resource)}
     assert columns["id"] == "VARCHAR"
     assert columns["created"] == "TIMESTAMPTZ"
-    assert all(t in {"VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DECIMAL(38,12)", "JSON"} for t in columns.values())
+    assert all(
+        t in {"VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DECIMAL(38,12)", "JSON"}
+        for t in columns.values()
+    )
 
 
 def test_amounts_are_bigint_references_are_ids_and_objects_are_json():
@@ -32,7 +35,11 @@ def test_mapping_adds_renames_and_drops_in_place():
     assert "metadata" not in names
     assert names.index("amount_minor") == 2  # the renamed column keeps its place
     added = columns[-1]
-    assert (added.name, added.dotted_path, added.type) == ("card_funding", "payment_method_details.card.funding", "VARCHAR")
+    assert (added.name, added.dotted_path, added.type) == (
+        "card_funding",
+        "payment_method_details.card.funding",
+        "VARCHAR",
+    )
 
 
 @pytest.mark.parametrize(
@@ -42,7 +49,10 @@ def test_mapping_adds_renames_and_drops_in_place():
         (dict(drop=["nope"]), "drop: charges has no column 'nope'"),
         (dict(rename={"nope": "x"}), "rename: charges has no column 'nope'"),
         (dict(rename={"amount": "currency"}), "rename: column 'currency' already exists"),
-        (dict(add={"x": AddedColumn("payment_method_details.kard.brand")}), "payment_method_details has no field 'kard'"),
+        (
+            dict(add={"x": AddedColumn("payment_method_details.kard.brand")}),
+            "payment_method_details has no field 'kard'",
+        ),
         (dict(add={"x": AddedColumn("amount", "INTEGER")}), "unknown type 'INTEGER'"),
         (dict(add={"Bad Name": AddedColumn("amount")}), "must be lower_snake_case"),
     ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -54,7 +54,7 @@ def test_a_rerun_changes_nothing_and_a_range_equals_the_sum_of_its_partitions(em
 
 
 def test_objects_created_exactly_at_midnight_land_in_the_later_partition(emulator, duckdb_path):
-    midnight = datetime(2026, 10, 4, tzinfo=timezone.utc)
+    midnight = datetime(2026, 10, 4, tzinfo=UTC)
     at_boundary = [o["id"] for o in emulator.objects("charges", midnight, midnight + timedelta(seconds=1))]
     assert at_boundary, "the emulator creates objects exactly at midnight"
     load(emulator, duckdb_path, "charges", "2026-10-03", "2026-10-04")
@@ -66,17 +66,26 @@ def test_typed_columns_match_the_raw_objects(emulator, duckdb_path):
     load(emulator, duckdb_path, "charges", "2026-10-03")
     with Warehouse(duckdb_path).connect(read_only=True) as conn:
         rows = conn.execute(
-            "SELECT id, amount, currency, customer, epoch(created)::BIGINT, raw->>'$.customer', (raw->>'$.amount')::BIGINT "
+            "SELECT id, amount, currency, customer, epoch(created)::BIGINT, "
+            "raw->>'$.customer', (raw->>'$.amount')::BIGINT "
             "FROM stripe.charges"
         ).fetchall()
-        types = dict(conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'charges' AND table_schema = 'stripe'"
-        ).fetchall())
+        types = dict(
+            conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'charges' AND table_schema = 'stripe'"
+            ).fetchall()
+        )
     truth = {o["id"]: o for o in emulator.objects("charges", *day_window("2026-10-03"))}
     for id_, amount, currency, customer, created, raw_customer, raw_amount in rows:
         assert (amount, currency, created) == (truth[id_]["amount"], truth[id_]["currency"], truth[id_]["created"])
         assert customer == raw_customer and amount == raw_amount
-    assert (types["amount"], types["created"], types["paid"], types["raw"]) == ("BIGINT", "TIMESTAMP WITH TIME ZONE", "BOOLEAN", "JSON")
+    assert (types["amount"], types["created"], types["paid"], types["raw"]) == (
+        "BIGINT",
+        "TIMESTAMP WITH TIME ZONE",
+        "BOOLEAN",
+        "JSON",
+    )
 
 
 def test_the_load_is_recorded_per_partition(emulator, duckdb_path):
@@ -102,17 +111,19 @@ class OldestFirstApi:
         ordered = sorted(objects, key=lambda o: (o["created"], o["id"]))
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
                 items = [
-                    o for o in ordered
+                    o
+                    for o in ordered
                     if int(query.get("created[gte]", 0)) <= o["created"] < int(query.get("created[lt]", 2**40))
                 ]
                 if "starting_after" in query:
-                    items = items[[o["id"] for o in items].index(query["starting_after"]) + 1:]
+                    items = items[[o["id"] for o in items].index(query["starting_after"]) + 1 :]
                 limit = int(query.get("limit", 10))
-                body = json.dumps({"object": "list", "url": "/v1/charges", "has_more": len(items) > limit,
-                                   "data": items[:limit]}).encode()
+                body = json.dumps(
+                    {"object": "list", "url": "/v1/charges", "has_more": len(items) > limit, "data": items[:limit]}
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -138,8 +149,13 @@ def test_an_api_listing_out_of_order_still_lands_every_window_whole(emulator, du
     landed = []
     try:
         report = load_partitions(
-            StripeReader("sk_test_any", api.url), Warehouse(duckdb_path), "charges", windows(*days),
-            columns=default_columns("charges"), settings=ValidationSettings(), run_id="run-1",
+            StripeReader("sk_test_any", api.url),
+            Warehouse(duckdb_path),
+            "charges",
+            windows(*days),
+            columns=default_columns("charges"),
+            settings=ValidationSettings(),
+            run_id="run-1",
             on_partition=lambda outcome, _: landed.append(outcome.window.key),
         )
     finally:
@@ -158,8 +174,13 @@ def test_versions_beyond_the_retention_are_pruned_after_each_load(emulator, duck
 
     for run in ("r1", "r2", "r3"):
         load_partitions(
-            StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "prices", windows("2026-10-03"),
-            columns=default_columns("prices"), settings=ValidationSettings(), run_id=run,
+            StripeReader(emulator.api_key, emulator.url),
+            Warehouse(duckdb_path),
+            "prices",
+            windows("2026-10-03"),
+            columns=default_columns("prices"),
+            settings=ValidationSettings(),
+            run_id=run,
             retention=HistoryRetention(keep_versions=1),
         )
     with Warehouse(duckdb_path).connect(read_only=True) as conn:

@@ -31,9 +31,12 @@ def invalid_in_window(emu, resource="charges") -> dict:
     return {i: r for i, r in emu.invalid_records(resource).items() if i in in_window}
 
 
-def test_below_the_threshold_valid_records_land_and_invalid_ones_are_quarantined_with_reasons(make_emulator, duckdb_path):
-    emu = make_emulator(per_day=200, days=4, invalid_fraction=0.03,
-                        invalid_kinds="wrong_type,missing_required,null_required")
+def test_below_the_threshold_valid_records_land_and_invalid_ones_are_quarantined_with_reasons(
+    make_emulator, duckdb_path
+):
+    emu = make_emulator(
+        per_day=200, days=4, invalid_fraction=0.03, invalid_kinds="wrong_type,missing_required,null_required"
+    )
     report = load(emu, duckdb_path)
     invalid = invalid_in_window(emu)
     expected_valid = set(emu.listable_ids("charges", *day_window(DAY))) - set(invalid)
@@ -76,7 +79,9 @@ def test_unknown_enum_values_are_drift_unless_strict(make_emulator, tmp_path):
     emu = make_emulator(per_day=100, days=4, invalid_fraction=0.05, invalid_kinds="unknown_enum")
     invalid = invalid_in_window(emu)
     lenient = load(emu, tmp_path / "lenient.duckdb")
-    assert lenient.records_rejected == 0 and lenient.records_loaded == len(emu.listable_ids("charges", *day_window(DAY)))
+    assert lenient.records_rejected == 0 and lenient.records_loaded == len(
+        emu.listable_ids("charges", *day_window(DAY))
+    )
     assert lenient.outcomes[0].result.drift.unknown_enum_values
     strict = load(emu, tmp_path / "strict.duckdb", strict_enums=True, threshold_pct=100)
     assert {f.id for f in strict.outcomes[0].result.failures} == set(invalid)

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -13,7 +13,7 @@ from stripe_assets.ingest.warehouse import Warehouse, WarehouseError, WindowWrit
 
 COLUMNS = default_columns("prices")
 QUARANTINE = {"id": "VARCHAR", "_partition": "VARCHAR", "reason": "VARCHAR", "raw": "JSON"}
-DAY = datetime(2026, 10, 1, tzinfo=timezone.utc)
+DAY = datetime(2026, 10, 1, tzinfo=UTC)
 
 
 def price(n: int, created: datetime) -> dict:
@@ -28,12 +28,31 @@ def write(day: datetime, records: list[dict] | None, quarantine_ids=(), run_id="
     key = f"{day:%Y-%m-%d}"
     rows = None
     if records is not None:
-        rows = to_arrow(records, COLUMNS, partition_of=lambda _: key, run_id=run_id, loaded_at=datetime.now(timezone.utc))
-    quarantine = pa.table({
-        "id": list(quarantine_ids), "_partition": [key] * len(quarantine_ids),
-        "reason": ["bad"] * len(quarantine_ids), "raw": ["{}"] * len(quarantine_ids),
-    }, schema=pa.schema([("id", pa.string()), ("_partition", pa.string()), ("reason", pa.string()), ("raw", pa.string())]))
-    return WindowWrite(key, day, day + timedelta(days=1), rows, quarantine, {"resource": "prices", "partition": key, "run_id": run_id, "status": "loaded" if rows is not None else "rejected"})
+        rows = to_arrow(records, COLUMNS, partition_of=lambda _: key, run_id=run_id, loaded_at=datetime.now(UTC))
+    quarantine = pa.table(
+        {
+            "id": list(quarantine_ids),
+            "_partition": [key] * len(quarantine_ids),
+            "reason": ["bad"] * len(quarantine_ids),
+            "raw": ["{}"] * len(quarantine_ids),
+        },
+        schema=pa.schema(
+            [("id", pa.string()), ("_partition", pa.string()), ("reason", pa.string()), ("raw", pa.string())]
+        ),
+    )
+    return WindowWrite(
+        key,
+        day,
+        day + timedelta(days=1),
+        rows,
+        quarantine,
+        {
+            "resource": "prices",
+            "partition": key,
+            "run_id": run_id,
+            "status": "loaded" if rows is not None else "rejected",
+        },
+    )
 
 
 def ids(path) -> list[str]:
@@ -49,8 +68,12 @@ def quarantined(path) -> list[tuple]:
 def test_a_load_replaces_exactly_its_window_and_reruns_change_nothing(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
     day2 = DAY + timedelta(days=1)
-    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY), price(2, DAY + timedelta(hours=5))]),
-                                              write(day2, [price(3, day2)])])
+    wh.apply(
+        "prices",
+        COLUMNS,
+        QUARANTINE,
+        [write(DAY, [price(1, DAY), price(2, DAY + timedelta(hours=5))]), write(day2, [price(3, day2)])],
+    )
     assert ids(wh.path) == ["price_1", "price_2", "price_3"]
     # Day 1 reloaded with one object fewer: day 2 untouched, day 1 replaced.
     wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
@@ -72,8 +95,14 @@ def test_a_failing_write_leaves_every_partition_as_it_was(tmp_path):
     wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
     good = write(DAY, [price(5, DAY)])
     broken = write(DAY + timedelta(days=1), [price(6, DAY + timedelta(days=1))])
-    broken = WindowWrite(broken.partition, broken.start, broken.end,
-                         broken.rows.append_column("no_such_column", pa.array([1])), broken.quarantine, broken.load_record)
+    broken = WindowWrite(
+        broken.partition,
+        broken.start,
+        broken.end,
+        broken.rows.append_column("no_such_column", pa.array([1])),
+        broken.quarantine,
+        broken.load_record,
+    )
     with pytest.raises(duckdb.Error):
         wh.apply("prices", COLUMNS, QUARANTINE, [good, broken])
     assert ids(wh.path) == ["price_1"]
@@ -83,10 +112,15 @@ def hold_file(path, seconds: float) -> subprocess.Popen:
     """Another process (a notebook, say) holding the DuckDB file open for `seconds`."""
     duckdb.connect(str(path)).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep({seconds})"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep({seconds})",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    assert holder.stdout.readline().strip() == "held"
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     return holder
 
 
@@ -105,7 +139,9 @@ def test_a_file_locked_for_too_long_gives_a_clear_error(tmp_path):
     holder = hold_file(path, 5)
     try:
         with pytest.raises(WarehouseError, match=r"w\.duckdb stayed locked by another process"):
-            Warehouse(path, lock_timeout_seconds=0.5).apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+            Warehouse(path, lock_timeout_seconds=0.5).apply(
+                "prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])]
+            )
     finally:
         holder.kill()
 
@@ -113,7 +149,7 @@ def test_a_file_locked_for_too_long_gives_a_clear_error(tmp_path):
 def test_an_unwritable_path_is_refused_before_anything_is_written(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    with pytest.raises(WarehouseError, match="cannot create the directory of the DuckDB file .*a-file/w.duckdb"):
+    with pytest.raises(WarehouseError, match=r"cannot create the directory of the DuckDB file .*a-file/w\.duckdb"):
         Warehouse(blocker / "w.duckdb").check_writable()
     with pytest.raises(WarehouseError, match="is a directory"):
         Warehouse(tmp_path).check_writable()
@@ -121,7 +157,12 @@ def test_an_unwritable_path_is_refused_before_anything_is_written(tmp_path):
 
 def test_rows_a_load_displaces_are_kept_with_the_run_that_replaced_them(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
-    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY), price(2, DAY)], quarantine_ids=["price_7"], run_id="r1")])
+    wh.apply(
+        "prices",
+        COLUMNS,
+        QUARANTINE,
+        [write(DAY, [price(1, DAY), price(2, DAY)], quarantine_ids=["price_7"], run_id="r1")],
+    )
     wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)], run_id="r2")])
     with wh.connect(read_only=True) as conn:
         displaced = conn.execute(

@@ -34,7 +34,7 @@ def test_runs_status_and_rollback_follow_dagster_cli_runs(project, emulator):
     rolled = project.cli("rollback", "charges", "--run", runs[0]["run_id"], "--yes")
     assert rolled.returncode == 0, rolled.stderr
     # The reload wrote the same objects: undoing it gives back the first load's rows, run id included.
-    table, quarantine = project.rows("charges")
+    table, _ = project.rows("charges")
     assert {row[-2] for row in table} == {runs[1]["run_id"]}
     assert [row[:-2] for row in table] == [row[:-2] for row in first[0]]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -43,7 +43,7 @@ def evaluate(checks, instance, at: datetime) -> dg.AssetCheckEvaluation:
 
 def test_the_check_fails_once_the_last_load_is_older_than_the_bound(project, emulator):
     assert project.load(emulator, "charges", "2026-10-03").success
-    loaded_at = datetime.now(timezone.utc)
+    loaded_at = datetime.now(UTC)
     checks = freshness.build_freshness_checks(load_dataflows(project.dataflows).dataflows)
 
     with project.instance() as instance:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from stripe_assets.cli import main
 from stripe_assets.ingest.warehouse.history import prune_history
@@ -45,7 +45,7 @@ def test_keeping_one_version_allows_one_rollback_and_refuses_the_next(project, t
 def test_versions_older_than_the_retention_days_are_pruned(project, three_versions):
     with project.warehouse.connect() as conn:
         kept = prune_history(conn, "charges", keep=10, keep_days=1)
-        later = datetime.now(timezone.utc) + timedelta(days=2)
+        later = datetime.now(UTC) + timedelta(days=2)
         pruned = prune_history(conn, "charges", keep=10, keep_days=1, now=later)
 
     assert kept.loads_pruned == 0

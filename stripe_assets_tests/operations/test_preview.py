@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from stripe_assets.cli import main
+from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
-from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.ingest.load import Window, load_partitions
-from stripe_assets.operations.preview import build_preview, fetch_newest, render_preview
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.operations.preview import build_preview, fetch_newest, render_preview
 from stripe_assets_tests.conftest import day_window
 from stripe_assets_tests.operations.harness import make_project
 
@@ -57,7 +57,7 @@ def test_preview_values_are_exactly_what_a_load_writes(emulator, tmp_path, monke
     )
     names = [c.name for c in flow.columns()]
     loaded = {
-        row[0]: dict(zip(names, row))
+        row[0]: dict(zip(names, row, strict=True))
         for row in project.query(f"SELECT {', '.join(names)} FROM stripe.charges")
     }
     assert len(preview.rows) == 10

@@ -38,12 +38,13 @@ def test_each_rollback_restores_the_previous_version_exactly(project, three_vers
     # Only A's loads are left; undoing its 10-04 load leaves its 10-03 load alone.
     assert main(["rollback", "charges", "--run", run_a[:8], "--partition", "2026-10-04", "--yes"]) == 0
     table, quarantine = project.rows("charges")
-    assert table == [row for row in after_a[0] if row[-4] == "2026-10-03"]  # _partition, then _run_id, _loaded_at, _deleted_at
+    # _partition, then _run_id, _loaded_at, _deleted_at
+    assert table == [row for row in after_a[0] if row[-4] == "2026-10-03"]
     assert quarantine == []
 
 
 def test_rolling_back_a_run_also_undoes_later_loads_of_its_partitions(project, three_versions, capsys):
-    (run_a, after_a), (run_b, _), (run_c, _) = three_versions.values()
+    (_, after_a), (run_b, _), (run_c, _) = three_versions.values()
 
     assert main(["rollback", "charges", "--run", run_b, "--yes"]) == 0
 
@@ -113,18 +114,26 @@ def test_unknown_runs_partitions_and_steps_are_one_line_usage_errors(project, th
 
 def test_nothing_to_roll_back_before_the_first_load(project, capsys):
     assert main(["rollback", "charges", "--yes"]) == 2
-    assert capsys.readouterr().err.strip() == f"stripe-assets rollback: no warehouse at {project.duckdb}: nothing to roll back"
+    assert (
+        capsys.readouterr().err.strip()
+        == f"stripe-assets rollback: no warehouse at {project.duckdb}: nothing to roll back"
+    )
 
 
 def test_rows_changed_outside_the_loads_block_a_rollback(project, three_versions, capsys):
     with project.warehouse.connect() as conn:
-        conn.execute("UPDATE stripe.charges SET _run_id = 'by-hand' WHERE id = (SELECT min(id) FROM stripe.charges WHERE _partition = '2026-10-03')")
+        conn.execute(
+            "UPDATE stripe.charges SET _run_id = 'by-hand' "
+            "WHERE id = (SELECT min(id) FROM stripe.charges WHERE _partition = '2026-10-03')"
+        )
     edited = project.rows("charges")
 
     assert main(["rollback", "charges", "--yes"]) == 1
 
     err = capsys.readouterr().err.strip()
-    assert err.startswith("stripe-assets rollback: stripe.charges holds 1 row(s) of partition 2026-10-03 not written by")
+    assert err.startswith(
+        "stripe-assets rollback: stripe.charges holds 1 row(s) of partition 2026-10-03 not written by"
+    )
     assert err.endswith("nothing was changed")
     assert project.rows("charges") == edited
 
@@ -151,8 +160,12 @@ def answer_on_a_terminal(project, answer: str, *args: str) -> tuple[int, str]:
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "stripe_assets.cli", *args],
-            env={**os.environ, **project.env}, cwd=project.root,
-            stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **project.env},
+            cwd=project.root,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         os.write(main_fd, answer.encode() + b"\n")
         out, _ = process.communicate(timeout=120)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stripe_assets.cli import main
 from stripe_assets_tests.conftest import day_window
@@ -40,7 +40,7 @@ def test_status_and_runs_agree_with_what_was_loaded(project, emulator, make_emul
     assert charges["last_refresh_partition"] == "2026-10-06"
     assert charges["error_rate_pct"] == 0.0
     assert charges["enabled"] is True and charges["schedule"] == "every day from 2026-10-01 00:10 UTC"
-    assert datetime.fromisoformat(charges["next_run"]) > datetime.now(timezone.utc)
+    assert datetime.fromisoformat(charges["next_run"]) > datetime.now(UTC)
     prices = status["stripe_prices"]
     assert prices["last_run_status"] is None and prices["rows"] is None
 

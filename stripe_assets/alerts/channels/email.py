@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 
@@ -84,7 +83,7 @@ def _send(
         if 400 <= exc.smtp_code < 500:
             raise TransientError(text) from None
         raise PermanentError(text) from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise TransientError(f"SMTP {where}: no answer within {timeout:.1f} s") from None
     except smtplib.SMTPServerDisconnected as exc:
         raise TransientError(f"SMTP {where}: disconnected ({exc})") from None

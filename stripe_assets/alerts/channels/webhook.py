@@ -9,8 +9,8 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from typing import Any
 
 from stripe_assets.alerts.alert import Alert, render_text
@@ -26,7 +26,7 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     # urllib would turn a redirected POST into a body-less GET; report the redirect instead.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
 
 
@@ -89,7 +89,7 @@ def _post(url: str, body: bytes, timeout: float) -> None:
         if isinstance(exc.reason, str):  # e.g. unknown url type
             raise PermanentError("bad URL (not a valid http(s) URL)") from None
         raise TransientError(f"connection failed: {_reason(exc.reason)}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise TransientError(f"no answer within {timeout:.1f} s") from None
     except (ValueError, http.client.InvalidURL):  # malformed URL
         raise PermanentError("bad URL (not a valid http(s) URL)") from None
@@ -119,7 +119,7 @@ def _retry_after(exc: urllib.error.HTTPError) -> float | None:
         seconds = float(value)
     except ValueError:
         try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError):
             return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)

@@ -7,7 +7,7 @@ progress, and resumes from the watermark of the newest successful one (see
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
@@ -80,7 +80,7 @@ def build_schedule(dataflow: Dataflow) -> dg.ScheduleDefinition:
     )
     def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         # None only when evaluated outside a tick (e.g. a manual test in the UI): use the clock.
-        moment = context.scheduled_execution_time or datetime.now(timezone.utc)
+        moment = context.scheduled_execution_time or datetime.now(UTC)
         # Re-read (cached by mtime): `stripe-assets delete` disables a dataflow before the code
         # location reloads, and a schedule toggled on in the UI would otherwise keep loading.
         if any(d.name == dataflow.name and not d.enabled for d in load_dataflows().dataflows):

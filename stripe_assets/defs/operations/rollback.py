@@ -6,7 +6,6 @@ Each partition it changes gets an observation on the asset, so the asset's histo
 """
 # No `from __future__ import annotations`: Dagster reads the op's annotations at runtime.
 
-from typing import Optional
 
 import dagster as dg
 from pydantic import Field
@@ -14,24 +13,24 @@ from pydantic import Field
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import DataflowConfigError, load_dataflows
 from stripe_assets.defs.stripe.resources import WarehouseResource
+from stripe_assets.ingest.warehouse import WarehouseError
 from stripe_assets.operations.errors import OperationError
 from stripe_assets.operations.rollback import RollbackRequest, RollbackResult, run_rollback
 from stripe_assets.operations.targets import dataflow_of
-from stripe_assets.ingest.warehouse import WarehouseError
 
 JOB_NAME = "rollback_job"
 
 
 class RollbackConfig(dg.Config):
     resource: str = Field(description="The resource whose table and quarantine to roll back, e.g. charges.")
-    run_id: Optional[str] = Field(
+    run_id: str | None = Field(
         default=None,
         description="Undo this run's loads and every later load of the same partitions (a unique prefix works).",
     )
-    steps: Optional[int] = Field(
+    steps: int | None = Field(
         default=None, description="Undo the newest N runs' loads; 1 when run_id and steps are both empty."
     )
-    partition: Optional[str] = Field(default=None, description="Only this partition, e.g. 2026-10-03.")
+    partition: str | None = Field(default=None, description="Only this partition, e.g. 2026-10-03.")
 
 
 def _observations(result: RollbackResult) -> list[dg.AssetObservation]:

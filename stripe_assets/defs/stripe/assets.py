@@ -9,17 +9,17 @@ catch-up ticks). A ranged run adds one summary check result for the whole range.
 import dagster as dg
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.ingest.client import StripeReadError
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.partitions import partitions_def_for
 from stripe_assets.defs.stripe.metadata import column_schema, materialization_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
+from stripe_assets.ingest.client import StripeReadError
 from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions
-from stripe_assets.ingest.warehouse.history import HistoryRetention
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.report import check_description, check_metadata, check_severity
 from stripe_assets.ingest.warehouse import WarehouseError
+from stripe_assets.ingest.warehouse.history import HistoryRetention
 
 CHECK_NAME = "schema_validation"
 
@@ -94,6 +94,7 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
                 )
             if ranged:
                 check = outcome.details
+                assert isinstance(check, dg.AssetCheckResult), "describe() made it"
                 context.log_event(
                     dg.AssetCheckEvaluation(
                         asset_key=key, check_name=CHECK_NAME, passed=check.passed, partition=outcome.window.key,

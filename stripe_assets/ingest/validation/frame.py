@@ -7,8 +7,8 @@ record does not carry at all holds `ABSENT`, which is distinct from a JSON null 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import chain, repeat
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,9 @@ class _Absent:
     """The value of a field a record does not carry (not the same as null)."""
 
     __slots__ = ()
-    _instance: "_Absent | None" = None
+    _instance: _Absent | None = None
 
-    def __new__(cls) -> "_Absent":
+    def __new__(cls) -> _Absent:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import decimal
 import re
-from typing import Callable, Collection
+from collections.abc import Callable, Collection
 
 import numpy as np
 import pandas as pd
@@ -101,7 +101,7 @@ def kind_test(kind: Kind) -> Callable[[np.ndarray], Outcome] | None:
         for i in np.flatnonzero(~mask) if loose else ():
             if isinstance(values[i], loose):
                 mask[i] = True
-        if value_test is not None:
+        if value_type is not None and value_test is not None:
             for i in np.flatnonzero(mask):
                 v = values[i]
                 if isinstance(v, value_type) and not value_test(v):

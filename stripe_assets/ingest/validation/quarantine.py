@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import orjson
 import pyarrow as pa
@@ -49,8 +49,8 @@ def quarantine_rows(
     """One row per failure. `partition_of` places each record in its own partition (ranged
     loads); a record it cannot place (e.g. its `created` is broken) gets `partition_key`."""
     get_resource(resource)  # an unknown resource is a caller bug: fail with the valid names
-    quarantined_at = datetime.now(timezone.utc)
-    originals = {i: r for i, r in _by_index(result)}
+    quarantined_at = datetime.now(UTC)
+    originals = dict(_by_index(result))
     raw_cache: dict[int, str] = {}
     rows = []
     for failure in result.failures:
@@ -89,7 +89,7 @@ def quarantine_table(
 def _by_index(result: ValidationResult):
     # Failures carry batch positions; the invalid list holds those records in position order.
     positions = sorted({f.index for f in result.failures})
-    return zip(positions, result.invalid)
+    return zip(positions, result.invalid, strict=True)
 
 
 def _partition(record: object, default: str, partition_of: Callable[[dict], str] | None) -> str:

@@ -9,8 +9,8 @@ type check instead, once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -87,7 +87,7 @@ def _recurring_matches_type(cols: Columns) -> np.ndarray:
     return np.fromiter(
         (
             not (t == "recurring" and not isinstance(r, dict)) and not (t == "one_time" and isinstance(r, dict))
-            for t, r in zip(kinds, recurring)
+            for t, r in zip(kinds, recurring, strict=True)
         ),
         dtype=bool,
         count=len(kinds),

@@ -14,8 +14,8 @@ rows: `required`, `not_nullable` (pandera's own), `type`, `enum`, `id_format`, `
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd

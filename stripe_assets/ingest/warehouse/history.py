@@ -9,15 +9,15 @@ load at or before that point instead of restoring an incomplete state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.ingest.warehouse.loads import partition_loads, table_exists
 from stripe_assets.ingest.warehouse import history_table
+from stripe_assets.ingest.warehouse.loads import partition_loads, table_exists
 
 PRUNED_TABLE = "stripe_meta.history_pruned"
 DEFAULT_KEEP_VERSIONS = 10
@@ -78,7 +78,7 @@ def prune_history(
         return PruneReport(0, 0)
     oldest_kept = None
     if retention.keep_days is not None:
-        oldest_kept = (now or datetime.now(timezone.utc)) - timedelta(days=retention.keep_days)
+        oldest_kept = (now or datetime.now(UTC)) - timedelta(days=retention.keep_days)
 
     conn.execute("BEGIN TRANSACTION")
     try:

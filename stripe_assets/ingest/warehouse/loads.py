@@ -7,6 +7,7 @@ shows which ones no longer count.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,13 +57,16 @@ class RollbackEvent:
         return sorted({partition for _, partition in self.undone})
 
 
+def count(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> int:
+    """The number a `SELECT count(...)` query answers."""
+    row = conn.execute(sql, list(params)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
-    found = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(found and found[0])
+    sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
+    return count(conn, sql, [schema, name]) > 0
 
 
 def partition_loads(conn: duckdb.DuckDBPyConnection, resource: str) -> list[PartitionLoad]:
@@ -114,11 +118,11 @@ def rollback_events(conn: duckdb.DuckDBPyConnection, resource: str) -> list[Roll
         """,
         [resource],
     ).fetchall()
-    return [RollbackEvent(at, tuple(zip(runs, partitions))) for at, runs, partitions in rows]
+    return [RollbackEvent(at, tuple(zip(runs, partitions, strict=True))) for at, runs, partitions in rows]
 
 
 def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int | None:
     """Rows in `table`, or None when it does not exist yet."""
     if not table_exists(conn, table):
         return None
-    return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return count(conn, f"SELECT count(*) FROM {table}")

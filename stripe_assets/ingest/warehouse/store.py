@@ -12,10 +12,10 @@ import contextlib
 import fcntl
 import os
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -221,7 +221,7 @@ class Warehouse:
             finally:
                 conn.unregister("_quarantine")
         # Stamped under the write lock, so the order of loads is the order they committed in.
-        record = {**write.load_record, "loaded_at": datetime.now(timezone.utc)}
+        record = {**write.load_record, "loaded_at": datetime.now(UTC)}
         names = list(record)
         conn.execute(
             f"INSERT INTO {LOADS_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",

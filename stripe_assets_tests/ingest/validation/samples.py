@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import random
 import string
-from typing import Callable
+from collections.abc import Callable
 
 CREATED = 1_790_985_600  # 2026-10-03T00:00:00Z
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -22,7 +22,7 @@ def broken_charges():
 
 def test_one_row_per_failure_carrying_the_reason_and_the_whole_raw_record():
     records, result = broken_charges()
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     rows = quarantine_rows("charges", result, partition_key="2026-10-03", run_id="run-7")
     assert [(r["id"], r["check_name"], r["column_name"], r["value"]) for r in rows] == [
         (records[1]["id"], "type", "amount", '"1000"'),
@@ -32,7 +32,7 @@ def test_one_row_per_failure_carrying_the_reason_and_the_whole_raw_record():
     assert [json.loads(r["raw"]) for r in rows] == [records[1], records[1], records[4]]
     assert {(r["_partition"], r["_run_id"]) for r in rows} == {("2026-10-03", "run-7")}
     stamp = rows[0]["_quarantined_at"]
-    assert stamp.tzinfo is not None and before - timedelta(seconds=1) <= stamp <= datetime.now(timezone.utc)
+    assert stamp.tzinfo is not None and before - timedelta(seconds=1) <= stamp <= datetime.now(UTC)
     assert all(set(r) == set(QUARANTINE_COLUMNS) for r in rows)
 
 
@@ -42,7 +42,7 @@ def test_partition_of_places_each_record_and_falls_back_when_it_cannot():
     result = validate_records("charges", records)
 
     def by_day(record: dict) -> str:
-        return datetime.fromtimestamp(record["created"], timezone.utc).strftime("%Y-%m-%d")
+        return datetime.fromtimestamp(record["created"], UTC).strftime("%Y-%m-%d")
 
     rows = quarantine_rows("charges", result, partition_key="2026-10-01", run_id="r", partition_of=by_day)
     assert {r["id"]: r["_partition"] for r in rows} == {records[1]["id"]: "2026-10-03", records[4]["id"]: "2026-10-01"}
@@ -58,14 +58,16 @@ def test_the_table_lands_in_duckdb_with_queryable_raw_json(tmp_path):
         conn.register("batch", table)
         conn.execute("INSERT INTO stripe_quarantine.charges BY NAME SELECT * FROM batch")
         rows = conn.execute(
-            'SELECT id, column_name, raw->>\'$.id\', (raw->\'$.billing_details\'->>\'$.name\'), typeof(_quarantined_at) '
+            "SELECT id, column_name, raw->>'$.id', (raw->'$.billing_details'->>'$.name'), typeof(_quarantined_at) "
             "FROM stripe_quarantine.charges ORDER BY id, column_name"
         ).fetchall()
-    assert sorted(rows) == sorted([
-        (records[1]["id"], "amount", records[1]["id"], "Ana Silva", "TIMESTAMP WITH TIME ZONE"),
-        (records[1]["id"], "status", records[1]["id"], "Ana Silva", "TIMESTAMP WITH TIME ZONE"),
-        (records[4]["id"], "currency", records[4]["id"], "Ana Silva", "TIMESTAMP WITH TIME ZONE"),
-    ])
+    assert sorted(rows) == sorted(
+        [
+            (records[1]["id"], "amount", records[1]["id"], "Ana Silva", "TIMESTAMP WITH TIME ZONE"),
+            (records[1]["id"], "status", records[1]["id"], "Ana Silva", "TIMESTAMP WITH TIME ZONE"),
+            (records[4]["id"], "currency", records[4]["id"], "Ana Silva", "TIMESTAMP WITH TIME ZONE"),
+        ]
+    )
 
 
 def test_a_clean_batch_gives_an_empty_table_with_the_columns():

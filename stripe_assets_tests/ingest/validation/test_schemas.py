@@ -33,7 +33,10 @@ def test_the_description_shows_types_nullability_enums_and_rules():
     assert (rows["customer"].type, rows["customer"].nullable) == ("id or an expanded object", True)
     assert rows["status"].enum.startswith("failed, pending, succeeded")
     assert rows["id"].rules == ("id_format: matches ^(ch_|py_)[A-Za-z0-9]+$", "unique: unique in the batch")
-    assert "amount_refunded_within_charge: amount_refunded <= max(amount, amount_captured)" in rows["amount_refunded"].rules
+    assert (
+        "amount_refunded_within_charge: amount_refunded <= max(amount, amount_captured)"
+        in rows["amount_refunded"].rules
+    )
 
 
 def test_long_enums_are_abbreviated_with_their_size():

@@ -36,7 +36,7 @@ def test_realistic_valid_records_pass_untouched_and_in_order(resource):
     assert all(deep_errors(get_resource(resource).stripe_class, r) == [] for r in records)
     result = validate_records(resource, records)
     assert result.failures == [] and result.invalid == [] and not result.drift
-    assert result.valid == records and all(a is b for a, b in zip(result.valid, records))
+    assert result.valid == records and all(a is b for a, b in zip(result.valid, records, strict=True))
     assert (result.records_total, result.error_rate) == (30, 0.0)
 
 
