@@ -37,7 +37,7 @@ from stripe_assets.emulator.vocab import (
 )
 
 CURRENCY_BY_CODE = {c.code: c for c in CURRENCIES}
-LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused")  # can still be canceled
+LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")  # can be canceled
 REFUND_FAILURES = ("expired_or_canceled_card", "lost_or_stolen_card", "unknown")
 DISPUTE_REASONS = ("fraudulent", "product_not_received", "duplicate", "subscription_canceled", "general")
 _DISPUTE, _INVOICE = 1, 2  # discriminators of ids of objects the emulator does not serve

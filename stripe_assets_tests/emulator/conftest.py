@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import requests
 
+from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.emulator import (
+    CHANGE_KINDS,
     EmulatorConfig,
     FaultConfig,
     RunningEmulator,
@@ -55,6 +57,29 @@ def emu() -> Iterator[RunningEmulator]:
 @pytest.fixture(scope="module")
 def api(emu: RunningEmulator) -> Api:
     return Api(emu)
+
+
+MOVED = EmulatorConfig(seed=11, start=START, days=7, per_day=200)
+
+
+@pytest.fixture(scope="module")
+def moved() -> RunningEmulator:
+    """A week of data, then three days with 20 changes of every kind."""
+    with start_emulator(MOVED) as running:
+        running.advance(days=3, changes={kind: 20 for kind in CHANGE_KINDS})
+        yield running
+
+
+@pytest.fixture(scope="module")
+def before_moving() -> dict[str, dict]:
+    """Every object of `moved` as it was before its clock moved on, by id."""
+    with start_emulator(MOVED) as running:
+        return {o["id"]: o for r in RESOURCE_NAMES for o in running.objects(r)}
+
+
+@pytest.fixture(scope="module")
+def moved_api(moved: RunningEmulator) -> Api:
+    return Api(moved)
 
 
 @pytest.fixture
