@@ -23,7 +23,7 @@ import orjson
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.emulator import errors
-from stripe_assets.emulator.changes import Advance, ChangeRequestError, advance
+from stripe_assets.emulator.changes import Advance, ChangeRequestError, advance, changeable
 from stripe_assets.emulator.dataset import Dataset, Position
 from stripe_assets.emulator.errors import ApiError
 from stripe_assets.emulator.events import parse_event_list
@@ -246,6 +246,8 @@ class EmulatorApi:
     def _control(self, method: str, path: str, query: str) -> Response:
         if path == CONTROL_PREFIX + "advance":
             return self._control_advance(method, query)
+        if path == CONTROL_PREFIX + "changeable":
+            return Response(200, orjson.dumps(changeable(self.ds)))
         if path == CONTROL_PREFIX + "clock":
             ds = self.ds
             body = {

@@ -171,6 +171,32 @@ def candidates(ds: Dataset, kind: str) -> list[tuple[int, int]]:
     return found
 
 
+def changeable(ds: Dataset) -> dict[str, int]:
+    """How many objects can take each kind of step now (refunds created pending by an advance
+    can also settle or fail within it)."""
+    with ds.live.lock.read():
+        return {kind: len(candidates(ds, kind)) for kind in CHANGE_KINDS}
+
+
+def parse_changes(text: str) -> int | dict[str, int]:
+    """`500` (a total) or `charge_refunded=500,customer_deleted=20` (counts by kind)."""
+    text = text.strip()
+    if "=" not in text:
+        try:
+            return int(text)
+        except ValueError:
+            raise ChangeRequestError(f"changes {text!r} is not a number or a list of kind=number") from None
+    counts: dict[str, int] = {}
+    for part in text.split(","):
+        kind, _, number = part.partition("=")
+        try:
+            counts[kind.strip()] = int(number)
+        except ValueError:
+            raise ChangeRequestError(f"changes entry {part.strip()!r} is not kind=number") from None
+    requested_counts(counts)  # names every unknown kind
+    return counts
+
+
 # Planning ----------------------------------------------------------------------------------
 
 

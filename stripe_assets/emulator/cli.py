@@ -9,6 +9,8 @@ from datetime import date
 from pydantic import ValidationError
 
 from stripe_assets.emulator.api import EmulatorApi
+from stripe_assets.emulator.changes import ChangeRequestError, parse_changes
+from stripe_assets.emulator.lifecycles import CHANGE_KINDS
 from stripe_assets.emulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_DAYS,
@@ -80,6 +82,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Balance transactions follow: one per settled charge and one per refund",
     )
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the secret key clients must send")
+    parser.add_argument(
+        "--advance-days",
+        type=float,
+        default=0.0,
+        help="before serving, move the clock this many days past the generated window, making "
+        "--changes on the way (POST /_emulator/advance moves it later)",
+    )
+    parser.add_argument(
+        "--changes",
+        type=_argument(parse_changes),
+        default=0,
+        help="changes made while the clock moves: a total spread over every kind, or e.g. "
+        f"'charge_refunded=500,customer_deleted=20'; kinds: {', '.join(CHANGE_KINDS)}",
+    )
     parser.add_argument("--log-requests", action="store_true", help="print one line per request to stderr")
 
     faults = parser.add_argument_group("fault injection (all off by default)")
@@ -148,11 +164,19 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"stripe-assets emulator: error: {_first_error(exc)}", file=sys.stderr)
         return 2
+    api = EmulatorApi(Dataset(config), prefetch=True)
+    done = None
+    if args.advance_days or args.changes:
+        try:
+            done = api.advance(int(args.advance_days * 86400), args.changes)
+        except ChangeRequestError as exc:
+            api.close()
+            print(f"stripe-assets emulator: error: {exc}", file=sys.stderr)
+            return 2
     try:
-        server = EmulatorHTTPServer(
-            (config.host, config.port), EmulatorApi(Dataset(config), prefetch=True), args.log_requests
-        )
+        server = EmulatorHTTPServer((config.host, config.port), api, args.log_requests)
     except OSError as exc:
+        api.close()
         print(
             f"stripe-assets emulator: error: cannot listen on {config.host}:{config.port}: {exc.strerror}",
             file=sys.stderr,
@@ -164,5 +188,11 @@ def run(args: argparse.Namespace) -> int:
         f"with API key {config.api_key}",
         flush=True,
     )
+    if done is not None:
+        print(
+            f"Clock moved {args.advance_days:g} days past the window: "
+            f"{sum(done.changes.values())} changes, {done.events} events",
+            flush=True,
+        )
     serve_until_stopped(server)
     return 0

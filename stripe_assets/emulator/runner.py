@@ -184,6 +184,10 @@ class RunningEmulator:
             raise RuntimeError(f"the emulator process advanced differently: {served} != {local.to_json()}")
         return local
 
+    def changeable(self) -> dict[str, int]:
+        """How many objects can take each kind of change now: the most `advance` can be asked for."""
+        return clock.changeable(self.dataset)
+
     def events(self) -> list[dict]:
         """Every event `GET /v1/events` lists now (the last 30 days), newest first."""
         return self.dataset.events.retained(self.dataset.now)

@@ -36,6 +36,8 @@ def test_help_explains_every_option(capsys, monkeypatch):
         "--error-every",
         "--latency-ms",
         "--latency-jitter-ms",
+        "--advance-days",
+        "--changes",
     ):
         assert option in text
     assert "stripe-test" in text and "stripe-live" in text
@@ -47,6 +49,7 @@ def test_help_explains_every_option(capsys, monkeypatch):
         (["--per-day", "charges=ten"], "per-day entry 'charges=ten' is not resource=number"),
         (["--rate-limit", "fast"], "rate limit 'fast' is neither a preset"),
         (["--start", "yesterday"], "argument --start"),
+        (["--changes", "charge_exploded=3"], "unknown kind of change 'charge_exploded'"),
     ],
 )
 def test_bad_options_are_usage_errors_naming_the_value(capsys, args, message):
@@ -91,6 +94,29 @@ def test_serves_until_interrupted_then_exits_cleanly():
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
         assert "Traceback" not in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_starts_with_the_clock_moved_on():
+    process = subprocess.Popen(
+        [str(BIN), "emulator", "--port", "0", "--days", "3", "--per-day", "40", "--advance-days", "2",
+         "--changes", "customer_deleted=3,price_archived=2"],  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+", process.stdout.readline())
+        assert url
+        assert process.stdout.readline().startswith("Clock moved 2 days past the window: 5 changes")
+        events = requests.get(url.group() + "/v1/events", auth=("sk_test_emulator", ""), timeout=10).json()
+        types = sorted(e["type"] for e in events["data"] if e["type"] != "customer.subscription.deleted")
+        assert types == ["customer.deleted"] * 3 + ["price.updated"] * 2
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
     finally:
         if process.poll() is None:
             process.kill()

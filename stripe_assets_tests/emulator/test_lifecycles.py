@@ -198,11 +198,15 @@ def test_changed_objects_and_events_keep_stripes_schema(moved):
 
 
 def test_a_request_for_more_changes_than_can_happen_changes_nothing(start_another):
-    emu = start_another(days=2, per_day=30)
+    emu = start_another(days=2, per_day=100)
     api = Api(emu)
     before = (emu.now, api.ok("/v1/charges", limit=100))
-    with pytest.raises(ChangeRequestError, match="charge_captured"):
-        emu.advance(days=1, changes={"customer_updated": 3, "charge_captured": 500})
+    can = emu.changeable()
+    assert requests.get(emu.url + "/_emulator/changeable", timeout=10).json() == can
+    uncaptured = [c for c in emu.objects("charges") if c["status"] == "succeeded" and not c["captured"]]
+    assert can["charge_captured"] == len(uncaptured) > 0
+    with pytest.raises(ChangeRequestError, match=f"only {len(uncaptured)} objects"):
+        emu.advance(days=1, changes={"customer_updated": 3, "charge_captured": len(uncaptured) + 1})
     response = requests.post(
         emu.url + "/_emulator/advance", params={"days": 1, "changes[charge_captured]": 500}, timeout=10
     )
@@ -211,6 +215,9 @@ def test_a_request_for_more_changes_than_can_happen_changes_nothing(start_anothe
     assert api.ok("/v1/events")["data"] == []
     with pytest.raises(ChangeRequestError, match="unknown kind"):
         emu.advance(days=1, changes={"charge_exploded": 1})
+    emu.advance(days=1, changes={"charge_captured": len(uncaptured)})  # all of them
+    assert emu.changeable()["charge_captured"] == 0
+    assert all(c["captured"] for c in emu.objects("charges") if c["status"] == "succeeded")
 
 
 def test_the_clock_is_moved_over_http(start_another):
