@@ -36,6 +36,7 @@ from stripe_assets.emulator.plans import (
     UNCAPTURED,
     _view,
     ref,
+    unref,
 )
 from stripe_assets.emulator.rng import Purpose
 
@@ -81,13 +82,9 @@ class Step:
     still: Callable[[Dataset, int, int, dict], bool]  # a changed object's current state qualifies
 
 
-def _refunded(ds: Dataset, day: int) -> dict[int, int]:
-    return {slot: sum(ds.plans.refund_amounts(day, slot)) for slot in ds.plans.refunds_of_charges(day)}
-
-
 def _refundable(ds: Dataset, day: int) -> list[int]:
     plan = ds.plans.charges(day)
-    refunded = _refunded(ds, day)
+    refunded = ds.plans.refunded_totals(day)
     return [s for s in plan.settled if refunded.get(s, 0) < plan.amount[s]]
 
 
@@ -125,7 +122,7 @@ STEPS: Mapping[str, Step] = {
     ),
     "refund_succeeded": Step(
         "refunds",
-        lambda ds, day: [s for s in range(ds.plans.count("refunds", day)) if ds.builder.refund_pending(day, s)],
+        lambda ds, day: ds.builder.pending_refunds(day),
         lambda ds, d, s, r: r["status"] == "pending",
     ),
     "subscription_trial_ended": _subscriptions_in("trialing"),
@@ -248,7 +245,8 @@ class _Planner:
             if self.exact:
                 raise ChangeRequestError(
                     f"{count} {kind} changes asked for, but only {pool_size} objects can take that "
-                    "step now; ask for fewer or generate more data (per_day)"
+                    "step in this advance (besides other changes it makes); ask for fewer or "
+                    "generate more data (per_day)"
                 )
             count = pool_size
         self.made[kind] = count
@@ -288,13 +286,22 @@ class _Planner:
     # kinds with their own timing -----------------------------------------------------------
 
     def customers_deleted(self, count: int) -> None:
-        deleted = self.simple("customer_deleted", count)
-        if not deleted:
+        """Customers deleted with their live subscriptions, canceled in the same second; customers
+        whose subscriptions change otherwise in this advance are left alone."""
+        kind = "customer_deleted"
+        if not count:
+            self.made[kind] = 0
             return
-        # Their live subscriptions, canceled in the same second.
         days = range(self.ds.config.days)
         owners = np.concatenate([_view(self.ds.plans.subscriptions(d).customer) for d in days])
         positions = [(d, s) for d in days for s in range(self.ds.plans.count("subscriptions", d))]
+        index = {p: i for i, p in enumerate(positions)}
+        busy = {unref(int(owners[index[p]])) for p in self.claimed.get(_CLAIMS["subscription_canceled"], ())}
+        pool = [p for p in self.open_pool(kind) if p not in busy]
+        deleted = self.take(kind, pool, count)
+        self.claim(kind, deleted)
+        times = self.times(self.rng(kind), len(deleted))
+        deleted = [self.add(kind, at, target) for at, target in zip(times, deleted)]
         live = set(candidates(self.ds, "subscription_canceled"))
         for change in deleted:
             for i in np.flatnonzero(owners == ref(*change.place)).tolist():
@@ -359,11 +366,11 @@ def plan(
     ds: Dataset, number: int, until: int, counts: Mapping[str, int], exact: bool
 ) -> tuple[list[Change], dict[str, int]]:
     p = _Planner(ds, number, ds.now, until, exact)
-    p.customers_deleted(counts["customer_deleted"])
-    p.simple("customer_updated", counts["customer_updated"])
     p.trials_ended(counts["subscription_trial_ended"])
     p.past_due(counts["subscription_past_due"])
     p.simple("subscription_canceled", counts["subscription_canceled"])
+    p.customers_deleted(counts["customer_deleted"])
+    p.simple("customer_updated", counts["customer_updated"])
     p.simple("charge_captured", counts["charge_captured"])
     new_refunds = p.charges_refunded(counts["charge_refunded"])
     p.simple("charge_disputed", counts["charge_disputed"])

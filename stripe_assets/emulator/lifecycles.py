@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from stripe_assets.emulator import ids
 from stripe_assets.emulator.dataset import Dataset
 from stripe_assets.emulator.events import previous_attributes
@@ -78,8 +76,10 @@ class Change:
         return self.target
 
 
-def clone(obj: dict[str, Any]) -> dict[str, Any]:
-    return orjson.loads(orjson.dumps(obj))
+def _with_card(refund: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The refund's destination details with card fields changed (copied, never edited in place)."""
+    details = refund["destination_details"]
+    return {**details, "card": {**details["card"], **changes}}
 
 
 class Changer:
@@ -109,10 +109,14 @@ class Changer:
     def update(
         self, change: Change, resource: str, mutate: Callable[[dict[str, Any]], None], *types: str
     ) -> dict[str, Any]:
-        """Changes the target in place of its old state and emits `types` with the changed fields."""
+        """Replaces the target's state and emits `types` with the changed fields.
+
+        `mutate` gets a shallow copy and replaces top-level fields: nested values are shared with
+        the old state (and with cached generated parts), so they are never edited in place.
+        """
         day, slot = change.place
         old = self.ds.current(resource, day, slot)
-        new = clone(old)
+        new = dict(old)
         mutate(new)
         self.ds.put(resource, day, slot, new)
         served = self.ds.served(resource, day, slot)
@@ -308,8 +312,7 @@ class Changer:
         }
         # The charge is marked disputed; Stripe's event is the dispute's (its `charge` names it).
         day, slot = change.place
-        new = clone(charge)
-        new["disputed"] = True
+        new = {**charge, "disputed": True}
         self.ds.put("charges", day, slot, new)
         self.emit(change, "charge.dispute.created", dispute, None)
 
@@ -342,8 +345,7 @@ class Changer:
 
         def settle(refund: dict[str, Any]) -> None:
             refund["status"] = "succeeded"
-            card = refund["destination_details"]["card"]
-            card["reference"], card["reference_status"] = reference, "available"
+            refund["destination_details"] = _with_card(refund, reference=reference, reference_status="available")
 
         self.update(change, "refunds", settle, "refund.updated", "charge.refund.updated")
 
@@ -366,17 +368,19 @@ class Changer:
             refund["failure_balance_transaction"] = txn["id"]
             refund["failure_reason"] = reason
             refund["status"] = "failed"
-            refund["destination_details"]["card"]["reference_status"] = "unavailable"
+            refund["destination_details"] = _with_card(refund, reference_status="unavailable")
 
         self.update(change, "refunds", fail, "refund.updated", "charge.refund.updated", "refund.failed")
 
     # subscriptions -----------------------------------------------------------------------------
 
     def _new_period(self, sub: dict[str, Any], start: int) -> None:
-        item = sub["items"]["data"][0]
+        items = sub["items"]
+        item = items["data"][0]
         recurring = item["price"]["recurring"]
         end = add_interval(start, recurring["interval"], recurring["interval_count"])
-        item["current_period_start"], item["current_period_end"] = start, end
+        item = {**item, "current_period_end": end, "current_period_start": start}
+        sub["items"] = {**items, "data": [item, *items["data"][1:]]}
         if sub["cancel_at_period_end"]:
             sub["cancel_at"] = end
 
@@ -417,7 +421,7 @@ class Changer:
         feedback = None
         if reason == "cancellation_requested" and r.random() < 0.4:
             feedback = r.choice(("too_expensive", "unused", "switched_service", "missing_features"))
-        new = clone(old)
+        new = dict(old)
         new.update(cancel_at=None, cancel_at_period_end=False, canceled_at=change.at, ended_at=change.at)
         new["cancellation_details"] = {"comment": None, "feedback": feedback, "reason": reason}
         new["status"] = "canceled"

@@ -79,6 +79,7 @@ class ObjectBuilder:
         self.identity = functools.lru_cache(maxsize=16384)(self._identity)
         # Subscription items embed their price and its legacy plan; shared, so never modified.
         self.price_and_plan = functools.lru_cache(maxsize=4096)(self._price_and_plan)
+        self.pending_refunds = functools.lru_cache(maxsize=512)(self._pending_refunds)
         self._prefix = {name: get_resource(name).id_prefixes[0] for name in TAGS}
         self._builders = {
             "charges": self.charge,
@@ -427,9 +428,9 @@ class ObjectBuilder:
         r = Draws(self.seed, TAGS["refunds"], day, slot, Purpose.OBJECT)
         return r, r.random() < 0.03  # card refunds still waiting for the network
 
-    def refund_pending(self, day: int, slot: int) -> bool:
-        """Whether a generated refund is pending, without building it."""
-        return self._refund_draws(day, slot)[1]
+    def _pending_refunds(self, day: int) -> list[int]:
+        """Slots of the day's generated refunds that are pending, without building them."""
+        return [s for s in range(self.plans.count("refunds", day)) if self._refund_draws(day, s)[1]]
 
     # balance transactions --------------------------------------------------------------------
 

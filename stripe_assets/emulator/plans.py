@@ -182,6 +182,7 @@ class Plans:
         self.refunds: Callable[[int], RefundDay] = cache(self._refunds)
         self.balance_transactions: Callable[[int], BalanceDay] = cache(self._balance_transactions)
         self.refunds_of_charges: Callable[[int], dict[int, list[int]]] = cache(self._refunds_of_charges)
+        self.refunded_totals: Callable[[int], dict[int, int]] = cache(self._refunded_totals)
         self._offered_prices = functools.lru_cache(maxsize=cache_days * len(CURRENCIES))(
             self._find_offered_prices
         )
@@ -400,6 +401,10 @@ class Plans:
         total = amount if full else max(len(refunds), int(amount * r.uniform(0.1, 0.9)))
         share = total // len(refunds)
         return [share] * (len(refunds) - 1) + [total - share * (len(refunds) - 1)]
+
+    def _refunded_totals(self, charge_day: int) -> dict[int, int]:
+        """charge slot -> amount refunded by the generated refunds, for charges that have any."""
+        return {slot: sum(self.refund_amounts(charge_day, slot)) for slot in self.refunds_of_charges(charge_day)}
 
     def refund_amount(self, day: int, slot: int) -> int:
         charge_day, charge_slot = unref(self.refunds(day).charge[slot])

@@ -244,3 +244,15 @@ def test_a_separate_process_advances_like_the_callers_copy(start_another):
         assert api.ok(f"/v1/customers/{emu.listable_ids('customers')[0]}") == emu.objects(
             "customers", include_hidden=False
         )[0]
+
+
+def test_pages_read_before_an_advance_are_not_served_stale(start_another):
+    emu = start_another(days=2, per_day=50)
+    api = Api(emu)
+    first = api.ok("/v1/customers", limit=100)
+    prices = api.ok("/v1/prices", limit=100, active="true")
+    emu.advance(days=1, changes={"customer_deleted": 10, "customer_updated": 10, "price_archived": 5})
+    again = api.ok("/v1/customers", limit=100)
+    assert len(again["data"]) == len(first["data"]) - 10
+    assert again["data"] == [c for c in emu.objects("customers", include_hidden=False)][:100]
+    assert len(api.ok("/v1/prices", limit=100, active="true")["data"]) == len(prices["data"]) - 5
