@@ -103,7 +103,7 @@ class Changer:
     def emit(self, change: Change, type: str, obj: dict[str, Any], previous: dict[str, Any] | None) -> None:
         events = self.ds.events
         version = api_version_for(self.seed, len(events), self.old_version_share)
-        event_id = events.append(type, change.at, render(obj, version), previous, version)
+        event_id = events.append(type, change.at, *render(obj, version, previous), version)
         change.events.append(event_id)
 
     def update(
@@ -315,6 +315,7 @@ class Changer:
         new = {**charge, "disputed": True}
         self.ds.put("charges", day, slot, new)
         self.emit(change, "charge.dispute.created", dispute, None)
+        self.emit(change, "charge.dispute.funds_withdrawn", dispute, None)
 
     def charge_updated(self, change: Change) -> None:
         r = self.draws(change)

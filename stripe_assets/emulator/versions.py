@@ -22,19 +22,24 @@ def api_version_for(seed: int, event_number: int, old_share: float) -> str:
     return API_VERSION
 
 
-def render(obj: dict[str, Any], version: str) -> dict[str, Any]:
-    """The object as the given API version shows it."""
-    if version == API_VERSION or obj.get("object") != "subscription":
-        return obj
-    old = dict(obj)
+def _periods_on_subscription(values: dict[str, Any]) -> dict[str, Any]:
+    """Billing periods moved from the items to the subscription (an object or its changed fields)."""
+    old = dict(values)
     items = old.get("items")
     if isinstance(items, dict) and items.get("data"):
         data = [dict(item) for item in items["data"]]
-        first = data[0]
-        old["current_period_start"] = first.pop("current_period_start", None)
-        old["current_period_end"] = first.pop("current_period_end", None)
-        for item in data[1:]:
-            item.pop("current_period_start", None)
-            item.pop("current_period_end", None)
+        for i, item in enumerate(data):
+            for name in ("current_period_end", "current_period_start"):
+                if name in item:
+                    value = item.pop(name)
+                    if i == 0:
+                        old[name] = value
         old["items"] = {**items, "data": data}
     return dict(sorted(old.items(), key=lambda kv: (kv[0] not in ("id", "object"), kv[0] != "id", kv[0])))
+
+
+def render(obj: dict[str, Any], version: str, previous: dict[str, Any] | None = None):
+    """The object, and its changed fields, as the given API version shows them."""
+    if version == API_VERSION or obj.get("object") != "subscription":
+        return obj, previous
+    return _periods_on_subscription(obj), None if previous is None else _periods_on_subscription(previous)

@@ -120,8 +120,10 @@ def test_an_older_api_version_for_a_share_of_events(start_another):
     assert 15 < len(old) < 45 and {e["api_version"] for e in old} == {"2024-06-20"}
     assert old == [e for e in events if "current_period_end" in e["data"]["object"]]
     for event in old:  # the old shape: the billing period on the subscription, not its items
-        sub = event["data"]["object"]
+        sub, previous = event["data"]["object"], event["data"]["previous_attributes"]
         assert "current_period_end" not in sub["items"]["data"][0]
+        assert previous["current_period_end"] < sub["current_period_end"]
+        assert "current_period_end" not in previous["items"]["data"][0]
         current = Api(emu).ok(f"/v1/subscriptions/{sub['id']}")
         assert current["items"]["data"][0]["current_period_end"] == sub["current_period_end"]
 

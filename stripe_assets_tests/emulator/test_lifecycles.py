@@ -94,7 +94,9 @@ def test_charges_are_captured_refunded_disputed_and_edited(moved, moved_api):
         assert refund["type"] == "refund.created" and refund["created"] == event["created"]
         assert charge["amount_refunded"] - previous["amount_refunded"] == refund["data"]["object"]["amount"]
         assert charge["refunded"] == (charge["amount_refunded"] == charge["amount"])
-    for event in _events_of(moved, "charge.dispute.created"):
+    disputes = _events_of(moved, "charge.dispute.created")
+    assert [e["data"] for e in disputes] == [e["data"] for e in _events_of(moved, "charge.dispute.funds_withdrawn")]
+    for event in disputes:
         dispute = event["data"]["object"]
         assert dispute["object"] == "dispute" and "previous_attributes" not in event["data"]
         assert moved_api.ok(f"/v1/charges/{dispute['charge']}")["disputed"] is True
