@@ -298,10 +298,10 @@ class _Planner:
         index = {p: i for i, p in enumerate(positions)}
         busy = {unref(int(owners[index[p]])) for p in self.claimed.get(_CLAIMS["subscription_canceled"], ())}
         pool = [p for p in self.open_pool(kind) if p not in busy]
-        deleted = self.take(kind, pool, count)
-        self.claim(kind, deleted)
-        times = self.times(self.rng(kind), len(deleted))
-        deleted = [self.add(kind, at, target) for at, target in zip(times, deleted)]
+        picked = self.take(kind, pool, count)
+        self.claim(kind, picked)
+        times = self.times(self.rng(kind), len(picked))
+        deleted = [self.add(kind, at, target) for at, target in zip(times, picked, strict=True)]
         live = set(candidates(self.ds, "subscription_canceled"))
         for change in deleted:
             for i in np.flatnonzero(owners == ref(*change.place)).tolist():

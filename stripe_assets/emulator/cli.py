@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from stripe_assets.emulator.api import EmulatorApi
 from stripe_assets.emulator.changes import ChangeRequestError, parse_changes
-from stripe_assets.emulator.lifecycles import CHANGE_KINDS
 from stripe_assets.emulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_DAYS,
@@ -25,6 +24,7 @@ from stripe_assets.emulator.config import (
     parse_per_day,
 )
 from stripe_assets.emulator.dataset import Dataset
+from stripe_assets.emulator.lifecycles import CHANGE_KINDS
 from stripe_assets.emulator.server import EmulatorHTTPServer, serve_until_stopped
 
 DEFAULT_PORT = 12111

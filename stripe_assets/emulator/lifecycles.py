@@ -103,7 +103,8 @@ class Changer:
     def emit(self, change: Change, type: str, obj: dict[str, Any], previous: dict[str, Any] | None) -> None:
         events = self.ds.events
         version = api_version_for(self.seed, len(events), self.old_version_share)
-        event_id = events.append(type, change.at, *render(obj, version, previous), version)
+        shown, changed = render(obj, version, previous)
+        event_id = events.append(type, change.at, shown, changed, version)
         change.events.append(event_id)
 
     def update(

@@ -63,10 +63,10 @@ MOVED = EmulatorConfig(seed=11, start=START, days=7, per_day=200)
 
 
 @pytest.fixture(scope="module")
-def moved() -> RunningEmulator:
+def moved() -> Iterator[RunningEmulator]:
     """A week of data, then three days with 20 changes of every kind."""
     with start_emulator(MOVED) as running:
-        running.advance(days=3, changes={kind: 20 for kind in CHANGE_KINDS})
+        running.advance(days=3, changes=dict.fromkeys(CHANGE_KINDS, 20))
         yield running
 
 

@@ -102,8 +102,10 @@ def test_serves_until_interrupted_then_exits_cleanly():
 
 def test_starts_with_the_clock_moved_on():
     process = subprocess.Popen(
-        [str(BIN), "emulator", "--port", "0", "--days", "3", "--per-day", "40", "--advance-days", "2",
-         "--changes", "customer_deleted=3,price_archived=2"],  # fmt: skip
+        [
+            *(str(BIN), "emulator", "--port", "0", "--days", "3", "--per-day", "40"),
+            *("--advance-days", "2", "--changes", "customer_deleted=3,price_archived=2"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -3,8 +3,6 @@ retention and what each event says about its object."""
 
 from __future__ import annotations
 
-import pytest
-
 from stripe_assets.emulator import FaultConfig
 from stripe_assets.ingest.stripe_schema import API_VERSION
 
