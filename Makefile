@@ -54,4 +54,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py
 
 clean:
-	rm -rf $(VENV) data/stripe.duckdb data/stripe.duckdb.lock data/dagster
+	rm -rf $(VENV) data/stripe.duckdb data/stripe.duckdb.lock history schedules storage logs

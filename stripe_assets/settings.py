@@ -39,6 +39,12 @@ def project_home(environ: Mapping[str, str] | None = None) -> Path:
     return _checkout_root() or Path.cwd()
 
 
+def resolve_path(raw: str | Path, environ: Mapping[str, str] | None = None) -> Path:
+    """`raw` as an absolute path: a relative one is taken from the project home."""
+    p = Path(raw).expanduser()
+    return p if p.is_absolute() else project_home(environ) / p
+
+
 @dataclass(frozen=True)
 class Settings:
     api_key: str | None
@@ -59,8 +65,7 @@ class Settings:
             return raw if raw not in (None, "") else None
 
         def path(raw: str) -> Path:
-            p = Path(raw).expanduser()
-            return p if p.is_absolute() else home / p
+            return resolve_path(raw, env)
 
         dataflows = value(DATAFLOWS_ENV)
         default_dataflows = home / DEFAULT_DATAFLOWS_FILE

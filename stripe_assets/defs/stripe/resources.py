@@ -9,7 +9,7 @@ from pydantic import Field
 
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.warehouse import Warehouse
-from stripe_assets.settings import API_BASE_ENV, API_KEY_ENV, DUCKDB_PATH_ENV, settings
+from stripe_assets.settings import API_BASE_ENV, API_KEY_ENV, DUCKDB_PATH_ENV, resolve_path, settings
 
 
 class StripeApiResource(dg.ConfigurableResource):
@@ -41,7 +41,8 @@ class WarehouseResource(dg.ConfigurableResource):
     )
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.duckdb_path or settings().duckdb_path)
+        # A relative path is the project's, not the working directory's.
+        return Warehouse(resolve_path(self.duckdb_path) if self.duckdb_path else settings().duckdb_path)
 
 
 def _optional_env(name: str) -> dg.EnvVar | None:
