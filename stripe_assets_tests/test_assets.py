@@ -89,6 +89,35 @@ def test_a_ranged_run_is_one_fetch_with_a_check_result_per_partition(stripe_env)
         assert stripe_env.request_count - requests_before == -(-n // 100)  # one paginated fetch
 
 
+def test_after_a_ranged_run_the_latest_materialization_is_the_newest_partition_with_its_own_figures(stripe_env):
+    days = ["2026-10-02", "2026-10-03", "2026-10-04"]
+    with dg.instance_for_test() as instance:
+        result = materialize(
+            instance, selection=[KEYS[0]],
+            tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
+        )
+        assert result.success
+        latest = instance.get_latest_materialization_event(KEYS[0])
+        assert latest is not None and latest.asset_materialization.partition == days[-1]
+        # Every partition's materialization describes that partition, not the run so far.
+        by_partition = {
+            r.asset_materialization.partition: r.asset_materialization.metadata
+            for r in instance.fetch_materializations(KEYS[0], limit=10).records
+        }
+        assert sorted(by_partition) == days
+        for day in days:
+            n = len(stripe_env.listable_ids("charges", *day_window(day)))
+            assert by_partition[day]["records_fetched"].value == n
+            assert by_partition[day]["dagster/row_count"].value == n
+            assert "run_records_fetched" not in by_partition[day]
+        # The run's totals are on the range's summary check result.
+        [summary] = [c for c in checks(instance, KEYS[0]) if c.partition is None]
+        totals = summary.event.dagster_event.event_specific_data.metadata
+        total = len(stripe_env.listable_ids("charges", day_window(days[0])[0], day_window(days[-1])[1]))
+        assert totals["run_records_fetched"].value == total
+        assert totals["records_per_second"].value > 0
+
+
 def test_a_threshold_failure_fails_the_run_with_rate_threshold_and_reasons(monkeypatch, make_emulator, duckdb_path):
     broken = make_emulator(per_day=100, days=4, invalid_fraction=0.4, invalid_kinds="null_required")
     monkeypatch.setenv("STRIPE_API_KEY", broken.api_key)

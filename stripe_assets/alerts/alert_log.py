@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from stripe_assets.settings import resolve_path
+
 try:  # POSIX; elsewhere O_APPEND single writes are the only guarantee
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -28,7 +30,7 @@ class AlertLogError(RuntimeError):
 def append_record(path: str | Path, record: dict[str, Any]) -> None:
     """Append one record as a single line; raises AlertLogError naming the file on failure."""
     line = (json.dumps(record, default=str, ensure_ascii=False) + "\n").encode()
-    path = Path(path)
+    path = resolve_path(path)  # a relative path is the project's, from any working directory
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -59,7 +61,7 @@ def _lock(fd: int, path: Path) -> None:
 
 def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
     """Records in file order; an absent log has none."""
-    path = Path(path)
+    path = resolve_path(path)
     if not path.exists():
         return
     with path.open(encoding="utf-8") as f:
@@ -77,7 +79,7 @@ def delivered_pairs(paths: list[str], alert_ids: set[str]) -> set[tuple[str, str
     found: set[tuple[str, str]] = set()
     for path in paths:
         try:
-            with open(path, "rb") as f:
+            with open(resolve_path(path), "rb") as f:
                 f.seek(0, os.SEEK_END)
                 size = f.tell()
                 f.seek(max(0, size - DEDUPE_TAIL_BYTES))

@@ -75,17 +75,21 @@ def _metadata_number(metadata: Mapping[str, object], name: str) -> float | None:
 
 
 def _load_figures(instance: dg.DagsterInstance, run_id: str, key: dg.AssetKey) -> tuple[float | None, int | None]:
+    """The load's rate and 429 count: on the materialization of a one-partition run, on the
+    summary check result (the one without a partition) of a ranged run."""
+    metadatas: list[Mapping[str, object]] = []
+    for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records:
+        materialization = record.event_log_entry.asset_materialization
+        if record.asset_key == key and materialization is not None:
+            metadatas.append(materialization.metadata)
+    for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
+        event = record.event_log_entry.dagster_event
+        evaluation = event.event_specific_data if event is not None else None
+        if isinstance(evaluation, dg.AssetCheckEvaluation) and evaluation.asset_key == key and evaluation.partition is None:
+            metadatas.append(evaluation.metadata)
     rate: float | None = None
     limited: int | None = None
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
-    for record in records:
-        if record.asset_key != key:
-            continue
-        materialization = record.event_log_entry.asset_materialization
-        if materialization is None:
-            continue
-        metadata = materialization.metadata
-        # Every partition of a run carries the run's figures: any one of them will do.
+    for metadata in metadatas:
         value = _metadata_number(metadata, "records_per_second")
         rate = value if value is not None else rate
         value = _metadata_number(metadata, "api_rate_limited")

@@ -2,7 +2,8 @@
 
 Per partition, a load logs its own materialization (accepted partitions only) and its own check
 evaluation, so the UI shows pass/fail per partition also for ranged runs (single-run backfills,
-catch-up ticks). A ranged run adds one summary check result for the whole range.
+catch-up ticks); they are logged oldest partition first, so "latest" is the newest partition.
+A ranged run adds one summary check result for the whole range, with the run's totals.
 (No `from __future__ import annotations` here: Dagster inspects the context annotation.)
 """
 
@@ -11,7 +12,7 @@ import dagster as dg
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.partitions import partitions_def_for
-from stripe_assets.defs.stripe.metadata import column_schema, materialization_metadata
+from stripe_assets.defs.stripe.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
 from stripe_assets.ingest.client import StripeReadError
 from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions
@@ -82,26 +83,33 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
                 metadata=check_metadata(outcome.result, outcome.decision, settings),
             )
 
-        def report_partition(outcome: PartitionOutcome, report: LoadReport) -> None:
-            # Logged as each window lands, so a run that dies later still shows what landed.
-            if outcome.accepted:
-                context.log_event(
-                    dg.AssetMaterialization(
-                        asset_key=key,
-                        partition=outcome.window.key,
-                        metadata=materialization_metadata(outcome, report, columns),
-                    )
-                )
-            if ranged:
-                check = outcome.details
-                assert isinstance(check, dg.AssetCheckResult), "describe() made it"
-                context.log_event(
-                    dg.AssetCheckEvaluation(
-                        asset_key=key, check_name=CHECK_NAME, passed=check.passed, partition=outcome.window.key,
-                        severity=check.severity, description=check.description, metadata=check.metadata,
-                    )
-                )
+        landed: dict[str, PartitionOutcome] = {}  # by partition key: a window fetched again replaces its outcome
 
+        def report_partition(outcome: PartitionOutcome, report: LoadReport) -> None:
+            landed[outcome.window.key] = outcome
+
+        def log_landed(report: LoadReport | None) -> None:
+            # Windows land newest first (Stripe lists newest first); they are logged oldest
+            # first, so the asset's latest materialization is its newest partition. Logged
+            # also when the load fails later, so the UI shows every window that did land.
+            for outcome in sorted(landed.values(), key=lambda o: o.window.start):
+                if outcome.accepted:
+                    metadata = partition_metadata(outcome, columns)
+                    if report is not None and not ranged:  # the run is this partition
+                        metadata.update(run_metadata(report))
+                    context.log_event(dg.AssetMaterialization(asset_key=key, partition=outcome.window.key, metadata=metadata))
+                if ranged:
+                    check = outcome.details
+                    assert isinstance(check, dg.AssetCheckResult), "describe() made it"
+                    context.log_event(
+                        dg.AssetCheckEvaluation(
+                            asset_key=key, check_name=CHECK_NAME, passed=check.passed, partition=outcome.window.key,
+                            severity=check.severity, description=check.description, metadata=check.metadata,
+                        )
+                    )
+            landed.clear()
+
+        report = None
         try:
             with stripe.reader() as reader:
                 report = load_partitions(
@@ -118,6 +126,8 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
                 )
         except (StripeReadError, WarehouseError) as exc:
             raise dg.Failure(description=f"{resource.name}: {exc}", allow_retries=False) from None
+        finally:
+            log_landed(report)
 
         if report.prune_error:
             context.log.warning(f"old versions of {resource.name} were not pruned: {report.prune_error}")
@@ -131,7 +141,9 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
         if report.failures:
             raise dg.Failure(
                 description=report.failure_message,
-                metadata={
+                metadata={  # the run's totals: its failed partitions have no materialization
+                    "records_loaded": report.records_loaded,
+                    "records_rejected": report.records_rejected,
                     "error_rate_pct": round(report.error_rate_pct, 4),
                     "threshold_pct": settings.threshold_pct,
                 },
@@ -166,6 +178,7 @@ def _range_summary(report: LoadReport, settings: ValidationSettings) -> dg.Asset
             "error_rate_pct": round(report.error_rate_pct, 4),
             "threshold_pct": settings.threshold_pct,
             "per_partition": dg.MetadataValue.md("\n".join(rows)),
+            **run_metadata(report),
         },
     )
 

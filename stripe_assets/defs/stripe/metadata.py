@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 import dagster as dg
 
@@ -27,6 +28,13 @@ def column_schema(columns: Sequence[ColumnSpec]) -> dg.TableSchema:
     )
 
 
+def _as_shown(column: ColumnSpec, value: object) -> object:
+    """A value as the table holds it: Unix times as UTC times, like the TIMESTAMPTZ column."""
+    if column.type == "TIMESTAMPTZ" and isinstance(value, int) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value
+
+
 def _preview(outcome: PartitionOutcome, columns: Sequence[ColumnSpec]) -> str:
     shown = [c for c in columns if c.type != "JSON"][:PREVIEW_COLUMNS]
     lines = [
@@ -41,17 +49,15 @@ def _preview(outcome: PartitionOutcome, columns: Sequence[ColumnSpec]) -> str:
                 value = value.get(key) if isinstance(value, dict) else None
             if isinstance(value, dict):
                 value = value.get("id")
+            value = _as_shown(c, value)
             cells.append(str(value).replace("|", "\\|") if value is not None else "")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def materialization_metadata(
-    outcome: PartitionOutcome, report: LoadReport, columns: Sequence[ColumnSpec]
-) -> dict[str, dg.RawMetadataValue]:
-    """Per-partition figures (plotted over time on the asset page) plus the run's fetch cost."""
+def partition_metadata(outcome: PartitionOutcome, columns: Sequence[ColumnSpec]) -> dict[str, dg.RawMetadataValue]:
+    """What one partition's materialization says: that partition's figures only."""
     window = outcome.window
-    seconds = max(report.elapsed, 1e-9)  # the run so far: this window has just landed
     return {
         "dagster/row_count": outcome.records_loaded,
         "records_fetched": outcome.records_total,
@@ -59,13 +65,23 @@ def materialization_metadata(
         "records_rejected": outcome.records_rejected,
         "error_rate_pct": round(100.0 * outcome.error_rate, 4),
         "window": f"{window.start.isoformat()} .. {window.end.isoformat()}",
+        "preview": dg.MetadataValue.md(_preview(outcome, columns)),
+    }
+
+
+def run_metadata(report: LoadReport) -> dict[str, dg.RawMetadataValue]:
+    """The whole load's figures and fetch cost (plotted over time on the asset page): on the
+    materialization of a one-partition run, on the range's summary check result otherwise."""
+    seconds = max(report.elapsed, 1e-9)
+    return {
         "partitions_in_run": len(report.windows),
-        "run_records_fetched": report.records_fetched,  # so far, this window included
+        "run_records_fetched": report.records_fetched,
+        "run_records_loaded": report.records_loaded,
+        "run_records_rejected": report.records_rejected,
         "records_per_second": round(report.records_fetched / seconds, 1),
         "seconds": round(report.elapsed, 3),
         "validate_seconds": round(report.validate_seconds, 3),
         "write_seconds": round(report.write_seconds, 3),
         "outside_window_dropped": report.outside_window,
         **report.stats.as_metadata(),
-        "preview": dg.MetadataValue.md(_preview(outcome, columns)),
     }
