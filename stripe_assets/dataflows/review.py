@@ -6,6 +6,7 @@ from datetime import datetime
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.alert_settings import ChannelConfig, EmailChannel, LogChannel, WebhookChannel
+from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.models import Dataflow, DataflowsConfig
 from stripe_assets.dataflows.partitions import (
     PARTITION_WARNING_COUNT,
@@ -131,6 +132,11 @@ def _mapping(dataflow: Dataflow) -> list[str]:
     return lines
 
 
+def _freshness(dataflow: Dataflow) -> str:
+    windows = freshness_windows(dataflow)
+    return windows.describe() if windows else "not rated (the dataflow does not load again)"
+
+
 def review_dataflow(dataflow: Dataflow, now: datetime) -> list[str]:
     resource = get_resource(dataflow.resource)
     status = "enabled: schedule starts RUNNING" if dataflow.enabled else "disabled: schedule starts STOPPED"
@@ -145,6 +151,7 @@ def review_dataflow(dataflow: Dataflow, now: datetime) -> list[str]:
         _line("next runs", _next_runs(dataflow, now)),
         _line("partitions", _partitions(dataflow, now)),
         _line("backfill", _backfill(dataflow)),
+        _line("freshness", _freshness(dataflow)),
         _line("validation", _validation(dataflow)),
         _line("alerts", _alerts(dataflow)),
     ]

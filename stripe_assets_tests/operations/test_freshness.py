@@ -1,46 +1,60 @@
-"""Freshness checks: a dataflow that stopped loading shows up as a failed check on its asset."""
+"""Freshness: the real daemon rates each asset PASS / WARN / FAIL from its newest load."""
 
 from __future__ import annotations
 
+<<<<<<< HEAD
 from datetime import UTC, datetime, timedelta
+=======
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+>>>>>>> 5c94689 (Freshness as Dagster freshness policies from each dataflow's schedule, evaluated by the daemon: WARN a tick late, FAIL when loads stop; no freshness op in load runs)
 
 import dagster as dg
 import pytest
+import yaml
+from dagster._core.definitions.freshness import FreshnessState
 from dagster._core.test_utils import freeze_time
 
-from stripe_assets.dataflows.config import DATAFLOWS_ENV, Dataflow, load_dataflows
-from stripe_assets.defs.operations import freshness
+from stripe_assets.dataflows.config import Dataflow
+from stripe_assets.dataflows.freshness import FreshnessWindows, freshness_windows
+from stripe_assets.definitions import defs as load_defs
 
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 CHARGES = dg.AssetKey(["stripe", "charges"])
+PRICES = dg.AssetKey(["stripe", "prices"])
+WAIT_SECONDS = 90
 
 
 @pytest.mark.parametrize(
-    ("fields", "bound"),
+    ("fields", "warn", "fail"),
     [
-        ({"frequency": "day", "interval": 1}, timedelta(days=1, hours=6)),
-        ({"frequency": "day", "interval": 3}, timedelta(days=3, hours=6)),
-        ({"frequency": "hour", "interval": 2}, timedelta(hours=2, minutes=30)),
-        ({"frequency": "minute", "interval": 15}, timedelta(minutes=30)),
-        ({"frequency": "week", "interval": 1}, timedelta(weeks=1, hours=6)),
-        ({"frequency": "once"}, None),
-        ({"frequency": "day", "enabled": False}, None),
+        ({"frequency": "day", "interval": 1}, timedelta(days=1, hours=6), timedelta(days=2, hours=6)),
+        ({"frequency": "day", "interval": 3}, timedelta(days=3, hours=6), timedelta(days=6, hours=6)),
+        ({"frequency": "hour", "interval": 2}, timedelta(hours=2, minutes=30), timedelta(hours=4, minutes=30)),
+        ({"frequency": "minute", "interval": 15}, timedelta(minutes=30), timedelta(minutes=45)),
+        ({"frequency": "week", "interval": 1}, timedelta(weeks=1, hours=6), timedelta(weeks=2, hours=6)),
     ],
 )
-def test_the_bound_is_one_interval_plus_grace(fields, bound):
+def test_the_windows_follow_the_schedule(fields, warn, fail):
     flow = Dataflow(name="f", resource="charges", start_time="2026-10-01T00:00:00Z",
                     history_start="2026-10-01T00:00:00Z", **fields)
-    assert freshness.freshness_bound(flow) == bound
+    assert freshness_windows(flow) == FreshnessWindows(warn_after=warn, fail_after=fail)
 
 
-def evaluate(checks, instance, at: datetime) -> dg.AssetCheckEvaluation:
-    with freeze_time(at):
-        result = dg.materialize(
-            checks, instance=instance, selection=dg.AssetSelection.checks_for_assets(CHARGES)
-        )
-    (evaluation,) = result.get_asset_check_evaluations()
-    return evaluation
+@pytest.mark.parametrize("fields", [{"frequency": "once"}, {"frequency": "day", "enabled": False}])
+def test_dataflows_not_expected_to_load_again_have_no_policy(fields, tmp_path, monkeypatch):
+    flow = Dataflow(name="f", resource="charges", start_time="2026-10-01T00:00:00Z",
+                    history_start="2026-10-01T00:00:00Z", **fields)
+    assert freshness_windows(flow) is None
 
 
+<<<<<<< HEAD
 def test_the_check_fails_once_the_last_load_is_older_than_the_bound(project, emulator):
     assert project.load(emulator, "charges", "2026-10-03").success
     loaded_at = datetime.now(UTC)
@@ -62,13 +76,83 @@ def test_the_code_location_has_a_check_per_enabled_dataflow_and_a_running_sensor
         "  - {name: stripe_charges, resource: charges}\n"
         "  - {name: stripe_prices, resource: prices, enabled: false}\n"
         "  - {name: stripe_refunds, resource: refunds, frequency: once}\n"
+=======
+def test_the_assets_carry_the_policy_and_no_freshness_op_or_sensor(project):
+    definitions = load_defs()
+    graph = definitions.resolve_asset_graph()
+    policy = graph.get(CHARGES).freshness_policy
+    assert (policy.warn_window.to_timedelta(), policy.fail_window.to_timedelta()) == (
+        timedelta(days=1, hours=6), timedelta(days=2, hours=6)
+>>>>>>> 5c94689 (Freshness as Dagster freshness policies from each dataflow's schedule, evaluated by the daemon: WARN a tick late, FAIL when loads stop; no freshness op in load runs)
     )
-    monkeypatch.setenv(DATAFLOWS_ENV, str(path))
+    # Nothing a load's run would plan and skip, or show as an execution failure.
+    assert {key.name for key in graph.asset_check_keys} == {"schema_validation"}
+    assert [s.name for s in definitions.sensors] == ["stripe_run_alerts"]
 
-    defs = freshness.defs()
 
-    checked = {key.asset_key for check in defs.asset_checks for key in check.check_keys}
-    assert checked == {CHARGES}
-    (sensor,) = defs.sensors
-    assert sensor.name == freshness.SENSOR_NAME
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+@pytest.mark.slow
+def test_the_daemon_rates_freshness_from_real_loads(project, emulator, make_emulator, tmp_path):
+    """Loads that stopped two days ago FAIL, a day ago WARN, on time PASS, and a failed load
+    after an on-time one leaves the asset fresh. Earlier loads run at a frozen clock: real runs
+    whose events are dated in the past."""
+    shutil.copy(REPO / "dagster.yaml", project.dagster_home / "dagster.yaml")
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(yaml.safe_dump({"load_from": [{"python_module": {
+        "module_name": "stripe_assets.definitions", "working_directory": str(REPO), "location_name": "stripe_assets"}}]}))
+    log_path = tmp_path / "daemon.log"
+    env = {**os.environ, **project.env, "FRESHNESS_DAEMON_INTERVAL_SECONDS": "1"}
+    now = datetime.now(timezone.utc)
+    with open(log_path, "w") as log, project.instance() as instance:
+        daemon = subprocess.Popen(
+            [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            def state() -> FreshnessState:
+                record = instance.get_freshness_state_records([CHARGES]).get(CHARGES)
+                return record.freshness_state if record else FreshnessState.UNKNOWN
+
+            def wait_for(expected: FreshnessState, event: str) -> None:
+                deadline = time.monotonic() + WAIT_SECONDS
+                while time.monotonic() < deadline and daemon.poll() is None and state() != expected:
+                    time.sleep(0.5)
+                assert state() == expected, f"after {event}: {state()}\n{log_path.read_text()[-3000:]}"
+
+            def state_a_few_iterations_later() -> FreshnessState:
+                since = time.time()
+                deadline = time.monotonic() + WAIT_SECONDS
+                while time.monotonic() < deadline and daemon.poll() is None:
+                    beat = instance.get_daemon_heartbeats().get("FRESHNESS_DAEMON")
+                    if beat is not None and beat.timestamp > since + 5:  # iterations run every second
+                        return state()
+                    time.sleep(0.5)
+                raise AssertionError(log_path.read_text()[-3000:])
+
+            with freeze_time(now - timedelta(days=2, hours=7)):
+                assert project.load(emulator, "charges", "2026-10-02").success
+            wait_for(FreshnessState.FAIL, "a load 55 hours ago")
+
+            with freeze_time(now - timedelta(days=1, hours=7)):
+                assert project.load(emulator, "charges", "2026-10-03").success
+            wait_for(FreshnessState.WARN, "a load 31 hours ago")
+
+            assert project.load(emulator, "charges", "2026-10-04").success
+            wait_for(FreshnessState.PASS, "a load now")
+
+            failed = project.load(make_emulator(invalid_fraction=0.5), "charges", "2026-10-05")
+            assert not failed.success
+            assert state_a_few_iterations_later() == FreshnessState.PASS
+            planned = instance.get_records_for_run(
+                failed.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+            ).records
+            assert {r.event_log_entry.dagster_event.event_specific_data.check_name for r in planned} == {"schema_validation"}
+            # Prices never loaded: nothing to rate yet.
+            prices = instance.get_freshness_state_records([PRICES]).get(PRICES)
+            assert prices is None or prices.freshness_state == FreshnessState.UNKNOWN
+        finally:
+            daemon.terminate()
+            try:
+                daemon.wait(20)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+    assert "evaluating for the first time" not in log_path.read_text()

@@ -1,1 +1,1 @@
-"""Operating the dataflows in the UI: freshness checks per asset and the rollback job."""
+"""Operating the dataflows in the UI: the rollback job."""

@@ -11,6 +11,7 @@ import dagster as dg
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
+from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.partitions import partitions_def_for
 from stripe_assets.defs.stripe.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
@@ -35,6 +36,7 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
     partitions_def = partitions_def_for(dataflow)
     columns = dataflow.columns()
     settings = dataflow.validation
+    freshness = freshness_windows(dataflow)
 
     @dg.asset(
         key=key,
@@ -54,6 +56,12 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
         },
         tags={"stripe_assets/dataflow": dataflow.name},
         output_required=False,  # materializations are logged per accepted partition
+        # Evaluated by the daemon from the newest materialization (no op in the asset's runs).
+        freshness_policy=(
+            dg.FreshnessPolicy.time_window(fail_window=freshness.fail_after, warn_window=freshness.warn_after)
+            if freshness
+            else None
+        ),
         check_specs=[
             dg.AssetCheckSpec(
                 CHECK_NAME,
