@@ -85,8 +85,9 @@ def _load_figures(instance: dg.DagsterInstance, run_id: str, key: dg.AssetKey) -
     for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
         event = record.event_log_entry.dagster_event
         evaluation = event.event_specific_data if event is not None else None
-        if isinstance(evaluation, dg.AssetCheckEvaluation) and evaluation.asset_key == key and evaluation.partition is None:
-            metadatas.append(evaluation.metadata)
+        summary = isinstance(evaluation, dg.AssetCheckEvaluation) and evaluation.partition is None
+        if summary and evaluation.asset_key == key:  # type: ignore[union-attr]
+            metadatas.append(evaluation.metadata)  # type: ignore[union-attr]
     rate: float | None = None
     limited: int | None = None
     for metadata in metadatas:

@@ -105,7 +105,9 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
                     metadata = partition_metadata(outcome, columns)
                     if report is not None and not ranged:  # the run is this partition
                         metadata.update(run_metadata(report))
-                    context.log_event(dg.AssetMaterialization(asset_key=key, partition=outcome.window.key, metadata=metadata))
+                    context.log_event(
+                        dg.AssetMaterialization(asset_key=key, partition=outcome.window.key, metadata=metadata)
+                    )
                 if ranged:
                     check = outcome.details
                     assert isinstance(check, dg.AssetCheckResult), "describe() made it"

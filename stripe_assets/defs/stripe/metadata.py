@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -31,7 +31,7 @@ def column_schema(columns: Sequence[ColumnSpec]) -> dg.TableSchema:
 def _as_shown(column: ColumnSpec, value: object) -> object:
     """A value as the table holds it: Unix times as UTC times, like the TIMESTAMPTZ column."""
     if column.type == "TIMESTAMPTZ" and isinstance(value, int) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return value
 
 
