@@ -1,132 +1,54 @@
-"""The six Stripe resources this project ingests, described once as data.
+"""The Stripe resources this project ingests: one declaration module each, found here.
 
-Everything else (client paging, table names, asset keys, the emulator) looks resources up here
-instead of repeating paths, object names or id prefixes.
+A resource is declared by a module of this package that defines `RESOURCE`, a
+`StripeResource` (see `declaration.py` for its fields; `charges.py` is an example). Everything
+else looks resources up here: the client's paging, columns and validation, tables, assets,
+checks and schedules, the CLI and the emulator.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
-import stripe
+from stripe_assets.catalog.declaration import StripeResource
+
+__all__ = ["RESOURCES", "RESOURCE_NAMES", "StripeResource", "UnknownResourceError", "get_resource"]
+
+DECLARATIONS_DIR = "stripe_assets/catalog"
 
 
-@dataclass(frozen=True)
-class StripeResource:
-    name: str  # plural, as in the API path, the asset key and the table name
-    object: str  # the `object` field Stripe puts on each instance
-    stripe_class: type  # the SDK's typed class: the schema source for the pinned API version
-    id_prefixes: tuple[str, ...]  # Stripe id prefixes this object may carry
-    # Query parameters every list call needs to see all objects (Stripe hides some by default).
-    list_params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    # Objects that may also carry ids chosen by the account (not only the prefixes above).
-    custom_ids: bool = False
-    # The Event types whose `data.object` is this resource (empty: immutable, created-only).
-    events: tuple[str, ...] = ()
-    # Those of `events` that mean Stripe deleted the object (its row stays, marked `_deleted_at`).
-    deletion_events: tuple[str, ...] = ()
-
-    @property
-    def path(self) -> str:
-        return f"/v1/{self.name}"
-
-    @property
-    def asset_path(self) -> list[str]:
-        """The Dagster asset key's path, `stripe/<name>` (dg.AssetKey(resource.asset_path))."""
-        return ["stripe", self.name]
-
-    @property
-    def table(self) -> str:
-        return f"stripe.{self.name}"
-
-    @property
-    def quarantine_table(self) -> str:
-        return f"stripe_quarantine.{self.name}"
+class UnknownResourceError(ValueError):
+    """A resource name no module of this package declares."""
 
 
-RESOURCES: Mapping[str, StripeResource] = MappingProxyType(
-    {
-        r.name: r
-        for r in (
-            # Charges made through some payment methods (e.g. ACH) carry `py_` ids.
-            # (`charge.dispute.*` events carry a dispute, not the charge.)
-            StripeResource(
-                "charges",
-                "charge",
-                stripe.Charge,
-                ("ch_", "py_"),
-                events=(
-                    "charge.captured",
-                    "charge.expired",
-                    "charge.failed",
-                    "charge.pending",
-                    "charge.refunded",
-                    "charge.succeeded",
-                    "charge.updated",
-                ),
-            ),
-            # Without status=all Stripe's list omits canceled subscriptions. A canceled
-            # subscription (`customer.subscription.deleted`) still exists: an update, not a deletion.
-            StripeResource(
-                "subscriptions",
-                "subscription",
-                stripe.Subscription,
-                ("sub_",),
-                MappingProxyType({"status": "all"}),
-                events=(
-                    "customer.subscription.created",
-                    "customer.subscription.deleted",
-                    "customer.subscription.paused",
-                    "customer.subscription.pending_update_applied",
-                    "customer.subscription.pending_update_expired",
-                    "customer.subscription.resumed",
-                    "customer.subscription.trial_will_end",
-                    "customer.subscription.updated",
-                ),
-            ),
-            StripeResource(
-                "refunds",
-                "refund",
-                stripe.Refund,
-                ("re_", "pyr_"),
-                events=("charge.refund.updated", "refund.created", "refund.failed", "refund.updated"),
-            ),
-            # Ledger entries never change after they are written: no events.
-            StripeResource(
-                "balance_transactions", "balance_transaction", stripe.BalanceTransaction, ("txn_",)
-            ),
-            StripeResource(
-                "customers",
-                "customer",
-                stripe.Customer,
-                ("cus_",),
-                events=("customer.created", "customer.deleted", "customer.updated"),
-                deletion_events=("customer.deleted",),
-            ),
-            # Prices made from legacy plans keep the plan's id, which the account could choose.
-            StripeResource(
-                "prices",
-                "price",
-                stripe.Price,
-                ("price_", "plan_"),
-                custom_ids=True,
-                events=("price.created", "price.deleted", "price.updated"),
-                deletion_events=("price.deleted",),
-            ),
-        )
-    }
-)
+def _declared() -> dict[str, StripeResource]:
+    found: list[StripeResource] = []
+    for module in pkgutil.iter_modules(__path__):
+        declared = getattr(importlib.import_module(f"{__name__}.{module.name}"), "RESOURCE", None)
+        if isinstance(declared, StripeResource):
+            if declared.name != module.name:
+                raise ValueError(f"{DECLARATIONS_DIR}/{module.name}.py declares {declared.name!r}: name them alike")
+            found.append(declared)
+    ordinals = [r.ordinal for r in found]
+    if len(set(ordinals)) != len(ordinals):
+        raise ValueError(f"two resources in {DECLARATIONS_DIR} share an ordinal: {sorted(ordinals)}")
+    return {r.name: r for r in sorted(found, key=lambda r: r.ordinal)}
+
+
+RESOURCES: Mapping[str, StripeResource] = MappingProxyType(_declared())
 
 RESOURCE_NAMES: tuple[str, ...] = tuple(RESOURCES)
 
 
 def get_resource(name: str) -> StripeResource:
-    """The resource called `name`, or a ValueError that lists the valid names."""
+    """The resource called `name`, or an error naming the declared ones and where to declare it."""
     try:
         return RESOURCES[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown Stripe resource {name!r}; expected one of: {', '.join(RESOURCE_NAMES)}"
+    except (KeyError, TypeError):
+        raise UnknownResourceError(
+            f"unknown Stripe resource {name!r} (declared: {', '.join(RESOURCE_NAMES)}); "
+            f"to add it, declare it in {DECLARATIONS_DIR}/{name}.py"
         ) from None

@@ -1,14 +1,15 @@
 """Which table columns each Stripe resource becomes, as data.
 
-A column is a name, a path into the Stripe object and a DuckDB type. The default columns per
-resource are declared below as plain lists; their types come from Stripe's schema
-(`stripe_schema`), so only Unix timestamps need saying. Dataflows can add, rename or drop
-columns on top (`apply_mapping`). The full object is always kept in `raw`, so nothing is lost.
+A column is a name, a path into the Stripe object and a DuckDB type. Each resource's default
+columns are part of its declaration (`catalog/<resource>.py`); their types come from Stripe's
+schema (`stripe_schema`), so only Unix timestamps need saying (the declaration's
+`timestamp_fields`). Dataflows can add, rename or drop columns on top (`apply_mapping`). The
+full object is always kept in `raw`, so nothing is lost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -30,63 +31,6 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "_deleted_at": "TIMESTAMPTZ",  # null unless Stripe deleted the object (the row is kept)
 }
 
-# Integer fields that hold Unix timestamps (Stripe's spec marks them `format: unix-time`; the SDK
-# annotations only say `int`).
-TIMESTAMP_FIELDS = frozenset(
-    {
-        "created",
-        "available_on",
-        "billing_cycle_anchor",
-        "cancel_at",
-        "canceled_at",
-        "current_period_end",
-        "current_period_start",
-        "ended_at",
-        "start_date",
-        "trial_end",
-        "trial_start",
-    }
-)
-
-# The default columns of each resource: a field name, or `name: dotted.path` for nested values.
-DEFAULT_COLUMNS: Mapping[str, Sequence[str]] = {
-    "charges": [
-        "id", "created", "amount", "amount_captured", "amount_refunded", "currency", "status",
-        "paid", "captured", "refunded", "disputed", "livemode", "customer", "balance_transaction",
-        "payment_intent", "payment_method", "description", "failure_code",
-        "failure_message", "receipt_email", "statement_descriptor",
-        "card_brand: payment_method_details.card.brand",
-        "card_country: payment_method_details.card.country",
-        "outcome_type: outcome.type", "risk_level: outcome.risk_level", "metadata",
-    ],
-    "subscriptions": [
-        "id", "created", "customer", "status", "collection_method", "currency",
-        "cancel_at_period_end", "cancel_at", "canceled_at", "ended_at", "start_date",
-        "billing_cycle_anchor", "trial_start", "trial_end", "days_until_due", "description",
-        "latest_invoice", "default_payment_method", "livemode", "items", "metadata",
-    ],
-    "refunds": [
-        "id", "created", "amount", "currency", "status", "reason", "charge", "payment_intent",
-        "balance_transaction", "failure_reason", "description", "receipt_number", "metadata",
-    ],
-    "balance_transactions": [
-        "id", "created", "available_on", "amount", "fee", "net", "currency", "exchange_rate",
-        "type", "reporting_category", "status", "source", "description", "fee_details",
-    ],
-    "customers": [
-        "id", "created", "email", "name", "phone", "description", "currency", "balance",
-        "delinquent", "invoice_prefix", "tax_exempt", "livemode",
-        "address_country: address.country", "address_city: address.city", "metadata",
-    ],
-    "prices": [
-        "id", "created", "product", "active", "currency", "unit_amount", "unit_amount_decimal",
-        "type", "billing_scheme", "nickname", "lookup_key", "tax_behavior",
-        "recurring_interval: recurring.interval", "recurring_interval_count: recurring.interval_count",
-        "recurring_usage_type: recurring.usage_type", "livemode", "metadata",
-    ],
-}
-
-
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -99,10 +43,10 @@ class ColumnSpec:
         return ".".join(self.path)
 
 
-def duck_type_for(field: FieldSpec, leaf: str) -> str:
-    """The DuckDB type a field of Stripe's schema lands as."""
+def duck_type_for(field: FieldSpec, leaf: str, timestamp_fields: Collection[str]) -> str:
+    """The DuckDB type a field of Stripe's schema lands as (`leaf`: the field's own name)."""
     if field.kind == "integer":
-        return "TIMESTAMPTZ" if leaf in TIMESTAMP_FIELDS else "BIGINT"
+        return "TIMESTAMPTZ" if leaf in timestamp_fields else "BIGINT"
     return {
         "string": "VARCHAR",
         "number": "DOUBLE",
@@ -119,7 +63,7 @@ def column(resource: str, name: str, path: str, type_: str | None = None) -> Col
     """
     field = resolve_path(resource, path)
     if type_ is None:
-        type_ = duck_type_for(field, path.rsplit(".", 1)[-1])
+        type_ = duck_type_for(field, path.rsplit(".", 1)[-1], get_resource(resource).timestamp_fields)
     elif type_.upper() not in DUCK_TYPES:
         raise ValueError(f"unknown type {type_!r} (allowed: {', '.join(DUCK_TYPES)})")
     return ColumnSpec(name, tuple(path.split(".")), type_.upper(), description=f"Stripe `{path}`")
@@ -131,8 +75,7 @@ def _parse_declaration(entry: str) -> tuple[str, str]:
 
 
 def default_columns(resource: str) -> list[ColumnSpec]:
-    get_resource(resource)  # a clear error for an unknown resource
-    return [column(resource, *_parse_declaration(e)) for e in DEFAULT_COLUMNS[resource]]
+    return [column(resource, *_parse_declaration(e)) for e in get_resource(resource).columns]
 
 
 @dataclass(frozen=True)

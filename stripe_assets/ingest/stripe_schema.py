@@ -169,7 +169,7 @@ _KIND_TEST: dict[str, typing.Callable[[object], bool]] = {
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
-    "decimal_string": lambda v: isinstance(v, str) and _is_decimal(v),
+    "decimal_string": lambda v: isinstance(v, str) and is_decimal_string(v),
     "object": lambda v: isinstance(v, dict),
     "map": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
@@ -193,12 +193,12 @@ _KIND_WORDS: dict[str, str] = {
 }
 
 
-def _is_decimal(text: str) -> bool:
+def is_decimal_string(text: str) -> bool:
+    """Whether `text` is a decimal number as Stripe writes them (`"1234.5"`; never NaN or Infinity)."""
     try:
-        decimal.Decimal(text)
+        return decimal.Decimal(text).is_finite()
     except decimal.InvalidOperation:
         return False
-    return True
 
 
 def kind_matches(spec: FieldSpec, value: object) -> bool:

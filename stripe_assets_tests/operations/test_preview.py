@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.cli import main
 from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.ingest.client import StripeReader
@@ -92,8 +93,8 @@ def test_unknown_resource_and_bad_limit_are_one_line_usage_errors(project, capsy
     assert main(["preview", "payouts"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        "stripe-assets preview: unknown Stripe resource 'payouts'; expected one of: charges, "
-        "subscriptions, refunds, balance_transactions, customers, prices"
+        f"stripe-assets preview: unknown Stripe resource 'payouts' (declared: {', '.join(RESOURCE_NAMES)}); "
+        "to add it, declare it in stripe_assets/catalog/payouts.py"
     )
     for limit in ("0", "101", "ten"):
         try:

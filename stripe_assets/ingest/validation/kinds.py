@@ -8,7 +8,6 @@ checks, so each fault is reported once, under its own name.
 
 from __future__ import annotations
 
-import decimal
 import re
 from collections.abc import Callable, Collection
 
@@ -18,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 
-from stripe_assets.ingest.stripe_schema import Kind
+from stripe_assets.ingest.stripe_schema import Kind, is_decimal_string
 from stripe_assets.ingest.validation.frame import ABSENT, _Absent
 
 Outcome = bool | np.ndarray  # True: every cell passes; otherwise one bool per cell
@@ -60,16 +59,9 @@ def present_types(values: np.ndarray) -> set[type] | frozenset[type]:
     return set(map(type, values))
 
 
-def _is_decimal(text: str) -> bool:
-    try:
-        return decimal.Decimal(text).is_finite()
-    except decimal.InvalidOperation:
-        return False
-
-
 # Kinds whose values need more than the right Python type: the type the extra test applies to.
 _VALUE_TESTS: dict[str, tuple[type, Callable[[object], bool]]] = {
-    "decimal_string": (str, lambda v: _is_decimal(v)),  # type: ignore[arg-type]
+    "decimal_string": (str, lambda v: isinstance(v, str) and is_decimal_string(v)),
     "list_object": (dict, lambda v: v.get("object") == "list"),  # type: ignore[attr-defined]
     "expandable": (dict, lambda v: isinstance(v.get("id"), str)),  # type: ignore[attr-defined]
 }
@@ -181,20 +173,6 @@ def first_occurrence_test(values: np.ndarray) -> Outcome:
             else:
                 seen.add(v)
     return True if mask.all() else mask
-
-
-def integers(values: np.ndarray) -> np.ndarray:
-    """Integer cells as float64 (exact for any amount Stripe sends), NaN for everything else."""
-    if infer_dtype(values, skipna=False) == "integer":
-        ints = np.ones(len(values), dtype=bool)
-    else:
-        ints = pd.Series(list(map(type, values)), dtype=object).isin([int]).to_numpy()
-    out = np.full(len(values), np.nan)
-    try:
-        out[ints] = values[ints].astype(np.float64)
-    except OverflowError:  # beyond any amount: judged cell by cell, huge ones left unjudged
-        out[ints] = [float(v) if abs(v) < 2**53 else np.nan for v in values[ints]]
-    return out
 
 
 def presence_test(values: np.ndarray) -> Outcome:

@@ -22,9 +22,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.catalog.rules import Rule
 from stripe_assets.ingest.stripe_schema import API_VERSION, FieldSpec, describe_kind, resource_fields
 from stripe_assets.ingest.validation import kinds
-from stripe_assets.ingest.validation.rules import Rule, rules_for
 
 REQUIRED = "required"
 NOT_NULLABLE = "not_nullable"  # pandera's name for its nullability check
@@ -117,7 +117,7 @@ def resource_schema(resource: str, strict_enums: bool = False) -> ResourceSchema
     """The schema of one resource (`charges`, ...); built once per process and setting."""
     stripe_resource = get_resource(resource)
     fields = resource_fields(resource)
-    rules = rules_for(resource)
+    rules = stripe_resource.rules
     unknown = {c for r in rules for c in r.reads} - set(fields)
     if unknown:  # a rule naming a field Stripe no longer has must not silently pass
         missing = ", ".join(sorted(unknown))

@@ -270,6 +270,21 @@ def test_an_empty_batch_is_valid_with_rate_zero():
     assert (result.records_total, result.valid, result.failures, result.error_rate) == (0, [], [], 0.0)
 
 
-def test_an_unknown_resource_names_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown Stripe resource 'payouts'; expected one of: charges"):
+def test_an_unknown_resource_names_the_declared_ones_and_where_to_declare_it():
+    with pytest.raises(ValueError) as caught:
         validate_records("payouts", [])
+    assert str(caught.value) == (
+        f"unknown Stripe resource 'payouts' (declared: {', '.join(RESOURCE_NAMES)}); "
+        "to add it, declare it in stripe_assets/catalog/payouts.py"
+    )
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-inf", "12,5"])
+def test_a_decimal_string_is_a_finite_number_for_validation_and_the_schema_alike(text):
+    records = batch("prices", 2)
+    records[1]["unit_amount_decimal"] = text
+    failure = only(validate_records("prices", records))
+    assert (failure.column, failure.check) == ("unit_amount_decimal", "type")
+    assert deep_errors(get_resource("prices").stripe_class, records[1]) == [
+        "unit_amount_decimal: expected a decimal string, got str"
+    ]

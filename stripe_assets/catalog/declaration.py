@@ -1,0 +1,63 @@
+"""What a Stripe resource declaration holds: everything that differs from one resource to another.
+
+Everything else (the client's paging, tables and quarantine, assets, checks, schedules, the CLI,
+the emulator's endpoints) is derived from these fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from stripe_assets.catalog.rules import Rule
+
+
+@dataclass(frozen=True)
+class StripeResource:
+    name: str  # plural, as in the API path, the asset key and the table name
+    object: str  # the `object` field Stripe puts on each instance
+    stripe_class: type  # the SDK's typed class: the schema source for the pinned API version
+    id_prefixes: tuple[str, ...]  # Stripe id prefixes this object may carry
+    # Its place in listings (UI, CLI, README); a new resource takes the next number. Never
+    # renumbered: the emulator seeds its data with it.
+    ordinal: int
+    summary: str  # what the objects are, in a few words (CLI help, README)
+    # The default table columns: a field name, or `name: dotted.path` for a nested value; their
+    # types come from Stripe's schema.
+    columns: tuple[str, ...]
+    # Integer fields (by name, at any depth) that hold Unix times and land as TIMESTAMPTZ; the
+    # SDK's annotations only say `int`.
+    timestamp_fields: frozenset[str] = frozenset({"created"})
+    # Value rules Stripe's types cannot express but that always hold in Stripe's data.
+    rules: tuple[Rule, ...] = ()
+    # Query parameters every list call needs to see all objects (Stripe hides some by default).
+    list_params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Objects that may also carry ids chosen by the account (not only the prefixes above).
+    custom_ids: bool = False
+    # The Event types whose `data.object` is this resource (empty: immutable, created-only).
+    events: tuple[str, ...] = ()
+    # Those of `events` that mean Stripe deleted the object (its row stays, marked `_deleted_at`).
+    deletion_events: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        return f"/v1/{self.name}"
+
+    @property
+    def asset_path(self) -> list[str]:
+        """The Dagster asset key's path, `stripe/<name>`."""
+        return ["stripe", self.name]
+
+    @property
+    def table(self) -> str:
+        return f"stripe.{self.name}"
+
+    @property
+    def quarantine_table(self) -> str:
+        return f"stripe_quarantine.{self.name}"
+
+    @property
+    def mutable(self) -> bool:
+        """Whether Stripe changes objects after creating them (then it sends `events`)."""
+        return bool(self.events)
