@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import DECLARATIONS_DIR, RESOURCE_NAMES
 from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
 from stripe_assets.ingest.columns import AddedColumn, ColumnSpec, apply_mapping
 from stripe_assets.ingest.validation.policy import ValidationSettings
@@ -156,7 +156,8 @@ class Dataflow(_Model):
     def _known_resource(cls, value: str) -> str:
         if value not in RESOURCE_NAMES:
             raise config_error(
-                f"{show(value)} is not a supported resource (allowed: {', '.join(RESOURCE_NAMES)})"
+                f"{show(value)} is not a declared resource (declared: {', '.join(RESOURCE_NAMES)}); "
+                f"to add it, declare it in {DECLARATIONS_DIR}/{value}.py"
             )
         return value
 

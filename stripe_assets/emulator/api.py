@@ -183,7 +183,7 @@ class EmulatorApi:
             return self._page_body(resource, params)
 
     def _page_body(self, resource: str, params: Params) -> tuple[bytes, Params | None]:
-        q = parse_list(resource, params)
+        q = parse_list(self.ds.generators[resource].filters, params)
         inner_paths = check_list_paths(q.expand)
         positions, has_more = self.page(resource, q)
         if inner_paths:

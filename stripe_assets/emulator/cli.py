@@ -8,22 +8,24 @@ from datetime import date
 
 from pydantic import ValidationError
 
+from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.emulator.api import EmulatorApi
 from stripe_assets.emulator.changes import ChangeRequestError, parse_changes
 from stripe_assets.emulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_DAYS,
     DEFAULT_PER_DAY,
-    GENERATED_RESOURCES,
     INVALID_KINDS,
     RATE_LIMIT_PRESETS,
     EmulatorConfig,
     FaultConfig,
     RateLimit,
+    counted_resources,
     default_start,
     parse_per_day,
 )
 from stripe_assets.emulator.dataset import Dataset
+from stripe_assets.emulator.generators import Generator, generator_classes
 from stripe_assets.emulator.lifecycles import CHANGE_KINDS
 from stripe_assets.emulator.server import EmulatorHTTPServer, serve_until_stopped
 
@@ -52,13 +54,26 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def _words(resource: str) -> str:
+    return resource.replace("_", " ")
+
+
+def _listed(resources: tuple[str, ...]) -> str:
+    words = [_words(r) for r in resources]
+    return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else "".join(words)
+
+
+def _followers() -> list[tuple[str, type[Generator]]]:
+    return [(name, g) for name, g in generator_classes().items() if g.follows is not None]
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "emulator",
         help="serve a synthetic, deterministic Stripe account over HTTP (read-only API)",
         description=(
-            "Serve a synthetic Stripe account on a local port: charges, subscriptions, refunds, "
-            "balance transactions, customers and prices, listed and retrieved like Stripe's API. "
+            f"Serve a synthetic Stripe account on a local port: {_listed(RESOURCE_NAMES)}, "
+            "listed and retrieved like Stripe's API. "
             "Point the project at it with STRIPE_API_BASE=<printed URL> and STRIPE_API_KEY=<key>."
         ),
         formatter_class=_HelpFormatter,
@@ -78,8 +93,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_argument(parse_per_day),
         default=DEFAULT_PER_DAY,
         help="objects created per day: one number for every resource, or e.g. "
-        f"'charges=500,customers=50' (others keep the default); resources: {', '.join(GENERATED_RESOURCES)}. "
-        "Balance transactions follow: one per settled charge and one per refund",
+        f"'charges=500,customers=50' (others keep the default); resources: {', '.join(counted_resources())}. "
+        + " ".join(f"{_words(name).capitalize()} follow {g.follows}." for name, g in _followers()),
     )
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the secret key clients must send")
     parser.add_argument(

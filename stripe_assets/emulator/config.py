@@ -8,17 +8,19 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.emulator.generators import generator_class, generator_classes
 from stripe_assets.emulator.ids import MAX_DAYS, MAX_PER_DAY
 
 DEFAULT_API_KEY = "sk_test_emulator"
 DEFAULT_PER_DAY = 50
 DEFAULT_DAYS = 30
 
-# Balance transactions are not counted in advance: there is one per settled charge and one per
-# refund, as in a real Stripe balance.
-DERIVED_RESOURCES = ("balance_transactions",)
-GENERATED_RESOURCES = tuple(r for r in RESOURCE_NAMES if r not in DERIVED_RESOURCES)
+
+
+def counted_resources() -> tuple[str, ...]:
+    """The resources `per_day` counts; the others follow them (balance transactions: one per
+    settled charge and one per refund, as in a real Stripe balance)."""
+    return tuple(name for name, g in generator_classes().items() if g.follows is None)
 
 InvalidKind = Literal["wrong_type", "unknown_enum", "missing_required", "null_required"]
 INVALID_KINDS: tuple[InvalidKind, ...] = get_args(InvalidKind)
@@ -117,20 +119,25 @@ class EmulatorConfig(BaseModel):
     port: int = Field(0, ge=0, le=65535, description="0 picks a free port")
     faults: FaultConfig = Field(default_factory=FaultConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _every_resource_generated(cls, data: object) -> object:
+        generator_classes()  # a declared resource without a generator: say where to add one
+        return data
+
     @field_validator("per_day")
     @classmethod
     def _check_per_day(cls, value: int | dict[str, int]) -> int | dict[str, int]:
         counts = value if isinstance(value, dict) else {}
+        generators = generator_classes()  # also: every declared resource can be generated
         for name in counts:
-            if name in DERIVED_RESOURCES:
-                raise ValueError(
-                    f"per_day[{name!r}] cannot be set: balance transactions follow charges and "
-                    "refunds (one per settled charge, one per refund)"
-                )
-            if name not in GENERATED_RESOURCES:
+            follows = generators[name].follows if name in generators else None
+            if follows is not None:
+                raise ValueError(f"per_day[{name!r}] cannot be set: {name.replace('_', ' ')} follow {follows}")
+            if name not in generators:
                 raise ValueError(
                     f"per_day has unknown resource {name!r}; expected one of: "
-                    f"{', '.join(GENERATED_RESOURCES)}"
+                    f"{', '.join(counted_resources())}"
                 )
         for name, count in ({"per_day": value} if isinstance(value, int) else counts).items():
             label = name if name == "per_day" else f"per_day[{name!r}]"
@@ -140,20 +147,19 @@ class EmulatorConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> EmulatorConfig:
-        # Refunds need charges to refund; subscriptions need customers and recurring prices.
-        needs = {"refunds": ("charges",), "subscriptions": ("customers", "prices")}
-        for dependent, required in needs.items():
-            if self.count_per_day(dependent) == 0:
+        for dependent, generator in generator_classes().items():
+            if generator.follows is not None or self.count_per_day(dependent) == 0:
                 continue
-            for name in required:
+            for name in generator.needs:
                 if self.count_per_day(name) == 0:
                     raise ValueError(f"per_day[{name!r}] must be > 0 when {dependent} are generated")
         return self
 
     def count_per_day(self, resource: str) -> int:
         """Objects of a generated resource created on each day."""
-        if resource in DERIVED_RESOURCES:
-            raise ValueError(f"{resource} are derived from charges and refunds, not counted per day")
+        follows = generator_class(resource).follows
+        if follows is not None:
+            raise ValueError(f"{resource} follow {follows}, not counted per day")
         if isinstance(self.per_day, int):
             return self.per_day
         return self.per_day.get(resource, DEFAULT_PER_DAY)

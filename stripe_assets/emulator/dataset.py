@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import orjson
 
@@ -22,6 +22,7 @@ from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.emulator import ids
 from stripe_assets.emulator.config import EmulatorConfig
 from stripe_assets.emulator.events import EventLog
+from stripe_assets.emulator.generators import generator_classes
 from stripe_assets.emulator.invalid import InvalidInjector, InvalidRecord
 from stripe_assets.emulator.objects import ObjectBuilder
 from stripe_assets.emulator.plans import CANCELED, DAY_SECONDS, SUBSCRIPTION_STATUSES, Plans
@@ -38,6 +39,7 @@ class Dataset:
         self.config = config
         self.plans = Plans(config)
         self.builder = ObjectBuilder(self.plans)
+        self.generators = {name: cls(self.plans, self.builder) for name, cls in generator_classes().items()}
         self.invalid = InvalidInjector(self.plans.seed, config.faults)
         self._generated_bytes: Callable[[str, int, int], bytes] = functools.lru_cache(
             maxsize=OBJECT_CACHE_SIZE
@@ -54,12 +56,12 @@ class Dataset:
 
     def count(self, resource: str, day: int) -> int:
         if day < self.config.days:
-            return self.plans.count(resource, day)
+            return self.generators[resource].count(day)
         return len(self.live.later_created(resource, day))
 
-    def created(self, resource: str, day: int):
+    def created(self, resource: str, day: int) -> Sequence[int]:
         if day < self.config.days:
-            return self.plans.created(resource, day)
+            return self.generators[resource].created(day)
         return self.live.later_created(resource, day)
 
     # identity ------------------------------------------------------------------------------
@@ -121,14 +123,14 @@ class Dataset:
         """The object's valid current state (deleted customers included); changed objects are
         shared with the live state, so callers copy before modifying."""
         changed = self.live.current.get((resource, day, slot))
-        return changed if changed is not None else self.builder.build(resource, day, slot)
+        return changed if changed is not None else self.generators[resource].build(day, slot)
 
     def served(self, resource: str, day: int, slot: int) -> dict:
         """The object as the API returns it: deleted customers as stubs, invalid ones broken."""
         if self.is_deleted(resource, day, slot):
             return self.builder.deleted_customer(day, slot)
         changed = self.live.current.get((resource, day, slot))
-        obj = self.builder.build(resource, day, slot) if changed is None else dict(changed)
+        obj = self.generators[resource].build(day, slot) if changed is None else dict(changed)
         kind = self.invalid.kind_of(resource, day, slot)
         if kind is not None:
             self.invalid.apply(resource, kind, obj)

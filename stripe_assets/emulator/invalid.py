@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from stripe_assets.emulator.config import FaultConfig, InvalidKind
+from stripe_assets.emulator.generators import generator_class
 from stripe_assets.emulator.plans import TAGS
 from stripe_assets.emulator.rng import Purpose, mix
 
@@ -21,50 +22,11 @@ class InvalidRecord(NamedTuple):
     reason: str
 
 
-class _Breakage(NamedTuple):
+class Breakage(NamedTuple):
+    """How one field of an object is broken (each resource's generator lists its breakages)."""
+
     field: str
     value: Callable[[Any], Any] | None  # new value from the old one; None drops the field
-
-
-# For each resource and kind: the top-level field to break and how.
-BREAKAGES: dict[str, dict[InvalidKind, _Breakage]] = {
-    "charges": {
-        "wrong_type": _Breakage("amount", lambda v: str(v)),
-        "unknown_enum": _Breakage("status", lambda v: "on_hold"),
-        "missing_required": _Breakage("currency", None),
-        "null_required": _Breakage("amount", lambda v: None),
-    },
-    "subscriptions": {
-        "wrong_type": _Breakage("start_date", lambda v: str(v)),
-        "unknown_enum": _Breakage("status", lambda v: "on_hold"),
-        "missing_required": _Breakage("currency", None),
-        "null_required": _Breakage("customer", lambda v: None),
-    },
-    "refunds": {
-        "wrong_type": _Breakage("amount", lambda v: str(v)),
-        "unknown_enum": _Breakage("reason", lambda v: "chargeback"),
-        "missing_required": _Breakage("currency", None),
-        "null_required": _Breakage("amount", lambda v: None),
-    },
-    "balance_transactions": {
-        "wrong_type": _Breakage("amount", lambda v: str(v)),
-        "unknown_enum": _Breakage("type", lambda v: "bank_adjustment"),
-        "missing_required": _Breakage("currency", None),
-        "null_required": _Breakage("net", lambda v: None),
-    },
-    "customers": {
-        "wrong_type": _Breakage("balance", lambda v: str(v)),
-        "unknown_enum": _Breakage("tax_exempt", lambda v: "partial"),
-        "missing_required": _Breakage("livemode", None),
-        "null_required": _Breakage("livemode", lambda v: None),
-    },
-    "prices": {
-        "wrong_type": _Breakage("unit_amount", lambda v: str(v)),
-        "unknown_enum": _Breakage("billing_scheme", lambda v: "package"),
-        "missing_required": _Breakage("currency", None),
-        "null_required": _Breakage("product", lambda v: None),
-    },
-}
 
 
 def _reason(kind: InvalidKind, field: str, old: Any, new: Any) -> str:
@@ -100,7 +62,7 @@ class InvalidInjector:
 
     def apply(self, resource: str, kind: InvalidKind, obj: dict[str, Any]) -> InvalidRecord:
         """Breaks `obj` in place and says what was done."""
-        breakage = BREAKAGES[resource][kind]
+        breakage = generator_class(resource).breakages[kind]
         old = obj.get(breakage.field)
         if breakage.value is None:
             obj.pop(breakage.field, None)

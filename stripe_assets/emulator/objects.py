@@ -71,7 +71,8 @@ class Identity(NamedTuple):
 
 
 class ObjectBuilder:
-    """Stripe objects of every resource for one configuration."""
+    """Stripe objects of the resources drawn in the day plans, for one configuration (each
+    resource's generator, `generators/<resource>.py`, says which method builds its objects)."""
 
     def __init__(self, plans: Plans):
         self.plans = plans
@@ -81,14 +82,6 @@ class ObjectBuilder:
         self.price_and_plan = functools.lru_cache(maxsize=4096)(self._price_and_plan)
         self.pending_refunds = functools.lru_cache(maxsize=512)(self._pending_refunds)
         self._prefix = {name: get_resource(name).id_prefixes[0] for name in TAGS}
-        self._builders = {
-            "charges": self.charge,
-            "subscriptions": self.subscription,
-            "refunds": self.refund,
-            "balance_transactions": self.balance_transaction,
-            "customers": self.customer,
-            "prices": self.price,
-        }
 
     # ids ---------------------------------------------------------------------------------------
 
@@ -103,10 +96,6 @@ class ObjectBuilder:
 
     def payment_intent_id(self, charge_day: int, charge_slot: int) -> str:
         return self._related("pi_", 24, "charges", charge_day, charge_slot, _PAYMENT_INTENT)
-
-    def build(self, resource: str, day: int, slot: int) -> dict[str, Any]:
-        """The object at a position, as Stripe would show it if it had not been deleted."""
-        return self._builders[resource](day, slot)
 
     # people and cards ------------------------------------------------------------------------
 

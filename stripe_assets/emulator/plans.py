@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCES
 from stripe_assets.emulator.config import EmulatorConfig
 from stripe_assets.emulator.rng import Draws, Purpose, seed_key
 from stripe_assets.emulator.vocab import (
@@ -36,7 +36,8 @@ from stripe_assets.emulator.vocab import (
     minor_units,
 )
 
-TAGS: dict[str, int] = {name: i for i, name in enumerate(RESOURCE_NAMES)}
+# Each resource's key part in every draw: its declared ordinal, which never changes.
+TAGS: dict[str, int] = {r.name: r.ordinal for r in RESOURCES.values()}
 DAY_SECONDS = 86400
 
 # Charge states: settled charges have a balance transaction and may be refunded.

@@ -8,7 +8,7 @@ spelling). Unknown parameters are rejected, not ignored.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -20,17 +20,6 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _EXPAND = re.compile(r"expand\[[0-9]*\]")
 _CREATED_OPS = ("gt", "gte", "lt", "lte")
 NO_UPPER_BOUND = 2**62
-
-# Filters each list accepts beyond limit, cursors, created and expand.
-LIST_FILTERS: dict[str, frozenset[str]] = {
-    "charges": frozenset({"customer", "payment_intent"}),
-    "subscriptions": frozenset({"customer", "price", "status", "collection_method"}),
-    "refunds": frozenset({"charge", "payment_intent"}),
-    "balance_transactions": frozenset({"type", "source", "currency"}),
-    "customers": frozenset({"email"}),
-    "prices": frozenset({"active", "type", "currency", "product"}),
-}
-
 
 @dataclass
 class ListQuery:
@@ -68,9 +57,9 @@ def parse_retrieve(pairs: Pairs) -> list[str]:
     return expand
 
 
-def parse_list(resource: str, pairs: Pairs) -> ListQuery:
+def parse_list(allowed: Collection[str], pairs: Pairs) -> ListQuery:
+    """A list request's parameters; `allowed`: the filters the resource's list accepts."""
     q = ListQuery()
-    allowed = LIST_FILTERS[resource]
     for name, value in pairs:
         if name == "limit":
             q.limit = parse_integer(name, value)

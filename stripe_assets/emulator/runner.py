@@ -208,11 +208,8 @@ class RunningEmulator:
         """
         get_resource(resource)
         ds = self.dataset
-        keep = (
-            None
-            if include_hidden
-            else (lambda d, s: not ds.is_deleted(resource, d, s) and not ds.is_canceled(resource, d, s))
-        )
+        hidden = None if include_hidden else ds.generators[resource].hidden(ds, {})
+        keep = None if hidden is None else (lambda d, s: not hidden(d, s))
         return [
             orjson.loads(ds.served_bytes(resource, *p))
             for p in ds.positions(resource, _unix(created_gte), _unix(created_lt), keep)
@@ -226,9 +223,9 @@ class RunningEmulator:
     ) -> list[str]:
         """Ids `GET /v1/<resource>` returns for the window, newest first, with the list
         parameters a complete read needs (`status=all` for subscriptions): all but deleted customers."""
-        get_resource(resource)
         ds = self.dataset
-        keep = lambda d, s: not ds.is_deleted(resource, d, s)  # noqa: E731
+        hidden = ds.generators[resource].hidden(ds, get_resource(resource).list_params)
+        keep = None if hidden is None else (lambda d, s: not hidden(d, s))
         return [
             ds.object_id(resource, *p)
             for p in ds.positions(resource, _unix(created_gte), _unix(created_lt), keep)

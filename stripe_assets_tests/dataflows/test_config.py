@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.dataflows.alert_settings import LogChannel, WebhookChannel
 from stripe_assets.dataflows.config import (
     DATAFLOWS_ENV,
@@ -165,9 +166,9 @@ INVALID = [
     ),
     (
         "unknown resource",
-        "dataflows:\n  - name: stripe_invoices\n    resource: invoices\n",
-        "dataflow 'stripe_invoices', field 'resource': 'invoices' is not a supported resource "
-        "(allowed: charges, subscriptions, refunds, balance_transactions, customers, prices)",
+        "dataflows:\n  - name: stripe_payouts\n    resource: payouts\n",
+        f"dataflow 'stripe_payouts', field 'resource': 'payouts' is not a declared resource "
+        f"(declared: {', '.join(RESOURCE_NAMES)}); to add it, declare it in stripe_assets/catalog/payouts.py",
     ),
     (
         "resource twice",

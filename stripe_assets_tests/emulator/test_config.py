@@ -8,12 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.emulator import (
+    INVALID_KINDS,
     RATE_LIMIT_PRESETS,
     EmulatorConfig,
     FaultConfig,
     RateLimit,
 )
+from stripe_assets.emulator.generators import MissingGeneratorError, generator_class, generator_classes
 
 
 def test_defaults_cover_the_thirty_days_before_today():
@@ -66,3 +69,21 @@ def test_rate_limit_presets_match_stripes_documented_limits():
     assert FaultConfig(rate_limit=2.5).rate_limit == RateLimit(global_rps=2.5)
     with pytest.raises(ValueError, match="positive"):
         RateLimit.parse("0")
+
+
+def test_a_resource_without_a_generator_says_where_to_add_one():
+    with pytest.raises(MissingGeneratorError) as caught:
+        generator_class("payouts")
+    assert str(caught.value) == (
+        "the emulator has no generator for 'payouts': add stripe_assets/emulator/generators/payouts.py "
+        "defining GENERATOR (see charges.py there)"
+    )
+
+
+def test_every_declared_resource_has_a_generator_with_its_own_filters_and_breakages():
+    generators = generator_classes()
+    assert list(generators) == list(RESOURCE_NAMES)
+    for name, generator in generators.items():
+        assert generator.resource == name
+        assert set(generator.breakages) == set(INVALID_KINDS), name
+        assert generator.current_state_filters <= set(generator.filters), name
