@@ -1,4 +1,5 @@
-"""Emulator benchmark: start-up and memory for ~1M objects, and page throughput over HTTP.
+"""Emulator benchmark: start-up and memory for ~1M objects, page throughput over HTTP, and the
+cost of moving the clock on (changes and their events).
 
 The emulator serves from a process of its own (as `stripe-assets emulator` does) while this
 process plays the client: `requests` sessions with keep-alive, `limit=100` pages, bodies parsed
@@ -22,7 +23,7 @@ import orjson
 import requests
 
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.emulator import EmulatorConfig, RunningEmulator, start_emulator
+from stripe_assets.emulator import CHANGE_KINDS, EmulatorConfig, RunningEmulator, start_emulator
 
 START = date(2026, 10, 1)
 DAYS = 30
@@ -90,6 +91,28 @@ def days_window(config: EmulatorConfig, first_day: int, days: int = 1) -> dict[s
     return {"created[gte]": start, "created[lt]": start + days * DAY}
 
 
+# 14 days with enough objects for 500 changes of every kind over three days.
+CHANGING = {"charges": 1900, "refunds": 2100, "subscriptions": 1300, "customers": 200, "prices": 100}
+
+
+def changes_rows() -> list[tuple[str, str]]:
+    """Moving the clock three days on with 500 changes of every kind, then reading /v1/events."""
+    config = EmulatorConfig(seed=1, start=START, days=14, per_day=CHANGING)
+    with start_emulator(config) as emu:
+        began = time.perf_counter()
+        done = emu.advance(days=3, changes=dict.fromkeys(CHANGE_KINDS, 500))
+        seconds = time.perf_counter() - began
+        changes = sum(done.changes.values())
+        read, reading = timed(emu, [[("events", 10**9, {})]])
+    return [
+        (
+            "advance 3 days, 500 changes of every kind (in-process)",
+            f"{changes:,} changes, {done.events:,} events in {seconds:.2f} s = {done.events / seconds:,.0f} events/s",
+        ),
+        ("read every event, GET /v1/events, 1 client thread", rate(read, reading)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer pages, no full read of the 1M objects")
@@ -150,6 +173,7 @@ def main() -> None:
             )
         rss_end, peak = rss_mb(emu.pid)
         rows.append(("emulator memory at the end", f"RSS {rss_end:.0f} MB, peak {peak:.0f} MB"))
+    rows += changes_rows()
 
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

@@ -119,9 +119,12 @@ class Changer:
         old = self.ds.current(resource, day, slot)
         new = dict(old)
         mutate(new)
+        changed = previous_attributes(old, new)
+        if not changed:  # a drawn edit that happens to repeat the old value: still a change
+            new["metadata"] = {**new["metadata"], "revision": f"{self.advance}.{change.number}"}
+            changed = previous_attributes(old, new)
         self.ds.put(resource, day, slot, new)
         served = self.ds.served(resource, day, slot)
-        changed = previous_attributes(old, new)
         for type in types:
             self.emit(change, type, served, changed)
         return new
