@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stripe_assets.emulator.config import parse_counts
 from stripe_assets.emulator.dataset import Dataset
 from stripe_assets.emulator.ids import MAX_DAYS
 from stripe_assets.emulator.lifecycles import (
@@ -177,19 +178,7 @@ def changeable(ds: Dataset) -> dict[str, int]:
 
 def parse_changes(text: str) -> int | dict[str, int]:
     """`500` (a total) or `charge_refunded=500,customer_deleted=20` (counts by kind)."""
-    text = text.strip()
-    if "=" not in text:
-        try:
-            return int(text)
-        except ValueError:
-            raise ChangeRequestError(f"changes {text!r} is not a number or a list of kind=number") from None
-    counts: dict[str, int] = {}
-    for part in text.split(","):
-        kind, _, number = part.partition("=")
-        try:
-            counts[kind.strip()] = int(number)
-        except ValueError:
-            raise ChangeRequestError(f"changes entry {part.strip()!r} is not kind=number") from None
+    counts = parse_counts(text, "changes", "kind")
     requested_counts(counts)  # names every unknown kind
     return counts
 
@@ -315,9 +304,10 @@ class _Planner:
             self.made[kind] = 0
             return
         pool = self.open_pool(kind)
-        # Trials that end within the advance end on time; others are ended early.
+        # Trials that end within the advance end on time (those already over, left trialing by an
+        # earlier advance, at its start); others are ended early.
         ends = {p: self.ds.current("subscriptions", *p)["trial_end"] for p in pool}
-        due = [p for p in pool if self.start < ends[p] <= self.until]
+        due = [p for p in pool if ends[p] <= self.until]
         count = self.afford(kind, len(pool), count)
         if count <= len(due):
             picked = self.sample(kind, due, count)
@@ -327,7 +317,7 @@ class _Planner:
         self.claim(kind, picked)
         times = self.times(self.rng(kind), len(picked))
         for at, target in zip(times, picked, strict=True):
-            self.add(kind, ends[target] if self.start < ends[target] <= self.until else at, target)
+            self.add(kind, max(ends[target], self.start + 1) if ends[target] <= self.until else at, target)
 
     def past_due(self, count: int) -> None:
         kind = "subscription_past_due"

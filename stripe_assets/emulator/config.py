@@ -176,19 +176,25 @@ class EmulatorConfig(BaseModel):
         return self.start_timestamp + self.days * 86400
 
 
-def parse_per_day(text: str) -> int | dict[str, int]:
-    """`500` or `charges=500,customers=50` (command-line syntax)."""
+def parse_counts(text: str, label: str, key: str) -> int | dict[str, int]:
+    """`500` or `a=500,b=50` (command-line syntax); errors name the option (`label`) and what
+    the keys are (`key`)."""
     text = text.strip()
     if "=" not in text:
         try:
             return int(text)
         except ValueError:
-            raise ValueError(f"per-day {text!r} is not a number or a list of resource=number") from None
+            raise ValueError(f"{label} {text!r} is not a number or a list of {key}=number") from None
     counts: dict[str, int] = {}
     for part in text.split(","):
         name, _, number = part.partition("=")
         try:
             counts[name.strip()] = int(number)
         except ValueError:
-            raise ValueError(f"per-day entry {part.strip()!r} is not resource=number") from None
+            raise ValueError(f"{label} entry {part.strip()!r} is not {key}=number") from None
     return counts
+
+
+def parse_per_day(text: str) -> int | dict[str, int]:
+    """`500` or `charges=500,customers=50` (command-line syntax)."""
+    return parse_counts(text, "per-day", "resource")

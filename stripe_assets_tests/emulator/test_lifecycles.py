@@ -11,7 +11,7 @@ import requests
 import stripe
 
 from stripe_assets.catalog import RESOURCES, get_resource
-from stripe_assets.emulator import CHANGE_KINDS, ChangeRequestError, start_emulator
+from stripe_assets.emulator import CHANGE_KINDS, ChangeRequestError, FaultConfig, start_emulator
 from stripe_assets.ingest.stripe_schema import API_VERSION, deep_errors
 
 from .conftest import MOVED, Api
@@ -142,6 +142,8 @@ def test_subscriptions_end_trials_fall_past_due_and_are_canceled(moved, moved_ap
     for event in updated:
         sub = event["data"]["object"]
         assert sub["items"]["data"][0]["current_period_start"] == event["created"]
+        if sub["status"] == "active":  # at the trial's end, or ended early now
+            assert sub["trial_end"] == event["created"] == sub["billing_cycle_anchor"]
         assert sub["latest_invoice"] != event["data"]["previous_attributes"]["latest_invoice"]
     deleted = _events_of(moved, "customer.subscription.deleted")
     assert len(deleted) >= 20  # and those of deleted customers
@@ -258,3 +260,16 @@ def test_pages_read_before_an_advance_are_not_served_stale(start_another):
     assert len(again["data"]) == len(first["data"]) - 10
     assert again["data"] == emu.objects("customers", include_hidden=False)[:100]
     assert len(api.ok("/v1/prices", limit=100, active="true")["data"]) == len(prices["data"]) - 5
+
+
+def test_objects_served_invalid_stay_invalid_in_their_events(start_another):
+    emu = start_another(FaultConfig(invalid_fraction=0.3), days=3, per_day=100)
+    emu.advance(days=1, changes={"customer_updated": 40, "charge_updated": 40})
+    invalid = {**emu.invalid_records("customers"), **emu.invalid_records("charges")}
+    broken = [e for e in emu.events() if e["data"]["object"]["id"] in invalid]
+    assert 10 < len(broken) < 40
+    for event in broken:
+        obj = event["data"]["object"]
+        cls = RESOURCE_OF[obj["object"]].stripe_class
+        assert deep_errors(cls, obj), invalid[obj["id"]]
+        assert Api(emu).ok(f"{RESOURCE_OF[obj['object']].path}/{obj['id']}") == obj
