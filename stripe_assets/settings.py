@@ -51,8 +51,8 @@ class Settings:
     api_base: str | None
     duckdb_path: Path
     dataflows_file: Path | None  # None: no file, the built-in defaults apply
-    warehouse: str | None  # None: the DuckDB file at duckdb_path
-    lake_data_path: Path | None
+    warehouse: str | None  # None: the DuckDB file at duckdb_path; `ducklake:<catalog>`: a DuckLake
+    lake_data_path: str | None  # the lake's data files: a folder, or an object storage URL (s3://...)
     home: Path
 
     @classmethod
@@ -78,9 +78,24 @@ class Settings:
             if dataflows
             else (default_dataflows if default_dataflows.exists() else None),
             warehouse=value(WAREHOUSE_ENV),
-            lake_data_path=path(lake) if lake else None,
+            lake_data_path=(lake if "://" in lake else str(path(lake))) if lake else None,
             home=home,
         )
+
+
+def open_warehouse(env: Settings | None = None):
+    """The warehouse the environment names: the DuckDB file, or the DuckLake of STRIPE_ASSETS_WAREHOUSE."""
+    from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
+    from stripe_assets.ingest.warehouse.lake import Lake, LakeConfigError
+
+    env = env or settings()
+    if env.warehouse is None:
+        return Warehouse(env.duckdb_path)
+    try:
+        lake = Lake.parse(env.warehouse, env.lake_data_path, env.home)
+    except LakeConfigError as exc:
+        raise WarehouseError(str(exc)) from None
+    return Warehouse(env.duckdb_path, lake=lake)
 
 
 def settings() -> Settings:

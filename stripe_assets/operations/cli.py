@@ -139,10 +139,9 @@ def _guarded(command: str, handler: Callable[[argparse.Namespace], int]) -> Call
 
 
 def _warehouse():
-    from stripe_assets.ingest.warehouse import Warehouse
-    from stripe_assets.settings import settings
+    from stripe_assets.settings import open_warehouse
 
-    return Warehouse(settings().duckdb_path)
+    return open_warehouse()
 
 
 def _print_json(value: object) -> None:
@@ -270,7 +269,7 @@ def _delete(args: argparse.Namespace) -> int:
     )
     if args.drop_data:
         footprint = read_footprint(warehouse, flow.resource)
-        lines += [f"  - {line}" for line in footprint.describe()] or [f"  - no data in {warehouse.path}"]
+        lines += [f"  - {line}" for line in footprint.describe()] or [f"  - no data in {warehouse}"]
         with dagster_instance() as (_, problem):
             lines.append(
                 f"  - wipe the Dagster history of asset {key.to_user_string()}" if not problem else f"  - {problem}"

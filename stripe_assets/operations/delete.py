@@ -53,7 +53,7 @@ def footprint(conn: duckdb.DuckDBPyConnection, resource: str) -> DataFootprint:
 
 
 def read_footprint(warehouse: Warehouse, resource: str) -> DataFootprint:
-    if not warehouse.path.exists():
+    if not warehouse.exists():
         return DataFootprint({}, 0)
     with warehouse.connect(read_only=True) as conn:
         return footprint(conn, resource)
@@ -61,7 +61,7 @@ def read_footprint(warehouse: Warehouse, resource: str) -> DataFootprint:
 
 def drop_resource_data(warehouse: Warehouse, resource: str) -> DataFootprint:
     """Drop everything the warehouse holds for `resource` (and nothing else); all or nothing."""
-    if not warehouse.path.exists():
+    if not warehouse.exists():
         return DataFootprint({}, 0)
     with warehouse.connect() as conn:
         conn.execute("BEGIN TRANSACTION")

@@ -312,8 +312,8 @@ def run_rollback(
     """
     if request.partition is not None:
         check_partition_key(dataflow, request.partition)
-    if not warehouse.path.exists():
-        raise OperationError(f"no warehouse at {warehouse.path}: nothing to roll back")
+    if not warehouse.exists():
+        raise OperationError(f"no warehouse at {warehouse}: nothing to roll back")
     expected = None
     if confirm is not None:
         with warehouse.connect(read_only=True) as conn:

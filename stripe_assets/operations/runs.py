@@ -71,13 +71,13 @@ def collect_runs(
     key = dg.AssetKey(get_resource(dataflow.resource).asset_path)
     by_run: dict[str, list[PartitionLoad]] = {}
     events = []
-    if warehouse.path.exists():
+    if warehouse.exists():
         with warehouse.connect(read_only=True) as conn:
             for load in partition_loads(conn, dataflow.resource):
                 by_run.setdefault(load.run_id, []).append(load)
             events = rollback_events(conn, dataflow.resource)
     else:
-        notes.append(f"no warehouse at {warehouse.path} yet: no loads")
+        notes.append(f"no warehouse at {warehouse} yet: no loads")
     infos: dict[str, RunInfo] = {}
     if instance is not None:
         infos = {info.run_id: info for info in asset_runs(instance, key, limit)}

@@ -106,12 +106,12 @@ def collect_status(
     notes: list[str] = []
     resources = [flow.resource for flow in config.dataflows]
     facts: dict[str, WarehouseFacts] = {}
-    if warehouse.path.exists():
+    if warehouse.exists():
         facts = warehouse_facts(warehouse, resources)
         if not any(f.loads or f.rows for f in facts.values()):
-            notes.append(f"the warehouse {warehouse.path} holds no loads yet")
+            notes.append(f"the warehouse {warehouse} holds no loads yet")
     else:
-        notes.append(f"no warehouse at {warehouse.path} yet: nothing loaded")
+        notes.append(f"no warehouse at {warehouse} yet: nothing loaded")
     statuses = []
     any_runs = False
     for flow in config.dataflows:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from stripe_assets.catalog import RESOURCES
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import count, partition_loads, table_exists
-from stripe_assets.settings import settings
+from stripe_assets.settings import open_warehouse
 
 
 @dataclass
@@ -86,12 +86,13 @@ def render(summaries: list[TableSummary]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    warehouse = Warehouse(args.duckdb_path)
-    summaries = summarize(warehouse) if warehouse.path.exists() else []
+    warehouse = Warehouse(args.duckdb_path) if args.duckdb_path else open_warehouse()
+    where = str(warehouse)
+    summaries = summarize(warehouse) if warehouse.exists() else []
     if not summaries:
-        print(f"{warehouse.path}: no Stripe tables yet")
+        print(f"{where}: no Stripe tables yet")
         return 1
-    print(f"Warehouse {warehouse.path}")
+    print(f"Warehouse {where}")
     print(render(summaries))
     return 0
 
@@ -100,7 +101,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("summary", help="print rows, time window and check results per table")
     parser.add_argument(
         "--duckdb-path",
-        default=str(settings().duckdb_path),
-        help="the warehouse file (default: $STRIPE_ASSETS_DUCKDB_PATH or data/stripe.duckdb)",
+        default=None,
+        help="the warehouse file (default: the environment's warehouse: $STRIPE_ASSETS_WAREHOUSE, "
+        "else $STRIPE_ASSETS_DUCKDB_PATH or data/stripe.duckdb)",
     )
     parser.set_defaults(func=run)

@@ -17,6 +17,7 @@ from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.defs.stripe.assets import build_stripe_asset
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.settings import Settings, open_warehouse
 
 # Two dataflows with a short history (few partitions keeps Dagster fast); the comments and the
 # odd spacing are there to be kept by `delete`.
@@ -53,6 +54,8 @@ class Project:
     dagster_home: Path
     api_key: str
     api_base: str
+    lake: str | None = None  # STRIPE_ASSETS_WAREHOUSE: ducklake:<catalog>; None for the DuckDB file
+    lake_data: Path | None = None  # STRIPE_ASSETS_LAKE_DATA_PATH
 
     @property
     def env(self) -> dict[str, str]:
@@ -62,11 +65,13 @@ class Project:
             "STRIPE_ASSETS_DUCKDB_PATH": str(self.duckdb),
             "STRIPE_ASSETS_DATAFLOWS": str(self.dataflows),
             "DAGSTER_HOME": str(self.dagster_home),
+            **({"STRIPE_ASSETS_WAREHOUSE": self.lake} if self.lake else {}),
+            **({"STRIPE_ASSETS_LAKE_DATA_PATH": str(self.lake_data)} if self.lake_data else {}),
         }
 
     @property
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.duckdb)
+        return open_warehouse(Settings.from_env(self.env))
 
     def instance(self) -> dg.DagsterInstance:
         return dg.DagsterInstance.from_config(str(self.dagster_home))
@@ -100,7 +105,11 @@ class Project:
                 tags=tags,
                 resources={
                     "stripe": StripeApiResource(api_key=emulator.api_key, api_base=emulator.url),
-                    "warehouse": WarehouseResource(duckdb_path=str(self.duckdb)),
+                    "warehouse": WarehouseResource(
+                        duckdb_path=str(self.duckdb),
+                        lake=self.lake,
+                        lake_data_path=str(self.lake_data) if self.lake_data else None,
+                    ),
                 },
                 raise_on_error=False,
             )

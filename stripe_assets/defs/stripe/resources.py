@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import dagster as dg
 from pydantic import Field
 
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.warehouse import Warehouse
-from stripe_assets.settings import API_BASE_ENV, API_KEY_ENV, DUCKDB_PATH_ENV, resolve_path, settings
+from stripe_assets.settings import (
+    API_BASE_ENV,
+    API_KEY_ENV,
+    DUCKDB_PATH_ENV,
+    LAKE_DATA_PATH_ENV,
+    WAREHOUSE_ENV,
+    open_warehouse,
+    resolve_path,
+    settings,
+)
 
 
 class StripeApiResource(dg.ConfigurableResource):
@@ -34,15 +44,30 @@ class StripeApiResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file the assets land in (env STRIPE_ASSETS_DUCKDB_PATH)."""
+    """Where the assets land: the DuckDB file (env STRIPE_ASSETS_DUCKDB_PATH), or a DuckLake
+    (env STRIPE_ASSETS_WAREHOUSE=ducklake:<catalog>, data files in STRIPE_ASSETS_LAKE_DATA_PATH)."""
 
     duckdb_path: str | None = Field(
         default=None, description="The DuckDB file; unset for the environment's (env STRIPE_ASSETS_DUCKDB_PATH)."
     )
+    lake: str | None = Field(
+        default=None,
+        description="ducklake:<catalog> for a DuckLake; unset for the DuckDB file (env STRIPE_ASSETS_WAREHOUSE).",
+    )
+    lake_data_path: str | None = Field(
+        default=None,
+        description="The DuckLake's data files: a folder or object storage URL (env STRIPE_ASSETS_LAKE_DATA_PATH).",
+    )
 
     def warehouse(self) -> Warehouse:
+        env = settings()
+        if self.lake or env.warehouse:
+            lake = replace(
+                env, warehouse=self.lake or env.warehouse, lake_data_path=self.lake_data_path or env.lake_data_path
+            )
+            return open_warehouse(lake)
         # A relative path is the project's, not the working directory's.
-        return Warehouse(resolve_path(self.duckdb_path) if self.duckdb_path else settings().duckdb_path)
+        return Warehouse(resolve_path(self.duckdb_path) if self.duckdb_path else env.duckdb_path)
 
 
 def _optional_env(name: str) -> dg.EnvVar | None:
@@ -61,6 +86,10 @@ def defs() -> dg.Definitions:
                 api_base=_optional_env(API_BASE_ENV),
             ),
             # Unset, the path resolves against the project home (`stripe_assets.settings`).
-            "warehouse": WarehouseResource(duckdb_path=_optional_env(DUCKDB_PATH_ENV)),
+            "warehouse": WarehouseResource(
+                duckdb_path=_optional_env(DUCKDB_PATH_ENV),
+                lake=_optional_env(WAREHOUSE_ENV),
+                lake_data_path=_optional_env(LAKE_DATA_PATH_ENV),
+            ),
         }
     )

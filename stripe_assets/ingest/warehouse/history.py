@@ -44,10 +44,10 @@ class PruneReport:
 
 def ensure_pruned_table(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("CREATE SCHEMA IF NOT EXISTS stripe_meta")
+    # One row per (resource, partition), kept so by `_mark_pruned` (no key constraint: DuckLake has none).
     conn.execute(
         f"""CREATE TABLE IF NOT EXISTS {PRUNED_TABLE} (
-            resource VARCHAR, partition VARCHAR, pruned_through TIMESTAMPTZ, pruned_at TIMESTAMPTZ,
-            PRIMARY KEY (resource, partition))"""
+            resource VARCHAR, partition VARCHAR, pruned_through TIMESTAMPTZ, pruned_at TIMESTAMPTZ)"""
     )
 
 
@@ -117,15 +117,23 @@ def prune_history(
         for partition, _, loaded_at in doomed:
             newest[partition] = max(loaded_at, newest.get(partition, loaded_at))
         for partition, loaded_at in newest.items():
-            conn.execute(
-                f"""INSERT INTO {PRUNED_TABLE} VALUES (?, ?, ?, now())
-                    ON CONFLICT (resource, partition) DO UPDATE SET
-                        pruned_through = greatest(pruned_through, excluded.pruned_through),
-                        pruned_at = excluded.pruned_at""",
-                [resource, partition, loaded_at],
-            )
+            _mark_pruned(conn, resource, partition, loaded_at)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     return PruneReport(len(doomed), dropped)
+
+
+def _mark_pruned(conn: duckdb.DuckDBPyConnection, resource: str, partition: str, loaded_at: datetime) -> None:
+    """Upsert in plain SQL (update, else insert): works on the DuckDB file and on DuckLake."""
+    conn.execute(
+        f"""UPDATE {PRUNED_TABLE} SET pruned_through = greatest(pruned_through, ?), pruned_at = now()
+            WHERE resource = ? AND partition = ?""",
+        [loaded_at, resource, partition],
+    )
+    conn.execute(
+        f"""INSERT INTO {PRUNED_TABLE} SELECT ?, ?, ?, now()
+            WHERE NOT EXISTS (SELECT 1 FROM {PRUNED_TABLE} WHERE resource = ? AND partition = ?)""",
+        [resource, partition, loaded_at, resource, partition],
+    )

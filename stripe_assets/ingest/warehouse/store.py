@@ -22,6 +22,15 @@ import pyarrow as pa
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
+from stripe_assets.ingest.warehouse.lake import (
+    Lake,
+    LakeConfigError,
+    is_missing,
+    no_download_config,
+    redact,
+    retry_conflicts,
+    shared_connection,
+)
 
 DEFAULT_DUCKDB_PATH = "data/stripe.duckdb"
 CATALOG = "warehouse"  # the name the file is attached under in every connection
@@ -76,13 +85,44 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 class Warehouse:
-    def __init__(self, path: str | os.PathLike = DEFAULT_DUCKDB_PATH, *, lock_timeout_seconds: float = 600.0):
-        self.path = Path(path)
+    def __init__(
+        self,
+        path: str | os.PathLike = DEFAULT_DUCKDB_PATH,
+        *,
+        lock_timeout_seconds: float = 600.0,
+        lake: Lake | None = None,  # the DuckLake backend (lake.py); None: the DuckDB file at `path`
+    ):
+        self.lake = lake
+        # A local DuckLake catalog is a DuckDB file: opened and locked like the warehouse file.
+        self.path = Path(lake.catalog_file if lake is not None and lake.catalog_file else path)
         self.lock_timeout_seconds = lock_timeout_seconds
         self._ensured: set[tuple] = set()  # table layouts already ensured by this instance
 
+    def __str__(self) -> str:
+        """Where it is, for messages: the file, or the lake's catalog (without a password)."""
+        return self.lake.describe() if self.lake is not None else str(self.path)
+
+    def exists(self) -> bool:
+        """Whether a load created it already (reading commands say so instead of failing)."""
+        if self.lake is None or not self.lake.shared:
+            return self.path.exists()
+        try:
+            with self.connect(read_only=True):
+                return True
+        except WarehouseError as exc:
+            if "yet: run a load first" in str(exc):
+                return False
+            raise
+
     def check_writable(self) -> None:
         """Fail early, before any fetching, when the database file cannot be created or written."""
+        if self.lake is not None:
+            try:
+                self.lake.check_writable()
+            except LakeConfigError as exc:
+                raise WarehouseError(str(exc)) from None
+            if self.lake.shared:
+                return
         directory = self.path.parent if str(self.path.parent) else Path(".")
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -101,7 +141,24 @@ class Warehouse:
 
     @contextlib.contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection, serialized with every other user of this file."""
+        """A short-lived connection, serialized with every other user of this file.
+
+        A DuckLake with a shared catalog takes no lock: its writers commit optimistically.
+        """
+        if self.lake is not None and self.lake.shared:
+            if not read_only:
+                self.check_writable()
+            try:
+                conn = shared_connection(self.lake, CATALOG, read_only=read_only)
+            except (duckdb.Error, LakeConfigError) as exc:
+                if is_missing(exc):
+                    raise WarehouseError(f"no warehouse at {self} yet: run a load first") from None
+                raise WarehouseError(f"cannot open {self}: {redact(str(exc).strip())}") from None
+            try:
+                yield conn
+            finally:
+                conn.close()
+            return
         if read_only and not self.path.exists():
             raise WarehouseError(f"no warehouse at {self.path} yet: run a load first")
         if not read_only:
@@ -122,12 +179,15 @@ class Warehouse:
         deadline = time.monotonic() + self.lock_timeout_seconds
         delay = 0.05
         while True:
-            conn = duckdb.connect(":memory:")
+            conn = duckdb.connect(":memory:", config=no_download_config())
             try:
                 # Opened as `stripe.duckdb`, the file's catalog would be called `stripe` and clash
                 # with the `stripe` schema ("Ambiguous reference"): attach it under another name.
-                path = str(self.path).replace("'", "''")
-                conn.execute(f"ATTACH '{path}' AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
+                if self.lake is not None:
+                    self.lake.attach(conn, CATALOG, read_only=read_only)
+                else:
+                    path = str(self.path).replace("'", "''")
+                    conn.execute(f"ATTACH '{path}' AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
                 conn.execute(f"USE {CATALOG}")
                 return conn
             except duckdb.Error as exc:
@@ -160,9 +220,11 @@ class Warehouse:
         _ensure_table(conn, history_table(resource), table_columns | HISTORY_COLUMNS)
         _ensure_table(conn, history_table(resource, quarantine=True), quarantine_columns | HISTORY_COLUMNS)
         _ensure_table(conn, LOADS_TABLE, LOADS_COLUMNS)
+        _ensure_fence(conn, resource)
 
     # --- the load ------------------------------------------------------------------------
 
+    @retry_conflicts
     def apply(
         self,
         resource: str,
@@ -183,11 +245,12 @@ class Warehouse:
                 self._ensured.add(layout)
             conn.execute("BEGIN TRANSACTION")
             try:
+                _claim(conn, resource, writes)
                 for write in writes:
                     self._write_window(conn, resource, write)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
 
     @staticmethod
@@ -230,6 +293,40 @@ class Warehouse:
 
 
 _DISPLACED = "? AS _replaced_by_run, ? AS _replaced_partition, now() AS _replaced_at"
+
+
+def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, unless the failed statement was the COMMIT: it already ended the transaction
+    (a DuckLake conflict), and the original error must surface, not "no transaction is active"."""
+    try:
+        conn.execute("ROLLBACK")
+    except duckdb.TransactionException as exc:
+        if "no transaction is active" not in str(exc):
+            raise
+
+
+def fence_table(resource: str) -> str:
+    """One row per resource that every write of the resource updates in its transaction."""
+    return f"stripe_meta.fence_{resource}"
+
+
+def _ensure_fence(conn: duckdb.DuckDBPyConnection, resource: str) -> None:
+    table = fence_table(resource)
+    _ensure_table(conn, table, {"run_id": "VARCHAR", "partitions": "VARCHAR", "written_at": "TIMESTAMPTZ"})
+    conn.execute(f"INSERT INTO {table} SELECT NULL, NULL, now() WHERE NOT EXISTS (SELECT 1 FROM {table})")
+
+
+def _claim(conn: duckdb.DuckDBPyConnection, resource: str, writes: Sequence[WindowWrite]) -> None:
+    """Make concurrent writes of one resource conflict. DuckLake checks commits optimistically
+    but sees no conflict between two transactions that only insert (the first loads of a window):
+    both would land, and rows would double. Both updating the fence row, the later commit fails
+    and `retry_conflicts` runs it again on the committed state, replacing the window whole.
+    (On the DuckDB file writers already take turns; the update costs nothing there.)"""
+    run_ids = sorted({w.load_record["run_id"] for w in writes})
+    conn.execute(
+        f"UPDATE {fence_table(resource)} SET run_id = ?, partitions = ?, written_at = now()",
+        [",".join(run_ids), ",".join(w.partition for w in writes)],
+    )
 
 
 def history_table(resource: str, *, quarantine: bool = False) -> str:
