@@ -124,6 +124,7 @@ def test_the_environment_contract_reaches_the_code_and_the_runs():
     assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True
     mounted = {m["mountPath"] for m in deployment["volumeMounts"]}
     assert str(Path(helm_env["STRIPE_ASSETS_DATAFLOWS"]).parent) in mounted
+    assert helm_env["STRIPE_ASSETS_LAKE_DATA_PATH"] in mounted  # every run job sees the same data files
 
 
 def test_the_compose_file_runs_postgres_webserver_daemon_and_code_location():
