@@ -111,6 +111,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="changes made while the clock moves: a total spread over every kind, or e.g. "
         f"'charge_refunded=500,customer_deleted=20'; kinds: {', '.join(CHANGE_KINDS)}",
     )
+    parser.add_argument(
+        "--old-api-version-share",
+        type=float,
+        default=0.0,
+        help="share (0..1) of those changes' events rendered at an older API version",
+    )
     parser.add_argument("--log-requests", action="store_true", help="print one line per request to stderr")
 
     faults = parser.add_argument_group("fault injection (all off by default)")
@@ -183,7 +189,9 @@ def run(args: argparse.Namespace) -> int:
     done = None
     if args.advance_days or args.changes:
         try:
-            done = api.advance(int(args.advance_days * 86400), args.changes)
+            done = api.advance(
+                int(args.advance_days * 86400), args.changes, old_api_version_share=args.old_api_version_share
+            )
         except ChangeRequestError as exc:
             api.close()
             print(f"stripe-assets emulator: error: {exc}", file=sys.stderr)

@@ -38,6 +38,7 @@ def test_help_explains_every_option(capsys, monkeypatch):
         "--latency-jitter-ms",
         "--advance-days",
         "--changes",
+        "--old-api-version-share",
     ):
         assert option in text
     assert "stripe-test" in text and "stripe-live" in text

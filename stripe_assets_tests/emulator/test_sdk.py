@@ -54,3 +54,14 @@ def test_the_sdk_retries_server_errors(start_another):
     listed = [c.id for c in client.v1.prices.list(params={"limit": 10}).auto_paging_iter()]
     assert listed == emu.listable_ids("prices")
     assert emu.request_count > len(listed) // 10 + 1  # the 500s were retried
+
+
+def test_the_sdk_pages_through_events_and_retrieves_them(moved):
+    client = stripe.StripeClient(moved.api_key, base_addresses={"api": moved.url}, max_network_retries=0)
+    listed = list(client.v1.events.list(params={"limit": 100, "type": "charge.*"}).auto_paging_iter())
+    truth = [e for e in moved.events() if e["type"].startswith("charge.")]
+    assert [e.id for e in listed] == [e["id"] for e in truth]
+    event = client.v1.events.retrieve(truth[0]["id"])
+    assert json.loads(json.dumps(event.to_dict(), default=str)) == truth[0]
+    dispute = next(e for e in listed if e.type == "charge.dispute.created")
+    assert client.v1.charges.retrieve(dispute.data.object["charge"]).disputed is True
