@@ -216,6 +216,8 @@ def _runs(args: argparse.Namespace) -> int:
 def _rollback(args: argparse.Namespace) -> int:
     from stripe_assets.dataflows.config import DataflowConfigError, load_dataflows
     from stripe_assets.operations.confirm import confirmed
+    from stripe_assets.operations.dagster_record import record_rollback
+    from stripe_assets.operations.instance import dagster_instance
     from stripe_assets.operations.rollback import RollbackPlan, RollbackRequest, run_rollback
     from stripe_assets.operations.targets import dataflow_of, resource_named
 
@@ -231,11 +233,18 @@ def _rollback(args: argparse.Namespace) -> int:
         print(plan.describe())
         return confirmed("Roll back?", assume_yes=args.yes, action=f"roll back {resource}")
 
-    result = run_rollback(_warehouse(), request, dataflow=flow, confirm=ask)
+    warehouse = _warehouse()
+    result = run_rollback(warehouse, request, dataflow=flow, confirm=ask)
     if result is None:
         print("Nothing was changed.")
         return FAILED
     print(result.summary())
+    with dagster_instance() as (instance, problem):
+        if instance is None:
+            print(f"note: not recorded in Dagster: {problem}")
+        else:
+            reported = record_rollback(instance, result, warehouse)
+            print(f"Recorded in Dagster: {reported} materialization(s) of {resource} with rolled_back_to.")
     return 0
 
 
@@ -245,6 +254,7 @@ def _delete(args: argparse.Namespace) -> int:
     from stripe_assets.catalog import get_resource
     from stripe_assets.dataflows.config import config_source, load_dataflows
     from stripe_assets.operations.confirm import confirmed
+    from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.dataflows_file import plan_disable
     from stripe_assets.operations.delete import drop_resource_data, read_footprint
     from stripe_assets.operations.instance import dagster_instance
@@ -290,9 +300,11 @@ def _delete(args: argparse.Namespace) -> int:
         dropped = drop_resource_data(warehouse, flow.resource)
         if not dropped.empty:
             done.append(f"dropped {', '.join(dropped.tables)} and {dropped.load_log_rows:,} load log rows")
-        with dagster_instance() as (instance, _):
-            if instance is not None:
+    with dagster_instance() as (instance, _):
+        if instance is not None:
+            if args.drop_data:
                 instance.wipe_assets([key])
                 done.append(f"wiped the Dagster history of {key.to_user_string()}")
+            record_delete(instance, flow.resource, flow.name, dropped=args.drop_data)
     print("Done: " + "; ".join(done) + ".")
     return 0

@@ -39,6 +39,7 @@ class DataflowStatus:
     last_refresh_partition: str | None  # the newest partition holding loaded rows
     last_refresh_at: datetime | None  # when that partition was loaded
     last_rollback_at: datetime | None
+    last_load_at: datetime | None  # the newest load of any partition, accepted or rejected
     rows: int | None
     quarantined: int | None
     error_rate_pct: float | None  # of the newest load that still counts (all its partitions)
@@ -89,6 +90,7 @@ def dataflow_status(
         last_refresh_partition=newest_partition.partition if newest_partition else None,
         last_refresh_at=newest_partition.loaded_at if newest_partition else None,
         last_rollback_at=facts.last_rollback,
+        last_load_at=max((load.loaded_at for load in facts.loads), default=None),
         rows=facts.rows,
         quarantined=facts.quarantined,
         error_rate_pct=_error_rate(facts.loads),
@@ -132,7 +134,8 @@ def render_status(statuses: list[DataflowStatus], notes: list[str]) -> str:
     for s in statuses:
         last_run = f"{s.last_run_status} {fmt_time(s.last_run_at)}" if s.last_run_status else "-"
         refreshed = [f"{s.last_refresh_partition} at {fmt_time(s.last_refresh_at)}"] if s.last_refresh_at else []
-        if s.last_rollback_at and (s.last_refresh_at is None or s.last_rollback_at > s.last_refresh_at):
+        # "rolled back" only while the rollback is the newest thing that happened to the data
+        if s.last_rollback_at and (s.last_load_at is None or s.last_rollback_at > s.last_load_at):
             refreshed.append(f"rolled back {fmt_time(s.last_rollback_at)}")
         refresh = ", ".join(refreshed) or "-"
         rows.append(

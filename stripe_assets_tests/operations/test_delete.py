@@ -22,6 +22,13 @@ def materializations(project, key: dg.AssetKey) -> int:
         return len(instance.fetch_materializations(key, limit=100).records)
 
 
+def deletions(project, key) -> list[str]:
+    """What the asset's history says about deletes, oldest first."""
+    with project.instance() as instance:
+        records = instance.fetch_observations(key, limit=100, ascending=True).records
+    return [r.asset_observation.description for r in records if "deleted" in r.asset_observation.metadata]
+
+
 def test_delete_with_drop_data_removes_exactly_that_dataflows_data(project, emulator, capsys):
     assert project.load(emulator, "charges", "2026-10-03", "2026-10-04").success
     assert project.load(emulator, "prices", "2026-10-03").success
@@ -49,6 +56,7 @@ def test_delete_with_drop_data_removes_exactly_that_dataflows_data(project, emul
     # Dagster: the charges asset's history is wiped, the prices asset's is not.
     assert materializations(project, CHARGES) == 0
     assert materializations(project, PRICES) == 2
+    assert deletions(project, CHARGES) == ["Dataflow stripe_charges disabled; its data and history were dropped (stripe-assets delete)"]
 
     capsys.readouterr()
     assert main(["status", "--json"]) == 0
@@ -66,6 +74,7 @@ def test_delete_without_drop_data_only_disables_the_dataflow(project, emulator, 
     out = capsys.readouterr().out
     assert "keep its data" in out
     assert project.rows("prices") == prices and materializations(project, PRICES) == 1
+    assert deletions(project, PRICES) == ["Dataflow stripe_prices disabled; its data was kept (stripe-assets delete)"]
     assert project.dataflows.read_text() == DATAFLOWS.replace(
         "    resource: prices\n", "    resource: prices\n    enabled: false\n"
     )
@@ -87,6 +96,7 @@ def test_delete_asks_first_and_refuses_without_a_terminal(project, emulator):
     assert "drop stripe.prices (" in done.stdout  # what would happen was shown
     assert project.dataflows.read_text() == DATAFLOWS
     assert project.rows("prices") == prices and materializations(project, PRICES) == 1
+    assert deletions(project, PRICES) == ["Dataflow stripe_prices disabled; its data was kept (stripe-assets delete)"]
 
 
 def test_unknown_dataflow_is_a_one_line_usage_error(project, capsys):

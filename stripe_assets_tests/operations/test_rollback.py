@@ -8,7 +8,11 @@ import pty
 import subprocess
 import sys
 
+import dagster as dg
+
 from stripe_assets.cli import main
+
+CHARGES = dg.AssetKey(["stripe", "charges"])
 
 
 def test_each_rollback_restores_the_previous_version_exactly(project, three_versions, capsys):
@@ -19,7 +23,7 @@ def test_each_rollback_restores_the_previous_version_exactly(project, three_vers
     assert first.returncode == 0, first.stderr
     assert project.rows("charges") == after_b  # every column of every row, quarantine included
     assert f"undo     {run_c}" in first.stdout and f"back to  run {run_b}" in first.stdout
-    assert first.stdout.strip().splitlines()[-1].startswith("Rolled back 1 load of charges (2026-10-03)")
+    assert "\nRolled back 1 load of charges (2026-10-03)" in first.stdout
 
     second = project.cli("rollback", "charges", "--yes")
 
@@ -41,6 +45,37 @@ def test_each_rollback_restores_the_previous_version_exactly(project, three_vers
     # _partition, then _run_id, _loaded_at, _deleted_at
     assert table == [row for row in after_a[0] if row[-4] == "2026-10-03"]
     assert quarantine == []
+
+
+def test_a_rollback_shows_in_the_assets_history_as_the_partitions_latest_materialization(project, three_versions):
+    (run_a, after_a), (run_b, _), (run_c, _) = three_versions.values()
+
+    done = project.cli("rollback", "charges", "--run", run_b, "--yes")
+
+    assert done.returncode == 0, done.stderr
+    assert "Recorded in Dagster: 1 materialization(s) of charges with rolled_back_to." in done.stdout
+    with project.instance() as instance:
+        latest = instance.get_latest_materialization_event(CHARGES)
+    assert latest is not None and latest.run_id == ""  # reported by the command, outside any run
+    rollback = latest.asset_materialization
+    assert rollback.partition == "2026-10-03"
+    assert rollback.metadata["rolled_back_to"].value == run_a
+    assert rollback.metadata["rolled_back_runs"].value == f"{run_c}, {run_b}"
+    rows_of_a = sum(1 for row in after_a[0] if row[-4] == "2026-10-03")
+    assert rollback.metadata["dagster/row_count"].value == rows_of_a
+    assert rollback.description == f"Rolled back to run {run_a} (undid {run_c}, {run_b})"
+
+
+def test_status_stops_saying_rolled_back_once_the_partition_is_reloaded(project, three_versions, emulator):
+    assert project.cli("rollback", "charges", "--partition", "2026-10-03", "--yes").returncode == 0
+    rolled = project.cli("status")
+    assert "rolled back" in rolled.stdout
+
+    assert project.load(emulator, "charges", "2026-10-03").success
+
+    reloaded = project.cli("status")
+    assert reloaded.returncode == 0, reloaded.stderr
+    assert "rolled back" not in reloaded.stdout
 
 
 def test_rolling_back_a_run_also_undoes_later_loads_of_its_partitions(project, three_versions, capsys):

@@ -26,11 +26,12 @@ def test_the_job_rolls_back_like_the_command_and_leaves_a_trace_on_the_asset(pro
     assert result.success
     assert project.rows("charges") == after_a
     with project.instance() as instance:
-        observations = instance.fetch_observations(dg.AssetKey(["stripe", "charges"]), limit=10).records
-        (observation,) = [r.asset_observation for r in observations]
-    assert observation.partition == "2026-10-03"
-    assert observation.metadata["now_from_run"].value == run_a
-    assert observation.metadata["rolled_back_runs"].value == f"{three_versions['C'][0]}, {run_b}"
+        latest = instance.get_latest_materialization_event(dg.AssetKey(["stripe", "charges"]))
+    assert latest is not None and latest.run_id == result.run_id
+    rollback = latest.asset_materialization
+    assert rollback.partition == "2026-10-03"
+    assert rollback.metadata["rolled_back_to"].value == run_a
+    assert rollback.metadata["rolled_back_runs"].value == f"{three_versions['C'][0]}, {run_b}"
 
 
 def test_a_bad_request_fails_the_run_with_one_line(project, three_versions):

@@ -2,7 +2,7 @@
 
 Config: `resource` and either `run_id` (undo that run's loads, and later loads of the same
 partitions) or `steps` (undo the newest N runs; 1 when both are empty), optionally `partition`.
-Each partition it changes gets an observation on the asset, so the asset's history shows it.
+Each partition it changes gets a materialization with `rolled_back_to`, so the asset's history shows it.
 """
 # No `from __future__ import annotations`: Dagster reads the op's annotations at runtime.
 
@@ -10,12 +10,12 @@ Each partition it changes gets an observation on the asset, so the asset's histo
 import dagster as dg
 from pydantic import Field
 
-from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import DataflowConfigError, load_dataflows
 from stripe_assets.defs.stripe.resources import WarehouseResource
 from stripe_assets.ingest.warehouse import WarehouseError
+from stripe_assets.operations.dagster_record import partition_rows, rollback_materializations
 from stripe_assets.operations.errors import OperationError
-from stripe_assets.operations.rollback import RollbackRequest, RollbackResult, run_rollback
+from stripe_assets.operations.rollback import RollbackRequest, run_rollback
 from stripe_assets.operations.targets import dataflow_of
 
 JOB_NAME = "rollback_job"
@@ -31,22 +31,6 @@ class RollbackConfig(dg.Config):
         default=None, description="Undo the newest N runs' loads; 1 when run_id and steps are both empty."
     )
     partition: str | None = Field(default=None, description="Only this partition, e.g. 2026-10-03.")
-
-
-def _observations(result: RollbackResult) -> list[dg.AssetObservation]:
-    key = dg.AssetKey(get_resource(result.plan.resource).asset_path)
-    return [
-        dg.AssetObservation(
-            asset_key=key,
-            partition=part.partition,
-            description=f"rolled back {len(part.undo)} load(s)",
-            metadata={
-                "rolled_back_runs": ", ".join(load.run_id for load in part.undo),
-                "now_from_run": part.back_to.run_id if part.back_to else "(none: as before its first load)",
-            },
-        )
-        for part in result.plan.partitions
-    ]
 
 
 def build_rollback_job() -> dg.JobDefinition:
@@ -72,8 +56,10 @@ def build_rollback_job() -> dg.JobDefinition:
             raise dg.Failure(description=f"rollback of {config.resource}: {exc}", allow_retries=False) from None
         assert result is not None  # no confirmation is asked for, so it always runs
         context.log.info(result.summary())
-        for observation in _observations(result):
-            context.log_event(observation)
+        partitions = [part.partition for part in result.plan.partitions]
+        rows = partition_rows(warehouse.warehouse(), result.plan.resource, partitions)
+        for event in rollback_materializations(result, rows):
+            context.log_event(event)
         context.add_output_metadata(
             {
                 "rolled_back_runs": ", ".join(result.plan.run_ids),

@@ -1,0 +1,81 @@
+"""What rollback and delete leave in the Dagster instance, so the asset's history tells the truth.
+
+A rollback changes what a partition holds, so each partition it touched gets a materialization
+saying to which load it went back (`rolled_back_to`) and which runs were undone; the partition
+then no longer shows the undone run's figures as its latest. `delete` leaves an observation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dagster as dg
+
+from stripe_assets.catalog import get_resource
+from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.operations.rollback import RollbackResult
+
+NOTHING = "nothing: as before its first load"
+
+
+def asset_key(resource: str) -> dg.AssetKey:
+    return dg.AssetKey(get_resource(resource).asset_path)
+
+
+def partition_rows(warehouse: Warehouse, resource: str, partitions: list[str]) -> dict[str, int]:
+    """Rows each partition holds now."""
+    table = get_resource(resource).table
+    with warehouse.connect(read_only=True) as conn:
+        found = conn.execute(
+            f"SELECT _partition, count(*) FROM {table} WHERE _partition IN (SELECT unnest(?)) GROUP BY ALL",
+            [partitions],
+        ).fetchall()
+    return dict.fromkeys(partitions, 0) | {str(p): int(n) for p, n in found}
+
+
+def rollback_materializations(result: RollbackResult, rows: Mapping[str, int]) -> list[dg.AssetMaterialization]:
+    """One materialization per partition the rollback changed, oldest partition first."""
+    events = []
+    for part in sorted(result.plan.partitions, key=lambda p: p.partition):
+        back_to = part.back_to
+        undone = ", ".join(load.run_id for load in part.undo)
+        metadata: dict[str, dg.RawMetadataValue] = {
+            "rolled_back_to": back_to.run_id if back_to else NOTHING,
+            "rolled_back_runs": undone,
+            "rolled_back_at": result.at.isoformat(),
+            "dagster/row_count": rows.get(part.partition, 0),
+        }
+        if back_to is not None and back_to.records_loaded is not None:
+            metadata["records_loaded"] = back_to.records_loaded
+        events.append(
+            dg.AssetMaterialization(
+                asset_key=asset_key(result.plan.resource),
+                partition=part.partition,
+                description=(
+                    f"Rolled back to run {back_to.run_id}" if back_to else f"Rolled back to {NOTHING}"
+                ) + f" (undid {undone})",
+                metadata=metadata,
+            )
+        )
+    return events
+
+
+def record_rollback(instance: dg.DagsterInstance, result: RollbackResult, warehouse: Warehouse) -> int:
+    """Report a rollback done outside a run (the CLI) on the asset; returns the events reported."""
+    rows = partition_rows(warehouse, result.plan.resource, [p.partition for p in result.plan.partitions])
+    events = rollback_materializations(result, rows)
+    for event in events:
+        instance.report_runless_asset_event(event)
+    return len(events)
+
+
+def record_delete(instance: dg.DagsterInstance, resource: str, dataflow: str, *, dropped: bool) -> None:
+    """An observation on the asset: its dataflow was disabled (and its data dropped)."""
+    what = "disabled; its data and history were dropped" if dropped else "disabled; its data was kept"
+    instance.report_runless_asset_event(
+        dg.AssetObservation(
+            asset_key=asset_key(resource),
+            description=f"Dataflow {dataflow} {what} (stripe-assets delete)",
+            metadata={"dataflow": dataflow, "deleted": what},
+        )
+    )
