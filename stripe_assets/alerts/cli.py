@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "test",
         help="Send a sample alert through every channel of a dataflow and report each result.",
     )
-    test.add_argument("dataflow", help="Dataflow name, as in dataflows.yaml.")
+    test.add_argument("dataflow", metavar="DATAFLOW", help="a dataflow name (or its resource), as in dataflows.yaml")
     test.add_argument(
         "--file", default=None, help="Dataflows file (default: $STRIPE_ASSETS_DATAFLOWS, else ./dataflows.yaml)."
     )

@@ -37,8 +37,12 @@ class AlertRoutes(BaseModel):
         return {"log": LogChannel(type="log"), **self.channels}
 
     def dataflow(self, name: str) -> DataflowAlerts:
+        """The dataflow called `name`; its resource name works too (one dataflow per resource)."""
         for flow in self.dataflows:
             if flow.name == name:
+                return flow
+        for flow in self.dataflows:
+            if flow.resource == name:
                 return flow
         raise ValueError(f"unknown dataflow {name!r}; expected one of: {', '.join(f.name for f in self.dataflows)}")
 

@@ -81,6 +81,16 @@ def test_unreachable_channel_is_reported_and_fails_the_command(tmp_path, make_we
     assert [r["channel"] for r in failed] == ["gone"]
 
 
+def test_the_resource_name_works_as_the_dataflow(tmp_path, capsys):
+    file = write_dataflows(tmp_path, {}, ["log"])
+
+    code = main(["alerts", "test", "charges", "--file", file])
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Sending a test alert for dataflow stripe_charges to: log" in out and "ok      log (log)" in out
+
+
 def test_unknown_dataflow_is_a_one_line_error(tmp_path, capsys):
     file = write_dataflows(tmp_path, {}, ["log"])
     assert main(["alerts", "test", "stripe_refunds", "--file", file]) == 2
