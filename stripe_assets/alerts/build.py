@@ -101,30 +101,52 @@ def _metadata_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
+CHECK_NAME = "schema_validation"
+
+
 def _record_counts(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
-    """Loaded / rejected records summed over the run's Stripe materializations (all partitions)."""
-    loaded = rejected = 0
-    seen = False
-    for r in instance.get_records_for_run(run_id, of_type=E.ASSET_MATERIALIZATION).records:
-        key = r.asset_key
-        if key is None or key.path[0] != ASSET_KEY_PREFIX:
+    """Loaded / rejected records of the run, from its event log: each partition's
+    `schema_validation` result counts accepted and rejected partitions alike (a rejected
+    partition has no materialization); runs without one fall back to the materializations."""
+    per_partition: dict[tuple[tuple[str, ...], str | None], tuple[int, int, int]] = {}
+    for r in instance.get_records_for_run(run_id, of_type=E.ASSET_CHECK_EVALUATION).records:
+        event = r.event_log_entry.dagster_event
+        evaluation = event.event_specific_data if event is not None else None
+        if not isinstance(evaluation, dg.AssetCheckEvaluation) or evaluation.check_name != CHECK_NAME:
             continue
-        materialization = r.event_log_entry.asset_materialization
-        if materialization is None:
-            continue
-        metadata = materialization.metadata
-        if "records_loaded" in metadata or "records_rejected" in metadata:
-            seen = True
-            loaded += int(_metadata_value(metadata.get("records_loaded", 0)) or 0)
-            rejected += int(_metadata_value(metadata.get("records_rejected", 0)) or 0)
-    if not seen:
+        if evaluation.asset_key.path[0] != ASSET_KEY_PREFIX or "per_partition" in evaluation.metadata:
+            continue  # another asset's check, or a ranged run's summary of the partitions counted here
+        counts = _counts(evaluation.metadata)
+        if counts is not None:  # a partition evaluated twice (fetched again) counts once, as last seen
+            per_partition[(tuple(evaluation.asset_key.path), evaluation.partition)] = counts
+    if not per_partition:
+        for r in instance.get_records_for_run(run_id, of_type=E.ASSET_MATERIALIZATION).records:
+            materialization = r.event_log_entry.asset_materialization
+            if r.asset_key is None or r.asset_key.path[0] != ASSET_KEY_PREFIX or materialization is None:
+                continue
+            counts = _counts(materialization.metadata)
+            if counts is not None:
+                per_partition[(tuple(r.asset_key.path), materialization.partition)] = counts
+    if not per_partition:
         return {}
-    total = loaded + rejected
+    loaded = sum(c[0] for c in per_partition.values())
+    rejected = sum(c[1] for c in per_partition.values())
+    total = sum(c[2] for c in per_partition.values())  # a rejected partition's valid records count too
     return {
         "records_loaded": loaded,
         "records_rejected": rejected,
         "error_rate_pct": round(100.0 * rejected / total, 4) if total else 0.0,
     }
+
+
+def _counts(metadata: Any) -> tuple[int, int, int] | None:
+    """(loaded, rejected, fetched) as a partition's metadata states them."""
+    if "records_loaded" not in metadata and "records_rejected" not in metadata:
+        return None
+    loaded = int(_metadata_value(metadata.get("records_loaded", 0)) or 0)
+    rejected = int(_metadata_value(metadata.get("records_rejected", 0)) or 0)
+    fetched = int(_metadata_value(metadata.get("records_fetched", loaded + rejected)) or 0)
+    return loaded, rejected, max(fetched, loaded + rejected)
 
 
 def run_failure(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from stripe_assets.alerts.routes import AlertRoutes, routes_from_dataflows
 from stripe_assets.alerts.tick import run_alert_tick
 from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.definitions import defs as load_defs
+from stripe_assets.ingest.warehouse import Warehouse
 
 
 def routes(alert_log, url) -> AlertRoutes:
@@ -49,3 +50,14 @@ def test_a_threshold_failure_alerts_with_rate_threshold_and_figures(monkeypatch,
     assert failure.error.startswith("charges 2026-10-03: ") and "above the 5.0% threshold" in failure.error
     texts = [b["text"] for b in hook.delivered]
     assert len(texts) == 3 and sum("above the 5.0% threshold" in t for t in texts) == 2
+    # The counts the load log holds for the rejected partition: nothing loaded, the invalid ones rejected.
+    with Warehouse(tmp_path / "w.duckdb").connect(read_only=True) as conn:
+        logged = conn.execute(
+            "SELECT records_loaded, records_rejected, error_rate_pct FROM stripe_meta.loads "
+            "WHERE resource = 'charges' AND partition = '2026-10-03'"
+        ).fetchone()
+    assert logged[0] == 0 and logged[1] > 0
+    assert (failure.records_loaded, failure.records_rejected) == (logged[0], logged[1])
+    assert failure.error_rate_pct == round(logged[2], 4)
+    (text,) = [b["text"] for b in hook.delivered if b["status"] == "failure" and b["dataflows"] == ["stripe_charges"]]
+    assert f"Records: 0 loaded, {logged[1]} rejected" in text
