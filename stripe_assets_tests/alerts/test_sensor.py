@@ -247,6 +247,12 @@ def test_disabled_alerts_are_not_sent(instance, alert_log, make_webhook):
     assert hook.attempts == 0
     assert deliveries(alert_log) == []
     assert "0 alert(s)" in data.skip_message
+    # Positive control: the same sensor and cursor do send what was asked for (a refunds failure).
+    failed = dg.materialize(
+        [crashing_asset("refunds")], instance=instance, partition_key="2026-10-02", raise_on_error=False
+    )
+    tick(instance, routes, data.cursor)
+    assert [(b["status"], b["run_id"]) for b in hook.delivered] == [("failure", failed.run_id)]
 
 
 def test_runs_of_other_assets_are_ignored(instance, alert_log, make_webhook):
@@ -259,8 +265,12 @@ def test_runs_of_other_assets_are_ignored(instance, alert_log, make_webhook):
         pass
 
     dg.materialize([unrelated], instance=instance)
-    tick(instance, routes, cursor)
+    data = tick(instance, routes, cursor)
     assert hook.attempts == 0
+    # Positive control: a run of a dataflow's asset right after it is alerted.
+    ours = dg.materialize([loading_asset("charges")], instance=instance, partition_key="2026-10-02")
+    tick(instance, routes, data.cursor)
+    assert {b["run_id"] for b in hook.delivered} == {ours.run_id} and hook.attempts == 2
 
 
 def test_failing_channel_is_retried_then_logged_while_others_deliver(instance, alert_log, make_webhook):

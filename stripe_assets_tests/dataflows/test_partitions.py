@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from dagster._core.test_utils import freeze_time
 
 from stripe_assets.dataflows.partitions import partition_count, partitions_def_for
 
@@ -112,6 +113,17 @@ def test_each_moment_falls_in_exactly_one_weekly_partition():
         assert len(holding) == 1 and holding[0].start.weekday() == 0
 
 
-def test_partitions_are_deterministic_for_a_dataflow():
-    flow = make_dataflow(frequency="hour")
-    assert partitions_def_for(flow) == partitions_def_for(flow)
+def test_partitions_depend_on_the_dataflow_not_on_when_the_code_location_loads():
+    """A reload days later must give Dagster the same partitions, or history would shift."""
+    flow = make_dataflow(frequency="hour", history_start="2026-03-01T10:07:00Z", start_time="2026-03-01T11:00:00Z")
+    with freeze_time(at("2026-03-02T00:00")):
+        early = partitions_def_for(flow)
+    with freeze_time(at("2026-04-20T13:30")):
+        late = partitions_def_for(flow)
+    assert early == late
+    assert early.get_first_partition_key() == late.get_first_partition_key() == "2026-03-01-10:00"
+    # and the definition does follow the dataflow
+    later_start = make_dataflow(
+        frequency="hour", history_start="2026-03-01T12:00:00Z", start_time="2026-03-01T12:00:00Z"
+    )
+    assert partitions_def_for(later_start) != early
