@@ -30,11 +30,12 @@ def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeyp
     # window loads.
     start_time = (now + timedelta(seconds=105)).replace(second=0, microsecond=0)
     window_start = start_time.replace(minute=start_time.minute - start_time.minute % 15)
-    emulator = start_emulator(EmulatorConfig(seed=3, start=now.date(), days=1, per_day=3000))
+    # Today and tomorrow: near midnight the first window is tomorrow's.
+    emulator = start_emulator(EmulatorConfig(seed=3, start=now.date(), days=2, per_day=3000))
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    monkeypatch.chdir(tmp_path)  # dagster.yaml keeps storage under ./data
+    monkeypatch.chdir(tmp_path)
     dg.DagsterInstance.from_config(str(home)).dispose()
     (tmp_path / "dataflows.yaml").write_text(yaml.safe_dump({
         "channels": {"log": {"type": "log", "path": str(tmp_path / "alerts.jsonl")}},

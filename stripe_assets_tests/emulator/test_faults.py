@@ -9,6 +9,8 @@ import requests
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.emulator import INVALID_KINDS, FaultConfig
+from stripe_assets.emulator.config import RateLimit
+from stripe_assets.emulator.faults import RateLimiter
 from stripe_assets.ingest.stripe_schema import deep_errors, resource_fields, value_errors
 
 
@@ -95,12 +97,23 @@ def test_rate_limit_answers_429_like_stripe(start_another):
         }
 
 
-def test_rate_limit_buckets_refill_over_time(start_another):
+def test_rate_limit_buckets_refill_at_their_rate():
+    now = [100.0]
+    limiter = RateLimiter(RateLimit(global_rps=20), clock=lambda: now[0])
+    assert sum(limiter.allow("/v1/prices") for _ in range(30)) == 20  # one second's worth
+    now[0] += 0.25  # 5 tokens come back, no more
+    assert [limiter.allow("/v1/prices") for _ in range(6)] == [True] * 5 + [False]
+    now[0] += 10  # never more than one second's worth
+    assert sum(limiter.allow("/v1/prices") for _ in range(30)) == 20
+
+
+def test_a_rate_limited_emulator_answers_again_once_tokens_came_back(start_another):
     emu = start_another(FaultConfig(rate_limit=20))
     answers, _ = _burst(emu, "/v1/prices", 80)
     assert answers[-1].status_code == 429
-    time.sleep(0.3)  # ~6 tokens come back
-    assert _get(emu, "/v1/prices").status_code == 200
+    deadline = time.monotonic() + 5
+    while _get(emu, "/v1/prices").status_code == 429:  # a token is back within 1/20 s
+        assert time.monotonic() < deadline, "the bucket never refilled"
 
 
 def test_per_endpoint_limit_spares_other_endpoints(start_another):

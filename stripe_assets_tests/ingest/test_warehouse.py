@@ -1,6 +1,6 @@
 import subprocess
 import sys
-import time
+import threading
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -108,15 +108,16 @@ def test_a_failing_write_leaves_every_partition_as_it_was(tmp_path):
     assert ids(wh.path) == ["price_1"]
 
 
-def hold_file(path, seconds: float) -> subprocess.Popen:
-    """Another process (a notebook, say) holding the DuckDB file open for `seconds`."""
+def hold_file(path) -> subprocess.Popen:
+    """Another process (a notebook, say) holding the DuckDB file open until its stdin closes."""
     duckdb.connect(str(path)).close()
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep({seconds})",
+            f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('held', flush=True); sys.stdin.read()",
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -124,26 +125,45 @@ def hold_file(path, seconds: float) -> subprocess.Popen:
     return holder
 
 
+def release(holder: subprocess.Popen) -> None:
+    assert holder.stdin is not None
+    holder.stdin.close()
+    holder.wait(30)
+
+
 def test_writers_wait_for_another_process_holding_the_file(tmp_path):
     path = tmp_path / "w.duckdb"
-    holder = hold_file(path, 2)
-    began = time.monotonic()
-    Warehouse(path).apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
-    assert time.monotonic() - began > 0.5  # it waited for the holder instead of failing
+    holder = hold_file(path)
+    outcome: list[object] = []
+
+    def write_one() -> None:
+        try:
+            Warehouse(path).apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+            outcome.append("written")
+        except Exception as exc:
+            outcome.append(exc)
+
+    writer = threading.Thread(target=write_one)
+    writer.start()
+    writer.join(1.0)
+    # It cannot have written while the file is held, and it must not have given up either.
+    assert writer.is_alive() and outcome == []
+    release(holder)
+    writer.join(60)
+    assert outcome == ["written"]
     assert ids(path) == ["price_1"]
-    holder.wait()
 
 
 def test_a_file_locked_for_too_long_gives_a_clear_error(tmp_path):
     path = tmp_path / "w.duckdb"
-    holder = hold_file(path, 5)
+    holder = hold_file(path)
     try:
         with pytest.raises(WarehouseError, match=r"w\.duckdb stayed locked by another process"):
             Warehouse(path, lock_timeout_seconds=0.5).apply(
                 "prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])]
             )
     finally:
-        holder.kill()
+        release(holder)
 
 
 def test_an_unwritable_path_is_refused_before_anything_is_written(tmp_path):
