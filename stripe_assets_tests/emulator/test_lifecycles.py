@@ -150,11 +150,22 @@ def test_subscriptions_end_trials_fall_past_due_and_are_canceled(moved, moved_ap
     for event in deleted:
         sub = event["data"]["object"]
         assert sub["status"] == "canceled" and sub["canceled_at"] == sub["ended_at"] == event["created"]
+    past_due = {e["data"]["object"]["id"] for e in updated if e["data"]["object"]["status"] == "past_due"}
+    assert past_due <= set(moved_api.ids("/v1/subscriptions", status="past_due", limit=100))
     canceled = {e["data"]["object"]["id"] for e in deleted}
     assert not canceled & set(moved_api.ids("/v1/subscriptions", limit=100, **{"created[gte]": 0}))
     every = set(moved.listable_ids("subscriptions"))
     assert canceled <= every  # listed with status=all
     assert all(moved_api.ok(f"/v1/subscriptions/{i}")["status"] == "canceled" for i in canceled)
+
+
+def test_edited_customers_are_found_by_their_new_email(moved, moved_api):
+    edits = [e for e in _events_of(moved, "customer.updated") if "email" in e["data"]["previous_attributes"]]
+    assert edits
+    for event in edits:
+        customer = event["data"]["object"]
+        assert moved_api.ids("/v1/customers", email=customer["email"]) == [customer["id"]]
+        assert customer["id"] not in moved_api.ids("/v1/customers", email=event["data"]["previous_attributes"]["email"])
 
 
 def test_deleted_customers_leave_the_list_and_retrieve_as_stubs(moved, moved_api):
