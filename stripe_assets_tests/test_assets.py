@@ -1,4 +1,4 @@
-"""The six assets as Dagster runs them: definitions, partitions, checks, metadata, errors."""
+"""The assets as Dagster runs them, one per declared resource: definitions, partitions, checks, metadata, errors."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def step_failure(result) -> str:
     return (data.user_failure_data.description if data.user_failure_data else data.error.message).strip()
 
 
-def test_definitions_have_the_six_assets_and_their_checks(stripe_env):
+def test_definitions_have_an_asset_and_a_check_per_declared_resource(stripe_env):
     definitions = load_defs()
     assert set(definitions.resolve_all_asset_keys()) == set(KEYS)
     graph = definitions.resolve_asset_graph()
@@ -53,7 +53,7 @@ def test_definitions_have_the_six_assets_and_their_checks(stripe_env):
         assert {"id", "created", "raw", "_partition"} <= {c.name for c in schema.columns}
 
 
-def test_a_partition_run_loads_all_six_and_records_its_check_per_partition(stripe_env, duckdb_path):
+def test_a_partition_run_loads_every_asset_and_records_its_check_per_partition(stripe_env, duckdb_path):
     with dg.instance_for_test() as instance:
         result = materialize(instance, partition_key="2026-10-03")
         assert result.success

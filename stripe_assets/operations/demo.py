@@ -1,4 +1,4 @@
-"""The README's demo: start the local emulator, load the last N days of all six assets through the
+"""The README's demo: start the local emulator, load the last N days of every asset through the
 real `dagster asset materialize` CLI, and print what landed.
 
 Run as `python -m stripe_assets.operations.demo` (what `make demo` does).

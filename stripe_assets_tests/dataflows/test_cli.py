@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.cli import main
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dataflows.yaml"
@@ -15,16 +16,10 @@ SHIPPED = Path(__file__).resolve().parents[2] / "dataflows.yaml"
 def test_review_of_the_shipped_file(capsys):
     assert main(["dataflows", "--file", str(SHIPPED), "--now", "2026-11-23T09:00:00Z"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"6 dataflows from {SHIPPED}, reviewed at 2026-11-23 09:00 UTC\n")
-    for name in (
-        "stripe_charges",
-        "stripe_subscriptions",
-        "stripe_refunds",
-        "stripe_balance_transactions",
-        "stripe_customers",
-        "stripe_prices",
-    ):
-        assert f"\n{name} (enabled: schedule starts RUNNING)\n" in out
+    # One dataflow per declared resource.
+    assert out.startswith(f"{len(RESOURCE_NAMES)} dataflows from {SHIPPED}, reviewed at 2026-11-23 09:00 UTC\n")
+    for resource in RESOURCE_NAMES:
+        assert f"\nstripe_{resource} (enabled: schedule starts RUNNING)\n" in out
     charges = out.split("\nstripe_charges ")[1].split("\n\n")[0]
     assert "schedule     Every day from 2025-01-01 00:10 UTC; backfill on from 2025-01-01" in charges
     assert "next runs    2026-11-24 00:10 UTC, 2026-11-25 00:10 UTC, 2026-11-26 00:10 UTC" in charges
@@ -106,4 +101,4 @@ def test_validate_exits_non_zero_with_the_message(tmp_path):
         env=env,
         timeout=60,
     )
-    assert (ok.returncode, ok.stdout) == (0, f"{SHIPPED}: OK (6 dataflows)\n")
+    assert (ok.returncode, ok.stdout) == (0, f"{SHIPPED}: OK ({len(RESOURCE_NAMES)} dataflows)\n")

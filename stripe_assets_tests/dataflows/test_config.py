@@ -25,14 +25,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "dataflows.yaml"
 def test_shipped_file_equals_the_built_in_defaults():
     shipped = load_dataflows(SHIPPED)
     assert shipped == DataflowsConfig()
-    assert [d.resource for d in shipped.dataflows] == [
-        "charges",
-        "subscriptions",
-        "refunds",
-        "balance_transactions",
-        "customers",
-        "prices",
-    ]
+    assert [d.resource for d in shipped.dataflows] == list(RESOURCE_NAMES)  # one per declared resource
     for flow in shipped.dataflows:
         assert (flow.frequency, flow.interval, flow.backfill, flow.enabled) == ("day", 1, True, True)
         assert flow.history_start <= datetime(2025, 11, 23, tzinfo=UTC), "a year of history"

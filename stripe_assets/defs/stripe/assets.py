@@ -1,4 +1,4 @@
-"""The six Stripe assets, one per dataflow, each with its `schema_validation` check.
+"""The Stripe assets, one per dataflow (a resource each), with their `schema_validation` checks.
 
 Per partition, a load logs its own materialization (accepted partitions only) and its own check
 evaluation, so the UI shows pass/fail per partition also for ranged runs (single-run backfills,
