@@ -1,0 +1,99 @@
+"""The package layering: no package imports one that imports it back, and the data path and the
+declarations sit at the bottom."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import stripe_assets
+
+ROOT = Path(stripe_assets.__file__).parent
+
+
+def _package_of(module: str) -> str:
+    """`stripe_assets.ingest.warehouse.store` -> `ingest`; top-level modules stand for themselves."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each of the project's modules -> the project modules it imports (at any depth in the file)."""
+    graph: dict[str, set[str]] = {}
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT.parent).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = ".".join(parts[:-1])
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: resolved against the importing package
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                found.add(base)
+        graph[module] = {m for m in found if m.split(".")[0] == "stripe_assets" and m != "stripe_assets"}
+    return graph
+
+
+def _package_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for module, imported in _imports().items():
+        own = _package_of(module)
+        graph.setdefault(own, set()).update(_package_of(m) for m in imported if _package_of(m) != own)
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle between packages, or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_no_package_imports_one_that_imports_it_back():
+    graph = _package_graph()
+    assert {"catalog", "ingest", "dataflows", "alerts", "operations", "emulator", "defs"} <= set(graph)
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_declarations_and_the_data_path_sit_at_the_bottom():
+    graph = _package_graph()
+    assert graph["catalog"] == set()
+    assert graph["ingest"] == {"catalog"}
+    # Dataflows build on the data path and the settings, never on what runs above them.
+    assert graph["dataflows"] <= {"catalog", "ingest", "settings"}
+    # The emulator stands apart: the declarations and Stripe's schema only.
+    assert graph["emulator"] <= {"catalog", "ingest"}
+    emulator_uses = {
+        m for module, imported in _imports().items() if module.startswith("stripe_assets.emulator")
+        for m in imported if not m.startswith(("stripe_assets.emulator", "stripe_assets.catalog"))
+    }
+    assert emulator_uses == {"stripe_assets.ingest.stripe_schema"}
