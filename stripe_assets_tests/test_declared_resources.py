@@ -1,0 +1,64 @@
+"""Every declared resource gets the whole product from its declaration alone: an asset with its
+check, a schedule, a table and a quarantine table, and data in the emulator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+
+import stripe_assets.catalog
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.dataflows.config import load_dataflows
+from stripe_assets.dataflows.schedules import next_tick, schedule_name
+from stripe_assets.definitions import defs as load_defs
+from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.ingest.warehouse.loads import table_exists
+from stripe_assets_tests.conftest import day_window
+from stripe_assets_tests.test_assets import materialize
+
+DAY = "2026-10-03"
+
+
+def declared_in_files() -> list[str]:
+    """The resources the catalog's modules declare, read from the files themselves."""
+    folder = Path(stripe_assets.catalog.__file__).parent
+    return sorted(p.stem for p in folder.glob("*.py") if "\nRESOURCE = StripeResource(" in p.read_text())
+
+
+def test_the_catalog_lists_every_declaration_module_and_nothing_else():
+    assert sorted(RESOURCE_NAMES) == declared_in_files()
+
+
+def test_each_declared_resource_has_an_asset_a_check_a_schedule_a_quarantine_table_and_emulator_data(
+    stripe_env, duckdb_path
+):
+    definitions = load_defs()
+    graph = definitions.resolve_asset_graph()
+    dataflows = load_dataflows()
+    with dg.instance_for_test() as instance:
+        for name in RESOURCE_NAMES:
+            key = dg.AssetKey(get_resource(name).asset_path)
+            assert key in graph.get_all_asset_keys(), name
+            assert dg.AssetCheckKey(key, "schema_validation") in graph.asset_check_keys, name
+            # Its schedule's tick asks for exactly this asset.
+            flow = dataflows.for_resource(name)
+            tick = next_tick(flow, datetime.fromisoformat(f"{DAY}T12:00:00+00:00"))
+            assert tick is not None
+            [schedule] = [s for s in definitions.schedules or () if s.name == schedule_name(flow)]
+            context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
+            [request] = schedule.evaluate_tick(context).run_requests or []
+            assert request.asset_selection == [key], name
+
+        result = materialize(instance, partition_key=DAY)
+        assert result.success
+    start, end = day_window(DAY)
+    with Warehouse(duckdb_path).connect(read_only=True) as conn:
+        for name in RESOURCE_NAMES:
+            resource = get_resource(name)
+            served = set(stripe_env.listable_ids(name, start, end))
+            assert served, f"the emulator serves no {name} on {DAY}"
+            loaded = {row[0] for row in conn.execute(f"SELECT id FROM {resource.table}").fetchall()}
+            assert loaded == served, name
+            assert table_exists(conn, resource.quarantine_table), name
