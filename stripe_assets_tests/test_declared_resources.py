@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 import stripe_assets.catalog
-from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.catalog import RESOURCE_NAMES, RESOURCES, get_resource
 from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.dataflows.schedules import next_tick, schedule_name
 from stripe_assets.definitions import defs as load_defs
@@ -62,3 +62,20 @@ def test_each_declared_resource_has_an_asset_a_check_a_schedule_a_quarantine_tab
             loaded = {row[0] for row in conn.execute(f"SELECT id FROM {resource.table}").fetchall()}
             assert loaded == served, name
             assert table_exists(conn, resource.quarantine_table), name
+
+
+def resources_table() -> str:
+    """The README's table of resources, as the declarations say it."""
+    rows = ["| resource | what it holds | after creation |", "|---|---|---|"]
+    for resource in RESOURCES.values():
+        after = "never changes"
+        if resource.events:
+            after = f"changes ({len(resource.events)} event types)"
+            after += "; can be deleted" if resource.deletion_events else ""
+        rows.append(f"| `{resource.name}` | {resource.summary} | {after} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_the_readme_table_of_resources_is_the_declarations():
+    readme = (Path(stripe_assets.catalog.__file__).parents[2] / "README.md").read_text()
+    assert resources_table() in readme
