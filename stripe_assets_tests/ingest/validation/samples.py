@@ -1,4 +1,4 @@
-"""Realistic Stripe objects of the six resources, shaped like the API's responses at the pinned
+"""Realistic Stripe objects of each resource, shaped like the API's responses at the pinned
 version (every one passes `stripe_schema.deep_errors`), for building valid and broken batches."""
 
 from __future__ import annotations
@@ -242,6 +242,94 @@ def price(n: int = 0) -> dict:
     }
 
 
+def invoice(n: int = 0) -> dict:
+    created = CREATED + n
+    invoice_id, sub_id = f"in_{_suffix(n)}", f"sub_{_suffix(n + 1)}"
+    paid = n % 5 != 4
+    amount = 2900 * (1 + n % 3)
+    line = {
+        "id": f"il_{_suffix(n + 2)}", "object": "line_item", "amount": amount, "currency": "usd",
+        "description": "1 × Pro (at $29.00 / month)", "discount_amounts": [], "discountable": True,
+        "discounts": [], "invoice": invoice_id, "livemode": False, "metadata": {},
+        "parent": {
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": None, "proration": False, "proration_details": None,
+                "subscription": sub_id, "subscription_item": f"si_{_suffix(n + 3)}",
+            },
+            "type": "subscription_item_details",
+        },
+        "period": {"end": created + 30 * 86400, "start": created},
+        "pretax_credit_amounts": [],
+        "pricing": {
+            "price_details": {"price": "price_1MowQULkdIwHu7ixraBm864M", "product": "prod_NWjs8kKbJWmuuc"},
+            "type": "price_details", "unit_amount_decimal": "2900",
+        },
+        "quantity": 1 + n % 3, "subscription": sub_id, "subtotal": amount, "taxes": [],
+    }
+    return {
+        "id": invoice_id,
+        "object": "invoice",
+        "account_country": "US",
+        "account_name": "Example SaaS",
+        "account_tax_ids": None,
+        "amount_due": amount,
+        "amount_overpaid": 0,
+        "amount_paid": amount if paid else 0,
+        "amount_remaining": 0 if paid else amount,
+        "amount_shipping": 0,
+        "application": None,
+        "attempt_count": 1,
+        "attempted": True,
+        "auto_advance": not paid,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None, "provider": None,
+                          "status": None},
+        "billing_reason": "subscription_cycle",
+        "collection_method": "charge_automatically",
+        "created": created,
+        "currency": "usd",
+        "customer": f"cus_{_suffix(n + 4)}",
+        "customer_email": f"customer{n}@example.com",
+        "customer_name": "Ana Silva",
+        "customer_tax_exempt": "none",
+        "default_tax_rates": [],
+        "description": None,
+        "discounts": [],
+        "due_date": None,
+        "effective_at": created,
+        "ending_balance": 0,
+        "hosted_invoice_url": f"https://invoice.stripe.com/i/acct_1Example/test_{_suffix(n + 5, 40)}",
+        "issuer": {"type": "self"},
+        "lines": {"object": "list", "data": [line], "has_more": False, "total_count": 1,
+                  "url": f"/v1/invoices/{invoice_id}/lines"},
+        "livemode": False,
+        "metadata": {},
+        "number": f"A1B2C3D4-{n + 1:04d}",
+        "parent": {
+            "quote_details": None,
+            "subscription_details": {"metadata": {}, "subscription": sub_id, "subscription_proration_date": None},
+            "type": "subscription_details",
+        },
+        "payment_settings": {"default_mandate": None, "payment_method_options": None, "payment_method_types": None},
+        "period_end": created,
+        "period_start": created - 30 * 86400,
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "starting_balance": 0,
+        "status": "paid" if paid else "open",
+        "status_transitions": {"finalized_at": created + 3600, "marked_uncollectible_at": None,
+                               "paid_at": created + 3601 if paid else None, "voided_at": None},
+        "subtotal": amount,
+        "subtotal_excluding_tax": amount,
+        "total": amount,
+        "total_discount_amounts": [],
+        "total_excluding_tax": amount,
+        "total_pretax_credit_amounts": [],
+        "total_taxes": [],
+        "webhooks_delivered_at": created,
+    }
+
+
 BUILDERS: dict[str, Callable[[int], dict]] = {
     "charges": charge,
     "subscriptions": subscription,
@@ -249,6 +337,7 @@ BUILDERS: dict[str, Callable[[int], dict]] = {
     "balance_transactions": balance_transaction,
     "customers": customer,
     "prices": price,
+    "invoices": invoice,
 }
 
 

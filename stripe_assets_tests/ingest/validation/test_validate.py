@@ -13,15 +13,18 @@ from stripe_assets_tests.ingest.validation.samples import batch
 WRONG_TYPE = {
     "charges": "amount", "subscriptions": "start_date", "refunds": "amount",
     "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
+    "invoices": "amount_due",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
     "balance_transactions": "fee", "customers": "livemode", "prices": "product",
+    "invoices": "total",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
     "refunds": ("reason", "chargeback"), "balance_transactions": ("type", "bank_adjustment"),
     "customers": ("tax_exempt", "partial"), "prices": ("billing_scheme", "package"),
+    "invoices": ("billing_reason", "renewal"),
 }
 
 
@@ -167,6 +170,10 @@ def test_a_repeated_id_keeps_the_first_record():
          "unit_amount (-100) is negative"),
         ("prices", 1, {"recurring": None}, "recurring", "recurring_matches_type",
          "type is 'recurring' but recurring is not set"),
+        ("invoices", 1, {"amount_due": 2900, "amount_paid": 0, "amount_remaining": 5800},
+         "amount_remaining", "amount_remaining_within_due", "amount_remaining (5800) > amount_due (2900)"),
+        ("invoices", 2, {"amount_paid": -1}, "amount_paid", "amount_paid_non_negative",
+         "amount_paid (-1) is negative"),
     ],
 )
 def test_cross_field_rules_name_the_values_involved(resource, index, change, column, check, reason):
