@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from stripe_assets.catalog import DECLARATIONS_DIR, RESOURCE_NAMES
 from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
+from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.ingest.columns import AddedColumn, ColumnSpec, apply_mapping
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse.history import HistoryRetention
@@ -264,6 +265,7 @@ class DataflowsConfig(_Model):
     channels: dict[str, ChannelConfig] = Field(default_factory=_default_channels)
     ui_base_url: str = DEFAULT_UI_BASE_URL
     history: HistoryRetention = Field(default_factory=HistoryRetention)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     dataflows: tuple[Dataflow, ...] = Field(default_factory=default_dataflows)
 
     @field_validator("channels")

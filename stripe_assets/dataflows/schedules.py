@@ -5,16 +5,23 @@ granularity (or a divisor of the interval that divides the hour or the day), ali
 `start_time`; ticks off the interval grid are skipped, so intervals no cron can state (every 45
 minutes, every 3 days, every 2 weeks) still land exactly.
 
-Each run loads one partition range: from the window of the watermark left by the last
+Each tick loads one partition range: from the window of the watermark left by the last
 successful scheduled run (or the first window) through the window that is still open at the
 tick. Its watermark is the end of the last closed window it loads, so missed ticks, daemon
 downtime and failed runs widen the next range instead of leaving gaps, and closed windows are
 never requested twice.
+
+A range longer than `partitions_per_run` (a first backfill over years, a long catch-up) is
+split into parts of that many partitions, launched in order as runs of their own: one failure
+does not redo the whole history, and each part shows its own progress. The next tick resumes
+after the last part of the contiguous successful prefix (`resume_point`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +41,10 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 WATERMARK_TAG = "stripe_assets/watermark"
 DATAFLOW_TAG = "stripe_assets/dataflow"
 TICK_TAG = "stripe_assets/tick"
+# `k/n`: the k-th of the n runs one tick's range was split into.
+PART_TAG = "stripe_assets/part"
+# Set on parts only, so the instance runs them one at a time, in order (dagster.yaml).
+CATCH_UP_TAG = "stripe_assets/catch_up"
 
 TICK_UNIT: dict[str, timedelta] = {
     "minute": timedelta(minutes=1),
@@ -130,12 +141,19 @@ class RunPlan:
     dataflow: Dataflow
     tick: datetime
     first: datetime  # start of the first window loaded
-    open: datetime  # start of the window that is still open at the tick; the run refreshes it
+    open: datetime  # start of the window that is still open at the tick; the last part refreshes it
+    last: datetime | None = None  # start of the last window this run loads (None: `open`)
+    part: tuple[int, int] = (1, 1)  # (k, n): the k-th of n runs of this tick
+
+    @property
+    def last_window(self) -> datetime:
+        return self.open if self.last is None else self.last
 
     @property
     def watermark(self) -> datetime:
         """End of the last closed window this run loads."""
-        return self.open
+        last = self.last_window
+        return self.open if last >= self.open else last + WINDOW[self.dataflow.frequency]
 
     @property
     def start_key(self) -> str:
@@ -143,24 +161,85 @@ class RunPlan:
 
     @property
     def end_key(self) -> str:
-        return partition_key(self.dataflow, self.open)
+        return partition_key(self.dataflow, self.last_window)
 
     @property
     def closed_windows(self) -> int:
         return (self.open - self.first) // WINDOW[self.dataflow.frequency]
 
     @property
+    def partitions(self) -> int:
+        return (self.last_window - self.first) // WINDOW[self.dataflow.frequency] + 1
+
+    @property
     def run_key(self) -> str:
-        return f"{self.dataflow.name}:{iso_utc(self.tick)}"
+        key = f"{self.dataflow.name}:{iso_utc(self.tick)}"
+        return key if self.part == (1, 1) else f"{key}:part{self.part[0]}"
 
     def tags(self) -> dict[str, str]:
-        return {
+        tags = {
             RANGE_START_TAG: self.start_key,
             RANGE_END_TAG: self.end_key,
             WATERMARK_TAG: iso_utc(self.watermark),
             DATAFLOW_TAG: self.dataflow.name,
             TICK_TAG: iso_utc(self.tick),
         }
+        if self.part != (1, 1):
+            tags[PART_TAG] = f"{self.part[0]}/{self.part[1]}"
+            tags[CATCH_UP_TAG] = self.dataflow.name
+        return tags
+
+
+def split_plan(plan: RunPlan, partitions_per_run: int) -> list[RunPlan]:
+    """The plan as runs of at most `partitions_per_run` partitions each, oldest first."""
+    step = WINDOW[plan.dataflow.frequency]
+    total = plan.partitions
+    count = max(1, math.ceil(total / max(partitions_per_run, 1)))
+    if count == 1:
+        return [plan]
+    parts = []
+    for k in range(count):
+        first = plan.first + k * partitions_per_run * step
+        last = min(first + (partitions_per_run - 1) * step, plan.last_window)
+        parts.append(dataclasses.replace(plan, first=first, last=last, part=(k + 1, count)))
+    return parts
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """What `resume_point` needs of a finished run of a schedule."""
+
+    tags: Mapping[str, str]
+    succeeded: bool
+
+
+def resume_point(runs: Sequence[FinishedRun]) -> datetime | None:
+    """Where the next tick starts: after the contiguous successful parts of the newest tick
+    that made progress (a tick of one run: its watermark once it succeeded).
+
+    Ticks are told apart by their tick time, so a re-executed older run finishing last does
+    not move the point back; parts after a failed one are loaded again by the next tick.
+    """
+    ticks: dict[str, dict[int, list[FinishedRun]]] = {}
+    for run in runs:
+        try:
+            tick = run.tags.get(TICK_TAG) or run.tags[WATERMARK_TAG]
+            utc(datetime.fromisoformat(run.tags[WATERMARK_TAG]))
+            part = int(run.tags.get(PART_TAG, "1/1").split("/")[0])
+        except (KeyError, ValueError):
+            continue  # not launched by this schedule's logic (e.g. tags edited by hand)
+        ticks.setdefault(tick, {}).setdefault(part, []).append(run)
+    for tick in sorted(ticks, key=lambda t: utc(datetime.fromisoformat(t)), reverse=True):
+        parts = ticks[tick]
+        mark = None
+        k = 1
+        while k in parts and any(r.succeeded for r in parts[k]):
+            done = next(r for r in parts[k] if r.succeeded)
+            mark = utc(datetime.fromisoformat(done.tags[WATERMARK_TAG]))
+            k += 1
+        if mark is not None:
+            return mark
+    return None
 
 
 def plan_tick(

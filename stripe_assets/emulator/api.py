@@ -70,6 +70,7 @@ class EmulatorApi:
         self.faults = RequestFaults(dataset.plans.seed, dataset.config.faults)
         self._lock = threading.Lock()
         self.request_count = 0  # API requests (under /v1), errors included
+        self.rate_limited_count = 0  # of which answered 429
         self.requests_by_endpoint: Counter[str] = Counter()
         self.pages = PageCache(self._build_page, PAGE_CACHE_SIZE, prefetch)
         self._request_ids = itertools.count(1)
@@ -122,8 +123,11 @@ class EmulatorApi:
     def _api(
         self, method: str, path: str, query: str, headers: Headers, number: int, endpoint: str
     ) -> Response:
-        fault = self.faults.check(number, f"{method} {endpoint}")
+        fault = self.faults.check(number, f"{method} {endpoint}", _api_key(headers.get("Authorization")) or "")
         if fault is not None:
+            if fault.status == 429:
+                with self._lock:
+                    self.rate_limited_count += 1
             raise fault
         self._authenticate(headers.get("Authorization"))
         parts = path.strip("/").split("/")
@@ -263,6 +267,7 @@ class EmulatorApi:
             body = {
                 "status": "ok",
                 "requests": self.request_count,
+                "rate_limited": self.rate_limited_count,
                 "requests_by_endpoint": dict(self.requests_by_endpoint),
             }
             return Response(200, orjson.dumps(body))

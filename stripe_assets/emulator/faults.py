@@ -27,22 +27,25 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """A global bucket and one per endpoint; a request needs a token from both."""
+    """Like Stripe: a bucket per account (here: per API key) and one per endpoint of each
+    account; a request needs a token from both."""
 
     def __init__(self, limit: RateLimit, clock=time.monotonic):
         self.limit = limit
         self._clock = clock
-        self._global = TokenBucket(limit.global_rps, clock)
-        self._endpoints: dict[str, TokenBucket] = {}
+        self._accounts: dict[str, TokenBucket] = {}
+        self._endpoints: dict[tuple[str, str], TokenBucket] = {}
         self._lock = threading.Lock()
 
-    def allow(self, endpoint: str) -> bool:
+    def allow(self, endpoint: str, account: str = "") -> bool:
         with self._lock:
-            buckets = [self._global]
+            if account not in self._accounts:
+                self._accounts[account] = TokenBucket(self.limit.global_rps, self._clock)
+            buckets = [self._accounts[account]]
             if self.limit.per_endpoint_rps is not None:
-                if endpoint not in self._endpoints:
-                    self._endpoints[endpoint] = TokenBucket(self.limit.per_endpoint_rps, self._clock)
-                buckets.append(self._endpoints[endpoint])
+                if (account, endpoint) not in self._endpoints:
+                    self._endpoints[(account, endpoint)] = TokenBucket(self.limit.per_endpoint_rps, self._clock)
+                buckets.append(self._endpoints[(account, endpoint)])
             for bucket in buckets:
                 bucket.refill()
             if any(bucket.tokens < 1 for bucket in buckets):
@@ -53,7 +56,7 @@ class RateLimiter:
 
 
 class RequestFaults:
-    """Applies the configured request faults, in Stripe's order: delay, 429, then 500."""
+    """Applies the configured request faults: 429 (answered at once), then delay, then 500."""
 
     def __init__(self, seed: int, faults: FaultConfig, sleep=time.sleep):
         self.seed = seed
@@ -65,13 +68,19 @@ class RequestFaults:
         jitter = self.faults.latency_jitter_ms * unit(self.seed, Purpose.REQUEST, request_number)
         return (self.faults.latency_ms + jitter) / 1000.0
 
-    def check(self, request_number: int, endpoint: str) -> ApiError | None:
-        """Sleeps the configured latency, then says which error to answer, if any."""
+    def check(self, request_number: int, endpoint: str, account: str = "") -> ApiError | None:
+        """Sleeps the configured latency, then says which error to answer, if any.
+
+        The buckets are drawn when the request arrives, as Stripe's limiter does before
+        doing the work; the latency is the time the work takes."""
+        if self.limiter is not None and not self.limiter.allow(endpoint, account):
+            delay = self.delay_seconds(request_number)
+            if delay > 0:
+                self._sleep(min(delay, 0.05))  # a 429 is answered fast
+            return rate_limited()
         delay = self.delay_seconds(request_number)
         if delay > 0:
             self._sleep(delay)
-        if self.limiter is not None and not self.limiter.allow(endpoint):
-            return rate_limited()
         every = self.faults.error_every
         if every is not None and request_number % every == 0:
             return server_error()

@@ -1,10 +1,16 @@
 """One load, end to end, as plain Python: fetch → records → validation → warehouse.
 
-A load covers one or more consecutive partition windows with a single paginated fetch. Stripe
-lists newest first, so a window is complete as soon as a page reaches an older one: it is then
-validated, accepted or rejected on its own, turned into an Arrow batch, and landed (a few
-windows per transaction) while the fetch goes on. Memory stays bounded however long the range
-(a first backfill can span years), and every window that landed stays landed if the run dies.
+A load covers one or more consecutive partition windows. Its range is read by many cursors at
+once (`fetch`: created-slices paged newest first, dense ones split further), all drawing from
+the key's shared request budget. A window is complete once no slice can return objects from it
+any more: it is then validated, accepted or rejected on its own, turned into an Arrow batch and
+landed (small windows a few per transaction) while the fetch goes on.
+
+Memory is bounded by a constant, not by the size of a window or the length of the range: at most
+`BUFFER_RECORDS` parsed records wait in memory; a window that grows past `BATCH_RECORDS` is
+validated and staged in the warehouse a part at a time, decided on its totals once complete, and
+swapped in with one transaction (accept/reject per partition and all-or-nothing replacement as
+for small windows). Every window that landed stays landed if the run dies.
 The Dagster asset is a thin wrapper around `load_partitions`.
 """
 
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import queue
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +26,14 @@ from datetime import UTC, datetime
 
 from stripe_assets.ingest.client import FetchStats, StripeReader
 from stripe_assets.ingest.columns import ColumnSpec
+from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS, Fetch
+from stripe_assets.ingest.progress import LoadProgress
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import Decision, decide
+from stripe_assets.ingest.validation.merge import ResultMerger
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
-from stripe_assets.ingest.validation.validate import ValidationResult, validate_records
+from stripe_assets.ingest.validation.validate import Drift, ValidationResult, validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
 
@@ -33,6 +43,10 @@ KEPT_RECORDS = 5
 # queued: each warehouse transaction costs a connection and a checkpoint (~0.1 s), so tiny
 # windows (minute dataflows, sparse history) should not pay it one by one.
 FLUSH_ROWS = 20_000
+# A window holding this many unvalidated records has them validated and staged.
+BATCH_RECORDS = 10_000
+# Unvalidated records held across all open windows; beyond it the fullest window is staged.
+BUFFER_RECORDS = 20_000
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,8 @@ class LoadReport:
     stats: FetchStats = field(default_factory=FetchStats)
     outside_window: int = 0  # objects the API returned outside the requested range (dropped)
     refetched: int = 0  # windows fetched again because the API listed out of order
+    staged_windows: int = 0  # windows too large for memory, staged in the warehouse in parts
+    slices: int = 0  # created-slices the range was read as (after splits)
     prune_error: str | None = None  # pruning old versions failed (everything loaded did land)
     began: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0  # set when the load finished
@@ -128,90 +144,226 @@ def load_partitions(
     describe: Describe | None = None,
     on_partition: OnPartition | None = None,
     retention: HistoryRetention = HistoryRetention(),
+    concurrency: int = DEFAULT_CONCURRENCY,
+    log: Callable[[str], None] | None = None,
+    progress_seconds: float = PROGRESS_SECONDS,
 ) -> LoadReport:
     """Fetch, validate and land the consecutive `windows` of one resource.
 
-    `describe` sees each window's full validation result (its records are released right
-    after); `on_partition` is called once the window landed, newest window first. Versions kept
-    for rollback beyond `retention` are pruned after each write.
+    `describe` sees each window's validation result (its records are released right after);
+    `on_partition` is called once the window landed. `log` receives progress lines (at most
+    one per `progress_seconds`, and a last one) and the reader's retry warnings. Versions kept
+    for rollback beyond `retention` are pruned after the load.
     """
     warehouse.check_writable()  # before spending minutes on the API
-    report = LoadReport(resource, windows)
-    starts = [int(w.start.timestamp()) for w in windows]
-    range_end = int(windows[-1].end.timestamp())
-    buffers: list[list[dict]] = [[] for _ in windows]
-    landed = [False] * len(windows)
-    late: set[int] = set()  # landed windows that received records afterwards
-    seen: dict[int, set[str]] = {}  # ids per window not yet landed (a repeat after landing is `late`)
-
-    pending: list[tuple[PartitionOutcome, WindowWrite]] = []
-
-    def flush() -> None:
-        if not pending:
-            return
-        began = time.perf_counter()
-        warehouse.apply(resource, columns, QUARANTINE_COLUMNS, [write for _, write in pending])
-        report.write_seconds += time.perf_counter() - began
-        for outcome, _ in pending:
-            report.outcomes.append(outcome)
-            if on_partition is not None:
-                on_partition(outcome, report)
-        pending.clear()
-
-    def land(index: int, records: list[dict]) -> None:
-        seen.pop(index, None)
-        outcome, write = _prepare_window(resource, windows[index], records, columns, settings, run_id, report)
-        if describe is not None:
-            outcome.details = describe(outcome)
-        # Only the Arrow batch travels on: release the parsed records now.
-        outcome.result = dataclasses.replace(outcome.result, valid=outcome.result.valid[:KEPT_RECORDS], invalid=[])
-        pending.append((outcome, write))
-        if sum(write.num_rows for _, write in pending) >= FLUSH_ROWS:
-            flush()
-
-    next_to_land = len(windows) - 1
-    for page in reader.list_pages(resource, windows[0].start, windows[-1].end, report.stats):
-        for record in page:
-            index = _window_index(record, starts, range_end)
-            if index is None:
-                report.outside_window += 1
-                continue
-            if landed[index]:  # out of order: the window is fetched again on its own below
-                late.add(index)
-                continue
-            record_id = record.get("id")
-            if isinstance(record_id, str):
-                ids = seen.setdefault(index, set())
-                if record_id in ids:  # a page boundary shifted under us: keep the first copy
-                    continue
-                ids.add(record_id)
-            buffers[index].append(record)
-            # Newest first: a record in window `index` means every newer window is complete.
-            # Records without a usable `created` go to the oldest window and move nothing.
-            if index > 0 or _has_created(record):
-                while next_to_land > index:
-                    land(next_to_land, buffers[next_to_land])
-                    buffers[next_to_land] = []
-                    landed[next_to_land] = True
-                    next_to_land -= 1
-    while next_to_land >= 0:
-        land(next_to_land, buffers[next_to_land])
-        buffers[next_to_land] = []
-        landed[next_to_land] = True
-        next_to_land -= 1
-    # An API that does not list newest first: reload each affected window on its own (those
-    # still queued are not written incomplete first).
-    pending[:] = [(o, w) for o, w in pending if windows.index(o.window) not in late]
-    flush()
-    for index in sorted(late):
-        report.refetched += 1
-        records = reader.list_window(resource, windows[index].start, windows[index].end, report.stats)
-        report.outcomes = [o for o in report.outcomes if o.window != windows[index]]
-        land(index, records)
-    flush()
+    report = _Loader(
+        reader, warehouse, resource, windows, columns, settings, run_id, describe, on_partition,
+        concurrency, LoadProgress(resource, len(windows), log, every=progress_seconds), log,
+    ).run()
     report.prune_error = _prune(warehouse, resource, retention)
     report.seconds = time.perf_counter() - report.began
     return report
+
+
+@dataclass
+class _OpenWindow:
+    """A window whose records are still coming."""
+
+    records: list[dict] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)  # ids held in `records` (a repeat is dropped)
+    staged: str | None = None  # its staging folder, once a part went there
+    parts: int = 0
+    merger: ResultMerger | None = None  # the staged parts' validation
+
+
+class _Loader:
+    def __init__(
+        self, reader, warehouse, resource, windows, columns, settings, run_id, describe, on_partition,
+        concurrency, progress, log,
+    ):
+        self.reader: StripeReader = reader
+        self.warehouse: Warehouse = warehouse
+        self.resource: str = resource
+        self.windows: Sequence[Window] = windows
+        self.columns = columns
+        self.settings: ValidationSettings = settings
+        self.run_id: str = run_id
+        self.describe = describe
+        self.on_partition = on_partition
+        self.concurrency = concurrency
+        self.progress: LoadProgress = progress
+        self.log = log
+        self.report = LoadReport(resource, windows)
+        self.starts = [int(w.start.timestamp()) for w in windows]
+        self.ends = [int(w.end.timestamp()) for w in windows]
+        self.open: dict[int, _OpenWindow] = {}
+        self.buffered = 0  # records held in open windows
+        self.done = [False] * len(windows)
+        self.late: set[int] = set()  # completed windows that received records afterwards
+        self.pending: list[tuple[PartitionOutcome, WindowWrite]] = []
+        self.windows_done = 0
+
+    def run(self) -> LoadReport:
+        self.warehouse.drop_stale_staging(self.resource)
+        warnings: queue.SimpleQueue[str] = queue.SimpleQueue()
+        relay, self.reader.warn = self.reader.warn, warnings.put  # reader threads warn through us
+        try:
+            fetch = Fetch(
+                self.reader, self.resource, [*self.starts, self.ends[-1]], self.report.stats,
+                concurrency=self.concurrency,
+            )
+            for page in fetch.pages():
+                while not warnings.empty():
+                    message = warnings.get()
+                    for sink in (relay, self.log):
+                        if sink is not None:
+                            sink(message)
+                            break
+                for record in page.records:
+                    self._route(record)
+                for lo, hi in page.settled:
+                    self._settle(fetch, lo, hi)
+                self.progress.update(self.windows_done, self.report.stats, fetch.estimated_remaining())
+            self.report.slices = fetch.slices_done
+        finally:
+            self.reader.warn = relay
+        for index in reversed(range(len(self.windows))):  # what no span settled (none expected)
+            if not self.done[index]:
+                self._complete(index)
+        # An API that does not list newest first: reload each affected window on its own (those
+        # still queued are not written incomplete first).
+        self.pending[:] = [(o, w) for o, w in self.pending if self.windows.index(o.window) not in self.late]
+        self._flush()
+        for index in sorted(self.late):
+            self.report.refetched += 1
+            self.done[index] = False
+            self.report.outcomes = [o for o in self.report.outcomes if o.window != self.windows[index]]
+            window = self.windows[index]
+            for objects in self.reader.list_pages(self.resource, window.start, window.end, self.report.stats):
+                for record in objects:
+                    self._add(index, record)
+            self._complete(index)
+        self._flush()
+        self.progress.finish(self.report.stats)
+        return self.report
+
+    # --- routing records ----------------------------------------------------------------
+
+    def _route(self, record: dict) -> None:
+        index = _window_index(record, self.starts, self.ends[-1])
+        if index is None:
+            self.report.outside_window += 1
+        elif self.done[index]:  # out of order: the window is fetched again on its own at the end
+            self.late.add(index)
+        else:
+            self._add(index, record)
+
+    def _add(self, index: int, record: dict) -> None:
+        window = self.open.setdefault(index, _OpenWindow())
+        record_id = record.get("id") if isinstance(record, dict) else None
+        if isinstance(record_id, str):
+            if record_id in window.seen:  # a page boundary shifted under us: keep the first copy
+                return
+            window.seen.add(record_id)
+        window.records.append(record)
+        self.buffered += 1
+        if len(window.records) >= BATCH_RECORDS:
+            self._stage(index)
+        elif self.buffered > BUFFER_RECORDS:
+            self._stage(max(self.open, key=lambda i: len(self.open[i].records)))
+
+    def _settle(self, fetch: Fetch, lo: int, hi: int) -> None:
+        """Complete every window overlapping [lo, hi) that no slice can add to any more."""
+        first = max(bisect.bisect_right(self.starts, lo) - 1, 0)
+        last = bisect.bisect_left(self.starts, hi)
+        for index in reversed(range(first, last)):
+            if not self.done[index] and not fetch.pending_overlaps(self.starts[index], self.ends[index]):
+                self._complete(index)
+
+    # --- validating and landing ---------------------------------------------------------
+
+    def _stage(self, index: int) -> None:
+        """Validate the window's held records and append them to its staging table."""
+        window = self.open[index]
+        records, window.records = window.records, []
+        self.buffered -= len(records)
+        window.seen = set()  # staged ids are no longer held; the swap keeps one row per id
+        key = self.windows[index].key
+        if window.staged is None:
+            window.staged = str(self.warehouse.staging_dir(self.resource, self.run_id, key))
+            window.merger = ResultMerger(self.resource, self.settings.strict_enums)
+            self.report.staged_windows += 1
+        began = time.perf_counter()
+        part = validate_records(self.resource, records, strict_enums=self.settings.strict_enums)
+        converting = time.perf_counter()
+        self.report.validate_seconds += converting - began
+        rows = _rows(part.valid, self.columns, key, self.run_id) if part.valid else None
+        quarantine = quarantine_table(self.resource, part, partition_key=key, run_id=self.run_id)
+        assert window.merger is not None
+        window.merger.add(part)
+        self.warehouse.stage(window.staged, window.parts, rows, quarantine)
+        window.parts += 1
+        self.report.write_seconds += time.perf_counter() - converting
+
+    def _complete(self, index: int) -> None:
+        self.done[index] = True
+        self.windows_done += 1
+        window = self.open.pop(index, None) or _OpenWindow()
+        self.buffered -= len(window.records)
+        if window.staged is None:
+            outcome, write = _prepare_window(
+                self.resource, self.windows[index], window.records, self.columns, self.settings, self.run_id,
+                self.report,
+            )
+        else:
+            if window.records:
+                self.buffered += len(window.records)  # _stage counts them out again
+                self.open[index] = window
+                self._stage(index)
+                del self.open[index]
+            outcome, write = self._staged_write(index, window)
+        if self.describe is not None:
+            outcome.details = self.describe(outcome)
+        # Only the Arrow batch (or staging table) travels on: release the parsed records now.
+        outcome.result = dataclasses.replace(outcome.result, valid=outcome.result.valid[:KEPT_RECORDS], invalid=[])
+        self.pending.append((outcome, write))
+        if write.staged is not None or sum(w.num_rows for _, w in self.pending) >= FLUSH_ROWS:
+            self._flush()
+
+    def _staged_write(self, index: int, window: _OpenWindow) -> tuple[PartitionOutcome, WindowWrite]:
+        assert window.merger is not None and window.staged is not None
+        result = window.merger.result()
+        target = self.windows[index]
+        decision = decide(result, self.settings, label=f"{self.resource} {target.key}")
+        outcome = PartitionOutcome(
+            target, result, decision,
+            records_total=result.records_total,
+            records_valid=result.records_valid,
+            records_rejected=result.records_invalid,
+        )
+        empty = ValidationResult(self.resource, 0, [], [], [], Drift())
+        write = WindowWrite(
+            partition=target.key,
+            start=target.start,
+            end=target.end,
+            rows=None,
+            quarantine=quarantine_table(self.resource, empty, partition_key=target.key, run_id=self.run_id),
+            load_record=_load_record(self.resource, outcome, self.settings, self.run_id),
+            staged=window.staged,
+        )
+        return outcome, write
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        began = time.perf_counter()
+        self.warehouse.apply(self.resource, self.columns, QUARANTINE_COLUMNS, [w for _, w in self.pending])
+        self.report.write_seconds += time.perf_counter() - began
+        for outcome, _ in self.pending:
+            self.report.outcomes.append(outcome)
+            if self.on_partition is not None:
+                self.on_partition(outcome, self.report)
+        self.pending.clear()
 
 
 def _prune(warehouse: Warehouse, resource: str, retention: HistoryRetention) -> str | None:
@@ -265,6 +417,27 @@ def _prepare_window(
     return outcome, write
 
 
+def _rows(records: list[dict], columns: Sequence[ColumnSpec], key: str, run_id: str):
+    return to_arrow(records, columns, partition_of=lambda _: key, run_id=run_id, loaded_at=datetime.now(UTC))
+
+
+def _load_record(resource: str, outcome: PartitionOutcome, settings: ValidationSettings, run_id: str) -> dict:
+    window = outcome.window
+    return {
+        "resource": resource,
+        "partition": window.key,
+        "window_start": window.start,
+        "window_end": window.end,
+        "run_id": run_id,
+        "status": "loaded" if outcome.accepted else "rejected",
+        "records_fetched": outcome.records_total,
+        "records_loaded": outcome.records_loaded,
+        "records_rejected": outcome.records_rejected,
+        "error_rate_pct": round(100.0 * outcome.error_rate, 4),
+        "threshold_pct": settings.threshold_pct,
+    }
+
+
 def _window_write(
     resource: str,
     outcome: PartitionOutcome,
@@ -273,29 +446,12 @@ def _window_write(
     run_id: str,
 ) -> WindowWrite:
     window = outcome.window
-    loaded_at = datetime.now(UTC)
-    rows = None
-    if outcome.accepted:
-        rows = to_arrow(
-            outcome.result.valid, columns, partition_of=lambda _: window.key, run_id=run_id, loaded_at=loaded_at
-        )
+    rows = _rows(outcome.result.valid, columns, window.key, run_id) if outcome.accepted else None
     return WindowWrite(
         partition=window.key,
         start=window.start,
         end=window.end,
         rows=rows,
         quarantine=quarantine_table(resource, outcome.result, partition_key=window.key, run_id=run_id),
-        load_record={
-            "resource": resource,
-            "partition": window.key,
-            "window_start": window.start,
-            "window_end": window.end,
-            "run_id": run_id,
-            "status": "loaded" if outcome.accepted else "rejected",
-            "records_fetched": outcome.records_total,
-            "records_loaded": outcome.records_loaded,
-            "records_rejected": outcome.records_rejected,
-            "error_rate_pct": round(100.0 * outcome.error_rate, 4),
-            "threshold_pct": settings.threshold_pct,
-        },
+        load_record=_load_record(resource, outcome, settings, run_id),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import itertools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -40,6 +41,17 @@ def _decimal(value: object) -> decimal.Decimal | None:
         return None
 
 
+# Per column type, the Python types whose values need no coercion: a column holding only those
+# (and None) goes to Arrow as it is, without a Python call per value.
+_AS_IS: dict[str, frozenset[type]] = {
+    "BIGINT": frozenset({int, type(None)}),
+    "TIMESTAMPTZ": frozenset({int, type(None)}),
+    "VARCHAR": frozenset({str, type(None)}),
+    "BOOLEAN": frozenset({bool, type(None)}),
+    "DOUBLE": frozenset({float, type(None)}),
+}
+
+
 def to_arrow(
     records: Sequence[dict],
     columns: Sequence[ColumnSpec],
@@ -50,8 +62,14 @@ def to_arrow(
 ) -> pa.Table:
     """One row per record: the mapped columns, then `raw` (the full object) and bookkeeping."""
     arrays: dict[str, pa.Array] = {}
+    all_dicts = set(map(type, records)) <= {dict}
     for spec, get, coerce in column_extractors(columns):
-        values = [coerce(get(r)) for r in records]
+        if len(spec.path) == 1 and all_dicts:  # the common case, without a Python call per value
+            values = list(map(dict.get, records, itertools.repeat(spec.path[0])))
+        else:
+            values = [get(r) for r in records]
+        if not set(map(type, values)) <= _AS_IS.get(spec.type, frozenset()):
+            values = [coerce(v) for v in values]
         if spec.type == "JSON":
             values = [_json_text(v) for v in values]
         elif spec.type == "DECIMAL(38,12)":

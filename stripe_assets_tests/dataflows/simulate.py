@@ -63,23 +63,42 @@ class Timeline:
     # Dagster opens the instance afresh from its ref for every schedule context (~0.1 s of
     # storage schema checks per tick); sharing the open instance keeps hundreds of ticks fast.
     share_instance: bool = True
+    # Long enough that each tick is one run, unless a test is about splitting long ranges.
+    partitions_per_run: int = 10**6
     runs: list[Requested] = field(default_factory=list)
     skips: dict[datetime, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.schedule = build_schedule(self.dataflow)
+        self.schedule = build_schedule(self.dataflow, self.partitions_per_run)
         self.partitions = partitions_def_for(self.dataflow)
 
-    def evaluate(self, moment: datetime) -> dg.RunRequest | str:
+    def requests(self, moment: datetime) -> list[dg.RunRequest] | str:
         context = dg.build_schedule_context(instance=self.instance, scheduled_execution_time=moment)
         if self.share_instance:
             # The same instance, already open, instead of one reopened from its ref.
             cast(Any, context)._instance = self.instance
         result = self.schedule.evaluate_tick(context)
         if result.run_requests:
-            assert len(result.run_requests) == 1, "each tick launches one run"
-            return result.run_requests[0]
+            return list(result.run_requests)
         return result.skip_message or ""
+
+    def evaluate(self, moment: datetime) -> dg.RunRequest | str:
+        outcome = self.requests(moment)
+        if isinstance(outcome, str):
+            return outcome
+        assert len(outcome) == 1, "each tick launches one run"
+        return outcome[0]
+
+    def tick_parts(self, moment: datetime, statuses: Iterable[dg.DagsterRunStatus]) -> list[Requested]:
+        """Evaluate one tick that may launch several runs; the k-th is recorded with the k-th status."""
+        outcome = self.requests(moment)
+        assert not isinstance(outcome, str), outcome
+        recorded = []
+        for request, status in zip(outcome, statuses, strict=True):
+            create_run_for_test(self.instance, job_name="__ASSET_JOB", tags=request.tags, status=status)
+            recorded.append(Requested(moment, request, self.windows(request, moment), status))
+        self.runs.extend(recorded)
+        return recorded
 
     def windows(self, request: dg.RunRequest, moment: datetime) -> list[tuple[datetime, datetime]]:
         keys = self.partitions.get_partition_keys(current_time=moment)

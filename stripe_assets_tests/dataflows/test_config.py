@@ -276,7 +276,7 @@ def test_invalid_config_fails_with_one_line_naming_file_dataflow_field_and_value
 @pytest.mark.parametrize(
     "text,expected",
     [
-        ("colour: blue\n", "unknown top-level key 'colour' (allowed: channels, ui_base_url, history, dataflows)"),
+        ("colour: blue\n", "unknown top-level key 'colour' (allowed: channels, ui_base_url, history, api, dataflows)"),
         (
             "channels: {pager: {type: sms}}\n",
             "channel 'pager': type 'sms' is not a channel type (allowed: 'log', 'webhook', 'email')",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -313,3 +314,33 @@ def test_schedule_definition_shows_status_and_words():
 )
 def test_schedule_in_words(fields, words):
     assert describe_schedule(make_dataflow(**fields)) == words
+
+
+def test_a_long_catch_up_is_split_into_bounded_runs_launched_in_order(instance):
+    flow = make_dataflow(frequency="day", start_time="2026-11-01T00:10:00Z", history_start="2025-01-01T00:00:00Z")
+    timeline = Timeline(flow, instance, partitions_per_run=31)
+    parts = timeline.tick_parts(at("2026-11-20T00:10"), [dg.DagsterRunStatus.SUCCESS] * 23)
+    windows = [w for part in parts for w in part.windows]
+    assert len(windows) == 689 and all(len(part.windows) <= 31 for part in parts)  # 688 closed + the open one
+    assert windows == sorted(set(windows))  # in order, each window once, no gap
+    assert all(b[0] == a[1] for a, b in itertools.pairwise(windows))
+    assert [p.request.tags["stripe_assets/part"] for p in parts[:2]] == ["1/23", "2/23"]
+    assert len({p.request.run_key for p in parts}) == 23
+    assert parts[-1].open and not any(p.open for p in parts[:-1])
+    # All succeeded: the next tick loads only what closed since.
+    [after] = timeline.tick_parts(at("2026-11-21T00:10"), [dg.DagsterRunStatus.SUCCESS])
+    assert (after.request.tags[RANGE_START_TAG], after.request.tags[RANGE_END_TAG]) == ("2026-11-20", "2026-11-21")
+
+
+def test_after_a_failed_part_the_next_tick_resumes_at_that_part(instance):
+    flow = make_dataflow(frequency="day", start_time="2026-03-01T00:10:00Z", history_start="2026-01-01T00:00:00Z")
+    timeline = Timeline(flow, instance, partitions_per_run=20)
+    ok, failed = dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE
+    parts = timeline.tick_parts(at("2026-03-10T00:10"), [ok, failed, ok, ok])
+    assert [p.request.tags[RANGE_START_TAG] for p in parts] == ["2026-01-01", "2026-01-21", "2026-02-10", "2026-03-02"]
+    retry = timeline.tick_parts(at("2026-03-11T00:10"), [ok, ok, ok])
+    # From the failed part on (later parts again too: never a gap), through the new open window.
+    assert retry[0].request.tags[RANGE_START_TAG] == "2026-01-21"
+    assert retry[-1].request.tags[RANGE_END_TAG] == "2026-03-11"
+    [after] = timeline.tick_parts(at("2026-03-12T00:10"), [ok])
+    assert after.request.tags[RANGE_START_TAG] == "2026-03-11"

@@ -123,6 +123,15 @@ def test_per_endpoint_limit_spares_other_endpoints(start_another):
     assert _get(emu, "/v1/customers").status_code == 200
 
 
+def test_each_api_key_draws_from_its_own_account_bucket(start_another):
+    emu = start_another(FaultConfig(rate_limit=10))
+    answers, _ = _burst(emu, "/v1/prices", 40)
+    assert answers[-1].status_code == 429
+    other = requests.get(emu.url + "/v1/prices", auth=("sk_test_another_account", ""), timeout=10)
+    assert other.status_code == 401  # not limited: a key of its own, (here) unknown to the emulator
+    assert requests.get(emu.url + "/_emulator/health", timeout=10).json()["rate_limited"] >= 1
+
+
 def test_error_every_nth_request_is_a_500_api_error(start_another):
     emu = start_another(FaultConfig(error_every=3))
     answers = [_get(emu, "/v1/refunds") for _ in range(9)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 
 import pytest
@@ -73,3 +75,116 @@ def test_an_unreachable_api_names_the_base_url():
         StripeReadError, match=rf"cannot reach the Stripe API at http://127.0.0.1:{port} \(STRIPE_API_BASE\)"
     ):
         StripeReader("sk_test_x", f"http://127.0.0.1:{port}", max_network_retries=1).list_window("charges", 0, 10)
+
+
+class _LoopbackApi:
+    """A tiny HTTP server on loopback answering every list request with `handle(query)`."""
+
+    def __init__(self, handle):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlparse
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                body = json.dumps(handle(query)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_cursor_that_does_not_advance_fails_with_one_line():
+    page = [{"id": f"ch_{i:04d}", "object": "charge", "created": 1_790_000_000 - i} for i in range(100)]
+    calls = []
+
+    def ignore_starting_after(query):
+        calls.append(query)
+        return {"object": "list", "url": "/v1/charges", "has_more": True, "data": page}
+
+    api = _LoopbackApi(ignore_starting_after)
+    try:
+        with pytest.raises(StripeReadError) as err:
+            StripeReader("sk_test_x", api.url).list_window("charges", 0, 2_000_000_000)
+    finally:
+        api.close()
+    message = str(err.value)
+    assert "\n" not in message and "starting_after=ch_0099" in message and "does not advance" in message
+    assert len(calls) == 2  # the first page, and the same page again for its cursor
+
+
+def test_an_api_that_never_answers_fails_within_the_page_deadline_saying_so():
+    warnings: list[str] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)  # accepts connections (the kernel does), never answers
+        port = listener.getsockname()[1]
+        reader = StripeReader(
+            "sk_test_x", f"http://127.0.0.1:{port}", timeout_seconds=0.3, max_network_retries=2,
+            page_deadline_seconds=30, warn=warnings.append,
+        )
+        with pytest.raises(StripeReadError) as err:
+            reader.list_window("charges", 0, 10)
+    message = str(err.value)
+    assert "\n" not in message and "timeout_seconds=0.3" in message and "3 attempts" in message
+    assert len(warnings) == 2 and all("retrying in" in w for w in warnings)  # not in silence
+
+
+def test_the_page_deadline_stops_retries_before_they_run_out():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        reader = StripeReader(
+            "sk_test_x", f"http://127.0.0.1:{port}", timeout_seconds=0.3, max_network_retries=20,
+            page_deadline_seconds=1.0,
+        )
+        with pytest.raises(StripeReadError) as err:
+            reader.list_window("charges", 0, 10)
+    attempts = re.search(r"\((\d+) attempts over", str(err.value))
+    assert attempts and 1 < int(attempts.group(1)) < 21  # stopped by the deadline, not the retries
+
+
+def test_six_readers_throttled_at_one_request_a_second_all_succeed(make_emulator):
+    # Retry-After: 1 on every 429; the readers share the key's budget, which halves on each
+    # 429 burst, and their waits carry jitter: slow, not failed.
+    emu = make_emulator(per_day=20, days=1, rate_limit=1)
+    start, end = day_window("2026-10-01")
+    results: dict[str, object] = {}
+
+    def read(resource: str) -> None:
+        stats = FetchStats()
+        try:
+            got = StripeReader(emu.api_key, emu.url).list_window(resource, start, end, stats)
+            results[resource] = ([o["id"] for o in got], stats)
+        except Exception as exc:
+            results[resource] = exc
+
+    import threading
+
+    threads = [threading.Thread(target=read, args=(r,)) for r in RESOURCE_NAMES]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failed = {r: v for r, v in results.items() if isinstance(v, Exception)}
+    assert not failed
+    for resource in RESOURCE_NAMES:
+        ids, _ = results[resource]
+        assert ids == emu.listable_ids(resource, start, end)
+    assert sum(stats.rate_limited for _, stats in results.values()) > 0

@@ -142,7 +142,9 @@ class OldestFirstApi:
         self.server.server_close()
 
 
-def test_an_api_listing_out_of_order_still_lands_every_window_whole(emulator, duckdb_path):
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_an_api_listing_out_of_order_still_lands_every_window_whole(make_emulator, duckdb_path, concurrency):
+    emulator = make_emulator(per_day=80)  # several pages per slice, each oldest first
     days = ("2026-10-02", "2026-10-03", "2026-10-04")
     start, end = day_window(days[0])[0], day_window(days[-1])[1]
     api = OldestFirstApi(emulator.objects("charges", start, end))
@@ -157,10 +159,11 @@ def test_an_api_listing_out_of_order_still_lands_every_window_whole(emulator, du
             settings=ValidationSettings(),
             run_id="run-1",
             on_partition=lambda outcome, _: landed.append(outcome.window.key),
+            concurrency=concurrency,
         )
     finally:
         api.close()
-    assert report.refetched > 0
+    assert report.stats.pages >= 3
     assert sorted(landed) == list(days)  # each window landed once, never half-complete first
     with Warehouse(duckdb_path).connect(read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM stripe_meta.loads").fetchone()[0] == len(days)
@@ -186,3 +189,74 @@ def test_versions_beyond_the_retention_are_pruned_after_each_load(emulator, duck
     with Warehouse(duckdb_path).connect(read_only=True) as conn:
         kept = conn.execute("SELECT DISTINCT _replaced_by_run FROM stripe_history.prices").fetchall()
     assert kept == [("r3",)]  # only the newest load can still be rolled back
+
+
+def _ids_and_raw(path, resource="charges"):
+    return table(path, resource, "id, _partition, raw")
+
+
+def test_split_slices_land_exactly_the_ids_of_a_single_cursor(make_emulator, tmp_path):
+    emu = make_emulator(per_day=2500, days=2)  # 25 pages a day: dense enough to split
+    days = ("2026-10-01", "2026-10-02")
+    single, split = tmp_path / "single.duckdb", tmp_path / "split.duckdb"
+    one = load_partitions(
+        StripeReader(emu.api_key, emu.url), Warehouse(single), "charges", windows(*days),
+        columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=1,
+    )
+    many = load_partitions(
+        StripeReader(emu.api_key, emu.url), Warehouse(split), "charges", windows(*days),
+        columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=8,
+    )
+    assert one.slices == 1 and many.slices > len(days)  # one cursor against many
+    assert _ids_and_raw(split) == _ids_and_raw(single)
+    expected = sorted((i, d) for d in days for i in emu.listable_ids("charges", *day_window(d)))
+    assert sorted(table(split, "charges")) == expected
+    assert many.stats.pages <= one.stats.pages + many.slices  # at most one partial page per slice
+
+
+def test_a_window_larger_than_memory_is_staged_and_lands_exactly_like_a_small_one(make_emulator, tmp_path, monkeypatch):
+    import stripe_assets.ingest.load as load_module
+
+    emu = make_emulator(per_day=1200, days=1, invalid_fraction=0.02, invalid_kinds="null_required")
+    whole, staged = tmp_path / "whole.duckdb", tmp_path / "staged.duckdb"
+    load(emu, whole, "charges", "2026-10-01")
+    monkeypatch.setattr(load_module, "BATCH_RECORDS", 250)  # the day arrives in ~5 parts
+    report = load(emu, staged, "charges", "2026-10-01")
+    assert report.staged_windows == 1
+    assert _ids_and_raw(staged) == _ids_and_raw(whole)
+    [outcome] = report.outcomes
+    invalid = len(emu.invalid_records("charges"))
+    assert invalid and outcome.records_rejected == invalid and outcome.records_total == 1200
+    with Warehouse(staged).connect(read_only=True) as conn:
+        quarantined = conn.execute("SELECT count(DISTINCT id) FROM stripe_quarantine.charges").fetchone()[0]
+    assert quarantined == invalid
+    assert not list(tmp_path.glob("staged.duckdb.staging/charges/*"))  # the staged parts are gone
+
+
+def test_a_staged_window_over_its_threshold_keeps_the_rows_it_had(make_emulator, tmp_path, monkeypatch):
+    import stripe_assets.ingest.load as load_module
+
+    good = make_emulator(per_day=600, days=1)
+    bad = make_emulator(per_day=600, days=1, invalid_fraction=0.3, invalid_kinds="wrong_type")
+    path = tmp_path / "w.duckdb"
+    load(good, path, "charges", "2026-10-01")
+    before = _ids_and_raw(path)
+    monkeypatch.setattr(load_module, "BATCH_RECORDS", 100)
+    report = load(bad, path, "charges", "2026-10-01", run_id="run-2")
+    assert report.staged_windows == 1 and len(report.failures) == 1
+    assert "above the 5.0% threshold" in report.failure_message
+    assert _ids_and_raw(path) == before  # all or nothing: the partition kept its rows
+
+
+def test_a_long_load_logs_its_progress(make_emulator, duckdb_path):
+    emu = make_emulator(per_day=400, days=3)
+    lines: list[str] = []
+    load_partitions(
+        StripeReader(emu.api_key, emu.url), Warehouse(duckdb_path), "charges",
+        windows("2026-10-01", "2026-10-02", "2026-10-03"), columns=default_columns("charges"),
+        settings=ValidationSettings(), run_id="r", log=lines.append, progress_seconds=0,
+    )
+    assert len(lines) >= 2
+    assert all(line.startswith("charges: ") and "windows done" in line and "objects" in line for line in lines)
+    assert "ETA" in lines[0] and "requests/s" in lines[0] and "rate limited (429)" in lines[0]
+    assert lines[-1].startswith("charges: 3/3 windows done, 1,200 objects in ")

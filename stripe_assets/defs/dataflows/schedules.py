@@ -1,8 +1,9 @@
 """One Dagster schedule per dataflow in `dataflows.yaml`, named `<dataflow name>_schedule`.
 
 Each tick asks the instance for this schedule's runs: it waits while one is queued or in
-progress, and resumes from the watermark of the newest successful one (see
-`stripe_assets.dataflows.schedules` for the rules). Enabled dataflows start RUNNING.
+progress, and resumes where the finished ones left off; a long range is launched as several
+runs of bounded size, in order (see `stripe_assets.dataflows.schedules` for the rules).
+Enabled dataflows start RUNNING.
 """
 
 from __future__ import annotations
@@ -13,25 +14,27 @@ import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.dataflows.api_settings import DEFAULT_PARTITIONS_PER_RUN
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.schedules import (
     SCHEDULE_NAME_TAG,
-    WATERMARK_TAG,
+    FinishedRun,
     RunPlan,
     cron_for,
     describe_runs,
     describe_schedule,
     plan_once,
     plan_tick,
+    resume_point,
     schedule_name,
-    utc,
+    split_plan,
 )
 
 # A run counted as still going: the next tick waits for it instead of loading the same windows.
 ACTIVE_STATUSES = list(NOT_FINISHED_STATUSES)
-# Successful runs looked at for the watermark; the newest normally carries the latest one, the
-# rest guard against a re-executed older run finishing last.
-WATERMARK_LOOKBACK = 10
+# Finished runs looked at for the resume point: the parts of the last few ticks.
+WATERMARK_LOOKBACK = 200
+FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 
 
 def asset_key(dataflow: Dataflow) -> dg.AssetKey:
@@ -39,18 +42,9 @@ def asset_key(dataflow: Dataflow) -> dg.AssetKey:
 
 
 def last_watermark(instance: dg.DagsterInstance, name: str) -> datetime | None:
-    """The latest watermark among the recent successful runs of schedule `name`, if any."""
-    runs = instance.get_runs(
-        dg.RunsFilter(tags={SCHEDULE_NAME_TAG: name}, statuses=[dg.DagsterRunStatus.SUCCESS]),
-        limit=WATERMARK_LOOKBACK,
-    )
-    marks: list[datetime] = []
-    for run in runs:
-        try:
-            marks.append(utc(datetime.fromisoformat(run.tags[WATERMARK_TAG])))
-        except (KeyError, ValueError):
-            continue  # not launched by this schedule's logic (e.g. tags edited by hand)
-    return max(marks, default=None)
+    """Where the next tick of schedule `name` starts (see `resume_point`), if anywhere yet."""
+    runs = instance.get_runs(dg.RunsFilter(tags={SCHEDULE_NAME_TAG: name}, statuses=FINISHED), limit=WATERMARK_LOOKBACK)
+    return resume_point([FinishedRun(run.tags, run.status == dg.DagsterRunStatus.SUCCESS) for run in runs])
 
 
 def _run_id(
@@ -65,7 +59,7 @@ def _request(dataflow: Dataflow, plan: RunPlan) -> dg.RunRequest:
     return dg.RunRequest(asset_selection=[asset_key(dataflow)], tags=plan.tags(), run_key=plan.run_key)
 
 
-def build_schedule(dataflow: Dataflow) -> dg.ScheduleDefinition:
+def build_schedule(dataflow: Dataflow, partitions_per_run: int = DEFAULT_PARTITIONS_PER_RUN) -> dg.ScheduleDefinition:
     name = schedule_name(dataflow)
 
     @dg.schedule(
@@ -78,7 +72,7 @@ def build_schedule(dataflow: Dataflow) -> dg.ScheduleDefinition:
         else dg.DefaultScheduleStatus.STOPPED,
         description=f"{describe_schedule(dataflow)}. {describe_runs(dataflow)}",
     )
-    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    def _schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
         # None only when evaluated outside a tick (e.g. a manual test in the UI): use the clock.
         moment = context.scheduled_execution_time or datetime.now(UTC)
         # Re-read (cached by mtime): `stripe-assets delete` disables a dataflow before the code
@@ -98,11 +92,13 @@ def build_schedule(dataflow: Dataflow) -> dg.ScheduleDefinition:
             )
         if isinstance(plan, str):
             return dg.SkipReason(plan)
-        return _request(dataflow, plan)
+        # Submitted in order; their catch-up tag lets the instance run them one at a time.
+        return [_request(dataflow, part) for part in split_plan(plan, partitions_per_run)]
 
     return _schedule
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(schedules=[build_schedule(d) for d in load_dataflows().dataflows])
+    config = load_dataflows()
+    return dg.Definitions(schedules=[build_schedule(d, config.api.partitions_per_run) for d in config.dataflows])

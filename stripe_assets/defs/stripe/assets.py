@@ -10,6 +10,7 @@ A ranged run adds one summary check result for the whole range, with the run's t
 import dagster as dg
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.partitions import partitions_def_for
@@ -30,7 +31,10 @@ def asset_key(resource: str) -> dg.AssetKey:
     return dg.AssetKey(get_resource(resource).asset_path)
 
 
-def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = HistoryRetention()) -> dg.AssetsDefinition:
+def build_stripe_asset(
+    dataflow: Dataflow, retention: HistoryRetention = HistoryRetention(), api: ApiSettings | None = None
+) -> dg.AssetsDefinition:
+    reading = api or ApiSettings()
     resource = get_resource(dataflow.resource)
     key = asset_key(resource.name)
     partitions_def = partitions_def_for(dataflow)
@@ -121,7 +125,8 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
 
         report = None
         try:
-            with stripe.reader() as reader:
+            with stripe.reader(reading) as reader:
+                reader.warn = context.log.warning
                 report = load_partitions(
                     reader,
                     warehouse.warehouse(),
@@ -133,6 +138,9 @@ def build_stripe_asset(dataflow: Dataflow, retention: HistoryRetention = History
                     describe=describe,
                     on_partition=report_partition,
                     retention=retention,
+                    concurrency=reading.concurrency,
+                    log=context.log.info,
+                    progress_seconds=reading.progress_seconds,
                 )
         except (StripeReadError, WarehouseError) as exc:
             raise dg.Failure(description=f"{resource.name}: {exc}", allow_retries=False) from None
@@ -187,6 +195,7 @@ def _range_summary(report: LoadReport, settings: ValidationSettings) -> dg.Asset
             "records_rejected": report.records_rejected,
             "error_rate_pct": round(report.error_rate_pct, 4),
             "threshold_pct": settings.threshold_pct,
+            **report.stats.as_metadata(),
             "per_partition": dg.MetadataValue.md("\n".join(rows)),
             **run_metadata(report),
         },
@@ -196,4 +205,4 @@ def _range_summary(report: LoadReport, settings: ValidationSettings) -> dg.Asset
 @dg.definitions
 def defs() -> dg.Definitions:
     config = load_dataflows()
-    return dg.Definitions(assets=[build_stripe_asset(d, config.history) for d in config.dataflows])
+    return dg.Definitions(assets=[build_stripe_asset(d, config.history, config.api) for d in config.dataflows])

@@ -8,6 +8,7 @@ from dataclasses import replace
 import dagster as dg
 from pydantic import Field
 
+from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.settings import (
@@ -31,15 +32,19 @@ class StripeApiResource(dg.ConfigurableResource):
     api_base: str | None = Field(
         default=None, description="Base URL of the API; unset for Stripe itself (env STRIPE_API_BASE)."
     )
-    max_network_retries: int = Field(default=4, ge=0, le=10)
-    rate_limit_retries: int = Field(default=8, ge=0, le=20)
 
-    def reader(self) -> StripeReader:
+    def reader(self, api: ApiSettings | None = None) -> StripeReader:
+        """A reader with the budget, timeouts and retries of `api` (the `api:` section of
+        dataflows.yaml), drawing from the key's budget shared on this machine."""
+        api = api or ApiSettings()
         return StripeReader(
             self.api_key,
             self.api_base or None,
-            max_network_retries=self.max_network_retries,
-            rate_limit_retries=self.rate_limit_retries,
+            max_network_retries=api.network_retries,
+            timeout_seconds=api.timeout_seconds,
+            page_deadline_seconds=api.page_deadline_seconds,
+            rate_limit_wait_seconds=api.rate_limit_wait_seconds,
+            limits=api.limits(self.api_key or ""),
         )
 
 

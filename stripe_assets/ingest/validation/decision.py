@@ -48,7 +48,7 @@ def _within(invalid: int, total: int, threshold_pct: float) -> bool:
 def decide(result: ValidationResult, settings: ValidationSettings, *, label: str | None = None) -> Decision:
     """Whether the batch loads, with a one-line message (`label` prefixes it: "charges 2026-10-03")."""
     label = label or result.resource
-    total, invalid = result.records_total, len(result.invalid)
+    total, invalid = result.records_total, result.records_invalid
     threshold = settings.threshold_pct
     if invalid == 0:
         accept = True

@@ -29,13 +29,13 @@ def check_metadata(
     result: ValidationResult, decision: Decision, settings: ValidationSettings
 ) -> dict[str, dg.MetadataValue]:
     """Counts, rate and threshold always; failure and drift details only with diagnostics on."""
-    loaded = len(result.valid) if decision.accept else 0
+    loaded = result.records_valid if decision.accept else 0
     drift = result.drift
     metadata: dict[str, dg.MetadataValue] = {
         "records_fetched": dg.MetadataValue.int(result.records_total),
         "records_loaded": dg.MetadataValue.int(loaded),
-        "records_rejected": dg.MetadataValue.int(len(result.invalid)),
-        "failures": dg.MetadataValue.int(len(result.failures)),
+        "records_rejected": dg.MetadataValue.int(result.records_invalid),
+        "failures": dg.MetadataValue.int(sum(n for _, _, n, _ in result.failure_counts())),
         "error_rate_pct": dg.MetadataValue.float(round(decision.error_rate_pct, 4)),
         "threshold_pct": dg.MetadataValue.float(float(settings.threshold_pct)),
         "unknown_fields": dg.MetadataValue.int(len(drift.unknown_fields)),
@@ -63,8 +63,8 @@ def check_description(result: ValidationResult, decision: Decision) -> str:
     """One line for the check result: the decision's message when rejected, else a summary."""
     if not decision.accept:
         return decision.message
-    invalid = len(result.invalid)
-    text = f"{result.records_total} records: {len(result.valid)} valid"
+    invalid = result.records_invalid
+    text = f"{result.records_total} records: {result.records_valid} valid"
     if invalid:
         text += (
             f", {invalid} quarantined ({format_pct(decision.error_rate_pct)}, "

@@ -45,9 +45,20 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """The counts of a batch validated in parts, whose result keeps only samples of its lists."""
+
+    valid: int
+    invalid: int
+    by_check: list[tuple[str, str, int, int]]  # as `failure_counts()` returns them
+    by_summary: Counter[str]  # failure summary -> failures, first seen first
+
+
+@dataclass(frozen=True)
 class ValidationResult:
     """`valid` and `invalid` hold the records as given, in batch order; `invalid` has one entry
-    per distinct `Failure.index`, however many failures that record has."""
+    per distinct `Failure.index`, however many failures that record has. With a `tally`, the
+    lists and `failures` are samples and the tally holds the counts of the whole batch."""
 
     resource: str
     records_total: int
@@ -56,14 +67,25 @@ class ValidationResult:
     failures: list[Failure]
     drift: Drift
     strict_enums: bool = False
+    tally: Tally | None = None
+
+    @property
+    def records_valid(self) -> int:
+        return self.tally.valid if self.tally is not None else len(self.valid)
+
+    @property
+    def records_invalid(self) -> int:
+        return self.tally.invalid if self.tally is not None else len(self.invalid)
 
     @property
     def error_rate(self) -> float:
         """Share of invalid records (0..1); a record with several failures counts once."""
-        return len(self.invalid) / self.records_total if self.records_total else 0.0
+        return self.records_invalid / self.records_total if self.records_total else 0.0
 
     def failure_counts(self) -> list[tuple[str, str, int, int]]:
         """(column, check, failures, records) per kind of failure, most frequent first."""
+        if self.tally is not None:
+            return list(self.tally.by_check)
         failures: Counter[tuple[str, str]] = Counter()
         records: dict[tuple[str, str], set[int]] = {}
         for f in self.failures:
@@ -73,6 +95,8 @@ class ValidationResult:
 
     def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
         """The `n` most frequent failure summaries with their counts (first seen first on ties)."""
+        if self.tally is not None:
+            return self.tally.by_summary.most_common(n)
         return Counter(f.summary for f in self.failures).most_common(n)
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
@@ -36,6 +39,10 @@ DEFAULT_DUCKDB_PATH = "data/stripe.duckdb"
 CATALOG = "warehouse"  # the name the file is attached under in every connection
 
 LOADS_TABLE = "stripe_meta.loads"
+# Parts of a partition too large to hold in memory wait as Parquet files beside the database
+# (`<file>.staging/<resource>/...`, no lock needed) until the partition is decided and swapped in.
+STAGING_MEMORY_LIMIT = "512MB"  # DuckDB's own memory while it swaps them in (it spills beyond)
+STALE_STAGING_SECONDS = 86_400  # staging left by a killed run is removed after this
 HISTORY_SCHEMA = "stripe_history"
 # Added to the rows a load displaces, so `rollback` can put them back exactly.
 HISTORY_COLUMNS: dict[str, str] = {
@@ -70,13 +77,24 @@ class WindowWrite:
     partition: str
     start: datetime
     end: datetime
-    rows: pa.Table | None  # None: the partition was rejected, its rows stay as they were
+    rows: pa.Table | None  # None: rejected (its rows stay as they were), or staged
     quarantine: pa.Table  # may be empty; replaces the partition's earlier quarantine rows
     load_record: dict
+    # The staging folder holding this partition's rows and quarantine (`Warehouse.stage`), used
+    # besides `rows` and `quarantine`; its rows land only when the partition was accepted.
+    staged: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.load_record.get("status") == "loaded"
 
     @property
     def num_rows(self) -> int:
         return (self.rows.num_rows if self.rows is not None else 0) + self.quarantine.num_rows
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -252,31 +270,80 @@ class Warehouse:
             except BaseException:
                 _rollback(conn)
                 raise
+        for write in writes:  # landed: the staged parts are no longer needed
+            if write.staged is not None:
+                shutil.rmtree(write.staged, ignore_errors=True)
+
+    def staging_dir(self, resource: str, run_id: str, partition: str) -> Path:
+        """Where one partition's parts wait: stamped with its creation time, so that what a
+        killed run left can be removed later."""
+        token = hashlib.sha256(f"{run_id}\n{partition}".encode()).hexdigest()[:16]
+        return self.path.with_name(self.path.name + ".staging") / resource / f"{int(time.time())}_{token}"
+
+    @staticmethod
+    def stage(folder: str | os.PathLike, part: int, rows: pa.Table | None, quarantine: pa.Table) -> None:
+        """Keep one validated part of a partition until the partition is decided (no lock:
+        the folder belongs to this load)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if rows is not None and rows.num_rows:
+            pq.write_table(rows, folder / f"rows-{part:06d}.parquet", compression="lz4")
+        if quarantine.num_rows:
+            pq.write_table(quarantine, folder / f"quarantine-{part:06d}.parquet", compression="lz4")
+
+    def drop_stale_staging(self, resource: str, *, now: float | None = None) -> None:
+        """Remove the staged parts of `resource` left behind by runs killed long ago."""
+        root = self.path.with_name(self.path.name + ".staging") / resource
+        if not root.is_dir():
+            return
+        cutoff = (now if now is not None else time.time()) - STALE_STAGING_SECONDS
+        for folder in root.iterdir():
+            created = folder.name.split("_", 1)[0]
+            if created.isdigit() and int(created) < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
 
     @staticmethod
     def _write_window(conn, resource: str, write: WindowWrite) -> None:
         spec = get_resource(resource)
         table, quarantine_table = spec.table, spec.quarantine_table
         run_id = write.load_record["run_id"]
+        source = None
+        staged_rows = _staged(write.staged, "rows")
+        staged_quarantine = _staged(write.staged, "quarantine")
         if write.rows is not None:
             conn.register("_batch", write.rows)
+            source = "_batch"
+        elif staged_rows is not None and write.accepted:
+            conn.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
+            source = f"read_parquet({staged_rows})"
+            repeated = conn.execute(f"SELECT count(*) - count(DISTINCT id) FROM {source}").fetchone()
+            if repeated and repeated[0]:  # an API that listed an object twice: keep its first copy
+                source = (
+                    f"(SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet({staged_rows}, "
+                    "filename = true, file_row_number = true) "
+                    "QUALIFY row_number() OVER (PARTITION BY id ORDER BY filename, file_row_number) = 1)"
+                )
+        if source is not None:
             try:
-                in_window = "(created >= ? AND created < ?) OR id IN (SELECT id FROM _batch)"
+                in_window = f"(created >= ? AND created < ?) OR id IN (SELECT id FROM {source})"
                 conn.execute(
                     f"INSERT INTO {history_table(resource)} BY NAME SELECT *, {_DISPLACED} "
                     f"FROM {table} WHERE {in_window}",
                     [run_id, write.partition, write.start, write.end],
                 )
                 conn.execute(f"DELETE FROM {table} WHERE {in_window}", [write.start, write.end])
-                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
+                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {source}")
             finally:
-                conn.unregister("_batch")
+                if write.rows is not None:
+                    conn.unregister("_batch")
         conn.execute(
             f"INSERT INTO {history_table(resource, quarantine=True)} BY NAME SELECT *, {_DISPLACED} "
             f"FROM {quarantine_table} WHERE _partition = ?",
             [run_id, write.partition, write.partition],
         )
         conn.execute(f"DELETE FROM {quarantine_table} WHERE _partition = ?", [write.partition])
+        if staged_quarantine is not None:
+            conn.execute(f"INSERT INTO {quarantine_table} BY NAME SELECT * FROM read_parquet({staged_quarantine})")
         if write.quarantine.num_rows:
             conn.register("_quarantine", write.quarantine)
             try:
@@ -290,6 +357,13 @@ class Warehouse:
             f"INSERT INTO {LOADS_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
             [record[n] for n in names],
         )
+
+
+def _staged(folder: str | None, kind: str) -> str | None:
+    """The SQL glob of a staging folder's `kind` files, or None when it holds none."""
+    if folder is None or not any(Path(folder).glob(f"{kind}-*.parquet")):
+        return None
+    return _sql_text(str(Path(folder) / f"{kind}-*.parquet"))
 
 
 _DISPLACED = "? AS _replaced_by_run, ? AS _replaced_partition, now() AS _replaced_at"

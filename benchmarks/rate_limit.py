@@ -1,0 +1,296 @@
+"""Reading at Stripe's rate limit, side by side against the emulator in one command.
+
+The emulator serves from its own process with Stripe's page latency (300 ms) and Stripe's live
+limits as token buckets (100 requests/s for the account, 25/s per endpoint); the key is a live
+key, so the loads use their defaults (80 % of the account's 100/s, 25/s per endpoint).
+
+    baseline  one sequential cursor (requests + orjson), the way a plain paginator reads
+    a         charges alone, 200,000 objects, through `load_partitions`
+    b         all six resources in one `dagster asset materialize` run
+    c         two such runs at once (other days), with the emulator's view of the request rate
+    d         runs failed by 429s, over b and c
+    e         zero latency, no limits: the whole path (fetch, validate, Arrow, DuckDB) against a
+              raw JSON fetch of the same emulator
+    f         one day of 1,000,000 charges, loaded by a process of its own: its peak RSS
+
+    python benchmarks/rate_limit.py [--only baseline,a,b,c,e,f] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import requests
+
+from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.emulator import EmulatorConfig, FaultConfig, start_emulator
+from stripe_assets.emulator.config import RATE_LIMIT_PRESETS
+from stripe_assets.ingest.client import StripeReader
+from stripe_assets.ingest.columns import default_columns
+from stripe_assets.ingest.limiter import Limits
+from stripe_assets.ingest.load import Window, load_partitions
+from stripe_assets.ingest.validation.policy import ValidationSettings
+from stripe_assets.ingest.warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+START = date(2026, 10, 1)
+KEY = "sk_live_benchmarkEmulatorKey0001"
+UNLIMITED = Limits(account=1e6, endpoint=1e6)
+
+
+def windows(first: date, days: int) -> list[Window]:
+    out = []
+    for i in range(days):
+        d = first + timedelta(days=i)
+        start = datetime(d.year, d.month, d.day, tzinfo=UTC)
+        out.append(Window(f"{d:%Y-%m-%d}", start, start + timedelta(days=1)))
+    return out
+
+
+class RateWatch:
+    """Samples the emulator's request and 429 counters, to see the rate it was asked for."""
+
+    def __init__(self, url: str, every: float = 0.25):
+        self.url, self.every = url, every
+        self.samples: list[tuple[float, int, int, dict[str, int]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        session = requests.Session()
+        while not self._stop.is_set():
+            health = session.get(self.url + "/_emulator/health", timeout=10).json()
+            self.samples.append(
+                (time.monotonic(), health["requests"], health["rate_limited"], health["requests_by_endpoint"])
+            )
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> RateWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, window: float = 2.0) -> tuple[float, float]:
+        """Highest account and per-endpoint request rates over any `window` seconds."""
+        account = endpoint = 0.0
+        for i, (t0, n0, _, by0) in enumerate(self.samples):
+            for t1, n1, _, by1 in self.samples[i + 1 :]:
+                if t1 - t0 >= window:
+                    account = max(account, (n1 - n0) / (t1 - t0))
+                    for name, count in by1.items():
+                        endpoint = max(endpoint, (count - by0.get(name, 0)) / (t1 - t0))
+                    break
+        return account, endpoint
+
+    @property
+    def rate_limited(self) -> int:
+        return self.samples[-1][2] - self.samples[0][2] if self.samples else 0
+
+    def busy_span(self) -> float:
+        """Seconds from the first to the last sample in which requests were served."""
+        moving = [t for (_, m, _, _), (t, n, _, _) in itertools.pairwise(self.samples) if n != m]
+        return (moving[-1] - moving[0] + self.every) if moving else 0.0
+
+
+def sequential(url: str, seconds: float) -> float:
+    """Objects/s of one cursor over charges, newest first, for `seconds`."""
+    session = requests.Session()
+    session.auth = (KEY, "")
+    params: dict[str, str | int] = {"limit": 100}
+    objects, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        answer = session.get(url + "/v1/charges", params=params, timeout=60)
+        if answer.status_code == 429:
+            time.sleep(1)
+            continue
+        page = orjson.loads(answer.content)
+        objects += len(page["data"])
+        if not page["has_more"]:
+            break
+        params["starting_after"] = page["data"][-1]["id"]
+    return objects / (time.perf_counter() - began)
+
+
+def load(url: str, resource: str, days: list[Window], path: Path, limits: Limits | None = None, log=None):
+    reader = StripeReader(KEY, url, limits=limits)
+    return load_partitions(
+        reader, Warehouse(path), resource, days, columns=default_columns(resource),
+        settings=ValidationSettings(), run_id="bench", log=log, progress_seconds=15,
+    )
+
+
+@contextmanager
+def dagster_home(tmp: Path, name: str, url: str, api: str) -> Iterator[dict[str, str]]:
+    home = tmp / name
+    home.mkdir()
+    flows = home / "dataflows.yaml"
+    flows.write_text(f"api: {api}\n")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "STRIPE_API_KEY": KEY,
+        "STRIPE_API_BASE": url,
+        "STRIPE_ASSETS_DUCKDB_PATH": str(home / "stripe.duckdb"),
+        "STRIPE_ASSETS_DATAFLOWS": str(flows),
+    }
+    yield env
+
+
+def materialize(env: dict[str, str], first: str, last: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(BIN / "dagster"), "asset", "materialize", "-m", "stripe_assets.definitions",
+         "--select", "key:stripe/*", "--partition-range", f"{first}...{last}"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def rows_loaded(env: dict[str, str]) -> int:
+    total = 0
+    with Warehouse(env["STRIPE_ASSETS_DUCKDB_PATH"]).connect(read_only=True) as conn:
+        for resource in RESOURCE_NAMES:
+            found = conn.execute(f"SELECT count(*) FROM stripe.{resource}").fetchone()
+            total += found[0] if found else 0
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="baseline,a,b,c,e,f")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the volumes")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    scale = 10 if args.quick else 1
+    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    figures: dict[str, str] = {}
+
+    limited = FaultConfig(latency_ms=300, rate_limit=RATE_LIMIT_PRESETS["stripe-live"])
+    per_day = dict.fromkeys(("charges", "customers", "prices", "subscriptions", "refunds"), 20000 // scale)
+    config = EmulatorConfig(seed=3, start=START, days=10, per_day=per_day, api_key=KEY, faults=limited)
+    with start_emulator(config, separate_process=True) as emu, tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        if "baseline" in only:
+            rate = sequential(emu.url, 20)
+            figures["baseline"] = f"sequential paginator, charges: {rate:,.0f} objects/s"
+            print(figures["baseline"], flush=True)
+        if "a" in only:
+            report = load(emu.url, "charges", windows(START, 10), tmp / "a.duckdb", log=print)
+            rate = report.records_fetched / report.seconds
+            figures["a"] = (
+                f"(a) charges alone: {report.records_fetched:,} objects in {report.seconds:.1f}s = "
+                f"{rate:,.0f} objects/s ({report.stats.requests} requests, "
+                f"{report.stats.requests / report.seconds:.1f}/s, {report.stats.rate_limited} 429s, "
+                f"{report.slices} slices)"
+            )
+            print(figures["a"], flush=True)
+        failed_by_429 = 0
+        if "b" in only:
+            with dagster_home(tmp, "b", emu.url, "{}") as env, RateWatch(emu.url) as watch:
+                began = time.perf_counter()
+                run = materialize(env, "2026-10-01", "2026-10-03")
+                output, _ = run.communicate()
+                wall = time.perf_counter() - began
+            loaded = rows_loaded(env) if run.returncode == 0 else 0
+            span = watch.busy_span()
+            account, endpoint = watch.peak()
+            failed_by_429 += run.returncode != 0 and "429" in output
+            figures["b"] = (
+                f"(b) all six, one `dagster asset materialize` run: exit {run.returncode}, {loaded:,} objects; "
+                f"{loaded / span:,.0f} objects/s while fetching ({span:.1f}s), {loaded / wall:,.0f} objects/s "
+                f"over the whole command ({wall:.1f}s incl. Dagster start-up); emulator saw peak "
+                f"{account:.0f} requests/s (account), {endpoint:.0f}/s (one endpoint), {watch.rate_limited} 429s"
+            )
+            print(figures["b"], flush=True)
+            if run.returncode != 0:
+                print(output[-3000:])
+        if "c" in only:
+            with dagster_home(tmp, "c1", emu.url, "{}") as env1, dagster_home(tmp, "c2", emu.url, "{}") as env2:
+                with RateWatch(emu.url) as watch:
+                    began = time.perf_counter()
+                    runs = [
+                        materialize(env1, "2026-10-04", "2026-10-06"),
+                        materialize(env2, "2026-10-07", "2026-10-09"),
+                    ]
+                    outputs = [r.communicate()[0] for r in runs]
+                    wall = time.perf_counter() - began
+                codes = [r.returncode for r in runs]
+                loaded = sum(rows_loaded(e) for e, c in zip((env1, env2), codes, strict=True) if c == 0)
+            account, endpoint = watch.peak()
+            failed_by_429 += sum(c != 0 and "429" in o for c, o in zip(codes, outputs, strict=True))
+            figures["c"] = (
+                f"(c) two runs at once: exits {codes}, {loaded:,} objects in {wall:.1f}s; emulator saw peak "
+                f"{account:.0f} requests/s (account limit 100), {endpoint:.0f}/s on one endpoint (limit 25), "
+                f"{watch.rate_limited} 429s"
+            )
+            print(figures["c"], flush=True)
+            for code, output in zip(codes, outputs, strict=True):
+                if code != 0:
+                    print(output[-3000:])
+        if {"b", "c"} & only:
+            figures["d"] = f"(d) runs failed by 429s: {failed_by_429}"
+            print(figures["d"], flush=True)
+
+    if "e" in only:
+        fast = EmulatorConfig(seed=5, start=START, days=1, per_day={"charges": 50_000 // scale}, api_key=KEY)
+        with start_emulator(fast, separate_process=True) as emu, tempfile.TemporaryDirectory() as fast_tmp:
+            sequential(emu.url, 0.5)  # warm the connection and the emulator's day plan
+            began = time.perf_counter()
+            raw_rate = sequential(emu.url, 3600)
+            raw = time.perf_counter() - began
+            report = load(emu.url, "charges", windows(START, 1), Path(fast_tmp) / "e.duckdb", limits=UNLIMITED)
+            figures["e"] = (
+                f"(e) zero latency, {report.records_fetched:,} charges: raw JSON fetch {raw:.2f}s "
+                f"({raw_rate:,.0f}/s), whole path {report.seconds:.2f}s "
+                f"({report.records_fetched / report.seconds:,.0f}/s): "
+                f"{report.seconds / raw:.2f}x (fetch {report.stats.seconds:.2f}s, validation "
+                f"{report.validate_seconds:.2f}s, Arrow + DuckDB {report.write_seconds:.2f}s)"
+            )
+            print(figures["e"], flush=True)
+
+    if "f" in only:
+        count = 1_000_000 // scale
+        big = EmulatorConfig(seed=7, start=START, days=1, per_day={"charges": count}, api_key=KEY)
+        with start_emulator(big, separate_process=True) as emu, tempfile.TemporaryDirectory() as big_tmp:
+            code = (
+                "import resource, sys, time\n"
+                "from pathlib import Path\n"
+                "from benchmarks.rate_limit import load, windows, START, UNLIMITED\n"
+                f"report = load({emu.url!r}, 'charges', windows(START, 1), Path({big_tmp!r}) / 'f.duckdb',"
+                " limits=UNLIMITED, log=print)\n"
+                "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+                "print(f'RESULT {report.records_loaded} {report.seconds:.1f} {peak:.0f} {report.staged_windows}')\n"
+            )
+            done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+            result = [line for line in done.stdout.splitlines() if line.startswith("RESULT")]
+            if not result:
+                print(done.stdout[-2000:], done.stderr[-3000:])
+                raise SystemExit("(f) failed")
+            landed, seconds, peak, staged = result[0].split()[1:]
+            figures["f"] = (
+                f"(f) one day of {count:,} charges: {int(landed):,} loaded in {float(seconds):.0f}s, "
+                f"peak RSS of the loading process {peak} MB (staged: {staged} window)"
+            )
+            print(figures["f"], flush=True)
+
+    print("\n".join(["", "summary:", *figures.values()]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""One request budget per API key, shared by every thread and process on the machine.
+
+Stripe limits requests per account (100/s live, 25/s test) and per endpoint (25/s for the list
+endpoints we read). Every request takes a token from two buckets — the account's and its endpoint's —
+refilled at their rates and holding half a second's worth (Stripe's hold a second's: our bursts
+never empty theirs);
+a request finding either empty sleeps until it would have refilled. The schedules live in a `BudgetStore`:
+a small file under the machine's temp directory, locked with `flock` for the few microseconds of
+each reservation, named by a hash of the key and API base (never the key itself). Another store
+(e.g. a database row) can stand in through the same two-method interface.
+
+A 429 halves the rate of the whole budget (once per second at most: answers to requests already
+sent under the old rate do not halve it again); the rate then recovers linearly to the full
+configured rate over `RECOVERY_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+LIVE_KEY_RATE = 80.0  # 80 % of Stripe's 100/s live limit: room for the account's own traffic
+TEST_KEY_RATE = 20.0  # 80 % of the 25/s test-mode limit
+ENDPOINT_RATE = 25.0  # Stripe's per-endpoint limit on list endpoints
+BURST_SECONDS = 0.5  # half of what Stripe's buckets hold: jitter on the way never empties theirs
+MIN_FACTOR = 1 / 64  # the lowest a run of 429s can push the rate
+RECOVERY_SECONDS = 20.0  # from half rate back to full without 429s: half of this
+HALVE_AT_MOST_EVERY = 1.0  # seconds; 429s of requests sent before the last halving do not count
+STALE_SECONDS = 60.0  # a reservation this far ahead means a clock jump: start afresh
+
+
+def default_account_rate(api_key: str) -> float:
+    """Requests per second for a key: 80 for live keys, 20 for test (and unknown) keys."""
+    return LIVE_KEY_RATE if api_key.startswith(("sk_live_", "rk_live_")) else TEST_KEY_RATE
+
+
+def budget_name(api_key: str, api_base: str) -> str:
+    """A stable, non-reversible name for the budget of one key at one API base."""
+    return hashlib.sha256(f"{api_base}\n{api_key}".encode()).hexdigest()[:24]
+
+
+State = dict[str, float]
+
+
+class BudgetStore(Protocol):
+    """Where a budget's state lives; `transaction` yields it for one atomic read-modify-write."""
+
+    def transaction(self) -> contextlib.AbstractContextManager[State]: ...
+
+
+class MemoryBudgetStore:
+    """A budget for this process only (its threads share it)."""
+
+    def __init__(self) -> None:
+        self._state: State = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[State]:
+        with self._lock:
+            yield self._state
+
+
+class FileBudgetStore:
+    """A budget shared by every process of the machine: a JSON file under `flock`."""
+
+    def __init__(self, name: str, directory: str | os.PathLike | None = None):
+        root = Path(directory) if directory is not None else Path(tempfile.gettempdir()) / "stripe-assets-budgets"
+        root.mkdir(parents=True, exist_ok=True)
+        self.path = root / f"{name}.json"
+        self._threads = threading.Lock()  # flock is per open file: serialize this process's threads too
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[State]:
+        with self._threads:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                raw = os.pread(fd, 1 << 16, 0)
+                try:
+                    state = json.loads(raw) if raw else {}
+                except ValueError:
+                    state = {}  # a torn or foreign file: the budget starts afresh
+                if not isinstance(state, dict):
+                    state = {}
+                before = dict(state)
+                yield state
+                if state != before:
+                    data = json.dumps(state, separators=(",", ":")).encode()
+                    os.pwrite(fd, data, 0)
+                    os.ftruncate(fd, len(data))
+            finally:
+                os.close(fd)  # closing releases the flock
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Requests per second for the account and for each endpoint."""
+
+    account: float
+    endpoint: float = ENDPOINT_RATE
+
+
+class RateLimiter:
+    """Paces requests under `limits`, drawing from `store` shared with every other user of the key."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        store: BudgetStore | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if limits.account <= 0 or limits.endpoint <= 0:
+            raise ValueError("rate limits must be positive numbers of requests per second")
+        self.limits = limits
+        self.store = store if store is not None else MemoryBudgetStore()
+        self._clock = clock  # wall time: the one clock every process of the machine agrees on
+        self._sleep = sleep
+
+    def acquire(self, endpoint: str) -> float:
+        """Waits until a request to `endpoint` fits the budget; returns the seconds waited."""
+        schedules = (("account", self.limits.account), (f"endpoint {endpoint}", self.limits.endpoint))
+        waited = 0.0
+        while True:
+            with self.store.transaction() as state:
+                now = self._clock()
+                factor = _factor(state, now)
+                levels: list[tuple[str, float]] = []
+                need = 0.0
+                for name, rate in schedules:
+                    rate *= factor
+                    capacity = max(rate * BURST_SECONDS, 1.0)
+                    at = state.get(f"{name} at", now)
+                    if not now - STALE_SECONDS <= at <= now:  # new, or a clock jump: start full
+                        at, tokens = now - BURST_SECONDS, capacity
+                    else:
+                        tokens = state.get(f"{name} tokens", capacity)
+                    tokens = min(capacity, tokens + (now - at) * rate)
+                    levels.append((name, tokens))
+                    if tokens < 1.0:
+                        need = max(need, (1.0 - tokens) / rate)
+                if need == 0.0:
+                    for name, tokens in levels:
+                        state[f"{name} tokens"] = tokens - 1.0
+                        state[f"{name} at"] = now
+                    return waited
+            # Threads woken together race for the token: spread them a little.
+            pause = need * (1.0 + 0.2 * random.random())
+            self._sleep(pause)
+            waited += pause
+
+    def throttled(self) -> None:
+        """The API answered 429: halve the rate (at most once per HALVE_AT_MOST_EVERY seconds)."""
+        with self.store.transaction() as state:
+            now = self._clock()
+            if now - state.get("halved_at", 0.0) < HALVE_AT_MOST_EVERY:
+                return
+            state["factor"] = max(_factor(state, now) / 2, MIN_FACTOR)
+            state["factor_at"] = now
+            state["halved_at"] = now
+
+    def current_rate(self) -> float:
+        """The account rate in force now (after 429s, before full recovery)."""
+        with self.store.transaction() as state:
+            return self.limits.account * _factor(state, self._clock())
+
+
+def _factor(state: State, now: float) -> float:
+    """The share of the configured rate in force: halved by 429s, recovering linearly."""
+    factor = state.get("factor", 1.0)
+    if factor >= 1.0:
+        return 1.0
+    elapsed = max(now - state.get("factor_at", now), 0.0)
+    return min(1.0, factor + elapsed / RECOVERY_SECONDS)
+
+
+def shared_limiter(
+    api_key: str, api_base: str, limits: Limits, directory: str | os.PathLike | None = None
+) -> RateLimiter:
+    """The limiter every process using `api_key` at `api_base` on this machine shares."""
+    return RateLimiter(limits, FileBudgetStore(budget_name(api_key, api_base), directory))
