@@ -52,6 +52,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/emulator.py
 	$(BIN)/python benchmarks/validation.py
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/rate_limit.py
 
 clean:
 	rm -rf $(VENV) data/stripe.duckdb data/stripe.duckdb.lock history schedules storage logs

@@ -171,3 +171,17 @@ def test_bad_input_fails_with_one_clear_line(stripe_env, monkeypatch, env, messa
     error = step_failure(result)
     assert error.startswith(message) and "\n" not in error
     assert "wrong0000000000000000" not in error
+
+
+def test_a_load_reports_its_progress_and_request_rate_in_the_run(stripe_env):
+    with dg.instance_for_test() as instance:
+        tags = {"dagster/asset_partition_range_start": "2026-10-02", "dagster/asset_partition_range_end": "2026-10-03"}
+        result = materialize(instance, selection=[KEYS[0]], tags=tags)
+        assert result.success
+        logs = instance.all_logs(result.run_id)
+        messages = [e.user_message for e in logs if e.user_message]
+        assert any(m.startswith("charges: 2/2 windows done, ") and "objects/s" in m for m in messages)
+        [summary] = [c for c in checks(instance, KEYS[0]) if not c.partition]
+        metadata = summary.event.dagster_event.event_specific_data.metadata
+        assert metadata["api_requests"].value >= 1 and metadata["api_rate_limited"].value == 0
+        assert metadata["api_requests_per_second"].value > 0

@@ -116,7 +116,8 @@ class Fetch:
             self._push(piece)
             self._claims[piece.number] = [lo, hi]
         self._cv = threading.Condition()
-        self._results: queue.Queue = queue.Queue()
+        # Pages waiting for the caller: bounded, so threads wait rather than memory grow.
+        self._results: queue.Queue = queue.Queue(maxsize=2 * self.concurrency)
         self._stopping = False
         self._in_flight = 0
         self.slices_done = 0
@@ -195,16 +196,35 @@ class Fetch:
             try:
                 page = self.reader.get_page(self.path, params, self.stats)
                 data, cursor = read_page(self.path, page, piece.cursor)
-            except BaseException as exc:
-                self._results.put(exc)
+            except BaseException as exc:  # handed to the caller's thread
+                self._hand_over(exc)
                 return
             self.stats.count_page(len(data))
             with self._cv:
                 self._in_flight -= 1
-                self._advance(piece, data, cursor)
+                progress, children = self._advance(piece, data, cursor)
+            # Handed over before the slices it made are queued: their pages come after it.
+            if not self._hand_over(progress):
+                return
+            with self._cv:
+                if cursor is not None:
+                    heapq.heappush(self._queue, (-piece.pending[1], piece.number, piece))
+                for child in children:
+                    self._push(child)
+                self._cv.notify_all()
 
-    def _advance(self, piece: Slice, data: list[dict], cursor: str | None) -> None:
-        """Under the lock: move `piece` past `data`, hand the page over, queue what follows."""
+    def _hand_over(self, item: object) -> bool:
+        """Put `item` on the caller's queue, waiting while it is full; False once stopping."""
+        while not self._stopping:
+            try:
+                self._results.put(item, timeout=IDLE_TICK_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _advance(self, piece: Slice, data: list[dict], cursor: str | None) -> tuple[_Progress, list[Slice]]:
+        """Under the lock: move `piece` past `data`; what to hand over and the slices split off."""
         piece.objects += len(data)
         created: list[int] = [
             c for o in data if isinstance(o, dict)
@@ -224,18 +244,11 @@ class Fetch:
             if piece.ordered and created:
                 piece.upper = min(piece.upper, created[-1] + 1)
                 children = self._split(piece)
-        # Handed over before the slices it made are queued: their pages come after it.
-        self._results.put(
-            _Progress(
-                data, piece.number, piece.lo, piece.pending[1], cursor is None,
-                [(c.number, c.lo, c.hi) for c in children],
-            )
+        progress = _Progress(
+            data, piece.number, piece.lo, piece.pending[1], cursor is None,
+            [(c.number, c.lo, c.hi) for c in children],
         )
-        if cursor is not None:
-            heapq.heappush(self._queue, (-piece.pending[1], piece.number, piece))
-        for child in children:
-            self._push(child)
-        self._cv.notify_all()
+        return progress, children
 
     def _split(self, piece: Slice) -> list[Slice]:
         """Split `piece` while threads would idle; returns the new slices (not yet queued)."""
