@@ -195,7 +195,6 @@ def _range_summary(report: LoadReport, settings: ValidationSettings) -> dg.Asset
             "records_rejected": report.records_rejected,
             "error_rate_pct": round(report.error_rate_pct, 4),
             "threshold_pct": settings.threshold_pct,
-            **report.stats.as_metadata(),
             "per_partition": dg.MetadataValue.md("\n".join(rows)),
             **run_metadata(report),
         },
