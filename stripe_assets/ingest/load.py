@@ -357,6 +357,9 @@ class _Loader:
         if not self.pending:
             return
         began = time.perf_counter()
+        # Newest first, as one cursor lands them: the load log's order does not depend on which
+        # slice finished first.
+        self.pending.sort(key=lambda pair: pair[0].window.start, reverse=True)
         self.warehouse.apply(self.resource, self.columns, QUARANTINE_COLUMNS, [w for _, w in self.pending])
         self.report.write_seconds += time.perf_counter() - began
         for outcome, _ in self.pending:
