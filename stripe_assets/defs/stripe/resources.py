@@ -32,6 +32,9 @@ class StripeApiResource(dg.ConfigurableResource):
     api_base: str | None = Field(
         default=None, description="Base URL of the API; unset for Stripe itself (env STRIPE_API_BASE)."
     )
+    max_network_retries: int | None = Field(
+        default=None, ge=0, le=20, description="Overrides `api.network_retries` of the dataflows file."
+    )
 
     def reader(self, api: ApiSettings | None = None) -> StripeReader:
         """A reader with the budget, timeouts and retries of `api` (the `api:` section of
@@ -40,7 +43,9 @@ class StripeApiResource(dg.ConfigurableResource):
         return StripeReader(
             self.api_key,
             self.api_base or None,
-            max_network_retries=api.network_retries,
+            max_network_retries=(
+                api.network_retries if self.max_network_retries is None else self.max_network_retries
+            ),
             timeout_seconds=api.timeout_seconds,
             page_deadline_seconds=api.page_deadline_seconds,
             rate_limit_wait_seconds=api.rate_limit_wait_seconds,
