@@ -51,6 +51,10 @@ def test_definitions_have_an_asset_and_a_check_per_declared_resource(stripe_env)
         )
         schema = node.metadata["dagster/column_schema"]
         assert {"id", "created", "raw", "_partition"} <= {c.name for c in schema.columns}
+        described = {c.name: c.description for c in schema.columns}
+        assert described["id"] == "Unique identifier for the object. (Stripe `id`)"  # Stripe's words, in the UI
+    amounts = {c.name: c.description for c in graph.get(KEYS[0]).metadata["dagster/column_schema"].columns}
+    assert amounts["amount"].startswith("Amount intended to be collected by this payment.")
 
 
 def test_a_partition_run_loads_every_asset_and_records_its_check_per_partition(stripe_env, duckdb_path):
@@ -111,6 +115,9 @@ def test_after_a_ranged_run_the_latest_materialization_is_the_newest_partition_w
             assert by_partition[day]["records_fetched"].value == n
             assert by_partition[day]["dagster/row_count"].value == n
             assert "run_records_fetched" not in by_partition[day]
+            preview = by_partition[day]["preview"].value.splitlines()
+            assert preview[0].startswith("| id | created |")
+            assert all(row.split(" | ")[1].startswith(day) and row.endswith("|") for row in preview[2:])  # a time
         # The run's totals are on the range's summary check result.
         [summary] = [c for c in checks(instance, KEYS[0]) if c.partition is None]
         totals = summary.event.dagster_event.event_specific_data.metadata

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.ingest.stripe_docs import field_description
 from stripe_assets.ingest.stripe_schema import FieldSpec, resolve_path
 
 DuckType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DECIMAL(38,12)", "JSON"]
@@ -66,7 +67,12 @@ def column(resource: str, name: str, path: str, type_: str | None = None) -> Col
         type_ = duck_type_for(field, path.rsplit(".", 1)[-1], get_resource(resource).timestamp_fields)
     elif type_.upper() not in DUCK_TYPES:
         raise ValueError(f"unknown type {type_!r} (allowed: {', '.join(DUCK_TYPES)})")
-    return ColumnSpec(name, tuple(path.split(".")), type_.upper(), description=f"Stripe `{path}`")
+    type_ = type_.upper()
+    # Stripe's own words for the field (the SDK's docstrings), then where it comes from.
+    described = field_description(resource, path, unix_time=type_ == "TIMESTAMPTZ" and field.kind == "integer")
+    source = f"Stripe `{path}`" + (", as a UTC time" if type_ == "TIMESTAMPTZ" else "")
+    description = f"{described} ({source})" if described else source
+    return ColumnSpec(name, tuple(path.split(".")), type_, description=description)
 
 
 def _parse_declaration(entry: str) -> tuple[str, str]:

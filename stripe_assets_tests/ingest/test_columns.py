@@ -60,3 +60,27 @@ def test_mapping_adds_renames_and_drops_in_place():
 def test_bad_mappings_name_the_problem(mapping, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         apply_mapping("charges", **mapping)
+
+
+@pytest.mark.parametrize("resource", RESOURCE_NAMES)
+def test_every_default_column_is_described_in_stripes_words(resource):
+    for column in default_columns(resource):
+        text, _, source = column.description.rpartition(" (Stripe `")
+        assert text and source.startswith(column.dotted_path + "`"), column
+        assert "Unix epoch" not in text or column.type != "TIMESTAMPTZ", column
+
+
+def test_descriptions_are_stripes_own_also_for_nested_and_mapped_fields():
+    columns = {c.name: c.description for c in apply_mapping(
+        "charges", add={"card_funding": AddedColumn("payment_method_details.card.funding")}
+    )}
+    assert columns["amount"].startswith("Amount intended to be collected by this payment.")
+    assert columns["created"] == "Time at which the object was created. (Stripe `created`, as a UTC time)"
+    assert columns["card_brand"].startswith("Card brand. Can be `amex`")
+    assert columns["card_funding"] == (
+        "Card funding type. Can be `credit`, `debit`, `prepaid`, or `unknown`. "
+        "(Stripe `payment_method_details.card.funding`)"
+    )
+    # free-form keys have no description of their own: where they come from is said
+    (metadata_key,) = apply_mapping("charges", add={"order": AddedColumn("metadata.order_id", "VARCHAR")})[-1:]
+    assert metadata_key.description == "Stripe `metadata.order_id`"
