@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,19 +18,8 @@ from pathlib import Path
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.operations import summary
-from stripe_assets.settings import settings
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the emulator exited with code {proc.returncode} before it was ready")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"the emulator did not listen on port {port} within {timeout:.0f}s")
+from stripe_assets.operations.demo_emulator import demo_emulator
+from stripe_assets.settings import project_home, settings
 
 
 def _bin(name: str) -> str:
@@ -69,18 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     env = {
         **os.environ,
         "STRIPE_API_KEY": args.api_key,
-        "STRIPE_API_BASE": f"http://127.0.0.1:{args.port}",
-        "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", os.getcwd()),
+        "DAGSTER_HOME": str(project_home()),
     }
-    emulator = subprocess.Popen(
-        [_bin("stripe-assets"), "emulator", "--port", str(args.port), "--api-key", args.api_key],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_port(args.port, emulator)
-        print(f"Loading {', '.join(RESOURCE_NAMES)} for {first} .. {last} from the emulator on port {args.port}")
+    with demo_emulator(args.port, args.api_key, [_bin("stripe-assets"), "emulator"]) as port:
+        env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+        print(f"Loading {', '.join(RESOURCE_NAMES)} for {first} .. {last} from the emulator on port {port}")
         began = time.perf_counter()
-        log_path = Path("data") / "demo-materialize.log"
+        log_path = settings().home / "data" / "demo-materialize.log"
         returncode = _materialize(
             [
                 _bin("dagster"), "asset", "materialize",
@@ -95,12 +78,6 @@ def main(argv: list[str] | None = None) -> int:
             f"dagster asset materialize finished in {time.perf_counter() - began:.1f}s "
             f"(exit {returncode}); full log: {log_path}"
         )
-    finally:
-        emulator.terminate()
-        try:
-            emulator.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            emulator.kill()
     warehouse = Warehouse(settings().duckdb_path)
     print()
     if not warehouse.path.exists():
