@@ -66,7 +66,8 @@ def test_a_partition_run_loads_every_asset_and_records_its_check_per_partition(s
             assert mat.partition == "2026-10-03"
             expected = stripe_env.listable_ids(resource, *day_window("2026-10-03"))
             assert mat.metadata["records_loaded"].value == len(expected)
-            assert mat.metadata["dagster/row_count"].value == len(expected)
+            assert mat.metadata["dagster/partition_row_count"].value == len(expected)
+            assert mat.metadata["dagster/row_count"].value == len(expected)  # the table: this one partition
             assert mat.metadata["api_version"].value == stripe.api_version  # pinned, and echoed
             [check] = checks(instance, key)
             assert (check.partition, check.status.value) == ("2026-10-03", "SUCCEEDED")
@@ -105,6 +106,7 @@ def test_after_a_ranged_run_the_latest_materialization_is_the_newest_partition_w
         latest = instance.get_latest_materialization_event(KEYS[0])
         assert latest is not None and latest.asset_materialization.partition == days[-1]
         # Every partition's materialization describes that partition, not the run so far.
+        total = len(stripe_env.listable_ids("charges", day_window(days[0])[0], day_window(days[-1])[1]))
         by_partition = {
             r.asset_materialization.partition: r.asset_materialization.metadata
             for r in instance.fetch_materializations(KEYS[0], limit=10).records
@@ -113,7 +115,8 @@ def test_after_a_ranged_run_the_latest_materialization_is_the_newest_partition_w
         for day in days:
             n = len(stripe_env.listable_ids("charges", *day_window(day)))
             assert by_partition[day]["records_fetched"].value == n
-            assert by_partition[day]["dagster/row_count"].value == n
+            assert by_partition[day]["dagster/partition_row_count"].value == n
+            assert by_partition[day]["dagster/row_count"].value == total  # the table's rows
             assert "run_records_fetched" not in by_partition[day]
             preview = by_partition[day]["preview"].value.splitlines()
             assert preview[0].startswith("| id | created |")
@@ -121,7 +124,6 @@ def test_after_a_ranged_run_the_latest_materialization_is_the_newest_partition_w
         # The run's totals are on the range's summary check result.
         [summary] = [c for c in checks(instance, KEYS[0]) if c.partition is None]
         totals = summary.event.dagster_event.event_specific_data.metadata
-        total = len(stripe_env.listable_ids("charges", day_window(days[0])[0], day_window(days[-1])[1]))
         assert totals["run_records_fetched"].value == total
         assert totals["records_per_second"].value > 0
 

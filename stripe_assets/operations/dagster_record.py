@@ -22,18 +22,24 @@ def asset_key(resource: str) -> dg.AssetKey:
     return dg.AssetKey(get_resource(resource).asset_path)
 
 
-def partition_rows(warehouse: Warehouse, resource: str, partitions: list[str]) -> dict[str, int]:
-    """Rows each partition holds now."""
+def partition_rows(warehouse: Warehouse, resource: str, partitions: list[str]) -> dict[str | None, int]:
+    """Rows each partition holds now, and the whole table's under the key None."""
     table = get_resource(resource).table
     with warehouse.connect(read_only=True) as conn:
         found = conn.execute(
             f"SELECT _partition, count(*) FROM {table} WHERE _partition IN (SELECT unnest(?)) GROUP BY ALL",
             [partitions],
         ).fetchall()
-    return dict.fromkeys(partitions, 0) | {str(p): int(n) for p, n in found}
+        total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    rows: dict[str | None, int] = dict.fromkeys(partitions, 0)
+    rows.update({str(p): int(n) for p, n in found})
+    rows[None] = int(total[0]) if total else 0
+    return rows
 
 
-def rollback_materializations(result: RollbackResult, rows: Mapping[str, int]) -> list[dg.AssetMaterialization]:
+def rollback_materializations(
+    result: RollbackResult, rows: Mapping[str | None, int]
+) -> list[dg.AssetMaterialization]:
     """One materialization per partition the rollback changed, oldest partition first."""
     events = []
     for part in sorted(result.plan.partitions, key=lambda p: p.partition):
@@ -43,7 +49,8 @@ def rollback_materializations(result: RollbackResult, rows: Mapping[str, int]) -
             "rolled_back_to": back_to.run_id if back_to else NOTHING,
             "rolled_back_runs": undone,
             "rolled_back_at": result.at.isoformat(),
-            "dagster/row_count": rows.get(part.partition, 0),
+            "dagster/partition_row_count": rows.get(part.partition, 0),
+            "dagster/row_count": rows.get(None, 0),
         }
         if back_to is not None and back_to.records_loaded is not None:
             metadata["records_loaded"] = back_to.records_loaded

@@ -62,7 +62,8 @@ def test_a_rollback_shows_in_the_assets_history_as_the_partitions_latest_materia
     assert rollback.metadata["rolled_back_to"].value == run_a
     assert rollback.metadata["rolled_back_runs"].value == f"{run_c}, {run_b}"
     rows_of_a = sum(1 for row in after_a[0] if row[-4] == "2026-10-03")
-    assert rollback.metadata["dagster/row_count"].value == rows_of_a
+    assert rollback.metadata["dagster/partition_row_count"].value == rows_of_a
+    assert rollback.metadata["dagster/row_count"].value == len(after_a[0])  # the whole table
     assert rollback.description == f"Rolled back to run {run_a} (undid {run_c}, {run_b})"
 
 

@@ -8,6 +8,7 @@ A ranged run adds one summary check result for the whole range, with the run's t
 """
 
 import dagster as dg
+import duckdb
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.api_settings import ApiSettings
@@ -23,6 +24,7 @@ from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.report import check_description, check_metadata, check_severity
 from stripe_assets.ingest.warehouse import WarehouseError
 from stripe_assets.ingest.warehouse.history import HistoryRetention
+from stripe_assets.ingest.warehouse.loads import count_rows
 
 CHECK_NAME = "schema_validation"
 
@@ -104,9 +106,10 @@ def build_stripe_asset(
             # Windows land newest first (Stripe lists newest first); they are logged oldest
             # first, so the asset's latest materialization is its newest partition. Logged
             # also when the load fails later, so the UI shows every window that did land.
+            table_rows = _table_rows(warehouse, resource.table) if landed else None
             for outcome in sorted(landed.values(), key=lambda o: o.window.start):
                 if outcome.accepted:
-                    metadata = partition_metadata(outcome, columns)
+                    metadata = partition_metadata(outcome, columns, table_rows)
                     if report is not None and not ranged:  # the run is this partition
                         metadata.update(run_metadata(report))
                     context.log_event(
@@ -169,6 +172,15 @@ def build_stripe_asset(
             )
 
     return _asset
+
+
+def _table_rows(warehouse: WarehouseResource, table: str) -> int | None:
+    """Rows in the table now; None when it cannot be read (the load's own figures still show)."""
+    try:
+        with warehouse.warehouse().connect(read_only=True) as conn:
+            return count_rows(conn, table)
+    except (WarehouseError, duckdb.Error):
+        return None
 
 
 def _range_summary(report: LoadReport, settings: ValidationSettings) -> dg.AssetCheckResult:

@@ -55,11 +55,15 @@ def _preview(outcome: PartitionOutcome, columns: Sequence[ColumnSpec]) -> str:
     return "\n".join(lines)
 
 
-def partition_metadata(outcome: PartitionOutcome, columns: Sequence[ColumnSpec]) -> dict[str, dg.RawMetadataValue]:
-    """What one partition's materialization says: that partition's figures only."""
+def partition_metadata(
+    outcome: PartitionOutcome, columns: Sequence[ColumnSpec], table_rows: int | None
+) -> dict[str, dg.RawMetadataValue]:
+    """What one partition's materialization says: that partition's figures, and the rows of the
+    whole table once the load landed (Dagster's `row_count` is the table's)."""
     window = outcome.window
     return {
-        "dagster/row_count": outcome.records_loaded,
+        **({"dagster/row_count": table_rows} if table_rows is not None else {}),
+        "dagster/partition_row_count": outcome.records_loaded,
         "records_fetched": outcome.records_total,
         "records_loaded": outcome.records_loaded,
         "records_rejected": outcome.records_rejected,
