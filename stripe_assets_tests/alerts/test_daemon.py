@@ -12,6 +12,8 @@ import dagster as dg
 import pytest
 import yaml
 
+from stripe_assets_tests.daemon import dagster_daemon
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 WAIT_SECONDS = 45
@@ -52,15 +54,7 @@ def test_daemon_sends_start_and_success_webhooks_for_a_cli_run(tmp_path, make_we
         "TEAM_HOOK": hook.url,
         "PYTHONPATH": str(REPO),
     }
-    daemon_log = (tmp_path / "daemon.log").open("w")
-    daemon = subprocess.Popen(
-        [str(BIN / "dagster-daemon"), "run", "-w", str(tmp_path / "workspace.yaml")],
-        cwd=tmp_path,
-        env=env,
-        stdout=daemon_log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with dagster_daemon(tmp_path / "workspace.yaml", cwd=tmp_path, env=env, log_path=tmp_path / "daemon.log") as daemon:
         materialize = subprocess.run(
             [
                 str(BIN / "dagster"),
@@ -84,13 +78,6 @@ def test_daemon_sends_start_and_success_webhooks_for_a_cli_run(tmp_path, make_we
         deadline = time.monotonic() + WAIT_SECONDS
         while len(hook.delivered) < 2 and time.monotonic() < deadline and daemon.poll() is None:
             time.sleep(0.5)
-    finally:
-        daemon.terminate()
-        try:
-            daemon.wait(15)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-        daemon_log.close()
 
     log_tail = (tmp_path / "daemon.log").read_text()[-3000:]
     assert [b["status"] for b in hook.delivered] == ["start", "success"], log_tail

@@ -16,6 +16,7 @@ import yaml
 
 from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets_tests.daemon import dagster_daemon
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -63,23 +64,11 @@ def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeyp
         "STRIPE_ASSETS_DUCKDB_PATH": str(duckdb_path),
     }
     log_path = tmp_path / "daemon.log"
-    with open(log_path, "w") as log:
-        daemon = subprocess.Popen(
-            [str(BIN / "dagster-daemon"), "run", "-w", str(tmp_path / "workspace.yaml")],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
+    try:
+        with dagster_daemon(tmp_path / "workspace.yaml", cwd=tmp_path, env=env, log_path=log_path) as daemon:
             run = _wait_for_scheduled_run(home, tmp_path, daemon)
-        finally:
-            daemon.terminate()
-            try:
-                daemon.wait(20)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-            emulator.stop()
+    finally:
+        emulator.stop()
     assert run is not None, log_path.read_text()[-4000:]
     assert run.status == dg.DagsterRunStatus.SUCCESS, log_path.read_text()[-4000:]
     assert run.tags["dagster/schedule_name"] == "stripe_charges_schedule"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +17,9 @@ from dagster._core.test_utils import freeze_time
 from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.dataflows.freshness import FreshnessWindows, freshness_windows
 from stripe_assets.definitions import defs as load_defs
+from stripe_assets_tests.daemon import dagster_daemon
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 CHARGES = dg.AssetKey(["stripe", "charges"])
 PRICES = dg.AssetKey(["stripe", "prices"])
 WAIT_SECONDS = 90
@@ -76,58 +74,50 @@ def test_the_daemon_rates_freshness_from_real_loads(project, emulator, make_emul
     log_path = tmp_path / "daemon.log"
     env = {**os.environ, **project.env, "FRESHNESS_DAEMON_INTERVAL_SECONDS": "1"}
     now = datetime.now(UTC)
-    with open(log_path, "w") as log, project.instance() as instance:
-        daemon = subprocess.Popen(
-            [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)],
-            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            def state() -> FreshnessState:
-                record = instance.get_freshness_state_records([CHARGES]).get(CHARGES)
-                return record.freshness_state if record else FreshnessState.UNKNOWN
+    with (
+        project.instance() as instance,
+        dagster_daemon(workspace, cwd=tmp_path, env=env, log_path=log_path) as daemon,
+    ):
+        def state() -> FreshnessState:
+            record = instance.get_freshness_state_records([CHARGES]).get(CHARGES)
+            return record.freshness_state if record else FreshnessState.UNKNOWN
 
-            def wait_for(expected: FreshnessState, event: str) -> None:
-                deadline = time.monotonic() + WAIT_SECONDS
-                while time.monotonic() < deadline and daemon.poll() is None and state() != expected:
-                    time.sleep(0.5)
-                assert state() == expected, f"after {event}: {state()}\n{log_path.read_text()[-3000:]}"
+        def wait_for(expected: FreshnessState, event: str) -> None:
+            deadline = time.monotonic() + WAIT_SECONDS
+            while time.monotonic() < deadline and daemon.poll() is None and state() != expected:
+                time.sleep(0.5)
+            assert state() == expected, f"after {event}: {state()}\n{log_path.read_text()[-3000:]}"
 
-            def state_a_few_iterations_later() -> FreshnessState:
-                since = time.time()
-                deadline = time.monotonic() + WAIT_SECONDS
-                while time.monotonic() < deadline and daemon.poll() is None:
-                    beat = instance.get_daemon_heartbeats().get("FRESHNESS_DAEMON")
-                    if beat is not None and beat.timestamp > since + 5:  # iterations run every second
-                        return state()
-                    time.sleep(0.5)
-                raise AssertionError(log_path.read_text()[-3000:])
+        def state_a_few_iterations_later() -> FreshnessState:
+            since = time.time()
+            deadline = time.monotonic() + WAIT_SECONDS
+            while time.monotonic() < deadline and daemon.poll() is None:
+                beat = instance.get_daemon_heartbeats().get("FRESHNESS_DAEMON")
+                if beat is not None and beat.timestamp > since + 5:  # iterations run every second
+                    return state()
+                time.sleep(0.5)
+            raise AssertionError(log_path.read_text()[-3000:])
 
-            with freeze_time(now - timedelta(days=2, hours=7)):
-                assert project.load(emulator, "charges", "2026-10-02").success
-            wait_for(FreshnessState.FAIL, "a load 55 hours ago")
+        with freeze_time(now - timedelta(days=2, hours=7)):
+            assert project.load(emulator, "charges", "2026-10-02").success
+        wait_for(FreshnessState.FAIL, "a load 55 hours ago")
 
-            with freeze_time(now - timedelta(days=1, hours=7)):
-                assert project.load(emulator, "charges", "2026-10-03").success
-            wait_for(FreshnessState.WARN, "a load 31 hours ago")
+        with freeze_time(now - timedelta(days=1, hours=7)):
+            assert project.load(emulator, "charges", "2026-10-03").success
+        wait_for(FreshnessState.WARN, "a load 31 hours ago")
 
-            assert project.load(emulator, "charges", "2026-10-04").success
-            wait_for(FreshnessState.PASS, "a load now")
+        assert project.load(emulator, "charges", "2026-10-04").success
+        wait_for(FreshnessState.PASS, "a load now")
 
-            failed = project.load(make_emulator(invalid_fraction=0.5), "charges", "2026-10-05")
-            assert not failed.success
-            assert state_a_few_iterations_later() == FreshnessState.PASS
-            planned = instance.get_records_for_run(
-                failed.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
-            ).records
-            planned_checks = {r.event_log_entry.dagster_event.event_specific_data.check_name for r in planned}
-            assert planned_checks == {"schema_validation"}
-            # Prices never loaded: nothing to rate yet.
-            prices = instance.get_freshness_state_records([PRICES]).get(PRICES)
-            assert prices is None or prices.freshness_state == FreshnessState.UNKNOWN
-        finally:
-            daemon.terminate()
-            try:
-                daemon.wait(20)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+        failed = project.load(make_emulator(invalid_fraction=0.5), "charges", "2026-10-05")
+        assert not failed.success
+        assert state_a_few_iterations_later() == FreshnessState.PASS
+        planned = instance.get_records_for_run(
+            failed.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+        ).records
+        planned_checks = {r.event_log_entry.dagster_event.event_specific_data.check_name for r in planned}
+        assert planned_checks == {"schema_validation"}
+        # Prices never loaded: nothing to rate yet.
+        prices = instance.get_freshness_state_records([PRICES]).get(PRICES)
+        assert prices is None or prices.freshness_state == FreshnessState.UNKNOWN
     assert "evaluating for the first time" not in log_path.read_text()
