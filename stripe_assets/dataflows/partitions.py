@@ -1,4 +1,6 @@
-"""Partition windows of a dataflow: fixed-length UTC windows that tile time.
+"""The time model of a dataflow: its frequency gives fixed-length UTC windows that tile time,
+Dagster's partitions definition over them, and their keys. Schedules, operations and the assets
+all ask this model; nothing else computes windows or parses keys.
 
 minute → 15-minute windows, hour → hourly, day → daily, week → weekly starting Monday 00:00 UTC,
 once → daily. Every object's `created` falls in exactly one window. The first window is the one
@@ -8,39 +10,29 @@ current window is a partition too (`end_offset=1`), so a run can refresh it.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
 from stripe_assets.dataflows.models import Dataflow
 
-WINDOW: dict[str, timedelta] = {
-    "minute": timedelta(minutes=15),
-    "hour": timedelta(hours=1),
-    "day": timedelta(days=1),
-    "week": timedelta(weeks=1),
-    "once": timedelta(days=1),
-}
-WINDOW_CRON: dict[str, str] = {
-    "minute": "*/15 * * * *",
-    "hour": "0 * * * *",
-    "day": "0 0 * * *",
-    "week": "0 0 * * 1",  # Mondays
-    "once": "0 0 * * *",
-}
-KEY_FORMAT: dict[str, str] = {
-    "minute": "%Y-%m-%d-%H:%M",
-    "hour": "%Y-%m-%d-%H:%M",
-    "day": "%Y-%m-%d",
-    "week": "%Y-%m-%d",
-    "once": "%Y-%m-%d",
-}
-WINDOW_WORDS: dict[str, str] = {
-    "minute": "15-minute",
-    "hour": "hourly",
-    "day": "daily",
-    "week": "weekly (Monday 00:00 UTC)",
-    "once": "daily",
+
+@dataclass(frozen=True)
+class _Windows:
+    length: timedelta
+    cron: str  # when a window starts, as Dagster's partitions definition reads it
+    key_format: str
+    words: str
+
+
+WINDOWS: dict[str, _Windows] = {
+    "minute": _Windows(timedelta(minutes=15), "*/15 * * * *", "%Y-%m-%d-%H:%M", "15-minute"),
+    "hour": _Windows(timedelta(hours=1), "0 * * * *", "%Y-%m-%d-%H:%M", "hourly"),
+    "day": _Windows(timedelta(days=1), "0 0 * * *", "%Y-%m-%d", "daily"),
+    "week": _Windows(timedelta(weeks=1), "0 0 * * 1", "%Y-%m-%d", "weekly (Monday 00:00 UTC)"),
+    "once": _Windows(timedelta(days=1), "0 0 * * *", "%Y-%m-%d", "daily"),
 }
 # A Monday midnight UTC: every window length divides a week, so flooring against it aligns
 # 15-minute, hourly and daily windows to the clock and weekly windows to Mondays.
@@ -50,35 +42,86 @@ _ANCHOR = datetime(2024, 1, 1, tzinfo=UTC)
 PARTITION_WARNING_COUNT = 25_000
 
 
+class PartitionKeyError(ValueError):
+    """A partition key that names no window: `problem` says how, `shape` what keys look like."""
+
+    def __init__(self, key: str, problem: str, shape: str):
+        super().__init__(f"partition {key!r} {problem} ({shape})")
+        self.problem = problem
+        self.shape = shape
+
+
+@dataclass(frozen=True)
+class TimeModel:
+    """One dataflow's windows: where they start, their keys and Dagster's partitions."""
+
+    frequency: str
+    first: datetime  # start of the first window
+
+    @classmethod
+    def of(cls, dataflow: Dataflow) -> TimeModel:
+        """Backfill on (or once): from the window of history_start; off: of start_time."""
+        anchor = dataflow.history_start if dataflow.loads_history else dataflow.start_time
+        return cls(dataflow.frequency, window_start(dataflow.frequency, anchor))
+
+    @property
+    def length(self) -> timedelta:
+        return WINDOWS[self.frequency].length
+
+    @property
+    def words(self) -> str:
+        return WINDOWS[self.frequency].words
+
+    @functools.cached_property
+    def partitions_def(self) -> dg.TimeWindowPartitionsDefinition:
+        """The windows in Dagster: from the first through the still-open one."""
+        windows = WINDOWS[self.frequency]
+        return dg.TimeWindowPartitionsDefinition(
+            start=self.first,
+            fmt=windows.key_format,
+            cron_schedule=windows.cron,
+            timezone="UTC",
+            end_offset=1,
+        )
+
+    def window_start(self, moment: datetime) -> datetime:
+        """Start of the window that holds `moment`."""
+        return window_start(self.frequency, moment)
+
+    def key(self, start: datetime) -> str:
+        """The partition key of the window starting at `start`."""
+        return start.astimezone(UTC).strftime(WINDOWS[self.frequency].key_format)
+
+    def window(self, key: str) -> tuple[datetime, datetime]:
+        """[start, end) of the window a key names; PartitionKeyError says what keys look like."""
+        windows = WINDOWS[self.frequency]
+        example = self.key(datetime(2026, 10, 5, tzinfo=UTC))  # a Monday: starts a window of any length
+        shape = f"{windows.words} windows, keys like {example}"
+        try:
+            start = datetime.strptime(key, windows.key_format).replace(tzinfo=UTC)
+        except ValueError:
+            raise PartitionKeyError(key, "is not a partition key", shape) from None
+        if self.window_start(start) != start:
+            raise PartitionKeyError(key, "does not start a window", shape)
+        return start, start + windows.length
+
+    def count(self, now: datetime) -> int:
+        """Windows that exist at `now`: the first through the open one (0 before the first)."""
+        return max(0, (self.window_start(now) - self.first) // self.length + 1)
+
+
 def window_start(frequency: str, moment: datetime) -> datetime:
     """Start of the window of `frequency` that holds `moment`."""
-    return moment - (moment - _ANCHOR) % WINDOW[frequency]
+    return moment - (moment - _ANCHOR) % WINDOWS[frequency].length
 
 
-def first_window_start(dataflow: Dataflow) -> datetime:
-    """Backfill on (or once): the window of history_start; off: the window of start_time."""
-    anchor = dataflow.history_start if dataflow.loads_history else dataflow.start_time
-    return window_start(dataflow.frequency, anchor)
-
-
-def partition_key(dataflow: Dataflow, start: datetime) -> str:
-    return start.astimezone(UTC).strftime(KEY_FORMAT[dataflow.frequency])
-
-
-def partition_count(dataflow: Dataflow, now: datetime) -> int:
-    """Partitions that exist at `now`: first window through the open one (0 before the first)."""
-    first = first_window_start(dataflow)
-    current = window_start(dataflow.frequency, now)
-    return max(0, (current - first) // WINDOW[dataflow.frequency] + 1)
+def time_model(dataflow: Dataflow) -> TimeModel:
+    return TimeModel.of(dataflow)
 
 
 def partitions_def_for(dataflow: Dataflow) -> dg.TimeWindowPartitionsDefinition:
-    """The dataflow's partitions in Dagster: UTC windows from its first window to the open one."""
-    frequency = dataflow.frequency
-    return dg.TimeWindowPartitionsDefinition(
-        start=first_window_start(dataflow),
-        fmt=KEY_FORMAT[frequency],
-        cron_schedule=WINDOW_CRON[frequency],
-        timezone="UTC",
-        end_offset=1,
-    )
+    return time_model(dataflow).partitions_def
+
+
+def partition_count(dataflow: Dataflow, now: datetime) -> int:
+    return time_model(dataflow).count(now)

@@ -8,14 +8,7 @@ from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.alert_settings import ChannelConfig, EmailChannel, LogChannel, WebhookChannel
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.models import Dataflow, DataflowsConfig
-from stripe_assets.dataflows.partitions import (
-    PARTITION_WARNING_COUNT,
-    WINDOW_WORDS,
-    first_window_start,
-    partition_count,
-    partition_key,
-    window_start,
-)
+from stripe_assets.dataflows.partitions import PARTITION_WARNING_COUNT, time_model
 from stripe_assets.dataflows.schedules import (
     cron_for,
     describe_schedule,
@@ -52,7 +45,7 @@ def describe_channel(channel: ChannelConfig) -> str:
 
 
 def partition_warnings(dataflow: Dataflow, now: datetime) -> list[str]:
-    count = partition_count(dataflow, now)
+    count = time_model(dataflow).count(now)
     if count <= PARTITION_WARNING_COUNT:
         return []
     return [
@@ -62,15 +55,13 @@ def partition_warnings(dataflow: Dataflow, now: datetime) -> list[str]:
 
 
 def _partitions(dataflow: Dataflow, now: datetime) -> str:
-    words = WINDOW_WORDS[dataflow.frequency]
-    first = first_window_start(dataflow)
-    count = partition_count(dataflow, now)
+    time = time_model(dataflow)
+    count = time.count(now)
     if count == 0:
-        first_key = partition_key(dataflow, first)
-        return f"{words} UTC windows; none yet, the first ({first_key}) opens at {when(first)}"
-    current = window_start(dataflow.frequency, now)
+        return f"{time.words} UTC windows; none yet, the first ({time.key(time.first)}) opens at {when(time.first)}"
+    current = time.window_start(now)
     return (
-        f"{words} UTC windows {partition_key(dataflow, first)} … {partition_key(dataflow, current)} (current), "
+        f"{time.words} UTC windows {time.key(time.first)} … {time.key(current)} (current), "
         f"{count:,} partition{'s' if count != 1 else ''}"
     )
 
@@ -86,7 +77,8 @@ def _next_runs(dataflow: Dataflow, now: datetime) -> str:
 
 
 def _backfill(dataflow: Dataflow) -> str:
-    first = partition_key(dataflow, first_window_start(dataflow))
+    time = time_model(dataflow)
+    first = time.key(time.first)
     if dataflow.frequency == "once":
         return f"n/a for once: the run loads everything from partition {first}"
     if dataflow.backfill:

@@ -26,13 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from stripe_assets.dataflows.models import Dataflow, iso_utc
-from stripe_assets.dataflows.partitions import (
-    WINDOW,
-    WINDOW_WORDS,
-    first_window_start,
-    partition_key,
-    window_start,
-)
+from stripe_assets.dataflows.partitions import TimeModel, time_model
 
 SCHEDULE_NAME_TAG = "dagster/schedule_name"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -153,23 +147,27 @@ class RunPlan:
     def watermark(self) -> datetime:
         """End of the last closed window this run loads."""
         last = self.last_window
-        return self.open if last >= self.open else last + WINDOW[self.dataflow.frequency]
+        return self.open if last >= self.open else last + self.time.length
+
+    @property
+    def time(self) -> TimeModel:
+        return time_model(self.dataflow)
 
     @property
     def start_key(self) -> str:
-        return partition_key(self.dataflow, self.first)
+        return self.time.key(self.first)
 
     @property
     def end_key(self) -> str:
-        return partition_key(self.dataflow, self.last_window)
+        return self.time.key(self.last_window)
 
     @property
     def closed_windows(self) -> int:
-        return (self.open - self.first) // WINDOW[self.dataflow.frequency]
+        return (self.open - self.first) // self.time.length
 
     @property
     def partitions(self) -> int:
-        return (self.last_window - self.first) // WINDOW[self.dataflow.frequency] + 1
+        return (self.last_window - self.first) // self.time.length + 1
 
     @property
     def run_key(self) -> str:
@@ -192,7 +190,7 @@ class RunPlan:
 
 def split_plan(plan: RunPlan, partitions_per_run: int) -> list[RunPlan]:
     """The plan as runs of at most `partitions_per_run` partitions each, oldest first."""
-    step = WINDOW[plan.dataflow.frequency]
+    step = plan.time.length
     total = plan.partitions
     count = max(1, math.ceil(total / max(partitions_per_run, 1)))
     if count == 1:
@@ -268,10 +266,11 @@ def plan_tick(
             f"run {active_run} of {schedule_name(dataflow)} is still queued or in progress; "
             "the next tick picks up from it"
         )
-    first = first_window_start(dataflow)
+    time = time_model(dataflow)
+    first = time.first
     if last_watermark is not None:
-        first = max(first, window_start(dataflow.frequency, utc(last_watermark)))
-    open_window = window_start(dataflow.frequency, moment)
+        first = max(first, time.window_start(utc(last_watermark)))
+    open_window = time.window_start(moment)
     return RunPlan(dataflow, moment, min(first, open_window), open_window)
 
 
@@ -282,8 +281,9 @@ def plan_once(dataflow: Dataflow, moment: datetime, *, previous_run: str | None)
         return f"{dataflow.name} runs once at {when(dataflow.start_time)}"
     if previous_run:
         return f"{dataflow.name} runs once and already ran (run {previous_run})"
-    open_window = window_start(dataflow.frequency, moment)
-    return RunPlan(dataflow, moment, min(first_window_start(dataflow), open_window), open_window)
+    time = time_model(dataflow)
+    open_window = time.window_start(moment)
+    return RunPlan(dataflow, moment, min(time.first, open_window), open_window)
 
 
 def describe_interval(dataflow: Dataflow) -> str:
@@ -313,7 +313,7 @@ def describe_schedule(dataflow: Dataflow) -> str:
 
 def describe_runs(dataflow: Dataflow) -> str:
     """What each run loads, for the schedule's description in the UI."""
-    windows = WINDOW_WORDS[dataflow.frequency]
+    windows = time_model(dataflow).words
     if dataflow.frequency == "once":
         return f"One run loads every {windows} partition through the current one."
     return (

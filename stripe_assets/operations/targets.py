@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from stripe_assets.catalog import StripeResource, get_resource
 from stripe_assets.dataflows.config import Dataflow, DataflowsConfig
+from stripe_assets.dataflows.partitions import PartitionKeyError, time_model
 from stripe_assets.operations.errors import OperationError
 
 
@@ -36,18 +35,9 @@ def check_partition_key(dataflow: Dataflow | None, key: str) -> None:
     """A partition key must name the start of one of the dataflow's windows (e.g. 2026-10-03)."""
     if dataflow is None:  # no dataflow says what the keys look like: the loads table decides
         return
-    from stripe_assets.dataflows.partitions import KEY_FORMAT, WINDOW_WORDS, window_start
-
-    fmt = KEY_FORMAT[dataflow.frequency]
-    example = datetime(2026, 10, 5, tzinfo=UTC).strftime(fmt)  # a Monday: valid for all
-    shape = f"{WINDOW_WORDS[dataflow.frequency]} windows, keys like {example}"
     try:
-        moment = datetime.strptime(key, fmt).replace(tzinfo=UTC)
-    except ValueError:
+        time_model(dataflow).window(key)
+    except PartitionKeyError as exc:
         raise OperationError(
-            f"partition {key!r} is not a partition key of dataflow {dataflow.name!r} ({shape})"
+            f"partition {key!r} {exc.problem} of dataflow {dataflow.name!r} ({exc.shape})"
         ) from None
-    if window_start(dataflow.frequency, moment) != moment:
-        raise OperationError(
-            f"partition {key!r} does not start a window of dataflow {dataflow.name!r} ({shape})"
-        )

@@ -14,7 +14,7 @@ from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.freshness import freshness_windows
-from stripe_assets.dataflows.partitions import partitions_def_for
+from stripe_assets.dataflows.partitions import time_model
 from stripe_assets.defs.stripe.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
 from stripe_assets.ingest.client import StripeReadError
@@ -39,7 +39,8 @@ def build_stripe_asset(
     reading = api or ApiSettings()
     resource = get_resource(dataflow.resource)
     key = asset_key(resource.name)
-    partitions_def = partitions_def_for(dataflow)
+    time = time_model(dataflow)
+    partitions_def = time.partitions_def
     columns = dataflow.columns()
     settings = dataflow.validation
     freshness = freshness_windows(dataflow)
@@ -83,9 +84,7 @@ def build_stripe_asset(
         ],
     )
     def _asset(context: dg.AssetExecutionContext, stripe: StripeApiResource, warehouse: WarehouseResource):
-        windows = [
-            Window(k, *partitions_def.time_window_for_partition_key(k)) for k in context.partition_keys
-        ]
+        windows = [Window(k, *time.window(k)) for k in context.partition_keys]
         ranged = len(windows) > 1
 
         def describe(outcome: PartitionOutcome) -> dg.AssetCheckResult:
