@@ -249,10 +249,9 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    import dagster as dg
 
-    from stripe_assets.catalog import get_resource
     from stripe_assets.dataflows.config import config_source, load_dataflows
+    from stripe_assets.dataflows.keys import asset_key
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.dataflows_file import plan_disable
@@ -270,7 +269,7 @@ def _delete(args: argparse.Namespace) -> int:
         )
     edit = plan_disable(source, flow.name)
     warehouse = _warehouse()
-    key = dg.AssetKey(get_resource(flow.resource).asset_path)
+    key = asset_key(flow.resource)
     lines = [f"Delete dataflow {flow.name} (resource {flow.resource}):"]
     lines.append(
         f"  - set `enabled: false` in {source} (its schedule starts stopped once the code location reloads)"

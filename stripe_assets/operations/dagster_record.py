@@ -12,14 +12,11 @@ from collections.abc import Mapping
 import dagster as dg
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.operations.rollback import RollbackResult
 
 NOTHING = "nothing: as before its first load"
-
-
-def asset_key(resource: str) -> dg.AssetKey:
-    return dg.AssetKey(get_resource(resource).asset_path)
 
 
 def partition_rows(warehouse: Warehouse, resource: str, partitions: list[str]) -> dict[str | None, int]:

@@ -9,8 +9,8 @@ from typing import Any
 
 import dagster as dg
 
-from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow
+from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import LOADED, REJECTED, PartitionLoad, partition_loads, rollback_events
 from stripe_assets.operations.instance import RunInfo, asset_runs, run_infos
@@ -68,7 +68,7 @@ def collect_runs(
 ) -> tuple[list[RunEntry], list[str]]:
     """The newest `limit` entries (runs and rollbacks), newest first, and notes on missing sources."""
     notes: list[str] = []
-    key = dg.AssetKey(get_resource(dataflow.resource).asset_path)
+    key = asset_key(dataflow.resource)
     by_run: dict[str, list[PartitionLoad]] = {}
     events = []
     if warehouse.exists():

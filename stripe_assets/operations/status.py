@@ -10,6 +10,7 @@ import dagster as dg
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow, DataflowsConfig
+from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.schedules import describe_interval, next_tick
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import LOADED, PartitionLoad, count_rows, partition_loads, rollback_events
@@ -119,7 +120,7 @@ def collect_status(
     for flow in config.dataflows:
         runs: list[RunInfo] = []
         if instance is not None:
-            runs = asset_runs(instance, dg.AssetKey(get_resource(flow.resource).asset_path), 1, details=False)
+            runs = asset_runs(instance, asset_key(flow.resource), 1, details=False)
             any_runs = any_runs or bool(runs)
         statuses.append(
             dataflow_status(flow, facts.get(flow.resource, WarehouseFacts()), runs[0] if runs else None, now)

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
-from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.api_settings import DEFAULT_PARTITIONS_PER_RUN
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
+from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.schedules import (
     SCHEDULE_NAME_TAG,
     FinishedRun,
@@ -37,10 +37,6 @@ WATERMARK_LOOKBACK = 200
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 
 
-def asset_key(dataflow: Dataflow) -> dg.AssetKey:
-    return dg.AssetKey(get_resource(dataflow.resource).asset_path)
-
-
 def last_watermark(instance: dg.DagsterInstance, name: str) -> datetime | None:
     """Where the next tick of schedule `name` starts (see `resume_point`), if anywhere yet."""
     runs = instance.get_runs(dg.RunsFilter(tags={SCHEDULE_NAME_TAG: name}, statuses=FINISHED), limit=WATERMARK_LOOKBACK)
@@ -56,7 +52,7 @@ def _run_id(
 
 
 def _request(dataflow: Dataflow, plan: RunPlan) -> dg.RunRequest:
-    return dg.RunRequest(asset_selection=[asset_key(dataflow)], tags=plan.tags(), run_key=plan.run_key)
+    return dg.RunRequest(asset_selection=[asset_key(dataflow.resource)], tags=plan.tags(), run_key=plan.run_key)
 
 
 def build_schedule(dataflow: Dataflow, partitions_per_run: int = DEFAULT_PARTITIONS_PER_RUN) -> dg.ScheduleDefinition:
@@ -66,7 +62,7 @@ def build_schedule(dataflow: Dataflow, partitions_per_run: int = DEFAULT_PARTITI
         name=name,
         cron_schedule=cron_for(dataflow),
         execution_timezone="UTC",
-        target=dg.AssetSelection.assets(asset_key(dataflow)),
+        target=dg.AssetSelection.assets(asset_key(dataflow.resource)),
         default_status=dg.DefaultScheduleStatus.RUNNING
         if dataflow.enabled
         else dg.DefaultScheduleStatus.STOPPED,

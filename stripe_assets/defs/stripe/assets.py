@@ -14,6 +14,7 @@ from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.freshness import freshness_windows
+from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.partitions import time_model
 from stripe_assets.defs.stripe.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
@@ -27,10 +28,6 @@ from stripe_assets.ingest.warehouse.history import HistoryRetention
 from stripe_assets.ingest.warehouse.loads import count_rows
 
 CHECK_NAME = "schema_validation"
-
-
-def asset_key(resource: str) -> dg.AssetKey:
-    return dg.AssetKey(get_resource(resource).asset_path)
 
 
 def build_stripe_asset(
