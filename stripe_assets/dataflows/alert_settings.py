@@ -21,15 +21,23 @@ class LogChannel(_Channel):
     path: str = Field("data/alerts.jsonl", description="Alert log file (JSON lines).")
 
 
-class WebhookChannel(_Channel):
+class _NetworkChannel(_Channel):
+    """Delivery over the network: attempts bounded by a timeout each, and retries with a doubling
+    delay on the failures the channel counts as passing (webhook: 5xx, 429, timeouts, connection
+    errors; email: connection errors and 4xx replies)."""
+
+    type: str
+    timeout_seconds: float = Field(10.0, gt=0, description="Per attempt.")
+    retries: int = Field(3, ge=0, le=10, description="Extra attempts after a passing failure.")
+    backoff_seconds: float = Field(0.5, ge=0, description="First retry delay; doubles on each retry.")
+
+
+class WebhookChannel(_NetworkChannel):
     """POSTs JSON with a Slack-compatible `text` field plus the structured alert fields."""
 
     type: Literal["webhook"]
     url: str | None = Field(None, description="Target URL (or use url_env).")
     url_env: str | None = Field(None, description="Environment variable holding the URL (for secret URLs).")
-    timeout_seconds: float = Field(10.0, gt=0, description="Per attempt.")
-    retries: int = Field(3, ge=0, le=10, description="Extra attempts on 5xx, 429, timeouts and connection errors.")
-    backoff_seconds: float = Field(0.5, ge=0, description="First retry delay; doubles on each retry.")
 
     @model_validator(mode="after")
     def _one_url_source(self) -> WebhookChannel:
@@ -38,7 +46,7 @@ class WebhookChannel(_Channel):
         return self
 
 
-class EmailChannel(_Channel):
+class EmailChannel(_NetworkChannel):
     """Plain-text email over SMTP; credentials only from environment variables."""
 
     type: Literal["email"]
@@ -49,9 +57,6 @@ class EmailChannel(_Channel):
     to: list[str] = Field(min_length=1)
     username_env: str | None = Field(None, description="Environment variable holding the SMTP user.")
     password_env: str | None = Field(None, description="Environment variable holding the SMTP password.")
-    timeout_seconds: float = Field(10.0, gt=0, description="Per attempt.")
-    retries: int = Field(1, ge=0, le=10, description="Extra attempts on connection errors and 4xx replies.")
-    backoff_seconds: float = Field(1.0, ge=0, description="First retry delay; doubles on each retry.")
 
     @model_validator(mode="after")
     def _credentials_together(self) -> EmailChannel:

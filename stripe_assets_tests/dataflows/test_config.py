@@ -288,7 +288,7 @@ def test_invalid_config_fails_with_one_line_naming_file_dataflow_field_and_value
         (
             "channels: {pager: {type: webhook, url: 'http://x', secret: 1}}\n",
             "channel 'pager': unknown key 'secret' "
-            "(allowed: type, url, url_env, timeout_seconds, retries, backoff_seconds)",
+            "(allowed: type, timeout_seconds, retries, backoff_seconds, url, url_env)",
         ),
         (
             "dataflows: {charges: {}}\n",
