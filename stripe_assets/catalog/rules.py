@@ -47,23 +47,21 @@ def integers(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def non_negative(column: str) -> Rule:
+def _at_least(column: str, low: int, name: str, fails: str) -> Rule:
+    """`column` >= `low`, for an integer column (other cells are the type check's)."""
     return Rule(
-        name=f"{column}_non_negative",
+        name=f"{column}_{name}",
         column=column,
         reads=(column,),
-        description=f"{column} >= 0",
-        holds=lambda cols: ~(integers(cols[column]) < 0),
-        explain=lambda r: f"{column} ({r.get(column)}) is negative",
+        description=f"{column} >= {low}" if low == 0 else f"{column} > {low - 1}",
+        holds=lambda cols: ~(integers(cols[column]) < low),
+        explain=lambda r: f"{column} ({r.get(column)}) {fails}",
     )
+
+
+def non_negative(column: str) -> Rule:
+    return _at_least(column, 0, "non_negative", "is negative")
 
 
 def positive(column: str) -> Rule:
-    return Rule(
-        name=f"{column}_positive",
-        column=column,
-        reads=(column,),
-        description=f"{column} > 0",
-        holds=lambda cols: ~(integers(cols[column]) <= 0),
-        explain=lambda r: f"{column} ({r.get(column)}) is not positive",
-    )
+    return _at_least(column, 1, "positive", "is not positive")
