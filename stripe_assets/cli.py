@@ -60,6 +60,10 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
+    if args.command != "emulator":  # the emulator prints its own test key for the user to copy
+        from stripe_assets.redact import redact_standard_streams
+
+        redact_standard_streams()
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stripe_assets.dataflows.alert_settings import RunStatus
+from stripe_assets.redact import redact
 
 SUBJECT_PREFIX = "[stripe-assets]"
 
@@ -35,6 +36,12 @@ class Alert(BaseModel):
     failed_step: str | None = None
     run_url: str
     test: bool = Field(False, description="Sent by `stripe-assets alerts test`, not by a run.")
+
+    @field_validator("error")
+    @classmethod
+    def _no_secrets(cls, value: str | None) -> str | None:
+        # Whatever raised it, an error quoting the API key never reaches a channel.
+        return redact(value) if value else value
 
     @property
     def short_run_id(self) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from stripe_assets.redact import redact
 from stripe_assets.settings import resolve_path
 
 try:  # POSIX; elsewhere O_APPEND single writes are the only guarantee
@@ -29,7 +30,7 @@ class AlertLogError(RuntimeError):
 
 def append_record(path: str | Path, record: dict[str, Any]) -> None:
     """Append one record as a single line; raises AlertLogError naming the file on failure."""
-    line = (json.dumps(record, default=str, ensure_ascii=False) + "\n").encode()
+    line = (redact(json.dumps(record, default=str, ensure_ascii=False)) + "\n").encode()
     path = resolve_path(path)  # a relative path is the project's, from any working directory
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import dagster as dg
 from stripe_assets.alerts.alert import Alert, run_url
 from stripe_assets.alerts.routes import ASSET_KEY_PREFIX, AlertRoutes, DataflowAlerts
 from stripe_assets.alerts.status_feed import StatusChange
+from stripe_assets.redact import redact
 
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -204,6 +205,7 @@ def _short_class(message: str, cls_name: str | None) -> str:
 
 
 def _first_line(text: str) -> str:
+    text = redact(text)  # errors quote what libraries were given, keys included
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith(("Traceback (most recent call last)", "Stack Trace:")):

@@ -32,6 +32,7 @@ import stripe
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.limiter import Limits, RateLimiter, default_account_rate, shared_limiter
+from stripe_assets.redact import ApiKeyError, check_api_key, redact
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 PAGE_LIMIT = 100  # Stripe's maximum page size
@@ -148,6 +149,10 @@ class StripeReader:
             raise StripeReadError(
                 "STRIPE_API_KEY is not set: export a Stripe secret or restricted (read-only) key"
             )
+        try:
+            check_api_key(api_key)
+        except ApiKeyError as exc:
+            raise StripeReadError(str(exc)) from None
         self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
         self._api_key = api_key
         self._network_retries = max_network_retries
@@ -256,6 +261,13 @@ class StripeReader:
         return f"{status}: {_first_line(exc.user_message or str(exc))}"
 
     def _error(
+        self, exc: stripe.StripeError, path: str, *, attempts: int = 0, seconds: float = 0.0
+    ) -> StripeReadError:
+        # Whatever the library quoted (a header value, a request line), the key never leaves.
+        error = self._describe(exc, path, attempts=attempts, seconds=seconds)
+        return StripeReadError(redact(str(error), self._api_key))
+
+    def _describe(
         self, exc: stripe.StripeError, path: str, *, attempts: int = 0, seconds: float = 0.0
     ) -> StripeReadError:
         where = f"{self.api_base}{path}"

@@ -7,6 +7,8 @@ A ranged run adds one summary check result for the whole range, with the run's t
 (No `from __future__ import annotations` here: Dagster inspects the context annotation.)
 """
 
+import traceback
+
 import dagster as dg
 import duckdb
 
@@ -26,6 +28,7 @@ from stripe_assets.ingest.validation.report import check_description, check_meta
 from stripe_assets.ingest.warehouse import WarehouseError
 from stripe_assets.ingest.warehouse.history import HistoryRetention
 from stripe_assets.ingest.warehouse.loads import count_rows
+from stripe_assets.redact import redact
 
 CHECK_NAME = "schema_validation"
 
@@ -142,7 +145,15 @@ def build_stripe_asset(
                     progress_seconds=reading.progress_seconds,
                 )
         except (StripeReadError, WarehouseError) as exc:
-            raise dg.Failure(description=f"{resource.name}: {exc}", allow_retries=False) from None
+            raise dg.Failure(description=redact(f"{resource.name}: {exc}"), allow_retries=False) from None
+        except Exception as exc:
+            # Any library's error may quote the key (requests quotes header values): what reaches
+            # the event log, the run list and alerts is redacted, the traceback kept as metadata.
+            raise dg.Failure(
+                description=redact(f"{resource.name}: {type(exc).__name__}: {exc}"),
+                metadata={"traceback": dg.MetadataValue.text(redact(traceback.format_exc()))},
+                allow_retries=False,
+            ) from None
         finally:
             log_landed(report)
 

@@ -1,0 +1,114 @@
+"""Keeping the Stripe key out of everything the project prints or stores.
+
+Libraries quote what they were given: requests puts a header value into its `InvalidHeader`
+message, an HTTP client may echo `Authorization: Bearer ...`. Every boundary where text leaves
+the project (step failures, alerts and the alert log, CLI output) passes it through `redact`,
+which replaces the configured key wherever it appears, and anything shaped like a Stripe secret
+or restricted key or a bearer token, by a mask that keeps only the key's kind and last four
+characters.
+
+The key itself is checked once, before any request (`check_api_key`): a key with surrounding
+whitespace or control characters (a CRLF `.env` file, a key read from a file with its final
+newline) is refused with one line that does not quote it. Stripping it silently would hide a
+broken secret store; refusing names the problem where it is fixed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from stripe_assets.settings import API_KEY_ENV
+
+# Stripe secret / restricted / publishable keys (and webhook secrets): prefix, mode, body.
+_KEY_SHAPE = re.compile(r"\b((?:sk|rk|pk|whsec)_(?:test_|live_)?)([A-Za-z0-9]{6,})")
+_BEARER = re.compile(r"(Bearer\s+)(?!\*\*\*\*)\S+", re.IGNORECASE)
+
+
+class ApiKeyError(ValueError):
+    """The configured key cannot be used as given; the message never contains it."""
+
+
+def mask(key: str) -> str:
+    """`sk_live_****wxyz`: the key's kind and last four characters, never the secret part."""
+    key = key.strip()
+    match = _KEY_SHAPE.match(key)
+    prefix = match.group(1) if match else ""
+    tail = key[-4:] if len(key) - len(prefix) > 12 else ""
+    return f"{prefix}****{tail}"
+
+
+def check_api_key(key: str, name: str = API_KEY_ENV) -> str:
+    """The key, when it is usable as an HTTP header value as given; else ApiKeyError."""
+    if key != key.strip():
+        where = "ends" if key.rstrip() != key else "starts"
+        raise ApiKeyError(
+            f"{name} {where} with whitespace or a line break (a CRLF .env file or a key file's final "
+            f"newline?): remove it and set the key again (key {mask(key)})"
+        )
+    bad = next((c for c in key if not c.isprintable() or c.isspace()), None)
+    if bad is not None:
+        raise ApiKeyError(
+            f"{name} contains a control or space character ({bad!r}): set the key again without it "
+            f"(key {mask(key)})"
+        )
+    return key
+
+
+def _secrets(extra: Iterable[str | None] = ()) -> list[str]:
+    found = []
+    for value in (os.environ.get(API_KEY_ENV), *extra):
+        if not value:
+            continue
+        for form in (value, value.strip(), repr(value)[1:-1]):
+            if len(form) >= 6 and form not in found:
+                found.append(form)
+    return sorted(found, key=len, reverse=True)  # the longest form first: no partial leftovers
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` without the configured key (also as repr'd, e.g. `\\n` escaped), the `secrets`
+    given, Stripe-key-shaped tokens or bearer tokens."""
+    if not text:
+        return text
+    for secret in _secrets(secrets):
+        if secret in text:
+            text = text.replace(secret, mask(secret))
+    text = _KEY_SHAPE.sub(lambda m: mask(m.group(0)), text)
+    return _BEARER.sub(lambda m: m.group(1) + "****", text)
+
+
+def redact_value(value: object, *secrets: str | None) -> object:
+    """`value` with every string inside (dicts, lists) redacted; other values as they are."""
+    if isinstance(value, str):
+        return redact(value, *secrets)
+    if isinstance(value, dict):
+        return {k: redact_value(v, *secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact_value(v, *secrets) for v in value)
+    return value
+
+
+class RedactingStream:
+    """A text stream that redacts every write (the CLI's stdout and stderr)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def redact_standard_streams() -> None:
+    """Route this process's stdout and stderr through `redact` (idempotent)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, RedactingStream):
+            setattr(sys, name, RedactingStream(stream))

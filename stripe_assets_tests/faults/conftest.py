@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+import pytest
+
+from stripe_assets_tests.operations.harness import make_project
+
+
+@pytest.fixture
+def project(tmp_path, emulator, monkeypatch):
+    """A project pointing at the shared emulator; the environment is set for in-process calls too."""
+    made = make_project(tmp_path / "project", emulator)
+    for name, value in made.env.items():
+        monkeypatch.setenv(name, value)
+    return made
