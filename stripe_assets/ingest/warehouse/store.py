@@ -14,10 +14,11 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -25,6 +26,7 @@ import pyarrow.parquet as pq
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
+from stripe_assets.ingest.warehouse.errors import describe_warehouse_error
 from stripe_assets.ingest.warehouse.lake import (
     Lake,
     LakeConfigError,
@@ -95,6 +97,12 @@ class WindowWrite:
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+class WriteFence(Protocol):
+    """Refuses a write (raising WarehouseError) when the warehouse changed under the run."""
+
+    def check(self, conn: duckdb.DuckDBPyConnection, partitions: list[str]) -> None: ...
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -181,15 +189,29 @@ class Warehouse:
             raise WarehouseError(f"no warehouse at {self.path} yet: run a load first")
         if not read_only:
             self.check_writable()
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a+") as lock_file:
+        with self._lock(read_only):
+            conn = self._open(read_only)
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+    @contextlib.contextmanager
+    def _lock(self, read_only: bool) -> Iterator[None]:
+        """Hold the lock file beside the database (readers too: a write commits undisturbed).
+
+        A reader on a read-only directory cannot create or open it for writing: it opens an
+        existing one for reading (flock works on any descriptor), or goes without; DuckDB's own
+        lock still keeps it from reading a half-written file.
+        """
+        lock_file = _open_lock(self.path.with_name(self.path.name + ".lock"), read_only)
+        if lock_file is None:
+            yield
+            return
+        with lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
-                conn = self._open(read_only)
-                try:
-                    yield conn
-                finally:
-                    conn.close()
+                yield
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
@@ -211,7 +233,7 @@ class Warehouse:
             except duckdb.Error as exc:
                 conn.close()
                 if not _is_lock_error(exc):
-                    raise WarehouseError(f"cannot open the DuckDB file {self.path}: {exc}") from None
+                    raise WarehouseError(f"cannot open: {redact(describe_warehouse_error(exc, self))}") from None
                 if time.monotonic() > deadline:
                     raise WarehouseError(
                         f"the DuckDB file {self.path} stayed locked by another process for "
@@ -242,27 +264,49 @@ class Warehouse:
 
     # --- the load ------------------------------------------------------------------------
 
-    @retry_conflicts
     def apply(
         self,
         resource: str,
         columns: Sequence[ColumnSpec],
         quarantine_columns: dict[str, str],
         writes: Sequence[WindowWrite],
+        *,
+        fence: WriteFence | None = None,
     ) -> None:
         """Land every partition of one run in a single transaction (all or nothing).
 
         Accepted partitions replace exactly their window (and any row with the same id, so an
         id appears once); rejected ones keep their rows. Quarantine rows of every partition are
-        replaced, so reruns never pile up stale ones.
+        replaced, so reruns never pile up stale ones. With a `fence` (see `fence.py`), nothing
+        is written, not even a table created, when the warehouse moved past what the run saw.
+        A DuckDB error reaches the caller as one line naming its cause.
         """
+        try:
+            self._apply(resource, columns, quarantine_columns, writes, fence)
+        except duckdb.Error as exc:
+            raise WarehouseError(redact(describe_warehouse_error(exc, self))) from None
+
+    @retry_conflicts
+    def _apply(
+        self,
+        resource: str,
+        columns: Sequence[ColumnSpec],
+        quarantine_columns: dict[str, str],
+        writes: Sequence[WindowWrite],
+        fence: WriteFence | None,
+    ) -> None:
+        partitions = [write.partition for write in writes]
         with self.connect() as conn:
+            if fence is not None:  # before any table is (re)created
+                fence.check(conn, partitions)
             layout = (resource, tuple(columns), tuple(quarantine_columns.items()))
             if layout not in self._ensured:  # a long load flushes many times: check the schema once
                 self.ensure_tables(conn, resource, columns, quarantine_columns)
                 self._ensured.add(layout)
             conn.execute("BEGIN TRANSACTION")
             try:
+                if fence is not None:  # again in the transaction: what commits is what was checked
+                    fence.check(conn, partitions)
                 _claim(conn, resource, writes)
                 for write in writes:
                     self._write_window(conn, resource, write)
@@ -335,7 +379,7 @@ class Warehouse:
                 conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {source}")
             finally:
                 if write.rows is not None:
-                    conn.unregister("_batch")
+                    _quietly(conn.unregister, "_batch")  # on an aborted transaction it raises too
         conn.execute(
             f"INSERT INTO {history_table(resource, quarantine=True)} BY NAME SELECT *, {_DISPLACED} "
             f"FROM {quarantine_table} WHERE _partition = ?",
@@ -349,7 +393,7 @@ class Warehouse:
             try:
                 conn.execute(f"INSERT INTO {quarantine_table} BY NAME SELECT * FROM _quarantine")
             finally:
-                conn.unregister("_quarantine")
+                _quietly(conn.unregister, "_quarantine")
         # Stamped under the write lock, so the order of loads is the order they committed in.
         record = {**write.load_record, "loaded_at": datetime.now(UTC)}
         names = list(record)
@@ -367,6 +411,26 @@ def _staged(folder: str | None, kind: str) -> str | None:
 
 
 _DISPLACED = "? AS _replaced_by_run, ? AS _replaced_partition, now() AS _replaced_at"
+
+
+def _open_lock(path: Path, read_only: bool) -> IO[str] | None:
+    """The lock file, opened for the caller to close; a reader that may not create or write it
+    opens it for reading, or goes without (None)."""
+    try:
+        return open(path, "a+")  # noqa: SIM115 - closed by the caller's `with`
+    except OSError:
+        if not read_only:
+            raise
+    try:
+        return open(path)  # noqa: SIM115 - closed by the caller's `with`
+    except OSError:
+        return None
+
+
+def _quietly(action: Callable[..., object], *args: object) -> None:
+    """Clean up after a failure without replacing it by the cleanup's own error."""
+    with contextlib.suppress(duckdb.Error):
+        action(*args)
 
 
 def _rollback(conn: duckdb.DuckDBPyConnection) -> None:

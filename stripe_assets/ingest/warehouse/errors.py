@@ -1,0 +1,61 @@
+"""DuckDB's errors as one line naming the real cause: disk full, damaged file, read-only, schema clash.
+
+DuckDB reports these as multi-line exceptions whose first words are the exception class
+("IO Error: Could not write file ... No space left on device"). Users need to know which of
+a few things went wrong and what to do; the raw text stays at the end of the line for support.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+_DISK_FULL = ("No space left on device", "Disk quota exceeded", "could not allocate", "File too large")
+_DAMAGED = (
+    "not a valid DuckDB database file",
+    "Could not read enough bytes",
+    "Corrupt",
+    "corrupt",
+    "checksum",
+    "Checksum",
+    "INTERNAL Error",
+    "invalid block",
+    "Failed to load metadata",
+    "database file was created by a newer version",
+    "unrecognized storage version",
+)
+_READ_ONLY = ("Read-only file system", "read-only", "Permission denied", "Cannot open database", "READ_ONLY")
+_SCHEMA = ("Conversion Error", "Binder Error", "Catalog Error", "Constraint Error", "Mismatch Type Error")
+
+
+def cause_line(exc: BaseException) -> str:
+    """The first line of DuckDB's message, without the trailing detail lines."""
+    text = str(exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def describe_warehouse_error(exc: BaseException, path: str | Path) -> str:
+    """One line: what is wrong with the warehouse at `path`, what to do, and DuckDB's own words."""
+    text = str(exc)
+    detail = cause_line(exc)
+    if any(marker in text for marker in _DISK_FULL):
+        return (
+            f"the disk holding the DuckDB file {path} is full: free space and rerun "
+            f"(nothing of this write was kept) [{detail}]"
+        )
+    if any(marker in text for marker in _DAMAGED):
+        return (
+            f"the DuckDB file {path} is damaged or not a DuckDB database: restore it from a backup "
+            f"or move it away to start a new one [{detail}]"
+        )
+    if any(marker in text for marker in _READ_ONLY):
+        return f"the DuckDB file {path} (or its directory) is read-only: cannot write to it [{detail}]"
+    if any(marker in text for marker in _SCHEMA) or isinstance(
+        exc, (duckdb.ConversionException, duckdb.BinderException, duckdb.CatalogException)
+    ):
+        return (
+            f"the warehouse tables in {path} do not match this load's columns (a mapped column's type "
+            f"or name clashes with what the table holds) [{detail}]"
+        )
+    return f"DuckDB error on {path} [{detail}]"
