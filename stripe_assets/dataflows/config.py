@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from stripe_assets.dataflows.errors import DataflowConfigError, first_problem
-from stripe_assets.dataflows.models import Dataflow, DataflowsConfig, FieldMapping
+from stripe_assets.dataflows.models import Dataflow, DataflowsConfig, FieldMapping, show
 from stripe_assets.settings import DATAFLOWS_ENV, DEFAULT_DATAFLOWS_FILE, settings
 
 __all__ = [
@@ -47,7 +47,7 @@ class _StrictLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice", key_node.start_mark
+                    None, None, f"key {show(key)} appears twice", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -65,6 +65,49 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
+# Nodes the file may expand to once aliases are followed: a real dataflows file has a few
+# hundred; "billion laughs" aliases expand to billions and would hang whatever walks the result.
+MAX_EXPANDED_NODES = 100_000
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], limit: int) -> int:
+    """How many nodes `node` stands for with every alias expanded (stops counting past `limit`)."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        children: list[yaml.Node] = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    else:
+        children = []
+    for child in children:
+        size += _expanded_size(child, memo, limit)
+        if size > limit:
+            break
+    memo[id(node)] = size
+    return size
+
+
+def _load_bounded(text: str) -> Any:
+    """`yaml.load` with _StrictLoader, refusing documents whose aliases expand beyond the bound."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f"aliases expand to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?); write the values out",
+                node.start_mark,
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def config_source(path: str | Path | None = None) -> Path | None:
     """The file that configures dataflows, or None when the built-in defaults apply."""
     if path is not None:
@@ -75,7 +118,7 @@ def config_source(path: str | Path | None = None) -> Path | None:
 def parse_dataflows(text: str, source: str = DEFAULT_DATAFLOWS_FILE) -> DataflowsConfig:
     """Validate YAML text; every problem raises DataflowConfigError with one line naming `source`."""
     try:
-        raw = yaml.load(text, Loader=_StrictLoader)
+        raw = _load_bounded(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

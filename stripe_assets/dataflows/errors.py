@@ -6,6 +6,7 @@ The line names the file, the dataflow (or channel), the field, the bad value and
 
 from __future__ import annotations
 
+import reprlib
 import types
 import typing
 from typing import Any
@@ -59,10 +60,19 @@ def describe(error: ErrorDetails, raw: Any) -> str:
     return f"{where}: {_shown_input(error.get('input'))} is not valid: {message[:1].lower()}{message[1:]}"
 
 
+# Bounded: a value can be huge (a long string, a deeply shared structure) and `repr` of it whole
+# would take as long as it is big.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxset = 2, 4, 4, 4, 4
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 60, 60, 40
+
+
 def _shown_input(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        text = repr(value)
+    if isinstance(value, (dict, list, tuple, set)):
+        text = _SHORT.repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
+    if isinstance(value, str) and len(value) > 60:
+        return _SHORT.repr(value)
     return show(value)
 
 

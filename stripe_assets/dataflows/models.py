@@ -34,6 +34,11 @@ FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 
 # Smallest interval per frequency: minute schedules tick no more often than every 15 minutes.
 MIN_INTERVAL: dict[str, int] = {"minute": 15, "hour": 1, "day": 1, "week": 1}
+# Largest: about ten years, so the next runs and the partition windows stay computable dates.
+MAX_INTERVAL: dict[str, int] = {"minute": 5_260_320, "hour": 87_672, "day": 3_653, "week": 521}
+# Times outside these years leave no room for the next runs, the windows and Unix timestamps.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(3000, 1, 1, tzinfo=UTC)
 
 DEFAULT_HISTORY_START = datetime(2025, 1, 1, tzinfo=UTC)
 # Ten minutes past midnight UTC: the previous day's objects have settled when the daily run starts.
@@ -56,7 +61,11 @@ def show(value: object) -> str:
         return "null"
     if isinstance(value, datetime):
         return iso_utc(value)
-    return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        # A pasted blob must not turn one error line into megabytes.
+        return repr(value) if len(value) <= 80 else repr(value[:60]) + f"... ({len(value):,} characters)"
+    text = str(value)
+    return text if len(text) <= 80 else text[:60] + f"... ({len(text):,} characters)"
 
 
 def iso_utc(value: datetime) -> str:
@@ -82,6 +91,10 @@ def _utc_time(value: Any) -> datetime:
         raise config_error(f"{show(value)} is not in UTC (use Z or +00:00, {example})")
     if parsed.second or parsed.microsecond:
         raise config_error(f"{show(value)} is not on a whole minute (schedules tick on minutes)")
+    if not EARLIEST_TIME <= parsed < LATEST_TIME:
+        raise config_error(
+            f"{show(value)} is outside the years 1970 to 2999 (runs and partitions are computed within them)"
+        )
     return parsed.astimezone(UTC)
 
 
@@ -195,6 +208,11 @@ class Dataflow(_Model):
             )
         if value < minimum:
             raise config_error(f"{value} is below the minimum of {minimum} for frequency {frequency!r}")
+        if value > MAX_INTERVAL[frequency]:
+            raise config_error(
+                f"{value} is above the maximum of {MAX_INTERVAL[frequency]} for frequency {frequency!r} "
+                "(about ten years)"
+            )
         return value
 
     @field_validator("backfill")

@@ -130,6 +130,12 @@ def apply_mapping(
 def _check_new_name(action: str, name: str, columns: Mapping[str, ColumnSpec]) -> None:
     if not name.isidentifier() or name.lower() != name:
         raise ValueError(f"{action}: column name {name!r} must be lower_snake_case")
+    if name.startswith("_"):
+        # The warehouse's own columns (`_partition`, `_run_id`, `_deleted_at`, history's
+        # `_replaced_by_run`, ...) start with an underscore: a mapped one would clash with them.
+        raise ValueError(
+            f"{action}: column name {name!r} is reserved (names starting with '_' are the warehouse's own columns)"
+        )
     if name in columns or name in SYSTEM_COLUMNS:
         raise ValueError(f"{action}: column {name!r} already exists")
 

@@ -103,7 +103,7 @@ def test_a_failing_write_leaves_every_partition_as_it_was(tmp_path):
         broken.quarantine,
         broken.load_record,
     )
-    with pytest.raises(duckdb.Error):
+    with pytest.raises(WarehouseError, match="does not have a column with name \"no_such_column\""):
         wh.apply("prices", COLUMNS, QUARANTINE, [good, broken])
     assert ids(wh.path) == ["price_1"]
 
