@@ -35,6 +35,7 @@ from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
 from stripe_assets.ingest.validation.validate import Drift, ValidationResult, validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
+from stripe_assets.ingest.warehouse.fence import Fence, read_fence
 from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
 
 # Valid records an outcome keeps after its window landed (for previews); the rest are released.
@@ -156,9 +157,10 @@ def load_partitions(
     for rollback beyond `retention` are pruned after the load.
     """
     warehouse.check_writable()  # before spending minutes on the API
+    fence = read_fence(warehouse, resource, run_id)  # no write may overwrite a load newer than this
     report = _Loader(
         reader, warehouse, resource, windows, columns, settings, run_id, describe, on_partition,
-        concurrency, LoadProgress(resource, len(windows), log, every=progress_seconds), log,
+        concurrency, LoadProgress(resource, len(windows), log, every=progress_seconds), log, fence=fence,
     ).run()
     report.prune_error = _prune(warehouse, resource, retention)
     report.seconds = time.perf_counter() - report.began
@@ -179,7 +181,7 @@ class _OpenWindow:
 class _Loader:
     def __init__(
         self, reader, warehouse, resource, windows, columns, settings, run_id, describe, on_partition,
-        concurrency, progress, log,
+        concurrency, progress, log, *, fence: Fence | None = None,
     ):
         self.reader: StripeReader = reader
         self.warehouse: Warehouse = warehouse
@@ -193,6 +195,7 @@ class _Loader:
         self.concurrency = concurrency
         self.progress: LoadProgress = progress
         self.log = log
+        self.fence = fence
         self.report = LoadReport(resource, windows)
         self.starts = [int(w.start.timestamp()) for w in windows]
         self.ends = [int(w.end.timestamp()) for w in windows]
@@ -360,7 +363,9 @@ class _Loader:
         # Newest first, as one cursor lands them: the load log's order does not depend on which
         # slice finished first.
         self.pending.sort(key=lambda pair: pair[0].window.start, reverse=True)
-        self.warehouse.apply(self.resource, self.columns, QUARANTINE_COLUMNS, [w for _, w in self.pending])
+        self.warehouse.apply(
+            self.resource, self.columns, QUARANTINE_COLUMNS, [w for _, w in self.pending], fence=self.fence
+        )
         self.report.write_seconds += time.perf_counter() - began
         for outcome, _ in self.pending:
             self.report.outcomes.append(outcome)

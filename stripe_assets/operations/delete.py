@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import duckdb
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.ingest.warehouse.fence import record_deletion
 from stripe_assets.ingest.warehouse import LOADS_TABLE, Warehouse, history_table
 from stripe_assets.ingest.warehouse.history import PRUNED_TABLE
 from stripe_assets.ingest.warehouse.loads import count, count_rows, table_exists
@@ -72,6 +73,8 @@ def drop_resource_data(warehouse: Warehouse, resource: str) -> DataFootprint:
             for log in (LOADS_TABLE, PRUNED_TABLE):
                 if table_exists(conn, log):
                     conn.execute(f"DELETE FROM {log} WHERE resource = ?", [resource])
+            # A run in flight would recreate it all at its next write: the tombstone stops it.
+            record_deletion(conn, resource)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
