@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Hashable
 
 import dagster as dg
 from pydantic import BaseModel, Field, ValidationError
@@ -31,10 +31,18 @@ DEFAULT_BUDGET_SECONDS = 40.0
 DEFAULT_INITIAL_LOOKBACK_SECONDS = 600.0
 
 
+class RetryState(BaseModel):
+    attempts: int = Field(description="Attempts the alert had on the channel so far.")
+    at: float = Field(description="Unix time before which it is not tried again.")
+
+
 class AlertCursor(BaseModel):
     after: int | None = Field(None, description="Every status change up to this storage id is handled.")
     done: dict[int, list[str]] = Field(
         default_factory=dict, description="Later changes: channels already handled."
+    )
+    retry: dict[int, dict[str, RetryState]] = Field(
+        default_factory=dict, description="Later changes: channels whose alert failed and is retried."
     )
 
     @classmethod
@@ -55,12 +63,14 @@ class TickOutcome:
     deliveries: list[Delivery] = field(default_factory=list)
     pending: int = 0
     status_changes: int = 0
+    retrying: int = 0  # pending alerts that failed and wait for their backoff
 
     def summary(self) -> str:
         failed = [d for d in self.deliveries if not d.delivered]
         text = (
             f"{self.status_changes} run status change(s), {len(self.alerts)} alert(s): "
             f"{len(self.deliveries) - len(failed)} delivered, {len(failed)} failed, {self.pending} pending"
+            + (f" ({self.retrying} retried later)" if self.retrying else "")
         )
         if failed:
             text += "; " + "; ".join(f"{d.channel} {d.alert_id}: {d.error}" for d in failed[:3])
@@ -96,16 +106,39 @@ def run_alert_tick(
 
     jobs = [job for change in changes if (job := _job(instance, change, routes, state, logger))]
     jobs = _not_yet_delivered(jobs, routes, logger)
+    jobs, waiting = _due(jobs, state)
     senders = make_senders({n: routes.all_channels[n] for job in jobs for n in job.channels}, logger)
     result = dispatch(jobs, senders, deadline, on_delivery=delivery_recorder(routes, logger))
-
+    result.pending |= waiting
+    advanced = _advance(state, changes, jobs, result)
     return TickOutcome(
-        cursor=_advance(state, changes, jobs, result).model_dump_json(),
+        cursor=advanced.model_dump_json(),
         alerts=[job.alert for job in jobs],
         deliveries=result.deliveries,
         pending=len(result.pending),
         status_changes=len(changes),
+        retrying=sum(len(channels) for channels in advanced.retry.values()),
     )
+
+
+def _due(jobs: list[Job], state: AlertCursor) -> tuple[list[Job], set[tuple[Hashable, str]]]:
+    """The jobs' channels due now, with their earlier attempts, and the (key, channel) pairs still
+    waiting out a retry backoff (pending, untried in this pass)."""
+    now = time.time()
+    due, waiting = [], set()
+    for job in jobs:
+        retries = state.retry.get(job.key, {}) if isinstance(job.key, int) else {}
+        channels = []
+        for channel in job.channels:
+            retry = retries.get(channel)
+            if retry is not None and retry.at > now:
+                waiting.add((job.key, channel))
+            else:
+                channels.append(channel)
+        if channels:
+            attempts = {c: retries[c].attempts for c in channels if c in retries}
+            due.append(Job(job.key, job.alert, tuple(channels), attempts))
+    return due, waiting
 
 
 def _job(
@@ -148,7 +181,7 @@ def _not_yet_delivered(jobs: list[Job], routes: AlertRoutes, logger: Any) -> lis
             already = ", ".join(sorted(set(job.channels) - set(channels)))
             logger.info(f"alert {job.alert.alert_id} already delivered to {already}")
         if channels:
-            kept.append(Job(job.key, job.alert, channels))
+            kept.append(Job(job.key, job.alert, channels, job.attempts))
     return kept
 
 
@@ -156,6 +189,7 @@ def _advance(state: AlertCursor, changes: list[StatusChange], jobs: list[Job], r
     channels_of = {job.key: job.channels for job in jobs}
     after = state.after if state.after is not None else changes[0].storage_id - 1
     done: dict[int, list[str]] = {}
+    retry: dict[int, dict[str, RetryState]] = {}
     finished_prefix = True
     for change in changes:
         key = change.storage_id
@@ -166,7 +200,14 @@ def _advance(state: AlertCursor, changes: list[StatusChange], jobs: list[Job], r
         finished_prefix = False
         handled = set(state.done.get(key, ())) | (set(channels_of.get(key, ())) - pending)
         done[key] = sorted(handled)
-    return AlertCursor(after=after, done=done)
+        for channel in sorted(pending):
+            # A round that failed now, else the state it had (untried in this pass).
+            new = result.retries.get((key, channel))
+            if new is not None:
+                retry.setdefault(key, {})[channel] = RetryState(attempts=new.attempts, at=new.at)
+            elif channel in state.retry.get(key, {}):
+                retry.setdefault(key, {})[channel] = state.retry[key][channel]
+    return AlertCursor(after=after, done=done, retry=retry)
 
 
 def delivery_recorder(routes: AlertRoutes, logger: Any) -> OnDelivery:

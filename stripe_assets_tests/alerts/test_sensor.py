@@ -122,7 +122,8 @@ def test_pass_replayed_after_its_cursor_was_lost_does_not_resend(instance, alert
 
     assert len(healthy.delivered) == 2  # delivered ones are not sent again ...
     assert hook.attempts == 2  # ... the failed channel gets another chance
-    assert "0 delivered, 2 failed" in replay.skip_message  # log and ops: nothing resent
+    # log and ops: nothing resent; the success alert waits, untried, for the channel to answer
+    assert "0 delivered, 1 failed, 1 pending" in replay.skip_message
 
 
 def test_cursor_survives_a_new_instance_object_on_the_same_home(tmp_path, alert_log, make_webhook):
@@ -282,20 +283,20 @@ def test_failing_channel_is_retried_then_logged_while_others_deliver(instance, a
     data = tick(instance, routes, cursor)
 
     assert [b["status"] for b in healthy.delivered] == ["start", "success"]
-    # The start alert: 1 attempt + 2 retries. The success alert is not tried against a channel
-    # already known to be down in this batch, but its failure is still recorded.
+    # The start alert: 1 attempt + 2 retries, then recorded as failed. The success alert is not
+    # tried against a channel already known to be down in this batch: it waits for the next.
     assert broken.attempts == 3
     failed = [d for d in deliveries(alert_log) if not d["delivered"]]
-    assert [(d["channel"], d["alert_status"], d["attempts"]) for d in failed] == [
-        ("broken", "start", 3),
-        ("broken", "success", 0),
-    ]
+    assert [(d["channel"], d["alert_status"], d["attempts"]) for d in failed] == [("broken", "start", 3)]
     assert "HTTP 500" in failed[0]["error"] and "3 attempts" in failed[0]["error"]
-    assert "unreachable" in failed[1]["error"]
-    assert "2 failed" in data.skip_message
-    # failures are final: the next evaluation does not resend
-    tick(instance, routes, data.cursor)
-    assert broken.attempts == 3 and len(healthy.delivered) == 2
+    assert "1 failed, 1 pending" in data.skip_message
+    # the next evaluation gives the success alert its own attempts; failures are final
+    second = tick(instance, routes, data.cursor)
+    failed = [d for d in deliveries(alert_log) if not d["delivered"]]
+    assert [(d["alert_status"], d["attempts"]) for d in failed] == [("start", 3), ("success", 3)]
+    third = tick(instance, routes, second.cursor)
+    assert broken.attempts == 6 and len(healthy.delivered) == 2
+    assert json.loads(third.cursor)["done"] == {} and "0 pending" in second.skip_message
 
 
 def test_client_error_is_not_retried(instance, alert_log, make_webhook):
@@ -320,11 +321,11 @@ def test_hanging_channel_times_out_and_others_deliver(instance, alert_log, make_
     tick(instance, routes, cursor)
     elapsed = time.monotonic() - started
 
-    # 2 attempts of 1 s, one short backoff; the second alert fails fast (channel down)
+    # 2 attempts of 1 s, one short backoff; the second alert waits for the next pass (channel down)
     assert elapsed < 5, elapsed
     assert [b["status"] for b in healthy.delivered] == ["start", "success"]
     failed = [d for d in deliveries(alert_log) if not d["delivered"]]
-    assert [d["channel"] for d in failed] == ["hanging", "hanging"]
+    assert [(d["channel"], d["alert_status"]) for d in failed] == [("hanging", "start")]
     assert "no answer within 1.0 s" in failed[0]["error"]
 
 
@@ -366,7 +367,7 @@ def test_partially_delivered_batch_resumes_only_missing_channels(instance, alert
 
     assert hook.attempts == 0
     assert [(d["channel"], d["alert_status"]) for d in deliveries(alert_log)] == [("log", "success")]
-    assert json.loads(data.cursor) == {"after": changes[1].storage_id, "done": {}}
+    assert json.loads(data.cursor) == {"after": changes[1].storage_id, "done": {}, "retry": {}}
 
 
 def test_first_evaluation_alerts_recent_runs_but_not_old_history(instance, alert_log, make_webhook):

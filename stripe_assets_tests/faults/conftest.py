@@ -12,3 +12,7 @@ def project(tmp_path, emulator, monkeypatch):
     for name, value in made.env.items():
         monkeypatch.setenv(name, value)
     return made
+
+
+# The alert tests' real webhook receivers, Dagster instance and alert log.
+from stripe_assets_tests.alerts.conftest import alert_log, instance, make_webhook  # noqa: E402,F401

@@ -12,11 +12,20 @@ from stripe_assets.alerts.alert import Alert
 class DeliveryError(Exception):
     """A delivery that did not reach its channel; `unreachable` marks the channel itself as down."""
 
-    def __init__(self, message: str, *, attempts: int, unreachable: bool, out_of_time: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int,
+        unreachable: bool,
+        out_of_time: bool = False,
+        retry_in: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.unreachable = unreachable
         self.out_of_time = out_of_time  # the batch's time ran out, not the channel's chances
+        self.retry_in = retry_in  # out of time: the backoff the next attempt should wait
 
 
 class TransientError(Exception):
@@ -35,9 +44,20 @@ class Sender(Protocol):
     name: str
     kind: str
 
-    def send(self, alert: Alert, deadline: float) -> int:
-        """Deliver `alert` before `deadline` (time.monotonic()); return attempts or raise DeliveryError."""
+    @property
+    def max_attempts(self) -> int:
+        """Attempts an alert gets on this channel in all, over every batch."""
         ...
+
+    def send(self, alert: Alert, deadline: float, attempts_left: int | None = None) -> int:
+        """Deliver `alert` before `deadline` (time.monotonic()) in at most `attempts_left`
+        attempts (None: the channel's own retries + 1); return attempts or raise DeliveryError."""
+        ...
+
+
+def retries_for(configured: int, attempts_left: int | None) -> int:
+    """The retries one delivery round may use: what the channel allows, less earlier rounds'."""
+    return configured if attempts_left is None else max(min(configured, attempts_left - 1), 0)
 
 
 def with_retries(
@@ -78,9 +98,10 @@ def with_retries(
                 ) from None
             if time.monotonic() + delay >= deadline:
                 raise DeliveryError(
-                    f"{exc} (gave up after {attempts} attempt{plural}: out of time)",
+                    f"{exc} (attempt {attempts}; retried in a later batch)",
                     attempts=attempts,
                     unreachable=True,
                     out_of_time=True,
+                    retry_in=delay,
                 ) from None
             time.sleep(delay)

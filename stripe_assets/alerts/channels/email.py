@@ -8,7 +8,7 @@ import ssl
 from email.message import EmailMessage
 
 from stripe_assets.alerts.alert import Alert, render_subject, render_text
-from stripe_assets.alerts.channels.base import PermanentError, TransientError, with_retries
+from stripe_assets.alerts.channels.base import PermanentError, TransientError, retries_for, with_retries
 from stripe_assets.dataflows.alert_settings import EmailChannel
 
 
@@ -40,7 +40,11 @@ class EmailSender:
             values.append(value)
         return values[0], values[1]
 
-    def send(self, alert: Alert, deadline: float) -> int:
+    @property
+    def max_attempts(self) -> int:
+        return self.config.retries + 1
+
+    def send(self, alert: Alert, deadline: float, attempts_left: int | None = None) -> int:
         message = email_message(alert, self.config)
 
         def attempt(timeout: float) -> None:
@@ -49,7 +53,7 @@ class EmailSender:
 
         return with_retries(
             attempt,
-            retries=self.config.retries,
+            retries=retries_for(self.config.retries, attempts_left),
             backoff_seconds=self.config.backoff_seconds,
             timeout_seconds=self.config.timeout_seconds,
             deadline=deadline,

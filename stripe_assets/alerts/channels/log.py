@@ -19,7 +19,11 @@ class LogSender:
         self.config = config
         self.logger = logger
 
-    def send(self, alert: Alert, deadline: float) -> int:
+    @property
+    def max_attempts(self) -> int:
+        return 1
+
+    def send(self, alert: Alert, deadline: float, attempts_left: int | None = None) -> int:
         level = logging.ERROR if alert.status == "failure" else logging.INFO
         self.logger.log(level, render_text(alert))
         try:

@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from stripe_assets.alerts.alert import Alert, render_text
-from stripe_assets.alerts.channels.base import PermanentError, TransientError, with_retries
+from stripe_assets.alerts.channels.base import PermanentError, TransientError, retries_for, with_retries
 from stripe_assets.dataflows.alert_settings import WebhookChannel
 
 MAX_RETRY_AFTER_SECONDS = 30.0
@@ -50,7 +50,11 @@ class WebhookSender:
         assert self.config.url is not None
         return self.config.url
 
-    def send(self, alert: Alert, deadline: float) -> int:
+    @property
+    def max_attempts(self) -> int:
+        return self.config.retries + 1
+
+    def send(self, alert: Alert, deadline: float, attempts_left: int | None = None) -> int:
         body = json.dumps(webhook_payload(alert)).encode()
 
         def attempt(timeout: float) -> None:
@@ -58,7 +62,7 @@ class WebhookSender:
 
         return with_retries(
             attempt,
-            retries=self.config.retries,
+            retries=retries_for(self.config.retries, attempts_left),
             backoff_seconds=self.config.backoff_seconds,
             timeout_seconds=self.config.timeout_seconds,
             deadline=deadline,
