@@ -28,6 +28,7 @@ from stripe_assets.ingest.validation.report import check_description, check_meta
 from stripe_assets.ingest.warehouse import WarehouseError
 from stripe_assets.ingest.warehouse.history import HistoryRetention
 from stripe_assets.ingest.warehouse.loads import count_rows
+from stripe_assets.operations.run_workers import guard_step
 from stripe_assets.redact import redact
 
 CHECK_NAME = "schema_validation"
@@ -84,6 +85,7 @@ def build_stripe_asset(
         ],
     )
     def _asset(context: dg.AssetExecutionContext, stripe: StripeApiResource, warehouse: WarehouseResource):
+        guard_step(context.instance, context.run.run_id)  # a step never outlives its run process
         windows = [Window(k, *time.window(k)) for k in context.partition_keys]
         ranged = len(windows) > 1
 
