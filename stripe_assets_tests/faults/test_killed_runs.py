@@ -84,6 +84,7 @@ def test_killed_materialize_leaves_no_step_behind_and_the_rerun_stands(project, 
 
     run = wait_for(killed_run_started, 120, "the step to start")
     steps = descendants(killed.pid)
+    assert steps, "the multiprocess executor runs the step in a child process"
     killed.send_signal(signal.SIGKILL)  # the CLI only, as `kill -9 <pid>` does
     killed.wait(30)
 
