@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import duckdb
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.ingest.warehouse.fence import record_deletion
 from stripe_assets.ingest.warehouse import LOADS_TABLE, Warehouse, history_table
+from stripe_assets.ingest.warehouse.fence import record_deletion
 from stripe_assets.ingest.warehouse.history import PRUNED_TABLE
 from stripe_assets.ingest.warehouse.loads import count, count_rows, table_exists
 

@@ -34,7 +34,7 @@ class Worker:
         return f"{self.host}:{self.pid}:{self.started}"
 
     @classmethod
-    def parse(cls, tag: str) -> "Worker | None":
+    def parse(cls, tag: str) -> Worker | None:
         parts = tag.rsplit(":", 2)
         try:
             return cls(parts[0], int(parts[1]), parts[2]) if len(parts) == 3 else None

@@ -4,6 +4,7 @@ run that was in flight: the stale run's write is refused in one line, the newer 
 from __future__ import annotations
 
 import threading
+from datetime import UTC
 
 import pytest
 
@@ -49,7 +50,7 @@ def in_background(target) -> tuple[threading.Thread, dict]:
     def run():
         try:
             outcome["report"] = target()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=run, daemon=True)
@@ -141,7 +142,6 @@ def _loaded_at(path, run_id: str) -> str:
     with Warehouse(path).connect(read_only=True) as conn:
         value = conn.execute(
             "SELECT max(loaded_at) FROM stripe_meta.loads WHERE run_id = ? AND partition = ?", [run_id, DAYS[0]]
-        ).fetchone()[0]
-    from datetime import timezone
+        ).fetchall()[0][0]
 
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -45,7 +45,10 @@ def flow(body: str) -> str:
         ("interval: 1000000000", "field 'interval': 1000000000 is above the maximum of 3653 for frequency 'day'"),
         ("frequency: week\ninterval: 1000000000", "above the maximum of 521 for frequency 'week'"),
         ("frequency: minute\ninterval: 99999999999", "above the maximum of 5260320 for frequency 'minute'"),
-        ("start_time: 9999-12-31T23:00:00Z", "field 'start_time': '9999-12-31T23:00:00Z' is outside the years 1970 to 2999"),
+        (
+            "start_time: 9999-12-31T23:00:00Z",
+            "field 'start_time': '9999-12-31T23:00:00Z' is outside the years 1970 to 2999",
+        ),
         ("history_start: 0001-01-01T00:00:00Z", "field 'history_start': '0001-01-01T00:00:00Z' is outside the years"),
     ],
 )

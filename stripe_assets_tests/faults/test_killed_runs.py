@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import dagster as dg
@@ -113,6 +114,6 @@ def test_killed_materialize_leaves_no_step_behind_and_the_rerun_stands(project, 
 
 
 def _range():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime(2026, 10, 2, tzinfo=timezone.utc), datetime(2026, 10, 4, tzinfo=timezone.utc)
+    return datetime(2026, 10, 2, tzinfo=UTC), datetime(2026, 10, 4, tzinfo=UTC)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -100,7 +99,6 @@ def test_read_only_commands_work_on_a_read_only_warehouse_directory(project, emu
 
 def test_a_load_into_a_read_only_directory_fails_in_one_line_before_fetching(project, emulator, tmp_path):
     assert project.load(emulator, "charges", "2026-10-02").success
-    with read_only_copy([project.duckdb], tmp_path / "readonly") as where:
-        with pytest.raises(WarehouseError) as caught:
-            load(emulator, where / project.duckdb.name, "2026-10-03")
+    with read_only_copy([project.duckdb], tmp_path / "readonly") as where, pytest.raises(WarehouseError) as caught:
+        load(emulator, where / project.duckdb.name, "2026-10-03")
     assert "not writable" in one_line(caught.value) or "read-only" in str(caught.value)

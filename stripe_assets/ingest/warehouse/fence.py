@@ -12,7 +12,7 @@ warehouse's tables live.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -61,7 +61,7 @@ def take_fence(conn: duckdb.DuckDBPyConnection | None, resource: str, run_id: st
 
 
 def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def check_fence(conn: duckdb.DuckDBPyConnection, fence: Fence, partitions: list[str]) -> None:
