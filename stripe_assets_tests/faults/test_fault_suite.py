@@ -84,10 +84,10 @@ def test_hostile_ids_and_strings_land_or_are_quarantined_byte_for_byte(tmp_path,
     template = StripeReader(emulator.api_key, emulator.url).list_window("charges", *day_window(DAYS[0]))[0]
     day_start = int(day_window(DAYS[0])[0].timestamp())
     carriers = [f"ch_hostile{i}" for i in range(len(HOSTILE))] + ["ch_" + "x" * 4000]
+    pairs = [*zip(HOSTILE, HOSTILE, strict=True), *zip(carriers, [*HOSTILE, "long"], strict=True)]
     objects = [
-        {**template, "id": object_id, "created": day_start + i, "description": text,
-         "metadata": {text[:40]: text}}
-        for i, (object_id, text) in enumerate([*zip(HOSTILE, HOSTILE, strict=True), *zip(carriers, [*HOSTILE, "long"], strict=True)])
+        {**template, "id": object_id, "created": day_start + i, "description": text, "metadata": {text[:40]: text}}
+        for i, (object_id, text) in enumerate(pairs)
     ]
     objects.sort(key=lambda o: -o["created"])
 
