@@ -86,3 +86,15 @@ def stripe_env(monkeypatch, emulator, duckdb_path):
     monkeypatch.setenv("STRIPE_API_BASE", emulator.url)
     monkeypatch.setenv("STRIPE_ASSETS_DUCKDB_PATH", str(duckdb_path))
     return emulator
+
+
+@pytest.fixture
+def project(tmp_path, emulator, monkeypatch):
+    """A project (dataflows file, warehouse, Dagster home) pointing at the shared emulator; the
+    environment is set for in-process calls too."""
+    from stripe_assets_tests.operations.harness import make_project
+
+    made = make_project(tmp_path / "project", emulator)
+    for name, value in made.env.items():
+        monkeypatch.setenv(name, value)
+    return made

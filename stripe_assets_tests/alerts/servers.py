@@ -18,6 +18,19 @@ HANG = "hang"  # behaviour: accept the request, never answer (until the server s
 # other behaviours: a status code, or (status code, Retry-After seconds)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A threading HTTP server on a free loopback port, serving from a daemon thread."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return httpd
+
+
 class WebhookServer:
     """Answers each POST with the next scripted behaviour (status code or HANG), then `default`."""
 
@@ -50,13 +63,7 @@ class WebhookServer:
                     with server.lock:
                         server.delivered.append(body)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.httpd = serve(Handler)
 
     @property
     def url(self) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from stripe_assets_tests.alerts.servers import QuietHandler, serve
 
 # (status, JSON body) for the request's path and headers
 Answer = Callable[[str, dict[str, str]], tuple[int, dict]]
@@ -15,7 +15,7 @@ class ScriptedApi:
     """Answers every GET with `answer(path, headers)`; stopped with `stop()`."""
 
     def __init__(self, answer: Answer) -> None:
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 status, body = answer(self.path, dict(self.headers))
                 data = json.dumps(body).encode()
@@ -25,13 +25,7 @@ class ScriptedApi:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.httpd = serve(Handler)
 
     @property
     def url(self) -> str:

@@ -9,15 +9,6 @@ from stripe_assets_tests.conftest import EMULATOR_DAYS, EMULATOR_START
 from stripe_assets_tests.operations.harness import make_project
 
 
-@pytest.fixture
-def project(tmp_path, emulator, monkeypatch):
-    """A project pointing at the shared emulator; the environment is set for in-process calls too."""
-    made = make_project(tmp_path / "project", emulator)
-    for name, value in made.env.items():
-        monkeypatch.setenv(name, value)
-    return made
-
-
 @pytest.fixture(scope="session")
 def three_versions_template(tmp_path_factory, emulator):
     """Run A loads 2026-10-03 and 2026-10-04; B reloads 10-03 with a few invalid records
