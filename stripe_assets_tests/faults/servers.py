@@ -14,7 +14,8 @@ Answer = Callable[[str, dict[str, str]], tuple[int, dict]]
 class ScriptedApi:
     """Answers every GET with `answer(path, headers)`; stopped with `stop()`."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, api_key: str = "sk_test_scripted") -> None:
+        self.api_key = api_key  # what a client should send (the server accepts any)
         class Handler(QuietHandler):
             def do_GET(self) -> None:
                 status, body = answer(self.path, dict(self.headers))

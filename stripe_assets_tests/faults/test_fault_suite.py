@@ -94,8 +94,7 @@ def test_hostile_ids_and_strings_land_or_are_quarantined_byte_for_byte(tmp_path,
     def answer(path: str, headers: dict[str, str]) -> tuple[int, dict]:
         return 200, {"object": "list", "data": objects, "has_more": False, "url": "/v1/charges"}
 
-    api = ScriptedApi(answer)
-    api.api_key = emulator.api_key  # type: ignore[attr-defined]
+    api = ScriptedApi(answer, emulator.api_key)
     try:
         path = tmp_path / "stripe.duckdb"
         load(api, path, days=DAYS[:1])
