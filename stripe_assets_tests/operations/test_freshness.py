@@ -57,7 +57,7 @@ def test_the_assets_carry_the_policy_and_no_freshness_op_or_sensor(project):
     )
     # Nothing a load's run would plan and skip, or show as an execution failure.
     assert {key.name for key in graph.asset_check_keys} == {"schema_validation"}
-    assert [s.name for s in definitions.sensors] == ["stripe_run_alerts"]
+    assert sorted(s.name for s in definitions.sensors) == ["stripe_dead_runs", "stripe_run_alerts"]
 
 
 @pytest.mark.slow
