@@ -7,8 +7,6 @@ a few things went wrong and what to do; the raw text stays at the end of the lin
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
 _DISK_FULL = ("No space left on device", "Disk quota exceeded", "could not allocate", "File too large")
@@ -35,8 +33,9 @@ def cause_line(exc: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
-def describe_warehouse_error(exc: BaseException, path: str | Path) -> str:
-    """One line: what is wrong with the warehouse at `path`, what to do, and DuckDB's own words."""
+def describe_warehouse_error(exc: BaseException, path: object) -> str:
+    """One line: what is wrong with the warehouse at `path` (a file or its description), what to do,
+    and DuckDB's own words."""
     text = str(exc)
     detail = cause_line(exc)
     if any(marker in text for marker in _DISK_FULL):

@@ -417,12 +417,12 @@ def _open_lock(path: Path, read_only: bool) -> IO[str] | None:
     """The lock file, opened for the caller to close; a reader that may not create or write it
     opens it for reading, or goes without (None)."""
     try:
-        return open(path, "a+")  # noqa: SIM115 - closed by the caller's `with`
+        return open(path, "a+")
     except OSError:
         if not read_only:
             raise
     try:
-        return open(path)  # noqa: SIM115 - closed by the caller's `with`
+        return open(path)
     except OSError:
         return None
 
