@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -192,7 +191,7 @@ def test_a_write_that_fails_halfway_changes_nothing_on_the_lake(postgres, postgr
         record = {"resource": "charges", "partition": window.key, "run_id": "second", "status": "loaded"}
         return WindowWrite(window.key, window.start, window.end, table, empty_quarantine, record)
 
-    with pytest.raises(duckdb.Error):
+    with pytest.raises(WarehouseError, match="Could not convert string 'lots' to INT64"):
         warehouse.apply(
             "charges", columns, QUARANTINE_COLUMNS, [write(windows[0], in_window[0]), write(windows[1], broken)]
         )
