@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
     if args.command != "emulator":  # the emulator prints its own test key for the user to copy
-        from stripe_assets.redact import redact_standard_streams
+        from stripe_assets.ingest.redact import redact_standard_streams
 
         redact_standard_streams()
     try:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stripe_assets.dataflows.alert_settings import RunStatus
-from stripe_assets.redact import redact
+from stripe_assets.ingest.redact import redact
 
 SUBJECT_PREFIX = "[stripe-assets]"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from stripe_assets.redact import redact
+from stripe_assets.ingest.redact import redact
 from stripe_assets.settings import resolve_path
 
 try:  # POSIX; elsewhere O_APPEND single writes are the only guarantee

@@ -12,7 +12,7 @@ import dagster as dg
 from stripe_assets.alerts.alert import Alert, run_url
 from stripe_assets.alerts.routes import ASSET_KEY_PREFIX, AlertRoutes, DataflowAlerts
 from stripe_assets.alerts.status_feed import StatusChange
-from stripe_assets.redact import redact
+from stripe_assets.ingest.redact import redact
 
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"

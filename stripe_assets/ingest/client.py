@@ -32,7 +32,7 @@ import stripe
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.limiter import Limits, RateLimiter, default_account_rate, shared_limiter
-from stripe_assets.redact import ApiKeyError, check_api_key, redact
+from stripe_assets.ingest.redact import ApiKeyError, check_api_key, redact
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 PAGE_LIMIT = 100  # Stripe's maximum page size

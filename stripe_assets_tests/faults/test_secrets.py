@@ -14,7 +14,7 @@ from stripe_assets.alerts.routes import routes_from_dataflows
 from stripe_assets.alerts.tick import run_alert_tick
 from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.ingest.client import StripeReader, StripeReadError
-from stripe_assets.redact import redact
+from stripe_assets.ingest.redact import redact
 from stripe_assets_tests.alerts.servers import WebhookServer
 from stripe_assets_tests.faults.servers import ScriptedApi, echoing_authorization
 

@@ -22,6 +22,7 @@ from stripe_assets.defs.stripe.metadata import column_schema, partition_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
 from stripe_assets.ingest.client import StripeReadError
 from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions
+from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.report import check_description, check_metadata, check_severity
@@ -29,7 +30,6 @@ from stripe_assets.ingest.warehouse import WarehouseError
 from stripe_assets.ingest.warehouse.history import HistoryRetention
 from stripe_assets.ingest.warehouse.loads import count_rows
 from stripe_assets.operations.run_workers import guard_step
-from stripe_assets.redact import redact
 
 CHECK_NAME = "schema_validation"
 

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from stripe_assets.settings import API_KEY_ENV
+API_KEY_ENV = "STRIPE_API_KEY"  # the variable `stripe_assets.settings` reads the key from
 
 # Stripe secret / restricted / publishable keys (and webhook secrets): prefix, mode, body.
 _KEY_SHAPE = re.compile(r"\b((?:sk|rk|pk|whsec)_(?:test_|live_)?)([A-Za-z0-9]{6,})")
