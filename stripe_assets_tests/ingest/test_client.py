@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 
@@ -11,6 +10,7 @@ import pytest
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
 from stripe_assets_tests.conftest import day_window
+from stripe_assets_tests.ingest.loopback import LoopbackApi
 
 
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
@@ -77,38 +77,6 @@ def test_an_unreachable_api_names_the_base_url():
         StripeReader("sk_test_x", f"http://127.0.0.1:{port}", max_network_retries=1).list_window("charges", 0, 10)
 
 
-class _LoopbackApi:
-    """A tiny HTTP server on loopback answering every list request with `handle(query)`."""
-
-    def __init__(self, handle):
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import parse_qs, urlparse
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
-                body = json.dumps(handle(query)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_cursor_that_does_not_advance_fails_with_one_line():
     page = [{"id": f"ch_{i:04d}", "object": "charge", "created": 1_790_000_000 - i} for i in range(100)]
     calls = []
@@ -117,7 +85,7 @@ def test_a_cursor_that_does_not_advance_fails_with_one_line():
         calls.append(query)
         return {"object": "list", "url": "/v1/charges", "has_more": True, "data": page}
 
-    api = _LoopbackApi(ignore_starting_after)
+    api = LoopbackApi(ignore_starting_after)
     try:
         with pytest.raises(StripeReadError) as err:
             StripeReader("sk_test_x", api.url).list_window("charges", 0, 2_000_000_000)

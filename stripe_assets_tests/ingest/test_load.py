@@ -13,6 +13,7 @@ from stripe_assets.ingest.load import Window, load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_tests.conftest import day_window
+from stripe_assets_tests.ingest.loopback import oldest_first
 
 
 def windows(*days: str) -> list[Window]:
@@ -98,56 +99,12 @@ def test_the_load_is_recorded_per_partition(emulator, duckdb_path):
     assert loads == [(d, "loaded", n, "abc") for d, n in counts.items()]
 
 
-class OldestFirstApi:
-    """A Stripe-like list endpoint that pages oldest first (against Stripe's documented order),
-    serving the emulator's objects, to prove no window is landed half-complete."""
-
-    def __init__(self, objects: list[dict]):
-        import json
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import parse_qs, urlparse
-
-        ordered = sorted(objects, key=lambda o: (o["created"], o["id"]))
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
-                items = [
-                    o
-                    for o in ordered
-                    if int(query.get("created[gte]", 0)) <= o["created"] < int(query.get("created[lt]", 2**40))
-                ]
-                if "starting_after" in query:
-                    items = items[[o["id"] for o in items].index(query["starting_after"]) + 1 :]
-                limit = int(query.get("limit", 10))
-                body = json.dumps(
-                    {"object": "list", "url": "/v1/charges", "has_more": len(items) > limit, "data": items[:limit]}
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.mark.parametrize("concurrency", [1, 8])
 def test_an_api_listing_out_of_order_still_lands_every_window_whole(make_emulator, duckdb_path, concurrency):
     emulator = make_emulator(per_day=80)  # several pages per slice, each oldest first
     days = ("2026-10-02", "2026-10-03", "2026-10-04")
     start, end = day_window(days[0])[0], day_window(days[-1])[1]
-    api = OldestFirstApi(emulator.objects("charges", start, end))
+    api = oldest_first(emulator.objects("charges", start, end))  # proves no window lands half-complete
     landed = []
     try:
         report = load_partitions(
