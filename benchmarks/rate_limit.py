@@ -6,7 +6,7 @@ key, so the loads use their defaults (80 % of the account's 100/s, 25/s per endp
 
     baseline  one sequential cursor (requests + orjson), the way a plain paginator reads
     a         charges alone, 200,000 objects, through `load_partitions`
-    b         all six resources in one `dagster asset materialize` run
+    b         every resource in one `dagster asset materialize` run
     c         two such runs at once (other days), with the emulator's view of the request rate
     d         runs failed by 429s, over b and c
     e         zero latency, no limits: the whole path (fetch, validate, Arrow, DuckDB) against a
@@ -212,7 +212,7 @@ def main() -> None:
             account, endpoint = watch.peak()
             failed_by_429 += run.returncode != 0 and "429" in output
             figures["b"] = (
-                f"(b) all six, one `dagster asset materialize` run: exit {run.returncode}, {loaded:,} objects; "
+                f"(b) every resource, one `dagster asset materialize` run: exit {run.returncode}, {loaded:,} objects; "
                 f"{loaded / span:,.0f} objects/s while fetching ({span:.1f}s), {loaded / wall:,.0f} objects/s "
                 f"over the whole command ({wall:.1f}s incl. Dagster start-up); emulator saw peak "
                 f"{account:.0f} requests/s (account), {endpoint:.0f}/s (one endpoint), {watch.rate_limited} 429s"

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from stripe_assets.ingest.client import FetchStats, StripeReader
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS, Fetch
+from stripe_assets.ingest.memory import limit_arenas, release_freed
 from stripe_assets.ingest.progress import LoadProgress
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import Decision, decide
@@ -208,6 +209,7 @@ class _Loader:
 
     def run(self) -> LoadReport:
         self.warehouse.drop_stale_staging(self.resource)
+        limit_arenas()  # before the fetching threads allocate (see `memory`)
         warnings: queue.SimpleQueue[str] = queue.SimpleQueue()
         relay, self.reader.warn = self.reader.warn, warnings.put  # reader threads warn through us
         try:
@@ -306,6 +308,8 @@ class _Loader:
         window.merger.add(part)
         self.warehouse.stage(window.staged, window.parts, rows, quarantine)
         window.parts += 1
+        del records, part, rows, quarantine
+        release_freed()
         self.report.write_seconds += time.perf_counter() - converting
 
     def _complete(self, index: int) -> None:

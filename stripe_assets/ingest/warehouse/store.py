@@ -43,7 +43,7 @@ CATALOG = "warehouse"  # the name the file is attached under in every connection
 LOADS_TABLE = "stripe_meta.loads"
 # Parts of a partition too large to hold in memory wait as Parquet files beside the database
 # (`<file>.staging/<resource>/...`, no lock needed) until the partition is decided and swapped in.
-STAGING_MEMORY_LIMIT = "512MB"  # DuckDB's own memory while it swaps them in (it spills beyond)
+STAGING_MEMORY_LIMIT = "256MB"  # DuckDB's own memory while it swaps them in (it spills beyond)
 STALE_STAGING_SECONDS = 86_400  # staging left by a killed run is removed after this
 HISTORY_SCHEMA = "stripe_history"
 # Added to the rows a load displaces, so `rollback` can put them back exactly.
