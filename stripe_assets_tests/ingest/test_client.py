@@ -10,7 +10,7 @@ import pytest
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
 from stripe_assets_tests.conftest import day_window
-from stripe_assets_tests.ingest.loopback import LoopbackApi
+from stripe_assets_tests.ingest.loopback import list_api
 
 
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
@@ -85,12 +85,12 @@ def test_a_cursor_that_does_not_advance_fails_with_one_line():
         calls.append(query)
         return {"object": "list", "url": "/v1/charges", "has_more": True, "data": page}
 
-    api = LoopbackApi(ignore_starting_after)
+    api = list_api(ignore_starting_after)
     try:
         with pytest.raises(StripeReadError) as err:
             StripeReader("sk_test_x", api.url).list_window("charges", 0, 2_000_000_000)
     finally:
-        api.close()
+        api.stop()
     message = str(err.value)
     assert "\n" not in message and "starting_after=ch_0099" in message and "does not advance" in message
     assert len(calls) == 2  # the first page, and the same page again for its cursor

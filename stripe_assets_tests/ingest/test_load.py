@@ -119,7 +119,7 @@ def test_an_api_listing_out_of_order_still_lands_every_window_whole(make_emulato
             concurrency=concurrency,
         )
     finally:
-        api.close()
+        api.stop()
     assert report.stats.pages >= 3
     assert sorted(landed) == list(days)  # each window landed once, never half-complete first
     with Warehouse(duckdb_path).connect(read_only=True) as conn:
