@@ -8,6 +8,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.emulator.generators import generator_class, generator_classes
 from stripe_assets.emulator.ids import MAX_DAYS, MAX_PER_DAY
 
@@ -135,10 +136,7 @@ class EmulatorConfig(BaseModel):
             if follows is not None:
                 raise ValueError(f"per_day[{name!r}] cannot be set: {name.replace('_', ' ')} follow {follows}")
             if name not in generators:
-                raise ValueError(
-                    f"per_day has unknown resource {name!r}; expected one of: "
-                    f"{', '.join(counted_resources())}"
-                )
+                get_resource(name)  # undeclared: the one line saying where to declare it
         for name, count in ({"per_day": value} if isinstance(value, int) else counts).items():
             label = name if name == "per_day" else f"per_day[{name!r}]"
             if not 0 <= count <= MAX_PER_DAY:

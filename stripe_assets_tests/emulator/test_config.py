@@ -41,7 +41,7 @@ def test_per_day_can_differ_by_resource(start_another):
 @pytest.mark.parametrize(
     ("per_day", "message"),
     [
-        ({"payouts": 3}, "unknown resource 'payouts'"),
+        ({"payouts": 3}, "unknown Stripe resource 'payouts'"),
         ({"balance_transactions": 3}, "balance transactions follow charges and refunds"),
         ({"charges": -1}, "per_day['charges'] must be between 0"),
         ({"charges": 0}, "per_day['charges'] must be > 0 when refunds are generated"),
@@ -87,3 +87,4 @@ def test_every_declared_resource_has_a_generator_with_its_own_filters_and_breaka
         assert generator.resource == name
         assert set(generator.breakages) == set(INVALID_KINDS), name
         assert generator.current_state_filters <= set(generator.filters), name
+
