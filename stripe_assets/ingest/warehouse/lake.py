@@ -164,9 +164,22 @@ def load_extensions(conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     for name in names:
         with _install_lock:
             if name not in _installed:
-                conn.execute(f"INSTALL {_quote(str(extension_file(name)))}")
+                source = str(extension_file(name))
+                # DuckDB's extension folder is shared by every environment of the user: a copy
+                # installed from another environment's wheel is replaced by this one's.
+                recorded = conn.execute(
+                    "SELECT installed_from FROM duckdb_extensions() WHERE extension_name = ?",
+                    [_extension_name(name)],
+                ).fetchone()
+                force = "FORCE " if recorded is not None and recorded[0] not in (None, "", source) else ""
+                conn.execute(f"{force}INSTALL {_quote(source)}")
                 _installed.add(name)
         conn.execute(f"LOAD {name}")
+
+
+def _extension_name(name: str) -> str:
+    """The name duckdb_extensions() lists an extension under (`postgres` is `postgres_scanner`)."""
+    return "postgres_scanner" if name == "postgres" else name
 
 
 def is_missing(exc: BaseException) -> bool:
