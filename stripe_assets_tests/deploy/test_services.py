@@ -1,0 +1,191 @@
+"""Past one machine, end to end: Dagster's instance and the DuckLake catalog on a real Postgres.
+
+Runs are separate processes (the CLI, the daemon and the runs it launches), as on separate
+machines; they share nothing but Postgres and the lake's data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.dataflows.schedules import DATAFLOW_TAG
+from stripe_assets.emulator import EmulatorConfig, start_emulator
+from stripe_assets.settings import Settings, open_warehouse
+from stripe_assets_tests.alerts.servers import WebhookServer
+from stripe_assets_tests.conftest import day_window
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+# Three days loaded by four runs at once: the first day twice, by two runs racing for it.
+DAYS = ["2026-10-02", "2026-10-03", "2026-10-04", "2026-10-02"]
+
+
+def _production_env(tmp_path: Path, postgres, **extra: str) -> dict[str, str]:
+    """DAGSTER_HOME with deploy/dagster.yaml on a fresh database, the warehouse a DuckLake on another."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    instance_db = postgres.create_database(f"dagster_{tmp_path.name[-20:]}".replace("-", "_"))
+    lake_db = postgres.create_database(f"lake_{tmp_path.name[-20:]}".replace("-", "_"))
+    env = {
+        **os.environ,
+        **postgres.dagster_env(instance_db),
+        "DAGSTER_HOME": str(home),
+        "STRIPE_ASSETS_WAREHOUSE": f"ducklake:postgres:{postgres.dsn(lake_db)}",
+        "STRIPE_ASSETS_LAKE_DATA_PATH": str(tmp_path / "lake"),
+        **extra,
+    }
+    env.pop("STRIPE_ASSETS_DUCKDB_PATH", None)
+    return env
+
+
+def _instance(env: dict[str, str]) -> dg.DagsterInstance:
+    """The instance as another machine sees it (the DAGSTER_PG_* variables of `env`)."""
+    saved = {k: os.environ.get(k) for k in env if k.startswith("DAGSTER_PG_")}
+    os.environ.update({k: env[k] for k in saved})
+    try:
+        return dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.mark.slow
+def test_four_concurrent_all_asset_runs_share_the_instance_and_the_lake(tmp_path, postgres, emulator):
+    env = _production_env(
+        tmp_path, postgres, STRIPE_API_KEY=emulator.api_key, STRIPE_API_BASE=emulator.url,
+        STRIPE_ASSETS_DATAFLOWS=str(REPO / "dataflows.yaml"),
+    )
+    _instance(env).dispose()  # create the schema once, before four processes race to
+    # Each run executes its six assets one after another in its own process (2 cores here).
+    in_process = '{"execution": {"config": {"in_process": {}}}}'
+    runs = [
+        subprocess.Popen(
+            [str(BIN / "dagster"), "asset", "materialize", "-m", "stripe_assets.definitions",
+             "--select", "key:stripe/*", "--partition", day, "--config-json", in_process],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for day in DAYS
+    ]
+    outputs = [run.communicate(timeout=420)[0] for run in runs]
+    for run, output in zip(runs, outputs, strict=False):
+        assert run.returncode == 0, output[-3000:]
+
+    with _instance(env) as instance:
+        records = instance.get_runs()
+        assert len(records) == 4 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in records)
+        for resource in RESOURCE_NAMES:
+            events = instance.fetch_materializations(dg.AssetKey(["stripe", resource]), limit=20).records
+            assert sorted(e.partition_key for e in events) == sorted(DAYS)
+
+    warehouse = open_warehouse(Settings.from_env(env))
+    assert warehouse.lake is not None and warehouse.lake.shared
+    with warehouse.connect(read_only=True) as conn:
+        for resource in RESOURCE_NAMES:
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM stripe.{resource}").fetchall()]
+            expected = {i for day in set(DAYS) for i in emulator.listable_ids(resource, *day_window(day))}
+            assert len(ids) == len(set(ids)), f"{resource}: an id landed twice"
+            assert set(ids) == expected, resource
+            # The day loaded twice holds one run's rows whole, not a mix of both.
+            writers = conn.execute(
+                f"SELECT count(DISTINCT _run_id) FROM stripe.{resource} WHERE _partition = ?", [DAYS[0]]
+            ).fetchone()
+            assert writers == (1,), resource
+    assert not (tmp_path / "data").exists()  # no DuckDB file anywhere: everything went to the lake
+
+
+@pytest.mark.slow
+def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_alerts(tmp_path, postgres):
+    hook = WebhookServer()
+    now = datetime.now(UTC)
+    # The first tick at a whole minute far enough ahead for the daemon to be up by then.
+    start_time = (now + timedelta(seconds=105)).replace(second=0, microsecond=0)
+    window_start = start_time.replace(minute=start_time.minute - start_time.minute % 15)
+    emulator = start_emulator(EmulatorConfig(seed=3, start=now.date(), days=1, per_day=3000))
+    (tmp_path / "dataflows.yaml").write_text(yaml.safe_dump({
+        "channels": {
+            "log": {"type": "log", "path": str(tmp_path / "alerts.jsonl")},
+            "team_chat": {"type": "webhook", "url_env": "TEAM_HOOK", "timeout_seconds": 2},
+        },
+        "dataflows": [{
+            "name": "stripe_charges", "resource": "charges", "frequency": "minute", "interval": 15,
+            "start_time": start_time.strftime("%Y-%m-%dT%H:%M:%SZ"), "backfill": False,
+            "alerts": {"on": ["start", "success", "failure"], "channels": ["log", "team_chat"]},
+        }],
+    }))
+    (tmp_path / "workspace.yaml").write_text(yaml.safe_dump({"load_from": [{"python_module": {
+        "module_name": "stripe_assets.definitions", "working_directory": str(tmp_path),
+        "location_name": "stripe_assets",
+    }}]}))
+    env = _production_env(
+        tmp_path, postgres, STRIPE_API_KEY=emulator.api_key, STRIPE_API_BASE=emulator.url,
+        STRIPE_ASSETS_DATAFLOWS=str(tmp_path / "dataflows.yaml"), TEAM_HOOK=hook.url,
+    )
+    _instance(env).dispose()
+    log_path = tmp_path / "daemon.log"
+    with open(log_path, "w") as log:
+        daemon = subprocess.Popen(
+            [str(BIN / "dagster-daemon"), "run", "-w", str(tmp_path / "workspace.yaml")],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            run = _wait_for_scheduled_run(env, daemon, seconds=200)
+            deadline = time.monotonic() + 60
+            while run is not None and len(hook.delivered) < 2 and time.monotonic() < deadline:
+                time.sleep(0.5)
+        finally:
+            daemon.terminate()
+            try:
+                daemon.wait(20)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+            emulator.stop()
+            hook.stop()
+    tail = log_path.read_text()[-4000:]
+    assert run is not None, tail
+    assert run.status == dg.DagsterRunStatus.SUCCESS, tail
+    # Launched through the queue: the tag the per-dataflow concurrency limit counts.
+    assert run.tags[DATAFLOW_TAG] == "stripe_charges"
+    assert run.tags["dagster/schedule_name"] == "stripe_charges_schedule"
+    with _instance(env) as instance:
+        types = {e.dagster_event.event_type for e in instance.all_logs(run.run_id) if e.dagster_event}
+        assert {dg.DagsterEventType.RUN_ENQUEUED, dg.DagsterEventType.RUN_STARTING} <= types
+
+    assert [b["status"] for b in hook.delivered] == ["start", "success"], tail
+    success = hook.delivered[1]
+    assert success["dataflows"] == ["stripe_charges"] and success["run_id"] == run.run_id
+
+    end = datetime.strptime(run.tags["dagster/asset_partition_range_end"], "%Y-%m-%d-%H:%M").replace(
+        tzinfo=UTC
+    )
+    expected = set(emulator.listable_ids("charges", window_start, end + timedelta(minutes=15)))
+    with open_warehouse(Settings.from_env(env)).connect(read_only=True) as conn:
+        loaded = [r[0] for r in conn.execute("SELECT id FROM stripe.charges").fetchall()]
+    assert sorted(loaded) == sorted(expected) and loaded
+    assert success["records_loaded"] == len(loaded)
+
+
+def _wait_for_scheduled_run(env: dict[str, str], daemon: subprocess.Popen, seconds: float) -> dg.DagsterRun | None:
+    deadline = time.monotonic() + seconds
+    with _instance(env) as instance:
+        while time.monotonic() < deadline and daemon.poll() is None:
+            runs = instance.get_runs(dg.RunsFilter(tags={"dagster/schedule_name": "stripe_charges_schedule"}))
+            done = [r for r in runs if r.is_finished]
+            if done:
+                return done[0]
+            time.sleep(2)
+    return None
