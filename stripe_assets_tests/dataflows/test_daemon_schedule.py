@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import yaml
 
 from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.warehouse import Warehouse
-from stripe_assets_tests.daemon import dagster_daemon
+from stripe_assets_tests.daemon import dagster_daemon, wait_for_finished_run
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -82,12 +81,6 @@ def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeyp
 
 
 def _wait_for_scheduled_run(home: Path, cwd: Path, daemon: subprocess.Popen) -> dg.DagsterRun | None:
-    deadline = time.monotonic() + WAIT_SECONDS
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        while time.monotonic() < deadline and daemon.poll() is None:
-            runs = instance.get_runs(dg.RunsFilter(tags={"dagster/schedule_name": "stripe_charges_schedule"}))
-            done = [r for r in runs if r.is_finished]
-            if done:
-                return done[0]
-            time.sleep(2)
-    return None
+        scheduled = dg.RunsFilter(tags={"dagster/schedule_name": "stripe_charges_schedule"})
+        return wait_for_finished_run(instance, daemon, scheduled, WAIT_SECONDS)

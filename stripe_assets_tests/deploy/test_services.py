@@ -24,6 +24,7 @@ from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.settings import Settings, open_warehouse
 from stripe_assets_tests.alerts.servers import WebhookServer
 from stripe_assets_tests.conftest import day_window
+from stripe_assets_tests.daemon import dagster_daemon, wait_for_finished_run
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -137,24 +138,17 @@ def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_al
     )
     _instance(env).dispose()
     log_path = tmp_path / "daemon.log"
-    with open(log_path, "w") as log:
-        daemon = subprocess.Popen(
-            [str(BIN / "dagster-daemon"), "run", "-w", str(tmp_path / "workspace.yaml")],
-            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            run = _wait_for_scheduled_run(env, daemon, seconds=200)
+    try:
+        with dagster_daemon(tmp_path / "workspace.yaml", cwd=tmp_path, env=env, log_path=log_path) as daemon:
+            with _instance(env) as instance:
+                scheduled = dg.RunsFilter(tags={"dagster/schedule_name": "stripe_charges_schedule"})
+                run = wait_for_finished_run(instance, daemon, scheduled, 200)
             deadline = time.monotonic() + 60
             while run is not None and len(hook.delivered) < 2 and time.monotonic() < deadline:
                 time.sleep(0.5)
-        finally:
-            daemon.terminate()
-            try:
-                daemon.wait(20)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-            emulator.stop()
-            hook.stop()
+    finally:
+        emulator.stop()
+        hook.stop()
     tail = log_path.read_text()[-4000:]
     assert run is not None, tail
     assert run.status == dg.DagsterRunStatus.SUCCESS, tail
@@ -178,14 +172,3 @@ def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_al
     assert sorted(loaded) == sorted(expected) and loaded
     assert success["records_loaded"] == len(loaded)
 
-
-def _wait_for_scheduled_run(env: dict[str, str], daemon: subprocess.Popen, seconds: float) -> dg.DagsterRun | None:
-    deadline = time.monotonic() + seconds
-    with _instance(env) as instance:
-        while time.monotonic() < deadline and daemon.poll() is None:
-            runs = instance.get_runs(dg.RunsFilter(tags={"dagster/schedule_name": "stripe_charges_schedule"}))
-            done = [r for r in runs if r.is_finished]
-            if done:
-                return done[0]
-            time.sleep(2)
-    return None
