@@ -146,15 +146,16 @@ def test_docker_instance_is_the_production_instance_plus_the_docker_launcher():
 
 
 def test_one_run_per_dataflow_in_the_instance_and_in_the_chart():
-    coordinator = _yaml("dagster.yaml")["run_coordinator"]
-    assert coordinator["class"] == "QueuedRunCoordinator"
-    assert coordinator["config"]["tag_concurrency_limits"] == [
+    assert _yaml("dagster.yaml")["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    concurrency = _yaml("dagster.yaml")["concurrency"]
+    assert concurrency["runs"]["tag_concurrency_limits"] == [
         {"key": DATAFLOW_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
     ]
-    daemon = _yaml("helm/values.yaml")["dagsterDaemon"]
-    queued = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
-    assert queued["tagConcurrencyLimits"] == coordinator["config"]["tag_concurrency_limits"]
-    assert queued["maxConcurrentRuns"] == coordinator["config"]["max_concurrent_runs"]
+    values = _yaml("helm/values.yaml")
+    daemon = values["dagsterDaemon"]
+    assert daemon["runCoordinator"]["type"] == "QueuedRunCoordinator"
+    assert values["concurrency"]["runs"]["tagConcurrencyLimits"] == concurrency["runs"]["tag_concurrency_limits"]
+    assert values["concurrency"]["runs"]["maxConcurrentRuns"] == concurrency["runs"]["max_concurrent_runs"]
     retries = _yaml("dagster.yaml")["run_retries"]
     assert daemon["runRetries"] == {
         "enabled": retries["enabled"], "maxRetries": retries["max_retries"],

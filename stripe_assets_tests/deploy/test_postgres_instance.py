@@ -47,6 +47,7 @@ def test_submitted_runs_queue_with_one_slot_per_dataflow(production_home):
         coordinator = instance.run_coordinator
         assert isinstance(coordinator, dg.QueuedRunCoordinator)
         limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 8
         assert {"key": DATAFLOW_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
         assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
         assert instance.run_monitoring_enabled
