@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import psycopg2
 import pytest
 
 from stripe_assets.dataflows.schedules import DATAFLOW_TAG
+from stripe_assets.ingest.limiter import budget_name
 from stripe_assets_tests.test_assets import materialize
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +27,9 @@ def production_home(tmp_path, monkeypatch, postgres, postgres_db):
     return home
 
 
-def test_runs_and_materializations_live_in_postgres(production_home, stripe_env):
+def test_runs_materializations_and_the_request_budget_live_in_postgres(
+    production_home, stripe_env, postgres, postgres_db
+):
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
     with dg.DagsterInstance.from_config(str(production_home)) as instance:
@@ -40,6 +44,13 @@ def test_runs_and_materializations_live_in_postgres(production_home, stripe_env)
         event = other.get_latest_materialization_event(dg.AssetKey(["stripe", "charges"]))
         assert event is not None and event.run_id == result.run_id
         assert event.asset_materialization.partition == "2026-10-02"
+    # The run drew its requests from the key's budget in the instance's database, where runs on
+    # other machines draw from it too (named by a hash, never the key).
+    with psycopg2.connect(postgres.dsn(postgres_db)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, state FROM stripe_assets_budgets")
+        budgets = cur.fetchall()
+    assert [name for name, _ in budgets] == [budget_name(stripe_env.api_key, stripe_env.url.rstrip("/"))]
+    assert "account at" in budgets[0][1] and stripe_env.api_key not in str(budgets)
 
 
 def test_submitted_runs_queue_with_one_slot_per_dataflow(production_home):

@@ -6,10 +6,12 @@ import os
 from dataclasses import replace
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from stripe_assets.dataflows.api_settings import ApiSettings
-from stripe_assets.ingest.client import StripeReader
+from stripe_assets.ingest.client import DEFAULT_API_BASE, StripeReader
+from stripe_assets.ingest.limiter import RateLimiter, budget_name
+from stripe_assets.ingest.postgres_budget import PostgresBudgetStore
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.settings import (
     API_BASE_ENV,
@@ -35,11 +37,22 @@ class StripeApiResource(dg.ConfigurableResource):
     max_network_retries: int | None = Field(
         default=None, ge=0, le=20, description="Overrides `api.network_retries` of the dataflows file."
     )
+    _budget_database: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # On an instance in Postgres, runs on every machine draw from one budget per key there.
+        self._budget_database = instance_postgres_url(context.instance)
 
     def reader(self, api: ApiSettings | None = None) -> StripeReader:
         """A reader with the budget, timeouts and retries of `api` (the `api:` section of
-        dataflows.yaml), drawing from the key's budget shared on this machine."""
+        dataflows.yaml), drawing from the key's budget: shared through the instance's Postgres
+        when it has one (every machine), else on this machine."""
         api = api or ApiSettings()
+        limits = api.limits(self.api_key or "")
+        limiter = None
+        if self._budget_database and self.api_key:
+            name = budget_name(self.api_key, (self.api_base or DEFAULT_API_BASE).rstrip("/"))
+            limiter = RateLimiter(limits, PostgresBudgetStore(self._budget_database, name))
         return StripeReader(
             self.api_key,
             self.api_base or None,
@@ -49,7 +62,8 @@ class StripeApiResource(dg.ConfigurableResource):
             timeout_seconds=api.timeout_seconds,
             page_deadline_seconds=api.page_deadline_seconds,
             rate_limit_wait_seconds=api.rate_limit_wait_seconds,
-            limits=api.limits(self.api_key or ""),
+            limits=limits,
+            limiter=limiter,
         )
 
 
@@ -78,6 +92,13 @@ class WarehouseResource(dg.ConfigurableResource):
             return open_warehouse(lake)
         # A relative path is the project's, not the working directory's.
         return Warehouse(resolve_path(self.duckdb_path) if self.duckdb_path else env.duckdb_path)
+
+
+def instance_postgres_url(instance: dg.DagsterInstance | None) -> str | None:
+    """The database of an instance whose runs live in Postgres (dagster-postgres), else None."""
+    storage = instance.run_storage if instance is not None else None
+    url = getattr(storage, "postgres_url", None)
+    return url if isinstance(url, str) else None
 
 
 def _optional_env(name: str) -> dg.EnvVar | None:
