@@ -45,7 +45,7 @@ class PostgresBudgetStore:
         try:
             with conn, conn.cursor() as cur:
                 cur.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, state JSONB NOT NULL)")
-        except (psycopg2.errors.UniqueViolation, psycopg2.errors.DuplicateTable):
+        except (psycopg2.errors.UniqueViolation, psycopg2.errors.DuplicateTable, psycopg2.errors.DuplicateObject):
             pass  # another process created it at the same moment
         with conn, conn.cursor() as cur:
             cur.execute(

@@ -37,6 +37,7 @@ WAREHOUSE_ENV = "STRIPE_ASSETS_WAREHOUSE"
 LAKE_DATA_PATH_ENV = "STRIPE_ASSETS_LAKE_DATA_PATH"
 # Object storage for data files needs httpfs (the `deploy` extra installs its wheel).
 _REMOTE = re.compile(r"^(s3|s3a|gcs|gs|r2|az|azure|abfss|https?)://", re.I)
+SNAPSHOT_RETRIES = 100
 _PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.I)
 
 T = TypeVar("T")
@@ -115,6 +116,9 @@ class Lake:
         if read_only:
             options.append("READ_ONLY")
         suffix = f" ({', '.join(options)})" if options else ""
+        # Commits racing for the next snapshot id are retried inside DuckLake; its default of 10
+        # attempts runs out when many writers share a busy machine.
+        conn.execute(f"SET GLOBAL ducklake_max_retry_count = {SNAPSHOT_RETRIES}")
         conn.execute(f"ATTACH {_quote(LAKE_PREFIX + self.catalog)} AS {alias}{suffix}")
 
 
@@ -193,7 +197,9 @@ def is_conflict(exc: BaseException) -> bool:
     """A DuckLake commit refused because another transaction changed the same data first."""
     text = str(exc)
     return isinstance(exc, duckdb.Error) and (
-        "Transaction conflict" in text or ("conflict" in text.lower() and "DuckLake" in text)
+        "Transaction conflict" in text
+        or ("conflict" in text.lower() and "DuckLake" in text)
+        or "ducklake_max_retry_count" in text  # lost every race for a snapshot id: try it all again
     )
 
 
