@@ -20,13 +20,15 @@ import os
 import platform
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
+
+from rate_limit import windows  # this folder's benchmarks share their window builder
 
 from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
-from stripe_assets.ingest.load import Window, load_partitions
+from stripe_assets.ingest.load import load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.lake import Lake
@@ -36,22 +38,13 @@ RESOURCES = ["charges", "subscriptions", "customers", "refunds"]
 START = date(2026, 10, 1)
 
 
-def _windows(days: int) -> list[Window]:
-    out = []
-    for i in range(days):
-        d = START + timedelta(days=i)
-        start = datetime(d.year, d.month, d.day, tzinfo=UTC)
-        out.append(Window(f"{d:%Y-%m-%d}", start, start + timedelta(days=1)))
-    return out
-
-
 def _load(target: str | Lake, api_key: str, api_base: str, resource: str, days: int, go) -> tuple[int, float, float]:
     """One run: (rows fetched, seconds, seconds spent writing)."""
     warehouse = Warehouse(lake=target) if isinstance(target, Lake) else Warehouse(target)
     if go is not None:
         go.wait()
     report = load_partitions(
-        StripeReader(api_key, api_base), warehouse, resource, _windows(days),
+        StripeReader(api_key, api_base), warehouse, resource, windows(START, days),
         columns=default_columns(resource), settings=ValidationSettings(), run_id=f"bench-{resource}-{os.getpid()}",
     )
     return report.records_fetched, report.seconds, report.write_seconds

@@ -164,6 +164,19 @@ _installed: set[str] = set()  # extensions this process already copied into Duck
 _install_lock = threading.Lock()
 
 
+def _install(conn: duckdb.DuckDBPyConnection, statement: str, attempts: int = 20) -> None:
+    """Runs starting together copy the file at once and meet on the folder's file lock: wait
+    for the other copy and try again (installed already, this one just replaces it)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            conn.execute(statement)
+            return
+        except duckdb.IOException as exc:
+            if "Could not set lock" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(0.05 * attempt * (1 + random.random()))
+
+
 def load_extensions(conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     for name in names:
         with _install_lock:
@@ -175,8 +188,9 @@ def load_extensions(conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
                     "SELECT installed_from FROM duckdb_extensions() WHERE extension_name = ?",
                     [_extension_name(name)],
                 ).fetchone()
-                force = "FORCE " if recorded is not None and recorded[0] not in (None, "", source) else ""
-                conn.execute(f"{force}INSTALL {_quote(source)}")
+                if recorded is None or recorded[0] != source:
+                    force = "FORCE " if recorded is not None and recorded[0] not in (None, "") else ""
+                    _install(conn, f"{force}INSTALL {_quote(source)}")
                 _installed.add(name)
         conn.execute(f"LOAD {name}")
 
