@@ -34,6 +34,9 @@ class Alert(BaseModel):
     error_rate_pct: float | None = None
     error: str | None = Field(None, description="First meaningful line of the run's error (failures).")
     failed_step: str | None = None
+    notes: list[str] = Field(
+        default_factory=list, description="What the run did differently, e.g. partitions re-read instead of events."
+    )
     run_url: str
     test: bool = Field(False, description="Sent by `stripe-assets alerts test`, not by a run.")
 
@@ -87,6 +90,7 @@ def render_text(alert: Alert) -> str:
         lines.append(f"Records: {', '.join(parts)}{rate}")
     elif alert.error_rate_pct is not None:
         lines.append(f"Error rate: {alert.error_rate_pct:g}% invalid")
+    lines += [f"Note: {note}" for note in alert.notes]
     timing = []
     if alert.started_at:
         timing.append(f"started {_utc(alert.started_at)}")

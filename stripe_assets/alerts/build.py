@@ -18,6 +18,7 @@ PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 MAX_ERROR_CHARS = 500
+NOTE_TAG_PREFIX = "stripe_assets/changes_fallback_"  # run tags whose values the alert repeats
 
 E = dg.DagsterEventType
 
@@ -63,6 +64,9 @@ def build_alert(
         fields.update(_record_counts(instance, run.run_id))
     if change.status == "failure":
         fields.update(run_failure(instance, run.run_id))
+    # Set by the assets while running, e.g. partitions re-read because events could not be used.
+    current = instance.get_run_by_id(run.run_id) or run
+    notes = [value for tag, value in sorted(current.tags.items()) if tag.startswith(NOTE_TAG_PREFIX)]
     return Alert(
         alert_id=f"{run.run_id}:{change.status}",
         status=change.status,
@@ -77,6 +81,7 @@ def build_alert(
         ended_at=ended,
         duration_seconds=round((ended - started).total_seconds(), 3) if started and ended else None,
         run_url=run_url(routes.ui_base_url, run.run_id),
+        notes=notes,
         **fields,
     )
 

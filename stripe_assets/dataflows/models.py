@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from stripe_assets.catalog import DECLARATIONS_DIR, RESOURCE_NAMES
+from stripe_assets.catalog import DECLARATIONS_DIR, RESOURCE_NAMES, get_resource
 from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
 from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.ingest.columns import AddedColumn, ColumnSpec, apply_mapping
@@ -130,6 +130,76 @@ class FieldMapping(_Model):
         return not (self.add or self.rename or self.drop)
 
 
+ChangesMode = Literal["events", "lookback", "off"]
+CHANGES_MODES: tuple[str, ...] = ChangesMode.__args__  # type: ignore[attr-defined]
+
+
+class ChangeSettings(_Model):
+    """How rows already loaded are kept equal to Stripe (the `changes:` block of a dataflow).
+
+    `changes: events` (or `lookback`, `off`) is short for `changes: {mode: ...}`."""
+
+    mode: ChangesMode | None = Field(
+        None,
+        description="events: apply Stripe's Events before each load (default for resources that change); "
+        "lookback: re-load the last `lookback` closed partitions on each run; "
+        "off: loaded partitions are never revisited (default for balance_transactions, which never change).",
+    )
+    lookback: int | None = Field(
+        None, description="lookback only: closed partitions re-loaded on every run (at least 1)."
+    )
+    horizon_days: float | None = Field(
+        None,
+        description="events only: when events cannot be used (cursor older than Stripe's 30-day event "
+        "retention, or a key without events read access), re-read loaded partitions of at most this many "
+        "days back (null: the whole loaded history).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_shorthand(cls, data: Any) -> Any:
+        return {"mode": data} if isinstance(data, str) else data
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _known_mode(cls, value: Any) -> Any:
+        if value is not None and value not in CHANGES_MODES:
+            raise config_error(f"{show(value)} is not a changes mode (allowed: {', '.join(CHANGES_MODES)})")
+        return value
+
+    @field_validator("lookback", mode="before")
+    @classmethod
+    def _whole_positive(cls, value: Any) -> Any:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise config_error(f"{show(value)} is not allowed (allowed: a whole number of partitions, at least 1)")
+        return value
+
+    @field_validator("horizon_days", mode="before")
+    @classmethod
+    def _positive_days(cls, value: Any) -> Any:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise config_error(f"{show(value)} is not allowed (allowed: a number of days above 0, or null)")
+        return value
+
+    @model_validator(mode="after")
+    def _fields_for_mode(self) -> ChangeSettings:
+        if self.mode == "lookback" and self.lookback is None:
+            raise config_error(
+                "mode 'lookback' needs `lookback: N`, the closed partitions re-loaded on each run", field="lookback"
+            )
+        if self.lookback is not None and self.mode != "lookback":
+            raise config_error(
+                f"{self.lookback} is only used with mode 'lookback' (add `mode: lookback`)",
+                field="lookback",
+            )
+        if self.horizon_days is not None and self.mode not in (None, "events"):
+            raise config_error(
+                f"{self.horizon_days:g} is only used with mode 'events' (mode is {show(self.mode)})",
+                field="horizon_days",
+            )
+        return self
+
+
 class Dataflow(_Model):
     """One Stripe resource path on a schedule, with its validation, alerts and column mapping."""
 
@@ -155,6 +225,7 @@ class Dataflow(_Model):
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     mapping: FieldMapping = Field(default_factory=FieldMapping)
+    changes: ChangeSettings = Field(default_factory=ChangeSettings, validate_default=True)
 
     @field_validator("name")
     @classmethod
@@ -172,6 +243,23 @@ class Dataflow(_Model):
             raise config_error(
                 f"{show(value)} is not a declared resource (declared: {', '.join(RESOURCE_NAMES)}); "
                 f"to add it, declare it in {DECLARATIONS_DIR}/{value}.py"
+            )
+        return value
+
+    @field_validator("changes")
+    @classmethod
+    def _changes_for_resource(cls, value: ChangeSettings, info: ValidationInfo) -> ChangeSettings:
+        resource = info.data.get("resource")
+        if resource is None:  # already reported as invalid
+            return value
+        mutable = bool(get_resource(resource).events)
+        if value.mode is None:
+            return value.model_copy(update={"mode": "events" if mutable else "off"})
+        if value.mode == "events" and not mutable:
+            raise config_error(
+                f"'events' is not allowed for {resource}: Stripe sends no events for them (they never "
+                "change once created); use off (the default) or lookback",
+                field="mode",
             )
         return value
 

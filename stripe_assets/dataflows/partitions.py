@@ -125,3 +125,12 @@ def partitions_def_for(dataflow: Dataflow) -> dg.TimeWindowPartitionsDefinition:
 
 def partition_count(dataflow: Dataflow, now: datetime) -> int:
     return time_model(dataflow).count(now)
+
+
+def window_of(dataflow: Dataflow, created: int) -> tuple[str, datetime, datetime] | None:
+    """The partition (key, start, end) holding the Unix time `created`; None before the first."""
+    model = time_model(dataflow)
+    start = model.window_start(datetime.fromtimestamp(created, UTC))
+    if start < model.first:
+        return None
+    return model.key(start), start, start + model.length

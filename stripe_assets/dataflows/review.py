@@ -98,6 +98,19 @@ def _validation(dataflow: Dataflow) -> str:
     )
 
 
+def _changes(dataflow: Dataflow) -> str:
+    c = dataflow.changes
+    if c.mode == "events":
+        horizon = f"the last {c.horizon_days:g} days" if c.horizon_days is not None else "all loaded partitions"
+        return (
+            "each run first applies Stripe's Events since the previous one (updates, deletions marked); "
+            f"past the 30-day event retention it re-reads {horizon}"
+        )
+    if c.mode == "lookback":
+        return f"each run also re-loads the last {c.lookback} closed partition{'s' * (c.lookback != 1)}"
+    return "off: loaded partitions are never read again"
+
+
 def _alerts(dataflow: Dataflow) -> str:
     alerts = dataflow.alerts
     if not alerts.on or not alerts.channels:
@@ -145,6 +158,7 @@ def review_dataflow(dataflow: Dataflow, now: datetime) -> list[str]:
         _line("backfill", _backfill(dataflow)),
         _line("freshness", _freshness(dataflow)),
         _line("validation", _validation(dataflow)),
+        _line("changes", _changes(dataflow)),
         _line("alerts", _alerts(dataflow)),
     ]
     mapping = _mapping(dataflow)

@@ -46,6 +46,10 @@ class StripeReadError(RuntimeError):
     """A failure reading from the Stripe API, with a message safe to show (no key)."""
 
 
+class StripePermissionError(StripeReadError):
+    """The key may not read this endpoint (HTTP 403)."""
+
+
 @dataclass
 class FetchStats:
     """What a fetch cost, for run metadata."""
@@ -278,7 +282,7 @@ class StripeReader:
                 "check STRIPE_API_KEY"
             )
         if isinstance(exc, stripe.PermissionError):
-            return StripeReadError(
+            return StripePermissionError(
                 f"the API key {mask_key(self._api_key)} may not read {path} (HTTP 403): "
                 "grant it read access to this resource"
             )

@@ -24,6 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import duckdb
+
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS, Fetch
@@ -130,6 +133,23 @@ class LoadReport:
         return "; ".join(o.decision.message for o in failures) or None
 
 
+def merge_reports(reports: Sequence[LoadReport]) -> LoadReport:
+    """Several loads of one run (partitions apart from each other) as one report."""
+    first = reports[0]
+    merged = LoadReport(first.resource, [w for r in reports for w in r.windows], began=first.began)
+    for r in reports:
+        merged.outcomes += r.outcomes
+        for name in ("outside_window", "refetched", "staged_windows", "slices", "validate_seconds", "write_seconds"):
+            setattr(merged, name, getattr(merged, name) + getattr(r, name))
+        merged.prune_error = merged.prune_error or r.prune_error
+        for name in ("requests", "rate_limited", "server_errors", "pages", "objects", "seconds", "throttle_seconds"):
+            setattr(merged.stats, name, getattr(merged.stats, name) + getattr(r.stats, name))
+        merged.stats.api_version = r.stats.api_version or merged.stats.api_version
+    merged.stats.began = first.stats.began
+    merged.seconds = sum(r.seconds for r in reports)
+    return merged
+
+
 OnPartition = Callable[[PartitionOutcome, LoadReport], None]
 Describe = Callable[[PartitionOutcome], object]
 
@@ -149,20 +169,24 @@ def load_partitions(
     concurrency: int = DEFAULT_CONCURRENCY,
     log: Callable[[str], None] | None = None,
     progress_seconds: float = PROGRESS_SECONDS,
+    before_first_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> LoadReport:
     """Fetch, validate and land the consecutive `windows` of one resource.
 
     `describe` sees each window's validation result (its records are released right after);
     `on_partition` is called once the window landed. `log` receives progress lines (at most
     one per `progress_seconds`, and a last one) and the reader's retry warnings. Versions kept
-    for rollback beyond `retention` are pruned after the load.
+    for rollback beyond `retention` are pruned after the load. `before_first_write` writes in
+    the transaction of the first windows (the changes read from Stripe's events).
     """
     warehouse.check_writable()  # before spending minutes on the API
     fence = read_fence(warehouse, resource, run_id)  # no write may overwrite a load newer than this
-    report = _Loader(
+    loader = _Loader(
         reader, warehouse, resource, windows, columns, settings, run_id, describe, on_partition,
         concurrency, LoadProgress(resource, len(windows), log, every=progress_seconds), log, fence=fence,
-    ).run()
+    )
+    loader.before_first_write = before_first_write
+    report = loader.run()
     report.prune_error = _prune(warehouse, resource, retention)
     report.seconds = time.perf_counter() - report.began
     return report
@@ -206,6 +230,7 @@ class _Loader:
         self.late: set[int] = set()  # completed windows that received records afterwards
         self.pending: list[tuple[PartitionOutcome, WindowWrite]] = []
         self.windows_done = 0
+        self.before_first_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
     def run(self) -> LoadReport:
         self.warehouse.drop_stale_staging(self.resource)
@@ -357,6 +382,7 @@ class _Loader:
             quarantine=quarantine_table(self.resource, empty, partition_key=target.key, run_id=self.run_id),
             load_record=_load_record(self.resource, outcome, self.settings, self.run_id),
             staged=window.staged,
+            keeps_deleted=_keeps_deleted(self.resource),
         )
         return outcome, write
 
@@ -367,9 +393,11 @@ class _Loader:
         # Newest first, as one cursor lands them: the load log's order does not depend on which
         # slice finished first.
         self.pending.sort(key=lambda pair: pair[0].window.start, reverse=True)
+        writes = [w for _, w in self.pending]
         self.warehouse.apply(
-            self.resource, self.columns, QUARANTINE_COLUMNS, [w for _, w in self.pending], fence=self.fence
+            self.resource, self.columns, QUARANTINE_COLUMNS, writes, fence=self.fence, before=self.before_first_write
         )
+        self.before_first_write = None
         self.report.write_seconds += time.perf_counter() - began
         for outcome, _ in self.pending:
             self.report.outcomes.append(outcome)
@@ -466,4 +494,10 @@ def _window_write(
         rows=rows,
         quarantine=quarantine_table(resource, outcome.result, partition_key=window.key, run_id=run_id),
         load_record=_load_record(resource, outcome, settings, run_id),
+        keeps_deleted=_keeps_deleted(resource),
     )
+
+
+def _keeps_deleted(resource: str) -> bool:
+    """Stripe can delete these objects: their rows outlive the reload of their window."""
+    return bool(get_resource(resource).deletion_events)

@@ -18,9 +18,10 @@ import duckdb
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow
+from stripe_assets.ingest.changes.cursor import rewind_cursor
 from stripe_assets.ingest.warehouse import HISTORY_COLUMNS, LOADS_TABLE, Warehouse, history_table
 from stripe_assets.ingest.warehouse.history import pruned_through
-from stripe_assets.ingest.warehouse.loads import LOADED, ROLLED_BACK, PartitionLoad, count, partition_loads
+from stripe_assets.ingest.warehouse.loads import CHANGED, LOADED, ROLLED_BACK, PartitionLoad, count, partition_loads
 from stripe_assets.operations.errors import FAILED, OperationError
 from stripe_assets.operations.targets import check_partition_key, resource_named
 from stripe_assets.operations.text import fmt_count, fmt_time, partitions_label
@@ -108,6 +109,8 @@ class RollbackResult:
 def _load_line(load: PartitionLoad) -> str:
     if load.status == LOADED:
         figures = f"{fmt_count(load.records_loaded)} rows, {fmt_count(load.records_rejected)} quarantined"
+    elif load.status == CHANGED:
+        figures = f"{fmt_count(load.records_loaded)} rows changed, {fmt_count(load.records_rejected)} quarantined"
     else:
         figures = f"{fmt_count(load.records_rejected)} of {fmt_count(load.records_fetched)} records invalid"
     return f"{load.run_id}  {load.status:<8} {fmt_time(load.loaded_at)}  ({figures})"
@@ -205,6 +208,8 @@ def _check_newest_in_effect(conn: duckdb.DuckDBPyConnection, plan: RollbackPlan)
     spec = get_resource(plan.resource)
     for part in plan.partitions:
         newest = part.undo[0]
+        if newest.status == CHANGED:
+            continue  # it rewrote only the rows that changed: the others are older loads'
         tables = [spec.quarantine_table] + ([spec.table] if newest.status == LOADED else [])
         for table in tables:
             stray = count(
@@ -284,6 +289,8 @@ def execute_rollback(
         for part in plan.partitions:
             for load in part.undo:
                 counts += _undo_load(conn, plan.resource, load, at)
+        # What the undone runs applied from Stripe's events is read again by the next load.
+        rewind_cursor(conn, plan.resource, plan.run_ids)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

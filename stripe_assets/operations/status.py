@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -12,10 +12,11 @@ from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow, DataflowsConfig
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.schedules import describe_interval, next_tick
+from stripe_assets.ingest.changes.cursor import Cursor, current_cursor
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import LOADED, PartitionLoad, count_rows, partition_loads, rollback_events
 from stripe_assets.operations.instance import RunInfo, asset_runs
-from stripe_assets.operations.text import fmt_count, fmt_pct, fmt_time, render_table
+from stripe_assets.operations.text import fmt_count, fmt_duration, fmt_pct, fmt_time, render_table
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class WarehouseFacts:
     quarantined: int | None = None
     loads: tuple[PartitionLoad, ...] = ()  # newest first
     last_rollback: datetime | None = None
+    cursor: Cursor | None = None  # where the changes read from Stripe's events stand
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class DataflowStatus:
     quarantined: int | None
     error_rate_pct: float | None  # of the newest load that still counts (all its partitions)
     next_run: datetime | None
+    changes: str = "events"  # the dataflow's `changes:` mode
+    change_cursor: str | None = None  # the newest event applied (events mode)
+    change_cursor_event_at: datetime | None = None  # when Stripe created that event
+    change_cursor_at: datetime | None = None  # when a load last confirmed the cursor
+    change_cursor_age_seconds: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
@@ -61,6 +68,7 @@ def warehouse_facts(warehouse: Warehouse, resources: list[str]) -> dict[str, War
                 quarantined=count_rows(conn, spec.quarantine_table),
                 loads=tuple(partition_loads(conn, resource)),
                 last_rollback=events[0].at if events else None,
+                cursor=current_cursor(conn, resource),
             )
     return facts
 
@@ -96,6 +104,17 @@ def dataflow_status(
         quarantined=facts.quarantined,
         error_rate_pct=_error_rate(facts.loads),
         next_run=next_tick(dataflow, now) if dataflow.enabled else None,
+        changes=dataflow.changes.mode or "off",
+        change_cursor=(facts.cursor.event_id or "(no events yet)") if facts.cursor else None,
+        change_cursor_event_at=(
+            datetime.fromtimestamp(facts.cursor.event_created, UTC)
+            if facts.cursor and facts.cursor.event_created is not None
+            else None
+        ),
+        change_cursor_at=facts.cursor.recorded_at if facts.cursor else None,
+        change_cursor_age_seconds=(
+            round((now - facts.cursor.recorded_at).total_seconds(), 1) if facts.cursor else None
+        ),
     )
 
 
@@ -150,11 +169,21 @@ def render_status(statuses: list[DataflowStatus], notes: list[str]) -> str:
                 fmt_count(s.quarantined),
                 fmt_pct(s.error_rate_pct),
                 fmt_time(s.next_run) if s.next_run else "-",
+                _changes_cell(s),
             ]
         )
     headers = (
         "DATAFLOW", "ENABLED", "SCHEDULE", "LAST RUN (UTC)", "LAST REFRESH (UTC)", "ROWS",
-        "QUARANTINED", "ERROR RATE", "NEXT RUN (UTC)",
+        "QUARANTINED", "ERROR RATE", "NEXT RUN (UTC)", "CHANGES (CURSOR, AGE)",
     )
     text = render_table(headers, rows) if rows else "no dataflows configured"
     return text + "".join(f"\nnote: {note}" for note in notes) + "\n"
+
+
+def _changes_cell(s: DataflowStatus) -> str:
+    """`events evt_1Q… (4.2 h old)`, `events: no cursor yet`, `lookback`, `off`."""
+    if s.changes != "events":
+        return s.changes
+    if s.change_cursor is None:
+        return "events: no cursor yet"
+    return f"events {s.change_cursor} ({fmt_duration(s.change_cursor_age_seconds)} old)"

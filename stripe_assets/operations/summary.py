@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from stripe_assets.catalog import RESOURCES
 from stripe_assets.ingest.warehouse import Warehouse
-from stripe_assets.ingest.warehouse.loads import count, partition_loads, table_exists
+from stripe_assets.ingest.warehouse.loads import CHANGED, count, partition_loads, table_exists
 from stripe_assets.settings import open_warehouse
 
 
@@ -39,7 +39,7 @@ def summarize(warehouse: Warehouse) -> list[TableSummary]:
             # The newest load of each partition that was not rolled back decides its status.
             latest: dict[str, str] = {}
             for load in partition_loads(conn, resource.name):  # newest first
-                if load.active:
+                if load.active and load.status != CHANGED:  # updates from events are not checks
                     latest.setdefault(load.partition, load.status)
             loaded = sum(status == "loaded" for status in latest.values())
             rejected = sum(status == "rejected" for status in latest.values())

@@ -8,6 +8,8 @@ A ranged run adds one summary check result for the whole range, with the run's t
 """
 
 import traceback
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -18,10 +20,12 @@ from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.partitions import time_model
+from stripe_assets.defs.stripe.changes import extra_windows, plan_for, report_changes
 from stripe_assets.defs.stripe.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
+from stripe_assets.ingest.changes.sync import contiguous
 from stripe_assets.ingest.client import StripeReadError
-from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions
+from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions, merge_reports
 from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets.ingest.validation.policy import ValidationSettings
@@ -88,6 +92,8 @@ def build_stripe_asset(
         guard_step(context.instance, context.run.run_id)  # a step never outlives its run process
         windows = [Window(k, *time.window(k)) for k in context.partition_keys]
         ranged = len(windows) > 1
+        own = {w.key for w in windows}
+        note: list[str] = []  # why loaded partitions are re-read (events could not be used)
 
         def describe(outcome: PartitionOutcome) -> dg.AssetCheckResult:
             return dg.AssetCheckResult(
@@ -95,7 +101,7 @@ def build_stripe_asset(
                 passed=outcome.accepted,
                 severity=check_severity(outcome.result, outcome.decision),
                 description=check_description(outcome.result, outcome.decision),
-                metadata=check_metadata(outcome.result, outcome.decision, settings),
+                metadata=_with_note(note, check_metadata(outcome.result, outcome.decision, settings)),
             )
 
         landed: dict[str, PartitionOutcome] = {}  # by partition key: a window fetched again replaces its outcome
@@ -116,7 +122,7 @@ def build_stripe_asset(
                     context.log_event(
                         dg.AssetMaterialization(asset_key=key, partition=outcome.window.key, metadata=metadata)
                     )
-                if ranged:
+                if ranged or outcome.window.key not in own:
                     check = outcome.details
                     assert isinstance(check, dg.AssetCheckResult), "describe() made it"
                     context.log_event(
@@ -128,24 +134,39 @@ def build_stripe_asset(
             landed.clear()
 
         report = None
+        reports: list[LoadReport] = []
+        plan = None
         try:
             with stripe.reader(reading) as reader:
                 reader.warn = context.log.warning
-                report = load_partitions(
-                    reader,
-                    warehouse.warehouse(),
-                    resource.name,
-                    windows,
-                    columns=columns,
-                    settings=settings,
-                    run_id=context.run.run_id,
-                    describe=describe,
-                    on_partition=report_partition,
-                    retention=retention,
-                    concurrency=reading.concurrency,
-                    log=context.log.info,
-                    progress_seconds=reading.progress_seconds,
-                )
+                store = warehouse.warehouse()
+                # Changes since the previous load first, landed with the first windows.
+                plan = plan_for(dataflow, reader, store, context.run.run_id)
+                if plan is not None and plan.note:
+                    note.append(plan.note)
+                    context.log.warning(plan.note)
+                for i, group in enumerate(contiguous(windows + extra_windows(dataflow, plan))):
+                    reports.append(
+                        load_partitions(
+                            reader,
+                            store,
+                            resource.name,
+                            group,
+                            columns=columns,
+                            settings=settings,
+                            run_id=context.run.run_id,
+                            describe=describe,
+                            on_partition=report_partition,
+                            retention=retention,
+                            concurrency=reading.concurrency,
+                            log=context.log.info,
+                            progress_seconds=reading.progress_seconds,
+                            before_first_write=plan.write if plan is not None and i == 0 else None,
+                        )
+                    )
+                if plan is not None and not any(r.failures for r in reports):
+                    plan.finish(store)  # a rejected re-read partition: the next load re-reads again
+            report = merge_reports(reports) if len(reports) > 1 else reports[0]
         except (StripeReadError, WarehouseError) as exc:
             raise dg.Failure(description=redact(f"{resource.name}: {exc}"), allow_retries=False) from None
         except Exception as exc:
@@ -158,6 +179,8 @@ def build_stripe_asset(
             ) from None
         finally:
             log_landed(report)
+            if plan is not None:  # also when a window failed later: the changes had landed
+                report_changes(context, key, plan, set(partitions_def.get_partition_keys()))
 
         if report.prune_error:
             context.log.warning(f"old versions of {resource.name} were not pruned: {report.prune_error}")
@@ -167,7 +190,11 @@ def build_stripe_asset(
                 f"the API answered with version {served}, the schema is for {API_VERSION}: fields added "
                 "or changed between them can show as drift or as invalid records"
             )
-        yield _range_summary(report, settings) if ranged else report.outcomes[0].details
+        yield (
+            _range_summary(report, settings, note)
+            if ranged
+            else next(o.details for o in report.outcomes if o.window.key in own)
+        )
         if report.failures:
             raise dg.Failure(
                 description=report.failure_message,
@@ -192,7 +219,7 @@ def _table_rows(warehouse: WarehouseResource, table: str) -> int | None:
         return None
 
 
-def _range_summary(report: LoadReport, settings: ValidationSettings) -> dg.AssetCheckResult:
+def _range_summary(report: LoadReport, settings: ValidationSettings, note: list[str]) -> dg.AssetCheckResult:
     rows = ["| partition | fetched | loaded | rejected | error rate | status |", "|---|---|---|---|---|---|"]
     for o in sorted(report.outcomes, key=lambda o: o.window.start):
         rows.append(
@@ -208,18 +235,26 @@ def _range_summary(report: LoadReport, settings: ValidationSettings) -> dg.Asset
             f"{len(report.outcomes)} partitions: {len(report.outcomes) - failed} passed, {failed} failed; "
             f"{report.records_rejected} of {report.records_fetched} records invalid"
         ),
-        metadata={
-            "partitions": len(report.outcomes),
-            "partitions_failed": failed,
-            "records_fetched": report.records_fetched,
-            "records_loaded": report.records_loaded,
-            "records_rejected": report.records_rejected,
-            "error_rate_pct": round(report.error_rate_pct, 4),
-            "threshold_pct": settings.threshold_pct,
-            "per_partition": dg.MetadataValue.md("\n".join(rows)),
-            **run_metadata(report),
-        },
+        metadata=_with_note(
+            note,
+            {
+                "partitions": len(report.outcomes),
+                "partitions_failed": failed,
+                "records_fetched": report.records_fetched,
+                "records_loaded": report.records_loaded,
+                "records_rejected": report.records_rejected,
+                "error_rate_pct": round(report.error_rate_pct, 4),
+                "threshold_pct": settings.threshold_pct,
+                "per_partition": dg.MetadataValue.md("\n".join(rows)),
+                **run_metadata(report),
+            },
+        ),
     )
+
+
+def _with_note(note: list[str], metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Check metadata, plus why loaded partitions were re-read (when they were)."""
+    return {**metadata, "changes_fallback": note[0]} if note else dict(metadata)
 
 
 @dg.definitions

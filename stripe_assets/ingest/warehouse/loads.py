@@ -17,6 +17,7 @@ from stripe_assets.ingest.warehouse import LOADS_TABLE
 
 LOADED = "loaded"
 REJECTED = "rejected"
+CHANGED = "changed"  # a run brought rows of the partition up to date from Stripe's events
 ROLLED_BACK = "rolled_back"
 
 
@@ -26,7 +27,7 @@ class PartitionLoad:
 
     partition: str
     run_id: str
-    status: str  # loaded | rejected
+    status: str  # loaded | rejected | changed
     loaded_at: datetime
     window_start: datetime | None
     window_end: datetime | None
@@ -86,7 +87,7 @@ def partition_loads(conn: duckdb.DuckDBPyConnection, resource: str) -> list[Part
                    arg_max(records_loaded, loaded_at) AS records_loaded,
                    arg_max(records_rejected, loaded_at) AS records_rejected,
                    arg_max(error_rate_pct, loaded_at) AS error_rate_pct
-            FROM log WHERE status IN ('{LOADED}', '{REJECTED}')
+            FROM log WHERE status IN ('{LOADED}', '{REJECTED}', '{CHANGED}')
             GROUP BY partition, run_id
         ),
         undone AS (

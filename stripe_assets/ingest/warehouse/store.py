@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
+from stripe_assets.ingest.warehouse.deletions import hold_deleted, restore_deleted
 from stripe_assets.ingest.warehouse.errors import describe_warehouse_error
 from stripe_assets.ingest.warehouse.lake import (
     Lake,
@@ -89,6 +90,10 @@ class WindowWrite:
     @property
     def accepted(self) -> bool:
         return self.load_record.get("status") == "loaded"
+
+    # Stripe can delete these objects: rows of the window it no longer lists are kept, marked
+    # deleted, and rows already marked keep their mark (see `deletions`).
+    keeps_deleted: bool = False
 
     @property
     def num_rows(self) -> int:
@@ -272,6 +277,7 @@ class Warehouse:
         writes: Sequence[WindowWrite],
         *,
         fence: WriteFence | None = None,
+        before: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
         """Land every partition of one run in a single transaction (all or nothing).
 
@@ -279,10 +285,11 @@ class Warehouse:
         id appears once); rejected ones keep their rows. Quarantine rows of every partition are
         replaced, so reruns never pile up stale ones. With a `fence` (see `fence.py`), nothing
         is written, not even a table created, when the warehouse moved past what the run saw.
-        A DuckDB error reaches the caller as one line naming its cause.
+        A DuckDB error reaches the caller as one line naming its cause. `before` writes first,
+        in the same transaction (the changes applied from Stripe's events).
         """
         try:
-            self._apply(resource, columns, quarantine_columns, writes, fence)
+            self._apply(resource, columns, quarantine_columns, writes, fence, before)
         except duckdb.Error as exc:
             raise WarehouseError(redact(describe_warehouse_error(exc, self))) from None
 
@@ -294,6 +301,7 @@ class Warehouse:
         quarantine_columns: dict[str, str],
         writes: Sequence[WindowWrite],
         fence: WriteFence | None,
+        before: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
         partitions = [write.partition for write in writes]
         with self.connect() as conn:
@@ -308,6 +316,8 @@ class Warehouse:
                 if fence is not None:  # again in the transaction: what commits is what was checked
                     fence.check(conn, partitions)
                 _claim(conn, resource, writes)
+                if before is not None:
+                    before(conn)
                 for write in writes:
                     self._write_window(conn, resource, write)
                 conn.execute("COMMIT")
@@ -375,8 +385,16 @@ class Warehouse:
                     f"FROM {table} WHERE {in_window}",
                     [run_id, write.partition, write.start, write.end],
                 )
+                if write.keeps_deleted:
+                    window = [write.start, write.end]
+                    hold_deleted(
+                        conn, table, in_window, window,
+                        source=source, rejected=write.quarantine, staged_rejected=staged_quarantine,
+                    )  # fmt: skip
                 conn.execute(f"DELETE FROM {table} WHERE {in_window}", [write.start, write.end])
                 conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {source}")
+                if write.keeps_deleted:
+                    restore_deleted(conn, table, run_id=run_id, partition=write.partition, at=datetime.now(UTC))
             finally:
                 if write.rows is not None:
                     _quietly(conn.unregister, "_batch")  # on an aborted transaction it raises too

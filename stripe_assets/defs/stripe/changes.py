@@ -1,0 +1,110 @@
+"""The asset's side of keeping loaded rows current: which extra partitions a run loads, the
+changes it lands first, and what it shows in Dagster (per-partition materializations with
+`rows_updated` / `rows_deleted`, run tags with the run's figures, the fallback note)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from stripe_assets.alerts.build import NOTE_TAG_PREFIX
+from stripe_assets.dataflows.models import Dataflow
+from stripe_assets.dataflows.partitions import time_model, window_of
+from stripe_assets.ingest.changes.sync import ChangePlan, plan_changes
+from stripe_assets.ingest.client import StripeReader
+from stripe_assets.ingest.load import Window
+from stripe_assets.ingest.warehouse import Warehouse
+
+# Run tags: the figures of each resource's changes, and why a load re-read instead (for alerts).
+CHANGES_TAG_PREFIX = "stripe_assets/changes_"
+FALLBACK_TAG_PREFIX = NOTE_TAG_PREFIX
+
+
+def partition_window(dataflow: Dataflow):
+    """`created` (Unix seconds) → the dataflow's partition Window, or None before the first."""
+
+    def find(created: int) -> Window | None:
+        found = window_of(dataflow, created)
+        return Window(*found) if found else None
+
+    return find
+
+
+def lookback_windows(dataflow: Dataflow, now: datetime | None = None) -> list[Window]:
+    """The last `lookback` closed partitions at `now` (changes: lookback)."""
+    count = dataflow.changes.lookback or 0
+    model = time_model(dataflow)
+    step = model.length
+    open_start = model.window_start(now or datetime.now(UTC))
+    windows = []
+    for back in range(count, 0, -1):
+        start = open_start - back * step
+        found = window_of(dataflow, int(start.timestamp()))
+        if found is not None:
+            windows.append(Window(*found))
+    return windows
+
+
+def plan_for(dataflow: Dataflow, reader: StripeReader, warehouse: Warehouse, run_id: str) -> ChangePlan | None:
+    """Read the changes since the cursor (changes: events), before anything is loaded."""
+    if dataflow.changes.mode != "events":
+        return None
+    horizon = dataflow.changes.horizon_days
+    return plan_changes(
+        reader,
+        warehouse,
+        dataflow.resource,
+        columns=dataflow.columns(),
+        window_of=partition_window(dataflow),
+        run_id=run_id,
+        strict_enums=dataflow.validation.strict_enums,
+        horizon=timedelta(days=horizon) if horizon is not None else None,
+    )
+
+
+def extra_windows(dataflow: Dataflow, plan: ChangePlan | None) -> list[Window]:
+    """Partitions the run loads besides its own: the re-read ones, or the lookback."""
+    if plan is not None:
+        return list(plan.reread)
+    if dataflow.changes.mode == "lookback":
+        return lookback_windows(dataflow)
+    return []
+
+
+def report_changes(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, plan: ChangePlan, valid_keys: Collection[str] | None = None
+) -> None:
+    """One materialization per partition whose rows changed, the run's figures as run tags and an
+    observation, and the fallback note in the log."""
+    written = plan.written
+    if written is not None:
+        for part in sorted(written.partitions.values(), key=lambda p: p.partition):
+            if not part.any or (valid_keys is not None and part.partition not in valid_keys):
+                continue
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=key,
+                    partition=part.partition,
+                    description=f"{part.rows_updated} rows updated, {part.rows_deleted} deleted from Stripe's events",
+                    metadata={
+                        "rows_updated": part.rows_updated,
+                        "rows_deleted": part.rows_deleted,
+                        "rows_rejected": part.rows_rejected,
+                        "changes_run_events_read": plan.scan.events_read if plan.scan else 0,
+                    },
+                )
+            )
+    figures = plan.metadata()
+    context.log_event(dg.AssetObservation(asset_key=key, metadata=figures))
+    summary = ", ".join(
+        f"{name.removeprefix('changes_').replace('_', ' ')} {value}"
+        for name, value in figures.items()
+        if isinstance(value, int)
+    )
+    tags = {f"{CHANGES_TAG_PREFIX}{plan.resource}": summary}
+    if plan.note:
+        tags[f"{FALLBACK_TAG_PREFIX}{plan.resource}"] = plan.note
+    context.instance.add_run_tags(context.run.run_id, tags)
+    context.log.info(f"{plan.resource} changes: {summary}")
