@@ -269,7 +269,7 @@ class StripeReader:
     ) -> StripeReadError:
         # Whatever the library quoted (a header value, a request line), the key never leaves.
         error = self._describe(exc, path, attempts=attempts, seconds=seconds)
-        return StripeReadError(redact(str(error), self._api_key))
+        return type(error)(redact(str(error), self._api_key))  # the kind stays (403: permission)
 
     def _describe(
         self, exc: stripe.StripeError, path: str, *, attempts: int = 0, seconds: float = 0.0
