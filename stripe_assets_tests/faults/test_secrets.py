@@ -63,6 +63,10 @@ def test_run_with_a_crlf_key_fails_with_one_line_and_stores_no_key(project, emul
 def test_api_quoting_the_key_is_redacted_in_events_runs_alerts_and_webhook(project, tmp_path, monkeypatch):
     key = new_key()
     monkeypatch.setenv("STRIPE_API_KEY", key)
+    # The list call is the one quoting the key here (events are not read first).
+    project.dataflows.write_text(
+        project.dataflows.read_text().replace("resource: charges", "resource: charges\n    changes: off", 1)
+    )
     api = ScriptedApi(echoing_authorization)
     hook = WebhookServer()
     try:
