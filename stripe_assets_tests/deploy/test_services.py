@@ -83,15 +83,22 @@ def test_four_concurrent_all_asset_runs_share_the_instance_and_the_lake(tmp_path
         for day in DAYS
     ]
     outputs = [run.communicate(timeout=420)[0] for run in runs]
-    for run, output in zip(runs, outputs, strict=False):
+    for run, output in zip(runs[1:3], outputs[1:3], strict=True):
         assert run.returncode == 0, output[-3000:]
+    # The two runs of the same day: per resource, one lands after the other, or the one that
+    # finds the other's load landed since it started refuses to overwrite it (each run may lose
+    # on a different resource); never both at once.
+    for run, output in ((runs[0], outputs[0]), (runs[3], outputs[3])):
+        assert run.returncode == 0 or "not overwriting the newer load" in output, output[-3000:]
 
     with _instance(env) as instance:
         records = instance.get_runs()
-        assert len(records) == 4 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in records)
+        assert len(records) == 4
+        succeeded = sum(r.status == dg.DagsterRunStatus.SUCCESS for r in records)
+        assert succeeded == sum(code == 0 for code in (r.returncode for r in runs))
         for resource in RESOURCE_NAMES:
             events = instance.fetch_materializations(dg.AssetKey(["stripe", resource]), limit=20).records
-            assert sorted(e.partition_key for e in events) == sorted(DAYS)
+            assert {e.partition_key for e in events} == set(DAYS)
 
     warehouse = open_warehouse(Settings.from_env(env))
     assert warehouse.lake is not None and warehouse.lake.shared
@@ -142,7 +149,7 @@ def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_al
         with dagster_daemon(tmp_path / "workspace.yaml", cwd=tmp_path, env=env, log_path=log_path) as daemon:
             with _instance(env) as instance:
                 scheduled = dg.RunsFilter(tags={"dagster/schedule_name": "stripe_charges_schedule"})
-                run = wait_for_finished_run(instance, daemon, scheduled, 200)
+                run = wait_for_finished_run(instance, daemon, scheduled, 360)
             deadline = time.monotonic() + 60
             while run is not None and len(hook.delivered) < 2 and time.monotonic() < deadline:
                 time.sleep(0.5)
