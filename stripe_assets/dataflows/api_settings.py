@@ -9,13 +9,16 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from stripe_assets.ingest.client import (
+    DEFAULT_API_BASE,
     DEFAULT_NETWORK_RETRIES,
     DEFAULT_PAGE_DEADLINE_SECONDS,
     DEFAULT_RATE_LIMIT_WAIT_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
+    StripeReader,
 )
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS
-from stripe_assets.ingest.limiter import ENDPOINT_RATE, Limits, default_account_rate
+from stripe_assets.ingest.limiter import ENDPOINT_RATE, Limits, RateLimiter, budget_name, default_account_rate
+from stripe_assets.ingest.postgres_budget import PostgresBudgetStore
 
 DEFAULT_PARTITIONS_PER_RUN = 31
 
@@ -63,3 +66,30 @@ class ApiSettings(BaseModel):
     def limits(self, api_key: str) -> Limits:
         account = self.requests_per_second or default_account_rate(api_key)
         return Limits(account=account, endpoint=self.endpoint_requests_per_second)
+
+    def reader(
+        self,
+        api_key: str | None,
+        api_base: str | None,
+        *,
+        budget_database: str | None = None,
+        max_network_retries: int | None = None,
+    ) -> StripeReader:
+        """A reader with this section's budget, timeouts and retries. Its budget is the key's on
+        this machine, or shared through `budget_database` (the instance's Postgres) with every
+        machine that reads with the key."""
+        limits = self.limits(api_key or "")
+        limiter = None
+        if budget_database and api_key:
+            name = budget_name(api_key, (api_base or DEFAULT_API_BASE).rstrip("/"))
+            limiter = RateLimiter(limits, PostgresBudgetStore(budget_database, name))
+        return StripeReader(
+            api_key,
+            api_base or None,
+            max_network_retries=self.network_retries if max_network_retries is None else max_network_retries,
+            timeout_seconds=self.timeout_seconds,
+            page_deadline_seconds=self.page_deadline_seconds,
+            rate_limit_wait_seconds=self.rate_limit_wait_seconds,
+            limits=limits,
+            limiter=limiter,
+        )

@@ -153,17 +153,19 @@ def _print_json(value: object) -> None:
 
 def _preview(args: argparse.Namespace) -> int:
     from stripe_assets.dataflows.config import load_dataflows
-    from stripe_assets.ingest.client import StripeReader
     from stripe_assets.ingest.columns import default_columns
     from stripe_assets.ingest.validation.policy import ValidationSettings
+    from stripe_assets.operations.instance import budget_database
     from stripe_assets.operations.preview import build_preview, fetch_newest, render_preview
     from stripe_assets.operations.targets import dataflow_of, resource_named
     from stripe_assets.settings import settings
 
     resource = resource_named(args.resource).name
-    flow = dataflow_of(load_dataflows(), resource)
+    config = load_dataflows()
+    flow = dataflow_of(config, resource)
     env = settings()
-    with StripeReader(env.api_key, env.api_base) as reader:
+    # The `api:` section's timeouts, retries and budget, as the loads read.
+    with config.api.reader(env.api_key, env.api_base, budget_database=budget_database()) as reader:
         records = fetch_newest(reader, resource, args.limit)
     preview = build_preview(
         resource,

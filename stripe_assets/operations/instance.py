@@ -56,6 +56,20 @@ def dagster_instance() -> Iterator[tuple[dg.DagsterInstance | None, str | None]]
         yield instance, None
 
 
+def instance_postgres_url(instance: dg.DagsterInstance | None) -> str | None:
+    """The database of an instance whose runs live in Postgres (dagster-postgres), else None."""
+    storage = instance.run_storage if instance is not None else None
+    url = getattr(storage, "postgres_url", None)
+    return url if isinstance(url, str) else None
+
+
+def budget_database() -> str | None:
+    """The Postgres of the instance at $DAGSTER_HOME, where every machine shares the key's request
+    budget; None for an instance on local files (the budget is this machine's)."""
+    with dagster_instance() as (instance, _):
+        return instance_postgres_url(instance)
+
+
 def _utc(timestamp: float | None) -> datetime | None:
     return datetime.fromtimestamp(timestamp, tz=UTC) if timestamp else None
 

@@ -123,3 +123,21 @@ def test_rows_are_a_table_when_they_fit_and_one_block_per_record_otherwise(emula
         f"  -[ record {n} ]" + "-" * (len("address_country") - 8) for n in (1, 2, 3)
     ]
     assert max(len(line) for line in narrow if line.startswith("  id ")) < 100
+
+
+def test_preview_reads_with_the_api_section_of_the_dataflows_file(make_emulator, tmp_path):
+    # Pages take 1.5 s here: the dataflows file's timeout (0.5 s, no retries) must give up on
+    # them as a load would, where the default timeout would wait and show the rows.
+    slow = make_emulator(latency_ms=1500)
+    project = make_project(tmp_path, slow)
+
+    patient = project.cli("preview", "charges", "--limit", "3")
+    assert patient.returncode == 0, patient.stderr
+
+    project.dataflows.write_text(
+        project.dataflows.read_text() + "api:\n  timeout_seconds: 0.5\n  network_retries: 0\n"
+    )
+    hasty = project.cli("preview", "charges", "--limit", "3")
+    assert hasty.returncode != 0
+    error = hasty.stderr.strip().splitlines()
+    assert len(error) == 1 and "timed out" in error[0].lower(), hasty.stderr

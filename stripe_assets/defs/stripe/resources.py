@@ -9,10 +9,9 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from stripe_assets.dataflows.api_settings import ApiSettings
-from stripe_assets.ingest.client import DEFAULT_API_BASE, StripeReader
-from stripe_assets.ingest.limiter import RateLimiter, budget_name
-from stripe_assets.ingest.postgres_budget import PostgresBudgetStore
+from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.operations.instance import instance_postgres_url
 from stripe_assets.settings import (
     API_BASE_ENV,
     API_KEY_ENV,
@@ -47,23 +46,11 @@ class StripeApiResource(dg.ConfigurableResource):
         """A reader with the budget, timeouts and retries of `api` (the `api:` section of
         dataflows.yaml), drawing from the key's budget: shared through the instance's Postgres
         when it has one (every machine), else on this machine."""
-        api = api or ApiSettings()
-        limits = api.limits(self.api_key or "")
-        limiter = None
-        if self._budget_database and self.api_key:
-            name = budget_name(self.api_key, (self.api_base or DEFAULT_API_BASE).rstrip("/"))
-            limiter = RateLimiter(limits, PostgresBudgetStore(self._budget_database, name))
-        return StripeReader(
+        return (api or ApiSettings()).reader(
             self.api_key,
-            self.api_base or None,
-            max_network_retries=(
-                api.network_retries if self.max_network_retries is None else self.max_network_retries
-            ),
-            timeout_seconds=api.timeout_seconds,
-            page_deadline_seconds=api.page_deadline_seconds,
-            rate_limit_wait_seconds=api.rate_limit_wait_seconds,
-            limits=limits,
-            limiter=limiter,
+            self.api_base,
+            budget_database=self._budget_database,
+            max_network_retries=self.max_network_retries,
         )
 
 
@@ -92,13 +79,6 @@ class WarehouseResource(dg.ConfigurableResource):
             return open_warehouse(lake)
         # A relative path is the project's, not the working directory's.
         return Warehouse(resolve_path(self.duckdb_path) if self.duckdb_path else env.duckdb_path)
-
-
-def instance_postgres_url(instance: dg.DagsterInstance | None) -> str | None:
-    """The database of an instance whose runs live in Postgres (dagster-postgres), else None."""
-    storage = instance.run_storage if instance is not None else None
-    url = getattr(storage, "postgres_url", None)
-    return url if isinstance(url, str) else None
 
 
 def _optional_env(name: str) -> dg.EnvVar | None:
