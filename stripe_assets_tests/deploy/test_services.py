@@ -66,7 +66,6 @@ def _instance(env: dict[str, str]) -> dg.DagsterInstance:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="concurrent writers on a Postgres DuckLake catalog can be refused under load")
 def test_four_concurrent_all_asset_runs_share_the_instance_and_the_lake(tmp_path, postgres, emulator):
     env = _production_env(
         tmp_path, postgres, STRIPE_API_KEY=emulator.api_key, STRIPE_API_BASE=emulator.url,

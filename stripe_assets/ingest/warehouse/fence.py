@@ -59,7 +59,6 @@ def take_fence(conn: duckdb.DuckDBPyConnection | None, resource: str, run_id: st
     return Fence(resource, run_id, load, deletion)
 
 
-
 def _utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -105,8 +104,11 @@ def record_deletion(conn: duckdb.DuckDBPyConnection, resource: str) -> None:
 
 
 def read_fence(warehouse: Warehouse, resource: str, run_id: str) -> Fence:
-    """The fence of a run starting now, read from the warehouse (none yet: nothing to see)."""
-    if not warehouse.path.exists():
+    """The fence of a run starting now, read from the warehouse (none yet: nothing to see).
+
+    `Warehouse.exists`, not the file path: a lake with its catalog in Postgres has no local file,
+    and a fence read as empty would refuse every reload of a partition another run loaded."""
+    if not warehouse.exists():
         return take_fence(None, resource, run_id)
     with warehouse.connect(read_only=True) as conn:
         return take_fence(conn, resource, run_id)
