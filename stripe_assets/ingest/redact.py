@@ -3,7 +3,8 @@
 Libraries quote what they were given: requests puts a header value into its `InvalidHeader`
 message, an HTTP client may echo `Authorization: Bearer ...`. Every boundary where text leaves
 the project (step failures, alerts and the alert log, CLI output) passes it through `redact`,
-which replaces the configured key wherever it appears, and anything shaped like a Stripe secret
+which replaces the configured key (and the object store's secret key and session token)
+wherever it appears, and anything shaped like a Stripe secret
 or restricted key or a bearer token, by a mask that keeps only the key's kind and last four
 characters.
 
@@ -22,6 +23,8 @@ from collections.abc import Iterable
 from typing import TextIO
 
 API_KEY_ENV = "STRIPE_API_KEY"  # the variable `stripe_assets.settings` reads the key from
+# Also never shown: the lake's object storage secrets (the standard AWS variables).
+SECRET_ENVS = (API_KEY_ENV, "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 # Stripe secret / restricted / publishable keys (and webhook secrets): prefix, mode, body.
 _KEY_SHAPE = re.compile(r"\b((?:sk|rk|pk|whsec)_(?:test_|live_)?)([A-Za-z0-9]{6,})")
@@ -60,7 +63,7 @@ def check_api_key(key: str, name: str = API_KEY_ENV) -> str:
 
 def _secrets(extra: Iterable[str | None] = ()) -> list[str]:
     found = []
-    for value in (os.environ.get(API_KEY_ENV), *extra):
+    for value in (*(os.environ.get(name) for name in SECRET_ENVS), *extra):
         if not value:
             continue
         for form in (value, value.strip(), repr(value)[1:-1]):

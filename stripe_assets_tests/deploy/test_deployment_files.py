@@ -12,6 +12,7 @@ import yaml
 
 from stripe_assets import settings as settings_module
 from stripe_assets.dataflows.schedules import DATAFLOW_TAG
+from stripe_assets.ingest.warehouse import object_store
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -117,14 +118,37 @@ def test_the_environment_contract_reaches_the_code_and_the_runs():
 
     deployment = _yaml("helm/values.yaml")["dagster-user-deployments"]["deployments"][0]
     helm_env = {e["name"]: e["value"] for e in deployment["env"]}
-    assert set(helm_env) <= CONTRACT
+    assert set(helm_env) <= CONTRACT | set(object_store.ENVIRONMENT)
     wanted = {"STRIPE_API_BASE", "STRIPE_ASSETS_WAREHOUSE", "STRIPE_ASSETS_LAKE_DATA_PATH", "STRIPE_ASSETS_DATAFLOWS"}
     assert wanted <= set(helm_env)
     assert "STRIPE_API_KEY" not in helm_env and deployment["envSecrets"]
     assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True
     mounted = {m["mountPath"] for m in deployment["volumeMounts"]}
     assert str(Path(helm_env["STRIPE_ASSETS_DATAFLOWS"]).parent) in mounted
-    assert helm_env["STRIPE_ASSETS_LAKE_DATA_PATH"] in mounted  # every run job sees the same data files
+
+
+def test_the_chart_keeps_the_lake_on_s3_with_the_credentials_from_the_secret():
+    """Every run job reaches the same data files: on object storage, the standard AWS variables
+    (the key pair from the `stripe-assets` secret, never in the values)."""
+    values_text = (DEPLOY / "helm" / "values.yaml").read_text()
+    deployment = yaml.safe_load(values_text)["dagster-user-deployments"]["deployments"][0]
+    helm_env = {e["name"]: e["value"] for e in deployment["env"]}
+    assert object_store.is_object_store(helm_env["STRIPE_ASSETS_LAKE_DATA_PATH"])
+    assert set(object_store.REGION_ENVS) & set(helm_env)
+    assert not {*object_store.SECRET_VARIABLES, object_store.KEY_ID_ENV} & set(helm_env)
+    secret = {s["name"] for s in deployment["envSecrets"]}
+    assert yaml.safe_load(values_text)["runLauncher"]["config"]["k8sRunLauncher"]["envSecrets"] == [
+        {"name": name} for name in sorted(secret)
+    ]
+    created = values_text.split("kubectl create secret generic stripe-assets", 1)[1].split("kubectl", 1)[0]
+    for name in (object_store.KEY_ID_ENV, object_store.SECRET_ENV, "STRIPE_API_KEY", "PGPASSWORD"):
+        assert f"--from-literal={name}=" in created, name
+    # The compose deployment documents the same variables for its env file.
+    example = (DEPLOY / "stripe-assets.env.example").read_text()
+    for name in (object_store.KEY_ID_ENV, object_store.SECRET_ENV, "AWS_REGION", "AWS_ENDPOINT_URL"):
+        assert f"# {name}=" in example, name
+    for path in (DEPLOY / "docker-compose.yaml", DEPLOY / "helm" / "values.yaml", DEPLOY / "Dockerfile"):
+        assert not re.search(r"AWS_SECRET_ACCESS_KEY\s*[:=]\s*[^.\s]", path.read_text()), path
 
 
 def test_the_compose_file_runs_postgres_webserver_daemon_and_code_location():

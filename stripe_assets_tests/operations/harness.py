@@ -55,7 +55,7 @@ class Project:
     api_key: str
     api_base: str
     lake: str | None = None  # STRIPE_ASSETS_WAREHOUSE: ducklake:<catalog>; None for the DuckDB file
-    lake_data: Path | None = None  # STRIPE_ASSETS_LAKE_DATA_PATH
+    lake_data: Path | str | None = None  # STRIPE_ASSETS_LAKE_DATA_PATH: a folder, or s3://bucket/prefix
 
     @property
     def env(self) -> dict[str, str]:

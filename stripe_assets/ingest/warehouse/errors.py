@@ -1,4 +1,5 @@
-"""DuckDB's errors as one line naming the real cause: disk full, damaged file, read-only, schema clash.
+"""DuckDB's errors as one line naming the real cause: disk full, damaged file, read-only, schema clash,
+object storage refusing the lake's credentials.
 
 DuckDB reports these as multi-line exceptions whose first words are the exception class
 ("IO Error: Could not write file ... No space left on device"). Users need to know which of
@@ -6,6 +7,8 @@ a few things went wrong and what to do; the raw text stays at the end of the lin
 """
 
 from __future__ import annotations
+
+import re
 
 import duckdb
 
@@ -24,6 +27,9 @@ _DAMAGED = (
     "unrecognized storage version",
 )
 _READ_ONLY = ("Read-only file system", "read-only", "Permission denied", "Cannot open database", "READ_ONLY")
+# Object storage answers (httpfs): a refused credential, and S3's error code on a line of its own.
+_REFUSED = re.compile(r"HTTP code 40[13]\b|InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|ExpiredToken")
+_S3_CODE = re.compile(r"^([A-Z][A-Za-z]+): ", re.M)
 _SCHEMA = ("Conversion Error", "Binder Error", "Catalog Error", "Constraint Error", "Mismatch Type Error")
 
 
@@ -38,6 +44,15 @@ def describe_warehouse_error(exc: BaseException, path: object) -> str:
     and DuckDB's own words."""
     text = str(exc)
     detail = cause_line(exc)
+    if isinstance(exc, duckdb.HTTPException) or text.startswith("HTTP Error"):
+        code = _S3_CODE.search(text.split("\n", 1)[-1])
+        answer = f" ({code.group(1)})" if code else ""
+        if _REFUSED.search(text):
+            return (
+                f"the object storage of {path} refused the credentials{answer}: check AWS_ACCESS_KEY_ID, "
+                f"AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (nothing of this write was kept) [{detail}]"
+            )
+        return f"the object storage of {path} failed{answer} (nothing of this write was kept) [{detail}]"
     if any(marker in text for marker in _DISK_FULL):
         return (
             f"the disk holding the DuckDB file {path} is full: free space and rerun "

@@ -13,6 +13,10 @@ transaction began fails and nothing of it lands; `retry_conflicts` runs the tran
 the new state (each load replaces whole windows, so the later writer wins, never a mix of both).
 A local `.ducklake` catalog is one DuckDB file and admits one writing process, like the plain
 file: it is serialized by the same file lock.
+
+Data files on object storage (`STRIPE_ASSETS_LAKE_DATA_PATH=s3://bucket/prefix`, AWS S3 or an
+S3-compatible store) go through the httpfs extension, from its wheel too, with the credentials of
+the standard AWS variables turned into a DuckDB secret of the connection (`object_store.py`).
 """
 
 from __future__ import annotations
@@ -31,12 +35,19 @@ from typing import TypeVar
 
 import duckdb
 
+from stripe_assets.ingest.redact import redact as redact_secrets
+from stripe_assets.ingest.warehouse.object_store import (
+    ObjectStoreConfigError,
+    S3Credentials,
+    create_secret,
+    is_object_store,
+)
+
 LAKE_PREFIX = "ducklake:"
 POSTGRES_PREFIX = "postgres:"
 WAREHOUSE_ENV = "STRIPE_ASSETS_WAREHOUSE"
 LAKE_DATA_PATH_ENV = "STRIPE_ASSETS_LAKE_DATA_PATH"
-# Object storage for data files needs httpfs (the `deploy` extra installs its wheel).
-_REMOTE = re.compile(r"^(s3|s3a|gcs|gs|r2|az|azure|abfss|https?)://", re.I)
+_REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)  # a URL, not a local folder
 SNAPSHOT_RETRIES = 100
 _PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.I)
 
@@ -69,6 +80,11 @@ class Lake:
                     "postgres:<connection string> (shared) or a .ducklake file (one machine)"
                 )
             catalog = str(_resolve(catalog, base))
+        if data_path and _REMOTE.match(data_path) and not is_object_store(data_path):
+            raise LakeConfigError(
+                f"{LAKE_DATA_PATH_ENV}={data_path!r}: object storage is supported as s3://bucket/prefix "
+                "(AWS S3, or an S3-compatible store with AWS_ENDPOINT_URL); else a local or mounted folder"
+            )
         if data_path and not _REMOTE.match(data_path):
             data_path = str(_resolve(data_path, base))
         if data_path and not data_path.endswith("/"):
@@ -81,6 +97,10 @@ class Lake:
         return self.catalog.startswith(POSTGRES_PREFIX)
 
     @property
+    def on_object_store(self) -> bool:
+        return self.data_path is not None and is_object_store(self.data_path)
+
+    @property
     def catalog_file(self) -> Path | None:
         return None if self.shared else Path(self.catalog)
 
@@ -89,7 +109,12 @@ class Lake:
         return f"DuckLake {redact(self.catalog)}"
 
     def check_writable(self) -> None:
-        """Fail before any fetching when the local data folder cannot be created or written."""
+        """Fail before any fetching when the local data folder cannot be created or written, or
+        the object store's credentials are not set."""
+        if self.catalog_file is not None:
+            self.catalog_file.parent.mkdir(parents=True, exist_ok=True)
+        if self.on_object_store:
+            _credentials()
         if self.data_path is None or _REMOTE.match(self.data_path):
             return
         folder = Path(self.data_path)
@@ -101,15 +126,15 @@ class Lake:
             ) from None
         if not os.access(folder, os.W_OK):
             raise LakeConfigError(f"the lake data folder {folder} ({LAKE_DATA_PATH_ENV}) is not writable")
-        if self.catalog_file is not None:
-            self.catalog_file.parent.mkdir(parents=True, exist_ok=True)
 
     def attach(self, conn: duckdb.DuckDBPyConnection, alias: str, *, read_only: bool = False) -> None:
         """Load the extensions from their wheels and attach the lake as `alias`."""
         names = ["ducklake"] + (["postgres"] if self.shared else [])
-        if self.data_path and _REMOTE.match(self.data_path):
+        if self.on_object_store:
             names.append("httpfs")
         load_extensions(conn, names)
+        if self.on_object_store:
+            create_secret(conn, _credentials())
         options = []
         if self.data_path:
             options.append(f"DATA_PATH {_quote(self.data_path)}")
@@ -122,8 +147,17 @@ class Lake:
         conn.execute(f"ATTACH {_quote(LAKE_PREFIX + self.catalog)} AS {alias}{suffix}")
 
 
+def _credentials() -> S3Credentials:
+    """The object store's credentials from the environment; one missing is a LakeConfigError."""
+    try:
+        return S3Credentials.from_env()
+    except ObjectStoreConfigError as exc:
+        raise LakeConfigError(str(exc)) from None
+
+
 def redact(text: str) -> str:
-    return _PASSWORD.sub(r"\1***", text)
+    """Without the catalog's password, nor the object store's secret key and session token."""
+    return redact_secrets(_PASSWORD.sub(r"\1***", text))
 
 
 def _resolve(raw: str, base: Path) -> Path:
@@ -256,9 +290,23 @@ def shared_connection(lake: Lake, alias: str, *, read_only: bool = False) -> duc
         if base is None:
             base = _attach_new(lake, alias, read_only)
             _shared[key] = base
+        elif lake.on_object_store:
+            _refresh_secret(base)
     conn = base.cursor()
     conn.execute(f"USE {alias}")
     return conn
+
+
+def _refresh_secret(base: duckdb.DuckDBPyConnection) -> None:
+    """The object store's credentials as the environment has them now (temporary ones are
+    renewed while a process lives): the instance's secret is replaced when they changed."""
+    credentials = _credentials()
+    if _secrets.get(id(base)) != credentials:
+        create_secret(base, credentials)
+        _secrets[id(base)] = credentials
+
+
+_secrets: dict[int, S3Credentials] = {}  # the credentials each shared instance's secret holds
 
 
 def _attach_new(lake: Lake, alias: str, read_only: bool, attempts: int = 10) -> duckdb.DuckDBPyConnection:
@@ -269,6 +317,8 @@ def _attach_new(lake: Lake, alias: str, read_only: bool, attempts: int = 10) -> 
         base = duckdb.connect(":memory:", config=no_download_config())
         try:
             lake.attach(base, alias, read_only=read_only)
+            if lake.on_object_store:
+                _secrets[id(base)] = _credentials()
             return base
         except duckdb.Error as exc:
             base.close()

@@ -235,6 +235,9 @@ class Warehouse:
                     conn.execute(f"ATTACH '{path}' AS {CATALOG}{' (READ_ONLY)' if read_only else ''}")
                 conn.execute(f"USE {CATALOG}")
                 return conn
+            except LakeConfigError as exc:
+                conn.close()
+                raise WarehouseError(str(exc)) from None
             except duckdb.Error as exc:
                 conn.close()
                 if not _is_lock_error(exc):
