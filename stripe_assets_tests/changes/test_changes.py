@@ -28,7 +28,20 @@ def _rows(project, resource):
         f"SELECT id, raw, _deleted_at FROM stripe.{resource}")}  # fmt: skip
 
 
-def test_a_load_of_one_partition_applies_the_events_of_every_partition(small_project, live):
+@pytest.fixture(params=["duckdb-file", "ducklake-postgres"])
+def any_backend_project(request, small_project, monkeypatch):
+    """The small project on the DuckDB file, and on a DuckLake with its catalog in Postgres."""
+    if request.param == "ducklake-postgres":
+        postgres, db = request.getfixturevalue("postgres"), request.getfixturevalue("postgres_db")
+        small_project.lake = f"ducklake:postgres:{postgres.dsn(db)}"
+        small_project.lake_data = small_project.root / "lake"
+        for name, value in small_project.env.items():
+            monkeypatch.setenv(name, value)
+    return small_project
+
+
+def test_a_load_of_one_partition_applies_the_events_of_every_partition(any_backend_project, live):
+    small_project = any_backend_project
     assert small_project.load(live, "customers", "2026-10-01", "2026-10-04").success
     before = small_project.rows("customers")
     live.advance(days=1, changes={"customer_updated": 12, "customer_deleted": 6})
@@ -57,6 +70,7 @@ def test_a_load_of_one_partition_applies_the_events_of_every_partition(small_pro
     assert small_project.rows("customers") == before
     assert small_project.load(live, "customers", "2026-10-03").success
     assert _rows(small_project, "customers") == rows
+    assert small_project.duckdb.exists() == (small_project.lake is None)  # the lake held it all
 
 
 def test_a_key_that_may_not_read_events_re_reads_and_names_the_permission(small_project, live, no_events_key):
