@@ -93,6 +93,46 @@ def test_a_stale_run_cannot_overwrite_the_newer_load_that_replaced_it(tmp_path, 
     assert run_ids_and_ids(path)[0] == {"run-first"}
 
 
+def test_a_machine_whose_clock_runs_ahead_does_not_blind_the_fence(tmp_path, emulator):
+    """Loads are ordered by when they committed, not by each writer's clock: after a load
+    stamped an hour ahead (another machine's clock), a newer load is still seen as newer."""
+    path = tmp_path / "stripe.duckdb"
+    with StripeReader(emulator.api_key, emulator.url) as reader:
+        load(reader, path, "run-first")
+        load(reader, path, "run-ahead", days=("2026-10-04",))
+    with Warehouse(path).connect() as conn:  # that load's machine clock: an hour ahead
+        conn.execute(
+            "UPDATE stripe_meta.loads SET loaded_at = loaded_at + INTERVAL 1 HOUR WHERE run_id = 'run-ahead'"
+        )
+    stale_reader = PausingReader(emulator.api_key, emulator.url)
+    stale, outcome = in_background(lambda: load(stale_reader, path, "run-stale"))
+    assert stale_reader.started.wait(30)
+    with StripeReader(emulator.api_key, emulator.url) as reader:
+        load(reader, path, "run-rerun")
+    stale_reader.proceed.set()
+    stale.join(60)
+    stale_reader.close()
+
+    assert isinstance(outcome.get("error"), SupersededError), outcome
+    assert "run run-rerun loaded it at" in str(outcome["error"])
+    assert _writers_of(path, DAYS) == {"run-rerun"}
+    with Warehouse(path).connect(read_only=True) as conn:
+        order = conn.execute(
+            "SELECT run_id FROM stripe_meta.loads WHERE partition = ? ORDER BY loaded_at", [DAYS[0]]
+        ).fetchall()
+    assert [r[0] for r in order] == ["run-first", "run-rerun"]
+    # Rollback undoes the newest load by that order: the rerun, not the load stamped ahead.
+    run_rollback(Warehouse(path), RollbackRequest("charges", steps=1))
+    assert _writers_of(path, DAYS) == {"run-first"} and _writers_of(path, ("2026-10-04",)) == {"run-ahead"}
+
+
+def _writers_of(path, days) -> set[str]:
+    with Warehouse(path).connect(read_only=True) as conn:
+        marks = ", ".join("?" * len(days))
+        rows = conn.execute(f"SELECT DISTINCT _run_id FROM stripe.charges WHERE _partition IN ({marks})", list(days))
+        return {r[0] for r in rows.fetchall()}
+
+
 def test_a_run_may_write_its_own_partitions_again(tmp_path, emulator):
     path = tmp_path / "stripe.duckdb"
     with StripeReader(emulator.api_key, emulator.url) as reader:

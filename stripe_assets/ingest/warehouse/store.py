@@ -16,7 +16,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -415,13 +415,23 @@ class Warehouse:
                 conn.execute(f"INSERT INTO {quarantine_table} BY NAME SELECT * FROM _quarantine")
             finally:
                 _quietly(conn.unregister, "_quarantine")
-        # Stamped under the write lock, so the order of loads is the order they committed in.
-        record = {**write.load_record, "loaded_at": datetime.now(UTC)}
+        record = {**write.load_record, "loaded_at": _commit_stamp(conn, resource)}
         names = list(record)
         conn.execute(
             f"INSERT INTO {LOADS_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
             [record[n] for n in names],
         )
+
+
+def _commit_stamp(conn: duckdb.DuckDBPyConnection, resource: str) -> datetime:
+    """When a load of `resource` landed, in the order loads commit: now, but never before the
+    resource's newest record. Writers on several machines have clocks that disagree; one stamped
+    ahead must not make a later load look older to the fence and to rollback. (Writes of one
+    resource take turns: the file's lock, or the lake's conflict on the fence row.)"""
+    now = datetime.now(UTC)
+    row = conn.execute(f"SELECT max(loaded_at) FROM {LOADS_TABLE} WHERE resource = ?", [resource]).fetchone()
+    newest = row[0] if row else None
+    return max(now, newest + timedelta(microseconds=1)) if newest is not None else now
 
 
 def _staged(folder: str | None, kind: str) -> str | None:
