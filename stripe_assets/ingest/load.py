@@ -28,6 +28,7 @@ import duckdb
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader
+from stripe_assets.ingest.collector import young_collections_only
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS, Fetch
 from stripe_assets.ingest.memory import limit_arenas, release_freed
@@ -186,7 +187,8 @@ def load_partitions(
         concurrency, LoadProgress(resource, len(windows), log, every=progress_seconds), log, fence=fence,
     )
     loader.before_first_write = before_first_write
-    report = loader.run()
+    with young_collections_only():
+        report = loader.run()
     report.prune_error = _prune(warehouse, resource, retention)
     report.seconds = time.perf_counter() - report.began
     return report
