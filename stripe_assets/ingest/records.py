@@ -1,4 +1,9 @@
-"""Turns raw Stripe objects into a typed, columnar batch (an Arrow table) for the warehouse."""
+"""Turns raw Stripe objects into a typed, columnar batch (an Arrow table) for the warehouse.
+
+Built column by column with the per-value work in C (dict lookups mapped over the batch, Arrow's
+own conversion), since a load turns every object it fetches into a row: Python runs per value
+only where a value needs coercing (an expanded reference, a decimal, a JSON column).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,10 @@ import pyarrow as pa
 
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec, column_extractors
 
+# JSON travels as Arrow's JSON extension type: DuckDB takes it as JSON as it is, without
+# parsing every text again to check it (orjson wrote it, so it is valid JSON).
+JSON_TYPE = pa.json_(pa.string())
+
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "VARCHAR": pa.string(),
     "BIGINT": pa.int64(),
@@ -19,12 +28,18 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "BOOLEAN": pa.bool_(),
     "TIMESTAMPTZ": pa.timestamp("s", tz="UTC"),  # Stripe's Unix seconds, as they are
     "DECIMAL(38,12)": pa.decimal128(38, 12),
-    "JSON": pa.string(),  # DuckDB casts the text to JSON on insert
+    "JSON": JSON_TYPE,
 }
 
 
-def _json_text(value: object) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+def json_array(texts: Sequence[bytes | None]) -> pa.Array:
+    """orjson's output (bytes, or None for null) as a column of JSON text."""
+    utf8 = pa.array(texts, pa.binary()).cast(pa.string())  # orjson writes valid UTF-8 only
+    return pa.ExtensionArray.from_storage(JSON_TYPE, utf8)
+
+
+def _json_bytes(value: object) -> bytes | None:
+    return None if value is None else orjson.dumps(value)
 
 
 _DECIMAL_38 = decimal.Context(prec=38)  # DECIMAL(38,12); the default context keeps only 28 digits
@@ -52,6 +67,28 @@ _AS_IS: dict[str, frozenset[type]] = {
 }
 
 
+def _values(records: Sequence[dict], spec: ColumnSpec, get: Callable[[dict], object], all_dicts: bool) -> list:
+    """The value at `spec.path` of every record (None where the path does not lead anywhere)."""
+    if not all_dicts:
+        return [get(r) for r in records]
+    values = list(map(dict.get, records, itertools.repeat(spec.path[0])))
+    for key in spec.path[1:]:  # one level at a time over the whole column
+        values = [v.get(key) if isinstance(v, dict) else None for v in values]
+    return values
+
+
+def _column(values: list, spec: ColumnSpec, coerce: Callable[[object], object]) -> pa.Array:
+    if not set(map(type, values)) <= _AS_IS.get(spec.type, frozenset()):
+        values = [coerce(v) for v in values]
+    if spec.type == "JSON":
+        return json_array(list(map(_json_bytes, values)))
+    if spec.type == "DECIMAL(38,12)":
+        values = [_decimal(v) for v in values]
+    if spec.type == "TIMESTAMPTZ":
+        return pa.array(values, pa.int64()).cast(_ARROW_TYPES["TIMESTAMPTZ"])
+    return pa.array(values, _ARROW_TYPES[spec.type])
+
+
 def to_arrow(
     records: Sequence[dict],
     columns: Sequence[ColumnSpec],
@@ -64,24 +101,12 @@ def to_arrow(
     arrays: dict[str, pa.Array] = {}
     all_dicts = set(map(type, records)) <= {dict}
     for spec, get, coerce in column_extractors(columns):
-        if len(spec.path) == 1 and all_dicts:  # the common case, without a Python call per value
-            values = list(map(dict.get, records, itertools.repeat(spec.path[0])))
-        else:
-            values = [get(r) for r in records]
-        if not set(map(type, values)) <= _AS_IS.get(spec.type, frozenset()):
-            values = [coerce(v) for v in values]
-        if spec.type == "JSON":
-            values = [_json_text(v) for v in values]
-        elif spec.type == "DECIMAL(38,12)":
-            values = [_decimal(v) for v in values]
-        if spec.type == "TIMESTAMPTZ":
-            arrays[spec.name] = pa.array(values, pa.int64()).cast(_ARROW_TYPES["TIMESTAMPTZ"])
-        else:
-            arrays[spec.name] = pa.array(values, _ARROW_TYPES[spec.type])
-    arrays["raw"] = pa.array([orjson.dumps(r).decode() for r in records], pa.string())
-    arrays["_partition"] = pa.array([partition_of(r) for r in records], pa.string())
-    arrays["_run_id"] = pa.array([run_id] * len(records), pa.string())
-    arrays["_loaded_at"] = pa.array([loaded_at] * len(records), pa.timestamp("us", tz="UTC"))
-    arrays["_deleted_at"] = pa.nulls(len(records), pa.timestamp("us", tz="UTC"))
+        arrays[spec.name] = _column(_values(records, spec, get, all_dicts), spec, coerce)
+    count = len(records)
+    arrays["raw"] = json_array(list(map(orjson.dumps, records)))
+    arrays["_partition"] = pa.array(list(map(partition_of, records)), pa.string())
+    arrays["_run_id"] = pa.repeat(pa.scalar(run_id, pa.string()), count)
+    arrays["_loaded_at"] = pa.repeat(pa.scalar(loaded_at, pa.timestamp("us", tz="UTC")), count)
+    arrays["_deleted_at"] = pa.nulls(count, pa.timestamp("us", tz="UTC"))
     assert list(arrays)[-len(SYSTEM_COLUMNS):] == list(SYSTEM_COLUMNS)
     return pa.table(arrays)

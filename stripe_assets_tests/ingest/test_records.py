@@ -39,3 +39,70 @@ def test_decimal_columns_keep_38_digits_and_turn_non_numbers_into_null():
     table = to_arrow(records, columns, partition_of=lambda r: "p", run_id="r", loaded_at=datetime.now(UTC))
     exact = table.column("exact").to_pylist()
     assert str(exact[0]) == "12345678901234567890.125000000000" and exact[1] is None
+
+
+def _one_by_one(record: dict, spec) -> object:
+    """What a column holds for one record, computed on its own: the path followed while it
+    leads through objects, then the column's coercion (the reference for the column-wise build)."""
+    import decimal
+
+    import orjson
+
+    value: object = record
+    for key in spec.path:
+        value = value.get(key) if isinstance(value, dict) else None
+    if spec.type in ("BIGINT", "TIMESTAMPTZ"):
+        value = value if isinstance(value, int) and not isinstance(value, bool) else None
+        if spec.type == "TIMESTAMPTZ" and value is not None:
+            value = datetime.fromtimestamp(value, UTC)
+    elif spec.type == "DOUBLE":
+        value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    elif spec.type == "BOOLEAN":
+        value = value if isinstance(value, bool) else None
+    elif spec.type == "VARCHAR":
+        value = value if isinstance(value, str) else (value.get("id") if isinstance(value, dict) else None)
+    elif spec.type == "JSON":
+        value = None if value is None else orjson.dumps(value).decode()
+    elif spec.type == "DECIMAL(38,12)":
+        try:
+            number = decimal.Context(prec=38).create_decimal(str(value)) if value is not None else None
+            value = number.quantize(decimal.Decimal("1e-12")) if number is not None and number.is_finite() else None
+        except decimal.InvalidOperation:
+            value = None
+    return value
+
+
+def test_columns_built_a_column_at_a_time_hold_what_each_record_gives_on_its_own():
+    import orjson
+
+    from stripe_assets.ingest.columns import column
+
+    columns = [
+        *default_columns("charges"),
+        column("charges", "fee_rate", "amount", "DOUBLE"),
+        column("charges", "details", "payment_method_details", "JSON"),
+        column("charges", "fraud", "fraud_details", "JSON"),
+    ]
+    records = [
+        {"id": "ch_1", "created": 1_760_000_000, "amount": 1999, "customer": "cus_1",
+         "payment_method_details": {"card": {"brand": "visa", "country": "US"}}, "metadata": {"a": "1"}},
+        {"id": "ch_2", "created": 1_760_000_001, "amount": True, "customer": {"id": "cus_2"}, "paid": 1,
+         "payment_method_details": {"card": None}, "outcome": ["not", "an", "object"], "metadata": None},
+        {"id": "ch_3", "created": 1_760_000_002, "amount": 12.5, "customer": {"object": "customer"},
+         "payment_method_details": "card", "outcome": {"type": 7, "risk_level": "normal"},
+         "fraud_details": {"nested": [1, 2.5, {"é": None}]}},
+        {"id": "ch_4", "created": 1_760_000_003, "amount": "1000", "currency": 5, "captured": "yes",
+         "payment_method_details": {"card": {"brand": {"id": "visa"}}}, "description": "ünïcode ✓"},
+        {"id": "ch_5", "created": 1_760_000_004},  # nearly everything absent
+    ]
+    loaded_at = datetime(2026, 11, 1, tzinfo=UTC)
+    table = to_arrow(records, columns, partition_of=lambda r: f"p{r['id']}", run_id="r1", loaded_at=loaded_at)
+    rows = table.to_pylist()
+    system = ["raw", "_partition", "_run_id", "_loaded_at", "_deleted_at"]
+    assert table.column_names == [c.name for c in columns] + system
+    for record, row in zip(records, rows, strict=True):
+        assert {c.name: row[c.name] for c in columns} == {c.name: _one_by_one(record, c) for c in columns}
+        assert orjson.loads(row["raw"]) == record and row["raw"] == orjson.dumps(record).decode()
+        assert (row["_partition"], row["_run_id"], row["_loaded_at"], row["_deleted_at"]) == (
+            f"p{record['id']}", "r1", loaded_at, None,
+        )
