@@ -8,9 +8,11 @@ landed (small windows a few per transaction) while the fetch goes on.
 
 Memory is bounded by a constant, not by the size of a window or the length of the range: at most
 `BUFFER_RECORDS` parsed records wait in memory; a window that grows past `BATCH_RECORDS` is
-validated and staged in the warehouse a part at a time, decided on its totals once complete, and
-swapped in with one transaction (accept/reject per partition and all-or-nothing replacement as
-for small windows). Every window that landed stays landed if the run dies.
+validated a part at a time, its parts kept as Arrow batches (about a tenth of the parsed
+objects' size) while they fit `HELD_PART_BYTES` and staged as Parquet beside the warehouse
+beyond it, decided on its totals once complete, and swapped in with one transaction
+(accept/reject per partition and all-or-nothing replacement as for small windows). Every
+window that landed stays landed if the run dies.
 The Dagster asset is a thin wrapper around `load_partitions`.
 """
 
@@ -25,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader
@@ -53,6 +57,10 @@ FLUSH_ROWS = 20_000
 BATCH_RECORDS = 10_000
 # Unvalidated records held across all open windows; beyond it the fullest window is staged.
 BUFFER_RECORDS = 20_000
+# Validated parts held in memory as Arrow across all open windows (a day of 50,000 charges is
+# about 130 MB); a window whose next part would exceed it is spilled to Parquet, which costs
+# an encode, a decode and a file per part.
+HELD_PART_BYTES = 160 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,8 @@ class LoadReport:
     stats: FetchStats = field(default_factory=FetchStats)
     outside_window: int = 0  # objects the API returned outside the requested range (dropped)
     refetched: int = 0  # windows fetched again because the API listed out of order
-    staged_windows: int = 0  # windows too large for memory, staged in the warehouse in parts
+    staged_windows: int = 0  # windows too large for one batch, validated in parts
+    spilled_windows: int = 0  # of those, windows whose parts went to Parquet files (over HELD_PART_BYTES)
     slices: int = 0  # created-slices the range was read as (after splits)
     prune_error: str | None = None  # pruning old versions failed (everything loaded did land)
     began: float = field(default_factory=time.perf_counter)
@@ -140,7 +149,10 @@ def merge_reports(reports: Sequence[LoadReport]) -> LoadReport:
     merged = LoadReport(first.resource, [w for r in reports for w in r.windows], began=first.began)
     for r in reports:
         merged.outcomes += r.outcomes
-        for name in ("outside_window", "refetched", "staged_windows", "slices", "validate_seconds", "write_seconds"):
+        for name in (
+            "outside_window", "refetched", "staged_windows", "spilled_windows", "slices", "validate_seconds",
+            "write_seconds",
+        ):
             setattr(merged, name, getattr(merged, name) + getattr(r, name))
         merged.prune_error = merged.prune_error or r.prune_error
         for name in ("requests", "rate_limited", "server_errors", "pages", "objects", "seconds", "throttle_seconds"):
@@ -200,9 +212,11 @@ class _OpenWindow:
 
     records: list[dict] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)  # ids held in `records` (a repeat is dropped)
-    staged: str | None = None  # its staging folder, once a part went there
-    parts: int = 0
-    merger: ResultMerger | None = None  # the staged parts' validation
+    staged: str | None = None  # its staging folder, once its parts were spilled there
+    parts: int = 0  # parts written to `staged`
+    merger: ResultMerger | None = None  # the validation of its parts (None: not validated in parts)
+    held: list[tuple[pa.Table | None, pa.Table]] = field(default_factory=list)  # parts in memory: rows, quarantine
+    held_bytes: int = 0
 
 
 class _Loader:
@@ -231,6 +245,7 @@ class _Loader:
         self.done = [False] * len(windows)
         self.late: set[int] = set()  # completed windows that received records afterwards
         self.pending: list[tuple[PartitionOutcome, WindowWrite]] = []
+        self.held_bytes = 0  # validated parts held in memory, over all open windows
         self.windows_done = 0
         self.before_first_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
@@ -315,14 +330,13 @@ class _Loader:
     # --- validating and landing ---------------------------------------------------------
 
     def _stage(self, index: int) -> None:
-        """Validate the window's held records and append them to its staging table."""
+        """Validate the window's held records as one part: kept in memory, or in its staging folder."""
         window = self.open[index]
         records, window.records = window.records, []
         self.buffered -= len(records)
         window.seen = set()  # staged ids are no longer held; the swap keeps one row per id
         key = self.windows[index].key
-        if window.staged is None:
-            window.staged = str(self.warehouse.staging_dir(self.resource, self.run_id, key))
+        if window.merger is None:
             window.merger = ResultMerger(self.resource, self.settings.strict_enums)
             self.report.staged_windows += 1
         began = time.perf_counter()
@@ -331,20 +345,40 @@ class _Loader:
         self.report.validate_seconds += converting - began
         rows = _rows(part.valid, self.columns, key, self.run_id) if part.valid else None
         quarantine = quarantine_table(self.resource, part, partition_key=key, run_id=self.run_id)
-        assert window.merger is not None
         window.merger.add(part)
-        self.warehouse.stage(window.staged, window.parts, rows, quarantine)
-        window.parts += 1
-        del records, part, rows, quarantine
+        del records, part
+        size = (rows.nbytes if rows is not None else 0) + quarantine.nbytes
+        if window.staged is None and self.held_bytes + size <= HELD_PART_BYTES:
+            window.held.append((rows, quarantine))
+            window.held_bytes += size
+            self.held_bytes += size
+        else:
+            self._spill(index, window)
+            assert window.staged is not None
+            self.warehouse.stage(window.staged, window.parts, rows, quarantine)
+            window.parts += 1
+        del rows, quarantine
         release_freed()
         self.report.write_seconds += time.perf_counter() - converting
+
+    def _spill(self, index: int, window: _OpenWindow) -> None:
+        """Move the window's parts held in memory to its staging folder (in their order)."""
+        if window.staged is None:
+            window.staged = str(self.warehouse.staging_dir(self.resource, self.run_id, self.windows[index].key))
+            self.report.spilled_windows += 1
+        for rows, quarantine in window.held:
+            self.warehouse.stage(window.staged, window.parts, rows, quarantine)
+            window.parts += 1
+        window.held = []
+        self.held_bytes -= window.held_bytes
+        window.held_bytes = 0
 
     def _complete(self, index: int) -> None:
         self.done[index] = True
         self.windows_done += 1
         window = self.open.pop(index, None) or _OpenWindow()
         self.buffered -= len(window.records)
-        if window.staged is None:
+        if window.merger is None:
             outcome, write = _prepare_window(
                 self.resource, self.windows[index], window.records, self.columns, self.settings, self.run_id,
                 self.report,
@@ -365,7 +399,7 @@ class _Loader:
             self._flush()
 
     def _staged_write(self, index: int, window: _OpenWindow) -> tuple[PartitionOutcome, WindowWrite]:
-        assert window.merger is not None and window.staged is not None
+        assert window.merger is not None
         result = window.merger.result()
         target = self.windows[index]
         decision = decide(result, self.settings, label=f"{self.resource} {target.key}")
@@ -376,12 +410,20 @@ class _Loader:
             records_rejected=result.records_invalid,
         )
         empty = ValidationResult(self.resource, 0, [], [], [], Drift())
+        rows, quarantine = None, quarantine_table(self.resource, empty, partition_key=target.key, run_id=self.run_id)
+        if window.held:  # every part is in memory: the window lands from its Arrow batches
+            self.held_bytes -= window.held_bytes
+            valid = [r for r, _ in window.held if r is not None]
+            if decision.accept and valid:
+                rows = _first_of_each_id(pa.concat_tables(valid))
+            quarantine = pa.concat_tables([quarantine, *(q for _, q in window.held)])
+            window.held, window.held_bytes = [], 0
         write = WindowWrite(
             partition=target.key,
             start=target.start,
             end=target.end,
-            rows=None,
-            quarantine=quarantine_table(self.resource, empty, partition_key=target.key, run_id=self.run_id),
+            rows=rows,
+            quarantine=quarantine,
             load_record=_load_record(self.resource, outcome, self.settings, self.run_id),
             staged=window.staged,
             keeps_deleted=_keeps_deleted(self.resource),
@@ -406,6 +448,16 @@ class _Loader:
             if self.on_partition is not None:
                 self.on_partition(outcome, self.report)
         self.pending.clear()
+
+
+def _first_of_each_id(rows: pa.Table) -> pa.Table:
+    """The rows without later copies of an id (an API that listed an object twice, in two parts)."""
+    ids = rows.column("id")
+    if pc.count_distinct(ids).as_py() == rows.num_rows:
+        return rows
+    first: dict[str, int] = {}
+    keep = [first.setdefault(i, n) == n for n, i in enumerate(ids.to_pylist())]
+    return rows.filter(pa.array(keep))
 
 
 def _prune(warehouse: Warehouse, resource: str, retention: HistoryRetention) -> str | None:

@@ -171,15 +171,28 @@ def test_split_slices_land_exactly_the_ids_of_a_single_cursor(make_emulator, tmp
     assert many.stats.pages <= one.stats.pages + many.slices  # at most one partial page per slice
 
 
-def test_a_window_larger_than_memory_is_staged_and_lands_exactly_like_a_small_one(make_emulator, tmp_path, monkeypatch):
+# Where the validated parts of a window too large for one batch wait: in memory, in Parquet
+# files, or in memory until they outgrow it (about 0.5 MB a part of 250 charges).
+HELD = {"memory": None, "files": 0, "memory, then files": 1_200_000}
+
+
+@pytest.mark.parametrize("held", list(HELD))
+def test_a_window_larger_than_memory_is_staged_and_lands_exactly_like_a_small_one(
+    make_emulator, tmp_path, monkeypatch, held
+):
     import stripe_assets.ingest.load as load_module
 
     emu = make_emulator(per_day=1200, days=1, invalid_fraction=0.02, invalid_kinds="null_required")
     whole, staged = tmp_path / "whole.duckdb", tmp_path / "staged.duckdb"
     load(emu, whole, "charges", "2026-10-01")
     monkeypatch.setattr(load_module, "BATCH_RECORDS", 250)  # the day arrives in ~5 parts
+    if HELD[held] is not None:
+        monkeypatch.setattr(load_module, "HELD_PART_BYTES", HELD[held])
     report = load(emu, staged, "charges", "2026-10-01")
     assert report.staged_windows == 1
+    assert report.spilled_windows == (0 if held == "memory" else 1)
+    every_column = "* EXCLUDE (_loaded_at)"  # typed columns, raw, partition, run
+    assert table(staged, "charges", every_column) == table(whole, "charges", every_column)
     assert _ids_and_raw(staged) == _ids_and_raw(whole)
     [outcome] = report.outcomes
     invalid = len(emu.invalid_records("charges"))
@@ -187,10 +200,19 @@ def test_a_window_larger_than_memory_is_staged_and_lands_exactly_like_a_small_on
     with Warehouse(staged).connect(read_only=True) as conn:
         quarantined = conn.execute("SELECT count(DISTINCT id) FROM stripe_quarantine.charges").fetchone()[0]
     assert quarantined == invalid
+    assert _quarantine(staged) == _quarantine(whole)
     assert not list(tmp_path.glob("staged.duckdb.staging/charges/*"))  # the staged parts are gone
 
 
-def test_a_staged_window_over_its_threshold_keeps_the_rows_it_had(make_emulator, tmp_path, monkeypatch):
+def _quarantine(path) -> list[tuple]:
+    with Warehouse(path).connect(read_only=True) as conn:
+        return conn.execute(
+            "SELECT * EXCLUDE (_quarantined_at) FROM stripe_quarantine.charges ORDER BY ALL"
+        ).fetchall()
+
+
+@pytest.mark.parametrize("held", ["memory", "files"])
+def test_a_staged_window_over_its_threshold_keeps_the_rows_it_had(make_emulator, tmp_path, monkeypatch, held):
     import stripe_assets.ingest.load as load_module
 
     good = make_emulator(per_day=600, days=1)
@@ -199,10 +221,24 @@ def test_a_staged_window_over_its_threshold_keeps_the_rows_it_had(make_emulator,
     load(good, path, "charges", "2026-10-01")
     before = _ids_and_raw(path)
     monkeypatch.setattr(load_module, "BATCH_RECORDS", 100)
+    if HELD[held] is not None:
+        monkeypatch.setattr(load_module, "HELD_PART_BYTES", HELD[held])
     report = load(bad, path, "charges", "2026-10-01", run_id="run-2")
     assert report.staged_windows == 1 and len(report.failures) == 1
     assert "above the 5.0% threshold" in report.failure_message
     assert _ids_and_raw(path) == before  # all or nothing: the partition kept its rows
+
+
+def test_an_object_listed_again_in_a_later_part_lands_once_as_first_listed():
+    import pyarrow as pa
+
+    from stripe_assets.ingest.load import _first_of_each_id
+
+    parts = pa.table({"id": ["ch_1", "ch_2", "ch_3", "ch_2", "ch_4", "ch_1"], "raw": list("abcdef")})
+    assert _first_of_each_id(parts).to_pylist() == [
+        {"id": "ch_1", "raw": "a"}, {"id": "ch_2", "raw": "b"}, {"id": "ch_3", "raw": "c"}, {"id": "ch_4", "raw": "e"},
+    ]
+    assert _first_of_each_id(parts.slice(0, 3)) == parts.slice(0, 3)
 
 
 def test_a_long_load_logs_its_progress(make_emulator, duckdb_path):
