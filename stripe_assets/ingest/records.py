@@ -11,7 +11,9 @@ import decimal
 import itertools
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import cast
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -32,9 +34,23 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+_MAX_OFFSET = 2**31 - 1  # Arrow strings address their text with 32-bit offsets
+
+
 def json_array(texts: Sequence[bytes | None]) -> pa.Array:
-    """orjson's output (bytes, or None for null) as a column of JSON text."""
-    utf8 = pa.array(texts, pa.binary()).cast(pa.string())  # orjson writes valid UTF-8 only
+    """orjson's output (bytes, or None for null) as a column of JSON text (orjson writes valid
+    UTF-8 only)."""
+    utf8: pa.Array | None = None
+    if None not in texts:
+        present = cast(Sequence[bytes], texts)
+        ends = np.cumsum(np.fromiter(map(len, present), dtype=np.int64, count=len(present)))
+        if not len(ends) or ends[-1] <= _MAX_OFFSET:
+            # The texts joined once and addressed by their lengths: no conversion per value,
+            # no buffer grown and copied as it fills.
+            offsets = np.concatenate(([0], ends)).astype(np.int32)
+            utf8 = pa.StringArray.from_buffers(len(present), pa.py_buffer(offsets), pa.py_buffer(b"".join(present)))
+    if utf8 is None:
+        utf8 = pa.array(texts, pa.binary()).cast(pa.string())
     return pa.ExtensionArray.from_storage(JSON_TYPE, utf8)
 
 

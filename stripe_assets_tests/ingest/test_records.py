@@ -106,3 +106,12 @@ def test_columns_built_a_column_at_a_time_hold_what_each_record_gives_on_its_own
         assert (row["_partition"], row["_run_id"], row["_loaded_at"], row["_deleted_at"]) == (
             f"p{record['id']}", "r1", loaded_at, None,
         )
+
+
+def test_json_columns_hold_the_texts_given_nulls_and_an_empty_batch_included():
+    from stripe_assets.ingest.records import JSON_TYPE, json_array
+
+    texts = [b'{"a":1}', b'"\xc3\xa9"', b"[]", b"null"]
+    assert json_array(texts).to_pylist() == ['{"a":1}', '"é"', "[]", "null"]
+    assert json_array([b"{}", None, b"1"]).to_pylist() == ["{}", None, "1"]
+    assert json_array([]).to_pylist() == [] and json_array([]).type == JSON_TYPE
