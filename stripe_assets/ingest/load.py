@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 import duckdb
 import pyarrow as pa
@@ -266,8 +267,7 @@ class _Loader:
                         if sink is not None:
                             sink(message)
                             break
-                for record in page.records:
-                    self._route(record)
+                self._route_page(page.records)
                 for lo, hi in page.settled:
                     self._settle(fetch, lo, hi)
                 self.progress.update(self.windows_done, self.report.stats, fetch.estimated_remaining())
@@ -295,6 +295,47 @@ class _Loader:
         return self.report
 
     # --- routing records ----------------------------------------------------------------
+
+    def _route_page(self, records: list[dict]) -> None:
+        """A page's records: the usual page (objects with distinct ids, all of one open window)
+        in one go, any other record by record."""
+        index = self._one_open_window(records)
+        ids = [r["id"] for r in records] if index is not None else []
+        window = self.open.get(index) if index is not None else None
+        if (
+            index is None
+            or not set(map(type, ids)) <= {str}
+            or len(set(ids)) != len(ids)
+            or (window is not None and not window.seen.isdisjoint(ids))
+        ):
+            for record in records:
+                self._route(record)
+            return
+        window = window or self.open.setdefault(index, _OpenWindow())
+        window.seen.update(ids)
+        window.records += records
+        self.buffered += len(records)
+        if len(window.records) >= BATCH_RECORDS:
+            self._stage(index)
+        elif self.buffered > BUFFER_RECORDS:
+            self._stage(max(self.open, key=lambda i: len(self.open[i].records)))
+
+    def _one_open_window(self, records: list[dict]) -> int | None:
+        """The window every record belongs to, when they are objects with an `id` and an integer
+        `created`, all in one window not complete yet; otherwise None."""
+        if not records or not set(map(type, records)) <= {dict}:
+            return None
+        found = [r.get("created") for r in records]
+        if not set(map(type, found)) <= {int} or not all("id" in r for r in records):
+            return None
+        created = cast(list[int], found)
+        low, high = min(created), max(created)
+        if low < self.starts[0] or high >= self.ends[-1]:
+            return None
+        index = bisect.bisect_right(self.starts, low) - 1
+        if index != bisect.bisect_right(self.starts, high) - 1 or self.done[index]:
+            return None
+        return index
 
     def _route(self, record: dict) -> None:
         index = _window_index(record, self.starts, self.ends[-1])

@@ -129,6 +129,48 @@ def test_an_api_listing_out_of_order_still_lands_every_window_whole(make_emulato
     )
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_objects_listed_again_on_later_pages_or_twice_on_one_page_land_once_as_first_listed(
+    make_emulator, tmp_path, concurrency
+):
+    from stripe_assets_tests.ingest.loopback import list_api
+
+    emulator = make_emulator(per_day=250)
+    days = ("2026-10-02", "2026-10-03")
+    start, end = day_window(days[0])[0], day_window(days[-1])[1]
+    objects = sorted(emulator.objects("charges", start, end), key=lambda o: (o["created"], o["id"]), reverse=True)
+
+    def page(query: dict[str, str]) -> dict:  # newest first, each page repeating an object already listed
+        low, high = int(query["created[gte]"]), int(query["created[lt]"])
+        items = [o for o in objects if low <= o["created"] < high]
+        first = [o["id"] for o in items].index(query["starting_after"]) + 1 if "starting_after" in query else 0
+        limit = int(query.get("limit", 10))
+        data = items[first : first + limit]
+        again = {"description": "listed again"}
+        if first >= 2:  # a shifted page boundary: an object of the page before
+            data = [{**items[first - 2], **again}, *data]
+        elif len(data) > 3:  # the same object twice on one page
+            data = [*data[:2], {**data[0], **again}, *data[2:]]
+        return {"object": "list", "url": "/v1/charges", "has_more": first + limit < len(items), "data": data}
+
+    def load_from(api, path):
+        try:
+            return load_partitions(
+                StripeReader("sk_test_any", api.url), Warehouse(path), "charges", windows(*days),
+                columns=default_columns("charges"), settings=ValidationSettings(), run_id="run-1",
+                concurrency=concurrency,
+            )
+        finally:
+            api.stop()
+
+    report = load_from(list_api(page), tmp_path / "repeating.duckdb")
+    load_from(oldest_first(objects), tmp_path / "clean.duckdb")
+    assert report.records_loaded == len(objects) and report.records_rejected == 0  # no copy got in
+    assert _ids_and_raw(tmp_path / "repeating.duckdb") == _ids_and_raw(tmp_path / "clean.duckdb")
+    assert "listed again" not in str(_ids_and_raw(tmp_path / "repeating.duckdb"))
+    assert report.stats.pages > 2 * len(days)  # pages after the first: objects listed again
+
+
 def test_versions_beyond_the_retention_are_pruned_after_each_load(emulator, duckdb_path):
     from stripe_assets.ingest.warehouse.history import HistoryRetention
 
