@@ -12,6 +12,8 @@ import ctypes
 import ctypes.util
 import functools
 
+import pyarrow as pa
+
 _M_ARENA_MAX = -8  # mallopt parameter (glibc's malloc.h)
 
 
@@ -35,7 +37,9 @@ def limit_arenas(count: int = 2) -> None:
 
 
 def release_freed() -> None:
-    """Return freed heap memory to the operating system."""
+    """Return freed heap memory to the operating system (malloc's, and Arrow's own pool, which
+    keeps what the batches of a part used for the next ones)."""
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+    pa.default_memory_pool().release_unused()
