@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader
-from stripe_assets.ingest.collector import young_collections_only
+from stripe_assets.ingest.collector import collect_now, young_collections_only
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS, Fetch
 from stripe_assets.ingest.memory import limit_arenas, release_freed
@@ -399,6 +399,7 @@ class _Loader:
             self.warehouse.stage(window.staged, window.parts, rows, quarantine)
             window.parts += 1
         del rows, quarantine
+        collect_now()
         release_freed()
         self.report.write_seconds += time.perf_counter() - converting
 

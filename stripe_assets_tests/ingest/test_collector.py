@@ -16,10 +16,11 @@ def test_a_load_runs_without_full_collections_and_restores_the_collector(emulato
     load_partitions(
         StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "charges", windows("2026-10-03"),
         columns=default_columns("charges"), settings=ValidationSettings(), run_id="r",
-        on_partition=lambda outcome, report: during.append(gc.get_threshold()),
+        on_partition=lambda outcome, report: during.append((*gc.get_threshold(), gc.get_freeze_count())),
     )
-    assert during and all(t[:2] == before[:2] and t[2] > 1_000_000 for t in during)
-    assert gc.get_threshold() == before
+    # No full collection of its own, and what the process held before set aside for the load.
+    assert during and all(t[:2] == before[:2] and t[2] > 1_000_000 and t[3] > 0 for t in during)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 def test_full_collections_resume_only_when_the_last_of_overlapping_loads_ends():
@@ -41,3 +42,31 @@ def test_full_collections_resume_only_when_the_last_of_overlapping_loads_ends():
     thread.join(10)
     assert paused_after_second  # the first load is still running
     assert gc.get_threshold() == before
+
+
+def test_a_window_validated_in_parts_is_fully_collected_after_each_part_only(make_emulator, tmp_path, monkeypatch):
+    import stripe_assets.ingest.load as load_module
+
+    emu = make_emulator(per_day=1200, days=1)
+    full: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    def run(path) -> None:
+        load_partitions(
+            StripeReader(emu.api_key, emu.url), Warehouse(path), "charges", windows("2026-10-01"),
+            columns=default_columns("charges"), settings=ValidationSettings(), run_id="r",
+        )
+
+    gc.callbacks.append(count)
+    try:
+        run(tmp_path / "whole.duckdb")
+        whole = len(full)
+        monkeypatch.setattr(load_module, "BATCH_RECORDS", 250)  # about five parts
+        run(tmp_path / "parts.duckdb")
+    finally:
+        gc.callbacks.remove(count)
+    assert whole == 0  # one batch: no full collection during the load
+    assert 3 <= len(full) <= 6  # one after each part
