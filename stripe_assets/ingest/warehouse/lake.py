@@ -5,7 +5,8 @@ data files. The lake is attached under the same catalog name as the DuckDB file,
 (`stripe.<resource>`, quarantine, history, the load log) has the same name on both backends.
 
 Extensions load from the `duckdb-extension-*` wheels, never from a download: `INSTALL '<file in
-the wheel>'` copies it into DuckDB's extension folder, `LOAD` loads it; autoloading is off.
+the wheel>'` copies it into this environment's own extension folder, `LOAD` loads it;
+autoloading is off.
 
 Writers: with the catalog in Postgres, processes on any machine write at once without a lock.
 DuckLake commits optimistically: a commit that conflicts with one that landed since its
@@ -22,10 +23,12 @@ the standard AWS variables turned into a DuckDB secret of the connection (`objec
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import os
 import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -172,8 +175,21 @@ def _quote(text: str) -> str:
 # --- extensions --------------------------------------------------------------------------
 
 def no_download_config() -> dict[str, str | bool | int | float | list[str]]:
-    """Connection settings that make a missing extension an error instead of a download."""
-    return {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    """Connection settings that make a missing extension an error instead of a download, with
+    this environment's own extension folder."""
+    return {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "extension_directory": str(extension_directory()),
+    }
+
+
+def extension_directory() -> Path:
+    """Where this Python environment's wheels are installed for DuckDB: a folder of its own.
+    DuckDB's default (~/.duckdb/extensions) is shared by every environment of the user; each
+    replacing the others' copy, runs starting together met on its file lock while one copied."""
+    environment = hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]
+    return Path.home() / ".duckdb" / "stripe-assets" / environment / "extensions"
 
 
 def extension_file(name: str) -> Path:
@@ -216,8 +232,8 @@ def load_extensions(conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
         with _install_lock:
             if name not in _installed:
                 source = str(extension_file(name))
-                # DuckDB's extension folder is shared by every environment of the user: a copy
-                # installed from another environment's wheel is replaced by this one's.
+                # A copy installed from another wheel (an upgrade of this environment's) is
+                # replaced by this one's.
                 recorded = conn.execute(
                     "SELECT installed_from FROM duckdb_extensions() WHERE extension_name = ?",
                     [_extension_name(name)],
