@@ -9,6 +9,10 @@ EMULATOR_PORT ?= 12111
 EMULATOR_KEY ?= sk_test_emulator
 DAYS ?= 7
 PYTEST_ARGS ?=
+# Two test processes: most slow tests wait on subprocesses, servers and the emulator's latency,
+# so two workers keep both cores busy (`make test PYTEST_WORKERS=0` runs in one process).
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --durations=15
 
 export DAGSTER_HOME := $(CURDIR)
 # The demo and `make dev` always talk to the local emulator, whatever the shell has set.
@@ -34,10 +38,10 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-quick: lint
-	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 emulator: $(BIN)/.installed
 	$(BIN)/stripe-assets emulator --port $(EMULATOR_PORT) --api-key $(EMULATOR_KEY)
