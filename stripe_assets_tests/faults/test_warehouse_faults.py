@@ -102,3 +102,15 @@ def test_a_load_into_a_read_only_directory_fails_in_one_line_before_fetching(pro
     with read_only_copy([project.duckdb], tmp_path / "readonly") as where, pytest.raises(WarehouseError) as caught:
         load(emulator, where / project.duckdb.name, "2026-10-03")
     assert "not writable" in one_line(caught.value) or "read-only" in str(caught.value)
+
+
+def test_running_out_of_memory_is_named_as_memory_not_a_full_disk(tmp_path):
+    import duckdb
+
+    from stripe_assets.ingest.warehouse.errors import describe_warehouse_error
+
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"), config={"memory_limit": "8MB", "threads": 1})
+    with pytest.raises(duckdb.Error) as raised:  # DuckDB's own "could not allocate" for memory
+        conn.execute("SELECT list(repeat('x', 100) || i) FROM range(2000000) t(i)").fetchall()
+    line = describe_warehouse_error(raised.value, tmp_path / "w.duckdb")
+    assert line.startswith("DuckDB ran out of the memory") and "disk" not in line, line

@@ -222,3 +222,32 @@ def test_a_partition_swapped_in_from_staged_parts_lands_whole_in_small_row_group
     assert largest <= 2048
     warehouse.apply("prices", COLUMNS, QUARANTINE, [write(DAY + timedelta(days=1), records[:1])])
     assert len(ids(path)) == 10_000  # the id moved to the next day's window; the file reads and writes on
+
+
+def test_an_id_repeated_across_staged_parts_lands_once_as_first_staged_within_the_swap_memory(
+    tmp_path, monkeypatch
+):
+    # An API listing an object again (a shifted page) puts it in two staged parts: the first copy
+    # lands. Only the repeated ids are ranked, so the swap's memory does not follow the rows' size.
+    from dataclasses import replace
+
+    from stripe_assets.ingest.warehouse import store
+
+    monkeypatch.setattr(store, "STAGING_MEMORY_LIMIT", "64MB")
+    path = tmp_path / "w.duckdb"
+    pad = {"nickname": "x" * 4000}  # 40 MB of raw JSON in all, above the swap's memory
+    records = [{**price(n, DAY + timedelta(seconds=n)), **pad} for n in range(10_000)]
+    first, again = records[:5_000], records[5_000:]
+    repeated = [{**r, "nickname": "listed again"} for r in first[-3:]]
+    folder = tmp_path / "staging"
+    Warehouse.stage(folder, 0, write(DAY, first).rows, write(DAY, []).quarantine)
+    Warehouse.stage(folder, 1, write(DAY, repeated + again).rows, write(DAY, []).quarantine)
+    staged = replace(write(DAY, None), staged=str(folder), load_record={**write(DAY, []).load_record})
+    Warehouse(path).apply("prices", COLUMNS, QUARANTINE, [staged])
+
+    assert ids(path) == sorted(r["id"] for r in records)
+    with Warehouse(path).connect(read_only=True) as conn:
+        nicknames = conn.execute(
+            "SELECT count(*) FILTER (WHERE raw->>'nickname' = 'listed again'), count(*) FROM stripe.prices"
+        ).fetchone()
+    assert nicknames == (0, 10_000)

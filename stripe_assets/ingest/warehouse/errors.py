@@ -1,4 +1,4 @@
-"""DuckDB's errors as one line naming the real cause: disk full, damaged file, read-only, schema clash,
+"""DuckDB's errors as one line naming the real cause: disk full, out of memory, damaged file, read-only, schema clash,
 object storage refusing the lake's credentials.
 
 DuckDB reports these as multi-line exceptions whose first words are the exception class
@@ -53,6 +53,12 @@ def describe_warehouse_error(exc: BaseException, path: object) -> str:
                 f"AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (nothing of this write was kept) [{detail}]"
             )
         return f"the object storage of {path} failed{answer} (nothing of this write was kept) [{detail}]"
+    # Before the disk: DuckDB's "could not allocate block" is memory, not space on the disk.
+    if isinstance(exc, duckdb.OutOfMemoryException) or text.startswith("Out of Memory Error"):
+        return (
+            f"DuckDB ran out of the memory it may use while writing {path}: free memory on this "
+            f"machine and rerun (nothing of this write was kept) [{detail}]"
+        )
     if any(marker in text for marker in _DISK_FULL):
         return (
             f"the disk holding the DuckDB file {path} is full: free space and rerun "

@@ -386,11 +386,7 @@ class Warehouse:
             source = f"read_parquet({staged_rows})"
             repeated = conn.execute(f"SELECT count(*) - count(DISTINCT id) FROM {source}").fetchone()
             if repeated and repeated[0]:  # an API that listed an object twice: keep its first copy
-                source = (
-                    f"(SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet({staged_rows}, "
-                    "filename = true, file_row_number = true) "
-                    "QUALIFY row_number() OVER (PARTITION BY id ORDER BY filename, file_row_number) = 1)"
-                )
+                source = _first_copies(conn, staged_rows)
         if source is not None:
             try:
                 in_window = f"(created >= ? AND created < ?) OR id IN (SELECT id FROM {source})"
@@ -443,6 +439,23 @@ def _commit_stamp(conn: duckdb.DuckDBPyConnection, resource: str) -> datetime:
     row = conn.execute(f"SELECT max(loaded_at) FROM {LOADS_TABLE} WHERE resource = ?", [resource]).fetchone()
     newest = row[0] if row else None
     return max(now, newest + timedelta(microseconds=1)) if newest is not None else now
+
+
+def _first_copies(conn: duckdb.DuckDBPyConnection, files: str) -> str:
+    """The staged rows with only the first staged copy of each id. Only the repeated ids are
+    ranked, on narrow columns, and the later copies are left out by a plain filter: ranking or
+    joining whole rows would hold every row's `raw` in memory at once."""
+    scan = f"read_parquet({files}, filename = true, file_row_number = true)"
+    later = conn.execute(
+        f"SELECT filename, list(file_row_number) FROM (SELECT filename, file_row_number, row_number() OVER "
+        f"(PARTITION BY id ORDER BY filename, file_row_number) AS copy FROM {scan} "
+        f"WHERE id IN (SELECT id FROM {scan} GROUP BY id HAVING count(*) > 1)) WHERE copy > 1 GROUP BY filename"
+    ).fetchall()
+    copies = " OR ".join(
+        f"(filename = {_sql_text(name)} AND list_contains({[int(n) for n in rows]}, file_row_number))"
+        for name, rows in later
+    )
+    return f"(SELECT * EXCLUDE (filename, file_row_number) FROM {scan} WHERE NOT ({copies or 'false'}))"
 
 
 def _staged(folder: str | None, kind: str) -> str | None:
