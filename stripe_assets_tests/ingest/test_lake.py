@@ -65,6 +65,32 @@ def lake_project(request, tmp_path, emulator, monkeypatch):
     return made
 
 
+_LOAD_EXTENSIONS = """
+import duckdb
+from stripe_assets.ingest.warehouse.lake import load_extensions, no_download_config
+conn = duckdb.connect(config=no_download_config())
+load_extensions(conn, ["ducklake", "postgres", "httpfs"])
+print(conn.execute("SELECT count(*) FROM duckdb_extensions() WHERE loaded").fetchone()[0])
+"""
+
+
+def test_runs_starting_together_on_a_fresh_worker_all_load_the_extensions(tmp_path):
+    # A new container: no extension copied yet, four runs start at once and all copy them.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path)}
+    starts = [
+        subprocess.Popen([sys.executable, "-c", _LOAD_EXTENSIONS], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]  # fmt: skip
+    results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in starts if p.stdout and p.stderr]
+    assert [code for code, _, _ in results] == [0, 0, 0, 0], [err[-400:] for _, _, err in results]
+    assert (tmp_path / ".duckdb" / "stripe-assets").is_dir()
+
+
 @pytest.mark.slow
 def test_loads_history_rollback_and_commands_work_the_same_on_the_lake(lake_project, emulator, make_emulator):
     project = lake_project

@@ -22,6 +22,8 @@ the standard AWS variables turned into a DuckDB secret of the connection (`objec
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import importlib.util
@@ -31,7 +33,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -232,17 +234,32 @@ def load_extensions(conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
         with _install_lock:
             if name not in _installed:
                 source = str(extension_file(name))
-                # A copy installed from another wheel (an upgrade of this environment's) is
-                # replaced by this one's.
-                recorded = conn.execute(
-                    "SELECT installed_from FROM duckdb_extensions() WHERE extension_name = ?",
-                    [_extension_name(name)],
-                ).fetchone()
-                if recorded is None or recorded[0] != source:
-                    force = "FORCE " if recorded is not None and recorded[0] not in (None, "") else ""
-                    _install(conn, f"{force}INSTALL {_quote(source)}")
+                # Processes starting together (runs on a fresh worker) take turns: the first
+                # copies the file, the others find it installed.
+                with _machine_lock(extension_directory() / ".install.lock"):
+                    # A copy installed from another wheel (an upgrade of this environment's) is
+                    # replaced by this one's.
+                    recorded = conn.execute(
+                        "SELECT installed_from FROM duckdb_extensions() WHERE extension_name = ?",
+                        [_extension_name(name)],
+                    ).fetchone()
+                    if recorded is None or recorded[0] != source:
+                        force = "FORCE " if recorded is not None and recorded[0] not in (None, "") else ""
+                        _install(conn, f"{force}INSTALL {_quote(source)}")
                 _installed.add(name)
         conn.execute(f"LOAD {name}")
+
+
+@contextlib.contextmanager
+def _machine_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock shared by every process of the machine (released if one dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _extension_name(name: str) -> str:
