@@ -161,17 +161,25 @@ def _getter(path: tuple[str, ...]) -> Getter:
     return get
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # BIGINT; JSON integers can be larger
+
+
+def _expanded_id(value: object) -> str | None:
+    found = value.get("id") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def _coerce(type_: str) -> Callable[[object], object]:
     """Turn a JSON value into what the staging column of `type_` holds (None when it cannot)."""
     if type_ in ("BIGINT", "TIMESTAMPTZ"):
-        return lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None
+        return lambda v: v if isinstance(v, int) and not isinstance(v, bool) and _INT64_MIN <= v <= _INT64_MAX else None
     if type_ == "DOUBLE":
         return lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
     if type_ == "BOOLEAN":
         return lambda v: v if isinstance(v, bool) else None
     if type_ == "VARCHAR":
         # Expandable references arrive as objects when expanded: keep their id.
-        return lambda v: v if isinstance(v, str) else (v.get("id") if isinstance(v, dict) else None)
+        return lambda v: v if isinstance(v, str) else _expanded_id(v)
     if type_ == "DECIMAL(38,12)":
         return lambda v: str(v) if isinstance(v, (str, int, float)) and not isinstance(v, bool) else None
     return lambda v: v  # JSON: serialized by the caller

@@ -83,6 +83,12 @@ _AS_IS: dict[str, frozenset[type]] = {
 }
 
 
+def _fit_int64(values: list) -> bool:
+    """Whether every integer of a column of ints and Nones fits BIGINT (JSON allows larger)."""
+    present = [v for v in values if v is not None]
+    return not present or (min(present) >= -(2**63) and max(present) < 2**63)
+
+
 def _values(records: Sequence[dict], spec: ColumnSpec, get: Callable[[dict], object], all_dicts: bool) -> list:
     """The value at `spec.path` of every record (None where the path does not lead anywhere)."""
     if not all_dicts:
@@ -94,7 +100,9 @@ def _values(records: Sequence[dict], spec: ColumnSpec, get: Callable[[dict], obj
 
 
 def _column(values: list, spec: ColumnSpec, coerce: Callable[[object], object]) -> pa.Array:
-    if not set(map(type, values)) <= _AS_IS.get(spec.type, frozenset()):
+    if not set(map(type, values)) <= _AS_IS.get(spec.type, frozenset()) or (
+        spec.type in ("BIGINT", "TIMESTAMPTZ") and not _fit_int64(values)
+    ):
         values = [coerce(v) for v in values]
     if spec.type == "JSON":
         return json_array(list(map(_json_bytes, values)))

@@ -52,15 +52,18 @@ def _one_by_one(record: dict, spec) -> object:
     for key in spec.path:
         value = value.get(key) if isinstance(value, dict) else None
     if spec.type in ("BIGINT", "TIMESTAMPTZ"):
-        value = value if isinstance(value, int) and not isinstance(value, bool) else None
-        if spec.type == "TIMESTAMPTZ" and value is not None:
+        if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
+            value = None
+        elif spec.type == "TIMESTAMPTZ":
             value = datetime.fromtimestamp(value, UTC)
     elif spec.type == "DOUBLE":
         value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     elif spec.type == "BOOLEAN":
         value = value if isinstance(value, bool) else None
     elif spec.type == "VARCHAR":
-        value = value if isinstance(value, str) else (value.get("id") if isinstance(value, dict) else None)
+        if isinstance(value, dict):
+            value = value.get("id")
+        value = value if isinstance(value, str) else None
     elif spec.type == "JSON":
         value = None if value is None else orjson.dumps(value).decode()
     elif spec.type == "DECIMAL(38,12)":
@@ -94,6 +97,9 @@ def test_columns_built_a_column_at_a_time_hold_what_each_record_gives_on_its_own
         {"id": "ch_4", "created": 1_760_000_003, "amount": "1000", "currency": 5, "captured": "yes",
          "payment_method_details": {"card": {"brand": {"id": "visa"}}}, "description": "ünïcode ✓"},
         {"id": "ch_5", "created": 1_760_000_004},  # nearly everything absent
+        {"id": "ch_6", "created": 1_760_000_005, "amount": 2**64 - 1, "amount_refunded": 1e3, "customer": {"id": 5},
+         "amount_captured": -(2**63), "paid": None, "payment_method_details": {"card": [{"brand": "visa"}]},
+         "status": "", "currency": "\u0000\"'\\", "description": "x" * 100_000},
     ]
     loaded_at = datetime(2026, 11, 1, tzinfo=UTC)
     table = to_arrow(records, columns, partition_of=lambda r: f"p{r['id']}", run_id="r1", loaded_at=loaded_at)
