@@ -2,6 +2,10 @@
 
 Loading is waiting on the Stripe API (the key's shared budget paces it), not computing, so
 the default of one process per core would leave most of the budget unused on small machines.
+Step processes fork from a server that loaded the code location once per run
+(`stripe_assets.fork_server`): started afresh (spawn, the default), each of them imported
+Dagster, pandas, pandera, pyarrow, DuckDB and this package again, which cost more CPU than a
+small load itself.
 """
 
 import dagster as dg
@@ -12,4 +16,7 @@ from stripe_assets.dataflows.config import load_dataflows
 @dg.definitions
 def defs() -> dg.Definitions:
     steps = max(len(load_dataflows().dataflows), 1)
-    return dg.Definitions(executor=dg.multiprocess_executor.configured({"max_concurrent": steps}))
+    start = {"forkserver": {"preload_modules": ["stripe_assets.fork_server"]}}
+    return dg.Definitions(
+        executor=dg.multiprocess_executor.configured({"max_concurrent": steps, "start_method": start})
+    )

@@ -76,6 +76,8 @@ def test_killed_materialize_leaves_no_step_behind_and_the_rerun_stands(project, 
     # the rerun reads the same data from a fast emulator.
     slow = make_emulator(per_day=400, latency_ms=1500)
     fast = make_emulator(per_day=400)
+    with project.instance():  # creates the instance's storage before the run does (both at once can clash)
+        pass
     killed = materialize(project, slow)
 
     def killed_run_started() -> dg.DagsterRun | None:
