@@ -31,7 +31,7 @@ import orjson
 import stripe
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.ingest.limiter import Limits, RateLimiter, default_account_rate, shared_limiter
+from stripe_assets.ingest.limiter import Backlog, Limits, RateLimiter, default_account_rate, shared_limiter
 from stripe_assets.ingest.redact import ApiKeyError, check_api_key, redact
 
 DEFAULT_API_BASE = "https://api.stripe.com"
@@ -197,16 +197,18 @@ class StripeReader:
     def __repr__(self) -> str:  # never show the key
         return f"StripeReader(api_base={self.api_base!r}, key={mask_key(self._api_key)})"
 
-    def get_page(self, path: str, params: Mapping[str, Any], stats: FetchStats) -> dict:
+    def get_page(
+        self, path: str, params: Mapping[str, Any], stats: FetchStats, backlog: Backlog | None = None
+    ) -> dict:
         """One GET, parsed, within the key's budget; retried as the module doc says, other
-        errors become StripeReadError."""
+        errors become StripeReadError. `backlog`: what the calling load still expects to read."""
         self._local.stats = stats  # every attempt of this page is counted, retries included
         began = time.monotonic()
         throttled = 0.0  # seconds spent waiting out 429s (not counted against the deadline)
         limited = failures = 0
         try:
             while True:
-                stats.count_wait(self.limiter.acquire(f"GET {path}"))
+                stats.count_wait(self.limiter.acquire(f"GET {path}", backlog))
                 try:
                     return self._get_once(path, params, stats)
                 except stripe.RateLimitError as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import os
 import queue
 import threading
 import time
@@ -26,9 +27,11 @@ from dataclasses import dataclass, field
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader, read_page
+from stripe_assets.ingest.limiter import Backlog
 
 DEFAULT_CONCURRENCY = 12  # pages in flight per load: 25 requests/s × 0.3 s per page, with room
 PROGRESS_SECONDS = 30.0
+PAGE_OBJECTS = 100  # objects per full page (`limit=100`)
 MIN_SPLIT_PAGES = 4  # a slice with fewer pages left is not worth splitting
 SLICE_PAGES = 20  # target pages of a slice made by a split (each slice's last page is partial)
 IDLE_TICK_SECONDS = 1.0  # how often `pages()` yields an empty Page while waiting
@@ -122,6 +125,8 @@ class Fetch:
         self._in_flight = 0
         self.slices_done = 0
         self.splits = 0
+        # Requests still expected, shared with the key's budget (which favours the largest).
+        self.backlog = Backlog(f"{os.getpid()}-{id(self):x}")
 
     # --- what the caller sees ------------------------------------------------------------
 
@@ -171,9 +176,12 @@ class Fetch:
     def estimated_remaining(self) -> float:
         """Objects still to read, estimated from the densities seen so far."""
         with self._cv:
-            slices = list(self._active.values())
-            overall = self.stats.objects / max(self._covered_span(slices), 1)
-            return sum(s.estimated_remaining(overall) for s in slices)
+            return self._remaining_objects()
+
+    def _remaining_objects(self) -> float:
+        slices = list(self._active.values())
+        overall = self.stats.objects / max(self._covered_span(slices), 1)
+        return sum(s.estimated_remaining(overall) for s in slices)
 
     def _covered_span(self, slices: list[Slice]) -> int:
         pending = sum(max(s.pending[1] - s.pending[0], 0) for s in slices)
@@ -194,7 +202,7 @@ class Fetch:
                 if piece.cursor is not None:
                     params["starting_after"] = piece.cursor
             try:
-                page = self.reader.get_page(self.path, params, self.stats)
+                page = self.reader.get_page(self.path, params, self.stats, self.backlog)
                 data, cursor = read_page(self.path, page, piece.cursor)
             except BaseException as exc:  # handed to the caller's thread
                 self._hand_over(exc)
@@ -203,6 +211,7 @@ class Fetch:
             with self._cv:
                 self._in_flight -= 1
                 progress, children = self._advance(piece, data, cursor)
+                self.backlog.requests = self._remaining_objects() / PAGE_OBJECTS
             # Handed over before the slices it made are queued: their pages come after it.
             if not self._hand_over(progress):
                 return
@@ -258,7 +267,7 @@ class Fetch:
         if idle <= 0 or span < 2:
             return []
         overall = self.stats.objects / max(self._covered_span(list(self._active.values())), 1)
-        pages = piece.estimated_remaining(overall) / 100
+        pages = piece.estimated_remaining(overall) / PAGE_OBJECTS
         if pages < MIN_SPLIT_PAGES:
             return []
         parts = min(math.ceil(pages / SLICE_PAGES), idle + 1, span)

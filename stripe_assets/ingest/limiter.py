@@ -9,6 +9,12 @@ a small file under the machine's temp directory, locked with `flock` for the few
 each reservation, named by a hash of the key and API base (never the key itself). Another store
 (e.g. a database row) can stand in through the same two-method interface.
 
+Loads tell the budget how many requests they still expect (`Backlog`). When one endpoint has
+clearly more left than the others (balance transactions usually do), its requests take account
+tokens first: the others leave a reserve in the account's bucket for it. Without this, every
+endpoint got an equal share of the account and the largest one finished alone, long after the
+rest, at its endpoint's 25/s. Tokens the favoured endpoint does not use still go to the others.
+
 A 429 halves the rate of the whole budget (once per second at most: answers to requests already
 sent under the old rate do not halve it again); the rate then recovers linearly to the full
 configured rate over `RECOVERY_SECONDS`.
@@ -38,6 +44,8 @@ MIN_FACTOR = 1 / 64  # the lowest a run of 429s can push the rate
 RECOVERY_SECONDS = 20.0  # from half rate back to full without 429s: half of this
 HALVE_AT_MOST_EVERY = 1.0  # seconds; 429s of requests sent before the last halving do not count
 STALE_SECONDS = 60.0  # a reservation this far ahead means a clock jump: start afresh
+BACKLOG_SECONDS = 5.0  # a load's backlog counts this long after it last reported it
+FAVOURED_RATIO = 1.25  # an endpoint this far above the mean backlog takes account tokens first
 
 
 def default_account_rate(api_key: str) -> float:
@@ -104,6 +112,14 @@ class FileBudgetStore:
                 os.close(fd)  # closing releases the flock
 
 
+@dataclass
+class Backlog:
+    """Requests one load still expects to make on its endpoint (its estimate, updated as it reads)."""
+
+    key: str  # the load's own name in the shared budget
+    requests: float = 0.0
+
+
 @dataclass(frozen=True)
 class Limits:
     """Requests per second for the account and for each endpoint."""
@@ -130,13 +146,15 @@ class RateLimiter:
         self._clock = clock  # wall time: the one clock every process of the machine agrees on
         self._sleep = sleep
 
-    def acquire(self, endpoint: str) -> float:
-        """Waits until a request to `endpoint` fits the budget; returns the seconds waited."""
+    def acquire(self, endpoint: str, backlog: Backlog | None = None) -> float:
+        """Waits until a request to `endpoint` fits the budget; returns the seconds waited.
+        `backlog`: what the requesting load still expects to read (see the module doc)."""
         schedules = (("account", self.limits.account), (f"endpoint {endpoint}", self.limits.endpoint))
         waited = 0.0
         while True:
             with self.store.transaction() as state:
                 now = self._clock()
+                favoured = _note_backlog(state, endpoint, backlog, now)
                 factor = _factor(state, now)
                 levels: list[tuple[str, float]] = []
                 need = 0.0
@@ -150,8 +168,10 @@ class RateLimiter:
                         tokens = state.get(f"{name} tokens", capacity)
                     tokens = min(capacity, tokens + (now - at) * rate)
                     levels.append((name, tokens))
-                    if tokens < 1.0:
-                        need = max(need, (1.0 - tokens) / rate)
+                    # The account's reserve for a favoured endpoint (up to half the bucket).
+                    floor = 1.0 + (capacity // 2 if name == "account" and favoured not in (None, endpoint) else 0.0)
+                    if tokens < floor:
+                        need = max(need, (floor - tokens) / rate)
                 if need == 0.0:
                     for name, tokens in levels:
                         state[f"{name} tokens"] = tokens - 1.0
@@ -176,6 +196,27 @@ class RateLimiter:
         """The account rate in force now (after 429s, before full recovery)."""
         with self.store.transaction() as state:
             return self.limits.account * _factor(state, self._clock())
+
+
+def _note_backlog(state: State, endpoint: str, backlog: Backlog | None, now: float) -> str | None:
+    """Record `backlog`, forget stale ones; the endpoint favoured now, if any."""
+    if backlog is not None:
+        state[f"backlog {endpoint} {backlog.key}"] = max(backlog.requests, 0.0)
+        state[f"backlog at {endpoint} {backlog.key}"] = now
+    per_endpoint: dict[str, float] = {}
+    for name in [k for k in state if k.startswith("backlog at ")]:
+        held = name.removeprefix("backlog at ")
+        if not now - BACKLOG_SECONDS <= state[name] <= now + BACKLOG_SECONDS:
+            del state[name]
+            state.pop(f"backlog {held}", None)
+            continue
+        owner = held.rsplit(" ", 1)[0]
+        per_endpoint[owner] = per_endpoint.get(owner, 0.0) + state.get(f"backlog {held}", 0.0)
+    waiting = {name: left for name, left in per_endpoint.items() if left > 0}
+    if len(waiting) < 2:
+        return None
+    top = max(waiting, key=lambda name: waiting[name])
+    return top if waiting[top] >= FAVOURED_RATIO * sum(waiting.values()) / len(waiting) else None
 
 
 def _factor(state: State, now: float) -> float:

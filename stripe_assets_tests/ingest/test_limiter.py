@@ -9,8 +9,10 @@ import time
 import pytest
 
 from stripe_assets.ingest.limiter import (
+    BACKLOG_SECONDS,
     BURST_SECONDS,
     RECOVERY_SECONDS,
+    Backlog,
     FileBudgetStore,
     Limits,
     MemoryBudgetStore,
@@ -84,6 +86,48 @@ def test_each_endpoint_has_its_own_budget_within_the_account():
     assert waits[:burst] == [0.0] * burst  # a burst, then 10/s
     assert 0.95 <= sum(waits[burst:]) <= 1.25
     assert limiter.acquire("GET /v1/customers") == 0.0  # another endpoint is not held up
+
+
+def test_the_endpoint_with_clearly_the_most_left_takes_account_tokens_first():
+    clock = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(Limits(account=20, endpoint=100), MemoryBudgetStore(), clock=lambda: clock[0], sleep=sleep)
+    bucket = int(20 * BURST_SECONDS)  # 10 account tokens, half of them kept for the favoured endpoint
+    largest, charges, customers = Backlog("bt", 500), Backlog("ch", 50), Backlog("cu", 60)
+    assert limiter.acquire("GET /v1/balance_transactions", largest) == 0.0
+    assert limiter.acquire("GET /v1/customers", customers) == 0.0
+    waits = [limiter.acquire("GET /v1/charges", charges) for _ in range(bucket)]
+    # The others stop at the reserve (8 tokens were left, 3 above it) ...
+    assert waits[:3] == [0.0] * 3 and all(w > 0 for w in waits[3:])
+    # ... which the favoured endpoint draws on at once.
+    assert [limiter.acquire("GET /v1/balance_transactions", largest) for _ in range(3)] == [0.0] * 3
+    # Tokens it leaves unused go to the others: they keep the account's full rate.
+    began = clock[0]
+    for _ in range(40):
+        limiter.acquire("GET /v1/charges", charges)
+    assert 40 / 20 - 0.5 <= clock[0] - began <= 40 / 20 * 1.25  # waits are stretched by up to 20 % of jitter
+
+
+def test_no_endpoint_is_favoured_when_backlogs_are_alike_or_no_longer_reported():
+    clock = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(Limits(account=20, endpoint=100), MemoryBudgetStore(), clock=lambda: clock[0], sleep=sleep)
+    bucket = int(20 * BURST_SECONDS)
+    limiter.acquire("GET /v1/refunds", Backlog("re", 110))
+    waits = [limiter.acquire("GET /v1/charges", Backlog("ch", 100)) for _ in range(bucket - 1)]
+    assert waits == [0.0] * (bucket - 1)  # 110 is not clearly more than 100: the whole bucket is shared
+
+    clock[0] += 1.0  # the bucket refills
+    limiter.acquire("GET /v1/balance_transactions", Backlog("bt", 900))
+    clock[0] += BACKLOG_SECONDS + 1  # that load stopped reporting (finished, or died)
+    waits = [limiter.acquire("GET /v1/charges", Backlog("ch", 100)) for _ in range(bucket)]
+    assert waits == [0.0] * bucket
 
 
 def test_a_429_halves_the_rate_which_then_recovers_gradually():

@@ -295,3 +295,31 @@ def test_a_long_load_logs_its_progress(make_emulator, duckdb_path):
     assert all(line.startswith("charges: ") and "windows done" in line and "objects" in line for line in lines)
     assert "ETA" in lines[0] and "requests/s" in lines[0] and "rate limited (429)" in lines[0]
     assert lines[-1].startswith("charges: 3/3 windows done, 1,200 objects in ")
+
+
+def test_a_load_tells_the_keys_budget_how_many_requests_it_still_expects(make_emulator, duckdb_path):
+    # The budget favours the endpoint with clearly the most left (see `limiter`): a load's
+    # estimate must follow what it really has left.
+    from stripe_assets.ingest.limiter import Backlog, Limits, MemoryBudgetStore, RateLimiter
+
+    class Probe(RateLimiter):
+        def acquire(self, endpoint: str, backlog: Backlog | None = None) -> float:
+            reported.append((endpoint, backlog.requests if backlog is not None else None))
+            return super().acquire(endpoint, backlog)
+
+    reported: list[tuple[str, float | None]] = []
+    emu = make_emulator(per_day=2500, days=2)  # 50 pages
+    days = ("2026-10-01", "2026-10-02")
+    reader = StripeReader(emu.api_key, emu.url, limiter=Probe(Limits(account=1e6, endpoint=1e6), MemoryBudgetStore()))
+    report = load_partitions(
+        reader, Warehouse(duckdb_path), "charges", windows(*days),
+        columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=4,
+    )
+    pages = report.stats.pages
+    estimates = [left for endpoint, left in reported if endpoint == "GET /v1/charges"]
+    assert len(estimates) == report.stats.requests and None not in estimates
+    known = [left for left in estimates if left]  # before the first pages, nothing is known
+    assert 0.5 * pages <= max(known) <= 1.5 * pages
+    assert estimates[-1] <= 5  # the last requests expect little or nothing after them
+    half = len(estimates) // 2
+    assert sum(estimates[half:]) < sum(estimates[:half])
