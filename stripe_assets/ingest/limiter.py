@@ -23,7 +23,6 @@ configured rate over `RECOVERY_SECONDS`.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -35,6 +34,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from stripe_assets.ingest.file_lock import holding
 
 LIVE_KEY_RATE = 80.0  # 80 % of Stripe's 100/s live limit: room for the account's own traffic
 TEST_KEY_RATE = 20.0  # 80 % of the 25/s test-mode limit
@@ -94,22 +95,22 @@ class FileBudgetStore:
         with self._threads:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                raw = os.pread(fd, 1 << 16, 0)
-                try:
-                    state = json.loads(raw) if raw else {}
-                except ValueError:
-                    state = {}  # a torn or foreign file: the budget starts afresh
-                if not isinstance(state, dict):
-                    state = {}
-                before = dict(state)
-                yield state
-                if state != before:
-                    data = json.dumps(state, separators=(",", ":")).encode()
-                    os.pwrite(fd, data, 0)
-                    os.ftruncate(fd, len(data))
+                with holding(fd):
+                    raw = os.pread(fd, 1 << 16, 0)
+                    try:
+                        state = json.loads(raw) if raw else {}
+                    except ValueError:
+                        state = {}  # a torn or foreign file: the budget starts afresh
+                    if not isinstance(state, dict):
+                        state = {}
+                    before = dict(state)
+                    yield state
+                    if state != before:
+                        data = json.dumps(state, separators=(",", ":")).encode()
+                        os.pwrite(fd, data, 0)
+                        os.ftruncate(fd, len(data))
             finally:
-                os.close(fd)  # closing releases the flock
+                os.close(fd)
 
 
 @dataclass

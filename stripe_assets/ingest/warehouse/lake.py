@@ -23,7 +23,6 @@ the standard AWS variables turned into a DuckDB secret of the connection (`objec
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import hashlib
 import importlib.util
@@ -40,6 +39,7 @@ from typing import TypeVar
 
 import duckdb
 
+from stripe_assets.ingest.file_lock import holding
 from stripe_assets.ingest.redact import redact as redact_secrets
 from stripe_assets.ingest.warehouse.object_store import (
     ObjectStoreConfigError,
@@ -254,12 +254,8 @@ def load_extensions(conn: duckdb.DuckDBPyConnection, names: list[str]) -> None:
 def _machine_lock(path: Path) -> Iterator[None]:
     """An exclusive lock shared by every process of the machine (released if one dies)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with open(path, "a+") as handle, holding(handle):
+        yield
 
 
 def _extension_name(name: str) -> str:

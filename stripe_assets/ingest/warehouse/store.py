@@ -9,7 +9,6 @@ the CLI summary), so concurrent runs never fail with "Could not set lock".
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import shutil
@@ -26,6 +25,7 @@ import pyarrow.parquet as pq
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
+from stripe_assets.ingest.file_lock import holding
 from stripe_assets.ingest.warehouse.deletions import hold_deleted, restore_deleted
 from stripe_assets.ingest.warehouse.errors import describe_warehouse_error
 from stripe_assets.ingest.warehouse.lake import (
@@ -220,12 +220,8 @@ class Warehouse:
         if lock_file is None:
             yield
             return
-        with lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+        with lock_file, holding(lock_file):
+            yield
 
     def _open(self, read_only: bool, row_group_size: int | None = None) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout_seconds
