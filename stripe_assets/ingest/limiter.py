@@ -13,7 +13,9 @@ Loads tell the budget how many requests they still expect (`Backlog`). When one 
 clearly more left than the others (balance transactions usually do), its requests take account
 tokens first: the others leave a reserve in the account's bucket for it. Without this, every
 endpoint got an equal share of the account and the largest one finished alone, long after the
-rest, at its endpoint's 25/s. Tokens the favoured endpoint does not use still go to the others.
+rest, at its endpoint's 25/s. Tokens the favoured endpoint does not use still go to the others,
+and it can take no more than its endpoint's rate. (When the account's rate is not above the
+endpoint's, as for test keys, one endpoint can use the whole account and nothing is favoured.)
 
 A 429 halves the rate of the whole budget (once per second at most: answers to requests already
 sent under the old rate do not halve it again); the rate then recovers linearly to the full
@@ -156,6 +158,8 @@ class RateLimiter:
             with self.store.transaction() as state:
                 now = self._clock()
                 favoured = _note_backlog(state, endpoint, backlog, now)
+                if self.limits.account <= self.limits.endpoint:
+                    favoured = None  # one endpoint can use the whole account: nobody finishes alone
                 factor = _factor(state, now)
                 levels: list[tuple[str, float]] = []
                 need = 0.0

@@ -94,24 +94,27 @@ def test_the_endpoint_with_clearly_the_most_left_takes_account_tokens_first():
     def sleep(seconds: float) -> None:
         clock[0] += seconds
 
-    limiter = RateLimiter(Limits(account=20, endpoint=100), MemoryBudgetStore(), clock=lambda: clock[0], sleep=sleep)
-    bucket = int(20 * BURST_SECONDS)  # 10 account tokens, half of them kept for the favoured endpoint
+    # Stripe's shape: the account's rate above any one endpoint's.
+    limits = Limits(account=40, endpoint=30)
+    limiter = RateLimiter(limits, MemoryBudgetStore(), clock=lambda: clock[0], sleep=sleep)
+    bucket = int(40 * BURST_SECONDS)  # 20 account tokens, half of them kept for the favoured endpoint
     largest, charges, customers = Backlog("bt", 500), Backlog("ch", 50), Backlog("cu", 60)
     assert limiter.acquire("GET /v1/balance_transactions", largest) == 0.0
     assert limiter.acquire("GET /v1/customers", customers) == 0.0
     waits = [limiter.acquire("GET /v1/charges", charges) for _ in range(bucket)]
-    # The others stop at the reserve (8 tokens were left, 3 above it) ...
-    assert waits[:3] == [0.0] * 3 and all(w > 0 for w in waits[3:])
+    # The others stop at the reserve (18 tokens were left, 8 above it) ...
+    assert waits[:8] == [0.0] * 8 and all(w > 0 for w in waits[8:])
     # ... which the favoured endpoint draws on at once.
-    assert [limiter.acquire("GET /v1/balance_transactions", largest) for _ in range(3)] == [0.0] * 3
-    # Tokens it leaves unused go to the others: they keep the account's full rate.
+    assert [limiter.acquire("GET /v1/balance_transactions", largest) for _ in range(8)] == [0.0] * 8
+    # Tokens it leaves unused go to the others: together they keep the account's full rate.
     began = clock[0]
     for _ in range(40):
         limiter.acquire("GET /v1/charges", charges)
-    assert 40 / 20 - 0.5 <= clock[0] - began <= 40 / 20 * 1.25  # waits are stretched by up to 20 % of jitter
+        limiter.acquire("GET /v1/customers", customers)
+    assert 80 / 40 - 0.5 <= clock[0] - began <= 80 / 40 * 1.25  # waits are stretched by up to 20 % of jitter
 
 
-def test_no_endpoint_is_favoured_when_backlogs_are_alike_or_no_longer_reported():
+def test_no_endpoint_is_favoured_when_backlogs_are_alike_no_longer_reported_or_the_account_is_no_wider():
     clock = [1000.0]
 
     def sleep(seconds: float) -> None:
@@ -128,6 +131,13 @@ def test_no_endpoint_is_favoured_when_backlogs_are_alike_or_no_longer_reported()
     clock[0] += BACKLOG_SECONDS + 1  # that load stopped reporting (finished, or died)
     waits = [limiter.acquire("GET /v1/charges", Backlog("ch", 100)) for _ in range(bucket)]
     assert waits == [0.0] * bucket
+
+    # A test key's account (20/s) is below an endpoint's 25/s: any endpoint can use all of it,
+    # so favouring one would only hold the others back.
+    test_key = RateLimiter(Limits(account=20, endpoint=25), MemoryBudgetStore(), clock=lambda: clock[0], sleep=sleep)
+    test_key.acquire("GET /v1/balance_transactions", Backlog("bt", 900))
+    waits = [test_key.acquire("GET /v1/charges", Backlog("ch", 10)) for _ in range(bucket - 1)]
+    assert waits == [0.0] * (bucket - 1)
 
 
 def test_a_429_halves_the_rate_which_then_recovers_gradually():
