@@ -247,13 +247,14 @@ def whole_run(tmp: Path, label: str, url: str, api: str) -> tuple[int, str]:
         output, _ = run.communicate()
         wall, cpu = time.perf_counter() - began, tree.stop()
     loaded = rows_loaded(env) if run.returncode == 0 else 0
-    span = watch.busy_span()
+    span = watch.busy_span() or float("nan")
     account, endpoint = watch.peak()
     figure = (
         f"({label}) every resource, one `dagster asset materialize` run, api: {api}: exit {run.returncode}, "
         f"{loaded:,} objects; {loaded / span:,.0f} objects/s while fetching ({span:.1f}s), "
         f"{loaded / wall:,.0f} objects/s over the whole command ({wall:.1f}s incl. Dagster start-up), "
-        f"{loaded / cpu:,.0f} per CPU-second of the command and its step processes ({cpu:.0f}s); emulator saw "
+        f"{loaded / max(cpu, 1e-9):,.0f} per CPU-second of the command and its step processes ({cpu:.0f}s); "
+        "emulator saw "
         f"peak {account:.0f} requests/s (account), {endpoint:.0f}/s (one endpoint), {watch.rate_limited} 429s\n"
         "    per endpoint (requests, seconds from the first request to its last): "
         + ", ".join(f"{name} {n:,} in {seconds:.0f}s" for name, (n, seconds) in sorted(watch.endpoints().items()))
