@@ -26,12 +26,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.ingest.client import FetchStats, StripeReader, read_page
+from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripeReader, read_page
 from stripe_assets.ingest.limiter import Backlog
 
 DEFAULT_CONCURRENCY = 12  # pages in flight per load: 25 requests/s × 0.3 s per page, with room
 PROGRESS_SECONDS = 30.0
-PAGE_OBJECTS = 100  # objects per full page (`limit=100`)
 MIN_SPLIT_PAGES = 4  # a slice with fewer pages left is not worth splitting
 SLICE_PAGES = 20  # target pages of a slice made by a split (each slice's last page is partial)
 IDLE_TICK_SECONDS = 1.0  # how often `pages()` yields an empty Page while waiting
@@ -211,7 +210,7 @@ class Fetch:
             with self._cv:
                 self._in_flight -= 1
                 progress, children = self._advance(piece, data, cursor)
-                self.backlog.requests = self._remaining_objects() / PAGE_OBJECTS
+                self.backlog.requests = self._remaining_objects() / PAGE_LIMIT
             # Handed over before the slices it made are queued: their pages come after it.
             if not self._hand_over(progress):
                 return
@@ -267,7 +266,7 @@ class Fetch:
         if idle <= 0 or span < 2:
             return []
         overall = self.stats.objects / max(self._covered_span(list(self._active.values())), 1)
-        pages = piece.estimated_remaining(overall) / PAGE_OBJECTS
+        pages = piece.estimated_remaining(overall) / PAGE_LIMIT
         if pages < MIN_SPLIT_PAGES:
             return []
         parts = min(math.ceil(pages / SLICE_PAGES), idle + 1, span)
