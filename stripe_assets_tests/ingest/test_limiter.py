@@ -74,13 +74,22 @@ def test_threads_and_processes_draw_from_one_budget(tmp_path):
         assert at - starts[0] >= (i - burst) / RATE - 0.05, f"request {i} started too early"
 
 
+class VirtualClock:
+    """Time that moves only when a limiter sleeps (or a test moves it on)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def test_each_endpoint_has_its_own_budget_within_the_account():
-    clock = [1000.0]
-
-    def sleep(seconds: float) -> None:
-        clock[0] += seconds
-
-    limiter = RateLimiter(Limits(account=100, endpoint=10), MemoryBudgetStore(), clock=lambda: clock[0], sleep=sleep)
+    clock = VirtualClock()
+    limiter = RateLimiter(Limits(account=100, endpoint=10), MemoryBudgetStore(), clock=clock, sleep=clock.sleep)
     burst = int(10 * BURST_SECONDS)
     waits = [limiter.acquire("GET /v1/charges") for _ in range(burst + 10)]
     assert waits[:burst] == [0.0] * burst  # a burst, then 10/s
@@ -89,14 +98,10 @@ def test_each_endpoint_has_its_own_budget_within_the_account():
 
 
 def test_the_endpoint_with_clearly_the_most_left_takes_account_tokens_first():
-    clock = [1000.0]
-
-    def sleep(seconds: float) -> None:
-        clock[0] += seconds
-
+    clock = VirtualClock()
     # Stripe's shape: the account's rate above any one endpoint's.
     limits = Limits(account=40, endpoint=30)
-    limiter = RateLimiter(limits, MemoryBudgetStore(), clock=lambda: clock[0], sleep=sleep)
+    limiter = RateLimiter(limits, MemoryBudgetStore(), clock=clock, sleep=clock.sleep)
     bucket = int(40 * BURST_SECONDS)  # 20 account tokens, half of them kept for the favoured endpoint
     largest, charges, customers = Backlog("bt", 500), Backlog("ch", 50), Backlog("cu", 60)
     assert limiter.acquire("GET /v1/balance_transactions", largest) == 0.0
@@ -107,53 +112,49 @@ def test_the_endpoint_with_clearly_the_most_left_takes_account_tokens_first():
     # ... which the favoured endpoint draws on at once.
     assert [limiter.acquire("GET /v1/balance_transactions", largest) for _ in range(8)] == [0.0] * 8
     # Tokens it leaves unused go to the others: together they keep the account's full rate.
-    began = clock[0]
+    began = clock.now
     for _ in range(40):
         limiter.acquire("GET /v1/charges", charges)
         limiter.acquire("GET /v1/customers", customers)
-    assert 80 / 40 - 0.5 <= clock[0] - began <= 80 / 40 * 1.25  # waits are stretched by up to 20 % of jitter
+    assert 80 / 40 - 0.5 <= clock.now - began <= 80 / 40 * 1.25  # waits are stretched by up to 20 % of jitter
 
 
 def test_no_endpoint_is_favoured_when_backlogs_are_alike_no_longer_reported_or_the_account_is_no_wider():
-    clock = [1000.0]
-
-    def sleep(seconds: float) -> None:
-        clock[0] += seconds
-
-    limiter = RateLimiter(Limits(account=20, endpoint=100), MemoryBudgetStore(), clock=lambda: clock[0], sleep=sleep)
+    clock = VirtualClock()
+    limiter = RateLimiter(Limits(account=20, endpoint=100), MemoryBudgetStore(), clock=clock, sleep=clock.sleep)
     bucket = int(20 * BURST_SECONDS)
     limiter.acquire("GET /v1/refunds", Backlog("re", 110))
     waits = [limiter.acquire("GET /v1/charges", Backlog("ch", 100)) for _ in range(bucket - 1)]
     assert waits == [0.0] * (bucket - 1)  # 110 is not clearly more than 100: the whole bucket is shared
 
-    clock[0] += 1.0  # the bucket refills
+    clock.now += 1.0  # the bucket refills
     limiter.acquire("GET /v1/balance_transactions", Backlog("bt", 900))
-    clock[0] += BACKLOG_SECONDS + 1  # that load stopped reporting (finished, or died)
+    clock.now += BACKLOG_SECONDS + 1  # that load stopped reporting (finished, or died)
     waits = [limiter.acquire("GET /v1/charges", Backlog("ch", 100)) for _ in range(bucket)]
     assert waits == [0.0] * bucket
 
     # A test key's account (20/s) is below an endpoint's 25/s: any endpoint can use all of it,
     # so favouring one would only hold the others back.
-    test_key = RateLimiter(Limits(account=20, endpoint=25), MemoryBudgetStore(), clock=lambda: clock[0], sleep=sleep)
+    test_key = RateLimiter(Limits(account=20, endpoint=25), MemoryBudgetStore(), clock=clock, sleep=clock.sleep)
     test_key.acquire("GET /v1/balance_transactions", Backlog("bt", 900))
     waits = [test_key.acquire("GET /v1/charges", Backlog("ch", 10)) for _ in range(bucket - 1)]
     assert waits == [0.0] * (bucket - 1)
 
 
 def test_a_429_halves_the_rate_which_then_recovers_gradually():
-    clock = [1000.0]
-    limiter = RateLimiter(Limits(account=80), MemoryBudgetStore(), clock=lambda: clock[0], sleep=lambda s: None)
+    clock = VirtualClock()
+    limiter = RateLimiter(Limits(account=80), MemoryBudgetStore(), clock=clock, sleep=lambda s: None)
     limiter.throttled()
     assert limiter.current_rate() == pytest.approx(40)
     limiter.throttled()  # an answer to a request sent before the rate was halved: no second halving
     assert limiter.current_rate() == pytest.approx(40)
-    clock[0] += 1.0  # recovered a little meanwhile, then halved again
+    clock.now += 1.0  # recovered a little meanwhile, then halved again
     limiter.throttled()
     halved_twice = 80 * (0.5 + 1 / RECOVERY_SECONDS) / 2
     assert limiter.current_rate() == pytest.approx(halved_twice)
-    clock[0] += RECOVERY_SECONDS / 4
+    clock.now += RECOVERY_SECONDS / 4
     assert halved_twice < limiter.current_rate() < 80
-    clock[0] += RECOVERY_SECONDS
+    clock.now += RECOVERY_SECONDS
     assert limiter.current_rate() == pytest.approx(80)
 
 
