@@ -110,7 +110,7 @@ def test_rate_limit_buckets_refill_at_their_rate():
 def test_a_rate_limited_emulator_answers_again_once_tokens_came_back(start_another):
     emu = start_another(FaultConfig(rate_limit=20))
     answers, _ = _burst(emu, "/v1/prices", 80)
-    assert answers[-1].status_code == 429
+    assert any(a.status_code == 429 for a in answers)  # the last may pass: a slow client lets tokens back
     deadline = time.monotonic() + 5
     while _get(emu, "/v1/prices").status_code == 429:  # a token is back within 1/20 s
         assert time.monotonic() < deadline, "the bucket never refilled"
@@ -119,14 +119,14 @@ def test_a_rate_limited_emulator_answers_again_once_tokens_came_back(start_anoth
 def test_per_endpoint_limit_spares_other_endpoints(start_another):
     emu = start_another(FaultConfig(rate_limit="stripe-live"))  # 100/s overall, 25/s per endpoint
     answers, _ = _burst(emu, "/v1/charges", 80)
-    assert answers[-1].status_code == 429
+    assert any(a.status_code == 429 for a in answers)  # the last may pass: a slow client lets tokens back
     assert _get(emu, "/v1/customers").status_code == 200
 
 
 def test_each_api_key_draws_from_its_own_account_bucket(start_another):
     emu = start_another(FaultConfig(rate_limit=10))
     answers, _ = _burst(emu, "/v1/prices", 40)
-    assert answers[-1].status_code == 429
+    assert any(a.status_code == 429 for a in answers)  # the last may pass: a slow client lets tokens back
     other = requests.get(emu.url + "/v1/prices", auth=("sk_test_another_account", ""), timeout=10)
     assert other.status_code == 401  # not limited: a key of its own, (here) unknown to the emulator
     assert requests.get(emu.url + "/_emulator/health", timeout=10).json()["rate_limited"] >= 1
