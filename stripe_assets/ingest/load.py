@@ -315,10 +315,7 @@ class _Loader:
         window.seen.update(ids)
         window.records += records
         self.buffered += len(records)
-        if len(window.records) >= BATCH_RECORDS:
-            self._stage(index)
-        elif self.buffered > BUFFER_RECORDS:
-            self._stage(max(self.open, key=lambda i: len(self.open[i].records)))
+        self._stage_if_full(index)
 
     def _one_open_window(self, records: list[dict]) -> int | None:
         """The window every record belongs to, when they are objects with an `id` and an integer
@@ -355,7 +352,11 @@ class _Loader:
             window.seen.add(record_id)
         window.records.append(record)
         self.buffered += 1
-        if len(window.records) >= BATCH_RECORDS:
+        self._stage_if_full(index)
+
+    def _stage_if_full(self, index: int) -> None:
+        """Validate a part once the window holds a batch, or the fullest window once all hold too much."""
+        if len(self.open[index].records) >= BATCH_RECORDS:
             self._stage(index)
         elif self.buffered > BUFFER_RECORDS:
             self._stage(max(self.open, key=lambda i: len(self.open[i].records)))
