@@ -161,7 +161,7 @@ def _getter(path: tuple[str, ...]) -> Getter:
     return get
 
 
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # BIGINT; JSON integers can be larger
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # JSON integers can be larger
 
 
 def _expanded_id(value: object) -> str | None:
@@ -172,7 +172,7 @@ def _expanded_id(value: object) -> str | None:
 def _coerce(type_: str) -> Callable[[object], object]:
     """Turn a JSON value into what the staging column of `type_` holds (None when it cannot)."""
     if type_ in ("BIGINT", "TIMESTAMPTZ"):
-        return lambda v: v if isinstance(v, int) and not isinstance(v, bool) and _INT64_MIN <= v <= _INT64_MAX else None
+        return lambda v: v if isinstance(v, int) and not isinstance(v, bool) and BIGINT_MIN <= v <= BIGINT_MAX else None
     if type_ == "DOUBLE":
         return lambda v: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
     if type_ == "BOOLEAN":

@@ -17,7 +17,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec, column_extractors
+from stripe_assets.ingest.columns import BIGINT_MAX, BIGINT_MIN, SYSTEM_COLUMNS, ColumnSpec, column_extractors
 
 # JSON travels as Arrow's JSON extension type: DuckDB takes it as JSON as it is, without
 # parsing every text again to check it (orjson wrote it, so it is valid JSON).
@@ -86,7 +86,7 @@ _AS_IS: dict[str, frozenset[type]] = {
 def _fit_int64(values: list) -> bool:
     """Whether every integer of a column of ints and Nones fits BIGINT (JSON allows larger)."""
     present = [v for v in values if v is not None]
-    return not present or (min(present) >= -(2**63) and max(present) < 2**63)
+    return not present or (min(present) >= BIGINT_MIN and max(present) <= BIGINT_MAX)
 
 
 def _values(records: Sequence[dict], spec: ColumnSpec, get: Callable[[dict], object], all_dicts: bool) -> list:
