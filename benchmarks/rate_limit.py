@@ -104,9 +104,13 @@ class RateWatch:
     def rate_limited(self) -> int:
         return self.samples[-1][2] - self.samples[0][2] if self.samples else 0
 
+    def _moving(self) -> list[float]:
+        """The sample times at which the emulator had served requests since the sample before."""
+        return [t for (_, m, _, _), (t, n, _, _) in itertools.pairwise(self.samples) if n != m]
+
     def endpoints(self) -> dict[str, tuple[int, float]]:
         """Per endpoint: requests served, and seconds from the first request of any endpoint to its last."""
-        moving = [t for (_, m, _, _), (t, n, _, _) in itertools.pairwise(self.samples) if n != m]
+        moving = self._moving()
         if not moving:
             return {}
         first, last_by = moving[0] - self.every, {}
@@ -122,7 +126,7 @@ class RateWatch:
         spans = {name: span for name, span in self.endpoints().items() if name != "/v1/events"}
         if not spans:
             return 0.0
-        moving = [t for (_, m, _, _), (t, n, _, _) in itertools.pairwise(self.samples) if n != m]
+        moving = self._moving()
         start, end = moving[0] - self.every, moving[0] - self.every + min(t for _, t in spans.values())
         inside = [(t, n) for t, n, _, _ in self.samples if start <= t <= end]
         if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
@@ -131,7 +135,7 @@ class RateWatch:
 
     def busy_span(self) -> float:
         """Seconds from the first to the last sample in which requests were served."""
-        moving = [t for (_, m, _, _), (t, n, _, _) in itertools.pairwise(self.samples) if n != m]
+        moving = self._moving()
         return (moving[-1] - moving[0] + self.every) if moving else 0.0
 
 
