@@ -1,21 +1,37 @@
-"""Step processes fork from a server that loaded the code location once per run."""
+"""Step processes start warm: forked from the run's process, or from a server that loaded the code
+location once per run."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from stripe_assets.definitions import defs
-
 FORK_SERVER = "stripe_assets.fork_server"
 
 
-def test_every_run_starts_its_steps_from_a_fork_server_that_loaded_the_code_location():
-    job = defs().get_repository_def().get_implicit_global_asset_job_def()
-    config = job.executor_def.apply_config_mapping({}).value["config"]
-    assert config["start_method"] == {"forkserver": {"preload_modules": [FORK_SERVER]}}
-    assert config["max_concurrent"] >= 6  # every asset at once, whatever the core count
-    assert job.executor_def.name == "multiprocess"
+def test_a_run_forks_its_steps_from_its_own_process_unless_other_threads_run_there(tmp_path: Path):
+    # `dagster asset materialize` runs with one thread: its steps fork from it, warm. A run worker
+    # with threads of its own (`dagster dev`'s, the daemon's) has them fork from a fork server.
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "STRIPE_API_KEY": "sk_test_forkServer"}
+    code = (
+        "import threading\n"
+        "from stripe_assets.definitions import defs\n"
+        "job = defs().get_repository_def().get_implicit_global_asset_job_def()\n"
+        "assert job.executor_def.name == 'multiprocess'\n"
+        "def created():\n"
+        "    executor = job.executor_def.executor_creation_fn(None)\n"
+        "    print(executor._start_method, executor._max_concurrent, executor._explicit_forkserver_preload)\n"
+        "created()\n"
+        "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+        "created()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    alone, threaded = done.stdout.splitlines()
+    assert alone.split()[0] == ("fork" if sys.platform == "linux" else "forkserver")
+    assert threaded.split(" ", 2)[0] == "forkserver" and threaded.split(" ", 2)[2] == f"['{FORK_SERVER}']"
+    # Every asset at once, whatever the core count.
+    assert int(alone.split()[1]) >= 6 and int(threaded.split()[1]) >= 6
 
 
 def test_loading_the_fork_server_creates_nothing_and_starts_no_thread(tmp_path: Path):

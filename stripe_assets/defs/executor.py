@@ -1,22 +1,53 @@
-"""The executor of every run: one process per asset, all six at once whatever the core count.
+"""The executor of every run: one process per asset, all at once whatever the core count.
 
 Loading is waiting on the Stripe API (the key's shared budget paces it), not computing, so
 the default of one process per core would leave most of the budget unused on small machines.
-Step processes fork from a server that loaded the code location once per run
-(`stripe_assets.fork_server`): started afresh (spawn, the default), each of them imported
-Dagster, pandas, pandera, pyarrow, DuckDB and this package again, which cost more CPU than a
-small load itself.
+
+Step processes start warm. Where it is safe they fork from the run's own process, which has
+imported everything and built the definitions already, so every step starts within a fraction
+of a second. That is only safe on Linux (macOS's system libraries do not survive a fork) and
+from a process running one thread (a lock another thread holds at that moment stays held in the
+child for good). Elsewhere, as in the run workers `dagster dev` and the daemon launch, which
+keep threads of their own, steps fork from a server that loaded the code location once per run
+(`stripe_assets.fork_server`): 3 s later than a fork, but started afresh (Dagster's default),
+each step would import Dagster, pandas, pandera, pyarrow, DuckDB and this package again and
+build the definitions, costing more CPU than a small load itself.
+
+Dagster's `multiprocess_executor` does not offer `fork` as a start method, so its executor class
+is built here directly (Dagster is pinned to one minor version in pyproject.toml).
 """
 
+import sys
+import threading
+
 import dagster as dg
+from dagster._core.execution.retries import RetryMode
+from dagster._core.executor.multiprocess import MultiprocessExecutor
 
 from stripe_assets.dataflows.config import load_dataflows
+
+FORK_SERVER = "stripe_assets.fork_server"
+
+
+def step_start_method() -> str:
+    """How this process should start a run's step processes, decided when the run starts."""
+    return "fork" if sys.platform == "linux" and threading.active_count() == 1 else "forkserver"
+
+
+def step_processes(max_concurrent: int) -> dg.ExecutorDefinition:
+    @dg.executor(name="multiprocess", requirements=dg.multiple_process_executor_requirements())
+    def multiprocess(_: dg.InitExecutorContext) -> MultiprocessExecutor:
+        start = step_start_method()
+        return MultiprocessExecutor(
+            retries=RetryMode.ENABLED,  # as Dagster's own: ops' retry policies apply
+            max_concurrent=max_concurrent,
+            start_method=start,
+            explicit_forkserver_preload=[FORK_SERVER] if start == "forkserver" else None,
+        )
+
+    return multiprocess
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    steps = max(len(load_dataflows().dataflows), 1)
-    start = {"forkserver": {"preload_modules": ["stripe_assets.fork_server"]}}
-    return dg.Definitions(
-        executor=dg.multiprocess_executor.configured({"max_concurrent": steps, "start_method": start})
-    )
+    return dg.Definitions(executor=step_processes(max(len(load_dataflows().dataflows), 1)))
