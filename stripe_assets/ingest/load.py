@@ -4,7 +4,8 @@ A load covers one or more consecutive partition windows. Its range is read by ma
 once (`fetch`: created-slices paged newest first, dense ones split further), all drawing from
 the key's shared request budget. A window is complete once no slice can return objects from it
 any more: it is then validated, accepted or rejected on its own, turned into an Arrow batch and
-landed (small windows a few per transaction) while the fetch goes on.
+landed (small windows a few per transaction) by a thread of its own while the fetch goes on:
+waiting for the warehouse (whose lock other loads share) never holds up the reading.
 
 Memory is bounded by a constant, not by the size of a window or the length of the range: at most
 `BUFFER_RECORDS` parsed records wait in memory; a window that grows past `BATCH_RECORDS` is
@@ -23,6 +24,7 @@ import dataclasses
 import queue
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
@@ -249,8 +251,22 @@ class _Loader:
         self.held_bytes = 0  # validated parts held in memory, over all open windows
         self.windows_done = 0
         self.before_first_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+        # The one write under way (at most one: windows land in order), and what it lands.
+        self.landing: tuple[list[tuple[PartitionOutcome, WindowWrite]], Future[float]] | None = None
+        self.lander: ThreadPoolExecutor | None = None
 
     def run(self) -> LoadReport:
+        with ThreadPoolExecutor(1, thread_name_prefix=f"land-{self.resource}") as self.lander:
+            try:
+                self._run()
+            except BaseException:
+                self._landed(failing=True)  # what landed is reported; the first error is raised
+                raise
+            finally:
+                self.lander = None
+        return self.report
+
+    def _run(self) -> None:
         self.warehouse.drop_stale_staging(self.resource)
         limit_arenas()  # before the fetching threads allocate (see `memory`)
         warnings: queue.SimpleQueue[str] = queue.SimpleQueue()
@@ -270,6 +286,10 @@ class _Loader:
                 self._route_page(page.records)
                 for lo, hi in page.settled:
                     self._settle(fetch, lo, hi)
+                if self.landing is not None and self.landing[1].done():
+                    self._landed()  # a write that failed stops the load now, not a window later
+                    if self._flush_due():
+                        self._flush()  # windows that completed while it was under way
                 self.progress.update(self.windows_done, self.report.stats, fetch.estimated_remaining())
             self.report.slices = fetch.slices_done
         finally:
@@ -280,7 +300,8 @@ class _Loader:
         # An API that does not list newest first: reload each affected window on its own (those
         # still queued are not written incomplete first).
         self.pending[:] = [(o, w) for o, w in self.pending if self.windows.index(o.window) not in self.late]
-        self._flush()
+        self._flush(wait=True)
+        self._landed()  # every window written so far is in the report before late ones are redone
         for index in sorted(self.late):
             self.report.refetched += 1
             self.done[index] = False
@@ -290,9 +311,9 @@ class _Loader:
                 for record in objects:
                     self._add(index, record)
             self._complete(index)
-        self._flush()
+        self._flush(wait=True)
+        self._landed()
         self.progress.finish(self.report.stats)
-        return self.report
 
     # --- routing records ----------------------------------------------------------------
 
@@ -438,7 +459,7 @@ class _Loader:
         # Only the Arrow batch (or staging table) travels on: release the parsed records now.
         outcome.result = dataclasses.replace(outcome.result, valid=outcome.result.valid[:KEPT_RECORDS], invalid=[])
         self.pending.append((outcome, write))
-        if write.staged is not None or sum(w.num_rows for _, w in self.pending) >= FLUSH_ROWS:
+        if self._flush_due():
             self._flush()
 
     def _staged_write(self, index: int, window: _OpenWindow) -> tuple[PartitionOutcome, WindowWrite]:
@@ -473,24 +494,52 @@ class _Loader:
         )
         return outcome, write
 
-    def _flush(self) -> None:
+    def _flush_due(self) -> bool:
+        """Whether the pending windows should land now rather than wait for more."""
+        pending = [w for _, w in self.pending]
+        return any(w.staged is not None for w in pending) or sum(w.num_rows for w in pending) >= FLUSH_ROWS
+
+    def _flush(self, *, wait: bool = False) -> None:
+        """Hand the pending windows to the lander. While a write is under way they wait for it
+        (the page loop hands them over once it is done) unless they hold more memory than
+        `HELD_PART_BYTES` or the caller must `wait`: only then does the reading wait."""
+        if self.landing is not None:
+            held = sum(w.quarantine.nbytes + (w.rows.nbytes if w.rows is not None else 0) for _, w in self.pending)
+            if not (wait or self.landing[1].done() or held > HELD_PART_BYTES):
+                return
+            self._landed()
         if not self.pending:
             return
-        began = time.perf_counter()
         # Newest first, as one cursor lands them: the load log's order does not depend on which
         # slice finished first.
-        self.pending.sort(key=lambda pair: pair[0].window.start, reverse=True)
-        writes = [w for _, w in self.pending]
-        self.warehouse.apply(
-            self.resource, self.columns, QUARANTINE_COLUMNS, writes, fence=self.fence, before=self.before_first_write
-        )
-        self.before_first_write = None
-        self.report.write_seconds += time.perf_counter() - began
-        for outcome, _ in self.pending:
+        batch = sorted(self.pending, key=lambda pair: pair[0].window.start, reverse=True)
+        self.pending.clear()
+        before, self.before_first_write = self.before_first_write, None
+        assert self.lander is not None, "windows land while the load runs"
+        self.landing = (batch, self.lander.submit(self._land, [w for _, w in batch], before))
+
+    def _land(self, writes: list[WindowWrite], before: Callable[[duckdb.DuckDBPyConnection], None] | None) -> float:
+        began = time.perf_counter()
+        self.warehouse.apply(self.resource, self.columns, QUARANTINE_COLUMNS, writes, fence=self.fence, before=before)
+        return time.perf_counter() - began
+
+    def _landed(self, *, failing: bool = False) -> None:
+        """Wait for the write under way and report its windows. Its error is raised, unless the
+        load is `failing` already (then that error is the one the caller sees)."""
+        if self.landing is None:
+            return
+        batch, write = self.landing
+        self.landing = None
+        try:
+            self.report.write_seconds += write.result()
+        except Exception:
+            if failing:
+                return
+            raise
+        for outcome, _ in batch:
             self.report.outcomes.append(outcome)
             if self.on_partition is not None:
                 self.on_partition(outcome, self.report)
-        self.pending.clear()
 
 
 def _first_of_each_id(rows: pa.Table) -> pa.Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -323,3 +324,43 @@ def test_a_load_tells_the_keys_budget_how_many_requests_it_still_expects(make_em
     assert estimates[-1] <= 5  # the last requests expect little or nothing after them
     half = len(estimates) // 2
     assert sum(estimates[half:]) < sum(estimates[:half])
+
+
+def test_a_load_reads_on_while_another_holds_the_warehouse_and_lands_once_it_is_free(
+    make_emulator, duckdb_path, tmp_path, monkeypatch
+):
+    # Windows land from a thread of their own: a load waiting for the warehouse's lock (another
+    # run writing) keeps reading Stripe meanwhile instead of stalling its requests.
+    import threading
+
+    from stripe_assets.ingest import load as load_module
+
+    monkeypatch.setattr(load_module, "FLUSH_ROWS", 1)  # each window lands as soon as it is complete
+    emu = make_emulator(per_day=150)  # 900 charges over 6 days: 9 pages of 100
+    days = [f"2026-10-0{d}" for d in range(1, 7)]
+
+    def run(path) -> object:
+        return load_partitions(
+            StripeReader(emu.api_key, emu.url), Warehouse(path), "charges", windows(*days),
+            columns=default_columns("charges"), settings=ValidationSettings(), run_id="r",
+            concurrency=1,  # one cursor, two pages of room: a stalled lander would stop it at once
+        )
+
+    requests = run(tmp_path / "free.duckdb").stats.requests  # what the whole read takes
+    served = emu.request_count
+    done: dict[str, object] = {}
+    load = threading.Thread(target=lambda: done.setdefault("report", run(duckdb_path)))
+    load.start()
+    deadline = time.monotonic() + 20
+    while emu.request_count == served and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with Warehouse(duckdb_path).connect():  # another writer holds the warehouse
+        while emu.request_count < served + requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        read_while_held = emu.request_count - served
+        assert load.is_alive(), "nothing can land while the warehouse is held"
+    load.join(60)
+    assert read_while_held == requests, f"reading stalled at {read_while_held} of {requests} requests"
+    report = done["report"]
+    assert [o.window.key for o in report.outcomes] == sorted(days, reverse=True)
+    assert len(table(duckdb_path, "charges")) == report.records_loaded == 900
