@@ -20,6 +20,7 @@ The Dagster asset is a thin wrapper around `load_partitions`.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import queue
 import time
@@ -49,6 +50,7 @@ from stripe_assets.ingest.validation.validate import Drift, ValidationResult, va
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.fence import Fence, read_fence
 from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
+from stripe_assets.ingest.warehouse.loads import count_rows
 
 # Valid records an outcome keeps after its window landed (for previews); the rest are released.
 KEPT_RECORDS = 5
@@ -110,6 +112,7 @@ class LoadReport:
     spilled_windows: int = 0  # of those, windows whose parts went to Parquet files (over HELD_PART_BYTES)
     slices: int = 0  # created-slices the range was read as (after splits)
     prune_error: str | None = None  # pruning old versions failed (everything loaded did land)
+    table_rows: int | None = None  # rows in the resource's table once the load ended (None: unknown)
     began: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0  # set when the load finished
     validate_seconds: float = 0.0
@@ -158,6 +161,7 @@ def merge_reports(reports: Sequence[LoadReport]) -> LoadReport:
         ):
             setattr(merged, name, getattr(merged, name) + getattr(r, name))
         merged.prune_error = merged.prune_error or r.prune_error
+        merged.table_rows = r.table_rows if r.table_rows is not None else merged.table_rows
         for name in ("requests", "rate_limited", "server_errors", "pages", "objects", "seconds", "throttle_seconds"):
             setattr(merged.stats, name, getattr(merged.stats, name) + getattr(r.stats, name))
         merged.stats.api_version = r.stats.api_version or merged.stats.api_version
@@ -167,6 +171,7 @@ def merge_reports(reports: Sequence[LoadReport]) -> LoadReport:
 
 
 OnPartition = Callable[[PartitionOutcome, LoadReport], None]
+WriteStep = Callable[[duckdb.DuckDBPyConnection], None]  # more work in a write's connection
 Describe = Callable[[PartitionOutcome], object]
 
 
@@ -192,8 +197,9 @@ def load_partitions(
     `describe` sees each window's validation result (its records are released right after);
     `on_partition` is called once the window landed. `log` receives progress lines (at most
     one per `progress_seconds`, and a last one) and the reader's retry warnings. Versions kept
-    for rollback beyond `retention` are pruned after the load. `before_first_write` writes in
-    the transaction of the first windows (the changes read from Stripe's events).
+    for rollback beyond `retention` are pruned after the load, and the table's rows counted
+    (with the last windows' write, as one turn at the warehouse). `before_first_write` writes
+    in the transaction of the first windows (the changes read from Stripe's events).
     """
     warehouse.check_writable()  # before spending minutes on the API
     fence = read_fence(warehouse, resource, run_id)  # no write may overwrite a load newer than this
@@ -202,9 +208,15 @@ def load_partitions(
         concurrency, LoadProgress(resource, len(windows), log, every=progress_seconds), log, fence=fence,
     )
     loader.before_first_write = before_first_write
+    loader.retention = retention
     with young_collections_only():
         report = loader.run()
-    report.prune_error = _prune(warehouse, resource, retention)
+    if not loader.finished:  # nothing was left to land at the end: a turn of its own
+        try:
+            with warehouse.connect() as conn:
+                loader.finish(conn)
+        except Exception as exc:
+            report.prune_error = _first_line(exc)
     report.seconds = time.perf_counter() - report.began
     return report
 
@@ -254,6 +266,8 @@ class _Loader:
         # The one write under way (at most one: windows land in order), and what it lands.
         self.landing: tuple[list[tuple[PartitionOutcome, WindowWrite]], Future[float]] | None = None
         self.lander: ThreadPoolExecutor | None = None
+        self.retention = HistoryRetention()
+        self.finished = False  # `finish` ran
 
     def run(self) -> LoadReport:
         with ThreadPoolExecutor(1, thread_name_prefix=f"land-{self.resource}") as self.lander:
@@ -300,7 +314,7 @@ class _Loader:
         # An API that does not list newest first: reload each affected window on its own (those
         # still queued are not written incomplete first).
         self.pending[:] = [(o, w) for o, w in self.pending if self.windows.index(o.window) not in self.late]
-        self._flush(wait=True)
+        self._flush(wait=True, last=not self.late)
         self._landed()  # every window written so far is in the report before late ones are redone
         for index in sorted(self.late):
             self.report.refetched += 1
@@ -311,8 +325,9 @@ class _Loader:
                 for record in objects:
                     self._add(index, record)
             self._complete(index)
-        self._flush(wait=True)
-        self._landed()
+        if self.late:
+            self._flush(wait=True, last=True)
+            self._landed()
         self.progress.finish(self.report.stats)
 
     # --- routing records ----------------------------------------------------------------
@@ -499,10 +514,11 @@ class _Loader:
         pending = [w for _, w in self.pending]
         return any(w.staged is not None for w in pending) or sum(w.num_rows for w in pending) >= FLUSH_ROWS
 
-    def _flush(self, *, wait: bool = False) -> None:
+    def _flush(self, *, wait: bool = False, last: bool = False) -> None:
         """Hand the pending windows to the lander. While a write is under way they wait for it
         (the page loop hands them over once it is done) unless they hold more memory than
-        `HELD_PART_BYTES` or the caller must `wait`: only then does the reading wait."""
+        `HELD_PART_BYTES` or the caller must `wait`: only then does the reading wait. The `last`
+        write also does what `finish` does."""
         if self.landing is not None:
             held = sum(w.quarantine.nbytes + (w.rows.nbytes if w.rows is not None else 0) for _, w in self.pending)
             if not (wait or self.landing[1].done() or held > HELD_PART_BYTES):
@@ -516,12 +532,26 @@ class _Loader:
         self.pending.clear()
         before, self.before_first_write = self.before_first_write, None
         assert self.lander is not None, "windows land while the load runs"
-        self.landing = (batch, self.lander.submit(self._land, [w for _, w in batch], before))
+        after = self.finish if last else None
+        self.landing = (batch, self.lander.submit(self._land, [w for _, w in batch], before, after))
 
-    def _land(self, writes: list[WindowWrite], before: Callable[[duckdb.DuckDBPyConnection], None] | None) -> float:
+    def _land(self, writes: list[WindowWrite], before: WriteStep | None, after: WriteStep | None) -> float:
         began = time.perf_counter()
-        self.warehouse.apply(self.resource, self.columns, QUARANTINE_COLUMNS, writes, fence=self.fence, before=before)
+        self.warehouse.apply(
+            self.resource, self.columns, QUARANTINE_COLUMNS, writes, fence=self.fence, before=before, after=after
+        )
         return time.perf_counter() - began
+
+    def finish(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Once per load, after its last write: prune the versions beyond the retention and
+        count the table's rows. A failure here leaves everything that landed as it is."""
+        self.finished = True
+        try:
+            prune_history(conn, self.resource, keep=self.retention.keep_versions, keep_days=self.retention.keep_days)
+        except Exception as exc:
+            self.report.prune_error = _first_line(exc)
+        with contextlib.suppress(duckdb.Error):
+            self.report.table_rows = count_rows(conn, get_resource(self.resource).table)
 
     def _landed(self, *, failing: bool = False) -> None:
         """Wait for the write under way and report its windows. Its error is raised, unless the
@@ -552,14 +582,8 @@ def _first_of_each_id(rows: pa.Table) -> pa.Table:
     return rows.filter(pa.array(keep))
 
 
-def _prune(warehouse: Warehouse, resource: str, retention: HistoryRetention) -> str | None:
-    """Drop versions beyond the retention, once per load; a failure leaves the load intact."""
-    try:
-        with warehouse.connect() as conn:
-            prune_history(conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days)
-    except Exception as exc:
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return None
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _has_created(record: dict) -> bool:

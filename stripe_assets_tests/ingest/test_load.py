@@ -191,6 +191,35 @@ def test_versions_beyond_the_retention_are_pruned_after_each_load(emulator, duck
     assert kept == [("r3",)]  # only the newest load can still be rolled back
 
 
+def test_a_load_ends_with_one_turn_at_the_warehouse_that_lands_prunes_and_counts(emulator, duckdb_path):
+    # A run's assets take turns at one DuckDB file: the last write also prunes old versions and
+    # counts the table (the row count the UI shows), instead of queueing twice more for the lock.
+    from stripe_assets.ingest.warehouse.history import HistoryRetention
+
+    class Turns(Warehouse):
+        def connect(self, **options):
+            turns.append("read" if options.get("read_only") else "write")
+            return super().connect(**options)
+
+    days = windows("2026-10-02", "2026-10-03")
+    reports = []
+    for run in ("r1", "r2"):
+        turns: list[str] = []
+        reports.append(
+            load_partitions(
+                StripeReader(emulator.api_key, emulator.url), Turns(duckdb_path), "prices", days,
+                columns=default_columns("prices"), settings=ValidationSettings(), run_id=run,
+                retention=HistoryRetention(keep_versions=1),
+            )
+        )
+        assert turns.count("write") == 1, turns
+    with Warehouse(duckdb_path).connect(read_only=True) as conn:
+        kept = conn.execute("SELECT DISTINCT _replaced_by_run FROM stripe_history.prices").fetchall()
+        rows = conn.execute("SELECT count(*) FROM stripe.prices").fetchone()
+    assert kept == [("r2",)]  # pruned in that turn: only the newest load can still be rolled back
+    assert reports[-1].table_rows == rows[0] == len(emulator.listable_ids("prices", days[0].start, days[-1].end))
+
+
 def _ids_and_raw(path, resource="charges"):
     return table(path, resource, "id, _partition, raw")
 

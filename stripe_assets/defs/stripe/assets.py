@@ -113,7 +113,10 @@ def build_stripe_asset(
             # Windows land newest first (Stripe lists newest first); they are logged oldest
             # first, so the asset's latest materialization is its newest partition. Logged
             # also when the load fails later, so the UI shows every window that did land.
-            table_rows = _table_rows(warehouse, resource.table) if landed else None
+            table_rows = None
+            if landed:  # counted by the load's last write, or else read now
+                counted = report.table_rows if report is not None else None
+                table_rows = counted if counted is not None else _table_rows(warehouse, resource.table)
             for outcome in sorted(landed.values(), key=lambda o: o.window.start):
                 if outcome.accepted:
                     metadata = partition_metadata(outcome, columns, table_rows)

@@ -287,6 +287,7 @@ class Warehouse:
         *,
         fence: WriteFence | None = None,
         before: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        after: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
         """Land every partition of one run in a single transaction (all or nothing).
 
@@ -295,10 +296,11 @@ class Warehouse:
         replaced, so reruns never pile up stale ones. With a `fence` (see `fence.py`), nothing
         is written, not even a table created, when the warehouse moved past what the run saw.
         A DuckDB error reaches the caller as one line naming its cause. `before` writes first,
-        in the same transaction (the changes applied from Stripe's events).
+        in the same transaction (the changes applied from Stripe's events); `after` runs once it
+        committed, in the same connection (no other writer in between, no turn of its own).
         """
         try:
-            self._apply(resource, columns, quarantine_columns, writes, fence, before)
+            self._apply(resource, columns, quarantine_columns, writes, fence, before, after)
         except duckdb.Error as exc:
             raise WarehouseError(redact(describe_warehouse_error(exc, self))) from None
 
@@ -311,6 +313,7 @@ class Warehouse:
         writes: Sequence[WindowWrite],
         fence: WriteFence | None,
         before: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        after: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
         partitions = [write.partition for write in writes]
         staged = any(write.staged is not None for write in writes)
@@ -334,6 +337,8 @@ class Warehouse:
             except BaseException:
                 _rollback(conn)
                 raise
+            if after is not None:
+                after(conn)
         for write in writes:  # landed: the staged parts are no longer needed
             if write.staged is not None:
                 shutil.rmtree(write.staged, ignore_errors=True)
