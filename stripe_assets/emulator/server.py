@@ -55,6 +55,11 @@ class _Handler(BaseHTTPRequestHandler):
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Connections waiting to be accepted. socketserver's default of 5 overflows when a run's
+    # loads open their connections at once (two runs: 168 within a second); the kernel then
+    # drops the handshake's last packet, and a client that already sent its request waits for
+    # an answer until it times out. Stripe's servers accept them all.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], api: EmulatorApi, log_requests: bool = False):
         self.api = api
