@@ -190,7 +190,7 @@ def load_partitions(
     concurrency: int = DEFAULT_CONCURRENCY,
     log: Callable[[str], None] | None = None,
     progress_seconds: float = PROGRESS_SECONDS,
-    before_first_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    before_first_write: WriteStep | None = None,
 ) -> LoadReport:
     """Fetch, validate and land the consecutive `windows` of one resource.
 
@@ -262,7 +262,7 @@ class _Loader:
         self.pending: list[tuple[PartitionOutcome, WindowWrite]] = []
         self.held_bytes = 0  # validated parts held in memory, over all open windows
         self.windows_done = 0
-        self.before_first_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+        self.before_first_write: WriteStep | None = None
         # The one write under way (at most one: windows land in order), and what it lands.
         self.landing: tuple[list[tuple[PartitionOutcome, WindowWrite]], Future[float]] | None = None
         self.lander: ThreadPoolExecutor | None = None
