@@ -108,6 +108,24 @@ def test_a_failing_write_leaves_every_partition_as_it_was(tmp_path):
     assert ids(wh.path) == ["price_1"]
 
 
+def test_what_runs_after_a_commit_never_writes_the_windows_again(tmp_path):
+    # A conflict is retried by writing the whole transaction again (DuckLake); once the windows
+    # committed, an error of the work after them is reported, not retried.
+    wh = Warehouse(tmp_path / "w.duckdb")
+    transactions = []
+
+    def after(conn) -> None:
+        raise duckdb.TransactionException("Transaction conflict: raised after the commit")
+
+    with pytest.raises(WarehouseError, match="conflict"):
+        wh.apply(
+            "prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])],
+            before=transactions.append, after=after,
+        )
+    assert len(transactions) == 1
+    assert ids(tmp_path / "w.duckdb") == ["price_1"]
+
+
 def hold_file(path) -> subprocess.Popen:
     """Another process (a notebook, say) holding the DuckDB file open until its stdin closes."""
     duckdb.connect(str(path)).close()

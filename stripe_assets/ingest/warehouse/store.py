@@ -302,7 +302,10 @@ class Warehouse:
         try:
             self._apply(resource, columns, quarantine_columns, writes, fence, before, after)
         except duckdb.Error as exc:
-            raise WarehouseError(redact(describe_warehouse_error(exc, self))) from None
+            raise self._error(exc) from None
+
+    def _error(self, exc: duckdb.Error) -> WarehouseError:
+        return WarehouseError(redact(describe_warehouse_error(exc, self)))
 
     @retry_conflicts
     def _apply(
@@ -338,7 +341,10 @@ class Warehouse:
                 _rollback(conn)
                 raise
             if after is not None:
-                after(conn)
+                try:
+                    after(conn)
+                except duckdb.Error as exc:  # committed: never a conflict to write everything again over
+                    raise self._error(exc) from None
         for write in writes:  # landed: the staged parts are no longer needed
             if write.staged is not None:
                 shutil.rmtree(write.staged, ignore_errors=True)
