@@ -3,9 +3,9 @@
 Imported by the fork server the multiprocess executor starts for a run whose own process cannot
 fork its steps safely (see `defs/executor.py`): the libraries every step needs, the instance's
 SQL storage, and the code location built once, which imports every `defs` module and reads
-Stripe's docs for the column descriptions. A step process then only builds the definitions again from warm modules and
-caches (a tenth of a second instead of seconds). Nothing here opens a file, socket or thread
-that forked processes would share.
+Stripe's docs for the column descriptions. A step process then only builds the definitions
+again from warm modules and caches (a tenth of a second instead of seconds). Nothing here opens
+a file, socket or thread that forked processes would share.
 """
 
 import contextlib
