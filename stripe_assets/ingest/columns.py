@@ -9,9 +9,12 @@ full object is always kept in `raw`, so nothing is lost.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
+
+import orjson
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_docs import field_description
@@ -38,6 +41,7 @@ class ColumnSpec:
     path: tuple[str, ...]
     type: str  # a DuckDB type from DUCK_TYPES
     description: str = ""
+    kind: str = "any"  # the field's kind in Stripe's schema (`stripe_schema.Kind`): how values coerce
 
     @property
     def dotted_path(self) -> str:
@@ -57,22 +61,69 @@ def duck_type_for(field: FieldSpec, leaf: str, timestamp_fields: Collection[str]
     }.get(field.kind, "JSON")
 
 
+_TEXT_KINDS = ("string", "expandable")
+_OBJECT_KINDS = ("object", "map", "array", "list_object")
+# The column types each kind of Stripe field can land in without losing its values (what
+# `_coerce` turns them into); integers become TIMESTAMPTZ only when they are Unix times.
+_FITS: dict[str, tuple[str, ...]] = {
+    "string": ("VARCHAR", "JSON"),
+    "expandable": ("VARCHAR", "JSON"),
+    "integer": ("BIGINT", "DOUBLE", "DECIMAL(38,12)", "VARCHAR", "JSON"),
+    "timestamp": ("TIMESTAMPTZ", "BIGINT", "DOUBLE", "VARCHAR", "JSON"),
+    "number": ("DOUBLE", "DECIMAL(38,12)", "VARCHAR", "JSON"),
+    "boolean": ("BOOLEAN", "VARCHAR", "JSON"),
+    "decimal_string": ("DECIMAL(38,12)", "VARCHAR", "JSON"),
+    **dict.fromkeys(_OBJECT_KINDS, ("JSON", "VARCHAR")),
+    "any": DUCK_TYPES,  # free-form (metadata values, polymorphic objects): Stripe does not say
+}
+_KIND_NAMES = {
+    "string": "a string",
+    "expandable": "an id or an expanded object",
+    "integer": "an integer",
+    "timestamp": "a Unix time",
+    "number": "a number",
+    "boolean": "a boolean",
+    "decimal_string": "a decimal string",
+    "object": "an object",
+    "map": "an object",
+    "array": "an array",
+    "list_object": "a list object",
+}
+
+
+def fitting_types(field: FieldSpec, leaf: str, timestamp_fields: Collection[str]) -> tuple[str, ...]:
+    """The column types that can hold the field's values."""
+    if field.kind == "integer" and leaf in timestamp_fields:
+        return _FITS["timestamp"]
+    return _FITS[field.kind]
+
+
 def column(resource: str, name: str, path: str, type_: str | None = None) -> ColumnSpec:
     """A column reading `path`; its type comes from Stripe's schema unless given.
 
-    Raises ValueError naming the path or type when either is not valid for the resource.
+    Raises ValueError naming the path or type when either is not valid for the resource, or
+    when the type cannot hold the field's values (a string path as BIGINT would land NULL).
     """
     field = resolve_path(resource, path)
+    leaf = path.rsplit(".", 1)[-1]
+    timestamps = get_resource(resource).timestamp_fields
     if type_ is None:
-        type_ = duck_type_for(field, path.rsplit(".", 1)[-1], get_resource(resource).timestamp_fields)
+        type_ = duck_type_for(field, leaf, timestamps)
     elif type_.upper() not in DUCK_TYPES:
         raise ValueError(f"unknown type {type_!r} (allowed: {', '.join(DUCK_TYPES)})")
     type_ = type_.upper()
+    fits = fitting_types(field, leaf, timestamps)
+    if type_ not in fits:
+        stripe_kind = "timestamp" if fits is _FITS["timestamp"] else field.kind
+        raise ValueError(
+            f"type {type_} cannot hold {path!r}, {_KIND_NAMES[stripe_kind]} in Stripe's schema "
+            f"(allowed: {', '.join(fits)})"
+        )
     # Stripe's own words for the field (the SDK's docstrings), then where it comes from.
     described = field_description(resource, path, unix_time=type_ == "TIMESTAMPTZ" and field.kind == "integer")
     source = f"Stripe `{path}`" + (", as a UTC time" if type_ == "TIMESTAMPTZ" else "")
     description = f"{described} ({source})" if described else source
-    return ColumnSpec(name, tuple(path.split(".")), type_, description=description)
+    return ColumnSpec(name, tuple(path.split(".")), type_, description=description, kind=field.kind)
 
 
 def _parse_declaration(entry: str) -> tuple[str, str]:
@@ -115,7 +166,7 @@ def apply_mapping(
             raise ValueError(f"rename: column {old!r} cannot be renamed (required: {', '.join(REQUIRED_COLUMNS)})")
         _check_new_name("rename", new, columns)
         columns = {
-            (new if k == old else k): (ColumnSpec(new, c.path, c.type, c.description) if k == old else c)
+            (new if k == old else k): (dataclasses.replace(c, name=new) if k == old else c)
             for k, c in columns.items()
         }
     for name, added in (add or {}).items():
@@ -169,8 +220,20 @@ def _expanded_id(value: object) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _coerce(type_: str) -> Callable[[object], object]:
+def _text(kind: str) -> Callable[[object], object]:
+    """A VARCHAR column of a field that is not text: numbers and booleans as JSON writes them,
+    objects and arrays as JSON text."""
+    if kind in ("integer", "number"):
+        return lambda v: str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    if kind == "boolean":
+        return lambda v: ("true" if v else "false") if isinstance(v, bool) else None
+    return lambda v: orjson.dumps(v).decode() if isinstance(v, (dict, list)) else None
+
+
+def _coerce(type_: str, kind: str = "any") -> Callable[[object], object]:
     """Turn a JSON value into what the staging column of `type_` holds (None when it cannot)."""
+    if type_ == "VARCHAR" and kind not in (*_TEXT_KINDS, "any", "decimal_string"):
+        return _text(kind)
     if type_ in ("BIGINT", "TIMESTAMPTZ"):
         return lambda v: v if isinstance(v, int) and not isinstance(v, bool) and BIGINT_MIN <= v <= BIGINT_MAX else None
     if type_ == "DOUBLE":
@@ -186,4 +249,4 @@ def _coerce(type_: str) -> Callable[[object], object]:
 
 
 def column_extractors(columns: Sequence[ColumnSpec]) -> list[tuple[ColumnSpec, Getter, Callable]]:
-    return [(c, _getter(c.path), _coerce(c.type)) for c in columns]
+    return [(c, _getter(c.path), _coerce(c.type, c.kind)) for c in columns]

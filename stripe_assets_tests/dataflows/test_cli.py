@@ -102,3 +102,25 @@ def test_validate_exits_non_zero_with_the_message(tmp_path):
         timeout=60,
     )
     assert (ok.returncode, ok.stdout) == (0, f"{SHIPPED}: OK ({len(RESOURCE_NAMES)} dataflows)\n")
+
+
+def test_validate_refuses_a_mapping_type_that_cannot_hold_the_field(tmp_path):
+    bad = tmp_path / "dataflows.yaml"
+    bad.write_text(
+        "dataflows:\n  - name: stripe_charges\n    resource: charges\n"
+        "    mapping: {add: {note_number: {path: description, type: BIGINT}}}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "STRIPE_ASSETS_DATAFLOWS"}
+    script = Path(sys.executable).with_name("stripe-assets")
+    failed = subprocess.run(
+        [str(script), "dataflows", "--validate", "--file", str(bad)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert failed.returncode == 1
+    assert failed.stderr == (
+        f"error: {bad}: dataflow 'stripe_charges', field 'mapping': add: column 'note_number': type BIGINT "
+        "cannot hold 'description', a string in Stripe's schema (allowed: VARCHAR, JSON)\n"
+    )

@@ -241,6 +241,18 @@ INVALID = [
         "(allowed: VARCHAR, BIGINT, DOUBLE, BOOLEAN, TIMESTAMPTZ, DECIMAL(38,12), JSON)",
     ),
     (
+        "mapping type that cannot hold a string",
+        flow("    mapping: {add: {note_number: {path: description, type: BIGINT}}}\n"),
+        "field 'mapping': add: column 'note_number': type BIGINT cannot hold 'description', "
+        "a string in Stripe's schema (allowed: VARCHAR, JSON)",
+    ),
+    (
+        "mapping type that cannot hold an object",
+        flow("    mapping: {add: {has_outcome: {path: outcome, type: BOOLEAN}}}\n"),
+        "field 'mapping': add: column 'has_outcome': type BOOLEAN cannot hold 'outcome', "
+        "an object in Stripe's schema (allowed: JSON, VARCHAR)",
+    ),
+    (
         "drop required column",
         flow("    mapping: {drop: [id]}\n"),
         "field 'mapping': drop: column 'id' cannot be dropped (required: id, created)",

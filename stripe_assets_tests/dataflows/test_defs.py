@@ -86,6 +86,21 @@ def test_invalid_file_fails_loading_the_definitions(tmp_path, monkeypatch):
         schedule_defs.defs()
 
 
+def test_a_mapping_type_that_cannot_hold_its_field_fails_loading_the_assets(tmp_path, monkeypatch):
+    from stripe_assets.defs.stripe import assets as asset_defs
+
+    path = tmp_path / "dataflows.yaml"
+    mapping = "    mapping: {add: {n: {path: description, type: BIGINT}}}\n"
+    path.write_text(CONFIG.replace("    backfill: false\n", "    backfill: false\n" + mapping))
+    monkeypatch.setenv(DATAFLOWS_ENV, str(path))
+    with pytest.raises(DataflowConfigError) as caught:
+        asset_defs.defs()
+    assert str(caught.value) == (
+        f"{path}: dataflow 'stripe_charges', field 'mapping': add: column 'n': type BIGINT cannot hold "
+        "'description', a string in Stripe's schema (allowed: VARCHAR, JSON)"
+    )
+
+
 def test_a_dataflow_disabled_in_the_file_stops_loading_before_the_code_reloads(tmp_path, monkeypatch):
     """`stripe-assets delete` sets enabled: false; a running schedule built earlier skips at once."""
     from datetime import datetime

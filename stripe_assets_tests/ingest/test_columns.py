@@ -84,3 +84,39 @@ def test_descriptions_are_stripes_own_also_for_nested_and_mapped_fields():
     # free-form keys have no description of their own: where they come from is said
     (metadata_key,) = apply_mapping("charges", add={"order": AddedColumn("metadata.order_id", "VARCHAR")})[-1:]
     assert metadata_key.description == "Stripe `metadata.order_id`"
+
+
+@pytest.mark.parametrize(
+    "path, type_, kind, allowed",
+    [
+        ("description", "BIGINT", "a string", "VARCHAR, JSON"),
+        ("currency", "DOUBLE", "a string", "VARCHAR, JSON"),
+        ("customer", "BOOLEAN", "an id or an expanded object", "VARCHAR, JSON"),
+        ("outcome", "BOOLEAN", "an object", "JSON, VARCHAR"),
+        ("metadata", "BIGINT", "an object", "JSON, VARCHAR"),
+        ("paid", "BIGINT", "a boolean", "BOOLEAN, VARCHAR, JSON"),
+        ("amount", "BOOLEAN", "an integer", "BIGINT, DOUBLE, DECIMAL(38,12), VARCHAR, JSON"),
+        ("amount", "TIMESTAMPTZ", "an integer", "BIGINT, DOUBLE, DECIMAL(38,12), VARCHAR, JSON"),
+        ("created", "BOOLEAN", "a Unix time", "TIMESTAMPTZ, BIGINT, DOUBLE, VARCHAR, JSON"),
+        ("payment_method_details.card.exp_year", "TIMESTAMPTZ", "an integer", "BIGINT, DOUBLE"),
+    ],
+)
+def test_a_type_that_cannot_hold_the_field_is_refused(path, type_, kind, allowed):
+    with pytest.raises(ValueError) as caught:
+        apply_mapping("charges", add={"x": AddedColumn(path, type_)})
+    message = str(caught.value)
+    assert message.startswith(f"add: column 'x': type {type_} cannot hold {path!r}, {kind} in Stripe's schema")
+    assert f"(allowed: {allowed}" in message
+
+
+@pytest.mark.parametrize(
+    "path, type_",
+    [
+        ("amount", "VARCHAR"), ("amount", "DOUBLE"), ("created", "BIGINT"), ("paid", "VARCHAR"),
+        ("outcome", "VARCHAR"), ("customer", "JSON"), ("metadata.order_id", "BIGINT"),
+        ("payment_method_details.card.exp_year", "VARCHAR"),
+    ],
+)
+def test_a_type_that_holds_the_field_is_accepted(path, type_):
+    (added,) = apply_mapping("charges", add={"x": AddedColumn(path, type_)})[-1:]
+    assert (added.dotted_path, added.type) == (path, type_)

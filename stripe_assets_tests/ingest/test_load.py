@@ -393,3 +393,32 @@ def test_a_load_reads_on_while_another_holds_the_warehouse_and_lands_once_it_is_
     report = done["report"]
     assert [o.window.key for o in report.outcomes] == sorted(days, reverse=True)
     assert len(table(duckdb_path, "charges")) == report.records_loaded == 900
+
+
+def test_mapped_columns_of_another_type_hold_every_value_as_stripe_sent_it(emulator, duckdb_path):
+    """Integers, booleans and objects mapped to VARCHAR land as their JSON text, never NULL."""
+    from stripe_assets.ingest.columns import AddedColumn, apply_mapping
+
+    columns = apply_mapping(
+        "charges",
+        add={
+            "amount_text": AddedColumn("amount", "VARCHAR"),
+            "paid_text": AddedColumn("paid", "VARCHAR"),
+            "outcome_text": AddedColumn("outcome", "VARCHAR"),
+            "amount_real": AddedColumn("amount", "DOUBLE"),
+        },
+    )
+    load_partitions(
+        StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "charges", windows("2026-10-03"),
+        columns=columns, settings=ValidationSettings(), run_id="run-1",
+    )
+    rows = table(
+        duckdb_path, "charges",
+        "amount_text, amount::VARCHAR, paid_text, paid::VARCHAR, outcome_text::JSON = (raw->'$.outcome'), "
+        "outcome_text IS NULL, amount_real = amount",
+    )
+    assert rows
+    for amount_text, amount, paid_text, paid, same_outcome, outcome_missing, same_amount in rows:
+        assert (amount_text, paid_text, same_amount) == (amount, paid, True)
+        assert same_outcome or outcome_missing
+    assert any(not row[5] for row in rows), "some charges carry an outcome"
