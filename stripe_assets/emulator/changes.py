@@ -68,9 +68,13 @@ class Advance:
     changes: dict[str, int]  # changes made, by kind
     events: int  # events sent
     event_types: dict[str, int] = field(default_factory=dict)
+    settled: int = 0  # pending balance transactions that became available (no event)
 
     def to_json(self) -> dict:
-        return {"now": self.now, "changes": self.changes, "events": self.events, "event_types": self.event_types}
+        return {
+            "now": self.now, "changes": self.changes, "events": self.events, "event_types": self.event_types,
+            "balance_transactions_settled": self.settled,
+        }
 
 
 # Which objects can take each step -----------------------------------------------------------
@@ -403,6 +407,7 @@ def advance(
         first_event = len(ds.events)
         for change in planned:
             changer.apply(change)
+        settled = ds.settle(until)
         ds.now = until
         ds.advances += 1
         if applied is not None:
@@ -410,4 +415,4 @@ def advance(
         types: dict[str, int] = {}
         for name in ds.events.types[first_event:]:
             types[name] = types.get(name, 0) + 1
-    return Advance(ds.now, made, len(ds.events) - first_event, dict(sorted(types.items())))
+    return Advance(ds.now, made, len(ds.events) - first_event, dict(sorted(types.items())), settled)

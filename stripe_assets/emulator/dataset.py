@@ -24,7 +24,7 @@ from stripe_assets.emulator.config import EmulatorConfig
 from stripe_assets.emulator.events import EventLog
 from stripe_assets.emulator.generators import generator_classes
 from stripe_assets.emulator.invalid import InvalidInjector, InvalidRecord
-from stripe_assets.emulator.objects import ObjectBuilder
+from stripe_assets.emulator.objects import SETTLE_DAYS, ObjectBuilder
 from stripe_assets.emulator.plans import CANCELED, DAY_SECONDS, SUBSCRIPTION_STATUSES, Plans
 from stripe_assets.emulator.state import LiveState
 
@@ -45,6 +45,7 @@ class Dataset:
             maxsize=OBJECT_CACHE_SIZE
         )(self._served_bytes)
         self.live = LiveState(config.days)
+        self.live.unsettled_from = max(0, config.days - SETTLE_DAYS - 1)
         self.now = config.end_timestamp  # the emulator's clock: the data is the state at this instant
         self.advances = 0  # how often the clock was moved on (each advance draws its own changes)
         self.events = EventLog(self.plans.seed)
@@ -149,6 +150,26 @@ class Dataset:
         self.live.current[(resource, day, slot)] = obj
         self.live.changed.setdefault(resource, set()).add((day, slot))
         self.live.served[(resource, day, slot)] = self._served_bytes(resource, day, slot)
+
+    def settle(self, until: int) -> int:
+        """Pending balance transactions whose `available_on` is at or before `until` become
+        `available`, as Stripe's do when their funds are, with no Event (the caller holds the live
+        state's write lock). Returns how many settled."""
+        resource, settled, still = "balance_transactions", 0, None
+        for day in range(self.live.unsettled_from, self.days):
+            for slot in range(self.count(resource, day)):
+                txn = self.current(resource, day, slot)
+                if txn["status"] != "pending":
+                    continue
+                if txn["available_on"] <= until:
+                    self.put(resource, day, slot, {**txn, "status": "available"})
+                    settled += 1
+                elif still is None:
+                    still = day
+        # Objects made later are created after `until`: on its day or later.
+        today = (until - self.plans.start) // DAY_SECONDS
+        self.live.unsettled_from = min(self.days if still is None else still, today)
+        return settled
 
     def delete_customer(self, day: int, slot: int) -> None:
         self.live.deleted_customers.add((day, slot))

@@ -4,7 +4,8 @@ Each change reads the object's current state, writes its new state and emits the
 sends for it, in Stripe's order: a refund is `refund.created` then `charge.refunded`; a customer
 deletion first cancels the customer's subscriptions. Objects a change creates (refunds,
 balance transactions) are created at the change's time, after the generated window.
-Balance transactions never change: a capture, refund, dispute or failed refund adds a new one.
+Balance transactions are never edited: a capture, refund, dispute or failed refund adds a new one
+(a pending one only becomes available when the clock passes its `available_on`: `Dataset.settle`).
 """
 
 from __future__ import annotations

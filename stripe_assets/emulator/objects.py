@@ -47,6 +47,7 @@ from stripe_assets.emulator.vocab import (
 )
 
 STATEMENT_DESCRIPTOR = "EXAMPLE SAAS"
+SETTLE_DAYS = 4  # the longest a generated balance transaction stays pending (Japanese cards)
 
 # Discriminators for ids of related objects the emulator does not serve.
 _PAYMENT_INTENT, _INVOICE, _ITEM, _PRODUCT, _RECEIPT = range(1, 6)
@@ -434,7 +435,7 @@ class ObjectBuilder:
             amount = charges.amount[source_slot]
             fee = processing_fee(amount, currency)
             # Card funds become available two days later, at midnight UTC (longer in Japan).
-            available_on = (created // DAY_SECONDS + (4 if currency.code == "jpy" else 2)) * DAY_SECONDS
+            available_on = (created // DAY_SECONDS + (SETTLE_DAYS if currency.code == "jpy" else 2)) * DAY_SECONDS
             fee_details = [
                 {
                     "amount": fee,

@@ -62,6 +62,8 @@ class LiveState:
         # Objects created after the window: resource -> day -> creation times, by slot.
         self.created_later: dict[str, dict[int, list[int]]] = {}
         self.last_day = generated_days - 1
+        # Days before this one hold no pending balance transaction (they settle, `Dataset.settle`).
+        self.unsettled_from = 0
         self.lock = ReadWriteLock()
 
     def later_created(self, resource: str, day: int) -> list[int]:

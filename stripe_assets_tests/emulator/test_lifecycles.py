@@ -284,3 +284,47 @@ def test_objects_served_invalid_stay_invalid_in_their_events(start_another):
         cls = RESOURCE_OF[obj["object"]].stripe_class
         assert deep_errors(cls, obj), invalid[obj["id"]]
         assert Api(emu).ok(f"{RESOURCE_OF[obj['object']].path}/{obj['id']}") == obj
+
+
+def _listed_transactions(api: Api) -> dict[str, dict]:
+    """Every balance transaction the list endpoint serves now, by id."""
+    found: dict[str, dict] = {}
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        page = api.ok("/v1/balance_transactions", **params)
+        found.update((t["id"], t) for t in page["data"])
+        if not page["has_more"]:
+            return found
+        params["starting_after"] = page["data"][-1]["id"]
+
+
+def test_pending_balance_transactions_become_available_once_available_on_passes(start_another):
+    """Stripe moves `status` from pending to available at `available_on`, sending no event."""
+    emu = start_another(days=5, per_day=60)
+    api = Api(emu)
+    before = _listed_transactions(api)
+    pending = {i for i, t in before.items() if t["status"] == "pending"}
+    assert pending and all(before[i]["available_on"] > emu.now for i in pending)
+    steps = [
+        dict(days=1, hours=2),
+        dict(days=1, changes={"charge_captured": 3, "charge_refunded": 3}),  # new transactions too
+        dict(hours=20),
+        dict(days=3),
+    ]
+    still = set(pending)
+    for step in steps:
+        events_before = len(emu.events())
+        made = emu.advance(**step)
+        listed = _listed_transactions(api)
+        for txn in listed.values():  # exactly what the clock says, for old and new transactions
+            assert txn["status"] == ("available" if txn["available_on"] <= emu.now else "pending"), (step, txn)
+        assert made.settled == len({i for i in still if listed[i]["status"] == "available"})
+        for txn_id in sorted(pending)[:5]:  # retrieve agrees with the list
+            assert api.ok(f"/v1/balance_transactions/{txn_id}") == listed[txn_id]
+        for txn_id in pending:  # nothing but the status changed
+            assert {**listed[txn_id], "status": None} == {**before[txn_id], "status": None}
+        new_events = emu.events()[: len(emu.events()) - events_before]
+        assert not [e for e in new_events if e["data"]["object"]["object"] == "balance_transaction"]
+        still = {i for i, t in listed.items() if t["status"] == "pending"}
+    assert all(listed[i]["status"] == "available" for i in pending)
+    assert not still
