@@ -68,7 +68,7 @@ def resources_table() -> str:
     """The README's table of resources, as the declarations say it."""
     rows = ["| resource | what it holds | after creation |", "|---|---|---|"]
     for resource in RESOURCES.values():
-        after = "never changes"
+        after = resource.settles.describe() if resource.settles else "never changes"
         if resource.events:
             after = f"changes ({len(resource.events)} event types)"
             after += "; can be deleted" if resource.deletion_events else ""

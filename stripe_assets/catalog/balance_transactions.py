@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import stripe
 
-from stripe_assets.catalog.declaration import StripeResource
+from stripe_assets.catalog.declaration import Settling, StripeResource
 from stripe_assets.catalog.rules import Columns, Rule, integers
 
 
@@ -42,5 +42,7 @@ RESOURCE = StripeResource(
             explain=_explain_net,
         ),
     ),
-    # Ledger entries never change after they are written: no events.
+    # Ledger entries are never edited (no events), but a pending one becomes available once its
+    # funds are, with no event: Stripe's only change to them.
+    settles=Settling(field="status", pending="pending", settled="available", after="available_on"),
 )

@@ -14,6 +14,20 @@ from stripe_assets.catalog.rules import Rule
 
 
 @dataclass(frozen=True)
+class Settling:
+    """A field Stripe changes without an Event once a moment the object names has passed: a
+    balance transaction's `status` goes from `pending` to `available` at its `available_on`."""
+
+    field: str  # the field that changes (`status`)
+    pending: str  # its value until then (`pending`)
+    settled: str  # its value after (`available`)
+    after: str  # the Unix time field after which it is final (`available_on`)
+
+    def describe(self) -> str:
+        return f"{self.field} changes from {self.pending} to {self.settled}; re-read when due"
+
+
+@dataclass(frozen=True)
 class StripeResource:
     name: str  # plural, as in the API path, the asset key and the table name
     object: str  # the `object` field Stripe puts on each instance
@@ -39,6 +53,9 @@ class StripeResource:
     events: tuple[str, ...] = ()
     # Those of `events` that mean Stripe deleted the object (its row stays, marked `_deleted_at`).
     deletion_events: tuple[str, ...] = ()
+    # A field that changes with no Event once a time passes: rows still showing the value it
+    # leaves are re-read from the list endpoint by the first run after that time.
+    settles: Settling | None = None
 
     @property
     def path(self) -> str:

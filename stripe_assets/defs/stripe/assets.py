@@ -20,7 +20,7 @@ from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.partitions import time_model
-from stripe_assets.defs.stripe.changes import extra_windows, plan_for, report_changes
+from stripe_assets.defs.stripe.changes import extra_windows, plan_for, report_changes, report_settling, settle_for
 from stripe_assets.defs.stripe.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
 from stripe_assets.ingest.changes.sync import contiguous
@@ -144,11 +144,15 @@ def build_stripe_asset(
                 reader.warn = context.log.warning
                 store = warehouse.warehouse()
                 # Changes since the previous load first, landed with the first windows.
+                # Rows due to settle (a pending balance transaction now available) as the run starts.
+                settle = settle_for(dataflow, store)
                 plan = plan_for(dataflow, reader, store, context.run.run_id)
                 if plan is not None and plan.note:
                     note.append(plan.note)
                     context.log.warning(plan.note)
-                for i, group in enumerate(contiguous(windows + extra_windows(dataflow, plan))):
+                if settle is not None:
+                    report_settling(context, key, settle)
+                for i, group in enumerate(contiguous(windows + extra_windows(dataflow, plan, settle))):
                     reports.append(
                         load_partitions(
                             reader,

@@ -12,6 +12,7 @@ import dagster as dg
 from stripe_assets.alerts.build import NOTE_TAG_PREFIX
 from stripe_assets.dataflows.models import Dataflow
 from stripe_assets.dataflows.partitions import time_model, window_of
+from stripe_assets.ingest.changes.settle import SettlePlan, plan_settling
 from stripe_assets.ingest.changes.sync import ChangePlan, plan_changes
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.load import Window
@@ -20,6 +21,7 @@ from stripe_assets.ingest.warehouse import Warehouse
 # Run tags: the figures of each resource's changes, and why a load re-read instead (for alerts).
 CHANGES_TAG_PREFIX = "stripe_assets/changes_"
 FALLBACK_TAG_PREFIX = NOTE_TAG_PREFIX
+SETTLING_TAG_PREFIX = "stripe_assets/settling_"
 
 
 def partition_window(dataflow: Dataflow):
@@ -64,13 +66,35 @@ def plan_for(dataflow: Dataflow, reader: StripeReader, warehouse: Warehouse, run
     )
 
 
-def extra_windows(dataflow: Dataflow, plan: ChangePlan | None) -> list[Window]:
-    """Partitions the run loads besides its own: the re-read ones, or the lookback."""
+def settle_for(dataflow: Dataflow, warehouse: Warehouse) -> SettlePlan | None:
+    """The loaded partitions holding rows that settled since they were read (whatever `changes`);
+    only partitions of the dataflow as it is now (a partition it no longer has cannot be logged)."""
+    settle = plan_settling(warehouse, dataflow.resource, dataflow.columns())
+    if settle is not None:
+        find = partition_window(dataflow)
+        settle.reread = [w for w in settle.reread if find(int(w.start.timestamp())) == w]
+    return settle
+
+
+def extra_windows(dataflow: Dataflow, plan: ChangePlan | None, settle: SettlePlan | None = None) -> list[Window]:
+    """Partitions the run loads besides its own: the re-read ones, or the lookback, and those
+    holding rows that settled."""
+    extra = list(settle.reread) if settle is not None else []
     if plan is not None:
-        return list(plan.reread)
+        return list(plan.reread) + extra
     if dataflow.changes.mode == "lookback":
-        return lookback_windows(dataflow)
-    return []
+        return lookback_windows(dataflow) + extra
+    return extra
+
+
+def report_settling(context: dg.AssetExecutionContext, key: dg.AssetKey, settle: SettlePlan) -> None:
+    """What was re-read because rows settled: the run log, an observation and a run tag."""
+    if settle.note is None:
+        return
+    context.log.info(settle.note)
+    context.log_event(dg.AssetObservation(asset_key=key, metadata=settle.metadata()))
+    figures = f"rows due {settle.rows_due}, partitions reread {len(settle.reread)}"
+    context.instance.add_run_tags(context.run.run_id, {f"{SETTLING_TAG_PREFIX}{settle.resource}": figures})
 
 
 def report_changes(
