@@ -20,9 +20,16 @@ TXNS = (
 DAYS = ("2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04")
 
 
-@pytest.fixture
-def txn_project(small_project):
+@pytest.fixture(params=["duckdb-file", "ducklake-postgres"])
+def txn_project(request, small_project, monkeypatch):
+    """The small project with a balance transactions dataflow, on the DuckDB file and on a DuckLake."""
     small_project.dataflows.write_text(small_project.dataflows.read_text() + TXNS)
+    if request.param == "ducklake-postgres":
+        postgres, db = request.getfixturevalue("postgres"), request.getfixturevalue("postgres_db")
+        small_project.lake = f"ducklake:postgres:{postgres.dsn(db)}"
+        small_project.lake_data = small_project.root / "lake"
+        for name, value in small_project.env.items():
+            monkeypatch.setenv(name, value)
     return small_project
 
 
