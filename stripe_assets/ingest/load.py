@@ -418,7 +418,7 @@ class _Loader:
             window.merger = ResultMerger(self.resource, self.settings.strict_enums)
             self.report.staged_windows += 1
         began = time.perf_counter()
-        part = validate_records(self.resource, records, strict_enums=self.settings.strict_enums)
+        part = validate_records(self.resource, records, strict_enums=self.settings.strict_enums, columns=self.columns)
         converting = time.perf_counter()
         self.report.validate_seconds += converting - began
         rows = _rows(part.valid, self.columns, key, self.run_id) if part.valid else None
@@ -612,7 +612,7 @@ def _prepare_window(
     report: LoadReport,
 ) -> tuple[PartitionOutcome, WindowWrite]:
     began = time.perf_counter()
-    result = validate_records(resource, records, strict_enums=settings.strict_enums)
+    result = validate_records(resource, records, strict_enums=settings.strict_enums, columns=columns)
     decision = decide(result, settings, label=f"{resource} {window.key}")
     outcome = PartitionOutcome(
         window, result, decision,

@@ -62,7 +62,8 @@ _DECIMAL_38 = decimal.Context(prec=38)  # DECIMAL(38,12); the default context ke
 _TWELVE_PLACES = decimal.Decimal("1e-12")
 
 
-def _decimal(value: object) -> decimal.Decimal | None:
+def decimal_value(value: object) -> decimal.Decimal | None:
+    """What a DECIMAL(38,12) column holds for a value (None: not a finite number that fits)."""
     if value is None:
         return None
     try:
@@ -89,7 +90,7 @@ def _fit_int64(values: list) -> bool:
     return not present or (min(present) >= BIGINT_MIN and max(present) <= BIGINT_MAX)
 
 
-def _values(records: Sequence[dict], spec: ColumnSpec, get: Callable[[dict], object], all_dicts: bool) -> list:
+def column_values(records: Sequence[dict], spec: ColumnSpec, get: Callable[[dict], object], all_dicts: bool) -> list:
     """The value at `spec.path` of every record (None where the path does not lead anywhere)."""
     if not all_dicts:
         return [get(r) for r in records]
@@ -107,7 +108,7 @@ def _column(values: list, spec: ColumnSpec, coerce: Callable[[object], object]) 
     if spec.type == "JSON":
         return json_array(list(map(_json_bytes, values)))
     if spec.type == "DECIMAL(38,12)":
-        values = [_decimal(v) for v in values]
+        values = [decimal_value(v) for v in values]
     if spec.type == "TIMESTAMPTZ":
         return pa.array(values, pa.int64()).cast(_ARROW_TYPES["TIMESTAMPTZ"])
     return pa.array(values, _ARROW_TYPES[spec.type])
@@ -125,7 +126,7 @@ def to_arrow(
     arrays: dict[str, pa.Array] = {}
     all_dicts = set(map(type, records)) <= {dict}
     for spec, get, coerce in column_extractors(columns):
-        arrays[spec.name] = _column(_values(records, spec, get, all_dicts), spec, coerce)
+        arrays[spec.name] = _column(column_values(records, spec, get, all_dicts), spec, coerce)
     count = len(records)
     arrays["raw"] = json_array(list(map(orjson.dumps, records)))
     arrays["_partition"] = pa.array(list(map(partition_of, records)), pa.string())

@@ -422,3 +422,49 @@ def test_mapped_columns_of_another_type_hold_every_value_as_stripe_sent_it(emula
         assert (amount_text, paid_text, same_amount) == (amount, paid, True)
         assert same_outcome or outcome_missing
     assert any(not row[5] for row in rows), "some charges carry an outcome"
+
+
+def test_a_value_a_column_cannot_hold_sends_the_record_to_quarantine_not_null(emulator, duckdb_path):
+    """A nested value of the wrong type (a mapped column's or a default one's) fails the record with
+    the path, like a top-level type error, instead of landing the column NULL."""
+    from stripe_assets.ingest.columns import AddedColumn, apply_mapping
+    from stripe_assets_tests.ingest.loopback import list_api
+
+    start, end = day_window("2026-10-03")
+    served = [dict(o) for o in emulator.objects("charges", start, end)]
+    carded = [o for o in served if (o.get("payment_method_details") or {}).get("card")]
+    nested, brand = carded[0], carded[1]
+    for obj, field, value in ((nested, "exp_year", "2031"), (brand, "brand", 4)):
+        details = obj["payment_method_details"]
+        obj["payment_method_details"] = {**details, "card": {**details["card"], field: value}}
+
+    def page(query: dict[str, str]) -> dict:  # newest first, as Stripe lists
+        items = [o for o in served if int(query["created[gte]"]) <= o["created"] < int(query["created[lt]"])]
+        if "starting_after" in query:
+            items = items[[o["id"] for o in items].index(query["starting_after"]) + 1 :]
+        limit = int(query.get("limit", 10))
+        return {"object": "list", "url": "/v1/charges", "has_more": len(items) > limit, "data": items[:limit]}
+
+    api = list_api(page)
+    try:
+        report = load_partitions(
+            StripeReader(emulator.api_key, api.url), Warehouse(duckdb_path), "charges", windows("2026-10-03"),
+            columns=apply_mapping("charges", add={"exp_year": AddedColumn("payment_method_details.card.exp_year")}),
+            settings=ValidationSettings(threshold_pct=20), run_id="run-1",
+        )
+    finally:
+        api.stop()
+
+    assert report.records_rejected == 2 and not report.failures
+    with Warehouse(duckdb_path).connect(read_only=True) as conn:
+        quarantined = conn.execute(
+            "SELECT id, column_name, reason FROM stripe_quarantine.charges ORDER BY id"
+        ).fetchall()
+        landed = conn.execute("SELECT id, exp_year, card_brand FROM stripe.charges").fetchall()
+    assert sorted(quarantined) == sorted([
+        (nested["id"], "exp_year", "payment_method_details.card.exp_year: expected an integer, got str"),
+        (brand["id"], "card_brand", "payment_method_details.card.brand: expected a string, got int"),
+    ])
+    assert {i for i, _, _ in landed} == {o["id"] for o in served} - {nested["id"], brand["id"]}
+    cards = {c["id"] for c in carded}
+    assert all(year is not None and name is not None for i, year, name in landed if i in cards)

@@ -103,7 +103,7 @@ def build_batch(
         windows[window.key] = window
         placed.append(state)
 
-    result = validate_records(resource.name, placed, strict_enums=strict_enums)
+    result = validate_records(resource.name, placed, strict_enums=strict_enums, columns=columns)
 
     def partition_of(record: dict) -> str:
         window = window_of(record["created"])

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.errors
 
+from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.validation import kinds, reasons, schemas
+from stripe_assets.ingest.validation.coercion import unfit_values
 from stripe_assets.ingest.validation.frame import ABSENT, records_frame
 from stripe_assets.ingest.validation.schemas import ResourceSchema, resource_schema
 
@@ -101,9 +103,10 @@ class ValidationResult:
 
 
 def validate_records(
-    resource: str, records: Sequence[dict], *, strict_enums: bool = False
+    resource: str, records: Sequence[dict], *, strict_enums: bool = False, columns: Sequence[ColumnSpec] = ()
 ) -> ValidationResult:
-    """Check every record against the resource's schema; lazy: all failures, not the first."""
+    """Check every record against the resource's schema, and that the table `columns` can hold
+    its values; lazy: all failures, not the first."""
     schema = resource_schema(resource, strict_enums)
     records = list(records)
     if not records:
@@ -131,6 +134,9 @@ def validate_records(
     except pandera.errors.SchemaErrors as errors:
         failures += _failures(schema, records, errors.failure_cases)
 
+    if columns:
+        failures += _unfit(records, objects, positions, columns, failures)
+
     order = {name: i for i, name in enumerate(schema.fields)}
     failures.sort(key=lambda f: (f.index, order.get(f.column, -1)))
     bad = {f.index for f in failures}
@@ -138,6 +144,22 @@ def validate_records(
     invalid = [records[i] for i in sorted(bad)]
     drift = _drift(schema, objects, frame)
     return ValidationResult(resource, len(records), valid, invalid, failures, drift, strict_enums)
+
+
+def _unfit(
+    records: list, objects: list[dict], positions: list[int], columns: Sequence[ColumnSpec], found: list[Failure]
+) -> list[Failure]:
+    """Values a column would store as NULL, unless the schema already rejected that field."""
+    failed = {(f.index, f.column) for f in found}
+    field_of = {c.name: c.path[0] for c in columns}  # the top-level field each column reads
+    return [
+        Failure(
+            reasons.record_id(records[positions[u.index]], positions[u.index]), u.column, schemas.TYPE,
+            reasons.show_value(u.value), u.reason, positions[u.index], u.summary,
+        )
+        for u in unfit_values(objects, columns)
+        if (positions[u.index], field_of[u.column]) not in failed
+    ]
 
 
 def _failures(schema: ResourceSchema, records: list, cases: pd.DataFrame) -> list[Failure]:
