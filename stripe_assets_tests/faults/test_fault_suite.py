@@ -1,9 +1,11 @@
 """The fault suite: what production does to a load, each ending with exactly the API's ids.
 
-API faults (429 storms, a 500 every third request, 300 ms latency), hostile ids and strings, a
-kill -9 of the whole process group, two overlapping loads and a rollback racing a load. Disk
-full, damaged files and read-only directories are in test_warehouse_faults.py; killed runs in
-test_killed_runs.py; key leaks in test_secrets.py.
+API faults (429 storms, a 500 every third request, 300 ms latency), list pages breaking the
+list contract (an empty page saying `has_more`, objects outside the requested window), hostile
+ids and strings, a kill -9 of the whole process group, two overlapping loads and a rollback
+racing a load. Disk full (also after a large day was spilled to Parquet), damaged files and
+read-only directories are in test_warehouse_faults.py; killed runs in test_killed_runs.py; key
+leaks in test_secrets.py.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import dagster as dg
 import orjson
 import pytest
 
-from stripe_assets.ingest.client import StripeReader
+from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import Window, load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
@@ -64,6 +66,48 @@ def test_api_faults_end_with_exactly_the_apis_ids(tmp_path, make_emulator, fault
         assert report.stats.rate_limited > 0  # the storm happened
     if "error_every" in faults:
         assert report.stats.server_errors > 0
+
+
+def test_an_empty_page_saying_has_more_fails_the_load_and_keeps_the_rows(tmp_path, make_emulator):
+    """Stripe answering a page with `has_more: true` and no objects is retried, then fails in one
+    line naming the endpoint and the cursor: never the end of the list (a day lost its rows)."""
+    path = tmp_path / "stripe.duckdb"
+    load(make_emulator(per_day=250), path)
+    before = table_ids(path)
+    broken = make_emulator(per_day=250, empty_pages=True)
+    with pytest.raises(StripeReadError) as caught:
+        load(broken, path, "run-2")
+    message = str(caught.value)
+    assert "\n" not in message and f"{broken.url}/v1/charges answered starting_after=ch_" in message, message
+    assert "has_more=true and no objects 3 times" in message, message
+    assert table_ids(path) == before == sorted(broken.listable_ids("charges", START, END))
+
+
+def test_objects_listed_outside_the_window_are_quarantined_and_keep_their_rows(tmp_path, make_emulator):
+    """Objects whose `created` lies outside the requested range (year 9999, negative, the range's
+    end) are quarantined with the reason and their raw JSON; their rows stay as they were."""
+    path = tmp_path / "stripe.duckdb"
+    load(make_emulator(per_day=250), path)
+    with Warehouse(path).connect(read_only=True) as conn:
+        before = conn.execute("SELECT id, raw FROM stripe.charges ORDER BY id").fetchall()
+    report = load(make_emulator(per_day=250, outside_window_every=10), path, "run-2")
+    with Warehouse(path).connect(read_only=True) as conn:
+        after = conn.execute("SELECT id, raw FROM stripe.charges ORDER BY id").fetchall()
+        quarantined = conn.execute(
+            "SELECT id, check_name, column_name, reason, raw->>'created' FROM stripe_quarantine.charges ORDER BY id"
+        ).fetchall()
+    assert after == before  # nothing deleted, nothing dropped
+    strays = 3 * 25  # every 10th of 250 a day
+    assert len(quarantined) == strays == report.records_rejected == report.outside_window
+    assert {(check, column) for _, check, column, _, _ in quarantined} == {("in_window", "created")}
+    ends = (*DAYS[1:], "2026-10-05")
+    windows = {f"[{d}T00:00:00+00:00, {e}T00:00:00+00:00)" for d, e in zip(DAYS, ends, strict=True)}
+    for _, _, _, reason, created in quarantined:
+        assert reason.startswith(f"created {created} is outside the requested window ["), reason
+        assert reason.split("window ")[1] in windows, reason
+    assert {created for *_, created in quarantined} >= {"253402300799", str(int(END.timestamp()))}
+    assert any(int(created) < 0 for *_, created in quarantined)
+    assert {i for i, *_ in quarantined} <= {i for i, _ in before}
 
 
 HOSTILE = [
