@@ -110,6 +110,41 @@ def test_objects_listed_outside_the_window_are_quarantined_and_keep_their_rows(t
     assert {i for i, *_ in quarantined} <= {i for i, _ in before}
 
 
+@pytest.mark.parametrize("bad", ["lone surrogate", "null"])
+def test_one_unreadable_item_of_a_page_is_quarantined_alone(tmp_path, emulator, bad):
+    """A lone surrogate escape (`\\ud800`, valid JSON but not Unicode) in one object, or null in
+    place of an object, fails only that item, with the reason: not the page, not the load."""
+    template = StripeReader(emulator.api_key, emulator.url).list_window("charges", *day_window(DAYS[0]))[0]
+    day_start = int(day_window(DAYS[0])[0].timestamp())
+    objects: list[dict | None] = [
+        {**template, "id": f"ch_readable{i}", "created": day_start + 100 - i} for i in range(3)
+    ]
+    objects.insert(1, {**template, "id": "ch_surrogate", "created": day_start + 50, "description": "a\ud800b"}
+                   if bad == "lone surrogate" else None)
+
+    def answer(path: str, headers: dict[str, str]) -> tuple[int, dict]:  # json.dumps escapes \ud800
+        return 200, {"object": "list", "data": objects, "has_more": False, "url": "/v1/charges"}
+
+    api = ScriptedApi(answer, emulator.api_key)
+    path = tmp_path / "stripe.duckdb"
+    try:
+        report = load(api, path, days=DAYS[:1])
+    finally:
+        api.stop()
+    assert table_ids(path) == ["ch_readable0", "ch_readable1", "ch_readable2"]
+    assert report.records_rejected == 1
+    with Warehouse(path).connect(read_only=True) as conn:
+        [(record, check, column, reason, raw)] = conn.execute(
+            "SELECT id, check_name, column_name, reason, raw FROM stripe_quarantine.charges"
+        ).fetchall()
+    if bad == "null":
+        assert (record, column, reason, raw) == ("<record 1>", "<record>", "expected an object, got null", "null")
+    else:
+        assert (record, check, column) == ("ch_surrogate", "valid_unicode", "description")
+        assert reason == "description holds a lone UTF-16 surrogate (a\\ud800b), which is not Unicode text"
+        assert orjson.loads(raw)["description"] == "a\ufffdb" and orjson.loads(raw)["id"] == "ch_surrogate"
+
+
 HOSTILE = [
     "ch_'; DROP TABLE stripe.charges; --",
     'ch_"quoted"\\back',
