@@ -3,9 +3,9 @@
 API faults (429 storms, a 500 every third request, 300 ms latency), list pages breaking the
 list contract (an empty page saying `has_more`, objects outside the requested window), hostile
 ids and strings, a kill -9 of the whole process group, two overlapping loads and a rollback
-racing a load. Disk full (also after a large day was spilled to Parquet), damaged files and
-read-only directories are in test_warehouse_faults.py; killed runs in test_killed_runs.py; key
-leaks in test_secrets.py.
+racing a load, a disk filling up while a large day is spilled to Parquet or swapped in. Disk
+full during a write, damaged files and read-only directories are in test_warehouse_faults.py;
+killed runs in test_killed_runs.py; key leaks in test_secrets.py.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import Window, load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
-from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
 from stripe_assets.ingest.warehouse.fence import SupersededError
 from stripe_assets.operations.rollback import RollbackRequest, run_rollback
 from stripe_assets_tests.conftest import day_window
+from stripe_assets_tests.faults.mounts import fill, tiny_disk
 from stripe_assets_tests.faults.servers import ScriptedApi
 
 DAYS = ("2026-10-02", "2026-10-03", "2026-10-04")
@@ -143,6 +144,40 @@ def test_one_unreadable_item_of_a_page_is_quarantined_alone(tmp_path, emulator, 
         assert (record, check, column) == ("ch_surrogate", "valid_unicode", "description")
         assert reason == "description holds a lone UTF-16 surrogate (a\\ud800b), which is not Unicode text"
         assert orjson.loads(raw)["description"] == "a\ufffdb" and orjson.loads(raw)["id"] == "ch_surrogate"
+
+
+# Free space left on the disk: too little for the day's Parquet parts (about 0.9 MB), or enough
+# for them but not for the swap into the DuckDB file (its log needs more than 2 MB).
+DISK_LEFT = {"while staging": 300_000, "after the day was spilled": 1_500_000}
+
+
+@pytest.mark.parametrize("when", list(DISK_LEFT))
+def test_a_full_disk_around_a_spilled_day_leaves_no_staging_and_the_rerun_works(
+    tmp_path, make_emulator, monkeypatch, when
+):
+    import stripe_assets.ingest.load as load_module
+
+    emulator = make_emulator(per_day=1200)
+    with tiny_disk(tmp_path / "disk", "12m") as disk:
+        path = disk / "stripe.duckdb"
+        load(emulator, path, days=DAYS[:1])
+        before = table_ids(path)
+        monkeypatch.setattr(load_module, "BATCH_RECORDS", 100)  # the day in 12 parts ...
+        monkeypatch.setattr(load_module, "HELD_PART_BYTES", 0)  # ... each spilled to Parquet
+        fill(disk, DISK_LEFT[when])
+        with pytest.raises(WarehouseError) as caught:
+            load(emulator, path, "run-2", days=DAYS[1:2])
+        message = str(caught.value)
+        holding = "staging folder" if when == "while staging" else "DuckDB file"
+        assert "\n" not in message and f"the disk holding the {holding} {disk}/" in message, message
+        assert "is full: free space and rerun" in message and "No space left on device" in message, message
+        assert not list(disk.glob("stripe.duckdb.staging/*/*")), "the staged parts are removed"
+        assert table_ids(path) == before
+        (disk / "filler").unlink()
+        report = load(emulator, path, "run-3", days=DAYS[1:2])
+        assert report.spilled_windows == 1
+        assert table_ids(path) == sorted(emulator.listable_ids("charges", START, day_window(DAYS[2])[0]))
+        assert not list(disk.glob("stripe.duckdb.staging/*/*"))
 
 
 HOSTILE = [
