@@ -194,7 +194,8 @@ class Warehouse:
             except (duckdb.Error, LakeConfigError) as exc:
                 if is_missing(exc):
                     raise WarehouseError(f"no warehouse at {self} yet: run a load first") from None
-                raise WarehouseError(f"cannot open {self}: {redact(str(exc).strip())}") from None
+                # One line: libpq adds its hints on lines of their own ("Is the server running ...").
+                raise WarehouseError(f"cannot open {self}: {' '.join(redact(str(exc)).split())}") from None
             try:
                 yield conn
             finally:
