@@ -214,3 +214,23 @@ def test_null_in_place_of_an_event_is_one_line_not_an_attribute_error():
     assert str(err.value) == (
         "/v1/events listed null in place of an event (item 4 of the first page): the changes after it cannot be read"
     )
+
+
+def test_a_lone_surrogate_in_an_event_rejects_only_that_objects_new_state():
+    """The page is read; the event's object carries the reason into validation (quarantine)."""
+    from stripe_assets.catalog import get_resource
+    from stripe_assets.ingest.changes.events import read_changes
+    from stripe_assets.ingest.validation.validate import validate_records
+
+    events = _events(0, 3)
+    events[1]["data"]["object"]["description"] = "caf\ud800"  # json.dumps writes the escape \ud800
+    api = list_api(lambda query: {"object": "list", "url": "/v1/events", "has_more": False, "data": events})
+    try:
+        scan = read_changes(StripeReader("sk_test_x", api.url), get_resource("charges"), None, FetchStats())
+    finally:
+        api.stop()
+    assert sorted(scan.changes) == ["ch_0000", "ch_0001", "ch_0002"]
+    result = validate_records("charges", [scan.changes["ch_0001"].state])
+    [failure] = result.failures
+    assert (failure.id, failure.column, failure.check) == ("ch_0001", "description", "valid_unicode")
+    assert failure.reason == "description holds a lone UTF-16 surrogate (caf\\ud800), which is not Unicode text"
