@@ -327,8 +327,8 @@ class _Loader:
             self.done[index] = False
             self.report.outcomes = [o for o in self.report.outcomes if o.window != self.windows[index]]
             window = self.windows[index]
+            asked = (self.starts[index], self.ends[index])
             for objects in self.reader.list_pages(self.resource, window.start, window.end, self.report.stats):
-                asked = (self.starts[index], self.ends[index])
                 for record in objects:
                     stray = _has_created(record) and not asked[0] <= record["created"] < asked[1]
                     self._add(index, self._stray(record, asked) if stray else record)

@@ -111,6 +111,36 @@ def test_objects_listed_outside_the_window_are_quarantined_and_keep_their_rows(t
     assert {i for i, *_ in quarantined} <= {i for i, _ in before}
 
 
+def test_a_stray_whose_id_is_also_listed_in_its_window_lands_once_in_its_new_state(tmp_path, emulator):
+    template = StripeReader(emulator.api_key, emulator.url).list_window("charges", *day_window(DAYS[0]))[0]
+    day_start = int(day_window(DAYS[0])[0].timestamp())
+    first = [{**template, "id": f"ch_{n}", "created": day_start + 10 - i} for i, n in enumerate("abc")]
+    second = [
+        {**first[0], "description": "listed again"},  # ch_a in its window, in a new state ...
+        {**first[0], "created": 253402300799},  # ... and listed as a stray too
+        {**first[1], "created": -5, "description": "stray"},  # ch_b only as a stray: its row stays
+        first[2],
+    ]
+    listing = [first]
+
+    def answer(path: str, headers: dict[str, str]) -> tuple[int, dict]:
+        return 200, {"object": "list", "data": listing[0], "has_more": False, "url": "/v1/charges"}
+
+    api = ScriptedApi(answer, emulator.api_key)
+    path = tmp_path / "stripe.duckdb"
+    try:
+        load(api, path, days=DAYS[:1])
+        listing[0] = second
+        report = load(api, path, "run-2", days=DAYS[:1])
+    finally:
+        api.stop()
+    with Warehouse(path).connect(read_only=True) as conn:
+        rows = conn.execute("SELECT id, description, _run_id FROM stripe.charges ORDER BY id").fetchall()
+    kept = template["description"]
+    assert rows == [("ch_a", "listed again", "run-2"), ("ch_b", kept, "run-1"), ("ch_c", kept, "run-2")]
+    assert report.outside_window == 2
+
+
 @pytest.mark.parametrize("bad", ["lone surrogate", "null"])
 def test_one_unreadable_item_of_a_page_is_quarantined_alone(tmp_path, emulator, bad):
     """A lone surrogate escape (`\\ud800`, valid JSON but not Unicode) in one object, or null in

@@ -406,7 +406,8 @@ class Warehouse:
                 in_window = f"(created >= ? AND created < ?) OR id IN (SELECT id FROM {source})"
                 if write.kept_ids:
                     kept = ", ".join(map(_sql_text, sorted(write.kept_ids)))
-                    in_window = f"({in_window}) AND id NOT IN ({kept})"
+                    # ... unless this write lands the id anew (listed again, inside its window)
+                    in_window = f"({in_window}) AND (id NOT IN ({kept}) OR id IN (SELECT id FROM {source}))"
                 conn.execute(
                     f"INSERT INTO {history_table(resource)} BY NAME SELECT *, {_DISPLACED} "
                     f"FROM {table} WHERE {in_window}",
