@@ -176,11 +176,50 @@ def run_failure(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
     if run_failures:
         event = run_failures[-1].event_log_entry.dagster_event
         assert event is not None
-        error = getattr(event.event_specific_data, "error", None)
+        error = getattr(event.event_specific_data, "error", None) or _engine_error(instance, run_id)
         if error is not None:
-            return {"error": _error_line(error)}
+            return {"error": _changed_definitions(error) or _error_line(error)}
         return {"error": _first_line(event.message or "")}
     return {"error": None}
+
+
+def _engine_error(instance: dg.DagsterInstance, run_id: str) -> Any:
+    """The error a run worker reported before the run was marked failed without one (it could
+    not even build the run's plan)."""
+    for record in reversed(instance.get_records_for_run(run_id, of_type=E.ENGINE_EVENT).records):
+        event = record.event_log_entry.dagster_event
+        error = getattr(event.event_specific_data, "error", None) if event is not None else None
+        if error is not None:
+            return error
+    return None
+
+
+_MISSING_KEYS = re.compile(r"AssetKey\(s\) \[([^\]]*)\] were selected, but no AssetsDefinition")
+_UNKNOWN_STEPS = re.compile(r"unknown steps?: ?\[?([^\]\n]*)")
+
+
+def _changed_definitions(error: Any) -> str | None:
+    """A run whose assets or steps the code location no longer defines: its dataflows file
+    changed after the run was queued (a dataflow removed, its checks or partitions changed)."""
+    while error is not None:
+        keys = _MISSING_KEYS.search(error.message or "")
+        steps = _UNKNOWN_STEPS.search(error.message or "")
+        if keys or steps:
+            if keys:
+                names = [k.strip(" '\"") for k in keys.group(1).split(",") if k.strip(" '\"")]
+                resources = [n.removeprefix(ASSET_KEY_PREFIX + "/") for n in names]
+                what = (
+                    f"asset {', '.join(names)} is no longer defined "
+                    f"(the dataflow of {', '.join(resources)} was removed?)"
+                )
+            else:
+                what = f"step {steps.group(1).strip()} is no longer defined" if steps else ""
+            return (
+                f"the dataflows file changed after this run was queued: {what}; "
+                "launch the run again for what the file defines now"
+            )
+        error = error.cause
+    return None
 
 
 def _step_error(data: Any) -> str:

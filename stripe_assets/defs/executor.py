@@ -19,12 +19,16 @@ is built here directly (Dagster is pinned to one minor version in pyproject.toml
 
 import sys
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 from dagster._core.execution.retries import RetryMode
 from dagster._core.executor.multiprocess import MultiprocessExecutor
+from dagster._utils.error import SerializableErrorInfo
 
 from stripe_assets.dataflows.config import load_dataflows
+from stripe_assets.defs.step_crash import crash_line, oom_kills
 
 FORK_SERVER = "stripe_assets.fork_server"
 
@@ -34,11 +38,33 @@ def step_start_method() -> str:
     return "fork" if sys.platform == "linux" and threading.active_count() == 1 else "forkserver"
 
 
+class StepProcessExecutor(MultiprocessExecutor):
+    """Dagster's multiprocess executor, whose step processes that die without an error (a
+    memory limit's out-of-memory kill) fail with one line naming the cause (`step_crash`)."""
+
+    def execute(self, plan_context: Any, execution_plan: Any) -> Iterator[Any]:
+        self._crashes: dict[str, str] = {}
+        self._kills_before = oom_kills()
+        for event in super().execute(plan_context, execution_plan):
+            # Dagster explains a crash in an engine event just before it logs the step's failure.
+            if event.is_engine_event and event.step_key and "child process for step" in (event.message or ""):
+                self._crashes[event.step_key] = event.message or ""
+            yield event
+
+    def log_failure_or_retry_event_after_error(self, step_context: Any, err_info: Any, known_state: Any) -> Any:
+        if err_info.cls_name == "ChildProcessCrashException":
+            key = step_context.step.key
+            explanation = getattr(self, "_crashes", {}).get(key)
+            line = crash_line(key, explanation, kills_before=getattr(self, "_kills_before", None))
+            err_info = SerializableErrorInfo(line, [], "StepProcessCrashed", cause=err_info)
+        return super().log_failure_or_retry_event_after_error(step_context, err_info, known_state)
+
+
 def step_processes(max_concurrent: int) -> dg.ExecutorDefinition:
     @dg.executor(name="multiprocess", requirements=dg.multiple_process_executor_requirements())
     def multiprocess(_: dg.InitExecutorContext) -> MultiprocessExecutor:
         start = step_start_method()
-        return MultiprocessExecutor(
+        return StepProcessExecutor(
             retries=RetryMode.ENABLED,  # as Dagster's own: ops' retry policies apply
             max_concurrent=max_concurrent,
             start_method=start,

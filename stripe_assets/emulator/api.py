@@ -137,6 +137,10 @@ class EmulatorApi:
         if method != "GET":
             raise errors.read_only(method, path)
         resource = parts[1]
+        if len(parts) == 2:
+            empty = self.faults.empty_page(path, "starting_after" in dict(query_pairs(query)))
+            if empty is not None:
+                return Response(200, empty)
         with self.ds.live.lock.read():
             if resource == "events":
                 return self._events(parts[2] if len(parts) == 3 else None, query)
@@ -198,6 +202,7 @@ class EmulatorApi:
                 items.append(orjson.dumps(obj))
         else:
             items = [self.ds.served_bytes(resource, *position) for position in positions]
+        items = self.faults.outside_window(items, [slot for _, slot in positions], q.created_from, q.created_until)
         body = b"".join(
             (
                 b'{"object":"list","data":[',

@@ -143,6 +143,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     faults.add_argument(
         "--error-every", type=int, default=None, help="answer every Nth API request with a 500 (api_error)"
     )
+    faults.add_argument(
+        "--empty-pages", action="store_true",
+        help="answer list pages after the first (with starting_after) with has_more=true and no objects",
+    )
+    faults.add_argument(
+        "--outside-window-every", type=int, default=None,
+        help="list every Nth object with a created outside the requested range (year 9999, negative, its end)",
+    )
     faults.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
     faults.add_argument(
         "--latency-jitter-ms",
@@ -167,6 +175,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             invalid_kinds=args.invalid_kinds,
             rate_limit=args.rate_limit,
             error_every=args.error_every,
+            empty_pages=args.empty_pages,
+            outside_window_every=args.outside_window_every,
             latency_ms=args.latency_ms,
             latency_jitter_ms=args.latency_jitter_ms,
         ),

@@ -81,6 +81,12 @@ class FaultConfig(BaseModel):
     )
     rate_limit: RateLimit | None = Field(None, description="answer 429 above this request rate")
     error_every: int | None = Field(None, ge=1, description="answer every Nth request with a 500")
+    empty_pages: bool = Field(
+        False, description="answer list pages after the first (with starting_after) with has_more=true and no objects"
+    )
+    outside_window_every: int | None = Field(
+        None, ge=1, description="list every Nth object of a list with a created outside the requested range"
+    )
     latency_ms: float = Field(0.0, ge=0.0, description="delay added to every request")
     latency_jitter_ms: float = Field(0.0, ge=0.0, description="random extra delay, up to this")
 

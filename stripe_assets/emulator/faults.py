@@ -1,9 +1,14 @@
-"""Request-level faults: latency, rate limiting (429) and periodic server errors (500)."""
+"""Request-level faults: latency, rate limiting (429), periodic server errors (500), and list
+pages that break Stripe's list contract (an empty page saying `has_more`, objects whose
+`created` lies outside the requested range)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
+
+import orjson
 
 from stripe_assets.emulator.config import FaultConfig, RateLimit
 from stripe_assets.emulator.errors import ApiError, rate_limited, server_error
@@ -85,3 +90,23 @@ class RequestFaults:
         if every is not None and request_number % every == 0:
             return server_error()
         return None
+
+    def empty_page(self, path: str, query_has_cursor: bool) -> bytes | None:
+        """The body of an empty page saying `has_more`, for a list page after the first."""
+        if not (self.faults.empty_pages and query_has_cursor):
+            return None
+        return orjson.dumps({"object": "list", "data": [], "has_more": True, "url": path})
+
+    def outside_window(self, items: Sequence[bytes], numbers: Sequence[int], lo: int, hi: int) -> list[bytes]:
+        """`items` (served objects, `numbers` their stable object numbers) with every Nth one's
+        `created` moved outside [lo, hi): to year 9999, below zero, or to `hi` itself."""
+        every = self.faults.outside_window_every
+        if every is None:
+            return list(items)
+        moved = list(items)
+        for i, number in enumerate(numbers):
+            if number % every == every - 1:
+                obj = orjson.loads(items[i])
+                obj["created"] = (253402300799, -1 - number % 1000, hi)[(number // every) % 3]
+                moved[i] = orjson.dumps(obj)
+        return moved

@@ -12,12 +12,16 @@ Retries are ours, so that every page has bounded, visible costs:
   account is slow, not failed;
 - connection errors, timeouts, 409 and 5xx are retried `network_retries` times with jittered
   backoff, within `page_deadline_seconds` per page, each retry reported through `warn`;
-- a cursor that does not advance (an API ignoring `starting_after`) fails with one line.
+- a cursor that does not advance (an API ignoring `starting_after`) fails with one line;
+- a list page saying `has_more` with no objects is asked for again (`EMPTY_PAGE_RETRIES`
+  times, with the same backoff) and then fails with one line: it never ends the list, since
+  what follows it would be silently missing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import threading
 import time
@@ -33,6 +37,7 @@ import stripe
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.limiter import Backlog, Limits, RateLimiter, default_account_rate, shared_limiter
 from stripe_assets.ingest.redact import ApiKeyError, check_api_key, redact
+from stripe_assets.ingest.rejected import without_lone_surrogates
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 PAGE_LIMIT = 100  # Stripe's maximum page size
@@ -40,6 +45,7 @@ DEFAULT_TIMEOUT_SECONDS = 30.0  # one HTTP attempt (connect and read); Stripe an
 DEFAULT_NETWORK_RETRIES = 4
 DEFAULT_PAGE_DEADLINE_SECONDS = 300.0  # network attempts of one page, 429 waits excluded
 DEFAULT_RATE_LIMIT_WAIT_SECONDS = 1800.0  # 429 waits of one page before giving up
+EMPTY_PAGE_RETRIES = 2  # a page with `has_more` and no objects is asked for again this often
 
 
 class StripeReadError(RuntimeError):
@@ -241,16 +247,37 @@ class StripeReader:
         finally:
             self._local.stats = None
 
+    def get_list_page(
+        self, path: str, params: Mapping[str, Any], stats: FetchStats, backlog: Backlog | None = None
+    ) -> dict:
+        """`get_page` of a list endpoint. A page with `has_more: true` and no objects cannot be
+        the end of the list, nor be paged past (it has no last id): it is asked for again with
+        backoff, then fails with one line naming the endpoint and the cursor."""
+        for attempt in range(EMPTY_PAGE_RETRIES + 1):
+            page = self.get_page(path, params, stats, backlog)
+            if not _empty_with_more(page):
+                return page
+            if attempt < EMPTY_PAGE_RETRIES:
+                delay = min(0.5 * 2**attempt, 8.0) * (0.5 + random.random() / 2)
+                if self.warn is not None:
+                    self.warn(
+                        f"{self.api_base}{path}: a page with has_more=true and no objects "
+                        f"({_cursor_text(params)}); asking again in {delay:.1f}s "
+                        f"(attempt {attempt + 2} of {EMPTY_PAGE_RETRIES + 1})"
+                    )
+                self._sleep(delay)
+        raise StripeReadError(
+            f"{self.api_base}{path} answered {_cursor_text(params)} with has_more=true and no objects "
+            f"{EMPTY_PAGE_RETRIES + 1} times: the list cannot be read to its end, so nothing of it was loaded"
+        )
+
     def _get_once(self, path: str, params: Mapping[str, Any], stats: FetchStats) -> dict:
         # The SDK's HTTP client (sessions, TLS, proxies) with the body parsed by orjson: the
         # SDK's own parsing builds an OrderedDict per object, ~20x slower than orjson.
         url = f"{self.api_base}{path}?{urlencode(_form_pairs(params))}"
         body, status, headers = self._http.request("get", url, self._headers)
         stats.api_version = _header_value(headers, "stripe-version") or stats.api_version
-        try:
-            page = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            page = None
+        page = _parse(body)
         if not 200 <= status < 300:
             raise _api_error(page, body, status, headers)
         if not isinstance(page, dict):
@@ -317,7 +344,7 @@ class StripeReader:
         began = time.perf_counter()
         try:
             while True:
-                page = self.get_page(spec.path, params, stats)
+                page = self.get_list_page(spec.path, params, stats)
                 data, cursor = read_page(spec.path, page, params.get("starting_after"))
                 stats.count_page(len(data))
                 if data:
@@ -332,6 +359,25 @@ class StripeReader:
         self, resource: str, start: datetime | int, end: datetime | int, stats: FetchStats | None = None
     ) -> list[dict]:
         return [obj for page in self.list_pages(resource, start, end, stats) for obj in page]
+
+
+def _parse(body: object) -> object:
+    """The JSON body, or None. orjson refuses a lone surrogate escape (`\\ud800`), which the
+    JSON grammar allows: such a body is read again by the standard library, and only the
+    objects holding one are rejected (see `rejected`), never the page."""
+    try:
+        return orjson.loads(body)  # type: ignore[arg-type]
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        page = json.loads(body, parse_constant=_not_json)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return None
+    return without_lone_surrogates(page)
+
+
+def _not_json(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _form_pairs(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -380,8 +426,12 @@ def read_page(path: str, page: dict, cursor: str | None) -> tuple[list[dict], st
     data = page.get("data")
     if page.get("object") != "list" or not isinstance(data, list):
         raise StripeReadError(f"{path} did not return a list object")
-    if not page.get("has_more") or not data:
+    if not page.get("has_more"):
         return data, None
+    if not data:  # `get_list_page` asked again already: the list cannot go on, nor may it end here
+        raise StripeReadError(
+            f"{path} answered {_cursor_text({'starting_after': cursor})} with has_more=true and no objects"
+        )
     last = data[-1].get("id") if isinstance(data[-1], dict) else None
     if not isinstance(last, str) or not last:
         raise StripeReadError(f"{path}: the last object of a page has no id, so the next page cannot be asked for")
@@ -391,6 +441,15 @@ def read_page(path: str, page: dict, cursor: str | None) -> tuple[list[dict], st
             "(its cursor does not advance), so the listing would never end"
         )
     return data, last
+
+
+def _empty_with_more(page: dict) -> bool:
+    return page.get("object") == "list" and page.get("data") == [] and bool(page.get("has_more"))
+
+
+def _cursor_text(params: Mapping[str, Any]) -> str:
+    cursor = params.get("starting_after")
+    return f"starting_after={cursor}" if cursor else "the first page"
 
 
 def _retriable(exc: stripe.StripeError) -> bool:

@@ -69,6 +69,7 @@ class Slice:
 class Page:
     records: list[dict]
     settled: list[tuple[int, int]] = field(default_factory=list)  # spans now complete
+    asked: tuple[int, int] | None = None  # the `created` span the page was asked for: [lo, hi)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class _Progress:
     upper: int  # what it may still return lies below this
     done: bool
     children: list[tuple[int, int, int]]  # (number, lo, hi) of the slices split off it
+    asked: tuple[int, int] = (0, 0)  # the span the page was asked for
 
 
 class Fetch:
@@ -166,7 +168,7 @@ class Fetch:
         elif progress.upper < claim[1]:
             settled.append((progress.upper, claim[1]))
             claim[1] = progress.upper
-        return Page(progress.records, settled)
+        return Page(progress.records, settled, progress.asked)
 
     def pending_overlaps(self, lo: int, hi: int) -> bool:
         """Whether pages not yet taken may hold objects with lo <= created < hi."""
@@ -201,7 +203,7 @@ class Fetch:
                 if piece.cursor is not None:
                     params["starting_after"] = piece.cursor
             try:
-                page = self.reader.get_page(self.path, params, self.stats, self.backlog)
+                page = self.reader.get_list_page(self.path, params, self.stats, self.backlog)
                 data, cursor = read_page(self.path, page, piece.cursor)
             except BaseException as exc:  # handed to the caller's thread
                 self._hand_over(exc)
@@ -234,10 +236,14 @@ class Fetch:
     def _advance(self, piece: Slice, data: list[dict], cursor: str | None) -> tuple[_Progress, list[Slice]]:
         """Under the lock: move `piece` past `data`; what to hand over and the slices split off."""
         piece.objects += len(data)
+        # A `created` outside what was asked for (the object goes to quarantine) says nothing of
+        # where the listing is: it neither settles spans nor marks the slice out of order.
         created: list[int] = [
             c for o in data if isinstance(o, dict)
-            for c in [o.get("created")] if isinstance(c, int) and not isinstance(c, bool)
+            for c in [o.get("created")]
+            if isinstance(c, int) and not isinstance(c, bool) and piece.lo <= c < piece.hi
         ]
+        asked = (piece.lo, piece.hi)
         if created and piece.ordered:
             descending = all(a >= b for a, b in itertools.pairwise(created))
             if not descending or (piece.last_created is not None and created[0] > piece.last_created):
@@ -254,7 +260,7 @@ class Fetch:
                 children = self._split(piece)
         progress = _Progress(
             data, piece.number, piece.lo, piece.pending[1], cursor is None,
-            [(c.number, c.lo, c.hi) for c in children],
+            [(c.number, c.lo, c.hi) for c in children], asked,
         )
         return progress, children
 

@@ -23,11 +23,13 @@ import bisect
 import contextlib
 import dataclasses
 import queue
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import cast
 
 import duckdb
@@ -42,6 +44,7 @@ from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS, Fe
 from stripe_assets.ingest.memory import limit_arenas, release_freed
 from stripe_assets.ingest.progress import LoadProgress
 from stripe_assets.ingest.records import to_arrow
+from stripe_assets.ingest.rejected import OUTSIDE_WINDOW, RejectedRecord
 from stripe_assets.ingest.validation.decision import Decision, decide
 from stripe_assets.ingest.validation.merge import ResultMerger
 from stripe_assets.ingest.validation.policy import ValidationSettings
@@ -106,7 +109,7 @@ class LoadReport:
     windows: Sequence[Window]
     outcomes: list[PartitionOutcome] = field(default_factory=list)  # in the order they landed
     stats: FetchStats = field(default_factory=FetchStats)
-    outside_window: int = 0  # objects the API returned outside the requested range (dropped)
+    outside_window: int = 0  # objects listed with a `created` outside the requested range (quarantined)
     refetched: int = 0  # windows fetched again because the API listed out of order
     staged_windows: int = 0  # windows too large for one batch, validated in parts
     spilled_windows: int = 0  # of those, windows whose parts went to Parquet files (over HELD_PART_BYTES)
@@ -263,6 +266,8 @@ class _Loader:
         self.held_bytes = 0  # validated parts held in memory, over all open windows
         self.windows_done = 0
         self.before_first_write: WriteStep | None = None
+        self.staged_folders: list[str] = []  # made by this load (removed when it fails)
+        self.kept_ids: set[str] = set()  # ids listed outside the range: their rows stay as they are
         # The one write under way (at most one: windows land in order), and what it lands.
         self.landing: tuple[list[tuple[PartitionOutcome, WindowWrite]], Future[float]] | None = None
         self.lander: ThreadPoolExecutor | None = None
@@ -275,6 +280,7 @@ class _Loader:
                 self._run()
             except BaseException:
                 self._landed(failing=True)  # what landed is reported; the first error is raised
+                self._drop_staging()
                 raise
             finally:
                 self.lander = None
@@ -297,7 +303,7 @@ class _Loader:
                         if sink is not None:
                             sink(message)
                             break
-                self._route_page(page.records)
+                self._route_page(page.records, page.asked)
                 for lo, hi in page.settled:
                     self._settle(fetch, lo, hi)
                 if self.landing is not None and self.landing[1].done():
@@ -321,9 +327,11 @@ class _Loader:
             self.done[index] = False
             self.report.outcomes = [o for o in self.report.outcomes if o.window != self.windows[index]]
             window = self.windows[index]
+            asked = (self.starts[index], self.ends[index])
             for objects in self.reader.list_pages(self.resource, window.start, window.end, self.report.stats):
                 for record in objects:
-                    self._add(index, record)
+                    stray = _has_created(record) and not asked[0] <= record["created"] < asked[1]
+                    self._add(index, self._stray(record, asked) if stray else record)
             self._complete(index)
         if self.late:
             self._flush(wait=True, last=True)
@@ -332,10 +340,12 @@ class _Loader:
 
     # --- routing records ----------------------------------------------------------------
 
-    def _route_page(self, records: list[dict]) -> None:
+    def _route_page(self, records: list[dict], asked: tuple[int, int] | None = None) -> None:
         """A page's records: the usual page (objects with distinct ids, all of one open window)
-        in one go, any other record by record."""
-        index = self._one_open_window(records)
+        in one go, any other record by record. `asked`: the `created` span the page was asked
+        for (default: the whole range); an object outside it is quarantined (`_stray`)."""
+        asked = asked or (self.starts[0], self.ends[-1])
+        index = self._one_open_window(records, asked)
         ids = [r["id"] for r in records] if index is not None else []
         window = self.open.get(index) if index is not None else None
         if (
@@ -344,8 +354,16 @@ class _Loader:
             or len(set(ids)) != len(ids)
             or (window is not None and not window.seen.isdisjoint(ids))
         ):
+            near: int | None = None  # the window of the page's other records: where its strays were listed
+            strays = []
             for record in records:
-                self._route(record)
+                if _has_created(record) and not asked[0] <= record["created"] < asked[1]:
+                    strays.append(record)
+                    continue
+                routed = self._route(record)
+                near = routed if near is None else near
+            for record in strays:
+                self._add_stray(record, asked, near)
             return
         window = window or self.open.setdefault(index, _OpenWindow())
         window.seen.update(ids)
@@ -353,9 +371,9 @@ class _Loader:
         self.buffered += len(records)
         self._stage_if_full(index)
 
-    def _one_open_window(self, records: list[dict]) -> int | None:
+    def _one_open_window(self, records: list[dict], asked: tuple[int, int]) -> int | None:
         """The window every record belongs to, when they are objects with an `id` and an integer
-        `created`, all in one window not complete yet; otherwise None."""
+        `created` within `asked`, all in one window not complete yet; otherwise None."""
         if not records or not set(map(type, records)) <= {dict}:
             return None
         found = [r.get("created") for r in records]
@@ -363,21 +381,53 @@ class _Loader:
             return None
         created = cast(list[int], found)
         low, high = min(created), max(created)
-        if low < self.starts[0] or high >= self.ends[-1]:
+        if low < max(self.starts[0], asked[0]) or high >= min(self.ends[-1], asked[1]):
             return None
         index = bisect.bisect_right(self.starts, low) - 1
         if index != bisect.bisect_right(self.starts, high) - 1 or self.done[index]:
             return None
         return index
 
-    def _route(self, record: dict) -> None:
+    def _route(self, record: dict) -> int | None:
+        """Hand a record to its window; returns the window (None: outside the range, not added)."""
         index = _window_index(record, self.starts, self.ends[-1])
         if index is None:
-            self.report.outside_window += 1
-        elif self.done[index]:  # out of order: the window is fetched again on its own at the end
+            return None
+        if self.done[index]:  # out of order: the window is fetched again on its own at the end
             self.late.add(index)
         else:
             self._add(index, record)
+        return index
+
+    def _stray(self, record: dict, asked: tuple[int, int]) -> RejectedRecord:
+        """An object listed with a `created` outside the span it was asked for: it is not where
+        it says it is, so it is quarantined (never dropped), and the row its id already has
+        stays as it is in every window this load writes."""
+        self.report.outside_window += 1
+        if isinstance(record.get("id"), str):
+            self.kept_ids.add(record["id"])
+        start, end = (datetime.fromtimestamp(t, UTC).isoformat() for t in asked)
+        return RejectedRecord(
+            record, column="created", check=OUTSIDE_WINDOW,
+            reason=f"created {record['created']} is outside the requested window [{start}, {end})",
+        )
+
+    def _add_stray(self, record: dict, asked: tuple[int, int], near: int | None) -> None:
+        """Quarantine a stray in the window its page was reading, else the first one still open
+        within the span it was asked for."""
+        rejected = self._stray(record, asked)
+        if near is None or self.done[near]:
+            overlapping = [
+                i for i, done in enumerate(self.done)
+                if not done and self.starts[i] < asked[1] and asked[0] < self.ends[i]
+            ]
+            near = next(iter(overlapping), None)
+        if near is None:
+            near = next((i for i, done in enumerate(self.done) if not done), 0)
+        if self.done[near]:
+            self.late.add(near)  # that window is read again, the stray with it
+        else:
+            self._add(near, rejected)
 
     def _add(self, index: int, record: dict) -> None:
         window = self.open.setdefault(index, _OpenWindow())
@@ -444,6 +494,7 @@ class _Loader:
         """Move the window's parts held in memory to its staging folder (in their order)."""
         if window.staged is None:
             window.staged = str(self.warehouse.staging_dir(self.resource, self.run_id, self.windows[index].key))
+            self.staged_folders.append(window.staged)
             self.report.spilled_windows += 1
         for rows, quarantine in window.held:
             self.warehouse.stage(window.staged, window.parts, rows, quarantine)
@@ -451,6 +502,15 @@ class _Loader:
         window.held = []
         self.held_bytes -= window.held_bytes
         window.held_bytes = 0
+
+    def _drop_staging(self) -> None:
+        """A failed load leaves none of its staged parts behind: they may be what filled the
+        disk, and a rerun stages its own (a landed window's parts are gone already)."""
+        for folder in self.staged_folders:
+            shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):  # the resource's folder, and the staging root, when empty
+                Path(folder).parent.rmdir()
+                Path(folder).parent.parent.rmdir()
 
     def _complete(self, index: int) -> None:
         self.done[index] = True
@@ -462,6 +522,7 @@ class _Loader:
                 self.resource, self.windows[index], window.records, self.columns, self.settings, self.run_id,
                 self.report,
             )
+            write = dataclasses.replace(write, kept_ids=frozenset(self.kept_ids))
         else:
             if window.records:
                 self.buffered += len(window.records)  # _stage counts them out again
@@ -506,6 +567,7 @@ class _Loader:
             load_record=_load_record(self.resource, outcome, self.settings, self.run_id),
             staged=window.staged,
             keeps_deleted=_keeps_deleted(self.resource),
+            kept_ids=frozenset(self.kept_ids),
         )
         return outcome, write
 
@@ -586,8 +648,8 @@ def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _has_created(record: dict) -> bool:
-    created = record.get("created")
+def _has_created(record: object) -> bool:
+    created = record.get("created") if isinstance(record, dict) else None
     return isinstance(created, int) and not isinstance(created, bool)
 
 

@@ -259,10 +259,16 @@ def _delete(args: argparse.Namespace) -> int:
     from stripe_assets.operations.dataflows_file import plan_disable
     from stripe_assets.operations.delete import drop_resource_data, read_footprint
     from stripe_assets.operations.instance import dagster_instance
-    from stripe_assets.operations.targets import dataflow_named
+    from stripe_assets.operations.targets import dataflow_named, removed_resource
 
     config = load_dataflows()
-    flow = dataflow_named(config, args.dataflow)
+    try:
+        flow = dataflow_named(config, args.dataflow)
+    except OperationError as unknown:
+        orphan = removed_resource(config, args.dataflow)
+        if orphan is None:
+            raise
+        return _delete_removed(args, orphan.name, unknown)
     source = config_source()
     if source is None:
         raise OperationError(
@@ -307,5 +313,42 @@ def _delete(args: argparse.Namespace) -> int:
                 instance.wipe_assets([key])
                 done.append(f"wiped the Dagster history of {key.to_user_string()}")
             record_delete(instance, flow.resource, flow.name, dropped=args.drop_data)
+    print("Done: " + "; ".join(done) + ".")
+    return 0
+
+
+def _delete_removed(args: argparse.Namespace, resource: str, unknown: OperationError) -> int:
+    """`delete` of a resource whose dataflow was removed from the file while its data stayed:
+    there is nothing to disable, and --drop-data still reaches its data and asset history."""
+    from stripe_assets.dataflows.keys import asset_key
+    from stripe_assets.operations.confirm import confirmed
+    from stripe_assets.operations.dagster_record import record_delete
+    from stripe_assets.operations.delete import drop_resource_data, read_footprint
+    from stripe_assets.operations.instance import dagster_instance
+
+    warehouse = _warehouse()
+    footprint = read_footprint(warehouse, resource)
+    if footprint.empty:
+        raise unknown
+    if not args.drop_data:
+        raise OperationError(
+            f"{unknown}; the dataflow of {resource} was removed but its data is still in {warehouse}: "
+            f"`stripe-assets delete {resource} --drop-data` drops it"
+        )
+    key = asset_key(resource)
+    lines = [f"Delete the data of {resource} (no dataflow loads it any more):"]
+    lines += [f"  - {line}" for line in footprint.describe()]
+    lines.append(f"  - wipe the Dagster history of asset {key.to_user_string()}")
+    print("\n".join(lines))
+    if not confirmed("Delete?", assume_yes=args.yes, action=f"delete the data of {resource}"):
+        print("Nothing was changed.")
+        return FAILED
+    dropped = drop_resource_data(warehouse, resource)
+    done = [f"dropped {', '.join(dropped.tables)} and {dropped.load_log_rows:,} load log rows"]
+    with dagster_instance() as (instance, _):
+        if instance is not None:
+            instance.wipe_assets([key])
+            done.append(f"wiped the Dagster history of {key.to_user_string()}")
+            record_delete(instance, resource, f"stripe_{resource}", dropped=True)
     print("Done: " + "; ".join(done) + ".")
     return 0

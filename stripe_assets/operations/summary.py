@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 
 from stripe_assets.catalog import RESOURCES
-from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
 from stripe_assets.ingest.warehouse.loads import CHANGED, count, partition_loads, table_exists
 from stripe_assets.settings import open_warehouse
 
@@ -88,7 +89,11 @@ def render(summaries: list[TableSummary]) -> str:
 def run(args: argparse.Namespace) -> int:
     warehouse = Warehouse(args.duckdb_path) if args.duckdb_path else open_warehouse()
     where = str(warehouse)
-    summaries = summarize(warehouse) if warehouse.exists() else []
+    try:
+        summaries = summarize(warehouse) if warehouse.exists() else []
+    except WarehouseError as exc:  # a lake whose catalog cannot be reached, a damaged file
+        print(f"stripe-assets summary: {exc}", file=sys.stderr)
+        return 1
     if not summaries:
         print(f"{where}: no Stripe tables yet")
         return 1

@@ -41,3 +41,15 @@ def check_partition_key(dataflow: Dataflow | None, key: str) -> None:
         raise OperationError(
             f"partition {key!r} {exc.problem} of dataflow {dataflow.name!r} ({exc.shape})"
         ) from None
+
+
+def removed_resource(config: DataflowsConfig, name: str) -> StripeResource | None:
+    """The declared resource `name` means (`refunds` or `stripe_refunds`) when no dataflow of
+    the file loads it any more: its data may outlive the dataflow."""
+    for candidate in (name, name.removeprefix("stripe_")):
+        try:
+            resource = get_resource(candidate)
+        except ValueError:
+            continue
+        return resource if dataflow_of(config, resource.name) is None else None
+    return None

@@ -114,3 +114,18 @@ def test_running_out_of_memory_is_named_as_memory_not_a_full_disk(tmp_path):
         conn.execute("SELECT list(repeat('x', 100) || i) FROM range(2000000) t(i)").fetchall()
     line = describe_warehouse_error(raised.value, tmp_path / "w.duckdb")
     assert line.startswith("DuckDB ran out of the memory") and "disk" not in line, line
+
+
+def test_summary_with_the_lakes_catalog_unreachable_prints_one_line(project):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the catalog's Postgres is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    lake = f"ducklake:postgres:dbname=stripe_lake host=127.0.0.1 port={port} user=stripe"
+    done = project.cli("summary", STRIPE_ASSETS_WAREHOUSE=lake)
+    assert done.returncode == 1 and done.stdout == ""
+    line = done.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line, line
+    assert line.startswith(f"stripe-assets summary: cannot open DuckLake {lake.removeprefix('ducklake:')}: "), line
+    assert "Connection refused" in line, line

@@ -156,3 +156,81 @@ def test_six_readers_throttled_at_one_request_a_second_all_succeed(make_emulator
         ids, _ = results[resource]
         assert ids == emu.listable_ids(resource, start, end)
     assert sum(stats.rate_limited for _, stats in results.values()) > 0
+
+
+def _events(first: int, count: int) -> list[dict]:
+    return [
+        {"id": f"evt_{n:04d}", "object": "event", "type": "charge.updated", "created": 1_790_000_000 - n,
+         "api_version": "2025-01-01", "data": {"object": {"id": f"ch_{n:04d}", "object": "charge"}}}
+        for n in range(first, first + count)
+    ]
+
+
+@pytest.mark.parametrize("where", ["list", "events"])
+def test_an_empty_page_saying_has_more_is_asked_again_then_fails_naming_the_cursor(where):
+    """Never the end of the list: asked for three times, then one line naming endpoint and cursor."""
+    from stripe_assets.catalog import get_resource
+    from stripe_assets.ingest.changes.events import read_changes
+
+    asked: list[str | None] = []
+    first = _events(0, 100) if where == "events" else [
+        {"id": f"ch_{i:04d}", "object": "charge", "created": 1_790_000_000 - i} for i in range(100)
+    ]
+
+    def page(query: dict[str, str]) -> dict:
+        asked.append(query.get("starting_after"))
+        data = [] if "starting_after" in query else first
+        return {"object": "list", "url": "/v1/x", "has_more": True, "data": data}
+
+    api = list_api(page)
+    warnings: list[str] = []
+    reader = StripeReader("sk_test_x", api.url, warn=warnings.append, sleep=lambda s: None)
+    try:
+        with pytest.raises(StripeReadError) as err:
+            if where == "events":
+                read_changes(reader, get_resource("charges"), None, FetchStats())
+            else:
+                reader.list_window("charges", 0, 2_000_000_000)
+    finally:
+        api.stop()
+    message, cursor = str(err.value), first[-1]["id"]
+    path = "/v1/events" if where == "events" else "/v1/charges"
+    assert "\n" not in message and f"{api.url}{path} answered starting_after={cursor}" in message, message
+    assert "has_more=true and no objects 3 times" in message
+    assert asked == [None, cursor, cursor, cursor] and len(warnings) == 2
+
+
+def test_null_in_place_of_an_event_is_one_line_not_an_attribute_error():
+    from stripe_assets.catalog import get_resource
+    from stripe_assets.ingest.changes.events import read_changes
+
+    api = list_api(lambda query: {"object": "list", "url": "/v1/events", "has_more": False,
+                                  "data": [*_events(0, 3), None]})
+    try:
+        with pytest.raises(StripeReadError) as err:
+            read_changes(StripeReader("sk_test_x", api.url), get_resource("charges"), None, FetchStats())
+    finally:
+        api.stop()
+    assert str(err.value) == (
+        "/v1/events listed null in place of an event (item 4 of the first page): the changes after it cannot be read"
+    )
+
+
+def test_a_lone_surrogate_in_an_event_rejects_only_that_objects_new_state():
+    """The page is read; the event's object carries the reason into validation (quarantine)."""
+    from stripe_assets.catalog import get_resource
+    from stripe_assets.ingest.changes.events import read_changes
+    from stripe_assets.ingest.validation.validate import validate_records
+
+    events = _events(0, 3)
+    events[1]["data"]["object"]["description"] = "caf\ud800"  # json.dumps writes the escape \ud800
+    api = list_api(lambda query: {"object": "list", "url": "/v1/events", "has_more": False, "data": events})
+    try:
+        scan = read_changes(StripeReader("sk_test_x", api.url), get_resource("charges"), None, FetchStats())
+    finally:
+        api.stop()
+    assert sorted(scan.changes) == ["ch_0000", "ch_0001", "ch_0002"]
+    result = validate_records("charges", [scan.changes["ch_0001"].state])
+    [failure] = result.failures
+    assert (failure.id, failure.column, failure.check) == ("ch_0001", "description", "valid_unicode")
+    assert failure.reason == "description holds a lone UTF-16 surrogate (caf\\ud800), which is not Unicode text"

@@ -107,3 +107,31 @@ def test_unknown_dataflow_is_a_one_line_usage_error(project, capsys):
         "stripe-assets delete: no dataflow named 'stripe_payouts' (configured: stripe_charges, stripe_prices)"
     )
     assert project.dataflows.read_text() == DATAFLOWS
+
+
+def test_the_data_of_a_removed_dataflow_is_named_and_reachable_by_drop_data(project, emulator, capsys):
+    assert project.load(emulator, "prices", "2026-10-03").success
+    assert project.load(emulator, "charges", "2026-10-03").success
+    charges = project.rows("charges")
+    project.dataflows.write_text(DATAFLOWS.split("  - name: stripe_prices")[0])  # prices removed from the file
+    without_prices = project.dataflows.read_text()
+    assert "stripe_prices" not in without_prices and "stripe_charges" in without_prices
+    capsys.readouterr()
+
+    assert main(["delete", "stripe_prices", "--yes"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "stripe-assets delete: no dataflow named 'stripe_prices' (configured: stripe_charges); the dataflow of "
+        f"prices was removed but its data is still in {project.duckdb}: "
+        "`stripe-assets delete prices --drop-data` drops it"
+    )
+    assert materializations(project, PRICES) == 1
+
+    assert main(["delete", "prices", "--drop-data", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "  - drop stripe.prices (" in out and out.strip().splitlines()[-1].startswith("Done: dropped stripe.prices")
+    assert not {t for t in tables(project) if t.split(".")[1].startswith("prices")}
+    assert project.rows("charges") == charges and project.dataflows.read_text() == without_prices
+    assert materializations(project, PRICES) == 0
+    # Nothing left: the name is unknown again.
+    assert main(["delete", "prices", "--drop-data", "--yes"]) == 2
+    assert "no dataflow named 'prices'" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.dataflows.config import Dataflow, load_dataflows
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.keys import asset_key
-from stripe_assets.dataflows.partitions import time_model
+from stripe_assets.dataflows.partitions import PartitionKeyError, TimeModel, time_model
 from stripe_assets.defs.stripe.changes import extra_windows, plan_for, report_changes, report_settling, settle_for
 from stripe_assets.defs.stripe.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
@@ -90,7 +90,7 @@ def build_stripe_asset(
     )
     def _asset(context: dg.AssetExecutionContext, stripe: StripeApiResource, warehouse: WarehouseResource):
         guard_step(context.instance, context.run.run_id)  # a step never outlives its run process
-        windows = [Window(k, *time.window(k)) for k in context.partition_keys]
+        windows = _run_windows(context, dataflow.name, time)
         ranged = len(windows) > 1
         own = {w.key for w in windows}
         note: list[str] = []  # why loaded partitions are re-read (events could not be used)
@@ -215,6 +215,32 @@ def build_stripe_asset(
             )
 
     return _asset
+
+
+def _run_windows(context: dg.AssetExecutionContext, dataflow: str, time: TimeModel) -> list[Window]:
+    """The run's partitions as windows of the dataflow as it is now. The dataflows file may
+    have changed since the run was queued (another frequency or start): then the run's keys
+    name no window, and the step fails with one line saying so, not Dagster's parse error."""
+    try:
+        return [Window(k, *time.window(k)) for k in context.partition_keys]
+    except ValueError:
+        tags = context.run.tags
+        asked = tags.get("dagster/partition") or tags.get("dagster/asset_partition_range_start") or "?"
+        try:
+            time.window(asked)
+            problem = f"its partitions {_asked_keys(tags)} are not all partitions of the dataflow now"
+        except PartitionKeyError as exc:
+            problem = str(exc)
+        raise dg.Failure(
+            description=f"dataflow {dataflow} changed after this run was queued: {problem}; "
+            "launch the run again for the dataflow's current partitions"
+        ) from None
+
+
+def _asked_keys(tags: Mapping[str, str]) -> str:
+    if "dagster/partition" in tags:
+        return tags["dagster/partition"]
+    return f"{tags.get('dagster/asset_partition_range_start')}...{tags.get('dagster/asset_partition_range_end')}"
 
 
 def _table_rows(warehouse: WarehouseResource, table: str) -> int | None:

@@ -86,6 +86,6 @@ def run_metadata(report: LoadReport) -> dict[str, dg.RawMetadataValue]:
         "seconds": round(report.elapsed, 3),
         "validate_seconds": round(report.validate_seconds, 3),
         "write_seconds": round(report.write_seconds, 3),
-        "outside_window_dropped": report.outside_window,
+        "outside_window_quarantined": report.outside_window,
         **report.stats.as_metadata(),
     }

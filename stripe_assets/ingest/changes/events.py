@@ -18,7 +18,7 @@ from typing import Any
 
 from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.changes.cursor import Cursor
-from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripePermissionError, StripeReader
+from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripePermissionError, StripeReader, StripeReadError
 
 EVENTS_PATH = "/v1/events"
 RETENTION = timedelta(days=30)  # Stripe lists the events of the last 30 days
@@ -102,7 +102,7 @@ def read_changes(
     try:
         while True:
             try:
-                page = reader.get_page(EVENTS_PATH, params, stats)
+                page = reader.get_list_page(EVENTS_PATH, params, stats)
             except StripePermissionError:
                 scan.stale = NO_EVENT_PERMISSION
                 return scan
@@ -110,7 +110,14 @@ def read_changes(
             if page.get("object") != "list" or not isinstance(data, list):
                 raise ValueError(f"{EVENTS_PATH} did not return a list object")
             stats.pages += 1
-            for event in data:
+            for position, event in enumerate(data):
+                if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+                    after = params.get("starting_after")
+                    where = f"the page after {after}" if after else "the first page"
+                    raise StripeReadError(
+                        f"{EVENTS_PATH} listed {_what(event)} in place of an event (item {position + 1} of "
+                        f"{where}): the changes after it cannot be read"
+                    )
                 if cursor is not None and event.get("id") == cursor.event_id:
                     reached = True
                     break
@@ -158,3 +165,9 @@ def _change_of(
 def _age(delta: timedelta) -> str:
     days = delta.total_seconds() / 86400
     return f"{days:.1f} days" if days >= 1 else f"{delta.total_seconds() / 3600:.1f} hours"
+
+
+def _what(item: object) -> str:
+    if item is None:
+        return "null"
+    return "an object without an id" if isinstance(item, dict) else f"a {type(item).__name__}"

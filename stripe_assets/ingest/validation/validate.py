@@ -16,6 +16,7 @@ import pandas as pd
 import pandera.errors
 
 from stripe_assets.ingest.columns import ColumnSpec
+from stripe_assets.ingest.rejected import RejectedRecord
 from stripe_assets.ingest.validation import kinds, reasons, schemas
 from stripe_assets.ingest.validation.coercion import unfit_values
 from stripe_assets.ingest.validation.frame import ABSENT, records_frame
@@ -116,16 +117,24 @@ def validate_records(
     if set(map(type, records)) <= {dict}:
         positions: list[int] = list(range(len(records)))
         objects = records
-    else:  # a list item that is not an object cannot be checked field by field
-        positions = [i for i, r in enumerate(records) if isinstance(r, dict)]
+    else:  # a list item that is not an object, or was rejected when read, is not checked field by field
+        positions = [i for i, r in enumerate(records) if isinstance(r, dict) and not isinstance(r, RejectedRecord)]
         objects = [records[i] for i in positions]
         failures += [
             Failure(
                 reasons.record_id(r, i), RECORD, schemas.TYPE, reasons.show_value(r),
-                f"expected an object, got {type(r).__name__}", i, f"{RECORD}: not an object",
+                f"expected an object, got {_type_name(r)}", i, f"{RECORD}: not an object",
             )
             for i, r in enumerate(records)
             if not isinstance(r, dict)
+        ]
+        failures += [
+            Failure(
+                reasons.record_id(r, i), r.column, r.check, reasons.show_value(r.get(r.column, ABSENT)),
+                r.reason, i, f"{r.column}: {r.check}",
+            )
+            for i, r in enumerate(records)
+            if isinstance(r, RejectedRecord)
         ]
 
     frame = records_frame(objects, list(schema.fields), positions)
@@ -160,6 +169,10 @@ def _unfit(
         for u in unfit_values(objects, columns)
         if (positions[u.index], field_of[u.column]) not in failed
     ]
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
 
 
 def _failures(schema: ResourceSchema, records: list, cases: pd.DataFrame) -> list[Failure]:

@@ -8,6 +8,7 @@ a few things went wrong and what to do; the raw text stays at the end of the lin
 
 from __future__ import annotations
 
+import errno
 import re
 
 import duckdb
@@ -79,3 +80,14 @@ def describe_warehouse_error(exc: BaseException, path: object) -> str:
             f"or name clashes with what the table holds) [{detail}]"
         )
     return f"DuckDB error on {path} [{detail}]"
+
+
+def describe_staging_error(exc: OSError, folder: object) -> str:
+    """One line for a failure writing a partition's staged parts (Parquet beside the warehouse)."""
+    detail = cause_line(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or any(m in str(exc) for m in _DISK_FULL):
+        return (
+            f"the disk holding the staging folder {folder} is full: free space and rerun "
+            f"(nothing of this partition was loaded, its staged parts are removed) [{detail}]"
+        )
+    return f"cannot write the staged parts of a partition to {folder} [{detail}]"

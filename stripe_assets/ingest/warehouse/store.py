@@ -27,7 +27,7 @@ from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
 from stripe_assets.ingest.file_lock import holding
 from stripe_assets.ingest.warehouse.deletions import hold_deleted, restore_deleted
-from stripe_assets.ingest.warehouse.errors import describe_warehouse_error
+from stripe_assets.ingest.warehouse.errors import describe_staging_error, describe_warehouse_error
 from stripe_assets.ingest.warehouse.lake import (
     Lake,
     LakeConfigError,
@@ -98,6 +98,9 @@ class WindowWrite:
     # Stripe can delete these objects: rows of the window it no longer lists are kept, marked
     # deleted, and rows already marked keep their mark (see `deletions`).
     keeps_deleted: bool = False
+    # Ids the API listed with a `created` outside the load's range (quarantined): the rows
+    # they have stay as they are, wherever they are.
+    kept_ids: frozenset[str] = frozenset()
 
     @property
     def num_rows(self) -> int:
@@ -191,7 +194,8 @@ class Warehouse:
             except (duckdb.Error, LakeConfigError) as exc:
                 if is_missing(exc):
                     raise WarehouseError(f"no warehouse at {self} yet: run a load first") from None
-                raise WarehouseError(f"cannot open {self}: {redact(str(exc).strip())}") from None
+                # One line: libpq adds its hints on lines of their own ("Is the server running ...").
+                raise WarehouseError(f"cannot open {self}: {' '.join(redact(str(exc)).split())}") from None
             try:
                 yield conn
             finally:
@@ -360,11 +364,14 @@ class Warehouse:
         """Keep one validated part of a partition until the partition is decided (no lock:
         the folder belongs to this load)."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        if rows is not None and rows.num_rows:
-            pq.write_table(rows, folder / f"rows-{part:06d}.parquet", compression="lz4")
-        if quarantine.num_rows:
-            pq.write_table(quarantine, folder / f"quarantine-{part:06d}.parquet", compression="lz4")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if rows is not None and rows.num_rows:
+                pq.write_table(rows, folder / f"rows-{part:06d}.parquet", compression="lz4")
+            if quarantine.num_rows:
+                pq.write_table(quarantine, folder / f"quarantine-{part:06d}.parquet", compression="lz4")
+        except OSError as exc:
+            raise WarehouseError(describe_staging_error(exc, folder)) from None
 
     def drop_stale_staging(self, resource: str, *, now: float | None = None) -> None:
         """Remove the staged parts of `resource` left behind by runs killed long ago."""
@@ -397,6 +404,10 @@ class Warehouse:
         if source is not None:
             try:
                 in_window = f"(created >= ? AND created < ?) OR id IN (SELECT id FROM {source})"
+                if write.kept_ids:
+                    kept = ", ".join(map(_sql_text, sorted(write.kept_ids)))
+                    # ... unless this write lands the id anew (listed again, inside its window)
+                    in_window = f"({in_window}) AND (id NOT IN ({kept}) OR id IN (SELECT id FROM {source}))"
                 conn.execute(
                     f"INSERT INTO {history_table(resource)} BY NAME SELECT *, {_DISPLACED} "
                     f"FROM {table} WHERE {in_window}",
