@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from stripe_assets.ingest.redact import register_secret_env
+
 RunStatus = Literal["start", "success", "failure"]
 RUN_STATUSES: tuple[RunStatus, ...] = ("start", "success", "failure")
 
@@ -46,6 +48,7 @@ class WebhookChannel(_NetworkChannel):
     def _one_url_source(self) -> WebhookChannel:
         if (self.url is None) == (self.url_env is None):
             raise ValueError("webhook channel needs exactly one of `url` or `url_env`")
+        register_secret_env(self.url_env)  # the URL (its token) is kept out of every message
         return self
 
 
@@ -65,6 +68,7 @@ class EmailChannel(_NetworkChannel):
     def _credentials_together(self) -> EmailChannel:
         if (self.username_env is None) != (self.password_env is None):
             raise ValueError("email channel needs both `username_env` and `password_env`, or neither")
+        register_secret_env(self.password_env)
         return self
 
 
