@@ -1,0 +1,72 @@
+"""A brand-new DAGSTER_HOME opened by several processes at once: the instance is created once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _open_after(home: str, barrier, out) -> None:
+    os.environ["DAGSTER_HOME"] = home
+    barrier.wait()
+    try:
+        with dg.DagsterInstance.get() as instance:
+            out.put(("ok", instance.get_runs_count()))
+    except Exception as exc:
+        out.put(("failed", f"{type(exc).__name__}: {exc}".splitlines()[0]))
+
+
+@pytest.mark.slow
+def test_processes_opening_a_new_home_together_all_get_a_working_instance(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    context = multiprocessing.get_context("spawn")
+    count = 4
+    barrier, out = context.Barrier(count), context.Queue()
+    workers = [context.Process(target=_open_after, args=(str(home), barrier, out)) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    results = [out.get(timeout=180) for _ in workers]
+    for worker in workers:
+        worker.join(60)
+    assert results == [("ok", 0)] * count
+    done = subprocess.run(
+        [sys.executable, "-c", "import dagster as dg; dg.DagsterInstance.get().get_runs_count()"],
+        env={**os.environ, "DAGSTER_HOME": str(home)}, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_two_runs_started_together_on_a_new_home_both_succeed_and_status_works(project):
+    shutil.copy(REPO / "dagster.yaml", project.dagster_home / "dagster.yaml")
+    env = {**os.environ, **project.env}
+
+    def materialize(asset: str, day: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "dagster"), "asset", "materialize",
+             "-m", "stripe_assets.definitions", "--select", asset, "--partition", day],
+            env=env, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+
+    runs = [materialize("stripe/charges", "2026-10-02"), materialize("stripe/prices", "2026-10-03")]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output[-3000:]
+
+    status = project.cli_json("status")
+    by_name = {s["dataflow"]: s for s in status["dataflows"]}
+    assert by_name["stripe_charges"]["last_run_id"] and by_name["stripe_prices"]["last_run_id"]
+    assert not status["notes"] or not any("cannot be opened" in note for note in status["notes"])
+    plain = project.cli("status")
+    assert plain.returncode == 0 and "Traceback" not in plain.stdout + plain.stderr
