@@ -70,3 +70,18 @@ def test_two_runs_started_together_on_a_new_home_both_succeed_and_status_works(p
     assert not status["notes"] or not any("cannot be opened" in note for note in status["notes"])
     plain = project.cli("status")
     assert plain.returncode == 0 and "Traceback" not in plain.stdout + plain.stderr
+
+
+def test_status_on_an_instance_that_cannot_be_opened_is_one_note_not_a_traceback(project):
+    import sqlite3
+
+    with dg.DagsterInstance.from_config(str(project.dagster_home)) as instance:
+        instance.get_runs_count()  # creates the storage
+    with sqlite3.connect(project.dagster_home / "history" / "runs.db") as db:
+        # What two first uses at once left behind: a second schema version stamped.
+        db.execute("INSERT INTO alembic_version VALUES ('0000000000ff')")
+    done = project.cli("status")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    [note] = [line for line in done.stdout.splitlines() if "cannot be opened" in line]
+    assert f"the Dagster instance at {project.dagster_home} cannot be opened: " in note
