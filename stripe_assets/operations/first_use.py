@@ -28,8 +28,9 @@ from stripe_assets.ingest.file_lock import holding
 LOCK_FILE = ".stripe-assets-first-use.lock"
 READY_FILE = ".stripe-assets-storage-ready"
 
-_held: set[Path] = set()  # folders this process holds the lock of (flock would block on itself)
-_held_guard = threading.Lock()
+# Folders whose lock this thread holds: opening the instance opens its storage within, and a
+# second flock of the same file would wait on the first. Other threads wait on the lock.
+_this_thread = threading.local()
 
 
 @contextlib.contextmanager
@@ -40,21 +41,18 @@ def created_once(folder: Path) -> Iterator[None]:
     if (folder / READY_FILE).exists():
         yield
         return
-    with _held_guard:
-        reentered = folder in _held
-    if reentered:
+    held: set[Path] = _this_thread.__dict__.setdefault("held", set())
+    if folder in held:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / LOCK_FILE, "a") as lock, holding(lock):
-        with _held_guard:
-            _held.add(folder)
+        held.add(folder)
         try:
             yield
             (folder / READY_FILE).touch()
         finally:
-            with _held_guard:
-                _held.discard(folder)
+            held.discard(folder)
 
 
 class FirstUseSafeSqliteStorage(DagsterSqliteStorage):

@@ -85,3 +85,35 @@ def test_status_on_an_instance_that_cannot_be_opened_is_one_note_not_a_traceback
     assert "Traceback" not in done.stdout + done.stderr
     [note] = [line for line in done.stdout.splitlines() if "cannot be opened" in line]
     assert f"the Dagster instance at {project.dagster_home} cannot be opened: " in note
+
+
+def test_threads_wait_for_the_first_use_and_one_thread_may_reenter(tmp_path):
+    import threading
+
+    from stripe_assets.operations.first_use import READY_FILE, created_once
+
+    inside: list[str] = []
+    first_in = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with created_once(tmp_path), created_once(tmp_path):  # the storage opened within the instance
+            inside.append("first")
+            first_in.set()
+            release.wait(30)
+
+    def second() -> None:
+        with created_once(tmp_path):
+            inside.append("second")
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_in.wait(30)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.5)  # gives `second` every chance to get in early; it must not
+    assert inside == ["first"] and not (tmp_path / READY_FILE).exists()
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert inside == ["first", "second"] and (tmp_path / READY_FILE).exists()
