@@ -55,7 +55,7 @@ class AlertRoutes(BaseModel):
         """Union of the channels of the dataflows subscribed to `status`, first mention first."""
         names: list[str] = []
         for flow in flows:
-            if status in flow.alerts.on:
+            if status in flow.alerts.send:
                 names.extend(n for n in flow.alerts.channels if n not in names)
         return names
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import logging
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from stripe_assets.ingest.redact import register_secret_env
 
 RunStatus = Literal["start", "success", "failure"]
 RUN_STATUSES: tuple[RunStatus, ...] = ("start", "success", "failure")
+
+_log = logging.getLogger(__name__)
 
 
 class _Channel(BaseModel):
@@ -43,6 +48,7 @@ class WebhookChannel(_NetworkChannel):
     def _one_url_source(self) -> WebhookChannel:
         if (self.url is None) == (self.url_env is None):
             raise ValueError("webhook channel needs exactly one of `url` or `url_env`")
+        register_secret_env(self.url_env)  # the URL (its token) is kept out of every message
         return self
 
 
@@ -52,7 +58,7 @@ class EmailChannel(_NetworkChannel):
     type: Literal["email"]
     host: str
     port: int = Field(587, ge=1, le=65535)
-    starttls: bool = True
+    starttls: StrictBool = True
     sender: str
     to: list[str] = Field(min_length=1)
     username_env: str | None = Field(None, description="Environment variable holding the SMTP user.")
@@ -62,6 +68,7 @@ class EmailChannel(_NetworkChannel):
     def _credentials_together(self) -> EmailChannel:
         if (self.username_env is None) != (self.password_env is None):
             raise ValueError("email channel needs both `username_env` and `password_env`, or neither")
+        register_secret_env(self.password_env)
         return self
 
 
@@ -73,5 +80,19 @@ class AlertSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    on: list[RunStatus] = Field(default_factory=lambda: list(RUN_STATUSES))
+    send: list[RunStatus] = Field(default_factory=lambda: list(RUN_STATUSES))
     channels: list[str] = Field(default_factory=lambda: ["log"])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_key(cls, data: Any) -> Any:
+        # `on:` was this key's first name; every YAML 1.1 reader (PyYAML, yamllint, many editors)
+        # takes it for the boolean true, so it is renamed and still read, with a warning.
+        if isinstance(data, dict) and "on" in data:
+            if "send" in data:
+                raise ValueError("`on` is the old name of `send`: keep only `send`")
+            _log.warning(
+                "dataflows: the alerts key `on:` is now `send:` (`on` reads as true in YAML 1.1 tools); rename it"
+            )
+            data = {("send" if key == "on" else key): value for key, value in data.items()}
+        return data

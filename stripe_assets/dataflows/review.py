@@ -113,9 +113,9 @@ def _changes(dataflow: Dataflow) -> str:
 
 def _alerts(dataflow: Dataflow) -> str:
     alerts = dataflow.alerts
-    if not alerts.on or not alerts.channels:
+    if not alerts.send or not alerts.channels:
         return "none"
-    return f"{', '.join(alerts.on)} → {', '.join(alerts.channels)}"
+    return f"{', '.join(alerts.send)} → {', '.join(alerts.channels)}"
 
 
 def _mapping(dataflow: Dataflow) -> list[str]:

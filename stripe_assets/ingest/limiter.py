@@ -20,6 +20,13 @@ endpoint's, as for test keys, one endpoint can use the whole account and nothing
 A 429 halves the rate of the whole budget (once per second at most: answers to requests already
 sent under the old rate do not halve it again); the rate then recovers linearly to the full
 configured rate over `RECOVERY_SECONDS`.
+
+The state is untrusted on every read: token counts are clamped to the bucket, values that are not
+finite numbers are dropped, and times are on a clock that does not jump (the machine's monotonic
+clock for the file; the database server's for Postgres). A stored time in the future (a reboot, a
+server clock set back) counts as now, so a halved rate still recovers and new 429s still count.
+Retrieves of single objects (`/v1/charges/ch_...`) share one endpoint entry, `/v1/charges/{id}`,
+held to the endpoint's rate like a list; entries idle long enough to have refilled are dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import random
 import tempfile
@@ -46,7 +54,7 @@ BURST_SECONDS = 0.5  # half of what Stripe's buckets hold: jitter on the way nev
 MIN_FACTOR = 1 / 64  # the lowest a run of 429s can push the rate
 RECOVERY_SECONDS = 20.0  # from half rate back to full without 429s: half of this
 HALVE_AT_MOST_EVERY = 1.0  # seconds; 429s of requests sent before the last halving do not count
-STALE_SECONDS = 60.0  # a reservation this far ahead means a clock jump: start afresh
+STALE_SECONDS = 60.0  # an endpoint entry idle this long has refilled: dropped from the state
 BACKLOG_SECONDS = 5.0  # a load's backlog counts this long after it last reported it
 FAVOURED_RATIO = 1.25  # an endpoint this far above the mean backlog takes account tokens first
 
@@ -62,6 +70,21 @@ def budget_name(api_key: str, api_base: str) -> str:
 
 
 State = dict[str, float]
+
+# Fixed words Stripe uses where an id would otherwise stand (`/v1/charges/search`).
+_NOT_IDS = frozenset({"search", "upcoming"})
+
+
+def endpoint_of(request: str) -> str:
+    """`GET /v1/charges/ch_123/refunds` -> `GET /v1/charges/{id}/refunds`: one budget entry per
+    endpoint, whatever object it names. Stripe paths alternate collection and id after `/v1`."""
+    method, _, path = request.partition(" ")
+    parts = path.split("?", 1)[0].split("/")
+    if len(parts) > 2 and parts[1] == "v1":
+        for i in range(3, len(parts), 2):
+            if parts[i] and parts[i] not in _NOT_IDS:
+                parts[i] = "{id}"
+    return f"{method} {'/'.join(parts)}" if path else request
 
 
 class BudgetStore(Protocol):
@@ -98,7 +121,7 @@ class FileBudgetStore:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 with holding(fd):
-                    raw = os.pread(fd, 1 << 16, 0)
+                    raw = _read_whole(fd)
                     try:
                         state = json.loads(raw) if raw else {}
                     except ValueError:
@@ -113,6 +136,15 @@ class FileBudgetStore:
                         os.ftruncate(fd, len(data))
             finally:
                 os.close(fd)
+
+
+def _read_whole(fd: int) -> bytes:
+    chunks = []
+    offset = 0
+    while chunk := os.pread(fd, 1 << 16, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
 
 
 @dataclass
@@ -139,24 +171,27 @@ class RateLimiter:
         limits: Limits,
         store: BudgetStore | None = None,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         if limits.account <= 0 or limits.endpoint <= 0:
             raise ValueError("rate limits must be positive numbers of requests per second")
         self.limits = limits
         self.store = store if store is not None else MemoryBudgetStore()
-        self._clock = clock  # wall time: the one clock every process of the machine agrees on
+        # The store's clock (every user of the state agrees on it), else the machine's monotonic one.
+        self._clock: Callable[[], float] = clock if clock is not None else getattr(self.store, "clock", time.monotonic)
         self._sleep = sleep
 
     def acquire(self, endpoint: str, backlog: Backlog | None = None) -> float:
         """Waits until a request to `endpoint` fits the budget; returns the seconds waited.
         `backlog`: what the requesting load still expects to read (see the module doc)."""
+        endpoint = endpoint_of(endpoint)
         schedules = (("account", self.limits.account), (f"endpoint {endpoint}", self.limits.endpoint))
         waited = 0.0
         while True:
             with self.store.transaction() as state:
                 now = self._clock()
+                _settle(state, now)
                 favoured = _note_backlog(state, endpoint, backlog, now)
                 if self.limits.account <= self.limits.endpoint:
                     favoured = None  # one endpoint can use the whole account: nobody finishes alone
@@ -166,11 +201,11 @@ class RateLimiter:
                 for name, rate in schedules:
                     rate *= factor
                     capacity = max(rate * BURST_SECONDS, 1.0)
-                    at = state.get(f"{name} at", now)
-                    if not now - STALE_SECONDS <= at <= now:  # new, or a clock jump: start full
+                    at = state.get(f"{name} at")
+                    if at is None:  # new (or idle long enough to be dropped): start full
                         at, tokens = now - BURST_SECONDS, capacity
                     else:
-                        tokens = state.get(f"{name} tokens", capacity)
+                        tokens = min(max(state.get(f"{name} tokens", capacity), 0.0), capacity)
                     tokens = min(capacity, tokens + (now - at) * rate)
                     levels.append((name, tokens))
                     # The account's reserve for a favoured endpoint (up to half the bucket).
@@ -191,7 +226,8 @@ class RateLimiter:
         """The API answered 429: halve the rate (at most once per HALVE_AT_MOST_EVERY seconds)."""
         with self.store.transaction() as state:
             now = self._clock()
-            if now - state.get("halved_at", 0.0) < HALVE_AT_MOST_EVERY:
+            _settle(state, now)
+            if "halved_at" in state and now - state["halved_at"] < HALVE_AT_MOST_EVERY:
                 return
             state["factor"] = max(_factor(state, now) / 2, MIN_FACTOR)
             state["factor_at"] = now
@@ -200,7 +236,29 @@ class RateLimiter:
     def current_rate(self) -> float:
         """The account rate in force now (after 429s, before full recovery)."""
         with self.store.transaction() as state:
-            return self.limits.account * _factor(state, self._clock())
+            now = self._clock()
+            _settle(state, now)
+            return self.limits.account * _factor(state, now)
+
+
+def _settle(state: State, now: float) -> None:
+    """Make a state read from the store safe to use at `now` (see the module doc)."""
+    for name, value in list(state.items()):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            del state[name]  # a hand-edited or foreign value: as if never recorded
+        elif not -1e15 < value < 1e15 or not math.isfinite(value):
+            del state[name]  # too large to be a count or a time (or to convert to a float)
+    for name in [k for k in state if k.endswith(" at") or k in ("factor_at", "halved_at")]:
+        if state[name] <= now:
+            continue
+        if name == "halved_at":
+            del state[name]  # when the last halving was is unknown: the next 429 halves again
+        else:
+            state[name] = now
+    for name in [k for k in state if k.startswith("endpoint ") and k.endswith(" at")]:
+        if now - state[name] > STALE_SECONDS:  # refilled long ago: the same as no entry
+            del state[name]
+            state.pop(name.removesuffix(" at") + " tokens", None)
 
 
 def _note_backlog(state: State, endpoint: str, backlog: Backlog | None, now: float) -> str | None:
@@ -226,7 +284,7 @@ def _note_backlog(state: State, endpoint: str, backlog: Backlog | None, now: flo
 
 def _factor(state: State, now: float) -> float:
     """The share of the configured rate in force: halved by 429s, recovering linearly."""
-    factor = state.get("factor", 1.0)
+    factor = max(state.get("factor", 1.0), MIN_FACTOR)
     if factor >= 1.0:
         return 1.0
     elapsed = max(now - state.get("factor_at", now), 0.0)

@@ -5,7 +5,11 @@ The limiter's `BudgetStore` interface: `transaction()` yields the budget's state
 atomic read-modify-write. Here the state is a JSON row of `stripe_assets_budgets`, locked with
 `SELECT ... FOR UPDATE` for the length of the transaction (a few milliseconds): concurrent
 reservations from any process on any machine take turns on it. The row is named by the
-limiter's hash of the key, never the key itself.
+limiter's hash of the key, never the key itself. Times come from the database server's clock,
+the one clock every machine sharing the row agrees on.
+
+The connection settings reach libpq as keyword parameters, never as a URL: Dagster's storage URL
+leaves a `/` of the password unescaped, which libpq would read as the end of the host.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import psycopg2
 import psycopg2.errors
@@ -23,17 +29,45 @@ from psycopg2.extras import Json
 TABLE = "stripe_assets_budgets"
 
 
-def psycopg2_dsn(url: str) -> str:
-    """A SQLAlchemy URL (`postgresql+psycopg2://...`, as Dagster's storage has it) for psycopg2."""
+class PostgresSettingsError(ValueError):
+    """A storage URL that names no database; the message never quotes its password."""
+
+
+def connection_params(url: str) -> dict[str, str]:
+    """libpq keyword parameters from a SQLAlchemy URL as Dagster builds it
+    (`postgresql+psycopg2://user:password@host:port/db?params`, user and password %-quoted
+    except for `/`). The last `@` ends the credentials: quoting turned any earlier one into %40."""
     scheme, sep, rest = url.partition("://")
-    return f"{scheme.split('+')[0]}{sep}{rest}" if sep else url
+    if not sep or not scheme.startswith("postgres"):
+        raise PostgresSettingsError("the instance's storage is not a postgresql:// URL")
+    credentials, at, location = rest.rpartition("@")
+    parts = urlsplit(f"postgresql://{location}")
+    params: dict[str, str] = {}
+    if at:
+        user, colon, password = credentials.partition(":")
+        params["user"] = unquote(user)
+        if colon:
+            params["password"] = unquote(password)
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise PostgresSettingsError("the instance's storage URL has a port that is not a number") from None
+    if host:
+        params["host"] = unquote(host)
+    if port:
+        params["port"] = str(port)
+    if parts.path.strip("/"):
+        params["dbname"] = unquote(parts.path.lstrip("/"))
+    params.update(parse_qsl(parts.query))
+    return params
 
 
 class PostgresBudgetStore:
-    def __init__(self, dsn: str, name: str, *, connect_timeout: int = 10):
-        self.dsn = psycopg2_dsn(dsn)
+    def __init__(self, url: str, name: str, *, connect_timeout: int = 10):
+        self.params = connection_params(url)
         self.name = name
         self.connect_timeout = connect_timeout
+        self._now: float | None = None  # the server's time, read with the state
         self._conn: Any = None
         self._pid: int | None = None
         self._threads = threading.Lock()  # one connection per process: its threads take turns
@@ -41,7 +75,7 @@ class PostgresBudgetStore:
     def _connection(self) -> Any:
         if self._conn is not None and not self._conn.closed and self._pid == os.getpid():
             return self._conn
-        conn = psycopg2.connect(self.dsn, connect_timeout=self.connect_timeout)
+        conn = psycopg2.connect(**self.params, connect_timeout=self.connect_timeout)
         try:
             with conn, conn.cursor() as cur:
                 cur.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, state JSONB NOT NULL)")
@@ -60,9 +94,14 @@ class PostgresBudgetStore:
             conn = self._connection()
             try:
                 with conn, conn.cursor() as cur:  # commits on leaving, rolls back on an error
-                    cur.execute(f"SELECT state FROM {TABLE} WHERE name = %s FOR UPDATE", [self.name])
+                    cur.execute(
+                        f"SELECT state, extract(epoch FROM clock_timestamp())::float8 FROM {TABLE} "
+                        "WHERE name = %s FOR UPDATE",
+                        [self.name],
+                    )
                     row = cur.fetchone()
                     state: dict[str, float] = dict(row[0]) if row and isinstance(row[0], dict) else {}
+                    self._now = float(row[1]) if row else None
                     before = dict(state)
                     yield state
                     if state != before:
@@ -70,6 +109,10 @@ class PostgresBudgetStore:
             except psycopg2.OperationalError:
                 self._conn = None  # the server went away: connect afresh next time
                 raise
+
+    def clock(self) -> float:
+        """Now on the server's clock (read with the state in `transaction`)."""
+        return self._now if self._now is not None else time.time()
 
     def close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():

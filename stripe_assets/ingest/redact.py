@@ -1,12 +1,15 @@
 """Keeping the Stripe key out of everything the project prints or stores.
 
 Libraries quote what they were given: requests puts a header value into its `InvalidHeader`
-message, an HTTP client may echo `Authorization: Bearer ...`. Every boundary where text leaves
-the project (step failures, alerts and the alert log, CLI output) passes it through `redact`,
-which replaces the configured key (and the object store's secret key and session token)
-wherever it appears, and anything shaped like a Stripe secret
-or restricted key or a bearer token, by a mask that keeps only the key's kind and last four
-characters.
+message, an HTTP client may echo `Authorization: Bearer ...`, a webhook receiver its request path
+(Express's `Cannot POST /services/T0.../B0.../...`). Every boundary where text leaves the project
+(step failures, alerts and the alert log, CLI output) passes it through `redact`, which replaces
+every secret the deployment documents wherever it appears: the Stripe key, the Postgres
+passwords (`DAGSTER_PG_PASSWORD`, `PGPASSWORD`), the object store's secret key and session token,
+any variable named like a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*WEBHOOK*`), the
+variables the alert channels read their URL and SMTP password from, and for a URL also its path,
+query and password alone. Anything shaped like a Stripe key or a bearer token goes too. A Stripe
+key keeps its kind and last four characters (`sk_live_****wxyz`); other secrets become `****`.
 
 The key itself is checked once, before any request (`check_api_key`): a key with surrounding
 whitespace or control characters (a CRLF `.env` file, a key read from a file with its final
@@ -21,10 +24,14 @@ import re
 import sys
 from collections.abc import Iterable
 from typing import TextIO
+from urllib.parse import unquote, urlsplit
 
 API_KEY_ENV = "STRIPE_API_KEY"  # the variable `stripe_assets.settings` reads the key from
-# Also never shown: the lake's object storage secrets (the standard AWS variables).
-SECRET_ENVS = (API_KEY_ENV, "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+# Also never shown: the Postgres passwords of the instance and the lake's catalog, the lake's
+# object storage secrets (the standard AWS variables).
+SECRET_ENVS = (API_KEY_ENV, "DAGSTER_PG_PASSWORD", "PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|WEBHOOK", re.IGNORECASE)
+_registered: set[str] = set()  # variables the configuration names as holding secrets
 
 # Stripe secret / restricted / publishable keys (and webhook secrets): prefix, mode, body.
 _KEY_SHAPE = re.compile(r"\b((?:sk|rk|pk|whsec)_(?:test_|live_)?)([A-Za-z0-9]{6,})")
@@ -61,15 +68,43 @@ def check_api_key(key: str, name: str = API_KEY_ENV) -> str:
     return key
 
 
+def register_secret_env(name: str | None) -> None:
+    """The variable `name` holds a secret (e.g. a channel's `url_env`): redact its value too."""
+    if name:
+        _registered.add(name)
+
+
+def _secret_names() -> list[str]:
+    named = [name for name in os.environ if _SECRET_NAME.search(name)]
+    return [*SECRET_ENVS, *sorted(_registered), *named]
+
+
+def _url_parts(value: str) -> list[str]:
+    """The parts of a URL that carry its secret when quoted alone: path (+ query), query, password."""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return []
+    if not parts.scheme or not parts.netloc:
+        return []
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    return [tail, parts.path, parts.query, parts.password or ""]
+
+
 def _secrets(extra: Iterable[str | None] = ()) -> list[str]:
     found = []
-    for value in (*(os.environ.get(name) for name in SECRET_ENVS), *extra):
+    for value in (*(os.environ.get(name) for name in _secret_names()), *extra):
         if not value:
             continue
-        for form in (value, value.strip(), repr(value)[1:-1]):
-            if len(form) >= 6 and form not in found:
-                found.append(form)
+        for part in (value, *_url_parts(value)):
+            for form in (part, part.strip(), repr(part)[1:-1], unquote(part)):
+                if len(form) >= 6 and form not in found:
+                    found.append(form)
     return sorted(found, key=len, reverse=True)  # the longest form first: no partial leftovers
+
+
+def _hidden(secret: str) -> str:
+    return mask(secret) if _KEY_SHAPE.match(secret.strip()) else "****"
 
 
 def redact(text: str, *secrets: str | None) -> str:
@@ -79,7 +114,7 @@ def redact(text: str, *secrets: str | None) -> str:
         return text
     for secret in _secrets(secrets):
         if secret in text:
-            text = text.replace(secret, mask(secret))
+            text = text.replace(secret, _hidden(secret))
     text = _KEY_SHAPE.sub(lambda m: mask(m.group(0)), text)
     return _BEARER.sub(lambda m: m.group(1) + "****", text)
 

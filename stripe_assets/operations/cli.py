@@ -184,12 +184,18 @@ def _preview(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from stripe_assets.dataflows.config import load_dataflows
-    from stripe_assets.operations.instance import dagster_instance
+    from stripe_assets.operations.instance import dagster_instance, first_line
     from stripe_assets.operations.status import collect_status, render_status
 
     config = load_dataflows()
     with dagster_instance() as (instance, problem):
-        statuses, notes = collect_status(config, _warehouse(), instance, datetime.now(UTC))
+        try:
+            statuses, notes = collect_status(config, _warehouse(), instance, datetime.now(UTC))
+        except Exception as exc:  # the instance's storage failed a query: show the warehouse's side
+            if instance is None:
+                raise
+            problem = f"Dagster run history unreadable: {first_line(exc)}"
+            statuses, notes = collect_status(config, _warehouse(), None, datetime.now(UTC))
     notes += [problem] if problem else []
     if args.json:
         _print_json({"dataflows": [s.as_json() for s in statuses], "notes": notes})

@@ -19,6 +19,7 @@ from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.operations import summary
 from stripe_assets.operations.demo_emulator import demo_emulator
+from stripe_assets.operations.instance import dagster_instance
 from stripe_assets.settings import project_home, settings
 
 
@@ -59,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         "STRIPE_API_KEY": args.api_key,
         "DAGSTER_HOME": str(project_home()),
     }
+    # The instance is created here, once, before the run starts (see `first_use`).
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    with dagster_instance() as (_, problem):
+        if problem:
+            print(f"note: {problem}")
     with demo_emulator(args.port, args.api_key, [_bin("stripe-assets"), "emulator"]) as port:
         env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
         print(f"Loading {', '.join(RESOURCE_NAMES)} for {first} .. {last} from the emulator on port {port}")

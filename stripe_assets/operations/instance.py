@@ -15,6 +15,8 @@ import dagster as dg
 # The first failed step's one-line error (a threshold failure's own message, or the innermost
 # user exception), as run alerts show it.
 from stripe_assets.alerts.build import run_failure
+from stripe_assets.ingest.redact import redact
+from stripe_assets.operations.first_use import prepared_instance
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -52,8 +54,19 @@ def dagster_instance() -> Iterator[tuple[dg.DagsterInstance | None, str | None]]
     if not Path(home).is_absolute() or not Path(home).is_dir():
         yield None, f"DAGSTER_HOME {home} is not an absolute path to a directory: no Dagster run history"
         return
-    with dg.DagsterInstance.get() as instance:
+    with contextlib.ExitStack() as stack:
+        try:
+            instance = stack.enter_context(prepared_instance(Path(home)))
+        except Exception as exc:  # a broken instance: the commands still show the warehouse's side
+            yield None, f"the Dagster instance at {home} cannot be opened: {first_line(exc)}"
+            return
         yield instance, None
+
+
+def first_line(exc: Exception) -> str:
+    """An exception's first non-empty line, redacted (for one-line notes)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return redact(lines[0] if lines else type(exc).__name__)
 
 
 def instance_postgres_url(instance: dg.DagsterInstance | None) -> str | None:

@@ -18,7 +18,7 @@ def write_dataflows(tmp_path, channels: dict, dataflow_channels: list[str]) -> s
             {
                 "name": "stripe_charges",
                 "resource": "charges",
-                "alerts": {"on": ["failure"], "channels": dataflow_channels},
+                "alerts": {"send": ["failure"], "channels": dataflow_channels},
             }
         ],
     }

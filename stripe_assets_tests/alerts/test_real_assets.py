@@ -17,7 +17,7 @@ def routes(alert_log, url) -> AlertRoutes:
     channels = {"log": {"type": "log", "path": str(alert_log)}, "ops": {"type": "webhook", "url": url}}
     flows = [
         {"name": "stripe_charges", "resource": "charges", "alerts": {"channels": ["log", "ops"]}},
-        {"name": "stripe_prices", "resource": "prices", "alerts": {"on": ["failure"], "channels": ["ops"]}},
+        {"name": "stripe_prices", "resource": "prices", "alerts": {"send": ["failure"], "channels": ["ops"]}},
     ]
     return routes_from_dataflows(DataflowsConfig.model_validate({"dataflows": flows, "channels": channels}))
 

@@ -186,11 +186,11 @@ def test_run_of_two_dataflows_sends_one_alert_naming_both(instance, alert_log, m
         alert_log,
         {"a": hook_a.url, "b": hook_b.url},
         flows=[
-            {"name": "stripe_charges", "resource": "charges", "alerts": {"on": ["success"], "channels": ["a"]}},
+            {"name": "stripe_charges", "resource": "charges", "alerts": {"send": ["success"], "channels": ["a"]}},
             {
                 "name": "stripe_refunds",
                 "resource": "refunds",
-                "alerts": {"on": ["start", "success"], "channels": ["a", "b"]},
+                "alerts": {"send": ["start", "success"], "channels": ["a", "b"]},
             },
         ],
     )
@@ -234,8 +234,8 @@ def test_disabled_alerts_are_not_sent(instance, alert_log, make_webhook):
         alert_log,
         {"ops": hook.url},
         flows=[
-            {"name": "stripe_charges", "resource": "charges", "alerts": {"on": [], "channels": ["ops"]}},
-            {"name": "stripe_refunds", "resource": "refunds", "alerts": {"on": ["failure"], "channels": ["ops"]}},
+            {"name": "stripe_charges", "resource": "charges", "alerts": {"send": [], "channels": ["ops"]}},
+            {"name": "stripe_refunds", "resource": "refunds", "alerts": {"send": ["failure"], "channels": ["ops"]}},
         ],
     )
     cursor = start_cursor(instance, routes)

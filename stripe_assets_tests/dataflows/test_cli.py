@@ -53,7 +53,7 @@ dataflows:
     start_time: 2026-01-01T02:00:00Z
     backfill: false
     enabled: false
-    alerts: {on: [failure], channels: [log]}
+    alerts: {send: [failure], channels: [log]}
   - name: customers_once
     resource: customers
     frequency: once

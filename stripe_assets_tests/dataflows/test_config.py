@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,31 @@ def test_an_edited_file_is_read_again(tmp_path):
     assert load_dataflows(path).dataflows[0].interval == 3
 
 
+def test_numbers_are_read_with_yaml_1_2_rules():
+    def interval(text: str) -> int | None:
+        return parse_dataflows(f"dataflows: [{{name: c, resource: charges, interval: {text}}}]").dataflows[0].interval
+
+    assert interval("010") == 10  # decimal, not YAML 1.1's octal 8
+    assert interval("0o10") == 8
+    assert interval("+12") == 12
+    config = parse_dataflows("dataflows: [{name: c, resource: charges, validation: {threshold_pct: 2.5e0}}]")
+    assert config.dataflows[0].validation.threshold_pct == 2.5
+
+
+def test_the_old_alerts_key_on_is_read_with_a_warning(caplog):
+    text = "channels: {log: {type: log}}\ndataflows: [{name: c, resource: charges, alerts: {%s: [failure]}}]"
+    with caplog.at_level(logging.WARNING):
+        old = parse_dataflows(text % "on")
+    assert old.dataflows[0].alerts.send == ["failure"]
+    assert "the alerts key `on:` is now `send:`" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert parse_dataflows(text % "send").dataflows[0].alerts == old.dataflows[0].alerts
+    assert caplog.text == ""
+    with pytest.raises(DataflowConfigError, match="`on` is the old name of `send`"):
+        parse_dataflows(text.replace("{%s: [failure]}", "{on: [failure], send: [start]}"))
+
+
 def test_omitted_fields_take_the_defaults_and_shorthands_expand():
     config = parse_dataflows(
         """
@@ -86,7 +112,7 @@ dataflows:
     frequency: minute
     start_time: 2026-01-01T00:05:00+00:00
     backfill: false
-    alerts: {on: [failure], channels: [chat, log]}
+    alerts: {send: [failure], channels: [chat, log]}
     mapping:
       add:
         reason_again: reason
@@ -100,7 +126,7 @@ dataflows:
     )
     fast, once = config.dataflows
     assert fast.interval == 15 and fast.backfill is False
-    assert fast.alerts.on == ["failure"]
+    assert fast.alerts.send == ["failure"]
     assert config.channels["chat"] == WebhookChannel(type="webhook", url_env="CHAT_URL")
     assert "log" in config.channels, "log always exists"
     columns = {c.name: c for c in fast.columns()}
@@ -229,6 +255,21 @@ INVALID = [
         "field 'enabled': 'yes' is not a boolean (allowed: true, false)",
     ),
     (
+        "yaml 1.1 boolean off",
+        flow("    validation: {partial_ingestion: off}\n"),
+        "field 'validation.partial_ingestion': 'off' is not a boolean (allowed: true, false)",
+    ),
+    (
+        "yaml 1.1 boolean on",
+        flow("    validation: {strict_enums: on}\n"),
+        "field 'validation.strict_enums': 'on' is not a boolean (allowed: true, false)",
+    ),
+    (
+        "yaml 1.1 sexagesimal",
+        flow("    frequency: hour\n    interval: 1:00\n"),
+        "field 'interval': '1:00' is not a whole number (allowed: an integer of at least 1)",
+    ),
+    (
         "bad mapping path",
         flow("    mapping: {add: {funding: payment_method_details.card.fundng}}\n"),
         "field 'mapping': add: column 'funding': 'payment_method_details.card.fundng': "
@@ -264,8 +305,8 @@ INVALID = [
     ),
     (
         "unknown alert status",
-        flow("    alerts: {on: [failure, retry]}\n"),
-        "field 'alerts.on[1]': 'retry' is not valid: input should be 'start', 'success' or 'failure'",
+        flow("    alerts: {send: [failure, retry]}\n"),
+        "field 'alerts.send[1]': 'retry' is not valid: input should be 'start', 'success' or 'failure'",
     ),
     (
         "missing resource",

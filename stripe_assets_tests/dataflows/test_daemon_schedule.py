@@ -36,6 +36,7 @@ def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeyp
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # dagster.yaml keeps the storage there
     dg.DagsterInstance.from_config(str(home)).dispose()
     (tmp_path / "dataflows.yaml").write_text(yaml.safe_dump({
         "channels": {"log": {"type": "log", "path": str(tmp_path / "alerts.jsonl")}},

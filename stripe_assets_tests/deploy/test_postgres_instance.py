@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 import pytest
+from dagster._serdes import serialize_value
 
 from stripe_assets.dataflows.schedules import DATAFLOW_TAG
 from stripe_assets.ingest.limiter import budget_name
@@ -51,6 +52,23 @@ def test_runs_materializations_and_the_request_budget_live_in_postgres(
         budgets = cur.fetchall()
     assert [name for name, _ in budgets] == [budget_name(stripe_env.api_key, stripe_env.url.rstrip("/"))]
     assert "account at" in budgets[0][1] and stripe_env.api_key not in str(budgets)
+
+
+def test_a_password_with_url_characters_loads_and_is_never_shown(
+    production_home, stripe_env, postgres, postgres_db, monkeypatch
+):
+    password = "pg/secret@x:y%z w"
+    postgres.add_login("deploy_user", password)
+    monkeypatch.setenv("DAGSTER_PG_USERNAME", "deploy_user")
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", password)
+    with dg.DagsterInstance.from_config(str(production_home)) as instance:
+        result = materialize(instance, selection=["stripe/charges"], partition_key="2026-10-02")
+        assert result.success
+        stored = "\n".join(serialize_value(entry) for entry in instance.all_logs(result.run_id))
+    assert "pg/secret" not in stored and "pg" + "%2Fsecret" not in stored
+    with psycopg2.connect(postgres.dsn(postgres_db)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM stripe_assets_budgets")
+        assert cur.fetchone() == (1,)  # the run's requests drew from the shared budget
 
 
 def test_submitted_runs_queue_with_one_slot_per_dataflow(production_home):

@@ -132,7 +132,7 @@ def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_al
         "dataflows": [{
             "name": "stripe_charges", "resource": "charges", "frequency": "minute", "interval": 15,
             "start_time": start_time.strftime("%Y-%m-%dT%H:%M:%SZ"), "backfill": False,
-            "alerts": {"on": ["start", "success", "failure"], "channels": ["log", "team_chat"]},
+            "alerts": {"send": ["start", "success", "failure"], "channels": ["log", "team_chat"]},
         }],
     }))
     (tmp_path / "workspace.yaml").write_text(yaml.safe_dump({"load_from": [{"python_module": {

@@ -12,10 +12,12 @@ from dagster._serdes import serialize_value
 from stripe_assets.alerts.alert_log import read_records
 from stripe_assets.alerts.routes import routes_from_dataflows
 from stripe_assets.alerts.tick import run_alert_tick
+from stripe_assets.cli import main
 from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.redact import redact
-from stripe_assets_tests.alerts.servers import WebhookServer
+from stripe_assets_tests.alerts.servers import WebhookServer, serve
+from stripe_assets_tests.alerts.test_cli import write_dataflows
 from stripe_assets_tests.faults.servers import ScriptedApi, echoing_authorization
 
 
@@ -106,6 +108,77 @@ def test_redact_masks_the_configured_key_in_any_form(monkeypatch):
     assert key[8:-4] not in redact(text)
     monkeypatch.delenv("STRIPE_API_KEY")
     assert redact(f"key {key} rejected") == f"key sk_test_****{key[-4:]} rejected"  # by its shape
+
+
+class ExpressLikeReceiver:
+    """Answers every POST as Express does for an unknown route: 404 `Cannot POST <path>`."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = f"<pre>Cannot POST {self.path}</pre>".encode()
+                self.send_response(404)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = serve(Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("source", ["url_env", "url"])
+def test_a_receiver_echoing_the_webhook_path_leaks_no_token(tmp_path, monkeypatch, capsys, source):
+    token = secrets.token_hex(12)
+    receiver = ExpressLikeReceiver()
+    url = f"{receiver.base}/services/T0{token[:8].upper()}/B0XXXX/{token}"
+    channel = {"type": "webhook", "retries": 0}
+    if source == "url_env":
+        monkeypatch.setenv("TEAM_HOOK", url)  # a name redaction would not guess: the channel names it
+        channel["url_env"] = "TEAM_HOOK"
+    else:
+        channel["url"] = url
+    file = write_dataflows(tmp_path, {"team_chat": channel}, ["log", "team_chat"])
+    try:
+        code = main(["alerts", "test", "stripe_charges", "--file", file])
+    finally:
+        receiver.stop()
+    out = capsys.readouterr()
+    assert code != 0
+    assert "FAILED  team_chat (webhook): HTTP 404: <pre>Cannot POST ****</pre> (not retried)" in out.out
+    log = (tmp_path / "alerts.jsonl").read_text()
+    assert "Cannot POST ****" in log
+    for part in (token, token[:8].upper()):
+        assert part not in out.out + out.err and part not in log
+
+
+def test_every_documented_secret_is_redacted(monkeypatch):
+    values = {
+        "DAGSTER_PG_PASSWORD": "pg/pass@word:1%",
+        "PGPASSWORD": "lake catalog pw",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG",
+        "AWS_SESSION_TOKEN": "FwoGZXIvYXdzEJr//////////",
+        "SMTP_PASSWORD": "smtp-hunter2",
+        "ALERTS_WEBHOOK_URL": "https://hooks.slack.com/services/T0AAAA/B0BBBB/cccccccccc",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    text = " | ".join(values.values()) + " | Cannot POST /services/T0AAAA/B0BBBB/cccccccccc"
+    shown = redact(text)
+    assert shown.count("****") == len(values) + 1, shown
+    for value in values.values():
+        assert value not in shown
+    assert "cccccccccc" not in shown
 
 
 def _quiet():

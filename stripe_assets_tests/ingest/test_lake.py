@@ -273,11 +273,13 @@ def test_a_bad_warehouse_value_is_one_line_naming_the_variable(tmp_path):
         open_warehouse(Settings.from_env(env))
 
 
-def test_passwords_in_the_catalog_never_reach_a_message(tmp_path):
-    lake = Lake.parse("ducklake:postgres:dbname=x host=127.0.0.1 port=1 user=u password=s3cret", None, tmp_path)
+@pytest.mark.parametrize("written", ["s3cret", r"'it\'s a s3cret'"], ids=["plain", "libpq-quoted"])
+def test_passwords_in_the_catalog_never_reach_a_message(tmp_path, written):
+    lake = Lake.parse(f"ducklake:postgres:dbname=x host=127.0.0.1 port=1 password={written} user=u", None, tmp_path)
     with pytest.raises(WarehouseError) as caught, Warehouse(lake=lake).connect():
         pass
-    assert "s3cret" not in str(caught.value) and "password=***" in str(caught.value)
+    for shown in (str(caught.value), lake.describe()):
+        assert "s3cret" not in shown and "password=*** user=u" in shown
 
 
 def test_unset_the_warehouse_is_the_duckdb_file(tmp_path):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import tempfile
 import threading
 import time
 
@@ -19,6 +21,7 @@ from stripe_assets.ingest.limiter import (
     RateLimiter,
     budget_name,
     default_account_rate,
+    endpoint_of,
     shared_limiter,
 )
 
@@ -166,3 +169,75 @@ def test_the_default_budget_follows_the_key_and_its_file_does_not_name_it(tmp_pa
     assert store.path.exists()
     assert KEY not in store.path.name and KEY not in store.path.read_text()
     assert budget_name(KEY, BASE) != budget_name(KEY, "http://127.0.0.1:2")
+
+
+def _file_limiter(tmp_path, clock: VirtualClock, limits: Limits) -> tuple[RateLimiter, FileBudgetStore]:
+    store = FileBudgetStore("budget", tmp_path)
+    return RateLimiter(limits, store, clock=clock, sleep=clock.sleep), store
+
+
+@pytest.mark.parametrize("tokens", [-1e12, 10**400, "many", None], ids=["negative", "huge", "text", "null"])
+def test_a_token_count_out_of_range_in_the_file_costs_at_most_one_refill(tmp_path, tokens):
+    clock = VirtualClock()
+
+    def sleep(seconds: float) -> None:
+        assert seconds < 60, f"asked to sleep {seconds:.3g} s"
+        clock.sleep(seconds)
+
+    store = FileBudgetStore("budget", tmp_path)
+    limiter = RateLimiter(Limits(account=20, endpoint=20), store, clock=clock, sleep=sleep)
+    state = {"account tokens": tokens, "account at": clock.now, "endpoint GET /v1/charges tokens": tokens}
+    store.path.write_text(json.dumps(state))
+    waits = [limiter.acquire("GET /v1/charges") for _ in range(3)]
+    assert sum(waits) <= 3 * 1.2 / 20  # never hours of sleep, never an overflow
+
+
+def test_a_backward_clock_jump_neither_keeps_the_rate_reduced_nor_ignores_new_429s():
+    clock = VirtualClock()
+    limiter = RateLimiter(Limits(account=80), MemoryBudgetStore(), clock=clock, sleep=clock.sleep)
+    limiter.acquire("GET /v1/charges")
+    limiter.throttled()
+    clock.now -= 3600  # the clock the state was written on is set back an hour
+    limiter.throttled()  # a new 429 after the jump still halves the rate
+    assert limiter.current_rate() == pytest.approx(20)
+    clock.now += RECOVERY_SECONDS * 2
+    assert limiter.current_rate() == pytest.approx(80)  # and it recovers as usual
+    assert limiter.acquire("GET /v1/charges") == 0.0  # the bucket was not left empty either
+
+
+def test_the_default_clock_is_monotonic_not_wall_time():
+    limiter = RateLimiter(Limits(account=20), FileBudgetStore("x", tempfile.mkdtemp()))
+    assert limiter._clock is time.monotonic
+
+
+def test_retrieves_share_one_endpoint_entry_held_to_the_endpoint_rate(tmp_path):
+    clock = VirtualClock()
+    limiter, store = _file_limiter(tmp_path, clock, Limits(account=1000, endpoint=10))
+    began = clock.now
+    for i in range(45):
+        limiter.acquire(f"GET /v1/charges/ch_{i:04d}Ab")
+    burst = int(10 * BURST_SECONDS)
+    assert clock.now - began >= (45 - burst) / 10 - 0.01  # 10/s, as for a list
+    endpoints = [name for name in json.loads(store.path.read_text()) if name.startswith("endpoint ")]
+    assert endpoints == ["endpoint GET /v1/charges/{id} tokens", "endpoint GET /v1/charges/{id} at"]
+    assert endpoint_of("GET /v1/charges/search") == "GET /v1/charges/search"
+    assert endpoint_of("GET /v1/customers/cus_1/sources/src_2") == "GET /v1/customers/{id}/sources/{id}"
+
+
+def test_idle_endpoint_entries_are_pruned(tmp_path):
+    clock = VirtualClock()
+    limiter, store = _file_limiter(tmp_path, clock, Limits(account=100, endpoint=10))
+    limiter.acquire("GET /v1/customers")
+    clock.now += 300
+    limiter.acquire("GET /v1/charges")
+    assert not any("customers" in name for name in json.loads(store.path.read_text()))
+
+
+def test_a_budget_file_past_64_kib_is_read_whole(tmp_path):
+    clock = VirtualClock()
+    limiter, store = _file_limiter(tmp_path, clock, Limits(account=80, endpoint=25))
+    state = {f"endpoint GET /v1/x{i} at": clock.now for i in range(4000)}
+    state |= {"factor": 0.5, "factor_at": clock.now, "halved_at": clock.now}
+    store.path.write_text(json.dumps(state))
+    assert store.path.stat().st_size > 1 << 16
+    assert limiter.current_rate() == pytest.approx(40)  # the halving at the end of the file counts

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import multiprocessing
 
-from stripe_assets.ingest.postgres_budget import PostgresBudgetStore, psycopg2_dsn
+import psycopg2
+import pytest
+from dagster_postgres.utils import get_conn_string
+
+from stripe_assets.ingest.postgres_budget import PostgresBudgetStore, PostgresSettingsError, connection_params
+
+# Every character a URL gives a meaning to, in the password Dagster's storage URL carries.
+AWKWARD_PASSWORD = "pa/ss@w:rd%2F #?x"
 
 
 def _take(dsn: str, name: str, times: int, start) -> None:
@@ -49,6 +56,27 @@ def test_a_failed_transaction_leaves_the_budget_as_it_was(postgres, postgres_db)
     store.close()
 
 
-def test_dagster_storage_urls_become_psycopg2_dsns():
-    assert psycopg2_dsn("postgresql+psycopg2://u:p@h:5432/d") == "postgresql://u:p@h:5432/d"
-    assert psycopg2_dsn("postgresql://u@h/d") == "postgresql://u@h/d"
+def test_dagster_storage_urls_become_libpq_keyword_parameters():
+    url = get_conn_string("u:s@r", AWKWARD_PASSWORD, "db.internal", "stripe/db", "6432", {"sslmode": "require"},
+                          "postgresql+psycopg2")
+    assert connection_params(url) == {
+        "user": "u:s@r", "password": AWKWARD_PASSWORD, "host": "db.internal", "port": "6432",
+        "dbname": "stripe/db", "sslmode": "require",
+    }
+    assert connection_params("postgresql://u@h/d") == {"user": "u", "host": "h", "dbname": "d"}
+    with pytest.raises(PostgresSettingsError) as refused:
+        connection_params(f"postgresql://u:{AWKWARD_PASSWORD}@h:port/d")
+    assert "pa" not in str(refused.value)
+
+
+def test_a_password_with_url_characters_reaches_the_server(postgres, postgres_db):
+    postgres.add_login("budget_user", AWKWARD_PASSWORD)
+    url = get_conn_string("budget_user", AWKWARD_PASSWORD, postgres.host, postgres_db, str(postgres.port),
+                          scheme="postgresql+psycopg2")
+    store = PostgresBudgetStore(url, "budget")
+    with store.transaction() as state:
+        state["at"] = store.clock()
+    store.close()
+    wrong = PostgresBudgetStore(url.replace("x@", "y@"), "budget")  # the server does check it
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"), wrong.transaction():
+        pass

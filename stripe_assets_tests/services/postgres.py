@@ -53,6 +53,25 @@ class PostgresServer:
             conn.close()
         return name
 
+    def add_login(self, role: str, password: str) -> None:
+        """A role that must give `password` (SCRAM) to connect over TCP; the cluster trusts
+        every other role, so this one proves a password really reaches the server."""
+        conn = psycopg2.connect(self.dsn())
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+                verb = "ALTER" if cur.fetchone() else "CREATE"
+                cur.execute(f'{verb} ROLE "{role}" LOGIN SUPERUSER PASSWORD %s', [password])
+                hba = self.data_dir / "pg_hba.conf"
+                line = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+                text = hba.read_text()
+                if line not in text:
+                    hba.write_text(line + text)  # first match wins: before the trust lines
+                cur.execute("SELECT pg_reload_conf()")
+        finally:
+            conn.close()
+
     def dagster_env(self, dbname: str) -> dict[str, str]:
         """The variables deploy/dagster.yaml reads its storage settings from."""
         return {

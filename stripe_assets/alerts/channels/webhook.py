@@ -16,6 +16,7 @@ from typing import Any
 from stripe_assets.alerts.alert import Alert, render_text
 from stripe_assets.alerts.channels.base import PermanentError, TransientError, retries_for, with_retries
 from stripe_assets.dataflows.alert_settings import WebhookChannel
+from stripe_assets.ingest.redact import redact
 
 MAX_RETRY_AFTER_SECONDS = 30.0
 
@@ -83,7 +84,8 @@ def _post(url: str, body: bytes, timeout: float) -> None:
         with _opener.open(request, timeout=timeout) as response:
             response.read(65536)
     except urllib.error.HTTPError as exc:
-        detail = _snippet(exc)
+        # Receivers echo the request (Express: `Cannot POST /services/T0.../B0.../<token>`).
+        detail = redact(_snippet(exc), url)
         if exc.code >= 500 or exc.code == 429:
             raise TransientError(f"HTTP {exc.code}{detail}", retry_after=_retry_after(exc)) from None
         raise PermanentError(f"HTTP {exc.code}{detail} (not retried)") from None

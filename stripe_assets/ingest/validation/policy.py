@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class ValidationSettings(BaseModel):
@@ -10,7 +10,8 @@ class ValidationSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    partial_ingestion: bool = Field(
+    # Strict: only true/false, never the strings `off` or `no` a YAML 1.1 habit may write.
+    partial_ingestion: StrictBool = Field(
         True,
         description="Load the valid records of a batch that contains invalid ones, up to the threshold.",
     )
@@ -20,11 +21,11 @@ class ValidationSettings(BaseModel):
         le=100,
         description="Percentage of invalid records above which the whole partition fails.",
     )
-    diagnostics: bool = Field(
+    diagnostics: StrictBool = Field(
         True,
         description="Keep per-record failure details in check metadata (counts only when off).",
     )
-    strict_enums: bool = Field(
+    strict_enums: StrictBool = Field(
         False,
         description="Reject enum values the pinned API version does not know (otherwise: drift).",
     )

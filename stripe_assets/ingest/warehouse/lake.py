@@ -54,7 +54,8 @@ WAREHOUSE_ENV = "STRIPE_ASSETS_WAREHOUSE"
 LAKE_DATA_PATH_ENV = "STRIPE_ASSETS_LAKE_DATA_PATH"
 _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)  # a URL, not a local folder
 SNAPSHOT_RETRIES = 100
-_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.I)
+# A libpq value is a bare word or single-quoted with \' and \\ escapes.
+_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)
 
 T = TypeVar("T")
 
