@@ -7,11 +7,13 @@ Each partition it changes gets a materialization with `rolled_back_to`, so the a
 # No `from __future__ import annotations`: Dagster reads the op's annotations at runtime.
 
 
+from collections.abc import Callable
+
 import dagster as dg
 from pydantic import Field
 
-from stripe_assets.dataflows.config import DataflowConfigError, load_dataflows
-from stripe_assets.defs.stripe.resources import WarehouseResource
+from stripe_assets.dagster.resources import WarehouseResource
+from stripe_assets.dataflows.config import DataflowConfigError, DataflowsConfig, load_dataflows
 from stripe_assets.ingest.warehouse import WarehouseError
 from stripe_assets.operations.dagster_record import partition_rows, rollback_materializations
 from stripe_assets.operations.errors import OperationError
@@ -33,12 +35,16 @@ class RollbackConfig(dg.Config):
     partition: str | None = Field(default=None, description="Only this partition, e.g. 2026-10-03.")
 
 
-def build_rollback_job() -> dg.JobDefinition:
+def build_rollback_job(reload: Callable[[], DataflowsConfig] = load_dataflows) -> dg.JobDefinition:
+    """`reload` reads the dataflows (partition keys of the resource's dataflow are checked against them)."""
+
     @dg.op(
         name="rollback_loads",
         description="Undo loads in one transaction; undone loads are recorded as rolled_back.",
     )
-    def rollback_loads(context: dg.OpExecutionContext, config: RollbackConfig, warehouse: WarehouseResource) -> None:
+    def rollback_loads(
+        context: dg.OpExecutionContext, config: RollbackConfig, stripe_warehouse: WarehouseResource
+    ) -> None:
         try:
             request = RollbackRequest(
                 config.resource,
@@ -47,17 +53,17 @@ def build_rollback_job() -> dg.JobDefinition:
                 partition=config.partition or None,
             )
             try:
-                dataflow = dataflow_of(load_dataflows(), request.resource)
+                dataflow = dataflow_of(reload(), request.resource)
             except DataflowConfigError as exc:  # a broken config must not block a rollback
                 context.log.warning(f"{exc}; partition keys are not checked")
                 dataflow = None
-            result = run_rollback(warehouse.warehouse(), request, dataflow=dataflow)
+            result = run_rollback(stripe_warehouse.warehouse(), request, dataflow=dataflow)
         except (OperationError, WarehouseError) as exc:
             raise dg.Failure(description=f"rollback of {config.resource}: {exc}", allow_retries=False) from None
         assert result is not None  # no confirmation is asked for, so it always runs
         context.log.info(result.summary())
         partitions = [part.partition for part in result.plan.partitions]
-        rows = partition_rows(warehouse.warehouse(), result.plan.resource, partitions)
+        rows = partition_rows(stripe_warehouse.warehouse(), result.plan.resource, partitions)
         for event in rollback_materializations(result, rows):
             context.log_event(event)
         context.add_output_metadata(
@@ -83,8 +89,3 @@ def build_rollback_job() -> dg.JobDefinition:
         rollback_loads()
 
     return rollback_job
-
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(jobs=[build_rollback_job()])

@@ -24,8 +24,6 @@ import dagster as dg
 from dagster._core.execution.retries import RetryMode
 from dagster._core.executor.multiprocess import MultiprocessExecutor
 
-from stripe_assets.dataflows.config import load_dataflows
-
 FORK_SERVER = "stripe_assets.fork_server"
 
 
@@ -46,8 +44,3 @@ def step_processes(max_concurrent: int) -> dg.ExecutorDefinition:
         )
 
     return multiprocess
-
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(executor=step_processes(max(len(load_dataflows().dataflows), 1)))

@@ -19,8 +19,3 @@ SENSOR_NAME = "stripe_dead_runs"
 def dead_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     failed = fail_dead_runs(context.instance)
     return dg.SkipReason(f"marked failed: {', '.join(failed)}" if failed else "no dead runs")
-
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(sensors=[dead_runs_sensor])

@@ -9,27 +9,29 @@ A ranged run adds one summary check result for the whole range, with the run's t
 
 import traceback
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import dagster as dg
 import duckdb
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.dagster.changes import extra_windows, plan_for, report_changes
+from stripe_assets.dagster.checks import check_evaluation, check_result
+from stripe_assets.dagster.metadata import column_schema, partition_metadata, run_metadata
+from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
 from stripe_assets.dataflows.api_settings import ApiSettings
-from stripe_assets.dataflows.config import Dataflow, load_dataflows
+from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.partitions import time_model
-from stripe_assets.defs.stripe.changes import extra_windows, plan_for, report_changes
-from stripe_assets.defs.stripe.metadata import column_schema, partition_metadata, run_metadata
-from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
 from stripe_assets.ingest.changes.sync import contiguous
 from stripe_assets.ingest.client import StripeReadError
 from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions, merge_reports
 from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets.ingest.validation.policy import ValidationSettings
-from stripe_assets.ingest.validation.report import check_description, check_metadata, check_severity
+from stripe_assets.ingest.validation.report import CheckReport, check_report
 from stripe_assets.ingest.warehouse import WarehouseError
 from stripe_assets.ingest.warehouse.history import HistoryRetention
 from stripe_assets.ingest.warehouse.loads import count_rows
@@ -39,11 +41,15 @@ CHECK_NAME = "schema_validation"
 
 
 def build_stripe_asset(
-    dataflow: Dataflow, retention: HistoryRetention = HistoryRetention(), api: ApiSettings | None = None
+    dataflow: Dataflow,
+    retention: HistoryRetention = HistoryRetention(),
+    api: ApiSettings | None = None,
+    key: dg.AssetKey | None = None,
 ) -> dg.AssetsDefinition:
+    """The dataflow's asset with its check; `key` replaces `stripe/<resource>` (see the translator)."""
     reading = api or ApiSettings()
     resource = get_resource(dataflow.resource)
-    key = asset_key(resource.name)
+    key = key or asset_key(resource.name)
     time = time_model(dataflow)
     partitions_def = time.partitions_def
     columns = dataflow.columns()
@@ -88,21 +94,16 @@ def build_stripe_asset(
             )
         ],
     )
-    def _asset(context: dg.AssetExecutionContext, stripe: StripeApiResource, warehouse: WarehouseResource):
+    def _asset(context: dg.AssetExecutionContext, stripe_api: StripeApiResource, stripe_warehouse: WarehouseResource):
         guard_step(context.instance, context.run.run_id)  # a step never outlives its run process
         windows = [Window(k, *time.window(k)) for k in context.partition_keys]
         ranged = len(windows) > 1
         own = {w.key for w in windows}
         note: list[str] = []  # why loaded partitions are re-read (events could not be used)
 
-        def describe(outcome: PartitionOutcome) -> dg.AssetCheckResult:
-            return dg.AssetCheckResult(
-                check_name=CHECK_NAME,
-                passed=outcome.accepted,
-                severity=check_severity(outcome.result, outcome.decision),
-                description=check_description(outcome.result, outcome.decision),
-                metadata=_with_note(note, check_metadata(outcome.result, outcome.decision, settings)),
-            )
+        def describe(outcome: PartitionOutcome) -> CheckReport:
+            report = check_report(outcome.result, outcome.decision, settings)
+            return replace(report, metadata=_with_note(note, report.metadata))
 
         landed: dict[str, PartitionOutcome] = {}  # by partition key: a window fetched again replaces its outcome
 
@@ -116,7 +117,7 @@ def build_stripe_asset(
             table_rows = None
             if landed:  # counted by the load's last write, or else read now
                 counted = report.table_rows if report is not None else None
-                table_rows = counted if counted is not None else _table_rows(warehouse, resource.table)
+                table_rows = counted if counted is not None else _table_rows(stripe_warehouse, resource.table)
             for outcome in sorted(landed.values(), key=lambda o: o.window.start):
                 if outcome.accepted:
                     metadata = partition_metadata(outcome, columns, table_rows)
@@ -126,23 +127,17 @@ def build_stripe_asset(
                         dg.AssetMaterialization(asset_key=key, partition=outcome.window.key, metadata=metadata)
                     )
                 if ranged or outcome.window.key not in own:
-                    check = outcome.details
-                    assert isinstance(check, dg.AssetCheckResult), "describe() made it"
-                    context.log_event(
-                        dg.AssetCheckEvaluation(
-                            asset_key=key, check_name=CHECK_NAME, passed=check.passed, partition=outcome.window.key,
-                            severity=check.severity, description=check.description, metadata=check.metadata,
-                        )
-                    )
+                    assert outcome.details is not None, "describe() made it"
+                    context.log_event(check_evaluation(key, CHECK_NAME, outcome.window.key, outcome.details))
             landed.clear()
 
         report = None
         reports: list[LoadReport] = []
         plan = None
         try:
-            with stripe.reader(reading) as reader:
+            with stripe_api.reader(reading) as reader:
                 reader.warn = context.log.warning
-                store = warehouse.warehouse()
+                store = stripe_warehouse.warehouse()
                 # Changes since the previous load first, landed with the first windows.
                 plan = plan_for(dataflow, reader, store, context.run.run_id)
                 if plan is not None and plan.note:
@@ -196,7 +191,7 @@ def build_stripe_asset(
         yield (
             _range_summary(report, settings, note)
             if ranged
-            else next(o.details for o in report.outcomes if o.window.key in own)
+            else check_result(CHECK_NAME, next(o.details for o in report.outcomes if o.window.key in own and o.details))
         )
         if report.failures:
             raise dg.Failure(
@@ -258,9 +253,3 @@ def _range_summary(report: LoadReport, settings: ValidationSettings, note: list[
 def _with_note(note: list[str], metadata: Mapping[str, Any]) -> dict[str, Any]:
     """Check metadata, plus why loaded partitions were re-read (when they were)."""
     return {**metadata, "changes_fallback": note[0]} if note else dict(metadata)
-
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    config = load_dataflows()
-    return dg.Definitions(assets=[build_stripe_asset(d, config.history, config.api) for d in config.dataflows])

@@ -45,8 +45,3 @@ def build_alerts_sensor(
         return dg.SensorResult(skip_reason=dg.SkipReason(outcome.summary()), cursor=outcome.cursor)
 
     return _sensor
-
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(sensors=[build_alerts_sensor()])

@@ -81,26 +81,33 @@ class WarehouseResource(dg.ConfigurableResource):
         return Warehouse(resolve_path(self.duckdb_path) if self.duckdb_path else env.duckdb_path)
 
 
+# The resource keys the assets and jobs ask for: namespaced, so they sit beside a project's own
+# `warehouse` or `stripe` resources without clashing.
+STRIPE_API_KEY = "stripe_api"
+WAREHOUSE_KEY = "stripe_warehouse"
+
+
 def _optional_env(name: str) -> dg.EnvVar | None:
     # An unset optional variable must not fail resource loading, so only bind it when present.
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(
-        resources={
-            "stripe": StripeApiResource(
-                # The key stays an EnvVar: Dagster resolves it in the run and never stores its
-                # value. Unset, the run fails with one line saying so (see StripeReader).
-                api_key=_optional_env(API_KEY_ENV),
-                api_base=_optional_env(API_BASE_ENV),
-            ),
-            # Unset, the path resolves against the project home (`stripe_assets.settings`).
-            "warehouse": WarehouseResource(
-                duckdb_path=_optional_env(DUCKDB_PATH_ENV),
-                lake=_optional_env(WAREHOUSE_ENV),
-                lake_data_path=_optional_env(LAKE_DATA_PATH_ENV),
-            ),
-        }
-    )
+def environment_resources(
+    api_key_env: str = API_KEY_ENV, api_base: str | None = None, duckdb_path: str | None = None
+) -> dict[str, dg.ConfigurableResource]:
+    """The two resources, configured from the environment (the variables of `stripe_assets.settings`).
+
+    The key stays an EnvVar: Dagster resolves it in the run and never stores its value. Unset, the
+    run fails with one line saying so (see StripeReader). `api_base` and `duckdb_path` override
+    their variables; a relative path resolves against the project home (`stripe_assets.settings`).
+    """
+    return {
+        STRIPE_API_KEY: StripeApiResource(
+            api_key=_optional_env(api_key_env), api_base=api_base or _optional_env(API_BASE_ENV)
+        ),
+        WAREHOUSE_KEY: WarehouseResource(
+            duckdb_path=duckdb_path or _optional_env(DUCKDB_PATH_ENV),
+            lake=_optional_env(WAREHOUSE_ENV),
+            lake_data_path=_optional_env(LAKE_DATA_PATH_ENV),
+        ),
+    }

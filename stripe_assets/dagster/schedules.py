@@ -8,13 +8,14 @@ Enabled dataflows start RUNNING.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from stripe_assets.dataflows.api_settings import DEFAULT_PARTITIONS_PER_RUN
-from stripe_assets.dataflows.config import Dataflow, load_dataflows
+from stripe_assets.dataflows.config import Dataflow, DataflowsConfig, load_dataflows
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.schedules import (
     SCHEDULE_NAME_TAG,
@@ -51,18 +52,25 @@ def _run_id(
     return runs[0].run_id if runs else None
 
 
-def _request(dataflow: Dataflow, plan: RunPlan) -> dg.RunRequest:
-    return dg.RunRequest(asset_selection=[asset_key(dataflow.resource)], tags=plan.tags(), run_key=plan.run_key)
+def _request(key: dg.AssetKey, plan: RunPlan) -> dg.RunRequest:
+    return dg.RunRequest(asset_selection=[key], tags=plan.tags(), run_key=plan.run_key)
 
 
-def build_schedule(dataflow: Dataflow, partitions_per_run: int = DEFAULT_PARTITIONS_PER_RUN) -> dg.ScheduleDefinition:
+def build_schedule(
+    dataflow: Dataflow,
+    partitions_per_run: int = DEFAULT_PARTITIONS_PER_RUN,
+    reload: Callable[[], DataflowsConfig] = load_dataflows,
+    key: dg.AssetKey | None = None,
+) -> dg.ScheduleDefinition:
+    """`reload` reads the dataflows afresh at each tick; `key` is the asset's (default `stripe/<resource>`)."""
+    target = key or asset_key(dataflow.resource)
     name = schedule_name(dataflow)
 
     @dg.schedule(
         name=name,
         cron_schedule=cron_for(dataflow),
         execution_timezone="UTC",
-        target=dg.AssetSelection.assets(asset_key(dataflow.resource)),
+        target=dg.AssetSelection.assets(target),
         default_status=dg.DefaultScheduleStatus.RUNNING
         if dataflow.enabled
         else dg.DefaultScheduleStatus.STOPPED,
@@ -73,7 +81,7 @@ def build_schedule(dataflow: Dataflow, partitions_per_run: int = DEFAULT_PARTITI
         moment = context.scheduled_execution_time or datetime.now(UTC)
         # Re-read (cached by mtime): `stripe-assets delete` disables a dataflow before the code
         # location reloads, and a schedule toggled on in the UI would otherwise keep loading.
-        if any(d.name == dataflow.name and not d.enabled for d in load_dataflows().dataflows):
+        if any(d.name == dataflow.name and not d.enabled for d in reload().dataflows):
             return dg.SkipReason(f"dataflow {dataflow.name!r} is disabled in the dataflows file")
         if dataflow.frequency == "once":
             # Once means once, also after a failure (no retry loop every minute on bad data):
@@ -89,12 +97,6 @@ def build_schedule(dataflow: Dataflow, partitions_per_run: int = DEFAULT_PARTITI
         if isinstance(plan, str):
             return dg.SkipReason(plan)
         # Submitted in order; their catch-up tag lets the instance run them one at a time.
-        return [_request(dataflow, part) for part in split_plan(plan, partitions_per_run)]
+        return [_request(target, part) for part in split_plan(plan, partitions_per_run)]
 
     return _schedule
-
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    config = load_dataflows()
-    return dg.Definitions(schedules=[build_schedule(d, config.api.partitions_per_run) for d in config.dataflows])
