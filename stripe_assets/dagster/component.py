@@ -37,7 +37,7 @@ SCAFFOLD = """\
 type: {type_name}
 attributes:
   # The dataflows (schedules, validation, columns, alerts): a file beside this one, as
-  # `stripe-assets dataflows --validate FILE` checks it; or write `dataflows:` (and
+  # `stripe-assets dataflows --validate --file FILE` checks it; or write `dataflows:` (and
   # `channels:`, `api:`, `history:`, `ui_base_url:`) here instead. Unset: one daily
   # dataflow per Stripe resource.
   # dataflows_file: dataflows.yaml
