@@ -67,8 +67,10 @@ def project_venv(project: Path, wheel: Path) -> Path:
 def test_a_new_dagster_project_loads_charges_through_the_installed_component(tmp_path, emulator):
     wheel = build_wheel(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
-    assert "stripe_assets/dagster/component.py" in names
+    assert {"stripe_assets/dagster/component.py", "stripe_assets/defs/stripe/defs.yaml"} <= set(names)
     assert not [n for n in names if n.startswith("stripe_assets_tests/")]
+    # The emulator is a distribution of its own (emulator/): none of it in the runtime wheel.
+    assert not [n for n in names if "emulator" in n.split("/")[0] or n.startswith("stripe_assets/emulator/")]
 
     home = tmp_path / "home"
     home.mkdir()

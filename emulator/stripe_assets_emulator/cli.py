@@ -9,9 +9,9 @@ from datetime import date
 from pydantic import ValidationError
 
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.emulator.api import EmulatorApi
-from stripe_assets.emulator.changes import ChangeRequestError, parse_changes
-from stripe_assets.emulator.config import (
+from stripe_assets_emulator.api import EmulatorApi
+from stripe_assets_emulator.changes import ChangeRequestError, parse_changes
+from stripe_assets_emulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_DAYS,
     DEFAULT_PER_DAY,
@@ -24,10 +24,10 @@ from stripe_assets.emulator.config import (
     default_start,
     parse_per_day,
 )
-from stripe_assets.emulator.dataset import Dataset
-from stripe_assets.emulator.generators import Generator, generator_classes
-from stripe_assets.emulator.lifecycles import CHANGE_KINDS
-from stripe_assets.emulator.server import EmulatorHTTPServer, serve_until_stopped
+from stripe_assets_emulator.dataset import Dataset
+from stripe_assets_emulator.generators import Generator, generator_classes
+from stripe_assets_emulator.lifecycles import CHANGE_KINDS
+from stripe_assets_emulator.server import EmulatorHTTPServer, serve_until_stopped
 
 DEFAULT_PORT = 12111
 

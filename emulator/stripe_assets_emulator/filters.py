@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from stripe_assets.emulator.dataset import Dataset, Predicate
-from stripe_assets.emulator.plans import ref
+from stripe_assets_emulator.dataset import Dataset, Predicate
+from stripe_assets_emulator.plans import ref
 
 NOTHING: Predicate = lambda day, slot: False  # noqa: E731
 

@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterator, Sequence
 import orjson
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
-from stripe_assets.emulator import ids
-from stripe_assets.emulator.config import EmulatorConfig
-from stripe_assets.emulator.events import EventLog
-from stripe_assets.emulator.generators import generator_classes
-from stripe_assets.emulator.invalid import InvalidInjector, InvalidRecord
-from stripe_assets.emulator.objects import ObjectBuilder
-from stripe_assets.emulator.plans import CANCELED, DAY_SECONDS, SUBSCRIPTION_STATUSES, Plans
-from stripe_assets.emulator.state import LiveState
+from stripe_assets_emulator import ids
+from stripe_assets_emulator.config import EmulatorConfig
+from stripe_assets_emulator.events import EventLog
+from stripe_assets_emulator.generators import generator_classes
+from stripe_assets_emulator.invalid import InvalidInjector, InvalidRecord
+from stripe_assets_emulator.objects import ObjectBuilder
+from stripe_assets_emulator.plans import CANCELED, DAY_SECONDS, SUBSCRIPTION_STATUSES, Plans
+from stripe_assets_emulator.state import LiveState
 
 Position = tuple[int, int]  # (day, slot)
 Predicate = Callable[[int, int], bool]

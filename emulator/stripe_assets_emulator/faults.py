@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from stripe_assets.emulator.config import FaultConfig, RateLimit
-from stripe_assets.emulator.errors import ApiError, rate_limited, server_error
-from stripe_assets.emulator.rng import Purpose, unit
+from stripe_assets_emulator.config import FaultConfig, RateLimit
+from stripe_assets_emulator.errors import ApiError, rate_limited, server_error
+from stripe_assets_emulator.rng import Purpose, unit
 
 
 class TokenBucket:

@@ -22,24 +22,24 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
-from stripe_assets.emulator import errors
-from stripe_assets.emulator.changes import Advance, ChangeRequestError, advance, changeable
-from stripe_assets.emulator.dataset import Dataset, Position
-from stripe_assets.emulator.errors import ApiError
-from stripe_assets.emulator.events import parse_event_list
-from stripe_assets.emulator.expand import check_list_paths, expand
-from stripe_assets.emulator.faults import RequestFaults
-from stripe_assets.emulator.filters import list_predicate
-from stripe_assets.emulator.ids import random_chars
-from stripe_assets.emulator.pages import PageCache, Params, next_params
-from stripe_assets.emulator.query import (
+from stripe_assets.ingest.stripe_schema import API_VERSION
+from stripe_assets_emulator import errors
+from stripe_assets_emulator.changes import Advance, ChangeRequestError, advance, changeable
+from stripe_assets_emulator.dataset import Dataset, Position
+from stripe_assets_emulator.errors import ApiError
+from stripe_assets_emulator.events import parse_event_list
+from stripe_assets_emulator.expand import check_list_paths, expand
+from stripe_assets_emulator.faults import RequestFaults
+from stripe_assets_emulator.filters import list_predicate
+from stripe_assets_emulator.ids import random_chars
+from stripe_assets_emulator.pages import PageCache, Params, next_params
+from stripe_assets_emulator.query import (
     ListQuery,
     parse_list,
     parse_retrieve,
     query_pairs,
 )
-from stripe_assets.emulator.rng import Purpose
-from stripe_assets.ingest.stripe_schema import API_VERSION
+from stripe_assets_emulator.rng import Purpose
 
 CONTROL_PREFIX = "/_emulator/"
 

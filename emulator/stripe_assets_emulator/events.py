@@ -18,8 +18,8 @@ from typing import Any
 
 import orjson
 
-from stripe_assets.emulator import errors, ids
-from stripe_assets.emulator.query import (
+from stripe_assets_emulator import errors, ids
+from stripe_assets_emulator.query import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     NO_UPPER_BOUND,
@@ -27,7 +27,7 @@ from stripe_assets.emulator.query import (
     parse_created,
     parse_integer,
 )
-from stripe_assets.emulator.rng import Purpose
+from stripe_assets_emulator.rng import Purpose
 
 RETENTION_SECONDS = 30 * 86400  # Stripe lists events of the last 30 days
 MAX_TYPES = 20  # `types[]` takes up to 20 names

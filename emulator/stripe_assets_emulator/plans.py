@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from stripe_assets.catalog import RESOURCES
-from stripe_assets.emulator.config import EmulatorConfig
-from stripe_assets.emulator.rng import Draws, Purpose, seed_key
-from stripe_assets.emulator.vocab import (
+from stripe_assets_emulator.config import EmulatorConfig
+from stripe_assets_emulator.rng import Draws, Purpose, seed_key
+from stripe_assets_emulator.vocab import (
     CURRENCIES,
     CURRENCY_WEIGHTS,
     PRICE_POINTS_USD,

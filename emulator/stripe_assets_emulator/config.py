@@ -9,8 +9,8 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.emulator.generators import generator_class, generator_classes
-from stripe_assets.emulator.ids import MAX_DAYS, MAX_PER_DAY
+from stripe_assets_emulator.generators import generator_class, generator_classes
+from stripe_assets_emulator.ids import MAX_DAYS, MAX_PER_DAY
 
 DEFAULT_API_KEY = "sk_test_emulator"
 DEFAULT_PER_DAY = 50

@@ -9,7 +9,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from stripe_assets.emulator.api import EmulatorApi
+from stripe_assets_emulator.api import EmulatorApi
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_assets.emulator.rng import Purpose, unit
 from stripe_assets.ingest.stripe_schema import API_VERSION
+from stripe_assets_emulator.rng import Purpose, unit
 
 # Before 2025-03-31, billing periods sat on the subscription, not on its items.
 OLD_API_VERSION = "2024-06-20"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.emulator.dataset import Dataset
-from stripe_assets.emulator.errors import invalid
 from stripe_assets.ingest.stripe_schema import fields_of_class
+from stripe_assets_emulator.dataset import Dataset
+from stripe_assets_emulator.errors import invalid
 
 MAX_DEPTH = 4  # Stripe refuses deeper expansions
 

@@ -1,6 +1,6 @@
 """A local, deterministic stand-in for the read side of the Stripe API.
 
-    from stripe_assets.emulator import EmulatorConfig, start_emulator
+    from stripe_assets_emulator import EmulatorConfig, start_emulator
     with start_emulator(EmulatorConfig(seed=7, days=3, per_day=100)) as emu:
         ...  # point STRIPE_API_BASE at emu.url and STRIPE_API_KEY at emu.api_key
 
@@ -11,17 +11,17 @@
 or `stripe-assets emulator --port 12111` from a shell.
 """
 
-from stripe_assets.emulator.changes import Advance, ChangeRequestError
-from stripe_assets.emulator.config import (
+from stripe_assets_emulator.changes import Advance, ChangeRequestError
+from stripe_assets_emulator.config import (
     INVALID_KINDS,
     RATE_LIMIT_PRESETS,
     EmulatorConfig,
     FaultConfig,
     RateLimit,
 )
-from stripe_assets.emulator.invalid import InvalidRecord
-from stripe_assets.emulator.lifecycles import CHANGE_KINDS
-from stripe_assets.emulator.runner import RunningEmulator, start_emulator
+from stripe_assets_emulator.invalid import InvalidRecord
+from stripe_assets_emulator.lifecycles import CHANGE_KINDS
+from stripe_assets_emulator.runner import RunningEmulator, start_emulator
 
 __all__ = [
     "CHANGE_KINDS",

@@ -12,9 +12,9 @@ import functools
 from typing import Any, NamedTuple
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.emulator import ids
-from stripe_assets.emulator.periods import current_period
-from stripe_assets.emulator.plans import (
+from stripe_assets_emulator import ids
+from stripe_assets_emulator.periods import current_period
+from stripe_assets_emulator.plans import (
     CANCELED,
     DAY_SECONDS,
     FROM_CHARGE,
@@ -27,8 +27,8 @@ from stripe_assets.emulator.plans import (
     Plans,
     unref,
 )
-from stripe_assets.emulator.rng import Draws, Purpose, mix
-from stripe_assets.emulator.vocab import (
+from stripe_assets_emulator.rng import Draws, Purpose, mix
+from stripe_assets_emulator.vocab import (
     CARD_WEIGHTS,
     CARDS,
     CHARGE_DESCRIPTIONS,

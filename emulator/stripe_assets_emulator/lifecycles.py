@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stripe_assets.emulator import ids
-from stripe_assets.emulator.dataset import Dataset
-from stripe_assets.emulator.events import previous_attributes
-from stripe_assets.emulator.periods import add_interval
-from stripe_assets.emulator.plans import DAY_SECONDS
-from stripe_assets.emulator.rng import Draws, Purpose
-from stripe_assets.emulator.versions import api_version_for, render
-from stripe_assets.emulator.vocab import (
+from stripe_assets_emulator import ids
+from stripe_assets_emulator.dataset import Dataset
+from stripe_assets_emulator.events import previous_attributes
+from stripe_assets_emulator.periods import add_interval
+from stripe_assets_emulator.plans import DAY_SECONDS
+from stripe_assets_emulator.rng import Draws, Purpose
+from stripe_assets_emulator.versions import api_version_for, render
+from stripe_assets_emulator.vocab import (
     CHARGE_DESCRIPTIONS,
     CURRENCIES,
     EMAIL_DOMAINS,

@@ -6,13 +6,13 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from stripe_assets.emulator.dataset import Dataset, Predicate
-from stripe_assets.emulator.filters import NOTHING, field_equals, ref_of
-from stripe_assets.emulator.generators import Generator
-from stripe_assets.emulator.invalid import Breakage
-from stripe_assets.emulator.plans import SUBSCRIPTION_STATUSES
-from stripe_assets.emulator.query import parse_choice
 from stripe_assets.ingest.stripe_schema import resource_fields
+from stripe_assets_emulator.dataset import Dataset, Predicate
+from stripe_assets_emulator.filters import NOTHING, field_equals, ref_of
+from stripe_assets_emulator.generators import Generator
+from stripe_assets_emulator.invalid import Breakage
+from stripe_assets_emulator.plans import SUBSCRIPTION_STATUSES
+from stripe_assets_emulator.query import parse_choice
 
 STATUS_FILTERS = ("all", "ended", *sorted(SUBSCRIPTION_STATUSES))
 _ENDED = ("canceled", "incomplete_expired")

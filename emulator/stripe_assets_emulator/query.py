@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from stripe_assets.emulator.errors import invalid, unknown_parameter
+from stripe_assets_emulator.errors import invalid, unknown_parameter
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10

@@ -13,17 +13,17 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from stripe_assets.emulator import ids
-from stripe_assets.emulator.dataset import Dataset, Predicate
-from stripe_assets.emulator.filters import NOTHING, field_equals, ref_of
-from stripe_assets.emulator.generators import Generator
-from stripe_assets.emulator.invalid import Breakage
-from stripe_assets.emulator.objects import ObjectBuilder
-from stripe_assets.emulator.periods import add_interval
-from stripe_assets.emulator.plans import DAY_SECONDS, INCOMPLETE_WINDOW, TAGS, Plans, unref
-from stripe_assets.emulator.query import parse_choice
-from stripe_assets.emulator.rng import Draws, Purpose
 from stripe_assets.ingest.stripe_schema import resource_fields
+from stripe_assets_emulator import ids
+from stripe_assets_emulator.dataset import Dataset, Predicate
+from stripe_assets_emulator.filters import NOTHING, field_equals, ref_of
+from stripe_assets_emulator.generators import Generator
+from stripe_assets_emulator.invalid import Breakage
+from stripe_assets_emulator.objects import ObjectBuilder
+from stripe_assets_emulator.periods import add_interval
+from stripe_assets_emulator.plans import DAY_SECONDS, INCOMPLETE_WINDOW, TAGS, Plans, unref
+from stripe_assets_emulator.query import parse_choice
+from stripe_assets_emulator.rng import Draws, Purpose
 
 ACCOUNT = "acct_1ExampleSaaS0000"
 _LINE, _URL = 1, 2  # discriminators of the invoice's related ids

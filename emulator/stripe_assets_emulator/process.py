@@ -1,4 +1,4 @@
-"""The emulator as a child process: `python -m stripe_assets.emulator.process < config.json`.
+"""The emulator as a child process: `python -m stripe_assets_emulator.process < config.json`.
 
 Reads an EmulatorConfig as JSON on stdin, prints the URL it serves at as its first line, and
 serves until SIGTERM or SIGINT. `start_emulator(..., separate_process=True)` runs it.
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from stripe_assets.emulator.api import EmulatorApi
-from stripe_assets.emulator.config import EmulatorConfig
-from stripe_assets.emulator.dataset import Dataset
-from stripe_assets.emulator.server import EmulatorHTTPServer, serve_until_stopped
+from stripe_assets_emulator.api import EmulatorApi
+from stripe_assets_emulator.config import EmulatorConfig
+from stripe_assets_emulator.dataset import Dataset
+from stripe_assets_emulator.server import EmulatorHTTPServer, serve_until_stopped
 
 
 def main() -> int:

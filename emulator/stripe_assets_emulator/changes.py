@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stripe_assets.emulator.config import parse_counts
-from stripe_assets.emulator.dataset import Dataset
-from stripe_assets.emulator.ids import MAX_DAYS
-from stripe_assets.emulator.lifecycles import (
+from stripe_assets_emulator.config import parse_counts
+from stripe_assets_emulator.dataset import Dataset
+from stripe_assets_emulator.ids import MAX_DAYS
+from stripe_assets_emulator.lifecycles import (
     CASCADE,
     CHANGE_KINDS,
     KIND_TAGS,
@@ -31,7 +31,7 @@ from stripe_assets.emulator.lifecycles import (
     Change,
     Changer,
 )
-from stripe_assets.emulator.plans import (
+from stripe_assets_emulator.plans import (
     DAY_SECONDS,
     SUBSCRIPTION_STATUSES,
     UNCAPTURED,
@@ -39,7 +39,7 @@ from stripe_assets.emulator.plans import (
     ref,
     unref,
 )
-from stripe_assets.emulator.rng import Purpose
+from stripe_assets_emulator.rng import Purpose
 
 # A realistic mix, for `changes=<total>`: edits and refunds are common, disputes rare.
 DEFAULT_MIX: Mapping[str, int] = {

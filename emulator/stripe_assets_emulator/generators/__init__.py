@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from stripe_assets.catalog import RESOURCE_NAMES
 
 if TYPE_CHECKING:
-    from stripe_assets.emulator.config import InvalidKind
-    from stripe_assets.emulator.dataset import Dataset, Predicate
-    from stripe_assets.emulator.invalid import Breakage
-    from stripe_assets.emulator.objects import ObjectBuilder
-    from stripe_assets.emulator.plans import Plans
+    from stripe_assets_emulator.config import InvalidKind
+    from stripe_assets_emulator.dataset import Dataset, Predicate
+    from stripe_assets_emulator.invalid import Breakage
+    from stripe_assets_emulator.objects import ObjectBuilder
+    from stripe_assets_emulator.plans import Plans
 
-GENERATORS_DIR = "stripe_assets/emulator/generators"
+GENERATORS_DIR = "emulator/stripe_assets_emulator/generators"
 
 Filter = Callable[["Dataset", str], "Predicate"]  # (data set, requested value) -> which objects match
 

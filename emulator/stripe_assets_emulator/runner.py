@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 import orjson
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.emulator import changes as clock
-from stripe_assets.emulator.api import EmulatorApi
-from stripe_assets.emulator.changes import Advance
-from stripe_assets.emulator.config import EmulatorConfig
-from stripe_assets.emulator.dataset import Dataset
-from stripe_assets.emulator.invalid import InvalidRecord
-from stripe_assets.emulator.server import EmulatorHTTPServer
+from stripe_assets_emulator import changes as clock
+from stripe_assets_emulator.api import EmulatorApi
+from stripe_assets_emulator.changes import Advance
+from stripe_assets_emulator.config import EmulatorConfig
+from stripe_assets_emulator.dataset import Dataset
+from stripe_assets_emulator.invalid import InvalidRecord
+from stripe_assets_emulator.server import EmulatorHTTPServer
 
 
 def _unix(value: datetime | int | None) -> int | None:
@@ -66,7 +66,7 @@ class _ProcessServing:
     the GIL (benchmarks); the caller keeps its own copy of the data for the truth accessors."""
 
     def __init__(self, config: EmulatorConfig, log_requests: bool):
-        command = [sys.executable, "-m", "stripe_assets.emulator.process"]
+        command = [sys.executable, "-m", "stripe_assets_emulator.process"]
         self._process = subprocess.Popen(
             command + (["--log-requests"] if log_requests else []),
             stdin=subprocess.PIPE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from hashlib import blake2b
 
-from stripe_assets.emulator.rng import Purpose, digest
+from stripe_assets_emulator.rng import Purpose, digest
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # ASCII order
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}

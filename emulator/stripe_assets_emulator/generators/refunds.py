@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from stripe_assets.emulator.dataset import Dataset, Predicate
-from stripe_assets.emulator.filters import NOTHING, ref_of
-from stripe_assets.emulator.generators import Generator
-from stripe_assets.emulator.invalid import Breakage
-from stripe_assets.emulator.plans import unref
+from stripe_assets_emulator.dataset import Dataset, Predicate
+from stripe_assets_emulator.filters import NOTHING, ref_of
+from stripe_assets_emulator.generators import Generator
+from stripe_assets_emulator.invalid import Breakage
+from stripe_assets_emulator.plans import unref
 
 
 def _charge(ds: Dataset, value: str) -> Predicate:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from stripe_assets.emulator.config import FaultConfig, InvalidKind
-from stripe_assets.emulator.generators import generator_class
-from stripe_assets.emulator.plans import TAGS
-from stripe_assets.emulator.rng import Purpose, mix
+from stripe_assets_emulator.config import FaultConfig, InvalidKind
+from stripe_assets_emulator.generators import generator_class
+from stripe_assets_emulator.plans import TAGS
+from stripe_assets_emulator.rng import Purpose, mix
 
 
 class InvalidRecord(NamedTuple):
