@@ -20,10 +20,10 @@ DEMO_ENV := STRIPE_API_KEY=$(EMULATOR_KEY) STRIPE_API_BASE=http://127.0.0.1:$(EM
 
 .PHONY: demo test test-quick lint dev emulator install bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml emulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -e ./emulator
 	touch $@
 
 install: $(BIN)/.installed

@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.changes.batch import build_batch
 from stripe_assets.ingest.changes.events import EventScan, _change_of
 from stripe_assets.ingest.changes.write import write_changes
@@ -34,6 +33,7 @@ from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
 from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 30

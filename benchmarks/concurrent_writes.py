@@ -25,13 +25,13 @@ from pathlib import Path
 
 from rate_limit import windows  # this folder's benchmarks share their window builder
 
-from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.lake import Lake
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_tests.services.postgres import running_postgres
 
 RESOURCES = ["charges", "subscriptions", "customers", "refunds"]

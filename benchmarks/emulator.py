@@ -23,7 +23,7 @@ import orjson
 import requests
 
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.emulator import CHANGE_KINDS, EmulatorConfig, RunningEmulator, start_emulator
+from stripe_assets_emulator import CHANGE_KINDS, EmulatorConfig, RunningEmulator, start_emulator
 
 START = date(2026, 10, 1)
 DAYS = 30

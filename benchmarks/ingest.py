@@ -18,12 +18,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import Window, load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 
 
 def main() -> None:

@@ -37,14 +37,14 @@ import orjson
 import requests
 
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.emulator import EmulatorConfig, FaultConfig, start_emulator
-from stripe_assets.emulator.config import RATE_LIMIT_PRESETS
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.limiter import Limits
 from stripe_assets.ingest.load import Window, load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets_emulator import EmulatorConfig, FaultConfig, start_emulator
+from stripe_assets_emulator.config import RATE_LIMIT_PRESETS
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

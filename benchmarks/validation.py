@@ -16,8 +16,8 @@ import platform
 import time
 from datetime import date
 
-from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.validation.validate import validate_records
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 
 BASE_CHARGES = 5_000  # distinct charges built by the emulator; the rest are copies with new ids
 

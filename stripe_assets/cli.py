@@ -14,7 +14,7 @@ import sys
 
 # (subcommand, module providing `register(subparsers)`)
 COMMANDS: tuple[tuple[str, str], ...] = (
-    ("emulator", "stripe_assets.emulator.cli"),
+    ("emulator", "stripe_assets_emulator.cli"),
     ("summary", "stripe_assets.operations.summary"),
     ("schema", "stripe_assets.ingest.validation.cli"),
     ("dataflows", "stripe_assets.dataflows.cli"),
@@ -25,6 +25,13 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("rollback", "stripe_assets.operations.cli"),
     ("delete", "stripe_assets.operations.cli"),
 )
+
+
+# Subcommands whose module ships in another distribution: what to install when it is absent.
+INSTALL_HINTS = {
+    "stripe_assets_emulator.cli": "the emulator is a separate package: pip install stripe-assets-emulator "
+    "(in a checkout: pip install -e ./emulator, which `make install` does)",
+}
 
 
 def _exists(module: str) -> bool:
@@ -47,6 +54,8 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         names_of.setdefault(module, []).append(name)
     for module, names in names_of.items():
         if not _exists(module):
+            for name in names if module in INSTALL_HINTS else ():  # listed; `main` says how to install it
+                subparsers.add_parser(name, help="not installed: " + INSTALL_HINTS[module])
             continue
         if wanted_module in (None, module):
             # A module may register several subcommands: import it once, let it add them all.
@@ -59,6 +68,10 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    module = dict(COMMANDS).get(argv[0]) if argv else None
+    if module in INSTALL_HINTS and not _exists(module):
+        print(f"stripe-assets {argv[0]}: {INSTALL_HINTS[module]}", file=sys.stderr)
+        return 2
     args = build_parser(argv).parse_args(argv)
     if args.command != "emulator":  # the emulator prints its own test key for the user to copy
         from stripe_assets.ingest.redact import redact_standard_streams

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from stripe_assets.emulator import EmulatorConfig, FaultConfig, start_emulator
+from stripe_assets_emulator import EmulatorConfig, FaultConfig, start_emulator
 
 # The window the shared emulator serves: 2026-10-01 .. 2026-10-06 (6 UTC days).
 EMULATOR_START = date(2026, 10, 1)

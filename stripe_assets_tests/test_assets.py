@@ -175,7 +175,7 @@ def test_bad_input_fails_with_one_clear_line(stripe_env, monkeypatch, env, messa
     run_config = None
     if "STRIPE_API_BASE" in env:  # no retries of the refused connection (the SDK backs off between them)
         stripe_config = {"api_key": {"env": "STRIPE_API_KEY"}, "api_base": {"env": "STRIPE_API_BASE"}}
-        run_config = {"resources": {"stripe": {"config": {**stripe_config, "max_network_retries": 0}}}}
+        run_config = {"resources": {"stripe_api": {"config": {**stripe_config, "max_network_retries": 0}}}}
     with dg.instance_for_test() as instance:
         result = materialize(instance, selection=[KEYS[0]], partition_key="2026-10-03", run_config=run_config)
     assert not result.success

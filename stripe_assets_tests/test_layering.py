@@ -4,11 +4,15 @@ declarations sit at the bottom."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import stripe_assets
+import stripe_assets_emulator
 
 ROOT = Path(stripe_assets.__file__).parent
+EMULATOR_ROOT = Path(stripe_assets_emulator.__file__).parent
 
 
 def _package_of(module: str) -> str:
@@ -17,11 +21,11 @@ def _package_of(module: str) -> str:
     return parts[1] if len(parts) > 1 else parts[0]
 
 
-def _imports() -> dict[str, set[str]]:
+def _imports(root: Path = ROOT) -> dict[str, set[str]]:
     """Each of the project's modules -> the project modules it imports (at any depth in the file)."""
     graph: dict[str, set[str]] = {}
-    for path in ROOT.rglob("*.py"):
-        parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
         module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         package = ".".join(parts[:-1])
         found: set[str] = set()
@@ -75,7 +79,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_no_package_imports_one_that_imports_it_back():
     graph = _package_graph()
-    assert {"catalog", "ingest", "dataflows", "alerts", "operations", "emulator", "defs"} <= set(graph)
+    assert {"catalog", "ingest", "dataflows", "alerts", "operations", "dagster"} <= set(graph)
     assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
 
 
@@ -90,10 +94,60 @@ def test_the_declarations_and_the_data_path_sit_at_the_bottom():
     assert graph["ingest"] == {"catalog"}
     # Dataflows build on the data path and the settings, never on what runs above them.
     assert graph["dataflows"] <= {"catalog", "ingest", "settings"}
-    # The emulator stands apart: the declarations and Stripe's schema only.
-    assert graph["emulator"] <= {"catalog", "ingest"}
+    # The emulator (a distribution of its own) stands apart: the declarations and Stripe's schema only.
     emulator_uses = {
-        m for module, imported in _imports().items() if module.startswith("stripe_assets.emulator")
-        for m in imported if not m.startswith(("stripe_assets.emulator", "stripe_assets.catalog"))
+        m for imported in _imports(EMULATOR_ROOT).values()
+        for m in imported if not m.startswith("stripe_assets.catalog")
     }
     assert emulator_uses == {"stripe_assets.ingest.stripe_schema"}
+    assert not (ROOT / "emulator").exists()  # the runtime package ships none of it
+
+
+def _third_party(module_prefixes: tuple[str, ...]) -> dict[str, set[str]]:
+    """Each module under the prefixes -> the top-level outside packages it imports."""
+    found: dict[str, set[str]] = {}
+    for path in ROOT.rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT.parent).with_suffix("").parts)
+        if not module.startswith(module_prefixes):
+            continue
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names.add(node.module.split(".")[0])
+        found[module] = names
+    return found
+
+
+DATA_PATH = ("stripe_assets.ingest", "stripe_assets.catalog")
+
+
+def test_the_data_path_imports_no_dagster():
+    """The catalog and the data path (client, records, validation, warehouse, load, changes) work
+    without Dagster; what Dagster shows of them is made in `stripe_assets.dagster`."""
+    offenders = sorted(m for m, names in _third_party(DATA_PATH).items() if "dagster" in names)
+    assert offenders == []
+
+
+def test_importing_the_data_path_loads_no_dagster():
+    """Also not through the package's own `__init__` (its facade is imported on first use)."""
+    code = (
+        "import sys, pkgutil, importlib, stripe_assets.ingest, stripe_assets.catalog\n"
+        "for pkg in (stripe_assets.ingest, stripe_assets.catalog):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        if not m.name.endswith('.__main__'):\n"
+        "            importlib.import_module(m.name)\n"
+        "print(sorted(m for m in sys.modules if m == 'dagster' or m.startswith('dagster.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_facade_exports_the_component_and_its_parts():
+    import dagster as dg
+
+    import stripe_assets
+
+    assert issubclass(stripe_assets.StripeAssetsComponent, dg.Component)
+    assert {"StripeAssetsComponent", "StripeAssetsTranslator", "build_stripe_definitions"} <= set(dir(stripe_assets))

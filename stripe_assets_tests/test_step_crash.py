@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 
 from stripe_assets.alerts.build import run_failure
-from stripe_assets.defs.executor import step_processes
-from stripe_assets.defs.step_crash import memory_limit
+from stripe_assets.dagster.executor import step_processes
+from stripe_assets.dagster.step_crash import memory_limit
 
 
 @dg.op

@@ -47,7 +47,7 @@ def test_loading_the_fork_server_creates_nothing_and_starts_no_thread(tmp_path: 
     code = (
         "import threading, sys\n"
         f"import {FORK_SERVER}\n"
-        "assert 'stripe_assets.defs.stripe.assets' in sys.modules, 'the code location was not loaded'\n"
+        "assert 'stripe_assets.dagster.assets' in sys.modules, 'the code location was not loaded'\n"
         "print(threading.active_count())\n"
     )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)

@@ -29,6 +29,8 @@ __all__ = [
     "config_source",
     "load_dataflows",
     "parse_dataflows",
+    "strict_yaml_documents",
+    "validate_dataflows",
 ]
 
 BUILT_IN = "built-in defaults"
@@ -145,6 +147,17 @@ def parse_dataflows(text: str, source: str = DEFAULT_DATAFLOWS_FILE) -> Dataflow
         raise DataflowConfigError(f"{source}: not valid YAML: {where}{exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise DataflowConfigError(f"{source}: not valid YAML: {exc}") from None
+    return validate_dataflows(raw, source)
+
+
+def strict_yaml_documents(text: str) -> list[Any]:
+    """Every document of a YAML file read as a dataflows file is (times as strings, only
+    true/false as booleans, so `on:` stays a key): for dataflows written in another file."""
+    return list(yaml.load_all(text, Loader=_StrictLoader))
+
+
+def validate_dataflows(raw: Any, source: str = DEFAULT_DATAFLOWS_FILE) -> DataflowsConfig:
+    """Validate an already parsed dataflows mapping; problems raise DataflowConfigError naming `source`."""
     if raw is None:
         raw = {}  # an empty file means every default
     if not isinstance(raw, dict):

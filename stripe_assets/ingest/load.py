@@ -49,6 +49,7 @@ from stripe_assets.ingest.validation.decision import Decision, decide
 from stripe_assets.ingest.validation.merge import ResultMerger
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
+from stripe_assets.ingest.validation.report import CheckReport
 from stripe_assets.ingest.validation.validate import Drift, ValidationResult, validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.fence import Fence, read_fence
@@ -88,7 +89,7 @@ class PartitionOutcome:
     records_total: int
     records_valid: int
     records_rejected: int
-    details: object = None  # what `describe` made of the full result, before it was trimmed
+    details: CheckReport | None = None  # what `describe` made of the full result, before it was trimmed
 
     @property
     def accepted(self) -> bool:
@@ -175,7 +176,7 @@ def merge_reports(reports: Sequence[LoadReport]) -> LoadReport:
 
 OnPartition = Callable[[PartitionOutcome, LoadReport], None]
 WriteStep = Callable[[duckdb.DuckDBPyConnection], None]  # more work in a write's connection
-Describe = Callable[[PartitionOutcome], object]
+Describe = Callable[[PartitionOutcome], CheckReport]
 
 
 def load_partitions(

@@ -5,10 +5,10 @@ Routes come from `$STRIPE_ASSETS_DATAFLOWS`, as in a deployment.
 
 import dagster as dg
 
-from stripe_assets.defs.alerts import sensors
+from stripe_assets.dagster import alerts as sensors
 from stripe_assets_tests.alerts.stripe_like_assets import loading_asset
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions.merge(sensors.defs(), dg.Definitions(assets=[loading_asset("charges", loaded=42)]))
+    return dg.Definitions(sensors=[sensors.build_alerts_sensor()], assets=[loading_asset("charges", loaded=42)])

@@ -13,8 +13,8 @@ from stripe_assets.alerts.alert_log import read_records
 from stripe_assets.alerts.routes import AlertRoutes, routes_from_dataflows
 from stripe_assets.alerts.status_feed import fetch_status_changes
 from stripe_assets.alerts.tick import run_alert_tick
+from stripe_assets.dagster.alerts import SENSOR_NAME, build_alerts_sensor
 from stripe_assets.dataflows.config import DataflowsConfig
-from stripe_assets.defs.alerts.sensors import SENSOR_NAME, build_alerts_sensor
 from stripe_assets_tests.alerts.servers import HANG
 from stripe_assets_tests.alerts.stripe_like_assets import (
     THRESHOLD_MESSAGE,
@@ -385,7 +385,7 @@ def test_first_evaluation_alerts_recent_runs_but_not_old_history(instance, alert
 
 
 def test_sensor_is_running_by_default_and_ticks_often():
-    from stripe_assets.defs.alerts.sensors import defs
+    from stripe_assets.definitions import defs
 
     sensor = defs().resolve_sensor_def(SENSOR_NAME)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

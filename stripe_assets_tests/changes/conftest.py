@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from stripe_assets.emulator import EmulatorConfig, start_emulator
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_tests.operations.harness import make_project
 
 START = date(2026, 10, 1)

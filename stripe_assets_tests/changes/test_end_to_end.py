@@ -14,9 +14,9 @@ from stripe_assets.alerts.build import build_alert, run_target
 from stripe_assets.alerts.routes import routes_from_dataflows
 from stripe_assets.alerts.status_feed import StatusChange
 from stripe_assets.dataflows.config import load_dataflows
-from stripe_assets.emulator import EmulatorConfig, start_emulator
-from stripe_assets.emulator.lifecycles import CHANGE_KINDS
 from stripe_assets.operations.rollback import RollbackRequest, run_rollback
+from stripe_assets_emulator import EmulatorConfig, start_emulator
+from stripe_assets_emulator.lifecycles import CHANGE_KINDS
 from stripe_assets_tests.operations.harness import make_project
 
 START = date(2026, 10, 1)

@@ -12,10 +12,10 @@ import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 from dagster._utils.schedules import cron_string_iterator
 
+from stripe_assets.dagster.schedules import build_schedule
 from stripe_assets.dataflows.models import Dataflow
 from stripe_assets.dataflows.partitions import partitions_def_for
 from stripe_assets.dataflows.schedules import RANGE_END_TAG, RANGE_START_TAG
-from stripe_assets.defs.dataflows.schedules import build_schedule
 
 _numbers = itertools.count(1)
 

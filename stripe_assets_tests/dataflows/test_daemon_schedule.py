@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 import yaml
 
-from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_tests.daemon import dagster_daemon, wait_for_finished_run
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ from datetime import UTC
 import dagster as dg
 import pytest
 
+from stripe_assets.dagster import schedules as schedule_defs
+from stripe_assets.dagster.factory import build_stripe_definitions
 from stripe_assets.dataflows.config import DATAFLOWS_ENV, DataflowConfigError
-from stripe_assets.dataflows.partitions import partitions_def_for
-from stripe_assets.defs.dataflows import schedules as schedule_defs
 
 from .simulate import make_dataflow
 
@@ -34,23 +34,12 @@ dataflows:
 """
 
 
-def stand_in_asset(resource: str, flow) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=["stripe", resource],
-        partitions_def=partitions_def_for(flow),
-        backfill_policy=dg.BackfillPolicy.single_run(),
-    )
-    def _asset() -> None:
-        return None
-
-    return _asset
-
-
 def test_definitions_hold_one_schedule_per_configured_dataflow(tmp_path, monkeypatch):
     path = tmp_path / "dataflows.yaml"
     path.write_text(CONFIG)
     monkeypatch.setenv(DATAFLOWS_ENV, str(path))
-    schedules = {s.name: s for s in schedule_defs.defs().schedules}
+    definitions = build_stripe_definitions()
+    schedules = {s.name: s for s in definitions.schedules}
 
     assert set(schedules) == {
         "stripe_charges_schedule",
@@ -62,18 +51,9 @@ def test_definitions_hold_one_schedule_per_configured_dataflow(tmp_path, monkeyp
     assert schedules["stripe_prices_schedule"].cron_schedule == "15 6 * * 3"
     assert schedules["initial_customers_schedule"].cron_schedule == "* * * * *"
 
-    # Merged with the assets they target, as the code location loads them, the targets resolve.
-    flows = {
-        "charges": make_dataflow(
-            frequency="minute", interval=45, start_time="2026-01-01T00:05:00Z", backfill=False
-        )
-    }
-    assets = [
-        stand_in_asset(r, flows.get(r, make_dataflow(resource=r))) for r in ("charges", "prices", "customers")
-    ]
-    merged = dg.Definitions.merge(dg.Definitions(assets=assets), schedule_defs.defs())
+    # With the assets they target, as the code location loads them, the targets resolve.
     for name in schedules:
-        assert merged.resolve_schedule_def(name).name == name
+        assert definitions.resolve_schedule_def(name).name == name
 
 
 def test_invalid_file_fails_loading_the_definitions(tmp_path, monkeypatch):
@@ -83,18 +63,16 @@ def test_invalid_file_fails_loading_the_definitions(tmp_path, monkeypatch):
     with pytest.raises(
         DataflowConfigError, match="field 'interval': 5 is below the minimum of 15 for frequency 'minute'"
     ):
-        schedule_defs.defs()
+        build_stripe_definitions()
 
 
 def test_a_mapping_type_that_cannot_hold_its_field_fails_loading_the_assets(tmp_path, monkeypatch):
-    from stripe_assets.defs.stripe import assets as asset_defs
-
     path = tmp_path / "dataflows.yaml"
     mapping = "    mapping: {add: {n: {path: description, type: BIGINT}}}\n"
     path.write_text(CONFIG.replace("    backfill: false\n", "    backfill: false\n" + mapping))
     monkeypatch.setenv(DATAFLOWS_ENV, str(path))
     with pytest.raises(DataflowConfigError) as caught:
-        asset_defs.defs()
+        build_stripe_definitions()
     assert str(caught.value) == (
         f"{path}: dataflow 'stripe_charges', field 'mapping': add: column 'n': type BIGINT cannot hold "
         "'description', a string in Stripe's schema (allowed: VARCHAR, JSON)"

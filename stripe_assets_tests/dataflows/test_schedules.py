@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
+from stripe_assets.dagster.schedules import build_schedule, last_watermark
 from stripe_assets.dataflows.partitions import partitions_def_for, window_start
 from stripe_assets.dataflows.schedules import (
     RANGE_END_TAG,
@@ -17,7 +18,6 @@ from stripe_assets.dataflows.schedules import (
     WATERMARK_TAG,
     describe_schedule,
 )
-from stripe_assets.defs.dataflows.schedules import build_schedule, last_watermark
 
 from .simulate import Timeline, cron_ticks, every, make_dataflow, tiles
 

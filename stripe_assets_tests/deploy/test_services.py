@@ -20,8 +20,8 @@ import yaml
 
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.dataflows.schedules import DATAFLOW_TAG
-from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.settings import Settings, open_warehouse
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_tests.alerts.servers import WebhookServer
 from stripe_assets_tests.conftest import day_window
 from stripe_assets_tests.daemon import dagster_daemon, wait_for_finished_run

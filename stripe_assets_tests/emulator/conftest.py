@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.emulator import (
+from stripe_assets_emulator import (
     CHANGE_KINDS,
     EmulatorConfig,
     FaultConfig,

@@ -125,3 +125,13 @@ def test_starts_with_the_clock_moved_on():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_without_the_emulator_package_the_command_says_how_to_install_it(capsys, monkeypatch):
+    for name in [m for m in sys.modules if m.startswith("stripe_assets_emulator.")]:
+        monkeypatch.delitem(sys.modules, name)  # restored after the test
+    monkeypatch.setitem(sys.modules, "stripe_assets_emulator", None)  # as if not installed
+    assert main(["emulator", "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stripe-assets emulator: the emulator is a separate package: pip install")
+    assert "\n" not in err

@@ -9,14 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from stripe_assets.catalog import RESOURCE_NAMES
-from stripe_assets.emulator import (
+from stripe_assets_emulator import (
     INVALID_KINDS,
     RATE_LIMIT_PRESETS,
     EmulatorConfig,
     FaultConfig,
     RateLimit,
 )
-from stripe_assets.emulator.generators import MissingGeneratorError, generator_class, generator_classes
+from stripe_assets_emulator.generators import MissingGeneratorError, generator_class, generator_classes
 
 
 def test_defaults_cover_the_thirty_days_before_today():
@@ -75,7 +75,7 @@ def test_a_resource_without_a_generator_says_where_to_add_one():
     with pytest.raises(MissingGeneratorError) as caught:
         generator_class("payouts")
     assert str(caught.value) == (
-        "the emulator has no generator for 'payouts': add stripe_assets/emulator/generators/payouts.py "
+        "the emulator has no generator for 'payouts': add emulator/stripe_assets_emulator/generators/payouts.py "
         "defining GENERATOR (see charges.py there)"
     )
 

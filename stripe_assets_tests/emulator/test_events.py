@@ -3,8 +3,8 @@ retention and what each event says about its object."""
 
 from __future__ import annotations
 
-from stripe_assets.emulator import FaultConfig
 from stripe_assets.ingest.stripe_schema import API_VERSION
+from stripe_assets_emulator import FaultConfig
 
 from .conftest import Api
 

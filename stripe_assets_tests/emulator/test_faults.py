@@ -8,10 +8,10 @@ import pytest
 import requests
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
-from stripe_assets.emulator import INVALID_KINDS, FaultConfig
-from stripe_assets.emulator.config import RateLimit
-from stripe_assets.emulator.faults import RateLimiter
 from stripe_assets.ingest.stripe_schema import deep_errors, resource_fields, value_errors
+from stripe_assets_emulator import INVALID_KINDS, FaultConfig
+from stripe_assets_emulator.config import RateLimit
+from stripe_assets_emulator.faults import RateLimiter
 
 
 def _get(emu, path: str, **params) -> requests.Response:

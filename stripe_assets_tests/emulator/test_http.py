@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
-from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.stripe_schema import API_VERSION
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 
 from .conftest import START
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stripe_assets.emulator.periods import add_interval
+from stripe_assets_emulator.periods import add_interval
 
 
 def _by_id(emu, resource: str) -> dict[str, dict]:

@@ -11,8 +11,8 @@ import requests
 import stripe
 
 from stripe_assets.catalog import RESOURCES, get_resource
-from stripe_assets.emulator import CHANGE_KINDS, ChangeRequestError, FaultConfig, start_emulator
 from stripe_assets.ingest.stripe_schema import API_VERSION, deep_errors
+from stripe_assets_emulator import CHANGE_KINDS, ChangeRequestError, FaultConfig, start_emulator
 
 from .conftest import MOVED, Api
 

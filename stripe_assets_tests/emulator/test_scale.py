@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from stripe_assets.emulator import EmulatorConfig, start_emulator
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 
 
 def test_a_million_charges_serve_their_first_and_last_pages_quickly():

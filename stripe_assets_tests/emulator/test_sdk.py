@@ -47,7 +47,7 @@ def test_retrieve_and_errors_surface_as_the_sdks_typed_exceptions(client, emu):
 
 
 def test_the_sdk_retries_server_errors(start_another):
-    from stripe_assets.emulator import FaultConfig
+    from stripe_assets_emulator import FaultConfig
 
     emu = start_another(FaultConfig(error_every=2), days=1)
     client = stripe.StripeClient(emu.api_key, base_addresses={"api": emu.url}, max_network_retries=2)

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from stripe_assets.emulator import EmulatorConfig, FaultConfig, start_emulator
+from stripe_assets_emulator import EmulatorConfig, FaultConfig, start_emulator
 from stripe_assets_tests.conftest import EMULATOR_DAYS, EMULATOR_START
 from stripe_assets_tests.operations.harness import make_project
 

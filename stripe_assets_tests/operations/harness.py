@@ -13,9 +13,9 @@ from typing import Any
 
 import dagster as dg
 
+from stripe_assets.dagster.assets import build_stripe_asset
+from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
 from stripe_assets.dataflows.config import load_dataflows
-from stripe_assets.defs.stripe.assets import build_stripe_asset
-from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.settings import Settings, open_warehouse
 
@@ -104,8 +104,8 @@ class Project:
                 partition_key=None if last else first,
                 tags=tags,
                 resources={
-                    "stripe": StripeApiResource(api_key=emulator.api_key, api_base=emulator.url),
-                    "warehouse": WarehouseResource(
+                    "stripe_api": StripeApiResource(api_key=emulator.api_key, api_base=emulator.url),
+                    "stripe_warehouse": WarehouseResource(
                         duckdb_path=str(self.duckdb),
                         lake=self.lake,
                         lake_data_path=str(self.lake_data) if self.lake_data else None,

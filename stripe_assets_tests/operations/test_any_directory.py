@@ -11,9 +11,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from stripe_assets.dagster.assets import build_stripe_asset
+from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
 from stripe_assets.dataflows.config import load_dataflows
-from stripe_assets.defs.stripe.assets import build_stripe_asset
-from stripe_assets.defs.stripe.resources import StripeApiResource, WarehouseResource
 from stripe_assets_tests.conftest import day_window
 from stripe_assets_tests.operations.harness import DATAFLOWS
 
@@ -39,8 +39,8 @@ def test_the_cli_in_a_sub_folder_reads_the_projects_warehouse_and_runs(tmp_path,
             instance=instance,
             partition_key="2026-10-03",
             resources={
-                "stripe": StripeApiResource(api_key=emulator.api_key, api_base=emulator.url),
-                "warehouse": WarehouseResource(),
+                "stripe_api": StripeApiResource(api_key=emulator.api_key, api_base=emulator.url),
+                "stripe_warehouse": WarehouseResource(),
             },
         )
     assert result.success

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from stripe_assets.defs.operations.rollback import JOB_NAME, build_rollback_job
-from stripe_assets.defs.stripe.resources import WarehouseResource
+from stripe_assets.dagster.resources import WarehouseResource
+from stripe_assets.dagster.rollback import JOB_NAME, build_rollback_job
 
 
 def run_job(project, **config) -> dg.ExecuteInProcessResult:
@@ -13,7 +13,7 @@ def run_job(project, **config) -> dg.ExecuteInProcessResult:
         return build_rollback_job().execute_in_process(
             run_config={"ops": {"rollback_loads": {"config": config}}},
             instance=instance,
-            resources={"warehouse": WarehouseResource(duckdb_path=str(project.duckdb))},
+            resources={"stripe_warehouse": WarehouseResource(duckdb_path=str(project.duckdb))},
             raise_on_error=False,
         )
 

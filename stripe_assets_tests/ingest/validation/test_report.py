@@ -1,14 +1,22 @@
-"""What the schema_validation check shows: counts always, details with diagnostics on."""
+"""What the schema_validation check shows: counts always, details with diagnostics on; plain data
+from the data path, shown through Dagster's metadata types."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from stripe_assets.dagster import checks
+from stripe_assets.ingest.validation import report
 from stripe_assets.ingest.validation.decision import decide
 from stripe_assets.ingest.validation.policy import ValidationSettings
-from stripe_assets.ingest.validation.report import check_description, check_metadata, check_severity
+from stripe_assets.ingest.validation.report import check_description, check_report, check_severity
 from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets_tests.ingest.validation.samples import batch
+
+
+def check_metadata(result, decision, settings) -> dict[str, dg.MetadataValue]:
+    """The metadata as the asset check shows it."""
+    return checks.check_metadata(report.check_metadata(result, decision, settings))
 
 
 def result_with_faults(total=40):
@@ -64,7 +72,7 @@ def test_a_rejected_batch_is_an_error_and_loads_nothing():
     settings = ValidationSettings(threshold_pct=5)
     decision = decide(result, settings, label="charges 2026-10-03")
     assert not decision.accept
-    assert check_severity(result, decision) == dg.AssetCheckSeverity.ERROR
+    assert check_severity(result, decision) == "ERROR"
     assert check_metadata(result, decision, settings)["records_loaded"].value == 0
     assert check_description(result, decision) == decision.message
 
@@ -72,7 +80,7 @@ def test_a_rejected_batch_is_an_error_and_loads_nothing():
 def test_an_accepted_batch_warns_and_describes_quarantine_and_drift():
     _, result = result_with_faults()
     decision = decide(result, ValidationSettings(threshold_pct=10))
-    assert decision.accept and check_severity(result, decision) == dg.AssetCheckSeverity.WARN
+    assert decision.accept and check_severity(result, decision) == "WARN"
     assert check_description(result, decision) == (
         "40 records: 37 valid, 3 quarantined (7.5%, within the 10.0% threshold); "
         "schema drift: unknown fields new_field; unknown enum values status=on_hold"
@@ -92,14 +100,20 @@ def test_the_metadata_is_accepted_by_a_real_check_result():
     @dg.asset(check_specs=[dg.AssetCheckSpec("schema_validation", asset="charges")])
     def charges():
         yield dg.Output(None)
-        yield dg.AssetCheckResult(
-            check_name="schema_validation",
-            passed=decision.accept,
-            severity=check_severity(result, decision),
-            description=check_description(result, decision),
-            metadata=check_metadata(result, decision, settings),
-        )
+        yield checks.check_result("schema_validation", check_report(result, decision, settings))
 
     outcome = dg.materialize([charges])
     evaluation = outcome.get_asset_check_evaluations()[0]
     assert not evaluation.passed and evaluation.metadata["records_rejected"].value == 3
+
+
+def test_the_report_is_plain_data():
+    """The data path hands the Dagster layer counts, markdown tables and JSON, not Dagster types."""
+    _, result = result_with_faults()
+    settings = ValidationSettings(threshold_pct=10)
+    plain = check_report(result, decide(result, settings), settings)
+    assert (plain.passed, plain.severity) == (True, "WARN")
+    assert plain.metadata["records_rejected"] == 3 and plain.metadata["error_rate_pct"] == 7.5
+    assert isinstance(plain.metadata["failures_sample"], report.Markdown)
+    assert plain.metadata["drift_unknown_fields"] == {"new_field": 1}
+    assert not any(type(v).__module__.startswith("dagster") for v in plain.metadata.values())

@@ -1,0 +1,68 @@
+"""Balance transactions: derived in the day plans (`plans.py`) from settled charges and refunds,
+built by `ObjectBuilder.balance_transaction`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import MappingProxyType
+from typing import Any
+
+from stripe_assets.ingest.stripe_schema import resource_fields
+from stripe_assets_emulator.dataset import Dataset, Predicate
+from stripe_assets_emulator.filters import NOTHING, field_equals
+from stripe_assets_emulator.generators import Generator
+from stripe_assets_emulator.invalid import Breakage
+from stripe_assets_emulator.plans import FROM_CHARGE, FROM_REFUND
+from stripe_assets_emulator.query import parse_choice
+
+
+def _type(ds: Dataset, value: str) -> Predicate:
+    parse_choice("type", value, resource_fields("balance_transactions")["type"].enum or ())
+    kind = {"charge": FROM_CHARGE, "refund": FROM_REFUND}.get(value)
+    return NOTHING if kind is None else (lambda d, s: ds.plans.balance_transactions(d).source_kind[s] == kind)
+
+
+def _source(ds: Dataset, value: str) -> Predicate:
+    for resource, kind in (("charges", FROM_CHARGE), ("refunds", FROM_REFUND)):
+        found = ds.locate(resource, value)
+        if found is not None:
+            return _is_source(ds, kind, *found)
+    return NOTHING
+
+
+def _is_source(ds: Dataset, kind: int, day: int, slot: int) -> Predicate:
+    """Balance transactions are created on their source's day."""
+
+    def is_source(d: int, s: int) -> bool:
+        plan = ds.plans.balance_transactions(d)
+        return d == day and plan.source_kind[s] == kind and plan.source_slot[s] == slot
+
+    return is_source
+
+
+def _currency(ds: Dataset, value: str) -> Predicate:
+    return field_equals(ds, "balance_transactions", "currency", value)
+
+
+class BalanceTransactions(Generator):
+    resource = "balance_transactions"
+    follows = "charges and refunds (one per settled charge, one per refund)"
+    filters = MappingProxyType({"type": _type, "source": _source, "currency": _currency})
+    breakages = MappingProxyType({
+        "wrong_type": Breakage("amount", lambda v: str(v)),
+        "unknown_enum": Breakage("type", lambda v: "bank_adjustment"),
+        "missing_required": Breakage("currency", None),
+        "null_required": Breakage("net", lambda v: None),
+    })
+
+    def count(self, day: int) -> int:
+        return len(self.plans.balance_transactions(day).created)
+
+    def created(self, day: int) -> Sequence[int]:
+        return self.plans.balance_transactions(day).created
+
+    def build(self, day: int, slot: int) -> dict[str, Any]:
+        return self.builder.balance_transaction(day, slot)
+
+
+GENERATOR = BalanceTransactions

@@ -1,0 +1,93 @@
+"""Everything the dataflows make in Dagster, built in one place: assets with their checks and
+schedules always; the alerts sensor, the operations (rollback job, dead-run sensor) and the
+step executor when asked for. The component and this project's own code location both use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from stripe_assets.alerts.routes import ASSET_KEY_PREFIX, routes_from_dataflows
+from stripe_assets.catalog import get_resource
+from stripe_assets.dagster.alerts import build_alerts_sensor
+from stripe_assets.dagster.assets import build_stripe_asset
+from stripe_assets.dagster.dead_runs import dead_runs_sensor
+from stripe_assets.dagster.executor import step_processes
+from stripe_assets.dagster.resources import environment_resources
+from stripe_assets.dagster.rollback import build_rollback_job
+from stripe_assets.dagster.schedules import build_schedule
+from stripe_assets.dagster.translator import StripeAssetData, StripeAssetsTranslator
+from stripe_assets.dataflows.config import Dataflow, DataflowConfigError, DataflowsConfig, load_dataflows
+
+
+@dataclass(frozen=True)
+class StripeParts:
+    """The opt-in parts. Off, a project keeps its own executor and its sensors stay its own."""
+
+    alerts: bool = False  # the run alerts sensor (`stripe_run_alerts`), sending to the dataflows' channels
+    operations: bool = False  # `rollback_job` and the sensor failing runs whose process died
+    executor: bool = False  # one process per asset, started warm (a code-location-wide executor)
+
+
+@dataclass(frozen=True)
+class StripeDefinitions:
+    """What `build_stripe_definitions` needs: where the dataflows come from and how assets show."""
+
+    reload: Callable[[], DataflowsConfig] = load_dataflows  # read afresh by schedules, sensors, jobs
+    translator: StripeAssetsTranslator = field(default_factory=StripeAssetsTranslator)
+    resources: Mapping[str, Any] | None = None  # None: `environment_resources()`
+    parts: StripeParts = StripeParts()
+
+
+def build_dataflow_asset(
+    dataflow: Dataflow, config: DataflowsConfig, translator: StripeAssetsTranslator | None = None
+) -> dg.AssetsDefinition:
+    """The dataflow's asset and `schema_validation` check, with the translator's spec."""
+    asset = build_stripe_asset(dataflow, config.history, config.api)
+    if translator is None:
+        return asset
+    spec = translator.get_asset_spec(
+        StripeAssetData(dataflow=dataflow, resource=get_resource(dataflow.resource), spec=asset.specs_by_key[asset.key])
+    )
+    if spec.key != asset.key:  # the body logs materializations and checks under its key: build it anew
+        asset = build_stripe_asset(dataflow, config.history, config.api, key=spec.key)
+    return asset.map_asset_specs(lambda _: spec)
+
+
+def build_stripe_definitions(options: StripeDefinitions | None = None) -> dg.Definitions:
+    """Assets, checks, schedules and resources of every dataflow, plus the parts asked for."""
+    options = options or StripeDefinitions()
+    config = options.reload()
+    assets = [build_dataflow_asset(d, config, options.translator) for d in config.dataflows]
+    keys = {d.name: a.key for d, a in zip(config.dataflows, assets, strict=True)}
+    parts = options.parts
+    if parts.alerts:
+        moved = sorted(name for name, key in keys.items() if key.path[0] != ASSET_KEY_PREFIX or len(key.path) != 2)
+        if moved:
+            raise DataflowConfigError(
+                f"alerts find a run's dataflows by their asset keys {ASSET_KEY_PREFIX}/<resource>; the translator "
+                f"changed the key of {', '.join(moved)}: keep those keys or turn alerts off"
+            )
+    schedules = [
+        build_schedule(d, config.api.partitions_per_run, options.reload, keys[d.name]) for d in config.dataflows
+    ]
+    sensors: list[dg.SensorDefinition] = []
+    jobs: list[dg.JobDefinition] = []
+    if parts.alerts:
+        reload = options.reload
+        sensors.append(build_alerts_sensor(lambda: routes_from_dataflows(reload())))
+    if parts.operations:
+        sensors.append(dead_runs_sensor)
+        jobs.append(build_rollback_job(options.reload))
+    return dg.Definitions(
+        assets=assets,
+        schedules=schedules,
+        sensors=sensors,
+        jobs=jobs,
+        resources=dict(options.resources) if options.resources is not None else environment_resources(),
+        executor=step_processes(max(len(config.dataflows), 1)) if parts.executor else None,
+    )

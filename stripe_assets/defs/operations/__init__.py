@@ -1,1 +1,0 @@
-"""Operating the dataflows in the UI: the rollback job."""
