@@ -24,7 +24,7 @@ dataflows:
     start_time: 2026-10-01T00:10:00Z
     history_start: 2026-10-01T00:00:00Z
     alerts:
-      on: [failure]
+      send: [failure]
       channels: [log]
   - name: stripe_refunds
     resource: refunds
@@ -87,15 +87,16 @@ def test_the_opt_in_parts_are_added_when_asked_for():
         assert defs.executor is not None
 
 
-def test_inline_dataflows_are_read_as_strictly_as_a_dataflows_file():
-    """YAML 1.1 would read `on:` as true and the times as datetimes; the file's rules apply."""
-    with loaded(DATAFLOWS) as (component, defs, _, path):
+@pytest.mark.parametrize("key", ["send", "on"])
+def test_inline_dataflows_are_read_as_strictly_as_a_dataflows_file(key):
+    """YAML 1.1 would read the old key `on:` as true and the times as datetimes; the file's rules apply."""
+    with loaded(DATAFLOWS.replace("send: [failure]", f"{key}: [failure]")) as (component, defs, _, path):
         assert asset_keys(defs) == {"stripe/charges", "stripe/refunds"}
         schedules = {s.name: s for s in defs.schedules or ()}
         assert schedules["stripe_refunds_schedule"].default_status == dg.DefaultScheduleStatus.STOPPED
         assert schedules["stripe_charges_schedule"].cron_schedule == "10 0 * * *"
         config = component.dataflows_loader(path)()
-        assert list(config.dataflows[0].alerts.on) == ["failure"]
+        assert list(config.dataflows[0].alerts.send) == ["failure"]
 
 
 def test_a_dataflows_file_beside_the_defs_yaml():
