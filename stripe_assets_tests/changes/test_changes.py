@@ -10,7 +10,9 @@ import dagster as dg
 import pytest
 
 from stripe_assets.dataflows.config import DataflowConfigError, parse_dataflows
+from stripe_assets.emulator import EmulatorConfig, start_emulator
 from stripe_assets.operations.rollback import RollbackRequest, run_rollback
+from stripe_assets_tests.changes.conftest import START
 
 
 def _changed_partitions(result) -> dict[str, tuple[int, int]]:
@@ -151,3 +153,18 @@ def test_balance_transactions_never_change_so_events_are_refused():
     )
     defaults = {d.resource: d.changes.mode for d in parse_dataflows("").dataflows}
     assert defaults["balance_transactions"] == "off" and defaults["charges"] == "events"
+
+
+def test_a_cursor_lost_to_a_restarted_api_is_named_as_such_not_as_the_retention(small_project, live):
+    assert small_project.load(live, "customers", "2026-10-01", "2026-10-04").success
+    live.advance(days=1, changes={"customer_updated": 5})
+    assert small_project.load(live, "customers", "2026-10-04").success  # the cursor: the newest event
+    # The API starts over: same account, its clock back at the start, a few events of its own.
+    with start_emulator(EmulatorConfig(seed=7, start=START, days=4, per_day=30)) as restarted:
+        restarted.advance(hours=1, changes={"customer_updated": 2})
+        result = small_project.load(restarted, "customers", "2026-10-04")
+    assert result.success
+    with small_project.instance() as instance:
+        note = instance.get_run_by_id(result.run_id).tags["stripe_assets/changes_fallback_customers"]
+    assert "dated after every event the API lists now" in note and "reset" in note
+    assert "retention" not in note
