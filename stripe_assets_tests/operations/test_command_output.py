@@ -1,0 +1,56 @@
+"""What the reading commands print: `summary` (text and --json), `dataflows --json`, and a
+resource name one letter off."""
+
+from __future__ import annotations
+
+import json
+
+from stripe_assets_tests.conftest import day_window
+
+
+def test_summary_shows_the_partitions_never_loaded_between_the_first_and_the_last(project, emulator):
+    assert project.load(emulator, "charges", "2026-10-01").success
+    assert project.load(emulator, "charges", "2026-10-04").success
+
+    data = project.cli_json("summary")
+
+    [charges] = [t for t in data["tables"] if t["resource"] == "charges"]
+    expected = sum(len(emulator.listable_ids("charges", *day_window(d))) for d in ("2026-10-01", "2026-10-04"))
+    assert (charges["rows"], charges["partitions_with_rows"], charges["partitions_spanned"]) == (expected, 2, 4)
+    assert (charges["partitions_loaded"], charges["partitions_rejected"]) == (2, 0)
+    text = project.cli("summary")
+    assert text.returncode == 0, text.stderr
+    [line] = [x for x in text.stdout.splitlines() if x.startswith("stripe.charges")]
+    assert f" {expected} " in line and " 2 of 4 " in line
+    assert "gaps were never loaded" in text.stdout
+
+
+def test_summary_json_of_an_empty_warehouse_says_so(project):
+    done = project.cli("summary", "--json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout) == {"warehouse": str(project.duckdb), "tables": []}
+
+
+def test_dataflows_json_carries_what_the_review_says(project):
+    data = project.cli_json("dataflows")
+
+    flows = {d["name"]: d for d in data["dataflows"]}
+    assert set(flows) == {"stripe_charges", "stripe_prices"}
+    charges = flows["stripe_charges"]
+    assert charges["resource"] == "charges" and charges["enabled"] is True
+    assert charges["partitions"]["first"] == "2026-10-01" and charges["partitions"]["frequency"] == "day"
+    assert {"name": "card_funding", "path": "payment_method_details.card.funding", "type": "VARCHAR"} in charges[
+        "columns"
+    ]
+    assert charges["validation"]["threshold_pct"] == 5.0
+    text = project.cli("dataflows").stdout
+    assert charges["schedule"] in text and charges["dagster_schedule"] in text
+
+
+def test_a_resource_name_one_letter_off_is_answered_with_the_right_one(project):
+    for command in (("schema", "charge"), ("preview", "invoice"), ("rollback", "charge", "--yes")):
+        done = project.cli(*command)
+        assert done.returncode == 2, (command, done.stderr)
+        [line] = done.stderr.splitlines()
+        assert "did you mean 'charges'?" in line or "did you mean 'invoices'?" in line
+        assert "declare it" not in line
