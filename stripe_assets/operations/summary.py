@@ -46,6 +46,15 @@ def _spanned(config: DataflowsConfig | None, resource: str, first: str, last: st
     return (end - start) // model.length + 1
 
 
+def configured() -> DataflowsConfig | None:
+    """The dataflows, for the partitions each spans; None when the file is broken (the summary
+    reads the warehouse, the file only adds the span)."""
+    try:
+        return load_dataflows()
+    except DataflowConfigError:
+        return None
+
+
 def summarize(warehouse: Warehouse, config: DataflowsConfig | None = None) -> list[TableSummary]:
     out = []
     with warehouse.connect(read_only=True) as conn:
@@ -117,11 +126,7 @@ def render(summaries: list[TableSummary]) -> str:
 def run(args: argparse.Namespace) -> int:
     warehouse = Warehouse(args.duckdb_path) if args.duckdb_path else open_warehouse()
     where = str(warehouse)
-    try:
-        config: DataflowsConfig | None = load_dataflows()
-    except DataflowConfigError:  # the summary reads the warehouse; the file only adds the span
-        config = None
-    summaries = summarize(warehouse, config) if warehouse.exists() else []
+    summaries = summarize(warehouse, configured()) if warehouse.exists() else []
     if args.json:
         print(json.dumps({"warehouse": where, "tables": [asdict(s) for s in summaries]}, indent=2))
         return 0 if summaries else 1
