@@ -4,6 +4,9 @@ resource name one letter off."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from stripe_assets_tests.conftest import day_window
 
@@ -54,3 +57,19 @@ def test_a_resource_name_one_letter_off_is_answered_with_the_right_one(project):
         [line] = done.stderr.splitlines()
         assert "did you mean 'charges'?" in line or "did you mean 'invoices'?" in line
         assert "declare it" not in line
+
+
+def test_the_readmes_query_example_runs_on_a_loaded_warehouse(project, emulator):
+    """The README's way to query the warehouse file, run as written from a project root."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = text.split("```sh\n.venv/bin/python - <<'SQL'", 1)[1].split("\nSQL\n", 1)[0]
+    script = block.split("\n", 1)[1]
+    assert project.load(emulator, "charges", "2026-10-02").success
+    (project.root / "data").mkdir()
+    (project.root / "data" / "stripe.duckdb").symlink_to(project.duckdb)
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, cwd=project.root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    statuses = {row[0] for row in project.query("SELECT status FROM stripe.charges")}
+    assert statuses and all(status in done.stdout for status in statuses)

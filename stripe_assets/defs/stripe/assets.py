@@ -67,6 +67,8 @@ def build_stripe_asset(
             "dagster/column_schema": column_schema(columns),
             "dagster/table_name": resource.table,
             "dataflow": dataflow.name,
+            # The UI rounds the policy's windows to whole days; the exact ones, as `dataflows` says.
+            **({"freshness": freshness.describe()} if freshness else {}),
         },
         tags={"stripe_assets/dataflow": dataflow.name},
         output_required=False,  # materializations are logged per accepted partition

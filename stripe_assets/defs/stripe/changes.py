@@ -136,8 +136,14 @@ def report_change_figures(context: dg.AssetExecutionContext, key: dg.AssetKey, p
         for name, value in figures.items()
         if isinstance(value, int)
     )
-    tags = {f"{CHANGES_TAG_PREFIX}{plan.resource}": summary}
+    # A tag only when the run changed rows or re-read: the run list stays short (a run of every
+    # asset would carry one long tag per resource); the observation always has the figures.
+    tags = {}
+    written = plan.written
+    if plan.reread or (written is not None and any(p.any for p in written.partitions.values())):
+        tags[f"{CHANGES_TAG_PREFIX}{plan.resource}"] = summary
     if plan.note:
         tags[f"{FALLBACK_TAG_PREFIX}{plan.resource}"] = plan.note
-    context.instance.add_run_tags(context.run.run_id, tags)
+    if tags:
+        context.instance.add_run_tags(context.run.run_id, tags)
     context.log.info(f"{plan.resource} changes: {summary}")
