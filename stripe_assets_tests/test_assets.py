@@ -53,6 +53,8 @@ def test_definitions_have_an_asset_and_a_check_per_declared_resource(stripe_env)
         assert {"id", "created", "raw", "_partition"} <= {c.name for c in schema.columns}
         described = {c.name: c.description for c in schema.columns}
         assert described["id"].startswith("Unique identifier for the object.")  # Stripe's words, in the UI
+    # The exact freshness windows, as `stripe-assets dataflows` words them (the UI rounds to days).
+    assert graph.get(KEYS[0]).metadata["freshness"] == "warns after 1 d 6 h without a load, fails after 2 d 6 h"
     amounts = {c.name: c.description for c in graph.get(KEYS[0]).metadata["dagster/column_schema"].columns}
     assert amounts["amount"].startswith("Amount intended to be collected by this payment.")
 

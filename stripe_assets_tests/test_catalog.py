@@ -22,4 +22,10 @@ def test_mutable_resources_name_real_event_types_and_deletions_among_them():
         assert len(resource.events) <= 20, resource.name
     assert RESOURCES["balance_transactions"].events == ()
     assert RESOURCES["customers"].deletion_events == ("customer.deleted",)
-    assert all(RESOURCES[name].events for name in ("charges", "subscriptions", "refunds", "customers", "prices"))
+    assert RESOURCES["prices"].deletion_events == ("price.deleted",)
+    assert RESOURCES["invoices"].deletion_events == ("invoice.deleted",)
+    mutable = ("charges", "subscriptions", "refunds", "customers", "prices", "invoices")
+    assert set(mutable) | {"balance_transactions"} == set(RESOURCES)
+    # As the README's table says: the event types each resource's changes come from.
+    counts = {"charges": 7, "subscriptions": 8, "refunds": 4, "customers": 3, "prices": 3, "invoices": 16}
+    assert {name: len(RESOURCES[name].events) for name in mutable} == counts

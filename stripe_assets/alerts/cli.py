@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 
 from pydantic import ValidationError
@@ -37,10 +38,10 @@ def run_test(args: argparse.Namespace) -> int:
         routes = load_routes(args.file)
         flow = routes.dataflow(args.dataflow)
     except (ValidationError, ValueError, OSError) as exc:
-        print(f"error: {_one_line(exc)}")
+        print(f"stripe-assets alerts test: {_one_line(exc)}", file=sys.stderr)
         return 2
     if not flow.alerts.channels:
-        print(f"dataflow {flow.name} has no alert channels configured")
+        print(f"stripe-assets alerts test: dataflow {flow.name} has no alert channels configured", file=sys.stderr)
         return 1
     alert = sample_alert(flow.name, flow.resource, routes.ui_base_url)
     print(f"Sending a test alert for dataflow {flow.name} to: {', '.join(flow.alerts.channels)}\n")

@@ -44,7 +44,8 @@ class AlertRoutes(BaseModel):
         for flow in self.dataflows:
             if flow.resource == name:
                 return flow
-        raise ValueError(f"unknown dataflow {name!r}; expected one of: {', '.join(f.name for f in self.dataflows)}")
+        configured = ", ".join(f.name for f in self.dataflows) or "none"
+        raise ValueError(f"no dataflow named {name!r} (configured: {configured})")  # as every command says
 
     def for_asset_keys(self, asset_keys: list[list[str]]) -> list[DataflowAlerts]:
         """Dataflows whose asset (`stripe/<resource>`) is among `asset_keys`, in config order."""

@@ -8,6 +8,7 @@ checks and schedules, the CLI and the emulator.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import pkgutil
 from collections.abc import Mapping
@@ -48,7 +49,14 @@ def get_resource(name: str) -> StripeResource:
     try:
         return RESOURCES[name]
     except (KeyError, TypeError):
+        declared = ", ".join(RESOURCE_NAMES)
+        # A near miss (`charge`, `invoice`) is a typo, not a new resource to declare.
+        near = difflib.get_close_matches(str(name).lower(), RESOURCE_NAMES, n=1, cutoff=0.75)
+        if near:
+            raise UnknownResourceError(
+                f"unknown Stripe resource {name!r}: did you mean {near[0]!r}? (declared: {declared})"
+            ) from None
         raise UnknownResourceError(
-            f"unknown Stripe resource {name!r} (declared: {', '.join(RESOURCE_NAMES)}); "
+            f"unknown Stripe resource {name!r} (declared: {declared}); "
             f"to add it, declare it in {DECLARATIONS_DIR}/{name}.py"
         ) from None

@@ -1,9 +1,10 @@
 """The Stripe assets, one per dataflow (a resource each), with their `schema_validation` checks.
 
-Per partition, a load logs its own materialization (accepted partitions only) and its own check
-evaluation, so the UI shows pass/fail per partition also for ranged runs (single-run backfills,
-catch-up ticks); they are logged oldest partition first, so "latest" is the newest partition.
-A ranged run adds one summary check result for the whole range, with the run's totals.
+Per partition, a load records its own materialization (accepted partitions only) and its own check
+evaluation aimed at it, so the UI shows pass/fail per partition also for ranged runs (single-run
+backfills, catch-up ticks) and after changes from events; they are recorded oldest partition
+first, so "latest" is the newest partition (`record.py`). A ranged run adds one summary check
+result for the whole range, with the run's totals.
 (No `from __future__ import annotations` here: Dagster inspects the context annotation.)
 """
 
@@ -16,16 +17,24 @@ import dagster as dg
 import duckdb
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.dagster.changes import extra_windows, plan_for, report_changes, report_settling, settle_for
-from stripe_assets.dagster.checks import check_evaluation, check_result
+from stripe_assets.dagster.changes import (
+    change_records,
+    extra_windows,
+    plan_for,
+    report_change_figures,
+    report_settling,
+    settle_for,
+)
+from stripe_assets.dagster.checks import check_result
 from stripe_assets.dagster.metadata import column_schema, partition_metadata, run_metadata
+from stripe_assets.dagster.record import PartitionRecord, record_partitions
 from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
 from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.partitions import PartitionKeyError, TimeModel, time_model
-from stripe_assets.ingest.changes.sync import contiguous
+from stripe_assets.ingest.changes.sync import ChangePlan, contiguous
 from stripe_assets.ingest.client import StripeReadError
 from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions, merge_reports
 from stripe_assets.ingest.redact import redact
@@ -71,6 +80,8 @@ def build_stripe_asset(
             "dagster/column_schema": column_schema(columns),
             "dagster/table_name": resource.table,
             "dataflow": dataflow.name,
+            # The UI rounds the policy's windows to whole days; the exact ones, as `dataflows` says.
+            **({"freshness": freshness.describe()} if freshness else {}),
         },
         tags={"stripe_assets/dataflow": dataflow.name},
         output_required=False,  # materializations are logged per accepted partition
@@ -110,25 +121,38 @@ def build_stripe_asset(
         def report_partition(outcome: PartitionOutcome, report: LoadReport) -> None:
             landed[outcome.window.key] = outcome
 
-        def log_landed(report: LoadReport | None) -> None:
-            # Windows land newest first (Stripe lists newest first); they are logged oldest
-            # first, so the asset's latest materialization is its newest partition. Logged
-            # also when the load fails later, so the UI shows every window that did land.
+        def log_landed(report: LoadReport | None, plan: ChangePlan | None) -> None:
+            # Windows land newest first (Stripe lists newest first); they are recorded oldest
+            # first with the partitions changed from events, so the asset's latest
+            # materialization is its newest partition. Recorded also when the load fails later,
+            # so the UI shows every window that did land.
+            changed = plan is not None and plan.written is not None and plan.written.partitions
             table_rows = None
-            if landed:  # counted by the load's last write, or else read now
+            if landed or changed:  # counted by the load's last write, or else read now
                 counted = report.table_rows if report is not None else None
                 table_rows = counted if counted is not None else _table_rows(stripe_warehouse, resource.table)
-            for outcome in sorted(landed.values(), key=lambda o: o.window.start):
+            records = []
+            for outcome in landed.values():
+                materialization = None
                 if outcome.accepted:
                     metadata = partition_metadata(outcome, columns, table_rows)
                     if report is not None and not ranged:  # the run is this partition
                         metadata.update(run_metadata(report))
-                    context.log_event(
-                        dg.AssetMaterialization(asset_key=key, partition=outcome.window.key, metadata=metadata)
+                    materialization = dg.AssetMaterialization(
+                        asset_key=key, partition=outcome.window.key, metadata=metadata
                     )
+                # A one-partition run yields its own partition's result; Dagster aims it.
+                check = None
                 if ranged or outcome.window.key not in own:
                     assert outcome.details is not None, "describe() made it"
-                    context.log_event(check_evaluation(key, CHECK_NAME, outcome.window.key, outcome.details))
+                    check = check_result(CHECK_NAME, outcome.details)
+                records.append(
+                    PartitionRecord(outcome.window.key, outcome.window.start, False, materialization, check)
+                )
+            if plan is not None:  # also when a window failed later: the changes had landed
+                valid = set(partitions_def.get_partition_keys())
+                records += change_records(key, plan, lambda k: time.window(k)[0], valid, table_rows)
+            record_partitions(context, key, CHECK_NAME, records)
             landed.clear()
 
         report = None
@@ -180,9 +204,9 @@ def build_stripe_asset(
                 allow_retries=False,
             ) from None
         finally:
-            log_landed(report)
-            if plan is not None:  # also when a window failed later: the changes had landed
-                report_changes(context, key, plan, set(partitions_def.get_partition_keys()))
+            log_landed(report, plan)
+            if plan is not None:
+                report_change_figures(context, key, plan)
 
         if report.prune_error:
             context.log.warning(f"old versions of {resource.name} were not pruned: {report.prune_error}")

@@ -1,15 +1,17 @@
 """The asset's side of keeping loaded rows current: which extra partitions a run loads, the
 changes it lands first, and what it shows in Dagster (per-partition materializations with
-`rows_updated` / `rows_deleted`, run tags with the run's figures, the fallback note)."""
+`rows_updated` / `rows_deleted` and a check evaluation, run tags with the run's figures, the
+fallback note)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
 from stripe_assets.alerts.build import NOTE_TAG_PREFIX
+from stripe_assets.dagster.record import PartitionRecord
 from stripe_assets.dataflows.models import Dataflow
 from stripe_assets.dataflows.partitions import time_model, window_of
 from stripe_assets.ingest.changes.settle import SettlePlan, plan_settling
@@ -97,29 +99,60 @@ def report_settling(context: dg.AssetExecutionContext, key: dg.AssetKey, settle:
     context.instance.add_run_tags(context.run.run_id, {f"{SETTLING_TAG_PREFIX}{settle.resource}": figures})
 
 
-def report_changes(
-    context: dg.AssetExecutionContext, key: dg.AssetKey, plan: ChangePlan, valid_keys: Collection[str] | None = None
-) -> None:
-    """One materialization per partition whose rows changed, the run's figures as run tags and an
-    observation, and the fallback note in the log."""
+def change_records(
+    key: dg.AssetKey,
+    plan: ChangePlan,
+    start_of: Callable[[str], datetime],
+    valid_keys: Collection[str],
+    table_rows: int | None,
+) -> list[PartitionRecord]:
+    """One materialization per partition whose rows changed, with the table's rows after the run
+    (so the asset's row count stays shown) and a check evaluation of the new states it validated."""
     written = plan.written
-    if written is not None:
-        for part in sorted(written.partitions.values(), key=lambda p: p.partition):
-            if not part.any or (valid_keys is not None and part.partition not in valid_keys):
-                continue
-            context.log_event(
-                dg.AssetMaterialization(
-                    asset_key=key,
-                    partition=part.partition,
-                    description=f"{part.rows_updated} rows updated, {part.rows_deleted} deleted from Stripe's events",
-                    metadata={
-                        "rows_updated": part.rows_updated,
-                        "rows_deleted": part.rows_deleted,
-                        "rows_rejected": part.rows_rejected,
-                        "changes_run_events_read": plan.scan.events_read if plan.scan else 0,
-                    },
-                )
+    if written is None:
+        return []
+    records = []
+    for part in written.partitions.values():
+        if not part.any or part.partition not in valid_keys:
+            continue
+        said = f"{part.rows_updated} rows updated, {part.rows_deleted} deleted from Stripe's events"
+        figures = {
+            "rows_updated": part.rows_updated,
+            "rows_deleted": part.rows_deleted,
+            "rows_rejected": part.rows_rejected,
+        }
+        metadata: dict[str, dg.RawMetadataValue] = {
+            **({"dagster/row_count": table_rows} if table_rows is not None else {}),
+            **figures,
+            "changes_run_events_read": plan.scan.events_read if plan.scan else 0,
+        }
+        rejected = (
+            f"; {part.rows_rejected} new states failed validation (quarantined, the rows keep their previous state)"
+            if part.rows_rejected
+            else ""
+        )
+        check = dg.AssetCheckResult(
+            passed=True,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"changes validated: {said}{rejected}",
+            metadata=figures,
+        )
+        records.append(
+            PartitionRecord(
+                part.partition,
+                start_of(part.partition),
+                changes_only=True,
+                materialization=dg.AssetMaterialization(
+                    asset_key=key, partition=part.partition, description=said, metadata=metadata
+                ),
+                check=check,
             )
+        )
+    return records
+
+
+def report_change_figures(context: dg.AssetExecutionContext, key: dg.AssetKey, plan: ChangePlan) -> None:
+    """The run's figures as run tags and an observation, and the fallback note in the log."""
     figures = plan.metadata()
     context.log_event(dg.AssetObservation(asset_key=key, metadata=figures))
     summary = ", ".join(
@@ -127,8 +160,14 @@ def report_changes(
         for name, value in figures.items()
         if isinstance(value, int)
     )
-    tags = {f"{CHANGES_TAG_PREFIX}{plan.resource}": summary}
+    # A tag only when the run changed rows or re-read: the run list stays short (a run of every
+    # asset would carry one long tag per resource); the observation always has the figures.
+    tags = {}
+    written = plan.written
+    if plan.reread or (written is not None and any(p.any for p in written.partitions.values())):
+        tags[f"{CHANGES_TAG_PREFIX}{plan.resource}"] = summary
     if plan.note:
         tags[f"{FALLBACK_TAG_PREFIX}{plan.resource}"] = plan.note
-    context.instance.add_run_tags(context.run.run_id, tags)
+    if tags:
+        context.instance.add_run_tags(context.run.run_id, tags)
     context.log.info(f"{plan.resource} changes: {summary}")

@@ -3,11 +3,12 @@
 Each tick asks the instance for this schedule's runs: it waits while one is queued or in
 progress, and resumes where the finished ones left off; a long range is launched as several
 runs of bounded size, in order (see `stripe_assets.dataflows.schedules` for the rules).
-Enabled dataflows start RUNNING.
+Enabled dataflows start RUNNING (STOPPED under `make dev`, see `starts_running`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -31,6 +32,7 @@ from stripe_assets.dataflows.schedules import (
     split_plan,
 )
 
+SCHEDULES_ENV = "STRIPE_ASSETS_SCHEDULES"
 # A run counted as still going: the next tick waits for it instead of loading the same windows.
 ACTIVE_STATUSES = list(NOT_FINISHED_STATUSES)
 # Finished runs looked at for the resume point: the parts of the last few ticks.
@@ -42,6 +44,13 @@ def last_watermark(instance: dg.DagsterInstance, name: str) -> datetime | None:
     """Where the next tick of schedule `name` starts (see `resume_point`), if anywhere yet."""
     runs = instance.get_runs(dg.RunsFilter(tags={SCHEDULE_NAME_TAG: name}, statuses=FINISHED), limit=WATERMARK_LOOKBACK)
     return resume_point([FinishedRun(run.tags, run.status == dg.DagsterRunStatus.SUCCESS) for run in runs])
+
+
+def starts_running(dataflow: Dataflow) -> bool:
+    """Enabled dataflows start RUNNING, unless $STRIPE_ASSETS_SCHEDULES is `stopped`: `make dev`
+    sets it, as its emulator serves 30 days while a first tick with backfill would ask for every
+    partition since history_start (hundreds), and it may be left running unattended."""
+    return dataflow.enabled and os.environ.get(SCHEDULES_ENV, "").strip().lower() != "stopped"
 
 
 def _run_id(
@@ -72,7 +81,7 @@ def build_schedule(
         execution_timezone="UTC",
         target=dg.AssetSelection.assets(target),
         default_status=dg.DefaultScheduleStatus.RUNNING
-        if dataflow.enabled
+        if starts_running(dataflow)
         else dg.DefaultScheduleStatus.STOPPED,
         description=f"{describe_schedule(dataflow)}. {describe_runs(dataflow)}",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import UTC, datetime
 
@@ -46,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--now", type=_utc_time, metavar="TIME", help="review as of this UTC time (default: the current time)"
     )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run)
 
 
@@ -54,13 +56,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_dataflows(args.file)
     except DataflowConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"stripe-assets dataflows: {exc}", file=sys.stderr)
         return 1
     name = str(source) if source is not None else BUILT_IN
     if args.validate:
         print(f"{name}: OK ({len(config.dataflows)} dataflows)")
         return 0
-    from stripe_assets.dataflows.review import review  # loads Dagster; --validate does not need it
+    from stripe_assets.dataflows.review import review, review_json  # loads Dagster; --validate does not
 
-    sys.stdout.write(review(config, name, args.now or datetime.now(UTC)))
+    now = args.now or datetime.now(UTC)
+    if args.json:
+        print(json.dumps(review_json(config, name, now), indent=2))
+    else:
+        sys.stdout.write(review(config, name, now))
     return 0

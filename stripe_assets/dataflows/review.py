@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.alert_settings import ChannelConfig, EmailChannel, LogChannel, WebhookChannel
@@ -182,3 +183,59 @@ def review(config: DataflowsConfig, source: str, now: datetime) -> str:
         lines.append("")
         lines.extend(review_dataflow(dataflow, now))
     return "\n".join(lines) + "\n"
+
+
+def review_json(config: DataflowsConfig, source: str, now: datetime) -> dict[str, Any]:
+    """The review as data (`stripe-assets dataflows --json`): the same facts, machine-readable."""
+    now = utc(now)
+    return {
+        "source": source,
+        "reviewed_at": now.isoformat(),
+        "ui_base_url": config.ui_base_url,
+        "channels": {name: describe_channel(c) for name, c in config.channels.items()},
+        "dataflows": [_dataflow_json(d, now) for d in config.dataflows],
+    }
+
+
+def _dataflow_json(dataflow: Dataflow, now: datetime) -> dict[str, Any]:
+    time = time_model(dataflow)
+    count = time.count(now)
+    windows = freshness_windows(dataflow)
+    v, c = dataflow.validation, dataflow.changes
+    return {
+        "name": dataflow.name,
+        "resource": dataflow.resource,
+        "asset": f"stripe/{dataflow.resource}",
+        "table": get_resource(dataflow.resource).table,
+        "enabled": dataflow.enabled,
+        "schedule": describe_schedule(dataflow),
+        "dagster_schedule": schedule_name(dataflow),
+        "cron": cron_for(dataflow),
+        "next_runs": [t.isoformat() for t in next_ticks(dataflow, now, 3)],
+        "partitions": {
+            "frequency": dataflow.frequency,
+            "first": time.key(time.first),
+            "current": time.key(time.window_start(now)) if count else None,
+            "count": count,
+        },
+        "backfill": dataflow.backfill,
+        "history_start": dataflow.history_start.isoformat(),
+        "freshness": (
+            {
+                "warn_after_seconds": windows.warn_after.total_seconds(),
+                "fail_after_seconds": windows.fail_after.total_seconds(),
+            }
+            if windows
+            else None
+        ),
+        "validation": {
+            "threshold_pct": v.threshold_pct,
+            "partial_ingestion": v.partial_ingestion,
+            "diagnostics": v.diagnostics,
+            "strict_enums": v.strict_enums,
+        },
+        "changes": {"mode": c.mode, "lookback": c.lookback, "horizon_days": c.horizon_days},
+        "alerts": {"send": list(dataflow.alerts.send), "channels": list(dataflow.alerts.channels)},
+        "columns": [{"name": col.name, "path": col.dotted_path, "type": col.type} for col in dataflow.columns()],
+        "warnings": partition_warnings(dataflow, now),
+    }

@@ -30,6 +30,29 @@ def _bin(name: str) -> str:
 
 # Dagster's run events worth showing while the demo runs; the rest goes to the log file.
 _SHOWN_EVENTS = ("STEP_SUCCESS", "STEP_FAILURE", "RUN_SUCCESS", "RUN_FAILURE")
+# A step process's console output reaches the terminal through a `tail -F` of its captured log,
+# which Dagster stops as soon as the step ends, dropping its last lines unless told to wait.
+_TAIL_WAIT = ("DAGSTER_COMPUTE_LOG_TAIL_WAIT_AFTER_FINISH", "2")
+
+
+def step_results(home: Path, after: float) -> list[str]:
+    """What Dagster recorded of the demo's run: one line per step and the run's status, read
+    from the instance's event log (the console may still miss a line on a loaded machine)."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = [r for r in instance.get_run_records(limit=5) if r.create_timestamp.timestamp() >= after]
+        if not runs:
+            return ["Dagster recorded no run"]
+        run = runs[0].dagster_run
+        events = instance.all_logs(
+            run.run_id, of_type={dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+        )
+        steps = sorted((e.step_key or "?", e.dagster_event_type == dg.DagsterEventType.STEP_SUCCESS) for e in events)
+    ok = sum(good for _, good in steps)
+    lines = [f"Dagster recorded run {run.run_id}: {run.status.value}, {ok} of {len(steps)} steps succeeded"]
+    lines += [f"  {key}: {'succeeded' if good else 'FAILED'}" for key, good in steps]
+    return lines
 
 
 def _materialize(command: list[str], env: dict[str, str], log_path: Path) -> int:
@@ -56,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     today = datetime.now(UTC).date()
     first, last = today - timedelta(days=args.days), today - timedelta(days=1)
     env = {
+        **dict([_TAIL_WAIT]),
         **os.environ,
         "STRIPE_API_KEY": args.api_key,
         "DAGSTER_HOME": str(project_home()),
@@ -68,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     with demo_emulator(args.port, args.api_key, [_bin("stripe-assets"), "emulator"]) as port:
         env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
         print(f"Loading {', '.join(RESOURCE_NAMES)} for {first} .. {last} from the emulator on port {port}")
-        began = time.perf_counter()
+        began, started = time.perf_counter(), time.time() - 1
         log_path = settings().home / "data" / "demo-materialize.log"
         returncode = _materialize(
             [
@@ -84,13 +108,17 @@ def main(argv: list[str] | None = None) -> int:
             f"dagster asset materialize finished in {time.perf_counter() - began:.1f}s "
             f"(exit {returncode}); full log: {log_path}"
         )
+        recorded = step_results(project_home(), started)
+        print("\n".join(recorded))
+        with open(log_path, "a") as log:
+            log.write("\n".join(recorded) + "\n")
     warehouse = Warehouse(settings().duckdb_path)
     print()
     if not warehouse.path.exists():
         print(f"Nothing was loaded into {warehouse.path}: see the log above")
         return returncode or 1
     print(f"Warehouse {warehouse.path}")
-    print(summary.render(summary.summarize(warehouse)))
+    print(summary.render(summary.summarize(warehouse, summary.configured())))
     return returncode
 
 

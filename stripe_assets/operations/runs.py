@@ -12,7 +12,14 @@ import dagster as dg
 from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.ingest.warehouse import Warehouse
-from stripe_assets.ingest.warehouse.loads import LOADED, REJECTED, PartitionLoad, partition_loads, rollback_events
+from stripe_assets.ingest.warehouse.loads import (
+    CHANGED,
+    LOADED,
+    REJECTED,
+    PartitionLoad,
+    partition_loads,
+    rollback_events,
+)
 from stripe_assets.operations.instance import RunInfo, asset_runs, run_infos
 from stripe_assets.operations.text import fmt_count, fmt_duration, fmt_time, partitions_label, render_table
 
@@ -26,9 +33,11 @@ class RunEntry:
     at: datetime  # when it started (a run) or happened (a rollback)
     seconds: float | None
     status: str  # Dagster's status, LOADED/REJECTED for loads Dagster does not know, or ROLLBACK
-    partitions: list[str]
+    partitions: list[str]  # loaded (or rejected) by the run
     records_loaded: int | None = None
     records_rejected: int | None = None
+    records_changed: int | None = None  # rows brought up to date from Stripe's events
+    partitions_changed: list[str] = field(default_factory=list)
     records_per_second: float | None = None
     api_rate_limited: int | None = None
     error: str | None = None
@@ -39,26 +48,32 @@ class RunEntry:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
 
 
-def _run_entry(run_id: str, info: RunInfo | None, loads: list[PartitionLoad]) -> RunEntry:
+def _run_entry(run_id: str, info: RunInfo | None, every_load: list[PartitionLoad]) -> RunEntry:
+    # Rows updated from events are no load of their partition: counted apart, not as "loaded".
+    loads = [load for load in every_load if load.status != CHANGED]
+    changes = [load for load in every_load if load.status == CHANGED]
     loaded = sum(load.records_loaded or 0 for load in loads) if loads else None
     rejected = sum(load.records_rejected or 0 for load in loads) if loads else None
-    undone = [load for load in loads if not load.active]
+    changed = sum(load.records_loaded or 0 for load in changes) if changes else None
+    undone = [load for load in every_load if not load.active]
     rolled_back = None
     if undone:
-        rolled_back = "rolled back" if len(undone) == len(loads) else "partly rolled back"
+        rolled_back = "rolled back" if len(undone) == len(every_load) else "partly rolled back"
     if info is not None:
         partitions = [load.partition for load in loads] or ([info.partitions] if info.partitions else [])
         return RunEntry(
             kind="run", run_id=run_id, at=info.started or info.created, seconds=info.seconds,
             status=info.status, partitions=partitions, records_loaded=loaded, records_rejected=rejected,
+            records_changed=changed, partitions_changed=[load.partition for load in changes],
             records_per_second=info.records_per_second, api_rate_limited=info.api_rate_limited,
             error=info.error, rolled_back=rolled_back,
         )
     # A load Dagster does not know (another instance, or a load run outside Dagster).
     return RunEntry(
-        kind="run", run_id=run_id, at=min(load.loaded_at for load in loads), seconds=None,
+        kind="run", run_id=run_id, at=min(load.loaded_at for load in every_load), seconds=None,
         status=REJECTED.upper() if any(load.status == REJECTED for load in loads) else LOADED.upper(),
         partitions=[load.partition for load in loads], records_loaded=loaded, records_rejected=rejected,
+        records_changed=changed, partitions_changed=[load.partition for load in changes],
         rolled_back=rolled_back,
     )
 
@@ -112,6 +127,7 @@ def render_runs(dataflow: Dataflow, entries: list[RunEntry], notes: list[str]) -
                 partitions_label(entry.partitions),
                 fmt_count(entry.records_loaded),
                 fmt_count(entry.records_rejected),
+                _changed_cell(entry),
                 rate,
             ]
         )
@@ -122,7 +138,7 @@ def render_runs(dataflow: Dataflow, entries: list[RunEntry], notes: list[str]) -
     lines = [header + ":"]
     if rows:
         table = render_table(
-            ("STARTED (UTC)", "RUN", "DURATION", "STATUS", "PARTITIONS", "LOADED", "REJECTED", "RECORDS/S"),
+            ("STARTED (UTC)", "RUN", "DURATION", "STATUS", "PARTITIONS", "LOADED", "REJECTED", "CHANGED", "RECORDS/S"),
             rows,
         ).splitlines()
         lines.append(table[0])
@@ -133,3 +149,11 @@ def render_runs(dataflow: Dataflow, entries: list[RunEntry], notes: list[str]) -
                 lines.append(indent + more)
     lines += [f"note: {note}" for note in notes]
     return "\n".join(lines) + "\n"
+
+
+def _changed_cell(entry: RunEntry) -> str:
+    """`14 in 3 partitions`: rows updated from events, apart from the loaded records."""
+    if entry.records_changed is None:
+        return "-"
+    count = len(set(entry.partitions_changed))
+    return f"{entry.records_changed:,} in {count} partition{'s' * (count != 1)}"

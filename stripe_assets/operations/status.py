@@ -48,9 +48,9 @@ class DataflowStatus:
     error_rate_pct: float | None  # of the newest load that still counts (all its partitions)
     next_run: datetime | None
     changes: str = "events"  # the dataflow's `changes:` mode
-    change_cursor: str | None = None  # the newest event applied (events mode)
+    change_cursor: str | None = None  # the newest event applied (events mode); None: none yet
     change_cursor_event_at: datetime | None = None  # when Stripe created that event
-    change_cursor_at: datetime | None = None  # when a load last confirmed the cursor
+    change_cursor_at: datetime | None = None  # when a load last read events (also when there were none)
     change_cursor_age_seconds: float | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -105,15 +105,17 @@ def dataflow_status(
         error_rate_pct=_error_rate(facts.loads),
         next_run=next_tick(dataflow, now) if dataflow.enabled else None,
         changes=dataflow.changes.mode or "off",
-        change_cursor=(facts.cursor.event_id or "(no events yet)") if facts.cursor else None,
+        change_cursor=facts.cursor.event_id if facts.cursor else None,
         change_cursor_event_at=(
             datetime.fromtimestamp(facts.cursor.event_created, UTC)
             if facts.cursor and facts.cursor.event_created is not None
             else None
         ),
         change_cursor_at=facts.cursor.recorded_at if facts.cursor else None,
-        change_cursor_age_seconds=(
-            round((now - facts.cursor.recorded_at).total_seconds(), 1) if facts.cursor else None
+        change_cursor_age_seconds=(  # a cursor with no event yet has no age
+            round((now - facts.cursor.recorded_at).total_seconds(), 1)
+            if facts.cursor and facts.cursor.event_id
+            else None
         ),
     )
 
@@ -181,9 +183,12 @@ def render_status(statuses: list[DataflowStatus], notes: list[str]) -> str:
 
 
 def _changes_cell(s: DataflowStatus) -> str:
-    """`events evt_1Q… (4.2 h old)`, `events: no cursor yet`, `lookback`, `off`."""
+    """`events evt_1Q… (4.2 h old)`, `events: no events yet (read 2026-11-23 09:20:05)`, `events: never read`,
+    `lookback`, `off`."""
     if s.changes != "events":
         return s.changes
+    if s.change_cursor_at is None:
+        return "events: never read"
     if s.change_cursor is None:
-        return "events: no cursor yet"
+        return f"events: no events yet (read {fmt_time(s.change_cursor_at)})"
     return f"events {s.change_cursor} ({fmt_duration(s.change_cursor_age_seconds)} old)"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from stripe_assets.catalog import RESOURCES
+from stripe_assets.dataflows.config import DataflowConfigError, DataflowsConfig, load_dataflows
+from stripe_assets.dataflows.partitions import PartitionKeyError, time_model
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
 from stripe_assets.ingest.warehouse.loads import CHANGED, count, partition_loads, table_exists
 from stripe_assets.settings import open_warehouse
@@ -21,9 +24,39 @@ class TableSummary:
     quarantined: int
     partitions_loaded: int
     partitions_rejected: int
+    partitions_with_rows: int = 0
+    partitions_spanned: int | None = None  # windows from the first to the last partition with rows
+
+    @property
+    def partitions_cell(self) -> str:
+        """`4 of 6`: partitions holding rows of the windows between the first and the last."""
+        if self.partitions_spanned is None:
+            return str(self.partitions_with_rows)
+        return f"{self.partitions_with_rows} of {self.partitions_spanned}"
 
 
-def summarize(warehouse: Warehouse) -> list[TableSummary]:
+def _spanned(config: DataflowsConfig | None, resource: str, first: str, last: str) -> int | None:
+    flow = next((f for f in config.dataflows if f.resource == resource), None) if config else None
+    if flow is None:
+        return None
+    model = time_model(flow)
+    try:
+        start, end = model.window(first)[0], model.window(last)[0]
+    except PartitionKeyError:  # keys of another partitioning than the dataflow's now
+        return None
+    return (end - start) // model.length + 1
+
+
+def configured() -> DataflowsConfig | None:
+    """The dataflows, for the partitions each spans; None when the file is broken (the summary
+    reads the warehouse, the file only adds the span)."""
+    try:
+        return load_dataflows()
+    except DataflowConfigError:
+        return None
+
+
+def summarize(warehouse: Warehouse, config: DataflowsConfig | None = None) -> list[TableSummary]:
     out = []
     with warehouse.connect(read_only=True) as conn:
         for resource in RESOURCES.values():
@@ -44,6 +77,7 @@ def summarize(warehouse: Warehouse) -> list[TableSummary]:
                     latest.setdefault(load.partition, load.status)
             loaded = sum(status == "loaded" for status in latest.values())
             rejected = sum(status == "rejected" for status in latest.values())
+            keys = sorted(p for (p,) in conn.execute(f"SELECT DISTINCT _partition FROM {resource.table}").fetchall())
             out.append(
                 TableSummary(
                     resource.name,
@@ -53,6 +87,8 @@ def summarize(warehouse: Warehouse) -> list[TableSummary]:
                     quarantined,
                     loaded,
                     rejected,
+                    len(keys),
+                    _spanned(config, resource.name, keys[0], keys[-1]) if keys else None,
                 )
             )
     return out
@@ -64,6 +100,7 @@ def render(summaries: list[TableSummary]) -> str:
         "rows",
         "first created (UTC)",
         "last created (UTC)",
+        "partitions",
         "quarantined",
         "checks passed",
         "checks failed",
@@ -74,6 +111,7 @@ def render(summaries: list[TableSummary]) -> str:
             str(s.rows),
             s.first_created,
             s.last_created,
+            s.partitions_cell,
             str(s.quarantined),
             str(s.partitions_loaded),
             str(s.partitions_rejected),
@@ -90,15 +128,20 @@ def run(args: argparse.Namespace) -> int:
     warehouse = Warehouse(args.duckdb_path) if args.duckdb_path else open_warehouse()
     where = str(warehouse)
     try:
-        summaries = summarize(warehouse) if warehouse.exists() else []
+        summaries = summarize(warehouse, configured()) if warehouse.exists() else []
     except WarehouseError as exc:  # a lake whose catalog cannot be reached, a damaged file
         print(f"stripe-assets summary: {exc}", file=sys.stderr)
         return 1
+    if args.json:
+        print(json.dumps({"warehouse": where, "tables": [asdict(s) for s in summaries]}, indent=2))
+        return 0 if summaries else 1
     if not summaries:
         print(f"{where}: no Stripe tables yet")
         return 1
     print(f"Warehouse {where}")
     print(render(summaries))
+    if any(s.partitions_spanned and s.partitions_with_rows < s.partitions_spanned for s in summaries):
+        print("partitions: those holding rows, of the windows from the first to the last (gaps were never loaded)")
     return 0
 
 
@@ -110,4 +153,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the warehouse file (default: the environment's warehouse: $STRIPE_ASSETS_WAREHOUSE, "
         "else $STRIPE_ASSETS_DUCKDB_PATH or data/stripe.duckdb)",
     )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run)

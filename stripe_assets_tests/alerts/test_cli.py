@@ -94,11 +94,12 @@ def test_the_resource_name_works_as_the_dataflow(tmp_path, capsys):
 def test_unknown_dataflow_is_a_one_line_error(tmp_path, capsys):
     file = write_dataflows(tmp_path, {}, ["log"])
     assert main(["alerts", "test", "stripe_refunds", "--file", file]) == 2
-    out = capsys.readouterr().out.strip()
-    assert out == "error: unknown dataflow 'stripe_refunds'; expected one of: stripe_charges"
+    err = capsys.readouterr().err.strip()
+    # worded as every command words it (`runs`, `delete`, ...)
+    assert err == "stripe-assets alerts test: no dataflow named 'stripe_refunds' (configured: stripe_charges)"
 
 
 def test_bad_dataflows_file_is_a_one_line_error(tmp_path, capsys):
     assert main(["alerts", "test", "stripe_charges", "--file", str(tmp_path / "missing.yaml")]) == 2
-    out = capsys.readouterr().out.strip()
-    assert out.startswith("error: ") and "missing.yaml" in out and "\n" not in out
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stripe-assets alerts test: ") and "missing.yaml" in err and "\n" not in err

@@ -11,6 +11,9 @@ import pytest
 
 from stripe_assets.dataflows.config import DataflowConfigError, parse_dataflows
 from stripe_assets.operations.rollback import RollbackRequest, run_rollback
+from stripe_assets_emulator import EmulatorConfig, start_emulator
+from stripe_assets_tests.changes.conftest import START
+from stripe_assets_tests.conftest import day_window
 
 
 def _changed_partitions(result) -> dict[str, tuple[int, int]]:
@@ -116,7 +119,14 @@ def test_status_shows_each_dataflows_change_cursor_and_its_age(small_project, li
     assert 0 <= status["stripe_customers"]["change_cursor_age_seconds"] < 600
     assert status["stripe_charges"]["change_cursor"] is None and status["stripe_prices"]["changes"] == "lookback"
     text = small_project.cli("status").stdout
-    assert f"events {newest} (" in text and "events: no cursor yet" in text
+    assert f"events {newest} (" in text and "events: never read" in text
+
+    # A load that found no events of its resource: no cursor event, so no age either.
+    assert small_project.load(live, "charges", "2026-10-01").success
+    charges = {s["dataflow"]: s for s in small_project.cli_json("status")["dataflows"]}["stripe_charges"]
+    assert (charges["change_cursor"], charges["change_cursor_age_seconds"]) == (None, None)
+    [line] = [x for x in small_project.cli("status").stdout.splitlines() if x.startswith("stripe_charges")]
+    assert "events: no events yet (read " in line and " old)" not in line
 
 
 @pytest.mark.parametrize(
@@ -151,3 +161,38 @@ def test_balance_transactions_never_change_so_events_are_refused():
     )
     defaults = {d.resource: d.changes.mode for d in parse_dataflows("").dataflows}
     assert defaults["balance_transactions"] == "off" and defaults["charges"] == "events"
+
+
+def test_a_cursor_lost_to_a_restarted_api_is_named_as_such_not_as_the_retention(small_project, live):
+    assert small_project.load(live, "customers", "2026-10-01", "2026-10-04").success
+    live.advance(days=1, changes={"customer_updated": 5})
+    assert small_project.load(live, "customers", "2026-10-04").success  # the cursor: the newest event
+    # The API starts over: same account, its clock back at the start, a few events of its own.
+    with start_emulator(EmulatorConfig(seed=7, start=START, days=4, per_day=30)) as restarted:
+        restarted.advance(hours=1, changes={"customer_updated": 2})
+        result = small_project.load(restarted, "customers", "2026-10-04")
+    assert result.success
+    with small_project.instance() as instance:
+        note = instance.get_run_by_id(result.run_id).tags["stripe_assets/changes_fallback_customers"]
+    assert "dated after every event the API lists now" in note and "reset" in note
+    assert "retention" not in note
+
+
+def test_runs_counts_rows_changed_from_events_apart_from_the_records_loaded(small_project, live):
+    first = small_project.load(live, "customers", "2026-10-01", "2026-10-03")
+    assert first.success
+    with small_project.instance() as instance:  # no changes: no tag to lengthen the run list
+        assert not [t for t in instance.get_run_by_id(first.run_id).tags if t.startswith("stripe_assets/changes")]
+    live.advance(hours=6, changes={"customer_updated": 9})
+    result = small_project.load(live, "customers", "2026-10-04")
+    assert result.success
+    changed = _changed_partitions(result)
+    served = len(live.listable_ids("customers", *day_window("2026-10-04")))
+
+    [newest, _] = small_project.cli_json("runs", "customers")["runs"]
+
+    assert newest["partitions"] == ["2026-10-04"] and newest["records_loaded"] == served
+    assert newest["records_changed"] == sum(u + d for u, d in changed.values()) >= 1
+    assert sorted(newest["partitions_changed"]) == sorted(changed)
+    [line] = [x for x in small_project.cli("runs", "customers").stdout.splitlines() if newest["run_id"] in x]
+    assert f" {served} " in line and f"{newest['records_changed']} in {len(changed)} partition" in line

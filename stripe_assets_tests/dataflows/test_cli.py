@@ -91,7 +91,7 @@ def test_validate_exits_non_zero_with_the_message(tmp_path):
     )
     assert failed.returncode == 1
     assert failed.stderr == (
-        f"error: {bad}: dataflow 'stripe_charges', field 'interval': "
+        f"stripe-assets dataflows: {bad}: dataflow 'stripe_charges', field 'interval': "
         "10 is below the minimum of 15 for frequency 'minute'\n"
     )
     ok = subprocess.run(

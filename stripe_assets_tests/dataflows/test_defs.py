@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 from datetime import UTC
 
 import dagster as dg
@@ -97,3 +99,23 @@ def test_a_dataflow_disabled_in_the_file_stops_loading_before_the_code_reloads(t
             dg.build_schedule_context(instance=instance, scheduled_execution_time=tick_time)
         )
     assert not result.run_requests and "disabled in the dataflows file" in result.skip_message
+
+
+def test_make_dev_starts_every_schedule_stopped_so_it_can_be_left_running(monkeypatch):
+    """`make dev` serves 30 days from its emulator; the shipped dataflows backfill from
+    history_start, so a RUNNING schedule's first tick would launch hundreds of partitions."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    planned = subprocess.run(["make", "-n", "dev"], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert planned.returncode == 0, planned.stderr
+    [line] = [x for x in planned.stdout.splitlines() if " dev -w workspace.yaml" in x]
+    env = dict(word.split("=", 1) for word in shlex.split(line.split("&&")[-1].split(";")[-1]) if "=" in word)
+    assert env.get(schedule_defs.SCHEDULES_ENV) == "stopped"
+
+    monkeypatch.setenv(DATAFLOWS_ENV, str(repo / "dataflows.yaml"))
+    monkeypatch.setenv(schedule_defs.SCHEDULES_ENV, "stopped")
+    schedules = schedule_defs.defs().schedules
+    assert schedules and {s.default_status for s in schedules} == {dg.DefaultScheduleStatus.STOPPED}
+    monkeypatch.delenv(schedule_defs.SCHEDULES_ENV)
+    assert dg.DefaultScheduleStatus.RUNNING in {s.default_status for s in schedule_defs.defs().schedules}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import requests
 
 from stripe_assets_emulator import EmulatorConfig, start_emulator
@@ -13,7 +11,6 @@ def test_a_million_charges_serve_their_first_and_last_pages_quickly():
     config = EmulatorConfig(
         start="2026-01-01", days=100, per_day={"charges": 10_000, "refunds": 100, "customers": 1000}
     )
-    began = time.perf_counter()
     with start_emulator(config) as emu:
         session = requests.Session()
         session.auth = (emu.api_key, "")
@@ -23,9 +20,11 @@ def test_a_million_charges_serve_their_first_and_last_pages_quickly():
             params={"limit": 100, "created[lt]": config.start_timestamp + 30},
             timeout=30,
         )
-        elapsed = time.perf_counter() - began
         assert newest.status_code == oldest.status_code == 200
         assert len(newest.json()["data"]) == 100 and newest.json()["has_more"]
         assert oldest.json()["data"][-1]["created"] == config.start_timestamp
         assert emu.count("charges") == 1_000_000
-    assert elapsed < 10
+        # Lazily: only the objects of the two pages served were built (a clock-free measure; a
+        # loaded machine can take any time for a build of all million).
+        built = emu.dataset._generated_bytes.cache_info().misses
+        assert 100 <= built <= 1_000, built

@@ -7,6 +7,7 @@ import json
 
 import dagster as dg
 
+from stripe_assets.alerts.status_feed import latest_storage_id
 from stripe_assets_tests.alerts.servers import HANG
 from stripe_assets_tests.alerts.stripe_like_assets import loading_asset
 from stripe_assets_tests.alerts.test_sensor import deliveries, make_routes, start_cursor, tick
@@ -65,7 +66,9 @@ def test_a_rate_limiting_channel_gets_each_alert_a_bounded_number_of_times(insta
         ("start", 3, False), ("success", 3, False),
     ]
     assert "3 attempts in all" in final[0]["error"]
-    assert json.loads(cursor) == {"after": json.loads(cursor)["after"], "done": {}, "retry": {}}
+    # Nothing left to retry, and the cursor has moved past the run's status changes: the newest one.
+    assert json.loads(cursor) == {"after": latest_storage_id(instance), "done": {}, "retry": {}}
+    assert latest_storage_id(instance) > state["after"]
 
     # The channel answers again: a later run's alerts arrive, in order.
     limited.default = 200

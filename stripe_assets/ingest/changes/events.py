@@ -135,12 +135,36 @@ def read_changes(
     finally:
         stats.seconds += time.perf_counter() - began
     if not reached and cursor is not None:
-        when = datetime.fromtimestamp(cursor.event_created or 0, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        scan.stale = (
-            f"the change cursor (event {cursor.event_id} of {when}) is no longer listed by Stripe: "
-            "it is older than the 30-day event retention, so changes may be missing"
-        )
+        scan.stale = _why_not_listed(reader, resource, cursor, scan, stats, now)
     return scan
+
+
+def _why_not_listed(
+    reader: StripeReader, resource: StripeResource, cursor: Cursor, scan: EventScan, stats: FetchStats, now: datetime
+) -> str:
+    """Why the cursor's event is gone, as far as the API shows: aged out of the retention, or
+    events reset under it (another account or key, a restarted emulator) while events of its
+    time are still listed."""
+    created = cursor.event_created or 0
+    when = datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    head = f"the change cursor (event {cursor.event_id} of {when}) is no longer listed by Stripe"
+    older = reader.get_page(
+        EVENTS_PATH, {"limit": 1, "types": event_types(resource), "created": {"lte": created}}, stats
+    ).get("data")
+    stats.pages += 1
+    if older and scan.newest is None:
+        return (
+            f"{head}: it is dated after every event the API lists now, so the API's events were reset "
+            "(another account or key, or a restarted emulator) and changes may be missing"
+        )
+    if older:
+        return (
+            f"{head}, though the API still lists events of that time (another account or key?), "
+            "so changes may be missing"
+        )
+    if scan.newest is None and now - datetime.fromtimestamp(created, UTC) <= RETENTION:
+        return f"{head}: the API lists no events since then, so its events were reset and changes may be missing"
+    return f"{head}: it is older than the 30-day event retention, so changes may be missing"
 
 
 def _change_of(
