@@ -38,16 +38,3 @@ def check_result(check_name: str, report: CheckReport) -> dg.AssetCheckResult:
         description=report.description,
         metadata=check_metadata(report.metadata),
     )
-
-
-def check_evaluation(key: dg.AssetKey, check_name: str, partition: str, report: CheckReport) -> dg.AssetCheckEvaluation:
-    """The evaluation logged for a partition of a ranged run (or one the run re-read)."""
-    return dg.AssetCheckEvaluation(
-        asset_key=key,
-        check_name=check_name,
-        passed=report.passed,
-        partition=partition,
-        severity=severity(report),
-        description=report.description,
-        metadata=check_metadata(report.metadata),
-    )
