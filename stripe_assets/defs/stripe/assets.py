@@ -36,6 +36,8 @@ from stripe_assets.ingest.warehouse.loads import count_rows
 from stripe_assets.operations.run_workers import guard_step
 
 CHECK_NAME = "schema_validation"
+# Partitions whose fetch a run set aside because a newer run wrote them meanwhile -> that run.
+LEFT_TO_KEY = "partitions_left_to_newer_runs"
 
 
 def build_stripe_asset(
@@ -118,7 +120,7 @@ def build_stripe_asset(
                 counted = report.table_rows if report is not None else None
                 table_rows = counted if counted is not None else _table_rows(warehouse, resource.table)
             for outcome in sorted(landed.values(), key=lambda o: o.window.start):
-                if outcome.accepted:
+                if outcome.accepted and outcome.left_to is None:  # set aside: the newer run's materialization
                     metadata = partition_metadata(outcome, columns, table_rows)
                     if report is not None and not ranged:  # the run is this partition
                         metadata.update(run_metadata(report))
@@ -131,7 +133,8 @@ def build_stripe_asset(
                     context.log_event(
                         dg.AssetCheckEvaluation(
                             asset_key=key, check_name=CHECK_NAME, passed=check.passed, partition=outcome.window.key,
-                            severity=check.severity, description=check.description, metadata=check.metadata,
+                            severity=check.severity, description=check.description,
+                            metadata=_with_left_to(check.metadata, outcome),
                         )
                     )
             landed.clear()
@@ -196,7 +199,7 @@ def build_stripe_asset(
         yield (
             _range_summary(report, settings, note)
             if ranged
-            else next(o.details for o in report.outcomes if o.window.key in own)
+            else _single_result(next(o for o in report.outcomes if o.window.key in own))
         )
         if report.failures:
             raise dg.Failure(
@@ -227,7 +230,8 @@ def _range_summary(report: LoadReport, settings: ValidationSettings, note: list[
     for o in sorted(report.outcomes, key=lambda o: o.window.start):
         rows.append(
             f"| {o.window.key} | {o.records_total} | {o.records_loaded} | {o.records_rejected} "
-            f"| {100 * o.error_rate:.2f}% | {'passed' if o.accepted else 'FAILED'} |"
+            f"| {100 * o.error_rate:.2f}% | {'passed' if o.accepted else 'FAILED'}"
+            + (f", left to run {o.left_to} |" if o.left_to else " |")
         )
     failed = len(report.failures)
     return dg.AssetCheckResult(
@@ -250,8 +254,34 @@ def _range_summary(report: LoadReport, settings: ValidationSettings, note: list[
                 "threshold_pct": settings.threshold_pct,
                 "per_partition": dg.MetadataValue.md("\n".join(rows)),
                 **run_metadata(report),
+                **_left_to_metadata(report.left_to),
             },
         ),
+    )
+
+
+def _left_to_metadata(left_to: Mapping[str, str]) -> dict[str, Any]:
+    """Which partitions the run set aside to which newer run (absent when none)."""
+    if not left_to:
+        return {}
+    return {LEFT_TO_KEY: dg.MetadataValue.json(dict(sorted(left_to.items())))}
+
+
+def _with_left_to(metadata: Mapping[str, Any], outcome: PartitionOutcome) -> dict[str, Any]:
+    return {**metadata, **_left_to_metadata({outcome.window.key: outcome.left_to} if outcome.left_to else {})}
+
+
+def _single_result(outcome: PartitionOutcome) -> dg.AssetCheckResult:
+    check = outcome.details
+    assert isinstance(check, dg.AssetCheckResult), "describe() made it"
+    if outcome.left_to is None:
+        return check
+    return dg.AssetCheckResult(
+        check_name=check.check_name,
+        passed=check.passed,
+        severity=check.severity,
+        description=check.description,
+        metadata=_with_left_to(check.metadata, outcome),
     )
 
 
