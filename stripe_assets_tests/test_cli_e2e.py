@@ -8,6 +8,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
 import pytest
@@ -101,10 +102,12 @@ def _left_to_newer_runs(instance: dg.DagsterInstance, run_ids: set[str]) -> dict
     found: dict[tuple[str, str], dict[str, str]] = {}
     for run_id in run_ids:
         for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-            evaluation = record.dagster_event.event_specific_data
+            event = record.dagster_event
+            evaluation = event.event_specific_data if event is not None else None
+            assert isinstance(evaluation, dg.AssetCheckEvaluation)
             value = evaluation.metadata.get("partitions_left_to_newer_runs")
             if value is not None and evaluation.partition is None:
-                found[(run_id, evaluation.asset_key.path[-1])] = value.value
+                found[(run_id, evaluation.asset_key.path[-1])] = cast(dict[str, str], value.value)
     return found
 
 
