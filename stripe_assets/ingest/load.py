@@ -238,8 +238,8 @@ class _OpenWindow:
     merger: ResultMerger | None = None  # the validation of its parts (None: not validated in parts)
     held: list[tuple[pa.Table | None, pa.Table]] = field(default_factory=list)  # parts in memory: rows, quarantine
     held_bytes: int = 0
-    # When the request of each record's page was sent (by id; the first copy's), and of the first
-    # page that brought any: how new its states are, and (`since`) the window's fetch as a whole.
+    # How new each record's page is (by id; the first copy's, Stripe's clock), and the oldest page
+    # that brought any (`since`): how new its states are, and the window's fetch as a whole.
     observed: dict[str, float] = field(default_factory=dict)
     since: float | None = None
 
