@@ -31,7 +31,7 @@ DELETIONS_TABLE = "stripe_meta.deletions"
 
 
 class SupersededError(WarehouseError):
-    """The warehouse changed under a run (a newer load, a deletion): its write was refused."""
+    """The resource's data was deleted under a run: its write was refused."""
 
 
 @dataclass(frozen=True)
