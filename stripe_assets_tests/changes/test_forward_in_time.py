@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from stripe_assets.emulator import EmulatorConfig, start_emulator
-from stripe_assets.ingest.client import StripeReader
+from stripe_assets.ingest.client import FetchStats, StripeReader, answered_since
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.quarantine import _ARROW_SCHEMA, QUARANTINE_COLUMNS
@@ -106,3 +106,20 @@ def test_a_reload_with_an_older_fetch_keeps_the_newer_rows_and_lands_the_rest(wa
     assert rows(warehouse, "prices")["price_1"][0]["unit_amount"] == 250
     run_rollback(warehouse, RollbackRequest("prices", steps=1))
     assert rows(warehouse, "prices")["price_1"][0]["unit_amount"] == 200
+
+
+def test_a_listed_state_is_dated_on_stripes_clock_never_later_than_the_request(account):
+    # The emulator's `Date` is its own clock (the end of its data until moved), as Stripe's is Stripe's.
+    with StripeReader(account.api_key, account.url) as reader:
+        reader.get_page("/v1/charges", {"limit": 1}, FetchStats())
+        first = reader.last_observed()
+        account.advance(hours=3)
+        reader.get_page("/v1/charges", {"limit": 1}, FetchStats())
+        later = reader.last_observed()
+    assert first is not None and later is not None
+    assert account.now - 3 * 3600 - 2 <= first < account.now - 3 * 3600
+    assert account.now - 2 <= later < account.now
+    # Whole seconds, less the round trip; without a Date, the local time the request was sent.
+    assert answered_since({"Date": "Mon, 05 Oct 2026 12:00:00 GMT"}, 100.0, 100.4) == 1791201599.0
+    assert answered_since({"date": "not a date"}, 100.0, 100.4) == 100.0
+    assert answered_since({}, 100.0, 100.4) == 100.0
