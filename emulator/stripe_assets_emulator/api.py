@@ -16,6 +16,7 @@ import traceback
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
 
@@ -81,6 +82,9 @@ class EmulatorApi:
     # entry point -----------------------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: Headers) -> Response:
+        # Stripe's `Date` is its clock; here the emulator's, read before the answer is built, so
+        # what the answer shows is at least as new as it says.
+        date = formatdate(self.ds.now, usegmt=True)
         url = urlsplit(target)
         path, query = url.path, url.query
         if path.startswith(CONTROL_PREFIX):
@@ -110,6 +114,7 @@ class EmulatorApi:
         response.headers["Content-Type"] = "application/json"
         response.headers["Stripe-Version"] = headers.get("Stripe-Version") or API_VERSION
         response.headers["Cache-Control"] = "no-cache, no-store"
+        response.headers["Date"] = date
         return response
 
     @staticmethod

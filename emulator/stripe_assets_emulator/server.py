@@ -37,7 +37,10 @@ class _Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)  # drain a body we ignore, so the connection stays usable
         response = self.server.api.handle(self.command, self.path, self.headers)
-        self.send_response(response.status)
+        # `send_response` without its own `Date` (the wall clock): the answer carries the emulator's.
+        self.log_request(response.status)
+        self.send_response_only(response.status)
+        self.send_header("Server", self.version_string())
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))

@@ -47,6 +47,8 @@ from stripe_assets.ingest.warehouse.loads import count_rows
 from stripe_assets.operations.run_workers import guard_step
 
 CHECK_NAME = "schema_validation"
+# Partitions whose fetch a run set aside because a newer run wrote them meanwhile -> that run.
+LEFT_TO_KEY = "partitions_left_to_newer_runs"
 
 
 def build_stripe_asset(
@@ -134,18 +136,18 @@ def build_stripe_asset(
             records = []
             for outcome in landed.values():
                 materialization = None
-                if outcome.accepted:
+                if outcome.accepted and outcome.left_to is None:  # set aside: the newer run's materialization
                     metadata = partition_metadata(outcome, columns, table_rows)
                     if report is not None and not ranged:  # the run is this partition
                         metadata.update(run_metadata(report))
                     materialization = dg.AssetMaterialization(
                         asset_key=key, partition=outcome.window.key, metadata=metadata
                     )
-                # A one-partition run yields its own partition's result; Dagster aims it.
+                # A one-partition run yields its own partition's result; Dagster aims it. A fetch
+                # set aside leaves the partition's check to the newer run that wrote it.
                 check = None
-                if ranged or outcome.window.key not in own:
-                    assert outcome.details is not None, "describe() made it"
-                    check = check_result(CHECK_NAME, outcome.details)
+                if (ranged or outcome.window.key not in own) and outcome.left_to is None:
+                    check = _check_of(outcome)
                 records.append(
                     PartitionRecord(outcome.window.key, outcome.window.start, False, materialization, check)
                 )
@@ -219,7 +221,7 @@ def build_stripe_asset(
         yield (
             _range_summary(report, settings, note)
             if ranged
-            else check_result(CHECK_NAME, next(o.details for o in report.outcomes if o.window.key in own and o.details))
+            else _check_of(next(o for o in report.outcomes if o.window.key in own))
         )
         if report.failures:
             raise dg.Failure(
@@ -276,7 +278,8 @@ def _range_summary(report: LoadReport, settings: ValidationSettings, note: list[
     for o in sorted(report.outcomes, key=lambda o: o.window.start):
         rows.append(
             f"| {o.window.key} | {o.records_total} | {o.records_loaded} | {o.records_rejected} "
-            f"| {100 * o.error_rate:.2f}% | {'passed' if o.accepted else 'FAILED'} |"
+            f"| {100 * o.error_rate:.2f}% | {'passed' if o.accepted else 'FAILED'}"
+            + (f", left to run {o.left_to} |" if o.left_to else " |")
         )
     failed = len(report.failures)
     return dg.AssetCheckResult(
@@ -299,8 +302,35 @@ def _range_summary(report: LoadReport, settings: ValidationSettings, note: list[
                 "threshold_pct": settings.threshold_pct,
                 "per_partition": dg.MetadataValue.md("\n".join(rows)),
                 **run_metadata(report),
+                **_left_to_metadata(report.left_to),
             },
         ),
+    )
+
+
+def _left_to_metadata(left_to: Mapping[str, str]) -> dict[str, Any]:
+    """Which partitions the run set aside to which newer run (absent when none)."""
+    if not left_to:
+        return {}
+    return {LEFT_TO_KEY: dg.MetadataValue.json(dict(sorted(left_to.items())))}
+
+
+def _with_left_to(metadata: Mapping[str, Any], outcome: PartitionOutcome) -> dict[str, Any]:
+    return {**metadata, **_left_to_metadata({outcome.window.key: outcome.left_to} if outcome.left_to else {})}
+
+
+def _check_of(outcome: PartitionOutcome) -> dg.AssetCheckResult:
+    """The partition's check result, saying which newer run its fetch was left to (if it was)."""
+    assert outcome.details is not None, "describe() made it"
+    check = check_result(CHECK_NAME, outcome.details)
+    if outcome.left_to is None:
+        return check
+    return dg.AssetCheckResult(
+        check_name=check.check_name,
+        passed=check.passed,
+        severity=check.severity,
+        description=check.description,
+        metadata=_with_left_to(check.metadata, outcome),
     )
 
 

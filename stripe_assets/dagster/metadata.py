@@ -21,6 +21,7 @@ def column_schema(columns: Sequence[ColumnSpec]) -> dg.TableSchema:
         "_run_id": "Dagster run that wrote the row",
         "_loaded_at": "When the row was written",
         "_deleted_at": "When Stripe deleted the object (null while it exists)",
+        "_observed_at": "How new the row's state is: its event's time, or when it was listed or retrieved",
     }
     return dg.TableSchema(
         columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in columns]

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -275,7 +277,9 @@ class StripeReader:
         # The SDK's HTTP client (sessions, TLS, proxies) with the body parsed by orjson: the
         # SDK's own parsing builds an OrderedDict per object, ~20x slower than orjson.
         url = f"{self.api_base}{path}?{urlencode(_form_pairs(params))}"
+        sent = time.time()
         body, status, headers = self._http.request("get", url, self._headers)
+        self._local.observed = answered_since(headers, sent, time.time())
         stats.api_version = _header_value(headers, "stripe-version") or stats.api_version
         page = _parse(body)
         if not 200 <= status < 300:
@@ -283,6 +287,10 @@ class StripeReader:
         if not isinstance(page, dict):
             raise StripeReadError(f"{self.api_base}{path} answered HTTP {status} with a body that is not a JSON object")
         return page
+
+    def last_observed(self) -> float | None:
+        """How new the answer of this thread's last request is (Unix seconds on Stripe's clock)."""
+        return getattr(self._local, "observed", None)
 
     def _cause(self, exc: stripe.StripeError) -> str:
         if isinstance(exc, stripe.APIConnectionError):
@@ -460,6 +468,20 @@ def _retriable(exc: stripe.StripeError) -> bool:
         return True
     status = exc.http_status or 0
     return status == 409 or status >= 500
+
+
+def answered_since(headers: Mapping[str, str] | None, sent: float, received: float) -> float:
+    """The time on Stripe's clock the answer is at least as new as: its `Date` (whole seconds, taken
+    as it answered) less the round trip, down to the second, so never after the request reached
+    Stripe. Event times are on that clock too, in whole seconds, so states listed and states from
+    events compare whatever the local clock says. Without a readable `Date`: the local time the
+    request was sent."""
+    date = _header_value(headers, "date")
+    try:
+        answered = parsedate_to_datetime(date).timestamp() if date else None
+    except (TypeError, ValueError):
+        answered = None
+    return sent if answered is None else float(math.floor(answered - max(received - sent, 0.0)))
 
 
 def _header_value(headers: Mapping[str, str] | None, name: str) -> str | None:

@@ -33,6 +33,10 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "_run_id": "VARCHAR",
     "_loaded_at": "TIMESTAMPTZ",
     "_deleted_at": "TIMESTAMPTZ",  # null unless Stripe deleted the object (the row is kept)
+    # How new the row's state is: the event's `created` for a state from Events, the moment the
+    # request was sent for one listed or retrieved. A write never replaces a newer state (null:
+    # a row written before this was kept, older than anything).
+    "_observed_at": "TIMESTAMPTZ",
 }
 
 @dataclass(frozen=True)

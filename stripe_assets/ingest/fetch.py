@@ -70,6 +70,8 @@ class Page:
     records: list[dict]
     settled: list[tuple[int, int]] = field(default_factory=list)  # spans now complete
     asked: tuple[int, int] | None = None  # the `created` span the page was asked for: [lo, hi)
+    # How new its objects are at least (Unix seconds, Stripe's clock: `StripeReader.last_observed`).
+    observed: float | None = None
 
 
 @dataclass
@@ -83,6 +85,7 @@ class _Progress:
     done: bool
     children: list[tuple[int, int, int]]  # (number, lo, hi) of the slices split off it
     asked: tuple[int, int] = (0, 0)  # the span the page was asked for
+    observed: float = 0.0  # how new the page is
 
 
 class Fetch:
@@ -168,7 +171,7 @@ class Fetch:
         elif progress.upper < claim[1]:
             settled.append((progress.upper, claim[1]))
             claim[1] = progress.upper
-        return Page(progress.records, settled, progress.asked)
+        return Page(progress.records, settled, progress.asked, progress.observed)
 
     def pending_overlaps(self, lo: int, hi: int) -> bool:
         """Whether pages not yet taken may hold objects with lo <= created < hi."""
@@ -202,8 +205,10 @@ class Fetch:
                 params = self.reader.list_params(self.resource, piece.lo, piece.hi)
                 if piece.cursor is not None:
                     params["starting_after"] = piece.cursor
+            sent = time.time()  # a reader that cannot tell: before the request
             try:
                 page = self.reader.get_list_page(self.path, params, self.stats, self.backlog)
+                observed = self.reader.last_observed()
                 data, cursor = read_page(self.path, page, piece.cursor)
             except BaseException as exc:  # handed to the caller's thread
                 self._hand_over(exc)
@@ -212,6 +217,7 @@ class Fetch:
             with self._cv:
                 self._in_flight -= 1
                 progress, children = self._advance(piece, data, cursor)
+                progress.observed = observed if observed is not None else sent
                 self.backlog.requests = self._remaining_objects() / PAGE_LIMIT
             # Handed over before the slices it made are queued: their pages come after it.
             if not self._hand_over(progress):

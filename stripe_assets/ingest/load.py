@@ -52,7 +52,7 @@ from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quara
 from stripe_assets.ingest.validation.report import CheckReport
 from stripe_assets.ingest.validation.validate import Drift, ValidationResult, validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
-from stripe_assets.ingest.warehouse.fence import Fence, read_fence
+from stripe_assets.ingest.warehouse.fence import Fence, left_to_newer_runs, read_fence
 from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
 from stripe_assets.ingest.warehouse.loads import count_rows
 
@@ -90,6 +90,9 @@ class PartitionOutcome:
     records_valid: int
     records_rejected: int
     details: CheckReport | None = None  # what `describe` made of the full result, before it was trimmed
+    # The run that wrote this partition with a newer fetch while this one read it: this fetch was
+    # set aside (not written), the partition is that run's.
+    left_to: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -121,6 +124,7 @@ class LoadReport:
     seconds: float = 0.0  # set when the load finished
     validate_seconds: float = 0.0
     write_seconds: float = 0.0
+    left_to: dict[str, str] = field(default_factory=dict)  # partitions set aside -> the newer run
 
     @property
     def elapsed(self) -> float:
@@ -165,6 +169,7 @@ def merge_reports(reports: Sequence[LoadReport]) -> LoadReport:
         ):
             setattr(merged, name, getattr(merged, name) + getattr(r, name))
         merged.prune_error = merged.prune_error or r.prune_error
+        merged.left_to.update(r.left_to)
         merged.table_rows = r.table_rows if r.table_rows is not None else merged.table_rows
         for name in ("requests", "rate_limited", "server_errors", "pages", "objects", "seconds", "throttle_seconds"):
             setattr(merged.stats, name, getattr(merged.stats, name) + getattr(r.stats, name))
@@ -175,6 +180,7 @@ def merge_reports(reports: Sequence[LoadReport]) -> LoadReport:
 
 
 OnPartition = Callable[[PartitionOutcome, LoadReport], None]
+_Landed = tuple[float, dict[str, str]]  # a write's seconds, and the partitions it set aside (-> newer run)
 WriteStep = Callable[[duckdb.DuckDBPyConnection], None]  # more work in a write's connection
 Describe = Callable[[PartitionOutcome], CheckReport]
 
@@ -236,6 +242,18 @@ class _OpenWindow:
     merger: ResultMerger | None = None  # the validation of its parts (None: not validated in parts)
     held: list[tuple[pa.Table | None, pa.Table]] = field(default_factory=list)  # parts in memory: rows, quarantine
     held_bytes: int = 0
+    # How new each record's page is (by id; the first copy's, Stripe's clock), and the oldest page
+    # that brought any (`since`): how new its states are, and the window's fetch as a whole.
+    observed: dict[str, float] = field(default_factory=dict)
+    since: float | None = None
+
+    def saw(self, ids: Sequence[object], at: float | None) -> None:
+        if at is None:
+            return
+        self.since = at if self.since is None else min(self.since, at)
+        for record_id in ids:
+            if isinstance(record_id, str):
+                self.observed.setdefault(record_id, at)
 
 
 class _Loader:
@@ -270,10 +288,12 @@ class _Loader:
         self.staged_folders: list[str] = []  # made by this load (removed when it fails)
         self.kept_ids: set[str] = set()  # ids listed outside the range: their rows stay as they are
         # The one write under way (at most one: windows land in order), and what it lands.
-        self.landing: tuple[list[tuple[PartitionOutcome, WindowWrite]], Future[float]] | None = None
+        self.landing: tuple[list[tuple[PartitionOutcome, WindowWrite]], Future[_Landed]] | None = None
         self.lander: ThreadPoolExecutor | None = None
         self.retention = HistoryRetention()
         self.finished = False  # `finish` ran
+        # No window's fetch is older: the local time it began, or the oldest page (Stripe's clock).
+        self.fetch_began = time.time()
 
     def run(self) -> LoadReport:
         with ThreadPoolExecutor(1, thread_name_prefix=f"land-{self.resource}") as self.lander:
@@ -292,6 +312,7 @@ class _Loader:
         limit_arenas()  # before the fetching threads allocate (see `memory`)
         warnings: queue.SimpleQueue[str] = queue.SimpleQueue()
         relay, self.reader.warn = self.reader.warn, warnings.put  # reader threads warn through us
+        self.fetch_began = time.time()
         try:
             fetch = Fetch(
                 self.reader, self.resource, [*self.starts, self.ends[-1]], self.report.stats,
@@ -304,7 +325,9 @@ class _Loader:
                         if sink is not None:
                             sink(message)
                             break
-                self._route_page(page.records, page.asked)
+                if page.observed is not None:
+                    self.fetch_began = min(self.fetch_began, page.observed)
+                self._route_page(page.records, page.asked, page.observed)
                 for lo, hi in page.settled:
                     self._settle(fetch, lo, hi)
                 if self.landing is not None and self.landing[1].done():
@@ -330,9 +353,16 @@ class _Loader:
             window = self.windows[index]
             asked = (self.starts[index], self.ends[index])
             for objects in self.reader.list_pages(self.resource, window.start, window.end, self.report.stats):
+                observed = self.reader.last_observed()
+                if observed is not None:
+                    self.fetch_began = min(self.fetch_began, observed)
                 for record in objects:
                     stray = _has_created(record) and not asked[0] <= record["created"] < asked[1]
-                    self._add(index, self._stray(record, asked) if stray else record)
+                    self._add(
+                        index,
+                        self._stray(record, asked) if stray else record,
+                        observed if observed is not None else self.fetch_began,
+                    )
             self._complete(index)
         if self.late:
             self._flush(wait=True, last=True)
@@ -341,7 +371,9 @@ class _Loader:
 
     # --- routing records ----------------------------------------------------------------
 
-    def _route_page(self, records: list[dict], asked: tuple[int, int] | None = None) -> None:
+    def _route_page(
+        self, records: list[dict], asked: tuple[int, int] | None = None, observed: float | None = None
+    ) -> None:
         """A page's records: the usual page (objects with distinct ids, all of one open window)
         in one go, any other record by record. `asked`: the `created` span the page was asked
         for (default: the whole range); an object outside it is quarantined (`_stray`)."""
@@ -361,13 +393,14 @@ class _Loader:
                 if _has_created(record) and not asked[0] <= record["created"] < asked[1]:
                     strays.append(record)
                     continue
-                routed = self._route(record)
+                routed = self._route(record, observed)
                 near = routed if near is None else near
             for record in strays:
-                self._add_stray(record, asked, near)
+                self._add_stray(record, asked, near, observed)
             return
         window = window or self.open.setdefault(index, _OpenWindow())
         window.seen.update(ids)
+        window.saw(ids, observed)
         window.records += records
         self.buffered += len(records)
         self._stage_if_full(index)
@@ -389,7 +422,7 @@ class _Loader:
             return None
         return index
 
-    def _route(self, record: dict) -> int | None:
+    def _route(self, record: dict, observed: float | None = None) -> int | None:
         """Hand a record to its window; returns the window (None: outside the range, not added)."""
         index = _window_index(record, self.starts, self.ends[-1])
         if index is None:
@@ -397,7 +430,7 @@ class _Loader:
         if self.done[index]:  # out of order: the window is fetched again on its own at the end
             self.late.add(index)
         else:
-            self._add(index, record)
+            self._add(index, record, observed)
         return index
 
     def _stray(self, record: dict, asked: tuple[int, int]) -> RejectedRecord:
@@ -413,7 +446,7 @@ class _Loader:
             reason=f"created {record['created']} is outside the requested window [{start}, {end})",
         )
 
-    def _add_stray(self, record: dict, asked: tuple[int, int], near: int | None) -> None:
+    def _add_stray(self, record: dict, asked: tuple[int, int], near: int | None, observed: float | None = None) -> None:
         """Quarantine a stray in the window its page was reading, else the first one still open
         within the span it was asked for."""
         rejected = self._stray(record, asked)
@@ -428,15 +461,16 @@ class _Loader:
         if self.done[near]:
             self.late.add(near)  # that window is read again, the stray with it
         else:
-            self._add(near, rejected)
+            self._add(near, rejected, observed)
 
-    def _add(self, index: int, record: dict) -> None:
+    def _add(self, index: int, record: dict, observed: float | None = None) -> None:
         window = self.open.setdefault(index, _OpenWindow())
         record_id = record.get("id") if isinstance(record, dict) else None
         if isinstance(record_id, str):
             if record_id in window.seen:  # a page boundary shifted under us: keep the first copy
                 return
             window.seen.add(record_id)
+        window.saw([record_id], observed)
         window.records.append(record)
         self.buffered += 1
         self._stage_if_full(index)
@@ -472,7 +506,9 @@ class _Loader:
         part = validate_records(self.resource, records, strict_enums=self.settings.strict_enums, columns=self.columns)
         converting = time.perf_counter()
         self.report.validate_seconds += converting - began
-        rows = _rows(part.valid, self.columns, key, self.run_id) if part.valid else None
+        observed = _observed_of(part.valid, window, self.fetch_began)
+        window.observed = {}  # like `seen`: the part's times are in its rows now
+        rows = _rows(part.valid, self.columns, key, self.run_id, observed) if part.valid else None
         quarantine = quarantine_table(self.resource, part, partition_key=key, run_id=self.run_id)
         window.merger.add(part)
         del records, part
@@ -521,7 +557,7 @@ class _Loader:
         if window.merger is None:
             outcome, write = _prepare_window(
                 self.resource, self.windows[index], window.records, self.columns, self.settings, self.run_id,
-                self.report,
+                self.report, window, self.fetch_began,
             )
             write = dataclasses.replace(write, kept_ids=frozenset(self.kept_ids))
         else:
@@ -569,6 +605,7 @@ class _Loader:
             staged=window.staged,
             keeps_deleted=_keeps_deleted(self.resource),
             kept_ids=frozenset(self.kept_ids),
+            observed_at=_stamp(window.since if window.since is not None else self.fetch_began),
         )
         return outcome, write
 
@@ -598,12 +635,12 @@ class _Loader:
         after = self.finish if last else None
         self.landing = (batch, self.lander.submit(self._land, [w for _, w in batch], before, after))
 
-    def _land(self, writes: list[WindowWrite], before: WriteStep | None, after: WriteStep | None) -> float:
+    def _land(self, writes: list[WindowWrite], before: WriteStep | None, after: WriteStep | None) -> _Landed:
         began = time.perf_counter()
-        self.warehouse.apply(
+        set_aside = self.warehouse.apply(
             self.resource, self.columns, QUARANTINE_COLUMNS, writes, fence=self.fence, before=before, after=after
         )
-        return time.perf_counter() - began
+        return time.perf_counter() - began, set_aside
 
     def finish(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Once per load, after its last write: prune the versions beyond the retention and
@@ -624,12 +661,18 @@ class _Loader:
         batch, write = self.landing
         self.landing = None
         try:
-            self.report.write_seconds += write.result()
+            seconds, set_aside = write.result()
         except Exception:
             if failing:
                 return
             raise
+        self.report.write_seconds += seconds
+        if set_aside:
+            self.report.left_to.update(set_aside)
+            if self.log is not None:
+                self.log(left_to_newer_runs(self.resource, set_aside))
         for outcome, _ in batch:
+            outcome.left_to = set_aside.get(outcome.window.key)
             self.report.outcomes.append(outcome)
             if self.on_partition is not None:
                 self.on_partition(outcome, self.report)
@@ -673,6 +716,8 @@ def _prepare_window(
     settings: ValidationSettings,
     run_id: str,
     report: LoadReport,
+    fetched: _OpenWindow,
+    fetch_began: float,
 ) -> tuple[PartitionOutcome, WindowWrite]:
     began = time.perf_counter()
     result = validate_records(resource, records, strict_enums=settings.strict_enums, columns=columns)
@@ -685,13 +730,28 @@ def _prepare_window(
     )
     converting = time.perf_counter()
     report.validate_seconds += converting - began
-    write = _window_write(resource, outcome, columns, settings, run_id)
+    write = _window_write(resource, outcome, columns, settings, run_id, fetched, fetch_began)
     report.write_seconds += time.perf_counter() - converting  # building the batch is part of writing
     return outcome, write
 
 
-def _rows(records: list[dict], columns: Sequence[ColumnSpec], key: str, run_id: str):
-    return to_arrow(records, columns, partition_of=lambda _: key, run_id=run_id, loaded_at=datetime.now(UTC))
+def _rows(
+    records: list[dict], columns: Sequence[ColumnSpec], key: str, run_id: str, observed: list[datetime | None]
+) -> pa.Table:
+    return to_arrow(
+        records, columns, partition_of=lambda _: key, run_id=run_id, loaded_at=datetime.now(UTC), observed_at=observed
+    )
+
+
+def _stamp(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
+def _observed_of(records: list[dict], window: _OpenWindow, fetch_began: float) -> list[datetime | None]:
+    """How new each record's state is: when its page was asked for (else the window's first page,
+    else the fetch's start: never later than the truth)."""
+    fallback = window.since if window.since is not None else fetch_began
+    return [_stamp(window.observed.get(str(r.get("id")), fallback)) for r in records]
 
 
 def _load_record(resource: str, outcome: PartitionOutcome, settings: ValidationSettings, run_id: str) -> dict:
@@ -717,9 +777,14 @@ def _window_write(
     columns: Sequence[ColumnSpec],
     settings: ValidationSettings,
     run_id: str,
+    fetched: _OpenWindow,
+    fetch_began: float,
 ) -> WindowWrite:
     window = outcome.window
-    rows = _rows(outcome.result.valid, columns, window.key, run_id) if outcome.accepted else None
+    valid = outcome.result.valid
+    rows = None
+    if outcome.accepted:
+        rows = _rows(valid, columns, window.key, run_id, _observed_of(valid, fetched, fetch_began))
     return WindowWrite(
         partition=window.key,
         start=window.start,
@@ -728,6 +793,7 @@ def _window_write(
         quarantine=quarantine_table(resource, outcome.result, partition_key=window.key, run_id=run_id),
         load_record=_load_record(resource, outcome, settings, run_id),
         keeps_deleted=_keeps_deleted(resource),
+        observed_at=_stamp(fetched.since if fetched.since is not None else fetch_began),
     )
 
 

@@ -121,8 +121,11 @@ def to_arrow(
     partition_of: Callable[[dict], str],
     run_id: str,
     loaded_at: datetime,
+    observed_at: datetime | Sequence[datetime | None] | None = None,
 ) -> pa.Table:
-    """One row per record: the mapped columns, then `raw` (the full object) and bookkeeping."""
+    """One row per record: the mapped columns, then `raw` (the full object) and bookkeeping.
+
+    `observed_at`: how new the states are, one time for all or one per record (default `loaded_at`)."""
     arrays: dict[str, pa.Array] = {}
     all_dicts = set(map(type, records)) <= {dict}
     for spec, get, coerce in column_extractors(columns):
@@ -133,5 +136,11 @@ def to_arrow(
     arrays["_run_id"] = pa.repeat(pa.scalar(run_id, pa.string()), count)
     arrays["_loaded_at"] = pa.repeat(pa.scalar(loaded_at, pa.timestamp("us", tz="UTC")), count)
     arrays["_deleted_at"] = pa.nulls(count, pa.timestamp("us", tz="UTC"))
+    observed = loaded_at if observed_at is None else observed_at
+    arrays["_observed_at"] = (
+        pa.repeat(pa.scalar(observed, pa.timestamp("us", tz="UTC")), count)
+        if isinstance(observed, datetime)
+        else pa.array(list(observed), pa.timestamp("us", tz="UTC"))
+    )
     assert list(arrays)[-len(SYSTEM_COLUMNS):] == list(SYSTEM_COLUMNS)
     return pa.table(arrays)

@@ -83,13 +83,11 @@ def test_four_concurrent_all_asset_runs_share_the_instance_and_the_lake(tmp_path
         for day in DAYS
     ]
     outputs = [run.communicate(timeout=420)[0] for run in runs]
-    for run, output in zip(runs[1:3], outputs[1:3], strict=True):
+    # Every run succeeds; of the two runs of the same day, per resource, one lands after the other,
+    # or the one that finds the other's load (as new) landed since it started sets its fetch aside
+    # and says so; never both at once.
+    for run, output in zip(runs, outputs, strict=True):
         assert run.returncode == 0, output[-3000:]
-    # The two runs of the same day: per resource, one lands after the other, or the one that
-    # finds the other's load landed since it started refuses to overwrite it (each run may lose
-    # on a different resource); never both at once.
-    for run, output in ((runs[0], outputs[0]), (runs[3], outputs[3])):
-        assert run.returncode == 0 or "not overwriting the newer load" in output, output[-3000:]
 
     with _instance(env) as instance:
         records = instance.get_runs()

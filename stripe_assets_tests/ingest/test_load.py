@@ -263,7 +263,7 @@ def test_a_window_larger_than_memory_is_staged_and_lands_exactly_like_a_small_on
     report = load(emu, staged, "charges", "2026-10-01")
     assert report.staged_windows == 1
     assert report.spilled_windows == (0 if held == "memory" else 1)
-    every_column = "* EXCLUDE (_loaded_at)"  # typed columns, raw, partition, run
+    every_column = "* EXCLUDE (_loaded_at, _observed_at)"  # typed columns, raw, partition, run
     assert table(staged, "charges", every_column) == table(whole, "charges", every_column)
     assert _ids_and_raw(staged) == _ids_and_raw(whole)
     [outcome] = report.outcomes

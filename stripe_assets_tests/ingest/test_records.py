@@ -104,7 +104,7 @@ def test_columns_built_a_column_at_a_time_hold_what_each_record_gives_on_its_own
     loaded_at = datetime(2026, 11, 1, tzinfo=UTC)
     table = to_arrow(records, columns, partition_of=lambda r: f"p{r['id']}", run_id="r1", loaded_at=loaded_at)
     rows = table.to_pylist()
-    system = ["raw", "_partition", "_run_id", "_loaded_at", "_deleted_at"]
+    system = ["raw", "_partition", "_run_id", "_loaded_at", "_deleted_at", "_observed_at"]
     assert table.column_names == [c.name for c in columns] + system
     for record, row in zip(records, rows, strict=True):
         assert {c.name: row[c.name] for c in columns} == {c.name: _one_by_one(record, c) for c in columns}

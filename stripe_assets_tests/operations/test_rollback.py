@@ -42,8 +42,8 @@ def test_each_rollback_restores_the_previous_version_exactly(project, three_vers
     # Only A's loads are left; undoing its 10-04 load leaves its 10-03 load alone.
     assert main(["rollback", "charges", "--run", run_a[:8], "--partition", "2026-10-04", "--yes"]) == 0
     table, quarantine = project.rows("charges")
-    # _partition, then _run_id, _loaded_at, _deleted_at
-    assert table == [row for row in after_a[0] if row[-4] == "2026-10-03"]
+    # _partition, then _run_id, _loaded_at, _deleted_at, _observed_at
+    assert table == [row for row in after_a[0] if row[-5] == "2026-10-03"]
     assert quarantine == []
 
 
@@ -61,7 +61,7 @@ def test_a_rollback_shows_in_the_assets_history_as_the_partitions_latest_materia
     assert rollback.partition == "2026-10-03"
     assert rollback.metadata["rolled_back_to"].value == run_a
     assert rollback.metadata["rolled_back_runs"].value == f"{run_c}, {run_b}"
-    rows_of_a = sum(1 for row in after_a[0] if row[-4] == "2026-10-03")
+    rows_of_a = sum(1 for row in after_a[0] if row[-5] == "2026-10-03")  # _partition
     assert rollback.metadata["dagster/partition_row_count"].value == rows_of_a
     assert rollback.metadata["dagster/row_count"].value == len(after_a[0])  # the whole table
     assert rollback.description == f"Rolled back to run {run_a} (undid {run_c}, {run_b})"

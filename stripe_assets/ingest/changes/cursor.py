@@ -2,8 +2,10 @@
 
 The cursor is the newest Event (id and `created`) whose changes the warehouse holds. A row is
 appended in the same transaction as the rows it accounts for, so the cursor never runs ahead of
-the data; the newest row is the current cursor. Rolling back a run removes the cursor rows from
-that run on, so the changes it applied are read again by the next load instead of being lost.
+the data; the newest row (by when its events were read) is the current cursor. Rolling back a
+run removes the cursor rows from that run on, so the changes it applied are read again by the
+next load instead of being lost: rows of runs that read their events later, and rows that landed
+later (a run that read its events earlier but landed after it may have left those changes to it).
 """
 
 from __future__ import annotations
@@ -39,8 +41,18 @@ def ensure_cursor_table(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(
         f"""CREATE TABLE IF NOT EXISTS {CURSORS_TABLE} (
             resource VARCHAR, run_id VARCHAR, event_id VARCHAR, event_created BIGINT,
-            recorded_at TIMESTAMPTZ, source VARCHAR)"""
+            recorded_at TIMESTAMPTZ, source VARCHAR, landed_at TIMESTAMPTZ)"""
     )
+    if not _has_landed_at(conn):  # a table from before: its rows landed when they were read
+        conn.execute(f"ALTER TABLE {CURSORS_TABLE} ADD COLUMN landed_at TIMESTAMPTZ")
+
+
+def _has_landed_at(conn: duckdb.DuckDBPyConnection) -> bool:
+    row = conn.execute(
+        """SELECT count(*) FROM information_schema.columns
+           WHERE table_schema = 'stripe_meta' AND table_name = 'change_cursors' AND column_name = 'landed_at'"""
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def current_cursor(conn: duckdb.DuckDBPyConnection, resource: str) -> Cursor | None:
@@ -59,21 +71,28 @@ def record_cursor(conn: duckdb.DuckDBPyConnection, resource: str, cursor: Cursor
     """Append `cursor` as the current one (call inside the load's transaction)."""
     ensure_cursor_table(conn)
     conn.execute(
-        f"INSERT INTO {CURSORS_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+        f"""INSERT INTO {CURSORS_TABLE} (resource, run_id, event_id, event_created, recorded_at, source, landed_at)
+            VALUES (?, ?, ?, ?, ?, ?, now())""",
         [resource, cursor.run_id, cursor.event_id, cursor.event_created, cursor.recorded_at, cursor.source],
     )
 
 
 def rewind_cursor(conn: duckdb.DuckDBPyConnection, resource: str, run_ids: Iterable[str]) -> int:
-    """Forget the cursors set by `run_ids` and by every later run: what they applied is read
-    again (applying a change twice is harmless, missing one is not). Returns rows removed."""
+    """Forget the cursors set by `run_ids` and by every later run (that read its events later, or
+    landed later): what they applied is read again (applying a change twice is harmless, missing
+    one is not). Returns rows removed."""
     runs = list(run_ids)
     if not runs or not table_exists(conn, CURSORS_TABLE):
         return 0
+    ensure_cursor_table(conn)
     marks = ", ".join("?" * len(runs))
+    landed = "coalesce(landed_at, recorded_at)"
     row = conn.execute(
-        f"""DELETE FROM {CURSORS_TABLE} WHERE resource = ? AND recorded_at >= (
-                SELECT min(recorded_at) FROM {CURSORS_TABLE} WHERE resource = ? AND run_id IN ({marks}))""",
-        [resource, resource, *runs],
+        f"""WITH undone AS (
+                SELECT min(recorded_at) AS read_at, min({landed}) AS landed FROM {CURSORS_TABLE}
+                WHERE resource = ? AND run_id IN ({marks}))
+            DELETE FROM {CURSORS_TABLE} WHERE resource = ?
+              AND (recorded_at >= (SELECT read_at FROM undone) OR {landed} >= (SELECT landed FROM undone))""",
+        [resource, *runs, resource],
     ).fetchone()
     return int(row[0]) if row else 0

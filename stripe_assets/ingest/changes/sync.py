@@ -140,6 +140,7 @@ def plan_changes(
                 run_id=run_id,
                 strict_enums=strict_enums,
                 fetch=lambda object_id: retrieve(reader, spec, object_id, stats),
+                observed=reader.last_observed,
             )
     if plan.fallback:
         oldest = now - horizon if horizon is not None else None

@@ -2,7 +2,8 @@
 
 Only objects the warehouse is responsible for are written: those whose partition has been loaded
 (a partition never loaded gets all its objects from its own first load) or that already have a
-row. A change equal to the row already held (an event read twice) writes nothing. Every row
+row. A change equal to the row already held (an event read twice) writes nothing, and neither
+does one older than the row (`_observed_at`: another run wrote a newer state). Every row
 replaced goes to `stripe_history` as if a load of its partition had displaced it, and each
 partition touched gets a `changed` entry in the load log, so `stripe-assets rollback` undoes a
 change run like any load.
@@ -28,6 +29,7 @@ class PartitionChanges:
     rows_updated: int = 0
     rows_deleted: int = 0  # rows newly marked deleted
     rows_rejected: int = 0  # new states that failed validation (the row keeps its old state)
+    observed_at: datetime | None = None  # the newest state written (the load log's `observed_at`)
 
     @property
     def any(self) -> bool:
@@ -75,11 +77,13 @@ def write_changes(
     conn.register("_change_quarantine", batch.quarantine)
     conn.register("_loaded_partitions", pa.table({"partition": pa.array(loaded, pa.string())}))
     try:
-        # New states that differ from what is held, for objects the warehouse keeps.
+        # New states, as new as what is held or newer, that differ from it, for objects the
+        # warehouse keeps.
         conn.execute(
             f"""CREATE OR REPLACE TEMP TABLE _effective AS
                 SELECT c.* FROM _change_rows c LEFT JOIN {table} t ON t.id = c.id
                 WHERE (t.id IS NOT NULL OR c._partition IN (SELECT partition FROM _loaded_partitions))
+                  AND (t.id IS NULL OR t._observed_at IS NULL OR c._observed_at >= t._observed_at)
                   AND (t.id IS NULL OR t.raw::VARCHAR IS DISTINCT FROM c.raw
                        OR t._deleted_at IS DISTINCT FROM c._deleted_at)"""
         )
@@ -87,9 +91,10 @@ def write_changes(
         conn.execute(
             f"""INSERT INTO _effective BY NAME
                 SELECT t.* REPLACE (m._deleted_at AS _deleted_at, ?::VARCHAR AS _run_id,
-                                    ?::TIMESTAMPTZ AS _loaded_at)
+                                    ?::TIMESTAMPTZ AS _loaded_at, m._observed_at AS _observed_at)
                 FROM {table} t JOIN _change_marks m ON t.id = m.id
-                WHERE t._deleted_at IS NULL AND t.id NOT IN (SELECT id FROM _effective)""",
+                WHERE t._deleted_at IS NULL AND t.id NOT IN (SELECT id FROM _effective)
+                  AND (t._observed_at IS NULL OR m._observed_at >= t._observed_at)""",
             [run_id, at],
         )
         conn.execute(
@@ -103,12 +108,12 @@ def write_changes(
         counts = conn.execute(
             """SELECT _partition, epoch(min(created))::BIGINT,
                       count(*) FILTER (WHERE _deleted_at IS NULL),
-                      count(*) FILTER (WHERE _deleted_at IS NOT NULL)
+                      count(*) FILTER (WHERE _deleted_at IS NOT NULL), max(_observed_at)
                FROM _effective GROUP BY _partition"""
         ).fetchall()
         windows = dict(batch.windows)
-        for partition, created, updated, deleted in counts:
-            written.partitions[partition] = PartitionChanges(partition, updated, deleted)
+        for partition, created, updated, deleted, newest in counts:
+            written.partitions[partition] = PartitionChanges(partition, updated, deleted, observed_at=newest)
             if partition not in windows:
                 window = window_of(int(created))
                 if window is not None:
@@ -142,8 +147,9 @@ def write_changes(
         total = part.rows_updated + part.rows_deleted + part.rows_rejected
         conn.execute(
             f"""INSERT INTO {LOADS_TABLE} (resource, partition, window_start, window_end, run_id, status,
-                    records_fetched, records_loaded, records_rejected, error_rate_pct, threshold_pct, loaded_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)""",
+                    records_fetched, records_loaded, records_rejected, error_rate_pct, threshold_pct, loaded_at,
+                    observed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)""",
             [
                 resource,
                 part.partition,
@@ -156,6 +162,7 @@ def write_changes(
                 part.rows_rejected,
                 round(100.0 * part.rows_rejected / max(total, 1), 4),
                 at,
+                part.observed_at,
             ],
         )
     return written

@@ -1,29 +1,37 @@
 """Fencing writes: a load never overwrites a newer load of its partitions, nor resurrects deleted data.
 
-A run notes, before it fetches anything, the newest load of its resource and the newest deletion
-of it (`stripe-assets delete --drop-data` leaves a tombstone in `stripe_meta.deletions`). Every
-write transaction then checks, before touching a row, that no other run loaded one of its
-partitions since and that the resource was not deleted since; otherwise the write is refused
-with one line. So a step left running by a killed run cannot overwrite the rerun that replaced
-it, and a deletion wins over the run it raced. Plain SQL on the load log: it works wherever the
-warehouse's tables live.
+A run notes, before it fetches anything, the newest write of its resource (load or change run)
+and the newest deletion of it (`stripe-assets delete --drop-data` leaves a tombstone in
+`stripe_meta.deletions`). Every write transaction then checks, before touching a row:
+- that the resource was not deleted since; otherwise the whole write is refused with one line,
+  so a deletion wins over the run it raced;
+- which of its partitions another run wrote since with a fetch (or changes) at least as new: the
+  older fetch of those is set aside, not written, and the rest lands. So a step left running by
+  a killed run cannot overwrite the rerun that replaced it, and two overlapping runs both land.
+Rows are protected one by one as well (`_observed_at`, see `store.py`); the fence keeps an
+older fetch from replacing a partition's quarantine and load record. Plain SQL on the load log:
+it works wherever the warehouse's tables live.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
+import pyarrow as pa
 
-from stripe_assets.ingest.warehouse.loads import LOADED, REJECTED, table_exists
-from stripe_assets.ingest.warehouse.store import LOADS_TABLE, Warehouse, WarehouseError
+from stripe_assets.ingest.warehouse.loads import CHANGED, LOADED, REJECTED, table_exists
+from stripe_assets.ingest.warehouse.store import LOADS_TABLE, Warehouse, WarehouseError, WindowWrite
+
+WRITES = (LOADED, REJECTED, CHANGED)  # the load log's entries that wrote a partition
 
 DELETIONS_TABLE = "stripe_meta.deletions"
 
 
 class SupersededError(WarehouseError):
-    """The warehouse changed under a run (a newer load, a deletion): its write was refused."""
+    """The resource's data was deleted under a run: its write was refused."""
 
 
 @dataclass(frozen=True)
@@ -32,12 +40,12 @@ class Fence:
 
     resource: str
     run_id: str
-    newest_load: datetime | None  # the resource's newest load then (None: none yet)
+    newest_load: datetime | None  # the resource's newest load or change run then (None: none yet)
     newest_deletion: datetime | None  # the resource's newest deletion then
 
-    def check(self, conn: duckdb.DuckDBPyConnection, partitions: list[str]) -> None:
+    def check(self, conn: duckdb.DuckDBPyConnection, writes: Sequence[WindowWrite]) -> dict[str, str]:
         """See `check_fence` (what `Warehouse.apply` calls inside its transaction)."""
-        check_fence(conn, self, partitions)
+        return check_fence(conn, self, writes)
 
 
 def _newest(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> datetime | None:
@@ -51,8 +59,8 @@ def take_fence(conn: duckdb.DuckDBPyConnection | None, resource: str, run_id: st
     if conn is not None and table_exists(conn, LOADS_TABLE):
         load = _newest(
             conn,
-            f"SELECT max(loaded_at) FROM {LOADS_TABLE} WHERE resource = ? AND status IN (?, ?)",
-            [resource, LOADED, REJECTED],
+            f"SELECT max(loaded_at) FROM {LOADS_TABLE} WHERE resource = ? AND status IN (?, ?, ?)",
+            [resource, *WRITES],
         )
     if conn is not None and table_exists(conn, DELETIONS_TABLE):
         deletion = _newest(conn, f"SELECT max(deleted_at) FROM {DELETIONS_TABLE} WHERE resource = ?", [resource])
@@ -63,9 +71,10 @@ def _utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def check_fence(conn: duckdb.DuckDBPyConnection, fence: Fence, partitions: list[str]) -> None:
-    """Raise SupersededError when the resource was deleted, or one of `partitions` loaded by
-    another run, after the fence was taken. Call it inside the write transaction."""
+def check_fence(conn: duckdb.DuckDBPyConnection, fence: Fence, writes: Sequence[WindowWrite]) -> dict[str, str]:
+    """Raise SupersededError when the resource was deleted after the fence was taken; return the
+    partitions of `writes` another run wrote since with a newer fetch (partition -> that run),
+    which this write sets aside. Call it inside the write transaction."""
     if table_exists(conn, DELETIONS_TABLE):
         deleted = _newest(
             conn,
@@ -78,22 +87,54 @@ def check_fence(conn: duckdb.DuckDBPyConnection, fence: Fence, partitions: list[
                 f"{_utc(deleted)}, after run {fence.run_id} started: nothing of this run "
                 "was written after that"
             )
-    if not partitions or not table_exists(conn, LOADS_TABLE):
-        return
-    marks = ", ".join("?" * len(partitions))
-    newer = conn.execute(
-        f"""SELECT partition, run_id, loaded_at FROM {LOADS_TABLE}
-            WHERE resource = ? AND status IN (?, ?) AND run_id <> ? AND partition IN ({marks})
-              AND (? IS NULL OR loaded_at > ?)
-            ORDER BY loaded_at DESC LIMIT 1""",
-        [fence.resource, LOADED, REJECTED, fence.run_id, *partitions, fence.newest_load, fence.newest_load],
+    if not writes or not table_exists(conn, LOADS_TABLE):
+        return {}
+    # Written since the fence with a fetch at least as new as ours (a load from before fetches were
+    # timed counts as newer; a change run that wrote no row, as older). The newest such writer per
+    # partition. A run whose own fetch is newer writes: the rows it brings are the newer ones.
+    observed = "l.observed_at" if _has_column(conn, LOADS_TABLE, "observed_at") else "NULL::TIMESTAMPTZ"
+    conn.register("_fence_ours", _observed(writes))
+    try:
+        rows = conn.execute(
+            f"""SELECT l.partition, arg_max(l.run_id, l.loaded_at) FROM {LOADS_TABLE} l
+                JOIN _fence_ours o ON o.partition = l.partition
+                WHERE l.resource = ? AND l.status IN (?, ?, ?) AND l.run_id <> ?
+                  AND (?::TIMESTAMPTZ IS NULL OR l.loaded_at > ?::TIMESTAMPTZ)
+                  AND (({observed} IS NULL AND l.status <> ?) OR o.observed_at IS NULL OR {observed} >= o.observed_at)
+                GROUP BY l.partition""",
+            [fence.resource, *WRITES, fence.run_id, fence.newest_load, fence.newest_load, CHANGED],
+        ).fetchall()
+    finally:
+        conn.unregister("_fence_ours")
+    return dict(sorted(rows))
+
+
+def _has_column(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    schema, name = table.split(".")
+    row = conn.execute(
+        """SELECT count(*) FROM information_schema.columns
+           WHERE table_schema = ? AND table_name = ? AND column_name = ?""",
+        [schema, name, column],
     ).fetchone()
-    if newer is not None:
-        partition, run_id, loaded_at = newer
-        raise SupersededError(
-            f"{fence.resource} {partition}: run {run_id} loaded it at {_utc(loaded_at)}, "
-            f"after run {fence.run_id} started: not overwriting the newer load with this run's older fetch"
-        )
+    return bool(row and row[0])
+
+
+def _observed(writes: Sequence[WindowWrite]) -> pa.Table:
+    return pa.table(
+        {
+            "partition": pa.array([w.partition for w in writes], pa.string()),
+            "observed_at": pa.array([w.observed_at for w in writes], pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def left_to_newer_runs(resource: str, set_aside: dict[str, str]) -> str:
+    """One line for the run log: which partitions this run left to which newer run."""
+    parts = ", ".join(f"{partition} to run {run_id}" for partition, run_id in sorted(set_aside.items()))
+    return (
+        f"{resource}: a newer run wrote these partitions while this one read them; "
+        f"its older fetch was set aside: {parts}"
+    )
 
 
 def record_deletion(conn: duckdb.DuckDBPyConnection, resource: str) -> None:

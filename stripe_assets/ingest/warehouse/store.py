@@ -70,6 +70,9 @@ LOADS_COLUMNS: dict[str, str] = {
     "error_rate_pct": "DOUBLE",
     "threshold_pct": "DOUBLE",
     "loaded_at": "TIMESTAMPTZ",
+    # How new what the load wrote is: when the window's first page was asked for (a change run:
+    # its newest event in the partition). The fence compares it, not when the load landed.
+    "observed_at": "TIMESTAMPTZ",
 }
 
 
@@ -101,6 +104,9 @@ class WindowWrite:
     # Ids the API listed with a `created` outside the load's range (quarantined): the rows
     # they have stay as they are, wherever they are.
     kept_ids: frozenset[str] = frozenset()
+    # When the window's fetch began (its first request): rows of the window it did not list that
+    # are newer than this were written by a newer fetch and are kept (None: no such rows).
+    observed_at: datetime | None = None
 
     @property
     def num_rows(self) -> int:
@@ -112,9 +118,10 @@ def _sql_text(value: str) -> str:
 
 
 class WriteFence(Protocol):
-    """Refuses a write (raising WarehouseError) when the warehouse changed under the run."""
+    """Refuses a write (raising WarehouseError) when the warehouse changed under the run, and
+    names the partitions a newer run holds (partition -> run id): their fetch is set aside."""
 
-    def check(self, conn: duckdb.DuckDBPyConnection, partitions: list[str]) -> None: ...
+    def check(self, conn: duckdb.DuckDBPyConnection, writes: Sequence[WindowWrite]) -> dict[str, str]: ...
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -292,7 +299,7 @@ class Warehouse:
         fence: WriteFence | None = None,
         before: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
         after: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-    ) -> None:
+    ) -> dict[str, str]:
         """Land every partition of one run in a single transaction (all or nothing).
 
         Accepted partitions replace exactly their window (and any row with the same id, so an
@@ -302,9 +309,10 @@ class Warehouse:
         A DuckDB error reaches the caller as one line naming its cause. `before` writes first,
         in the same transaction (the changes applied from Stripe's events); `after` runs once it
         committed, in the same connection (no other writer in between, no turn of its own).
+        Returns the partitions set aside because a newer run holds them (partition -> run id).
         """
         try:
-            self._apply(resource, columns, quarantine_columns, writes, fence, before, after)
+            return self._apply(resource, columns, quarantine_columns, writes, fence, before, after)
         except duckdb.Error as exc:
             raise self._error(exc) from None
 
@@ -321,12 +329,12 @@ class Warehouse:
         fence: WriteFence | None,
         before: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
         after: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-    ) -> None:
-        partitions = [write.partition for write in writes]
+    ) -> dict[str, str]:
         staged = any(write.staged is not None for write in writes)
+        set_aside: dict[str, str] = {}
         with self.connect(row_group_size=STAGED_ROW_GROUP_SIZE if staged else None) as conn:
             if fence is not None:  # before any table is (re)created
-                fence.check(conn, partitions)
+                fence.check(conn, writes)
             layout = (resource, tuple(columns), tuple(quarantine_columns.items()))
             if layout not in self._ensured:  # a long load flushes many times: check the schema once
                 self.ensure_tables(conn, resource, columns, quarantine_columns)
@@ -334,11 +342,12 @@ class Warehouse:
             conn.execute("BEGIN TRANSACTION")
             try:
                 if fence is not None:  # again in the transaction: what commits is what was checked
-                    fence.check(conn, partitions)
-                _claim(conn, resource, writes)
+                    set_aside = fence.check(conn, writes)
+                landing = [write for write in writes if write.partition not in set_aside]
+                _claim(conn, resource, landing or writes)
                 if before is not None:
                     before(conn)
-                for write in writes:
+                for write in landing:
                     self._write_window(conn, resource, write)
                 conn.execute("COMMIT")
             except BaseException:
@@ -349,9 +358,10 @@ class Warehouse:
                     after(conn)
                 except duckdb.Error as exc:  # committed: never a conflict to write everything again over
                     raise self._error(exc) from None
-        for write in writes:  # landed: the staged parts are no longer needed
+        for write in writes:  # landed or set aside: the staged parts are no longer needed
             if write.staged is not None:
                 shutil.rmtree(write.staged, ignore_errors=True)
+        return set_aside
 
     def staging_dir(self, resource: str, run_id: str, partition: str) -> Path:
         """Where one partition's parts wait: stamped with its creation time, so that what a
@@ -403,11 +413,25 @@ class Warehouse:
                 source = _first_copies(conn, staged_rows)
         if source is not None:
             try:
+                # Rows newer than what this write brings stay as they are (another run's newer
+                # fetch or change): only the rest of the window is replaced.
+                conn.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE _newer AS SELECT t.id FROM {table} t
+                        LEFT JOIN (SELECT id, _observed_at FROM {source}) s ON s.id = t.id
+                        WHERE ((t.created >= ? AND t.created < ?) OR s.id IS NOT NULL)
+                          AND t._observed_at > coalesce(s._observed_at, ?::TIMESTAMPTZ)""",
+                    [write.start, write.end, write.observed_at],
+                )
+                newer = conn.execute("SELECT count(*) FROM _newer").fetchone()
+                # (Usually none: then the plain statements, whose memory does not follow the rows.)
+                keep = " AND id NOT IN (SELECT id FROM _newer)" if newer and newer[0] else ""
                 in_window = f"(created >= ? AND created < ?) OR id IN (SELECT id FROM {source})"
                 if write.kept_ids:
                     kept = ", ".join(map(_sql_text, sorted(write.kept_ids)))
-                    # ... unless this write lands the id anew (listed again, inside its window)
+                    # Ids listed outside their window (quarantined) keep their rows, unless this
+                    # write lands the id anew (listed again, inside its window).
                     in_window = f"({in_window}) AND (id NOT IN ({kept}) OR id IN (SELECT id FROM {source}))"
+                in_window = f"({in_window}){keep}"
                 conn.execute(
                     f"INSERT INTO {history_table(resource)} BY NAME SELECT *, {_DISPLACED} "
                     f"FROM {table} WHERE {in_window}",
@@ -420,9 +444,10 @@ class Warehouse:
                         source=source, rejected=write.quarantine, staged_rejected=staged_quarantine,
                     )  # fmt: skip
                 conn.execute(f"DELETE FROM {table} WHERE {in_window}", [write.start, write.end])
-                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {source}")
+                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {source} WHERE true{keep}")
                 if write.keeps_deleted:
                     restore_deleted(conn, table, run_id=run_id, partition=write.partition, at=datetime.now(UTC))
+                conn.execute("DROP TABLE _newer")
             finally:
                 if write.rows is not None:
                     _quietly(conn.unregister, "_batch")  # on an aborted transaction it raises too
@@ -440,7 +465,7 @@ class Warehouse:
                 conn.execute(f"INSERT INTO {quarantine_table} BY NAME SELECT * FROM _quarantine")
             finally:
                 _quietly(conn.unregister, "_quarantine")
-        record = {**write.load_record, "loaded_at": _commit_stamp(conn, resource)}
+        record = {**write.load_record, "loaded_at": _commit_stamp(conn, resource), "observed_at": write.observed_at}
         names = list(record)
         conn.execute(
             f"INSERT INTO {LOADS_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
