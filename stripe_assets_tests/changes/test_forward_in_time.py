@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from stripe_assets.emulator import EmulatorConfig, start_emulator
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.client import FetchStats, StripeReader, answered_since
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.records import to_arrow

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from stripe_assets.emulator import EmulatorConfig, start_emulator
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.load import Window
 from stripe_assets.ingest.warehouse import Warehouse
