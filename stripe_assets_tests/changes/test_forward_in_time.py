@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.client import FetchStats, StripeReader, answered_since
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.quarantine import _ARROW_SCHEMA, QUARANTINE_COLUMNS
 from stripe_assets.ingest.warehouse import WindowWrite
 from stripe_assets.operations.rollback import RollbackRequest, run_rollback
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_tests.changes.runs import BACKENDS, Days, HoldingReader, differences, open_backend, rows, run
 from stripe_assets_tests.faults.test_fencing import in_background
 

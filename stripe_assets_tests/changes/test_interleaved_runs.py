@@ -8,12 +8,12 @@ from datetime import date
 
 import pytest
 
-from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.load import Window
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import LOADED, partition_loads
 from stripe_assets.operations.rollback import RollbackRequest, run_rollback
+from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_tests.changes.runs import BACKENDS, Days, HoldingReader, differences, open_backend, run
 from stripe_assets_tests.faults.test_fencing import in_background
 
