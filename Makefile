@@ -1,5 +1,5 @@
 # Two commands matter (see README.md):
-#   make demo   creates .venv, starts the local Stripe emulator and loads the last 7 days of all six assets
+#   make demo   creates .venv, starts the local Stripe emulator and loads the last 7 days of every asset
 #   make test   creates .venv and runs the whole test suite (what CI runs)
 
 PYTHON ?= python3

@@ -33,6 +33,7 @@ from stripe_assets.emulator.lifecycles import (
 )
 from stripe_assets.emulator.plans import (
     DAY_SECONDS,
+    FAILED,
     SUBSCRIPTION_STATUSES,
     UNCAPTURED,
     _view,
@@ -55,6 +56,7 @@ DEFAULT_MIX: Mapping[str, int] = {
     "customer_updated": 14,
     "customer_deleted": 3,
     "price_archived": 3,
+    "payment_intent_canceled": 3,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -134,6 +136,12 @@ STEPS: Mapping[str, Step] = {
     ),
     "price_archived": Step(
         "prices", lambda ds, day: _where(ds.plans.prices(day).active, lambda v: v == 1), lambda ds, d, s, p: p["active"]
+    ),
+    # A declined charge leaves its intent waiting for another payment method, until canceled.
+    "payment_intent_canceled": Step(
+        "payment_intents",
+        lambda ds, day: _where(ds.plans.charges(day).state, lambda v: v == FAILED),
+        lambda ds, d, s, pi: pi["status"] == "requires_payment_method",
     ),
 }
 STEPS = {**STEPS, "refund_failed": STEPS["refund_succeeded"], "customer_deleted": STEPS["customer_updated"]}
@@ -366,6 +374,7 @@ def plan(
     p.simple("charge_disputed", counts["charge_disputed"])
     p.simple("charge_updated", counts["charge_updated"])
     p.simple("price_archived", counts["price_archived"])
+    p.simple("payment_intent_canceled", counts["payment_intent_canceled"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

@@ -16,6 +16,7 @@ from typing import Any
 from stripe_assets.emulator import ids
 from stripe_assets.emulator.dataset import Dataset
 from stripe_assets.emulator.events import previous_attributes
+from stripe_assets.emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
 from stripe_assets.emulator.periods import add_interval
 from stripe_assets.emulator.plans import DAY_SECONDS
 from stripe_assets.emulator.rng import Draws, Purpose
@@ -211,6 +212,7 @@ class Changer:
             c["captured"] = True
 
         self.update(change, "charges", capture, "charge.captured")
+        payment_intent_succeeded(self, change)
 
     def charge_refunded(self, change: Change) -> None:
         r = self.draws(change)
@@ -484,6 +486,8 @@ class Changer:
     def apply(self, change: Change) -> None:
         if change.kind == CASCADE:
             self.subscription_canceled(change, reason="cancellation_requested")
+        elif change.kind in OTHER_STEPS:
+            OTHER_STEPS[change.kind](self, change)
         else:
             getattr(self, change.kind)(change)
 
@@ -503,7 +507,12 @@ CHANGE_KINDS: tuple[str, ...] = (
     "customer_updated",
     "customer_deleted",
     "price_archived",
+    "payment_intent_canceled",
 )
+# Kinds applied by the lifecycle modules of other resources.
+OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
+    "payment_intent_canceled": payment_intent_canceled,
+}
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.
 STAGES = {kind: 2 * KIND_TAGS[kind] for kind in CHANGE_KINDS} | {CASCADE: 2 * KIND_TAGS["customer_deleted"] - 1}

@@ -49,7 +49,7 @@ from stripe_assets.emulator.vocab import (
 STATEMENT_DESCRIPTOR = "EXAMPLE SAAS"
 
 # Discriminators for ids of related objects the emulator does not serve.
-_PAYMENT_INTENT, _INVOICE, _ITEM, _PRODUCT, _RECEIPT = range(1, 6)
+_INVOICE, _ITEM, _PRODUCT, _RECEIPT = range(2, 6)
 _PRODUCT_KEY = 1_000_003
 
 
@@ -95,7 +95,8 @@ class ObjectBuilder:
         return ids.related_id("prod_", 14, self.seed, _PRODUCT_KEY, product, _PRODUCT)
 
     def payment_intent_id(self, charge_day: int, charge_slot: int) -> str:
-        return self._related("pi_", 24, "charges", charge_day, charge_slot, _PAYMENT_INTENT)
+        """Each charge's payment intent sits at the charge's position."""
+        return self.object_id("payment_intents", charge_day, charge_slot)
 
     # people and cards ------------------------------------------------------------------------
 

@@ -341,6 +341,15 @@ BUILDERS: dict[str, Callable[[int], dict]] = {
 }
 
 
+def _more() -> None:
+    from stripe_assets_tests.ingest.validation import samples_more
+
+    BUILDERS.update({"payment_intents": samples_more.payment_intent})
+
+
+_more()
+
+
 def batch(resource: str, size: int, start: int = 0) -> list[dict]:
     """`size` distinct valid records of `resource` (independent copies, safe to break)."""
     return [copy.deepcopy(BUILDERS[resource](start + i)) for i in range(size)]

@@ -13,18 +13,18 @@ from stripe_assets_tests.ingest.validation.samples import batch
 WRONG_TYPE = {
     "charges": "amount", "subscriptions": "start_date", "refunds": "amount",
     "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
-    "invoices": "amount_due",
+    "invoices": "amount_due", "payment_intents": "amount_received",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
     "balance_transactions": "fee", "customers": "livemode", "prices": "product",
-    "invoices": "total",
+    "invoices": "total", "payment_intents": "capture_method",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
     "refunds": ("reason", "chargeback"), "balance_transactions": ("type", "bank_adjustment"),
     "customers": ("tax_exempt", "partial"), "prices": ("billing_scheme", "package"),
-    "invoices": ("billing_reason", "renewal"),
+    "invoices": ("billing_reason", "renewal"), "payment_intents": ("status", "requires_review"),
 }
 
 
@@ -119,11 +119,11 @@ def test_closed_enums_are_enforced_without_strict_enums():
 @pytest.mark.parametrize("resource", [r for r in RESOURCE_NAMES if not get_resource(r).custom_ids])
 def test_an_id_with_another_objects_prefix_is_caught(resource):
     records = batch(resource, 3)
-    records[2]["id"] = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
+    records[2]["id"] = "src_3MtwBwLkdIwHu7ix28a3tqPa"
     failure = only(validate_records(resource, records))
     prefixes = "|".join(get_resource(resource).id_prefixes)
-    assert (failure.id, failure.column, failure.check) == ("pi_3MtwBwLkdIwHu7ix28a3tqPa", "id", "id_format")
-    assert failure.reason == f"'pi_3MtwBwLkdIwHu7ix28a3tqPa' does not match ^({prefixes})[A-Za-z0-9]+$"
+    assert (failure.id, failure.column, failure.check) == ("src_3MtwBwLkdIwHu7ix28a3tqPa", "id", "id_format")
+    assert failure.reason == f"'src_3MtwBwLkdIwHu7ix28a3tqPa' does not match ^({prefixes})[A-Za-z0-9]+$"
 
 
 def test_prices_accept_the_custom_ids_of_legacy_plans_but_not_blanks():
@@ -174,6 +174,7 @@ def test_a_repeated_id_keeps_the_first_record():
          "amount_remaining", "amount_remaining_within_due", "amount_remaining (5800) > amount_due (2900)"),
         ("invoices", 2, {"amount_paid": -1}, "amount_paid", "amount_paid_non_negative",
          "amount_paid (-1) is negative"),
+        ("payment_intents", 1, {"amount": 0}, "amount", "amount_positive", "amount (0) is not positive"),
     ],
 )
 def test_cross_field_rules_name_the_values_involved(resource, index, change, column, check, reason):

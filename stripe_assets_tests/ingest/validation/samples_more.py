@@ -1,0 +1,61 @@
+"""Realistic objects of the resources added after the first seven (see `samples.py`)."""
+
+from __future__ import annotations
+
+from stripe_assets_tests.ingest.validation.samples import CREATED, _suffix
+
+
+def payment_intent(n: int = 0) -> dict:
+    amount = 2000 + 50 * (n % 30)
+    pi_id = f"pi_{_suffix(n)}"
+    succeeded = n % 5 != 4
+    return {
+        "id": pi_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": amount if succeeded else 0,
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": {"allow_redirects": "always", "enabled": True},
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic_async",
+        "client_secret": f"{pi_id}_secret_{_suffix(n + 9, 25)}",
+        "confirmation_method": "automatic",
+        "created": CREATED + n,
+        "currency": "usd",
+        "customer": f"cus_{_suffix(n + 2)}",
+        "customer_account": None,
+        "description": "Subscription creation",
+        "excluded_payment_method_types": None,
+        "last_payment_error": None if succeeded else {
+            "charge": f"ch_{_suffix(n + 1)}", "code": "card_declined", "decline_code": "insufficient_funds",
+            "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+            "message": "Your card has insufficient funds.", "payment_method_type": "card", "type": "card_error",
+        },
+        "latest_charge": f"ch_{_suffix(n + 1)}",
+        "livemode": False,
+        "metadata": {},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": f"pm_{_suffix(n + 4)}" if succeeded else None,
+        "payment_method_configuration_details": None,
+        "payment_method_options": {
+            "card": {"installments": None, "mandate_options": None, "network": None,
+                     "request_three_d_secure": "automatic"},
+        },
+        "payment_method_types": ["card"],
+        "processing": None,
+        "receipt_email": None,
+        "review": None,
+        "setup_future_usage": None,
+        "shipping": None,
+        "source": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": "succeeded" if succeeded else "requires_payment_method",
+        "transfer_data": None,
+        "transfer_group": None,
+    }
