@@ -21,6 +21,7 @@ import numpy as np
 
 from stripe_assets.emulator.config import parse_counts
 from stripe_assets.emulator.dataset import Dataset
+from stripe_assets.emulator.generators.products import Products
 from stripe_assets.emulator.ids import MAX_DAYS
 from stripe_assets.emulator.lifecycles import (
     CASCADE,
@@ -57,6 +58,8 @@ DEFAULT_MIX: Mapping[str, int] = {
     "customer_deleted": 3,
     "price_archived": 3,
     "payment_intent_canceled": 3,
+    "product_updated": 3,
+    "product_deleted": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -97,6 +100,12 @@ def _charge_open(ds: Dataset, d: int, s: int, c: dict) -> bool:
 
 def _where(values, test) -> list[int]:
     return np.flatnonzero(test(_view(values))).tolist()
+
+
+def _priced(ds: Dataset) -> frozenset[tuple[int, int]]:
+    products = ds.generators["products"]
+    assert isinstance(products, Products)
+    return products.priced()
 
 
 def _customer_live(ds: Dataset, d: int, s: int, c: dict) -> bool:
@@ -143,6 +152,17 @@ STEPS: Mapping[str, Step] = {
         lambda ds, day: _where(ds.plans.charges(day).state, lambda v: v == FAILED),
         lambda ds, d, s, pi: pi["status"] == "requires_payment_method",
     ),
+    "product_updated": Step(
+        "products",
+        lambda ds, day: range(ds.plans.count("products", day)),
+        lambda ds, d, s, p: not ds.is_deleted("products", d, s),
+    ),
+    # Stripe deletes only products no price points at.
+    "product_deleted": Step(
+        "products",
+        lambda ds, day: [s for s in range(ds.plans.count("products", day)) if (day, s) not in _priced(ds)],
+        lambda ds, d, s, p: not ds.is_deleted("products", d, s) and (d, s) not in _priced(ds),
+    ),
 }
 STEPS = {**STEPS, "refund_failed": STEPS["refund_succeeded"], "customer_deleted": STEPS["customer_updated"]}
 # Kinds that exclude each other on one object within an advance.
@@ -157,6 +177,8 @@ _CLAIMS = {
     "subscription_canceled": "subscription state",
     "customer_updated": "customer",
     "customer_deleted": "customer",
+    "product_updated": "product",
+    "product_deleted": "product",
 }
 
 
@@ -375,6 +397,8 @@ def plan(
     p.simple("charge_updated", counts["charge_updated"])
     p.simple("price_archived", counts["price_archived"])
     p.simple("payment_intent_canceled", counts["payment_intent_canceled"])
+    p.simple("product_updated", counts["product_updated"])
+    p.simple("product_deleted", counts["product_deleted"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

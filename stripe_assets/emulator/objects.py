@@ -49,8 +49,7 @@ from stripe_assets.emulator.vocab import (
 STATEMENT_DESCRIPTOR = "EXAMPLE SAAS"
 
 # Discriminators for ids of related objects the emulator does not serve.
-_INVOICE, _ITEM, _PRODUCT, _RECEIPT = range(2, 6)
-_PRODUCT_KEY = 1_000_003
+_INVOICE, _ITEM, _RECEIPT = 2, 3, 5
 
 
 class Identity(NamedTuple):
@@ -92,7 +91,12 @@ class ObjectBuilder:
         return ids.related_id(prefix, length, self.seed, TAGS[resource], day, slot, kind)
 
     def product_id(self, product: int) -> str:
-        return ids.related_id("prod_", 14, self.seed, _PRODUCT_KEY, product, _PRODUCT)
+        """The id of a product, by its ref()."""
+        return self.object_id("products", *unref(product))
+
+    def product_name(self, day: int, slot: int) -> str:
+        # A draw of its own: prices name their product without building it.
+        return PRODUCT_NAMES[mix(self.seed, TAGS["products"], day, slot, Purpose.DESCRIPTION) % len(PRODUCT_NAMES)]
 
     def payment_intent_id(self, charge_day: int, charge_slot: int) -> str:
         """Each charge's payment intent sits at the charge's position."""
@@ -168,9 +172,9 @@ class ObjectBuilder:
             "test_clock": None,
         }
 
-    def deleted_customer(self, day: int, slot: int) -> dict[str, Any]:
-        """What Stripe returns for a deleted customer."""
-        return {"id": self.object_id("customers", day, slot), "object": "customer", "deleted": True}
+    def deleted_stub(self, resource: str, day: int, slot: int) -> dict[str, Any]:
+        """What Stripe returns for a deleted object (a customer, a product)."""
+        return {"id": self.object_id(resource, day, slot), "object": get_resource(resource).object, "deleted": True}
 
     # prices ----------------------------------------------------------------------------------
 
@@ -180,7 +184,7 @@ class ObjectBuilder:
         recurring = bool(plan.recurring[slot])
         interval = INTERVALS[plan.interval[slot]]
         product = plan.product[slot]
-        name = PRODUCT_NAMES[product % len(PRODUCT_NAMES)]
+        name = self.product_name(*unref(product))
         unit_amount = plan.unit_amount[slot]
         return {
             "id": self.object_id("prices", day, slot),

@@ -9,7 +9,7 @@ stored as `array`/`bytes` so that reading one slot gives a plain Python int.
 Rules that keep the data consistent:
 - slots are numbered in creation order; slot 0 of every day is created exactly at midnight UTC and,
   with four or more objects, three consecutive slots share one second (cursor tie-breaking);
-- charges, subscriptions and refunds only point at objects created at or before themselves;
+- charges, subscriptions, refunds and prices only point at objects created at or before themselves;
 - slot 0 of a day is always a usable target (a settled charge, a recurring price), so every
   reference can be satisfied whatever the volumes;
 - balance transactions are derived: one per settled (succeeded and captured) charge and one per
@@ -32,7 +32,6 @@ from stripe_assets.emulator.vocab import (
     CURRENCIES,
     CURRENCY_WEIGHTS,
     PRICE_POINTS_USD,
-    PRODUCTS,
     minor_units,
 )
 
@@ -119,6 +118,12 @@ class CustomerDay:
 
 
 @dataclass(frozen=True, slots=True)
+class ProductDay:
+    created: array
+    active: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class PriceDay:
     created: array
     active: bytes
@@ -127,7 +132,7 @@ class PriceDay:
     interval: bytes  # index into INTERVALS
     interval_count: bytes
     unit_amount: array
-    product: bytes  # which of the PRODUCTS
+    product: array  # ref() of the product
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +182,7 @@ class Plans:
         self.end = config.end_timestamp
         cache = functools.lru_cache(maxsize=cache_days)
         self.customers: Callable[[int], CustomerDay] = cache(self._customers)
+        self.products: Callable[[int], ProductDay] = cache(self._products)
         self.prices: Callable[[int], PriceDay] = cache(self._prices)
         self.charges: Callable[[int], ChargeDay] = cache(self._charges)
         self.subscriptions: Callable[[int], SubscriptionDay] = cache(self._subscriptions)
@@ -243,6 +249,14 @@ class Plans:
         currency = gen.choice(len(CURRENCIES), n, p=_p(CURRENCY_WEIGHTS))
         return CustomerDay(_int64(created), _small(deleted), _small(currency))
 
+    def _products(self, day: int) -> ProductDay:
+        gen = self._generator("products", day)
+        n = self.config.count_per_day("products")
+        created = self._timestamps(gen, day, n)
+        active = gen.random(n) < 0.9
+        active[:1] = True
+        return ProductDay(_int64(created), _small(active))
+
     def _prices(self, day: int) -> PriceDay:
         gen = self._generator("prices", day)
         n = self.config.count_per_day("prices")
@@ -254,7 +268,7 @@ class Plans:
         interval = gen.choice(len(INTERVALS), n, p=_p(_INTERVAL_WEIGHTS))
         interval_count = np.where(gen.random(n) < 0.08, 3, 1)
         unit_amount = _AMOUNTS[currency, gen.integers(0, len(PRICE_POINTS_USD), n)]
-        product = gen.integers(0, PRODUCTS, n)
+        product = self._pick_earlier(gen, day, created, "products")  # prices are made for existing products
         return PriceDay(
             _int64(created),
             _small(active),
@@ -263,7 +277,7 @@ class Plans:
             _small(interval),
             _small(interval_count),
             _int64(unit_amount),
-            _small(product),
+            _int64(product),
         )
 
     def _charges(self, day: int) -> ChargeDay:

@@ -46,6 +46,7 @@ def test_per_day_can_differ_by_resource(start_another):
         ({"charges": -1}, "per_day['charges'] must be between 0"),
         ({"charges": 0}, "per_day['charges'] must be > 0 when refunds are generated"),
         ({"prices": 0}, "per_day['prices'] must be > 0 when subscriptions are generated"),
+        ({"products": 0}, "per_day['products'] must be > 0 when prices are generated"),
     ],
 )
 def test_bad_volumes_are_rejected_with_the_field_named(per_day, message):

@@ -59,3 +59,27 @@ def payment_intent(n: int = 0) -> dict:
         "transfer_data": None,
         "transfer_group": None,
     }
+
+
+def product(n: int = 0) -> dict:
+    return {
+        "id": f"prod_{_suffix(n, 14)}",
+        "object": "product",
+        "active": n % 7 != 3,
+        "created": CREATED + n,
+        "default_price": f"price_{_suffix(n + 1)}" if n % 2 else None,
+        "description": "Advanced features for growing teams." if n % 3 else None,
+        "images": [],
+        "livemode": False,
+        "marketing_features": [],
+        "metadata": {},
+        "name": "Pro",
+        "package_dimensions": None,
+        "shippable": None,
+        "statement_descriptor": None,
+        "tax_code": None,
+        "type": "service",
+        "unit_label": None,
+        "updated": CREATED + n + 60,
+        "url": None,
+    }

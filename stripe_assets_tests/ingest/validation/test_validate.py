@@ -13,18 +13,19 @@ from stripe_assets_tests.ingest.validation.samples import batch
 WRONG_TYPE = {
     "charges": "amount", "subscriptions": "start_date", "refunds": "amount",
     "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
-    "invoices": "amount_due", "payment_intents": "amount_received",
+    "invoices": "amount_due", "payment_intents": "amount_received", "products": "updated",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
     "balance_transactions": "fee", "customers": "livemode", "prices": "product",
-    "invoices": "total", "payment_intents": "capture_method",
+    "invoices": "total", "payment_intents": "capture_method", "products": "name",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
     "refunds": ("reason", "chargeback"), "balance_transactions": ("type", "bank_adjustment"),
     "customers": ("tax_exempt", "partial"), "prices": ("billing_scheme", "package"),
     "invoices": ("billing_reason", "renewal"), "payment_intents": ("status", "requires_review"),
+    "products": ("type", "subscription"),
 }
 
 
