@@ -21,6 +21,7 @@ import numpy as np
 
 from stripe_assets.emulator.config import parse_counts
 from stripe_assets.emulator.dataset import Dataset
+from stripe_assets.emulator.generators.payouts import ARRIVAL_DAYS
 from stripe_assets.emulator.generators.products import Products
 from stripe_assets.emulator.ids import MAX_DAYS
 from stripe_assets.emulator.lifecycles import (
@@ -60,6 +61,8 @@ DEFAULT_MIX: Mapping[str, int] = {
     "payment_intent_canceled": 3,
     "product_updated": 3,
     "product_deleted": 1,
+    "payout_paid": 2,
+    "payout_failed": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -106,6 +109,11 @@ def _priced(ds: Dataset) -> frozenset[tuple[int, int]]:
     products = ds.generators["products"]
     assert isinstance(products, Products)
     return products.priced()
+
+
+def _in_transit(ds: Dataset, day: int) -> range:
+    arrival = ds.plans.day_start(day) + ARRIVAL_DAYS * DAY_SECONDS
+    return range(ds.plans.count("payouts", day) if arrival > ds.plans.end else 0)
 
 
 def _customer_live(ds: Dataset, d: int, s: int, c: dict) -> bool:
@@ -163,8 +171,15 @@ STEPS: Mapping[str, Step] = {
         lambda ds, day: [s for s in range(ds.plans.count("products", day)) if (day, s) not in _priced(ds)],
         lambda ds, d, s, p: not ds.is_deleted("products", d, s) and (d, s) not in _priced(ds),
     ),
+    # Payouts made in the last days of the window are still in transit.
+    "payout_paid": Step("payouts", _in_transit, lambda ds, d, s, p: p["status"] == "in_transit"),
 }
-STEPS = {**STEPS, "refund_failed": STEPS["refund_succeeded"], "customer_deleted": STEPS["customer_updated"]}
+STEPS = {
+    **STEPS,
+    "refund_failed": STEPS["refund_succeeded"],
+    "customer_deleted": STEPS["customer_updated"],
+    "payout_failed": STEPS["payout_paid"],
+}
 # Kinds that exclude each other on one object within an advance.
 _CLAIMS = {
     "charge_captured": "charge state",
@@ -179,6 +194,8 @@ _CLAIMS = {
     "customer_deleted": "customer",
     "product_updated": "product",
     "product_deleted": "product",
+    "payout_paid": "payout",
+    "payout_failed": "payout",
 }
 
 
@@ -399,6 +416,8 @@ def plan(
     p.simple("payment_intent_canceled", counts["payment_intent_canceled"])
     p.simple("product_updated", counts["product_updated"])
     p.simple("product_deleted", counts["product_deleted"])
+    p.simple("payout_paid", counts["payout_paid"])
+    p.simple("payout_failed", counts["payout_failed"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

@@ -17,6 +17,7 @@ from stripe_assets.emulator import ids
 from stripe_assets.emulator.dataset import Dataset
 from stripe_assets.emulator.events import previous_attributes
 from stripe_assets.emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
+from stripe_assets.emulator.lifecycles_payouts import payout_failed, payout_paid
 from stripe_assets.emulator.lifecycles_products import product_deleted, product_updated
 from stripe_assets.emulator.periods import add_interval
 from stripe_assets.emulator.plans import DAY_SECONDS
@@ -511,12 +512,16 @@ CHANGE_KINDS: tuple[str, ...] = (
     "payment_intent_canceled",
     "product_updated",
     "product_deleted",
+    "payout_paid",
+    "payout_failed",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "payment_intent_canceled": payment_intent_canceled,
     "product_updated": product_updated,
     "product_deleted": product_deleted,
+    "payout_paid": payout_paid,
+    "payout_failed": payout_failed,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

@@ -13,7 +13,8 @@ Rules that keep the data consistent:
 - slot 0 of a day is always a usable target (a settled charge, a recurring price), so every
   reference can be satisfied whatever the volumes;
 - balance transactions are derived: one per settled (succeeded and captured) charge and one per
-  refund, created in the same second as their source.
+  refund, created in the same second as their source, and one per payout;
+- payouts are derived: one a day per currency with funds that became available that day.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from stripe_assets.emulator.vocab import (
     CURRENCY_WEIGHTS,
     PRICE_POINTS_USD,
     minor_units,
+    processing_fee,
 )
 
 # Each resource's key part in every draw: its declared ordinal, which never changes.
@@ -66,10 +68,15 @@ REFUND_MAX_LAG_DAYS = 7  # refunds point at charges made up to this many days ea
 _REFUND_LAG_WEIGHTS = (45, 18, 10, 8, 6, 5, 4, 4)
 
 # Balance transaction sources.
-FROM_CHARGE, FROM_REFUND = 0, 1
+FROM_CHARGE, FROM_REFUND, FROM_PAYOUT = 0, 1, 2
 
 # Amounts by currency (row) and price point (column), in minor units.
 _AMOUNTS = np.array([[minor_units(p, c) for p in PRICE_POINTS_USD] for c in CURRENCIES], dtype=np.int64)
+
+
+def funds_delay_days(currency: str) -> int:
+    """Days until card funds become available, at midnight UTC (longer in Japan)."""
+    return 4 if currency == "jpy" else 2
 
 
 def ref(day: int, slot: int) -> int:
@@ -169,6 +176,14 @@ class BalanceDay:
     source_slot: array  # slot of the charge or refund on the same day
     charge_txn: array  # charge slot -> balance transaction slot, -1 if the charge has none
     refund_txn: array  # refund slot -> balance transaction slot
+    payout_txn: array  # payout slot -> balance transaction slot
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutDay:
+    created: array
+    currency: bytes
+    amount: array  # the net of the day's newly available charges in that currency
 
 
 class Plans:
@@ -187,6 +202,7 @@ class Plans:
         self.charges: Callable[[int], ChargeDay] = cache(self._charges)
         self.subscriptions: Callable[[int], SubscriptionDay] = cache(self._subscriptions)
         self.refunds: Callable[[int], RefundDay] = cache(self._refunds)
+        self.payouts: Callable[[int], PayoutDay] = cache(self._payouts)
         self.balance_transactions: Callable[[int], BalanceDay] = cache(self._balance_transactions)
         self.refunds_of_charges: Callable[[int], dict[int, list[int]]] = cache(self._refunds_of_charges)
         self.refunded_totals: Callable[[int], dict[int, int]] = cache(self._refunded_totals)
@@ -198,8 +214,8 @@ class Plans:
         return getattr(self, resource)(day)
 
     def count(self, resource: str, day: int) -> int:
-        if resource == "balance_transactions":
-            return len(self.balance_transactions(day).created)
+        if resource in ("balance_transactions", "payouts"):
+            return len(self.day(resource, day).created)
         return self.config.count_per_day(resource)
 
     def created(self, resource: str, day: int) -> array:
@@ -426,19 +442,50 @@ class Plans:
         refunds = self.refunds_of_charges(charge_day)[charge_slot]
         return self.refund_amounts(charge_day, charge_slot)[refunds.index(ref(day, slot))]
 
+    def _payouts(self, day: int) -> PayoutDay:
+        """The day's automatic payouts: one per currency, in the first seconds of the day, of
+        the net of the settled charges whose funds became available at its midnight."""
+        created, currency, amount = [], [], []
+        for index, cur in enumerate(CURRENCIES):
+            charge_day = day - funds_delay_days(cur.code)
+            if charge_day < 0:
+                continue
+            plan = self.charges(charge_day)
+            settled = _view(plan.settled)
+            amounts = _view(plan.amount)[settled][_view(plan.currency)[settled] == index]
+            total = sum(a - processing_fee(a, cur) for a in amounts.tolist())
+            if total > 0:
+                created.append(self.day_start(day) + index)
+                currency.append(index)
+                amount.append(total)
+        return PayoutDay(_int64(np.array(created)), _small(np.array(currency)), _int64(np.array(amount)))
+
     def _balance_transactions(self, day: int) -> BalanceDay:
         charges = self.charges(day)
         refunds = self.refunds(day)
-        created = np.concatenate([_view(charges.settled_created), _view(refunds.created)])
-        kind = np.concatenate(
-            [np.full(len(charges.settled), FROM_CHARGE), np.full(len(refunds.created), FROM_REFUND)]
+        payouts = self.payouts(day)
+        created = np.concatenate(
+            [_view(charges.settled_created), _view(refunds.created), _view(payouts.created)]
         )
-        slot = np.concatenate([_view(charges.settled), np.arange(len(refunds.created))])
-        order = np.lexsort((slot, kind, created))  # by time, charges before refunds, then slot
+        kind = np.concatenate(
+            [
+                np.full(len(charges.settled), FROM_CHARGE),
+                np.full(len(refunds.created), FROM_REFUND),
+                np.full(len(payouts.created), FROM_PAYOUT),
+            ]
+        )
+        slot = np.concatenate(
+            [_view(charges.settled), np.arange(len(refunds.created)), np.arange(len(payouts.created))]
+        )
+        order = np.lexsort((slot, kind, created))  # by time, charges, refunds then payouts, then slot
         created, kind, slot = created[order], kind[order], slot[order]
         txn = np.arange(len(order))
         charge_txn = np.full(len(charges.created), -1, dtype=np.int64)
         charge_txn[slot[kind == FROM_CHARGE]] = txn[kind == FROM_CHARGE]
         refund_txn = np.zeros(len(refunds.created), dtype=np.int64)
         refund_txn[slot[kind == FROM_REFUND]] = txn[kind == FROM_REFUND]
-        return BalanceDay(_int64(created), _small(kind), _int64(slot), _int64(charge_txn), _int64(refund_txn))
+        payout_txn = np.zeros(len(payouts.created), dtype=np.int64)
+        payout_txn[slot[kind == FROM_PAYOUT]] = txn[kind == FROM_PAYOUT]
+        return BalanceDay(
+            _int64(created), _small(kind), _int64(slot), _int64(charge_txn), _int64(refund_txn), _int64(payout_txn)
+        )

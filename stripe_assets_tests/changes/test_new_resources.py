@@ -1,8 +1,9 @@
-"""Payment intents and products loaded over HTTP stay equal to the API as the account changes."""
+"""Payment intents, products and payouts loaded over HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, timedelta
 
 from stripe_assets.emulator import CHANGE_KINDS, EmulatorConfig, start_emulator
@@ -11,7 +12,7 @@ from stripe_assets_tests.operations.harness import make_project
 START = date(2026, 10, 1)
 DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
-RESOURCES = ("payment_intents", "products")
+RESOURCES = ("payment_intents", "products", "payouts", "balance_transactions")
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
     for r in RESOURCES
@@ -30,7 +31,7 @@ def _assert_equal_to_api(project, emu) -> None:
                 assert (json.loads(raw), deleted_at) == (api[object_id], None), object_id
 
 
-def test_payment_intents_and_products_load_and_follow_their_changes(tmp_path):
+def test_payment_intents_products_and_payouts_load_and_follow_their_changes(tmp_path):
     with start_emulator(EmulatorConfig(seed=5, start=START, days=DAYS, per_day=80)) as emu:
         project = make_project(tmp_path, emu)
         project.dataflows.write_text(DATAFLOWS)
@@ -49,14 +50,28 @@ def test_payment_intents_and_products_load_and_follow_their_changes(tmp_path):
             "payment_intent_canceled": 5,
             "product_updated": 10,
             "product_deleted": 5,
+            "payout_paid": 2,
+            "payout_failed": 1,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
         for resource in RESOURCES:  # one partition's run applies every change, in every partition
             assert project.load(emu, resource, LAST).success, resource
+        later = (START + timedelta(days=DAYS + 1)).isoformat()  # balance transactions made by changes
+        assert project.load(emu, "balance_transactions", (START + timedelta(days=DAYS)).isoformat(), later).success
         _assert_equal_to_api(project, emu)
         assert project.query("SELECT count(*) FROM stripe.products WHERE _deleted_at IS NOT NULL") == [(5,)]
         assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]
         assert project.query(
             "SELECT count(*) FROM stripe.payment_intents WHERE canceled_at IS NOT NULL AND status != 'canceled'"
         ) == [(0,)]
+        # each payout's balance transaction, and a failed one's return, joined by source
+        payouts = {p["id"]: p["status"] for p in emu.objects("payouts")}
+        expected = Counter((payouts[t["source"]], t["type"]) for t in emu.objects("balance_transactions")
+                           if t["source"] in payouts)
+        assert expected[("failed", "payout_failure")] == 1
+        joined = project.query(
+            "SELECT p.status, t.type, count(*) FROM stripe.payouts p JOIN stripe.balance_transactions t "
+            "ON t.source = p.id GROUP BY ALL"
+        )
+        assert {(status, kind): n for status, kind, n in joined} == expected

@@ -236,7 +236,7 @@ def test_a_request_for_more_changes_than_can_happen_changes_nothing(start_anothe
 
 
 def test_the_clock_is_moved_over_http(start_another):
-    emu = start_another(days=2, per_day=200)
+    emu = start_another(days=3, per_day=200)  # three days: the last one's payouts are in transit
     control = emu.url + "/_emulator/"
     start = requests.get(control + "clock", timeout=10).json()
     assert start["now"] == emu.now == start["generated"]["end"]

@@ -344,7 +344,8 @@ BUILDERS: dict[str, Callable[[int], dict]] = {
 def _more() -> None:
     from stripe_assets_tests.ingest.validation import samples_more
 
-    BUILDERS.update({"payment_intents": samples_more.payment_intent, "products": samples_more.product})
+    BUILDERS.update({"payment_intents": samples_more.payment_intent, "products": samples_more.product,
+                     "payouts": samples_more.payout})
 
 
 _more()

@@ -83,3 +83,36 @@ def product(n: int = 0) -> dict:
         "updated": CREATED + n + 60,
         "url": None,
     }
+
+
+def payout(n: int = 0) -> dict:
+    paid = n % 4 != 1
+    return {
+        "id": f"po_{_suffix(n)}",
+        "object": "payout",
+        "amount": 150_000 + 731 * n,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "arrival_date": CREATED + 2 * 86400,
+        "automatic": True,
+        "balance_transaction": f"txn_{_suffix(n + 1)}",
+        "created": CREATED + n,
+        "currency": "usd",
+        "description": "STRIPE PAYOUT",
+        "destination": f"ba_{_suffix(7)}",
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "livemode": False,
+        "metadata": {},
+        "method": "standard",
+        "original_payout": None,
+        "payout_method": None,
+        "reconciliation_status": "completed" if paid else "in_progress",
+        "reversed_by": None,
+        "source_type": "card",
+        "statement_descriptor": None,
+        "status": "paid" if paid else "in_transit",
+        "trace_id": {"status": "supported" if paid else "pending", "value": "T8H2KXQ4LMN0P1R" if paid else None},
+        "type": "bank_account",
+    }

@@ -14,18 +14,20 @@ WRONG_TYPE = {
     "charges": "amount", "subscriptions": "start_date", "refunds": "amount",
     "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
     "invoices": "amount_due", "payment_intents": "amount_received", "products": "updated",
+    "payouts": "arrival_date",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
     "balance_transactions": "fee", "customers": "livemode", "prices": "product",
     "invoices": "total", "payment_intents": "capture_method", "products": "name",
+    "payouts": "currency",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
     "refunds": ("reason", "chargeback"), "balance_transactions": ("type", "bank_adjustment"),
     "customers": ("tax_exempt", "partial"), "prices": ("billing_scheme", "package"),
     "invoices": ("billing_reason", "renewal"), "payment_intents": ("status", "requires_review"),
-    "products": ("type", "subscription"),
+    "products": ("type", "subscription"), "payouts": ("reconciliation_status", "partial"),
 }
 
 
@@ -176,6 +178,7 @@ def test_a_repeated_id_keeps_the_first_record():
         ("invoices", 2, {"amount_paid": -1}, "amount_paid", "amount_paid_non_negative",
          "amount_paid (-1) is negative"),
         ("payment_intents", 1, {"amount": 0}, "amount", "amount_positive", "amount (0) is not positive"),
+        ("payouts", 2, {"amount": -500}, "amount", "amount_positive", "amount (-500) is not positive"),
     ],
 )
 def test_cross_field_rules_name_the_values_involved(resource, index, change, column, check, reason):
@@ -281,10 +284,10 @@ def test_an_empty_batch_is_valid_with_rate_zero():
 
 def test_an_unknown_resource_names_the_declared_ones_and_where_to_declare_it():
     with pytest.raises(ValueError) as caught:
-        validate_records("payouts", [])
+        validate_records("tax_rates", [])
     assert str(caught.value) == (
-        f"unknown Stripe resource 'payouts' (declared: {', '.join(RESOURCE_NAMES)}); "
-        "to add it, declare it in stripe_assets/catalog/payouts.py"
+        f"unknown Stripe resource 'tax_rates' (declared: {', '.join(RESOURCE_NAMES)}); "
+        "to add it, declare it in stripe_assets/catalog/tax_rates.py"
     )
 
 
