@@ -100,7 +100,8 @@ def changes_rows() -> list[tuple[str, str]]:
     config = EmulatorConfig(seed=1, start=START, days=14, per_day=CHANGING)
     with start_emulator(config) as emu:
         began = time.perf_counter()
-        done = emu.advance(days=3, changes={**dict.fromkeys(CHANGE_KINDS, 500), "payout_paid": 3, "payout_failed": 2})
+        done = emu.advance(days=3, changes={**dict.fromkeys(CHANGE_KINDS, 500), "payout_paid": 3, "payout_failed": 2,
+                                              "dispute_updated": 20, "dispute_closed": 20})
         seconds = time.perf_counter() - began
         changes = sum(done.changes.values())
         read, reading = timed(emu, [[("events", 10**9, {})]])

@@ -33,6 +33,7 @@ from stripe_assets.emulator.lifecycles import (
     Change,
     Changer,
 )
+from stripe_assets.emulator.lifecycles_disputes import OPEN
 from stripe_assets.emulator.plans import (
     DAY_SECONDS,
     FAILED,
@@ -63,6 +64,8 @@ DEFAULT_MIX: Mapping[str, int] = {
     "product_deleted": 1,
     "payout_paid": 2,
     "payout_failed": 1,
+    "dispute_updated": 1,
+    "dispute_closed": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -94,7 +97,8 @@ class Step:
 def _refundable(ds: Dataset, day: int) -> list[int]:
     plan = ds.plans.charges(day)
     refunded = ds.plans.refunded_totals(day)
-    return [s for s in plan.settled if refunded.get(s, 0) < plan.amount[s]]
+    disputed = ds.plans.disputed_charges(day)
+    return [s for s in plan.settled if refunded.get(s, 0) < plan.amount[s] and s not in disputed]
 
 
 def _charge_open(ds: Dataset, d: int, s: int, c: dict) -> bool:
@@ -114,6 +118,10 @@ def _priced(ds: Dataset) -> frozenset[tuple[int, int]]:
 def _in_transit(ds: Dataset, day: int) -> range:
     arrival = ds.plans.day_start(day) + ARRIVAL_DAYS * DAY_SECONDS
     return range(ds.plans.count("payouts", day) if arrival > ds.plans.end else 0)
+
+
+def _all_disputes(ds: Dataset, day: int) -> range:
+    return range(ds.plans.count("disputes", day))
 
 
 def _customer_live(ds: Dataset, d: int, s: int, c: dict) -> bool:
@@ -173,6 +181,9 @@ STEPS: Mapping[str, Step] = {
     ),
     # Payouts made in the last days of the window are still in transit.
     "payout_paid": Step("payouts", _in_transit, lambda ds, d, s, p: p["status"] == "in_transit"),
+    # Generated disputes all wait for a response; those under review can still be decided.
+    "dispute_updated": Step("disputes", _all_disputes, lambda ds, d, s, du: du["status"] == "needs_response"),
+    "dispute_closed": Step("disputes", _all_disputes, lambda ds, d, s, du: du["status"] in OPEN),
 }
 STEPS = {
     **STEPS,
@@ -196,6 +207,8 @@ _CLAIMS = {
     "product_deleted": "product",
     "payout_paid": "payout",
     "payout_failed": "payout",
+    "dispute_updated": "dispute",
+    "dispute_closed": "dispute",
 }
 
 
@@ -418,6 +431,8 @@ def plan(
     p.simple("product_deleted", counts["product_deleted"])
     p.simple("payout_paid", counts["payout_paid"])
     p.simple("payout_failed", counts["payout_failed"])
+    p.simple("dispute_updated", counts["dispute_updated"])
+    p.simple("dispute_closed", counts["dispute_closed"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

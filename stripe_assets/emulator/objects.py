@@ -292,7 +292,7 @@ class ObjectBuilder:
             "currency": currency.code,
             "customer": customer_id,
             "description": self.charge_description(day, slot),
-            "disputed": False,
+            "disputed": slot in self.plans.disputed_charges(day),
             "failure_balance_transaction": None,
             "failure_code": decline.failure_code if decline else None,
             "failure_message": decline.failure_message if decline else None,

@@ -68,7 +68,10 @@ REFUND_MAX_LAG_DAYS = 7  # refunds point at charges made up to this many days ea
 _REFUND_LAG_WEIGHTS = (45, 18, 10, 8, 6, 5, 4, 4)
 
 # Balance transaction sources.
-FROM_CHARGE, FROM_REFUND, FROM_PAYOUT = 0, 1, 2
+FROM_CHARGE, FROM_REFUND, FROM_PAYOUT, FROM_DISPUTE = 0, 1, 2, 3
+
+DISPUTE_RATE = 0.01  # share of a day's charges disputed later (at least one per day of charges)
+DISPUTE_MAX_LAG_DAYS = 7  # disputes come up to this many days after their charge
 
 # Amounts by currency (row) and price point (column), in minor units.
 _AMOUNTS = np.array([[minor_units(p, c) for p in PRICE_POINTS_USD] for c in CURRENCIES], dtype=np.int64)
@@ -177,6 +180,13 @@ class BalanceDay:
     charge_txn: array  # charge slot -> balance transaction slot, -1 if the charge has none
     refund_txn: array  # refund slot -> balance transaction slot
     payout_txn: array  # payout slot -> balance transaction slot
+    dispute_txn: array  # dispute slot -> balance transaction slot
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeDay:
+    created: array
+    charge: array  # ref() of the disputed charge
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +213,8 @@ class Plans:
         self.subscriptions: Callable[[int], SubscriptionDay] = cache(self._subscriptions)
         self.refunds: Callable[[int], RefundDay] = cache(self._refunds)
         self.payouts: Callable[[int], PayoutDay] = cache(self._payouts)
+        self.disputed_charges: Callable[[int], dict[int, tuple[int, int]]] = cache(self._disputed_charges)
+        self.disputes: Callable[[int], DisputeDay] = cache(self._disputes)
         self.balance_transactions: Callable[[int], BalanceDay] = cache(self._balance_transactions)
         self.refunds_of_charges: Callable[[int], dict[int, list[int]]] = cache(self._refunds_of_charges)
         self.refunded_totals: Callable[[int], dict[int, int]] = cache(self._refunded_totals)
@@ -214,7 +226,7 @@ class Plans:
         return getattr(self, resource)(day)
 
     def count(self, resource: str, day: int) -> int:
-        if resource in ("balance_transactions", "payouts"):
+        if resource in ("balance_transactions", "payouts", "disputes"):
             return len(self.day(resource, day).created)
         return self.config.count_per_day(resource)
 
@@ -460,22 +472,62 @@ class Plans:
                 amount.append(total)
         return PayoutDay(_int64(np.array(created)), _small(np.array(currency)), _int64(np.array(amount)))
 
+    def _disputed_charges(self, charge_day: int) -> dict[int, tuple[int, int]]:
+        """Settled, unrefunded charges of a day disputed later: charge slot -> (dispute day, second
+        of that day). Drawn from the charge's day, so each charge is disputed at most once."""
+        gen = np.random.default_rng([self.seed, TAGS["disputes"], charge_day, Purpose.DAY])
+        refunded = self.refunds_of_charges(charge_day)
+        eligible = [s for s in self.charges(charge_day).settled if s not in refunded]
+        n = min(len(eligible), max(1, round(DISPUTE_RATE * self.config.count_per_day("charges"))))
+        picks = gen.choice(len(eligible), n, replace=False) if n else np.array([], dtype=np.int64)
+        lags = gen.integers(1, DISPUTE_MAX_LAG_DAYS + 1, n)
+        lags[:1] = 1  # every day after the first has a dispute
+        offsets = gen.integers(0, DAY_SECONDS, n)
+        return {
+            eligible[int(p)]: (charge_day + int(lag), int(offset))
+            for p, lag, offset in zip(picks, lags, offsets, strict=True)
+            if charge_day + lag < self.days
+        }
+
+    def _disputes(self, day: int) -> DisputeDay:
+        found = [
+            (offset, charge_day, slot)
+            for charge_day in range(max(0, day - DISPUTE_MAX_LAG_DAYS), day)
+            for slot, (dispute_day, offset) in self.disputed_charges(charge_day).items()
+            if dispute_day == day
+        ]
+        found.sort()
+        created = np.array([self.day_start(day) + f[0] for f in found], dtype=np.int64)
+        return DisputeDay(_int64(created), _int64(np.array([ref(c, s) for _, c, s in found], dtype=np.int64)))
+
     def _balance_transactions(self, day: int) -> BalanceDay:
         charges = self.charges(day)
         refunds = self.refunds(day)
         payouts = self.payouts(day)
+        disputes = self.disputes(day)
         created = np.concatenate(
-            [_view(charges.settled_created), _view(refunds.created), _view(payouts.created)]
+            [
+                _view(charges.settled_created),
+                _view(refunds.created),
+                _view(payouts.created),
+                _view(disputes.created),
+            ]
         )
         kind = np.concatenate(
             [
                 np.full(len(charges.settled), FROM_CHARGE),
                 np.full(len(refunds.created), FROM_REFUND),
                 np.full(len(payouts.created), FROM_PAYOUT),
+                np.full(len(disputes.created), FROM_DISPUTE),
             ]
         )
         slot = np.concatenate(
-            [_view(charges.settled), np.arange(len(refunds.created)), np.arange(len(payouts.created))]
+            [
+                _view(charges.settled),
+                np.arange(len(refunds.created)),
+                np.arange(len(payouts.created)),
+                np.arange(len(disputes.created)),
+            ]
         )
         order = np.lexsort((slot, kind, created))  # by time, charges, refunds then payouts, then slot
         created, kind, slot = created[order], kind[order], slot[order]
@@ -486,6 +538,14 @@ class Plans:
         refund_txn[slot[kind == FROM_REFUND]] = txn[kind == FROM_REFUND]
         payout_txn = np.zeros(len(payouts.created), dtype=np.int64)
         payout_txn[slot[kind == FROM_PAYOUT]] = txn[kind == FROM_PAYOUT]
+        dispute_txn = np.zeros(len(disputes.created), dtype=np.int64)
+        dispute_txn[slot[kind == FROM_DISPUTE]] = txn[kind == FROM_DISPUTE]
         return BalanceDay(
-            _int64(created), _small(kind), _int64(slot), _int64(charge_txn), _int64(refund_txn), _int64(payout_txn)
+            _int64(created),
+            _small(kind),
+            _int64(slot),
+            _int64(charge_txn),
+            _int64(refund_txn),
+            _int64(payout_txn),
+            _int64(dispute_txn),
         )

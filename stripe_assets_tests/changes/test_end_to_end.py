@@ -88,8 +88,9 @@ def world(tmp_path_factory):
 def test_one_partition_brings_every_table_up_to_date_and_rollback_undoes_it(world):
     project, emu = world
     before = {r: project.rows(r) for r in RESOURCES}
-    # Only the last day's payouts (one per currency) are still in transit.
-    every_kind = {**dict.fromkeys(CHANGE_KINDS, 500), "payout_paid": 3, "payout_failed": 2}
+    # Only the last day's payouts (one per currency) are still in transit; disputes are rare.
+    every_kind = {**dict.fromkeys(CHANGE_KINDS, 500), "payout_paid": 3, "payout_failed": 2,
+                  "dispute_updated": 20, "dispute_closed": 20}
     made = emu.advance(days=3, changes=every_kind, old_api_version_share=0.1).to_json()
     assert made["changes"] == every_kind
     stale = project.query("SELECT count(*) FROM stripe.customers WHERE _deleted_at IS NOT NULL")

@@ -1,4 +1,5 @@
-"""Payment intents, products and payouts loaded over HTTP stay equal to the API as the account changes."""
+"""Payment intents, products, payouts and disputes loaded over HTTP stay equal to the API as the
+account changes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from stripe_assets_tests.operations.harness import make_project
 START = date(2026, 10, 1)
 DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
-RESOURCES = ("payment_intents", "products", "payouts", "balance_transactions")
+RESOURCES = ("payment_intents", "products", "payouts", "disputes", "balance_transactions", "charges")
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
     for r in RESOURCES
@@ -31,7 +32,7 @@ def _assert_equal_to_api(project, emu) -> None:
                 assert (json.loads(raw), deleted_at) == (api[object_id], None), object_id
 
 
-def test_payment_intents_products_and_payouts_load_and_follow_their_changes(tmp_path):
+def test_new_resources_load_and_follow_their_changes(tmp_path):
     with start_emulator(EmulatorConfig(seed=5, start=START, days=DAYS, per_day=80)) as emu:
         project = make_project(tmp_path, emu)
         project.dataflows.write_text(DATAFLOWS)
@@ -52,13 +53,17 @@ def test_payment_intents_products_and_payouts_load_and_follow_their_changes(tmp_
             "product_deleted": 5,
             "payout_paid": 2,
             "payout_failed": 1,
+            "charge_disputed": 2,
+            "dispute_updated": 1,
+            "dispute_closed": 2,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
         for resource in RESOURCES:  # one partition's run applies every change, in every partition
             assert project.load(emu, resource, LAST).success, resource
         later = (START + timedelta(days=DAYS + 1)).isoformat()  # balance transactions made by changes
-        assert project.load(emu, "balance_transactions", (START + timedelta(days=DAYS)).isoformat(), later).success
+        for resource in ("balance_transactions", "disputes"):  # objects made by changes
+            assert project.load(emu, resource, (START + timedelta(days=DAYS)).isoformat(), later).success
         _assert_equal_to_api(project, emu)
         assert project.query("SELECT count(*) FROM stripe.products WHERE _deleted_at IS NOT NULL") == [(5,)]
         assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]

@@ -60,8 +60,10 @@ def api(emu: RunningEmulator) -> Api:
 
 
 MOVED = EmulatorConfig(seed=11, start=START, days=7, per_day=200)
-# 20 changes of every kind; only the last day's payouts (six currencies) are still in transit.
-EVERY_KIND = {**dict.fromkeys(CHANGE_KINDS, 20), "payout_paid": 3, "payout_failed": 2}
+# 20 changes of every kind; only the last day's payouts (six currencies) are still in transit,
+# and about one charge in a hundred is disputed.
+EVERY_KIND = {**dict.fromkeys(CHANGE_KINDS, 20), "payout_paid": 3, "payout_failed": 2,
+              "dispute_updated": 3, "dispute_closed": 3}
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ def test_per_day_can_differ_by_resource(start_another):
     emu = start_another(days=2, per_day={"charges": 25, "customers": 5, "refunds": 3})
     assert [emu.count(r) for r in ("charges", "customers", "refunds", "prices")] == [50, 10, 6, 100]
     settled = sum(1 for c in emu.objects("charges") if c["status"] == "succeeded" and c["captured"])
-    assert emu.count("balance_transactions") == settled + 6 + emu.count("payouts")
+    assert emu.count("balance_transactions") == settled + 6 + emu.count("payouts") + emu.count("disputes")
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_per_day_can_differ_by_resource(start_another):
     [
         ({"tax_rates": 3}, "unknown Stripe resource 'tax_rates'"),
         ({"payouts": 3}, "payouts follow available funds"),
-        ({"balance_transactions": 3}, "balance transactions follow charges, refunds and payouts"),
+        ({"balance_transactions": 3}, "balance transactions follow charges, refunds, payouts and disputes"),
         ({"charges": -1}, "per_day['charges'] must be between 0"),
         ({"charges": 0}, "per_day['charges'] must be > 0 when refunds are generated"),
         ({"prices": 0}, "per_day['prices'] must be > 0 when subscriptions are generated"),

@@ -56,7 +56,8 @@ def test_the_accepted_key_is_configurable(start_another):
 
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
 def test_retrieve_by_id_returns_the_listed_object(api, emu, resource):
-    listed = emu.objects(resource, include_hidden=False)[7]
+    objects = emu.objects(resource, include_hidden=False)
+    listed = objects[min(7, len(objects) - 1)]  # disputes are few
     assert api.ok(f"{get_resource(resource).path}/{listed['id']}") == listed
 
 

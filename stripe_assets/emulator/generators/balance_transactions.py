@@ -10,22 +10,24 @@ from typing import Any
 from stripe_assets.emulator.dataset import Dataset, Predicate
 from stripe_assets.emulator.filters import NOTHING, field_equals
 from stripe_assets.emulator.generators import Generator
+from stripe_assets.emulator.generators.disputes import Disputes
 from stripe_assets.emulator.generators.payouts import Payouts, payout_balance_transaction
 from stripe_assets.emulator.invalid import Breakage
 from stripe_assets.emulator.objects import ObjectBuilder
-from stripe_assets.emulator.plans import FROM_CHARGE, FROM_PAYOUT, FROM_REFUND, Plans
+from stripe_assets.emulator.plans import FROM_CHARGE, FROM_DISPUTE, FROM_PAYOUT, FROM_REFUND, Plans
 from stripe_assets.emulator.query import parse_choice
 from stripe_assets.ingest.stripe_schema import resource_fields
 
 
 def _type(ds: Dataset, value: str) -> Predicate:
     parse_choice("type", value, resource_fields("balance_transactions")["type"].enum or ())
-    kind = {"charge": FROM_CHARGE, "refund": FROM_REFUND, "payout": FROM_PAYOUT}.get(value)
+    kind = {"charge": FROM_CHARGE, "refund": FROM_REFUND, "payout": FROM_PAYOUT, "adjustment": FROM_DISPUTE}.get(value)
     return NOTHING if kind is None else (lambda d, s: ds.plans.balance_transactions(d).source_kind[s] == kind)
 
 
 def _source(ds: Dataset, value: str) -> Predicate:
-    for resource, kind in (("charges", FROM_CHARGE), ("refunds", FROM_REFUND), ("payouts", FROM_PAYOUT)):
+    sources = (("charges", FROM_CHARGE), ("refunds", FROM_REFUND), ("payouts", FROM_PAYOUT), ("disputes", FROM_DISPUTE))
+    for resource, kind in sources:
         found = ds.locate(resource, value)
         if found is not None:
             return _is_source(ds, kind, *found)
@@ -50,9 +52,10 @@ class BalanceTransactions(Generator):
     def __init__(self, plans: Plans, builder: ObjectBuilder):
         super().__init__(plans, builder)
         self.payouts = Payouts(plans, builder)
+        self.disputes = Disputes(plans, builder)
 
     resource = "balance_transactions"
-    follows = "charges, refunds and payouts (one per settled charge, refund and payout)"
+    follows = "charges, refunds, payouts and disputes (one per settled charge, refund, payout and dispute)"
     filters = MappingProxyType({"type": _type, "source": _source, "currency": _currency})
     breakages = MappingProxyType({
         "wrong_type": Breakage("amount", lambda v: str(v)),
@@ -72,6 +75,8 @@ class BalanceTransactions(Generator):
         if plan.source_kind[slot] == FROM_PAYOUT:
             payout = self.payouts.build(day, plan.source_slot[slot])
             return payout_balance_transaction(self.builder.object_id(self.resource, day, slot), payout)
+        if plan.source_kind[slot] == FROM_DISPUTE:
+            return self.disputes.balance_transaction(day, slot, plan.source_slot[slot])
         return self.builder.balance_transaction(day, slot)
 
 

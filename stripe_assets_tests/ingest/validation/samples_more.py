@@ -116,3 +116,53 @@ def payout(n: int = 0) -> dict:
         "trace_id": {"status": "supported" if paid else "pending", "value": "T8H2KXQ4LMN0P1R" if paid else None},
         "type": "bank_account",
     }
+
+
+EVIDENCE_FIELDS = (
+    "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
+    "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
+    "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation",
+    "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt",
+    "refund_policy", "refund_policy_disclosure", "refund_refusal_explanation", "service_date",
+    "service_documentation", "shipping_address", "shipping_carrier", "shipping_date",
+    "shipping_documentation", "shipping_tracking_number", "uncategorized_file", "uncategorized_text",
+)
+
+
+def dispute(n: int = 0) -> dict:
+    amount = 4900 + 100 * (n % 10)
+    du_id = f"du_{_suffix(n)}"
+    return {
+        "id": du_id,
+        "object": "dispute",
+        "amount": amount,
+        "balance_transactions": [{
+            "id": f"txn_{_suffix(n + 1)}", "object": "balance_transaction", "amount": -amount,
+            "available_on": CREATED + n, "balance_type": "payments", "created": CREATED + n, "currency": "usd",
+            "description": f"Chargeback withdrawal for ch_{_suffix(n + 2)}", "exchange_rate": None, "fee": 1500,
+            "fee_details": [{"amount": 1500, "application": None, "currency": "usd", "description": "Dispute fee",
+                             "type": "stripe_fee"}],
+            "net": -amount - 1500, "reporting_category": "dispute", "source": du_id, "status": "available",
+            "type": "adjustment",
+        }],
+        "charge": f"ch_{_suffix(n + 2)}",
+        "created": CREATED + n,
+        "currency": "usd",
+        "enhanced_eligibility_types": [],
+        "evidence": {**dict.fromkeys(EVIDENCE_FIELDS), "enhanced_evidence": {}},
+        "evidence_details": {
+            "due_by": CREATED + n + 21 * 86400, "enhanced_eligibility": {}, "has_evidence": False,
+            "past_due": False, "submission_count": 0, "submission_method": "not_submitted",
+        },
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "network_reason_code": None,
+        "payment_intent": f"pi_{_suffix(n + 3)}",
+        "payment_method_details": {
+            "card": {"brand": "visa", "case_type": "chargeback", "network": "visa", "network_reason_code": None},
+            "type": "card",
+        },
+        "reason": "fraudulent",
+        "status": "needs_response" if n % 3 else "under_review",
+    }
