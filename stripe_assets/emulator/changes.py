@@ -66,6 +66,8 @@ DEFAULT_MIX: Mapping[str, int] = {
     "payout_failed": 1,
     "dispute_updated": 1,
     "dispute_closed": 1,
+    "coupon_updated": 2,
+    "coupon_deleted": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -184,12 +186,18 @@ STEPS: Mapping[str, Step] = {
     # Generated disputes all wait for a response; those under review can still be decided.
     "dispute_updated": Step("disputes", _all_disputes, lambda ds, d, s, du: du["status"] == "needs_response"),
     "dispute_closed": Step("disputes", _all_disputes, lambda ds, d, s, du: du["status"] in OPEN),
+    "coupon_updated": Step(
+        "coupons",
+        lambda ds, day: range(ds.count("coupons", day)),
+        lambda ds, d, s, c: not ds.is_deleted("coupons", d, s),
+    ),
 }
 STEPS = {
     **STEPS,
     "refund_failed": STEPS["refund_succeeded"],
     "customer_deleted": STEPS["customer_updated"],
     "payout_failed": STEPS["payout_paid"],
+    "coupon_deleted": STEPS["coupon_updated"],
 }
 # Kinds that exclude each other on one object within an advance.
 _CLAIMS = {
@@ -209,6 +217,8 @@ _CLAIMS = {
     "payout_failed": "payout",
     "dispute_updated": "dispute",
     "dispute_closed": "dispute",
+    "coupon_updated": "coupon",
+    "coupon_deleted": "coupon",
 }
 
 
@@ -433,6 +443,8 @@ def plan(
     p.simple("payout_failed", counts["payout_failed"])
     p.simple("dispute_updated", counts["dispute_updated"])
     p.simple("dispute_closed", counts["dispute_closed"])
+    p.simple("coupon_updated", counts["coupon_updated"])
+    p.simple("coupon_deleted", counts["coupon_deleted"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

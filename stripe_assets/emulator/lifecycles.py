@@ -18,6 +18,7 @@ from stripe_assets.emulator.dataset import Dataset
 from stripe_assets.emulator.events import previous_attributes
 from stripe_assets.emulator.generators.disputes import REASONS as DISPUTE_REASONS
 from stripe_assets.emulator.generators.disputes import dispute_balance_transaction, dispute_of
+from stripe_assets.emulator.lifecycles_coupons import coupon_deleted, coupon_updated
 from stripe_assets.emulator.lifecycles_disputes import dispute_closed, dispute_updated
 from stripe_assets.emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
 from stripe_assets.emulator.lifecycles_payouts import payout_failed, payout_paid
@@ -472,6 +473,8 @@ CHANGE_KINDS: tuple[str, ...] = (
     "payout_failed",
     "dispute_updated",
     "dispute_closed",
+    "coupon_updated",
+    "coupon_deleted",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -482,6 +485,8 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "payout_failed": payout_failed,
     "dispute_updated": dispute_updated,
     "dispute_closed": dispute_closed,
+    "coupon_updated": coupon_updated,
+    "coupon_deleted": coupon_deleted,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

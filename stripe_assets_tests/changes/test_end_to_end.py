@@ -26,7 +26,10 @@ DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
     for r in RESOURCES
 )
-PER_DAY = {"charges": 1900, "refunds": 2100, "subscriptions": 1300, "customers": 200, "prices": 100, "products": 400}
+PER_DAY = {
+    "charges": 1900, "refunds": 2100, "subscriptions": 1300, "customers": 200, "prices": 100, "products": 400,
+    "coupons": 100,
+}
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 
 

@@ -1,5 +1,5 @@
-"""Payment intents, products, payouts and disputes loaded over HTTP stay equal to the API as the
-account changes."""
+"""Payment intents, products, payouts, disputes and coupons loaded over HTTP stay equal to the API
+as the account changes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from stripe_assets_tests.operations.harness import make_project
 START = date(2026, 10, 1)
 DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
-RESOURCES = ("payment_intents", "products", "payouts", "disputes", "balance_transactions", "charges")
+RESOURCES = ("payment_intents", "products", "payouts", "disputes", "coupons", "balance_transactions", "charges")
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
     for r in RESOURCES
@@ -56,6 +56,8 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "charge_disputed": 2,
             "dispute_updated": 1,
             "dispute_closed": 2,
+            "coupon_updated": 4,
+            "coupon_deleted": 3,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -66,6 +68,7 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             assert project.load(emu, resource, (START + timedelta(days=DAYS)).isoformat(), later).success
         _assert_equal_to_api(project, emu)
         assert project.query("SELECT count(*) FROM stripe.products WHERE _deleted_at IS NOT NULL") == [(5,)]
+        assert project.query("SELECT count(*) FROM stripe.coupons WHERE _deleted_at IS NOT NULL") == [(3,)]
         assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]
         assert project.query(
             "SELECT count(*) FROM stripe.payment_intents WHERE canceled_at IS NOT NULL AND status != 'canceled'"

@@ -345,7 +345,8 @@ def _more() -> None:
     from stripe_assets_tests.ingest.validation import samples_more
 
     BUILDERS.update({"payment_intents": samples_more.payment_intent, "products": samples_more.product,
-                     "payouts": samples_more.payout, "disputes": samples_more.dispute})
+                     "payouts": samples_more.payout, "disputes": samples_more.dispute,
+                     "coupons": samples_more.coupon})
 
 
 _more()

@@ -166,3 +166,24 @@ def dispute(n: int = 0) -> dict:
         "reason": "fraudulent",
         "status": "needs_response" if n % 3 else "under_review",
     }
+
+
+def coupon(n: int = 0) -> dict:
+    percent = n % 3 != 0
+    return {
+        "id": f"{_suffix(n, 8).upper()}",
+        "object": "coupon",
+        "amount_off": None if percent else 1000,
+        "created": CREATED + n,
+        "currency": None if percent else "usd",
+        "duration": "repeating" if n % 2 else "once",
+        "duration_in_months": 3 if n % 2 else None,
+        "livemode": False,
+        "max_redemptions": None,
+        "metadata": {},
+        "name": "25% off" if percent else "$10 off",
+        "percent_off": 25.0 if percent else None,
+        "redeem_by": None,
+        "times_redeemed": n % 7,
+        "valid": True,
+    }

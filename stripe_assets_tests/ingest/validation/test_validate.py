@@ -14,13 +14,13 @@ WRONG_TYPE = {
     "charges": "amount", "subscriptions": "start_date", "refunds": "amount",
     "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
     "invoices": "amount_due", "payment_intents": "amount_received", "products": "updated",
-    "payouts": "arrival_date", "disputes": "amount",
+    "payouts": "arrival_date", "disputes": "amount", "coupons": "times_redeemed",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
     "balance_transactions": "fee", "customers": "livemode", "prices": "product",
     "invoices": "total", "payment_intents": "capture_method", "products": "name",
-    "payouts": "currency", "disputes": "charge",
+    "payouts": "currency", "disputes": "charge", "coupons": "valid",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
@@ -28,7 +28,7 @@ OPEN_ENUM = {
     "customers": ("tax_exempt", "partial"), "prices": ("billing_scheme", "package"),
     "invoices": ("billing_reason", "renewal"), "payment_intents": ("status", "requires_review"),
     "products": ("type", "subscription"), "payouts": ("reconciliation_status", "partial"),
-    "disputes": ("status", "pending"),
+    "disputes": ("status", "pending"), "coupons": ("duration", "lifetime"),
 }
 
 
@@ -83,7 +83,9 @@ def test_a_missing_required_field_is_not_the_same_as_null(resource):
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
 def test_a_missing_or_null_optional_field_is_fine(resource):
     records = batch(resource, 2)
-    optional = {"prices": "nickname", "disputes": "network_reason_code"}.get(resource, "description")
+    optional = {"prices": "nickname", "disputes": "network_reason_code", "coupons": "redeem_by"}.get(
+        resource, "description"
+    )
     del records[0][optional]
     records[1][optional] = None
     assert validate_records(resource, records).failures == []
@@ -181,6 +183,12 @@ def test_a_repeated_id_keeps_the_first_record():
         ("payment_intents", 1, {"amount": 0}, "amount", "amount_positive", "amount (0) is not positive"),
         ("payouts", 2, {"amount": -500}, "amount", "amount_positive", "amount (-500) is not positive"),
         ("disputes", 0, {"amount": 0}, "amount", "amount_positive", "amount (0) is not positive"),
+        ("coupons", 1, {"amount_off": 500, "currency": "usd"}, "percent_off", "one_discount",
+         "both amount_off (500) and percent_off (25.0) are set"),
+        ("coupons", 0, {"amount_off": None}, "percent_off", "one_discount",
+         "neither amount_off nor percent_off is set"),
+        ("coupons", 2, {"percent_off": 150.0}, "percent_off", "percent_off_in_range",
+         "percent_off (150.0) is not within (0, 100]"),
     ],
 )
 def test_cross_field_rules_name_the_values_involved(resource, index, change, column, check, reason):
