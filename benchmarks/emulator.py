@@ -92,7 +92,10 @@ def days_window(config: EmulatorConfig, first_day: int, days: int = 1) -> dict[s
 
 
 # 14 days with enough objects for 500 changes of every kind over three days.
-CHANGING = {"charges": 2000, "refunds": 2300, "subscriptions": 1500, "customers": 200, "prices": 100}
+CHANGING = {
+    "charges": 2000, "refunds": 2300, "subscriptions": 1500, "customers": 200, "prices": 100, "products": 400,
+    "coupons": 100,
+}
 
 
 def changes_rows() -> list[tuple[str, str]]:
@@ -100,7 +103,8 @@ def changes_rows() -> list[tuple[str, str]]:
     config = EmulatorConfig(seed=1, start=START, days=14, per_day=CHANGING)
     with start_emulator(config) as emu:
         began = time.perf_counter()
-        done = emu.advance(days=3, changes=dict.fromkeys(CHANGE_KINDS, 500))
+        done = emu.advance(days=3, changes={**dict.fromkeys(CHANGE_KINDS, 500), "payout_paid": 3, "payout_failed": 2,
+                                              "dispute_updated": 20, "dispute_closed": 20})
         seconds = time.perf_counter() - began
         changes = sum(done.changes.values())
         read, reading = timed(emu, [[("events", 10**9, {})]])

@@ -21,6 +21,8 @@ import numpy as np
 
 from stripe_assets_emulator.config import parse_counts
 from stripe_assets_emulator.dataset import Dataset
+from stripe_assets_emulator.generators.payouts import ARRIVAL_DAYS
+from stripe_assets_emulator.generators.products import Products
 from stripe_assets_emulator.ids import MAX_DAYS
 from stripe_assets_emulator.lifecycles import (
     CASCADE,
@@ -31,8 +33,10 @@ from stripe_assets_emulator.lifecycles import (
     Change,
     Changer,
 )
+from stripe_assets_emulator.lifecycles_disputes import OPEN
 from stripe_assets_emulator.plans import (
     DAY_SECONDS,
+    FAILED,
     SUBSCRIPTION_STATUSES,
     UNCAPTURED,
     _view,
@@ -55,6 +59,15 @@ DEFAULT_MIX: Mapping[str, int] = {
     "customer_updated": 14,
     "customer_deleted": 3,
     "price_archived": 3,
+    "payment_intent_canceled": 3,
+    "product_updated": 3,
+    "product_deleted": 1,
+    "payout_paid": 2,
+    "payout_failed": 1,
+    "dispute_updated": 1,
+    "dispute_closed": 1,
+    "coupon_updated": 2,
+    "coupon_deleted": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -90,7 +103,8 @@ class Step:
 def _refundable(ds: Dataset, day: int) -> list[int]:
     plan = ds.plans.charges(day)
     refunded = ds.plans.refunded_totals(day)
-    return [s for s in plan.settled if refunded.get(s, 0) < plan.amount[s]]
+    disputed = ds.plans.disputed_charges(day)
+    return [s for s in plan.settled if refunded.get(s, 0) < plan.amount[s] and s not in disputed]
 
 
 def _charge_open(ds: Dataset, d: int, s: int, c: dict) -> bool:
@@ -99,6 +113,21 @@ def _charge_open(ds: Dataset, d: int, s: int, c: dict) -> bool:
 
 def _where(values, test) -> list[int]:
     return np.flatnonzero(test(_view(values))).tolist()
+
+
+def _priced(ds: Dataset) -> frozenset[tuple[int, int]]:
+    products = ds.generators["products"]
+    assert isinstance(products, Products)
+    return products.priced()
+
+
+def _in_transit(ds: Dataset, day: int) -> range:
+    arrival = ds.plans.day_start(day) + ARRIVAL_DAYS * DAY_SECONDS
+    return range(ds.plans.count("payouts", day) if arrival > ds.plans.end else 0)
+
+
+def _all_disputes(ds: Dataset, day: int) -> range:
+    return range(ds.plans.count("disputes", day))
 
 
 def _customer_live(ds: Dataset, d: int, s: int, c: dict) -> bool:
@@ -139,8 +168,41 @@ STEPS: Mapping[str, Step] = {
     "price_archived": Step(
         "prices", lambda ds, day: _where(ds.plans.prices(day).active, lambda v: v == 1), lambda ds, d, s, p: p["active"]
     ),
+    # A declined charge leaves its intent waiting for another payment method, until canceled.
+    "payment_intent_canceled": Step(
+        "payment_intents",
+        lambda ds, day: _where(ds.plans.charges(day).state, lambda v: v == FAILED),
+        lambda ds, d, s, pi: pi["status"] == "requires_payment_method",
+    ),
+    "product_updated": Step(
+        "products",
+        lambda ds, day: range(ds.plans.count("products", day)),
+        lambda ds, d, s, p: not ds.is_deleted("products", d, s),
+    ),
+    # Stripe deletes only products no price points at.
+    "product_deleted": Step(
+        "products",
+        lambda ds, day: [s for s in range(ds.plans.count("products", day)) if (day, s) not in _priced(ds)],
+        lambda ds, d, s, p: not ds.is_deleted("products", d, s) and (d, s) not in _priced(ds),
+    ),
+    # Payouts made in the last days of the window are still in transit.
+    "payout_paid": Step("payouts", _in_transit, lambda ds, d, s, p: p["status"] == "in_transit"),
+    # Generated disputes all wait for a response; those under review can still be decided.
+    "dispute_updated": Step("disputes", _all_disputes, lambda ds, d, s, du: du["status"] == "needs_response"),
+    "dispute_closed": Step("disputes", _all_disputes, lambda ds, d, s, du: du["status"] in OPEN),
+    "coupon_updated": Step(
+        "coupons",
+        lambda ds, day: range(ds.count("coupons", day)),
+        lambda ds, d, s, c: not ds.is_deleted("coupons", d, s),
+    ),
 }
-STEPS = {**STEPS, "refund_failed": STEPS["refund_succeeded"], "customer_deleted": STEPS["customer_updated"]}
+STEPS = {
+    **STEPS,
+    "refund_failed": STEPS["refund_succeeded"],
+    "customer_deleted": STEPS["customer_updated"],
+    "payout_failed": STEPS["payout_paid"],
+    "coupon_deleted": STEPS["coupon_updated"],
+}
 # Kinds that exclude each other on one object within an advance.
 _CLAIMS = {
     "charge_captured": "charge state",
@@ -153,6 +215,14 @@ _CLAIMS = {
     "subscription_canceled": "subscription state",
     "customer_updated": "customer",
     "customer_deleted": "customer",
+    "product_updated": "product",
+    "product_deleted": "product",
+    "payout_paid": "payout",
+    "payout_failed": "payout",
+    "dispute_updated": "dispute",
+    "dispute_closed": "dispute",
+    "coupon_updated": "coupon",
+    "coupon_deleted": "coupon",
 }
 
 
@@ -370,6 +440,15 @@ def plan(
     p.simple("charge_disputed", counts["charge_disputed"])
     p.simple("charge_updated", counts["charge_updated"])
     p.simple("price_archived", counts["price_archived"])
+    p.simple("payment_intent_canceled", counts["payment_intent_canceled"])
+    p.simple("product_updated", counts["product_updated"])
+    p.simple("product_deleted", counts["product_deleted"])
+    p.simple("payout_paid", counts["payout_paid"])
+    p.simple("payout_failed", counts["payout_failed"])
+    p.simple("dispute_updated", counts["dispute_updated"])
+    p.simple("dispute_closed", counts["dispute_closed"])
+    p.simple("coupon_updated", counts["coupon_updated"])
+    p.simple("coupon_deleted", counts["coupon_deleted"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

@@ -20,7 +20,7 @@ DEFAULT_DAYS = 30
 
 def counted_resources() -> tuple[str, ...]:
     """The resources `per_day` counts; the others follow them (balance transactions: one per
-    settled charge and one per refund, as in a real Stripe balance)."""
+    settled charge, refund and payout, as in a real Stripe balance)."""
     return tuple(name for name, g in generator_classes().items() if g.follows is None)
 
 InvalidKind = Literal["wrong_type", "unknown_enum", "missing_required", "null_required"]
@@ -118,8 +118,8 @@ class EmulatorConfig(BaseModel):
     per_day: int | dict[str, int] = Field(
         DEFAULT_PER_DAY,
         description="objects created per day: one number for every resource or a mapping by "
-        "resource (missing resources get the default); balance transactions follow charges and "
-        "refunds",
+        "resource (missing resources get the default); balance transactions, payouts, payment "
+        "intents and invoices follow other resources",
     )
     api_key: str = Field(DEFAULT_API_KEY, min_length=1, description="the only key accepted")
     host: str = "127.0.0.1"

@@ -95,7 +95,7 @@ class Dataset:
 
     def is_deleted(self, resource: str, day: int, slot: int) -> bool:
         if resource != "customers":
-            return False
+            return (day, slot) in self.live.deleted.get(resource, ())
         if day < self.config.days and self.plans.customers(day).deleted[slot]:
             return True
         return (day, slot) in self.live.deleted_customers
@@ -121,15 +121,15 @@ class Dataset:
         return self.plans.subscriptions(day).status[slot] == CANCELED
 
     def current(self, resource: str, day: int, slot: int) -> dict:
-        """The object's valid current state (deleted customers included); changed objects are
+        """The object's valid current state (deleted objects included); changed objects are
         shared with the live state, so callers copy before modifying."""
         changed = self.live.current.get((resource, day, slot))
         return changed if changed is not None else self.generators[resource].build(day, slot)
 
     def served(self, resource: str, day: int, slot: int) -> dict:
-        """The object as the API returns it: deleted customers as stubs, invalid ones broken."""
+        """The object as the API returns it: deleted objects as stubs, invalid ones broken."""
         if self.is_deleted(resource, day, slot):
-            return self.builder.deleted_customer(day, slot)
+            return self.builder.deleted_stub(resource, day, slot)
         changed = self.live.current.get((resource, day, slot))
         obj = self.generators[resource].build(day, slot) if changed is None else dict(changed)
         kind = self.invalid.kind_of(resource, day, slot)
@@ -171,10 +171,17 @@ class Dataset:
         self.live.unsettled_from = min(self.days if still is None else still, today)
         return settled
 
+    def delete(self, resource: str, day: int, slot: int) -> None:
+        """Marks an object deleted: served as Stripe's deleted stub from now on."""
+        if resource == "customers":
+            self.live.deleted_customers.add((day, slot))
+        else:
+            self.live.deleted.setdefault(resource, set()).add((day, slot))
+        self.live.changed.setdefault(resource, set()).add((day, slot))
+        self.live.served[(resource, day, slot)] = self._served_bytes(resource, day, slot)
+
     def delete_customer(self, day: int, slot: int) -> None:
-        self.live.deleted_customers.add((day, slot))
-        self.live.changed.setdefault("customers", set()).add((day, slot))
-        self.live.served[("customers", day, slot)] = self._served_bytes("customers", day, slot)
+        self.delete("customers", day, slot)
 
     def invalid_record(self, resource: str, day: int, slot: int) -> InvalidRecord | None:
         kind = self.invalid.kind_of(resource, day, slot)

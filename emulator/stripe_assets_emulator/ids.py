@@ -72,5 +72,5 @@ def position(body: str) -> tuple[int, int] | None:
 
 
 def related_id(prefix: str, length: int, *key: int) -> str:
-    """An id for something the emulator does not serve (payment intents, products, ...)."""
+    """An id for something the emulator does not serve (invoice lines, payment methods, ...)."""
     return prefix + random_chars(length, *key, Purpose.RELATED_ID)

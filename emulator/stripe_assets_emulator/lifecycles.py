@@ -17,6 +17,13 @@ from typing import Any
 from stripe_assets_emulator import ids
 from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.events import previous_attributes
+from stripe_assets_emulator.generators.disputes import REASONS as DISPUTE_REASONS
+from stripe_assets_emulator.generators.disputes import dispute_balance_transaction, dispute_of
+from stripe_assets_emulator.lifecycles_coupons import coupon_deleted, coupon_updated
+from stripe_assets_emulator.lifecycles_disputes import dispute_closed, dispute_updated
+from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
+from stripe_assets_emulator.lifecycles_payouts import payout_failed, payout_paid
+from stripe_assets_emulator.lifecycles_products import product_deleted, product_updated
 from stripe_assets_emulator.periods import add_interval
 from stripe_assets_emulator.plans import DAY_SECONDS
 from stripe_assets_emulator.rng import Draws, Purpose
@@ -31,25 +38,13 @@ from stripe_assets_emulator.vocab import (
     LAST_NAMES,
     PLACES,
     STREETS,
-    minor_units,
     processing_fee,
 )
 
 CURRENCY_BY_CODE = {c.code: c for c in CURRENCIES}
 LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")  # can be canceled
 REFUND_FAILURES = ("expired_or_canceled_card", "lost_or_stolen_card", "unknown")
-DISPUTE_REASONS = ("fraudulent", "product_not_received", "duplicate", "subscription_canceled", "general")
-_DISPUTE, _INVOICE = 1, 2  # discriminators of ids of objects the emulator does not serve
-# Every evidence field a new dispute carries, all empty until the merchant responds.
-EVIDENCE_FIELDS = (
-    "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
-    "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
-    "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation",
-    "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt",
-    "refund_policy", "refund_policy_disclosure", "refund_refusal_explanation", "service_date",
-    "service_documentation", "shipping_address", "shipping_carrier", "shipping_date",
-    "shipping_documentation", "shipping_tracking_number", "uncategorized_file", "uncategorized_text",
-)  # fmt: skip
+_INVOICE = 2  # discriminator of ids of objects the emulator does not serve
 
 
 @dataclass
@@ -212,6 +207,7 @@ class Changer:
             c["captured"] = True
 
         self.update(change, "charges", capture, "charge.captured")
+        payment_intent_succeeded(self, change)
 
     def charge_refunded(self, change: Change) -> None:
         r = self.draws(change)
@@ -267,60 +263,25 @@ class Changer:
         self.update(change, "charges", refund_charge, "charge.refunded")
 
     def charge_disputed(self, change: Change) -> None:
-        r = self.draws(change)
         charge = self.ds.current("charges", *change.place)
-        currency = CURRENCY_BY_CODE[charge["currency"]]
-        amount = charge["amount"] - charge["amount_refunded"]
-        dispute_id = self.related_id("du_", change, _DISPUTE)
-        txn = self.balance_transaction(
-            change.at,
-            amount=-amount,
-            currency=currency.code,
-            type="adjustment",
-            category="dispute",
-            source=dispute_id,
-            description=f"Chargeback withdrawal for {charge['id']}",
-            fee=minor_units(15, currency),
-            fee_description="Dispute fee",
-        )
-        card = charge["payment_method_details"]["card"]
-        dispute = {
-            "id": dispute_id,
-            "object": "dispute",
-            "amount": amount,
-            "balance_transactions": [txn],
-            "charge": charge["id"],
-            "created": change.at,
-            "currency": currency.code,
-            "enhanced_eligibility_types": [],
-            "evidence": {**dict.fromkeys(EVIDENCE_FIELDS), "enhanced_evidence": {}},
-            "evidence_details": {
-                "due_by": change.at + 21 * DAY_SECONDS,
-                "enhanced_eligibility": {},
-                "has_evidence": False,
-                "past_due": False,
-                "submission_count": 0,
-                "submission_method": "not_submitted",
-            },
-            "is_charge_refundable": False,
-            "livemode": False,
-            "metadata": {},
-            "network_reason_code": None,
-            "payment_intent": charge["payment_intent"],
-            "payment_method_details": {
-                "card": {"brand": card["brand"], "case_type": "chargeback", "network": card["network"],
-                         "network_reason_code": None},
-                "type": "card",
-            },
-            "reason": r.choice(DISPUTE_REASONS),
-            "status": "needs_response",
-        }
+        day = (change.at - self.ds.plans.start) // DAY_SECONDS
+        dispute_id = self.ds.object_id("disputes", day, len(self.ds.live.later_created("disputes", day)))
+        txn: dict[str, Any] = {}
+
+        def build_txn(txn_id: str) -> dict[str, Any]:
+            txn.update(dispute_balance_transaction(txn_id, dispute_id, charge, change.at))
+            return txn
+
+        self.create("balance_transactions", change.at, build_txn)
+        dispute = dispute_of(dispute_id, charge, txn, change.at, self.draws(change).choice(DISPUTE_REASONS))
+        change.created = self.create("disputes", change.at, lambda new_id: dispute)
+        assert dispute["id"] == dispute_id
         # The charge is marked disputed; Stripe's event is the dispute's (its `charge` names it).
         day, slot = change.place
-        new = {**charge, "disputed": True}
-        self.ds.put("charges", day, slot, new)
-        self.emit(change, "charge.dispute.created", dispute, None)
-        self.emit(change, "charge.dispute.funds_withdrawn", dispute, None)
+        self.ds.put("charges", day, slot, {**charge, "disputed": True})
+        served = self.ds.served("disputes", *change.created)
+        self.emit(change, "charge.dispute.created", served, None)
+        self.emit(change, "charge.dispute.funds_withdrawn", served, None)
 
     def charge_updated(self, change: Change) -> None:
         r = self.draws(change)
@@ -485,6 +446,8 @@ class Changer:
     def apply(self, change: Change) -> None:
         if change.kind == CASCADE:
             self.subscription_canceled(change, reason="cancellation_requested")
+        elif change.kind in OTHER_STEPS:
+            OTHER_STEPS[change.kind](self, change)
         else:
             getattr(self, change.kind)(change)
 
@@ -504,7 +467,28 @@ CHANGE_KINDS: tuple[str, ...] = (
     "customer_updated",
     "customer_deleted",
     "price_archived",
+    "payment_intent_canceled",
+    "product_updated",
+    "product_deleted",
+    "payout_paid",
+    "payout_failed",
+    "dispute_updated",
+    "dispute_closed",
+    "coupon_updated",
+    "coupon_deleted",
 )
+# Kinds applied by the lifecycle modules of other resources.
+OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
+    "payment_intent_canceled": payment_intent_canceled,
+    "product_updated": product_updated,
+    "product_deleted": product_deleted,
+    "payout_paid": payout_paid,
+    "payout_failed": payout_failed,
+    "dispute_updated": dispute_updated,
+    "dispute_closed": dispute_closed,
+    "coupon_updated": coupon_updated,
+    "coupon_deleted": coupon_deleted,
+}
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.
 STAGES = {kind: 2 * KIND_TAGS[kind] for kind in CHANGE_KINDS} | {CASCADE: 2 * KIND_TAGS["customer_deleted"] - 1}

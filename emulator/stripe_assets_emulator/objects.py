@@ -50,8 +50,7 @@ STATEMENT_DESCRIPTOR = "EXAMPLE SAAS"
 SETTLE_DAYS = 4  # the longest a generated balance transaction stays pending (Japanese cards)
 
 # Discriminators for ids of related objects the emulator does not serve.
-_PAYMENT_INTENT, _INVOICE, _ITEM, _PRODUCT, _RECEIPT = range(1, 6)
-_PRODUCT_KEY = 1_000_003
+_INVOICE, _ITEM, _RECEIPT = 2, 3, 5
 
 
 class Identity(NamedTuple):
@@ -93,10 +92,16 @@ class ObjectBuilder:
         return ids.related_id(prefix, length, self.seed, TAGS[resource], day, slot, kind)
 
     def product_id(self, product: int) -> str:
-        return ids.related_id("prod_", 14, self.seed, _PRODUCT_KEY, product, _PRODUCT)
+        """The id of a product, by its ref()."""
+        return self.object_id("products", *unref(product))
+
+    def product_name(self, day: int, slot: int) -> str:
+        # A draw of its own: prices name their product without building it.
+        return PRODUCT_NAMES[mix(self.seed, TAGS["products"], day, slot, Purpose.DESCRIPTION) % len(PRODUCT_NAMES)]
 
     def payment_intent_id(self, charge_day: int, charge_slot: int) -> str:
-        return self._related("pi_", 24, "charges", charge_day, charge_slot, _PAYMENT_INTENT)
+        """Each charge's payment intent sits at the charge's position."""
+        return self.object_id("payment_intents", charge_day, charge_slot)
 
     # people and cards ------------------------------------------------------------------------
 
@@ -168,9 +173,9 @@ class ObjectBuilder:
             "test_clock": None,
         }
 
-    def deleted_customer(self, day: int, slot: int) -> dict[str, Any]:
-        """What Stripe returns for a deleted customer."""
-        return {"id": self.object_id("customers", day, slot), "object": "customer", "deleted": True}
+    def deleted_stub(self, resource: str, day: int, slot: int) -> dict[str, Any]:
+        """What Stripe returns for a deleted object (a customer, a product)."""
+        return {"id": self.object_id(resource, day, slot), "object": get_resource(resource).object, "deleted": True}
 
     # prices ----------------------------------------------------------------------------------
 
@@ -180,7 +185,7 @@ class ObjectBuilder:
         recurring = bool(plan.recurring[slot])
         interval = INTERVALS[plan.interval[slot]]
         product = plan.product[slot]
-        name = PRODUCT_NAMES[product % len(PRODUCT_NAMES)]
+        name = self.product_name(*unref(product))
         unit_amount = plan.unit_amount[slot]
         return {
             "id": self.object_id("prices", day, slot),
@@ -288,7 +293,7 @@ class ObjectBuilder:
             "currency": currency.code,
             "customer": customer_id,
             "description": self.charge_description(day, slot),
-            "disputed": False,
+            "disputed": slot in self.plans.disputed_charges(day),
             "failure_balance_transaction": None,
             "failure_code": decline.failure_code if decline else None,
             "failure_message": decline.failure_message if decline else None,

@@ -9,11 +9,12 @@ stored as `array`/`bytes` so that reading one slot gives a plain Python int.
 Rules that keep the data consistent:
 - slots are numbered in creation order; slot 0 of every day is created exactly at midnight UTC and,
   with four or more objects, three consecutive slots share one second (cursor tie-breaking);
-- charges, subscriptions and refunds only point at objects created at or before themselves;
+- charges, subscriptions, refunds and prices only point at objects created at or before themselves;
 - slot 0 of a day is always a usable target (a settled charge, a recurring price), so every
   reference can be satisfied whatever the volumes;
 - balance transactions are derived: one per settled (succeeded and captured) charge and one per
-  refund, created in the same second as their source.
+  refund, created in the same second as their source, and one per payout;
+- payouts are derived: one a day per currency with funds that became available that day.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from stripe_assets_emulator.vocab import (
     CURRENCIES,
     CURRENCY_WEIGHTS,
     PRICE_POINTS_USD,
-    PRODUCTS,
     minor_units,
+    processing_fee,
 )
 
 # Each resource's key part in every draw: its declared ordinal, which never changes.
@@ -67,10 +68,18 @@ REFUND_MAX_LAG_DAYS = 7  # refunds point at charges made up to this many days ea
 _REFUND_LAG_WEIGHTS = (45, 18, 10, 8, 6, 5, 4, 4)
 
 # Balance transaction sources.
-FROM_CHARGE, FROM_REFUND = 0, 1
+FROM_CHARGE, FROM_REFUND, FROM_PAYOUT, FROM_DISPUTE = 0, 1, 2, 3
+
+DISPUTE_RATE = 0.01  # share of a day's charges disputed later (at least one per day of charges)
+DISPUTE_MAX_LAG_DAYS = 7  # disputes come up to this many days after their charge
 
 # Amounts by currency (row) and price point (column), in minor units.
 _AMOUNTS = np.array([[minor_units(p, c) for p in PRICE_POINTS_USD] for c in CURRENCIES], dtype=np.int64)
+
+
+def funds_delay_days(currency: str) -> int:
+    """Days until card funds become available, at midnight UTC (longer in Japan)."""
+    return 4 if currency == "jpy" else 2
 
 
 def ref(day: int, slot: int) -> int:
@@ -119,6 +128,12 @@ class CustomerDay:
 
 
 @dataclass(frozen=True, slots=True)
+class ProductDay:
+    created: array
+    active: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class PriceDay:
     created: array
     active: bytes
@@ -127,7 +142,7 @@ class PriceDay:
     interval: bytes  # index into INTERVALS
     interval_count: bytes
     unit_amount: array
-    product: bytes  # which of the PRODUCTS
+    product: array  # ref() of the product
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +179,21 @@ class BalanceDay:
     source_slot: array  # slot of the charge or refund on the same day
     charge_txn: array  # charge slot -> balance transaction slot, -1 if the charge has none
     refund_txn: array  # refund slot -> balance transaction slot
+    payout_txn: array  # payout slot -> balance transaction slot
+    dispute_txn: array  # dispute slot -> balance transaction slot
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeDay:
+    created: array
+    charge: array  # ref() of the disputed charge
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutDay:
+    created: array
+    currency: bytes
+    amount: array  # the net of the day's newly available charges in that currency
 
 
 class Plans:
@@ -177,10 +207,14 @@ class Plans:
         self.end = config.end_timestamp
         cache = functools.lru_cache(maxsize=cache_days)
         self.customers: Callable[[int], CustomerDay] = cache(self._customers)
+        self.products: Callable[[int], ProductDay] = cache(self._products)
         self.prices: Callable[[int], PriceDay] = cache(self._prices)
         self.charges: Callable[[int], ChargeDay] = cache(self._charges)
         self.subscriptions: Callable[[int], SubscriptionDay] = cache(self._subscriptions)
         self.refunds: Callable[[int], RefundDay] = cache(self._refunds)
+        self.payouts: Callable[[int], PayoutDay] = cache(self._payouts)
+        self.disputed_charges: Callable[[int], dict[int, tuple[int, int]]] = cache(self._disputed_charges)
+        self.disputes: Callable[[int], DisputeDay] = cache(self._disputes)
         self.balance_transactions: Callable[[int], BalanceDay] = cache(self._balance_transactions)
         self.refunds_of_charges: Callable[[int], dict[int, list[int]]] = cache(self._refunds_of_charges)
         self.refunded_totals: Callable[[int], dict[int, int]] = cache(self._refunded_totals)
@@ -192,8 +226,8 @@ class Plans:
         return getattr(self, resource)(day)
 
     def count(self, resource: str, day: int) -> int:
-        if resource == "balance_transactions":
-            return len(self.balance_transactions(day).created)
+        if resource in ("balance_transactions", "payouts", "disputes"):
+            return len(self.day(resource, day).created)
         return self.config.count_per_day(resource)
 
     def created(self, resource: str, day: int) -> array:
@@ -243,6 +277,14 @@ class Plans:
         currency = gen.choice(len(CURRENCIES), n, p=_p(CURRENCY_WEIGHTS))
         return CustomerDay(_int64(created), _small(deleted), _small(currency))
 
+    def _products(self, day: int) -> ProductDay:
+        gen = self._generator("products", day)
+        n = self.config.count_per_day("products")
+        created = self._timestamps(gen, day, n)
+        active = gen.random(n) < 0.9
+        active[:1] = True
+        return ProductDay(_int64(created), _small(active))
+
     def _prices(self, day: int) -> PriceDay:
         gen = self._generator("prices", day)
         n = self.config.count_per_day("prices")
@@ -254,7 +296,7 @@ class Plans:
         interval = gen.choice(len(INTERVALS), n, p=_p(_INTERVAL_WEIGHTS))
         interval_count = np.where(gen.random(n) < 0.08, 3, 1)
         unit_amount = _AMOUNTS[currency, gen.integers(0, len(PRICE_POINTS_USD), n)]
-        product = gen.integers(0, PRODUCTS, n)
+        product = self._pick_earlier(gen, day, created, "products")  # prices are made for existing products
         return PriceDay(
             _int64(created),
             _small(active),
@@ -263,7 +305,7 @@ class Plans:
             _small(interval),
             _small(interval_count),
             _int64(unit_amount),
-            _small(product),
+            _int64(product),
         )
 
     def _charges(self, day: int) -> ChargeDay:
@@ -412,19 +454,98 @@ class Plans:
         refunds = self.refunds_of_charges(charge_day)[charge_slot]
         return self.refund_amounts(charge_day, charge_slot)[refunds.index(ref(day, slot))]
 
+    def _payouts(self, day: int) -> PayoutDay:
+        """The day's automatic payouts: one per currency, in the first seconds of the day, of
+        the net of the settled charges whose funds became available at its midnight."""
+        created, currency, amount = [], [], []
+        for index, cur in enumerate(CURRENCIES):
+            charge_day = day - funds_delay_days(cur.code)
+            if charge_day < 0:
+                continue
+            plan = self.charges(charge_day)
+            settled = _view(plan.settled)
+            amounts = _view(plan.amount)[settled][_view(plan.currency)[settled] == index]
+            total = sum(a - processing_fee(a, cur) for a in amounts.tolist())
+            if total > 0:
+                created.append(self.day_start(day) + index)
+                currency.append(index)
+                amount.append(total)
+        return PayoutDay(_int64(np.array(created)), _small(np.array(currency)), _int64(np.array(amount)))
+
+    def _disputed_charges(self, charge_day: int) -> dict[int, tuple[int, int]]:
+        """Settled, unrefunded charges of a day disputed later: charge slot -> (dispute day, second
+        of that day). Drawn from the charge's day, so each charge is disputed at most once."""
+        gen = np.random.default_rng([self.seed, TAGS["disputes"], charge_day, Purpose.DAY])
+        refunded = self.refunds_of_charges(charge_day)
+        eligible = [s for s in self.charges(charge_day).settled if s not in refunded]
+        n = min(len(eligible), max(1, round(DISPUTE_RATE * self.config.count_per_day("charges"))))
+        picks = gen.choice(len(eligible), n, replace=False) if n else np.array([], dtype=np.int64)
+        lags = gen.integers(1, DISPUTE_MAX_LAG_DAYS + 1, n)
+        lags[:1] = 1  # every day after the first has a dispute
+        offsets = gen.integers(0, DAY_SECONDS, n)
+        return {
+            eligible[int(p)]: (charge_day + int(lag), int(offset))
+            for p, lag, offset in zip(picks, lags, offsets, strict=True)
+            if charge_day + lag < self.days
+        }
+
+    def _disputes(self, day: int) -> DisputeDay:
+        found = [
+            (offset, charge_day, slot)
+            for charge_day in range(max(0, day - DISPUTE_MAX_LAG_DAYS), day)
+            for slot, (dispute_day, offset) in self.disputed_charges(charge_day).items()
+            if dispute_day == day
+        ]
+        found.sort()
+        created = np.array([self.day_start(day) + f[0] for f in found], dtype=np.int64)
+        return DisputeDay(_int64(created), _int64(np.array([ref(c, s) for _, c, s in found], dtype=np.int64)))
+
     def _balance_transactions(self, day: int) -> BalanceDay:
         charges = self.charges(day)
         refunds = self.refunds(day)
-        created = np.concatenate([_view(charges.settled_created), _view(refunds.created)])
-        kind = np.concatenate(
-            [np.full(len(charges.settled), FROM_CHARGE), np.full(len(refunds.created), FROM_REFUND)]
+        payouts = self.payouts(day)
+        disputes = self.disputes(day)
+        created = np.concatenate(
+            [
+                _view(charges.settled_created),
+                _view(refunds.created),
+                _view(payouts.created),
+                _view(disputes.created),
+            ]
         )
-        slot = np.concatenate([_view(charges.settled), np.arange(len(refunds.created))])
-        order = np.lexsort((slot, kind, created))  # by time, charges before refunds, then slot
+        kind = np.concatenate(
+            [
+                np.full(len(charges.settled), FROM_CHARGE),
+                np.full(len(refunds.created), FROM_REFUND),
+                np.full(len(payouts.created), FROM_PAYOUT),
+                np.full(len(disputes.created), FROM_DISPUTE),
+            ]
+        )
+        slot = np.concatenate(
+            [
+                _view(charges.settled),
+                np.arange(len(refunds.created)),
+                np.arange(len(payouts.created)),
+                np.arange(len(disputes.created)),
+            ]
+        )
+        order = np.lexsort((slot, kind, created))  # by time, charges, refunds then payouts, then slot
         created, kind, slot = created[order], kind[order], slot[order]
         txn = np.arange(len(order))
         charge_txn = np.full(len(charges.created), -1, dtype=np.int64)
         charge_txn[slot[kind == FROM_CHARGE]] = txn[kind == FROM_CHARGE]
         refund_txn = np.zeros(len(refunds.created), dtype=np.int64)
         refund_txn[slot[kind == FROM_REFUND]] = txn[kind == FROM_REFUND]
-        return BalanceDay(_int64(created), _small(kind), _int64(slot), _int64(charge_txn), _int64(refund_txn))
+        payout_txn = np.zeros(len(payouts.created), dtype=np.int64)
+        payout_txn[slot[kind == FROM_PAYOUT]] = txn[kind == FROM_PAYOUT]
+        dispute_txn = np.zeros(len(disputes.created), dtype=np.int64)
+        dispute_txn[slot[kind == FROM_DISPUTE]] = txn[kind == FROM_DISPUTE]
+        return BalanceDay(
+            _int64(created),
+            _small(kind),
+            _int64(slot),
+            _int64(charge_txn),
+            _int64(refund_txn),
+            _int64(payout_txn),
+            _int64(dispute_txn),
+        )

@@ -58,6 +58,7 @@ class LiveState:
         self.current: dict[Key, dict[str, Any]] = {}  # valid current state of changed objects
         self.served: dict[Key, bytes] = {}  # ... and the bytes the API answers for them
         self.deleted_customers: set[tuple[int, int]] = set()
+        self.deleted: dict[str, set[tuple[int, int]]] = {}  # other resources' deleted objects
         self.changed: dict[str, set[tuple[int, int]]] = {}  # positions changed or created, by resource
         # Objects created after the window: resource -> day -> creation times, by slot.
         self.created_later: dict[str, dict[int, list[int]]] = {}

@@ -234,7 +234,6 @@ PRODUCT_NAMES = (
     "Analytics",
     "Priority support",
 )
-PRODUCTS = 40  # prices are spread over this many products
 
 CHARGE_DESCRIPTIONS = (
     "Subscription creation",

@@ -185,9 +185,9 @@ INVALID = [
     ),
     (
         "unknown resource",
-        "dataflows:\n  - name: stripe_payouts\n    resource: payouts\n",
-        f"dataflow 'stripe_payouts', field 'resource': 'payouts' is not a declared resource "
-        f"(declared: {', '.join(RESOURCE_NAMES)}); to add it, declare it in stripe_assets/catalog/payouts.py",
+        "dataflows:\n  - name: stripe_tax_rates\n    resource: tax_rates\n",
+        f"dataflow 'stripe_tax_rates', field 'resource': 'tax_rates' is not a declared resource "
+        f"(declared: {', '.join(RESOURCE_NAMES)}); to add it, declare it in stripe_assets/catalog/tax_rates.py",
     ),
     (
         "resource twice",

@@ -35,17 +35,19 @@ def test_per_day_can_differ_by_resource(start_another):
     emu = start_another(days=2, per_day={"charges": 25, "customers": 5, "refunds": 3})
     assert [emu.count(r) for r in ("charges", "customers", "refunds", "prices")] == [50, 10, 6, 100]
     settled = sum(1 for c in emu.objects("charges") if c["status"] == "succeeded" and c["captured"])
-    assert emu.count("balance_transactions") == settled + 6
+    assert emu.count("balance_transactions") == settled + 6 + emu.count("payouts") + emu.count("disputes")
 
 
 @pytest.mark.parametrize(
     ("per_day", "message"),
     [
-        ({"payouts": 3}, "unknown Stripe resource 'payouts'"),
-        ({"balance_transactions": 3}, "balance transactions follow charges and refunds"),
+        ({"tax_rates": 3}, "unknown Stripe resource 'tax_rates'"),
+        ({"payouts": 3}, "payouts follow available funds"),
+        ({"balance_transactions": 3}, "balance transactions follow charges, refunds, payouts and disputes"),
         ({"charges": -1}, "per_day['charges'] must be between 0"),
         ({"charges": 0}, "per_day['charges'] must be > 0 when refunds are generated"),
         ({"prices": 0}, "per_day['prices'] must be > 0 when subscriptions are generated"),
+        ({"products": 0}, "per_day['products'] must be > 0 when prices are generated"),
     ],
 )
 def test_bad_volumes_are_rejected_with_the_field_named(per_day, message):
@@ -73,9 +75,9 @@ def test_rate_limit_presets_match_stripes_documented_limits():
 
 def test_a_resource_without_a_generator_says_where_to_add_one():
     with pytest.raises(MissingGeneratorError) as caught:
-        generator_class("payouts")
+        generator_class("tax_rates")
     assert str(caught.value) == (
-        "the emulator has no generator for 'payouts': add emulator/stripe_assets_emulator/generators/payouts.py "
+        "the emulator has no generator for 'tax_rates': add emulator/stripe_assets_emulator/generators/tax_rates.py "
         "defining GENERATOR (see charges.py there)"
     )
 

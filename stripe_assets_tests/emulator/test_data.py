@@ -107,18 +107,26 @@ def test_balance_transactions_match_their_charges_and_refunds(emu):
     txns = emu.objects("balance_transactions")
     by_source = {t["source"]: t for t in txns}
     assert len(by_source) == len(txns)
+    payouts = _by_id(emu, "payouts")
+    disputes = _by_id(emu, "disputes")
     for txn in txns:
         assert txn["net"] == txn["amount"] - txn["fee"]
         assert txn["fee"] == sum(d["amount"] for d in txn["fee_details"])
-        source = charges.get(txn["source"]) or refunds[txn["source"]]
+        source = charges.get(txn["source"]) or refunds.get(txn["source"]) or payouts.get(txn["source"])
+        if source is None:  # a dispute's withdrawal, which the dispute embeds
+            dispute = disputes[txn["source"]]
+            assert dispute["balance_transactions"] == [txn] and txn["type"] == "adjustment"
+            assert txn["amount"] == -dispute["amount"] and txn["fee"] > 0 and txn["created"] == dispute["created"]
+            continue
         assert source["balance_transaction"] == txn["id"]
         assert txn["created"] == source["created"] and txn["currency"] == source["currency"]
         if txn["type"] == "charge":
             assert txn["amount"] == source["amount"] > txn["fee"] > 0
         else:
-            assert txn["type"] == "refund" and txn["amount"] == -source["amount"] and txn["fee"] == 0
+            assert txn["type"] in ("refund", "payout") and txn["type"] == source["object"]
+            assert txn["amount"] == -source["amount"] and txn["fee"] == 0
     settled = [c for c in charges.values() if c["status"] == "succeeded" and c["captured"]]
-    assert len(txns) == len(settled) + len(refunds)
+    assert len(txns) == len(settled) + len(refunds) + len(payouts) + len(disputes)
     assert all(c["balance_transaction"] is None for c in charges.values() if c not in settled)
 
 
@@ -145,7 +153,8 @@ def test_the_account_has_the_variety_real_accounts_have(emu):
 
 
 def test_each_day_starts_with_objects_created_exactly_at_midnight(emu):
-    for resource in RESOURCE_NAMES:
+    # Payouts start once funds are available, disputes a day after the first charges.
+    for resource in (r for r in RESOURCE_NAMES if r not in ("payouts", "disputes")):
         created = [o["created"] for o in emu.objects(resource) if "created" in o]
         midnights = {c for c in created if c % 86400 == 0}
         assert len(midnights) >= DAYS - 1, resource  # deleted customers hide their time

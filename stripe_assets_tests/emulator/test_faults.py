@@ -20,11 +20,13 @@ def _get(emu, path: str, **params) -> requests.Response:
 
 @pytest.mark.parametrize("kind", INVALID_KINDS)
 def test_each_kind_of_invalid_record_breaks_the_field_the_truth_names(start_another, kind):
-    emu = start_another(FaultConfig(invalid_fraction=0.2, invalid_kinds=(kind,)), days=2, per_day=30)
+    # Five days: payouts (a few a day) start once the first charges' funds are available.
+    emu = start_another(FaultConfig(invalid_fraction=0.2, invalid_kinds=(kind,)), days=5, per_day=30)
     for resource in RESOURCE_NAMES:
         records = emu.invalid_records(resource)
         served = {o["id"]: o for o in emu.objects(resource)}
-        assert 0.08 * len(served) < len(records) < 0.35 * len(served), resource
+        if len(served) >= 50:  # too few payouts for a share to mean anything
+            assert 0.08 * len(served) < len(records) < 0.35 * len(served), resource
         for object_id, record in records.items():
             obj = served[object_id]
             assert record.kind == kind
@@ -61,7 +63,7 @@ def test_invalid_records_are_listed_over_http(start_another):
     assert body["resource"] == "refunds"
     assert body["invalid"] == {i: r._asdict() for i, r in emu.invalid_records("refunds").items()}
     assert body["invalid"]
-    bad = requests.get(emu.url + "/_emulator/invalid", params={"resource": "payouts"}, timeout=10)
+    bad = requests.get(emu.url + "/_emulator/invalid", params={"resource": "tax_rates"}, timeout=10)
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "resource"
 
 

@@ -56,7 +56,8 @@ def test_the_accepted_key_is_configurable(start_another):
 
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
 def test_retrieve_by_id_returns_the_listed_object(api, emu, resource):
-    listed = emu.objects(resource, include_hidden=False)[7]
+    objects = emu.objects(resource, include_hidden=False)
+    listed = objects[min(7, len(objects) - 1)]  # disputes are few
     assert api.ok(f"{get_resource(resource).path}/{listed['id']}") == listed
 
 
@@ -82,7 +83,7 @@ def test_retrieve_takes_expand_only(api, emu):
 
 
 def test_unknown_paths_are_404s_in_stripes_shape(api):
-    for path in ("/v1/payouts", "/v2/charges", "/", "/v1/charges/ch_1/refunds"):
+    for path in ("/v1/tax_rates", "/v2/charges", "/", "/v1/charges/ch_1/refunds"):
         error = api.error(path, 404)
         assert error["type"] == "invalid_request_error"
         assert error["message"].startswith("Unrecognized request URL (GET: ")

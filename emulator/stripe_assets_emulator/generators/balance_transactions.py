@@ -1,5 +1,5 @@
-"""Balance transactions: derived in the day plans (`plans.py`) from settled charges and refunds,
-built by `ObjectBuilder.balance_transaction`."""
+"""Balance transactions: derived in the day plans (`plans.py`) from settled charges, refunds and
+payouts, built by `ObjectBuilder.balance_transaction` (a payout's by `payouts.py`)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,23 @@ from stripe_assets.ingest.stripe_schema import resource_fields
 from stripe_assets_emulator.dataset import Dataset, Predicate
 from stripe_assets_emulator.filters import NOTHING, field_equals
 from stripe_assets_emulator.generators import Generator
+from stripe_assets_emulator.generators.disputes import Disputes
+from stripe_assets_emulator.generators.payouts import Payouts, payout_balance_transaction
 from stripe_assets_emulator.invalid import Breakage
-from stripe_assets_emulator.plans import FROM_CHARGE, FROM_REFUND
+from stripe_assets_emulator.objects import ObjectBuilder
+from stripe_assets_emulator.plans import FROM_CHARGE, FROM_DISPUTE, FROM_PAYOUT, FROM_REFUND, Plans
 from stripe_assets_emulator.query import parse_choice
 
 
 def _type(ds: Dataset, value: str) -> Predicate:
     parse_choice("type", value, resource_fields("balance_transactions")["type"].enum or ())
-    kind = {"charge": FROM_CHARGE, "refund": FROM_REFUND}.get(value)
+    kind = {"charge": FROM_CHARGE, "refund": FROM_REFUND, "payout": FROM_PAYOUT, "adjustment": FROM_DISPUTE}.get(value)
     return NOTHING if kind is None else (lambda d, s: ds.plans.balance_transactions(d).source_kind[s] == kind)
 
 
 def _source(ds: Dataset, value: str) -> Predicate:
-    for resource, kind in (("charges", FROM_CHARGE), ("refunds", FROM_REFUND)):
+    sources = (("charges", FROM_CHARGE), ("refunds", FROM_REFUND), ("payouts", FROM_PAYOUT), ("disputes", FROM_DISPUTE))
+    for resource, kind in sources:
         found = ds.locate(resource, value)
         if found is not None:
             return _is_source(ds, kind, *found)
@@ -45,8 +49,13 @@ def _currency(ds: Dataset, value: str) -> Predicate:
 
 
 class BalanceTransactions(Generator):
+    def __init__(self, plans: Plans, builder: ObjectBuilder):
+        super().__init__(plans, builder)
+        self.payouts = Payouts(plans, builder)
+        self.disputes = Disputes(plans, builder)
+
     resource = "balance_transactions"
-    follows = "charges and refunds (one per settled charge, one per refund)"
+    follows = "charges, refunds, payouts and disputes (one per settled charge, refund, payout and dispute)"
     filters = MappingProxyType({"type": _type, "source": _source, "currency": _currency})
     breakages = MappingProxyType({
         "wrong_type": Breakage("amount", lambda v: str(v)),
@@ -62,6 +71,12 @@ class BalanceTransactions(Generator):
         return self.plans.balance_transactions(day).created
 
     def build(self, day: int, slot: int) -> dict[str, Any]:
+        plan = self.plans.balance_transactions(day)
+        if plan.source_kind[slot] == FROM_PAYOUT:
+            payout = self.payouts.build(day, plan.source_slot[slot])
+            return payout_balance_transaction(self.builder.object_id(self.resource, day, slot), payout)
+        if plan.source_kind[slot] == FROM_DISPUTE:
+            return self.disputes.balance_transaction(day, slot, plan.source_slot[slot])
         return self.builder.balance_transaction(day, slot)
 
 

@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 from stripe_assets_emulator.dataset import Dataset, Predicate
-from stripe_assets_emulator.filters import field_equals
+from stripe_assets_emulator.filters import NOTHING, field_equals, ref_of
 from stripe_assets_emulator.generators import Generator
 from stripe_assets_emulator.invalid import Breakage
 from stripe_assets_emulator.query import parse_boolean, parse_choice
@@ -24,7 +24,8 @@ def _type(ds: Dataset, value: str) -> Predicate:
 
 
 def _product(ds: Dataset, value: str) -> Predicate:
-    return lambda d, s: ds.builder.product_id(ds.plans.prices(d).product[s]) == value
+    wanted = ref_of(ds, "products", value)
+    return NOTHING if wanted is None else (lambda d, s: ds.plans.prices(d).product[s] == wanted)
 
 
 def _currency(ds: Dataset, value: str) -> Predicate:
@@ -33,6 +34,7 @@ def _currency(ds: Dataset, value: str) -> Predicate:
 
 class Prices(Generator):
     resource = "prices"
+    needs = ("products",)  # prices are made for products
     filters = MappingProxyType({"active": _active, "type": _type, "currency": _currency, "product": _product})
     breakages = MappingProxyType({
         "wrong_type": Breakage("unit_amount", lambda v: str(v)),

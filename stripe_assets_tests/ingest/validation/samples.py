@@ -341,6 +341,17 @@ BUILDERS: dict[str, Callable[[int], dict]] = {
 }
 
 
+def _more() -> None:
+    from stripe_assets_tests.ingest.validation import samples_more
+
+    BUILDERS.update({"payment_intents": samples_more.payment_intent, "products": samples_more.product,
+                     "payouts": samples_more.payout, "disputes": samples_more.dispute,
+                     "coupons": samples_more.coupon})
+
+
+_more()
+
+
 def batch(resource: str, size: int, start: int = 0) -> list[dict]:
     """`size` distinct valid records of `resource` (independent copies, safe to break)."""
     return [copy.deepcopy(BUILDERS[resource](start + i)) for i in range(size)]

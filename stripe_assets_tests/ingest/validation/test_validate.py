@@ -13,18 +13,22 @@ from stripe_assets_tests.ingest.validation.samples import batch
 WRONG_TYPE = {
     "charges": "amount", "subscriptions": "start_date", "refunds": "amount",
     "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
-    "invoices": "amount_due",
+    "invoices": "amount_due", "payment_intents": "amount_received", "products": "updated",
+    "payouts": "arrival_date", "disputes": "amount", "coupons": "times_redeemed",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
     "balance_transactions": "fee", "customers": "livemode", "prices": "product",
-    "invoices": "total",
+    "invoices": "total", "payment_intents": "capture_method", "products": "name",
+    "payouts": "currency", "disputes": "charge", "coupons": "valid",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
     "refunds": ("reason", "chargeback"), "balance_transactions": ("type", "bank_adjustment"),
     "customers": ("tax_exempt", "partial"), "prices": ("billing_scheme", "package"),
-    "invoices": ("billing_reason", "renewal"),
+    "invoices": ("billing_reason", "renewal"), "payment_intents": ("status", "requires_review"),
+    "products": ("type", "subscription"), "payouts": ("reconciliation_status", "partial"),
+    "disputes": ("status", "pending"), "coupons": ("duration", "lifetime"),
 }
 
 
@@ -79,7 +83,9 @@ def test_a_missing_required_field_is_not_the_same_as_null(resource):
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
 def test_a_missing_or_null_optional_field_is_fine(resource):
     records = batch(resource, 2)
-    optional = "nickname" if resource == "prices" else "description"
+    optional = {"prices": "nickname", "disputes": "network_reason_code", "coupons": "redeem_by"}.get(
+        resource, "description"
+    )
     del records[0][optional]
     records[1][optional] = None
     assert validate_records(resource, records).failures == []
@@ -119,11 +125,11 @@ def test_closed_enums_are_enforced_without_strict_enums():
 @pytest.mark.parametrize("resource", [r for r in RESOURCE_NAMES if not get_resource(r).custom_ids])
 def test_an_id_with_another_objects_prefix_is_caught(resource):
     records = batch(resource, 3)
-    records[2]["id"] = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
+    records[2]["id"] = "src_3MtwBwLkdIwHu7ix28a3tqPa"
     failure = only(validate_records(resource, records))
     prefixes = "|".join(get_resource(resource).id_prefixes)
-    assert (failure.id, failure.column, failure.check) == ("pi_3MtwBwLkdIwHu7ix28a3tqPa", "id", "id_format")
-    assert failure.reason == f"'pi_3MtwBwLkdIwHu7ix28a3tqPa' does not match ^({prefixes})[A-Za-z0-9]+$"
+    assert (failure.id, failure.column, failure.check) == ("src_3MtwBwLkdIwHu7ix28a3tqPa", "id", "id_format")
+    assert failure.reason == f"'src_3MtwBwLkdIwHu7ix28a3tqPa' does not match ^({prefixes})[A-Za-z0-9]+$"
 
 
 def test_prices_accept_the_custom_ids_of_legacy_plans_but_not_blanks():
@@ -174,6 +180,15 @@ def test_a_repeated_id_keeps_the_first_record():
          "amount_remaining", "amount_remaining_within_due", "amount_remaining (5800) > amount_due (2900)"),
         ("invoices", 2, {"amount_paid": -1}, "amount_paid", "amount_paid_non_negative",
          "amount_paid (-1) is negative"),
+        ("payment_intents", 1, {"amount": 0}, "amount", "amount_positive", "amount (0) is not positive"),
+        ("payouts", 2, {"amount": -500}, "amount", "amount_positive", "amount (-500) is not positive"),
+        ("disputes", 0, {"amount": 0}, "amount", "amount_positive", "amount (0) is not positive"),
+        ("coupons", 1, {"amount_off": 500, "currency": "usd"}, "percent_off", "one_discount",
+         "both amount_off (500) and percent_off (25.0) are set"),
+        ("coupons", 0, {"amount_off": None}, "percent_off", "one_discount",
+         "neither amount_off nor percent_off is set"),
+        ("coupons", 2, {"percent_off": 150.0}, "percent_off", "percent_off_in_range",
+         "percent_off (150.0) is not within (0, 100]"),
     ],
 )
 def test_cross_field_rules_name_the_values_involved(resource, index, change, column, check, reason):
@@ -279,10 +294,10 @@ def test_an_empty_batch_is_valid_with_rate_zero():
 
 def test_an_unknown_resource_names_the_declared_ones_and_where_to_declare_it():
     with pytest.raises(ValueError) as caught:
-        validate_records("payouts", [])
+        validate_records("tax_rates", [])
     assert str(caught.value) == (
-        f"unknown Stripe resource 'payouts' (declared: {', '.join(RESOURCE_NAMES)}); "
-        "to add it, declare it in stripe_assets/catalog/payouts.py"
+        f"unknown Stripe resource 'tax_rates' (declared: {', '.join(RESOURCE_NAMES)}); "
+        "to add it, declare it in stripe_assets/catalog/tax_rates.py"
     )
 
 

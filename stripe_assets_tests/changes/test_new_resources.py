@@ -1,0 +1,85 @@
+"""Payment intents, products, payouts, disputes and coupons loaded over HTTP stay equal to the API
+as the account changes."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, timedelta
+
+from stripe_assets_emulator import CHANGE_KINDS, EmulatorConfig, start_emulator
+from stripe_assets_tests.operations.harness import make_project
+
+START = date(2026, 10, 1)
+DAYS = 4
+LAST = (START + timedelta(days=DAYS - 1)).isoformat()
+RESOURCES = ("payment_intents", "products", "payouts", "disputes", "coupons", "balance_transactions", "charges")
+DATAFLOWS = "dataflows:\n" + "".join(
+    f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
+    for r in RESOURCES
+)
+
+
+def _assert_equal_to_api(project, emu) -> None:
+    for resource in RESOURCES:
+        api = {o["id"]: o for o in emu.objects(resource)}
+        rows = project.query(f"SELECT id, raw, _deleted_at FROM stripe.{resource}")
+        assert sorted(r[0] for r in rows) == sorted(api), resource  # every object, once
+        for object_id, raw, deleted_at in rows:
+            if api[object_id].get("deleted"):
+                assert deleted_at is not None, object_id
+            else:
+                assert (json.loads(raw), deleted_at) == (api[object_id], None), object_id
+
+
+def test_new_resources_load_and_follow_their_changes(tmp_path):
+    with start_emulator(EmulatorConfig(seed=5, start=START, days=DAYS, per_day=80)) as emu:
+        project = make_project(tmp_path, emu)
+        project.dataflows.write_text(DATAFLOWS)
+        for resource in RESOURCES:
+            assert project.load(emu, resource, START.isoformat(), LAST).success, resource
+        _assert_equal_to_api(project, emu)
+        charges = {c["id"]: c for c in emu.objects("charges")}
+        for object_id, latest_charge, status in project.query(
+            "SELECT id, latest_charge, status FROM stripe.payment_intents"
+        ):
+            assert charges[latest_charge]["payment_intent"] == object_id and status
+
+        can = emu.changeable()
+        changes = {
+            "charge_captured": min(3, can["charge_captured"]),
+            "payment_intent_canceled": 5,
+            "product_updated": 10,
+            "product_deleted": 5,
+            "payout_paid": 2,
+            "payout_failed": 1,
+            "charge_disputed": 2,
+            "dispute_updated": 1,
+            "dispute_closed": 2,
+            "coupon_updated": 4,
+            "coupon_deleted": 3,
+        }
+        assert changes["charge_captured"] > 0
+        assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
+        for resource in RESOURCES:  # one partition's run applies every change, in every partition
+            assert project.load(emu, resource, LAST).success, resource
+        later = (START + timedelta(days=DAYS + 1)).isoformat()  # balance transactions made by changes
+        for resource in ("balance_transactions", "disputes"):  # objects made by changes
+            assert project.load(emu, resource, (START + timedelta(days=DAYS)).isoformat(), later).success
+        _assert_equal_to_api(project, emu)
+        assert project.query("SELECT count(*) FROM stripe.products WHERE _deleted_at IS NOT NULL") == [(5,)]
+        assert project.query("SELECT count(*) FROM stripe.coupons WHERE _deleted_at IS NOT NULL") == [(3,)]
+        assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]
+        assert project.query(
+            "SELECT count(*) FROM stripe.payment_intents WHERE canceled_at IS NOT NULL AND status != 'canceled'"
+        ) == [(0,)]
+        # each payout's balance transaction, and a failed one's return, joined by source
+        payouts = {p["id"]: p["status"] for p in emu.objects("payouts")}
+        expected = Counter((payouts[t["source"]], t["type"]) for t in emu.objects("balance_transactions")
+                           if t["source"] in payouts)
+        assert expected[("failed", "payout_failure")] == 1
+        joined = project.query(
+            "SELECT p.status, t.type, count(*) FROM stripe.payouts p JOIN stripe.balance_transactions t "
+            "ON t.source = p.id GROUP BY ALL"
+        )
+        assert {(status, kind): n for status, kind, n in joined} == expected

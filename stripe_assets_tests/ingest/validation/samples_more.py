@@ -1,0 +1,189 @@
+"""Realistic objects of the resources added after the first seven (see `samples.py`)."""
+
+from __future__ import annotations
+
+from stripe_assets_tests.ingest.validation.samples import CREATED, _suffix
+
+
+def payment_intent(n: int = 0) -> dict:
+    amount = 2000 + 50 * (n % 30)
+    pi_id = f"pi_{_suffix(n)}"
+    succeeded = n % 5 != 4
+    return {
+        "id": pi_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": amount if succeeded else 0,
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": {"allow_redirects": "always", "enabled": True},
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic_async",
+        "client_secret": f"{pi_id}_secret_{_suffix(n + 9, 25)}",
+        "confirmation_method": "automatic",
+        "created": CREATED + n,
+        "currency": "usd",
+        "customer": f"cus_{_suffix(n + 2)}",
+        "customer_account": None,
+        "description": "Subscription creation",
+        "excluded_payment_method_types": None,
+        "last_payment_error": None if succeeded else {
+            "charge": f"ch_{_suffix(n + 1)}", "code": "card_declined", "decline_code": "insufficient_funds",
+            "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+            "message": "Your card has insufficient funds.", "payment_method_type": "card", "type": "card_error",
+        },
+        "latest_charge": f"ch_{_suffix(n + 1)}",
+        "livemode": False,
+        "metadata": {},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": f"pm_{_suffix(n + 4)}" if succeeded else None,
+        "payment_method_configuration_details": None,
+        "payment_method_options": {
+            "card": {"installments": None, "mandate_options": None, "network": None,
+                     "request_three_d_secure": "automatic"},
+        },
+        "payment_method_types": ["card"],
+        "processing": None,
+        "receipt_email": None,
+        "review": None,
+        "setup_future_usage": None,
+        "shipping": None,
+        "source": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": "succeeded" if succeeded else "requires_payment_method",
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+
+
+def product(n: int = 0) -> dict:
+    return {
+        "id": f"prod_{_suffix(n, 14)}",
+        "object": "product",
+        "active": n % 7 != 3,
+        "created": CREATED + n,
+        "default_price": f"price_{_suffix(n + 1)}" if n % 2 else None,
+        "description": "Advanced features for growing teams." if n % 3 else None,
+        "images": [],
+        "livemode": False,
+        "marketing_features": [],
+        "metadata": {},
+        "name": "Pro",
+        "package_dimensions": None,
+        "shippable": None,
+        "statement_descriptor": None,
+        "tax_code": None,
+        "type": "service",
+        "unit_label": None,
+        "updated": CREATED + n + 60,
+        "url": None,
+    }
+
+
+def payout(n: int = 0) -> dict:
+    paid = n % 4 != 1
+    return {
+        "id": f"po_{_suffix(n)}",
+        "object": "payout",
+        "amount": 150_000 + 731 * n,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "arrival_date": CREATED + 2 * 86400,
+        "automatic": True,
+        "balance_transaction": f"txn_{_suffix(n + 1)}",
+        "created": CREATED + n,
+        "currency": "usd",
+        "description": "STRIPE PAYOUT",
+        "destination": f"ba_{_suffix(7)}",
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "livemode": False,
+        "metadata": {},
+        "method": "standard",
+        "original_payout": None,
+        "payout_method": None,
+        "reconciliation_status": "completed" if paid else "in_progress",
+        "reversed_by": None,
+        "source_type": "card",
+        "statement_descriptor": None,
+        "status": "paid" if paid else "in_transit",
+        "trace_id": {"status": "supported" if paid else "pending", "value": "T8H2KXQ4LMN0P1R" if paid else None},
+        "type": "bank_account",
+    }
+
+
+EVIDENCE_FIELDS = (
+    "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
+    "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
+    "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation",
+    "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt",
+    "refund_policy", "refund_policy_disclosure", "refund_refusal_explanation", "service_date",
+    "service_documentation", "shipping_address", "shipping_carrier", "shipping_date",
+    "shipping_documentation", "shipping_tracking_number", "uncategorized_file", "uncategorized_text",
+)
+
+
+def dispute(n: int = 0) -> dict:
+    amount = 4900 + 100 * (n % 10)
+    du_id = f"du_{_suffix(n)}"
+    return {
+        "id": du_id,
+        "object": "dispute",
+        "amount": amount,
+        "balance_transactions": [{
+            "id": f"txn_{_suffix(n + 1)}", "object": "balance_transaction", "amount": -amount,
+            "available_on": CREATED + n, "balance_type": "payments", "created": CREATED + n, "currency": "usd",
+            "description": f"Chargeback withdrawal for ch_{_suffix(n + 2)}", "exchange_rate": None, "fee": 1500,
+            "fee_details": [{"amount": 1500, "application": None, "currency": "usd", "description": "Dispute fee",
+                             "type": "stripe_fee"}],
+            "net": -amount - 1500, "reporting_category": "dispute", "source": du_id, "status": "available",
+            "type": "adjustment",
+        }],
+        "charge": f"ch_{_suffix(n + 2)}",
+        "created": CREATED + n,
+        "currency": "usd",
+        "enhanced_eligibility_types": [],
+        "evidence": {**dict.fromkeys(EVIDENCE_FIELDS), "enhanced_evidence": {}},
+        "evidence_details": {
+            "due_by": CREATED + n + 21 * 86400, "enhanced_eligibility": {}, "has_evidence": False,
+            "past_due": False, "submission_count": 0, "submission_method": "not_submitted",
+        },
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "network_reason_code": None,
+        "payment_intent": f"pi_{_suffix(n + 3)}",
+        "payment_method_details": {
+            "card": {"brand": "visa", "case_type": "chargeback", "network": "visa", "network_reason_code": None},
+            "type": "card",
+        },
+        "reason": "fraudulent",
+        "status": "needs_response" if n % 3 else "under_review",
+    }
+
+
+def coupon(n: int = 0) -> dict:
+    percent = n % 3 != 0
+    return {
+        "id": f"{_suffix(n, 8).upper()}",
+        "object": "coupon",
+        "amount_off": None if percent else 1000,
+        "created": CREATED + n,
+        "currency": None if percent else "usd",
+        "duration": "repeating" if n % 2 else "once",
+        "duration_in_months": 3 if n % 2 else None,
+        "livemode": False,
+        "max_redemptions": None,
+        "metadata": {},
+        "name": "25% off" if percent else "$10 off",
+        "percent_off": 25.0 if percent else None,
+        "redeem_by": None,
+        "times_redeemed": n % 7,
+        "valid": True,
+    }
