@@ -115,7 +115,7 @@ def test_make_dev_starts_every_schedule_stopped_so_it_can_be_left_running(monkey
 
     monkeypatch.setenv(DATAFLOWS_ENV, str(repo / "dataflows.yaml"))
     monkeypatch.setenv(schedule_defs.SCHEDULES_ENV, "stopped")
-    schedules = schedule_defs.defs().schedules
+    schedules = build_stripe_definitions().schedules
     assert schedules and {s.default_status for s in schedules} == {dg.DefaultScheduleStatus.STOPPED}
     monkeypatch.delenv(schedule_defs.SCHEDULES_ENV)
-    assert dg.DefaultScheduleStatus.RUNNING in {s.default_status for s in schedule_defs.defs().schedules}
+    assert dg.DefaultScheduleStatus.RUNNING in {s.default_status for s in build_stripe_definitions().schedules or ()}
