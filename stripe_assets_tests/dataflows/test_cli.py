@@ -121,6 +121,6 @@ def test_validate_refuses_a_mapping_type_that_cannot_hold_the_field(tmp_path):
     )
     assert failed.returncode == 1
     assert failed.stderr == (
-        f"stripe-assets dataflows: {bad}: dataflow 'stripe_charges', field 'mapping': add: column 'note_number': type BIGINT "
-        "cannot hold 'description', a string in Stripe's schema (allowed: VARCHAR, JSON)\n"
+        f"stripe-assets dataflows: {bad}: dataflow 'stripe_charges', field 'mapping': add: column 'note_number': "
+        "type BIGINT cannot hold 'description', a string in Stripe's schema (allowed: VARCHAR, JSON)\n"
     )
