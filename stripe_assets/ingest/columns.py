@@ -18,7 +18,7 @@ import orjson
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_docs import field_description
-from stripe_assets.ingest.stripe_schema import FieldSpec, resolve_path
+from stripe_assets.ingest.stripe_schema import FieldSpec, describe_kind, resolve_path
 
 DuckType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DECIMAL(38,12)", "JSON"]
 DUCK_TYPES: tuple[str, ...] = get_args(DuckType)
@@ -80,19 +80,6 @@ _FITS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(_OBJECT_KINDS, ("JSON", "VARCHAR")),
     "any": DUCK_TYPES,  # free-form (metadata values, polymorphic objects): Stripe does not say
 }
-_KIND_NAMES = {
-    "string": "a string",
-    "expandable": "an id or an expanded object",
-    "integer": "an integer",
-    "timestamp": "a Unix time",
-    "number": "a number",
-    "boolean": "a boolean",
-    "decimal_string": "a decimal string",
-    "object": "an object",
-    "map": "an object",
-    "array": "an array",
-    "list_object": "a list object",
-}
 
 
 def fitting_types(field: FieldSpec, leaf: str, timestamp_fields: Collection[str]) -> tuple[str, ...]:
@@ -118,9 +105,9 @@ def column(resource: str, name: str, path: str, type_: str | None = None) -> Col
     type_ = type_.upper()
     fits = fitting_types(field, leaf, timestamps)
     if type_ not in fits:
-        stripe_kind = "timestamp" if fits is _FITS["timestamp"] else field.kind
+        kind = "a Unix time" if fits is _FITS["timestamp"] else describe_kind(field)
         raise ValueError(
-            f"type {type_} cannot hold {path!r}, {_KIND_NAMES[stripe_kind]} in Stripe's schema "
+            f"type {type_} cannot hold {path!r}, {kind} in Stripe's schema "
             f"(allowed: {', '.join(fits)})"
         )
     # Stripe's own words for the field (the SDK's docstrings), then where it comes from.

@@ -75,32 +75,25 @@ dataflows:
     assert "partitions   daily UTC windows 2025-01-01 … 2026-11-23 (current), 692 partitions" in once
 
 
+def _validate(path: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "STRIPE_ASSETS_DATAFLOWS"}
+    script = Path(sys.executable).with_name("stripe-assets")
+    command = [str(script), "dataflows", "--validate", "--file", str(path)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+
 def test_validate_exits_non_zero_with_the_message(tmp_path):
     bad = tmp_path / "dataflows.yaml"
     bad.write_text(
         "dataflows:\n  - name: stripe_charges\n    resource: charges\n    frequency: minute\n    interval: 10\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "STRIPE_ASSETS_DATAFLOWS"}
-    script = Path(sys.executable).with_name("stripe-assets")
-    failed = subprocess.run(
-        [str(script), "dataflows", "--validate", "--file", str(bad)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    failed = _validate(bad)
     assert failed.returncode == 1
     assert failed.stderr == (
         f"stripe-assets dataflows: {bad}: dataflow 'stripe_charges', field 'interval': "
         "10 is below the minimum of 15 for frequency 'minute'\n"
     )
-    ok = subprocess.run(
-        [str(script), "dataflows", "--validate", "--file", str(SHIPPED)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    ok = _validate(SHIPPED)
     assert (ok.returncode, ok.stdout) == (0, f"{SHIPPED}: OK ({len(RESOURCE_NAMES)} dataflows)\n")
 
 
@@ -110,15 +103,7 @@ def test_validate_refuses_a_mapping_type_that_cannot_hold_the_field(tmp_path):
         "dataflows:\n  - name: stripe_charges\n    resource: charges\n"
         "    mapping: {add: {note_number: {path: description, type: BIGINT}}}\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "STRIPE_ASSETS_DATAFLOWS"}
-    script = Path(sys.executable).with_name("stripe-assets")
-    failed = subprocess.run(
-        [str(script), "dataflows", "--validate", "--file", str(bad)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    failed = _validate(bad)
     assert failed.returncode == 1
     assert failed.stderr == (
         f"stripe-assets dataflows: {bad}: dataflow 'stripe_charges', field 'mapping': add: column 'note_number': "
