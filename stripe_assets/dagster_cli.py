@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.dataflows.errors import DataflowConfigError
 from stripe_assets.dataflows.models import DataflowsConfig
 from stripe_assets.dataflows.partitions import PartitionKeyError, time_model
@@ -74,6 +75,7 @@ def check_materialize_arguments(config: DataflowsConfig, argv: Sequence[str] | N
     if one_shot_command(argv) != ("asset", "materialize"):
         return
     selection = _option(argv, "--select")
+    _check_no_removed_asset(config, selection)
     flows = [f for f in config.dataflows if _selected(selection, f"stripe/{f.resource}")]
     if not flows:
         return
@@ -108,6 +110,21 @@ def check_materialize_arguments(config: DataflowsConfig, argv: Sequence[str] | N
                     f"partition {k!r} of dataflow {flow.name!r} has not begun: the newest is {model.key(current)!r}",
                     2,
                 )
+
+
+def _check_no_removed_asset(config: DataflowsConfig, selection: str | None) -> None:
+    """A selection naming `stripe/<resource>` of a declared resource that no dataflow loads (its
+    dataflow removed from the file): Dagster would only say "none of the assets are partitioned"."""
+    loaded = {f.resource for f in config.dataflows}
+    for part in (selection or "").split(","):
+        name = part.strip().strip("'\"").removeprefix("key:").removeprefix("stripe/")
+        if name in RESOURCE_NAMES and name not in loaded:
+            _exit(
+                f"asset stripe/{name} is not defined: no dataflow in the dataflows file loads {name} "
+                f"(removed?); add one back to load it, or `stripe-assets delete {name} --drop-data` drops "
+                "the data it left",
+                2,
+            )
 
 
 def _option(argv: Sequence[str], name: str) -> str | None:

@@ -135,6 +135,20 @@ def test_a_wrong_or_missing_partition_key_is_one_line_of_ours(cli_env, args, exp
 
 
 @pytest.mark.slow
+def test_materializing_an_asset_whose_dataflow_was_removed_is_one_line_naming_it(cli_env, tmp_path):
+    flows = tmp_path / "dataflows.yaml"
+    flows.write_text("dataflows:\n  - name: stripe_charges\n    resource: charges\n")
+    env = {**cli_env, "STRIPE_ASSETS_DATAFLOWS": str(flows)}
+    run = materialize_cli(env, "--select", "key:stripe/refunds", "--partition", "2026-10-02")
+    assert run.returncode == 2
+    [line] = [x for x in run.stderr.splitlines() if "SupersessionWarning" not in x and "return callback(" not in x]
+    assert line == (
+        "stripe-assets: asset stripe/refunds is not defined: no dataflow in the dataflows file loads refunds "
+        "(removed?); add one back to load it, or `stripe-assets delete refunds --drop-data` drops the data it left"
+    ), run.stderr[-2000:]
+
+
+@pytest.mark.slow
 def test_the_workspace_loads_as_dagster_dev_loads_it(stripe_env):
     with dg.instance_for_test() as instance:
         target = WorkspaceFileTarget(paths=[str(REPO / "workspace.yaml")])
