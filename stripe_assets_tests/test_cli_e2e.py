@@ -31,7 +31,8 @@ def cli_env(emulator, tmp_path, monkeypatch):
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
     # Create the instance's storage once, as a first `dagster dev` does; two processes creating
     # a fresh SQLite schema at the same instant race on it.
-    monkeypatch.chdir(tmp_path)  # dagster.yaml's storage paths are relative to the working dir
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # dagster.yaml's storage lives in $DAGSTER_HOME
     dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).dispose()
     return {
         **os.environ,

@@ -107,10 +107,10 @@ def test_four_concurrent_all_asset_runs_share_the_instance_and_the_lake(tmp_path
             assert len(ids) == len(set(ids)), f"{resource}: an id landed twice"
             assert set(ids) == expected, resource
             # The day loaded twice holds one run's rows whole, not a mix of both.
-            writers = conn.execute(
-                f"SELECT count(DISTINCT _run_id) FROM stripe.{resource} WHERE _partition = ?", [DAYS[0]]
+            writers, rows = conn.execute(
+                f"SELECT count(DISTINCT _run_id), count(*) FROM stripe.{resource} WHERE _partition = ?", [DAYS[0]]
             ).fetchone()
-            assert writers == (1,), resource
+            assert writers == min(rows, 1), resource  # (a resource may have nothing on that day)
     assert not (tmp_path / "data").exists()  # no DuckDB file anywhere: everything went to the lake
 
 
