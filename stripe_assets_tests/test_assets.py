@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 import stripe
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.definitions import defs as load_defs
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_tests.conftest import day_window
@@ -44,7 +44,7 @@ def test_definitions_have_an_asset_and_a_check_per_declared_resource(stripe_env)
     for key in KEYS:
         assert dg.AssetCheckKey(key, "schema_validation") in graph.asset_check_keys
         node = graph.get(key)
-        assert node.group_name == "stripe"
+        assert node.group_name == get_resource(key.path[-1]).group
         assert node.backfill_policy == dg.BackfillPolicy.single_run()
         assert (
             node.partitions_def.get_partition_key_for_timestamp(day_window("2026-10-03")[0].timestamp()) == "2026-10-03"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import typing
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from stripe.params._webhook_endpoint_create_params import WebhookEndpointCreateParams
 
 from stripe_assets.catalog import RESOURCES
@@ -29,10 +31,18 @@ def test_mutable_resources_name_real_event_types_and_deletions_among_them():
     # As the README's table says: how many event types each resource's changes come from, and
     # which resources Stripe deletes.
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    rows = dict(re.findall(r"^\| `(\w+)` \| [^|]+ \| ([^|]+) \|$", readme, flags=re.M))
+    rows = dict(re.findall(r"^\| `(\w+)` \| `\w+` \| [^|]+ \| ([^|]+) \|$", readme, flags=re.M))
     rows = {name: said for name, said in rows.items() if name.islower()}  # not the environment table
     assert set(rows) == set(RESOURCES)
     for name, said in rows.items():
         events = re.search(r"changes \((\d+) event types\)", said)
         assert (int(events[1]) if events else 0) == len(RESOURCES[name].events), name
         assert ("can be deleted" in said) == bool(RESOURCES[name].deletion_events), name
+
+
+def test_a_declaration_outside_the_domain_groups_is_refused_naming_them():
+    with pytest.raises(ValueError) as caught:
+        replace(RESOURCES["charges"], group="stripe")
+    message = str(caught.value)
+    assert message.startswith("charges: group 'stripe' is none of stripe_payments, stripe_billing,")
+    assert "\n" not in message

@@ -10,6 +10,7 @@ import dagster as dg
 
 import stripe_assets.catalog
 from stripe_assets.catalog import RESOURCE_NAMES, RESOURCES, get_resource
+from stripe_assets.catalog.declaration import GROUPS
 from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.dataflows.schedules import next_tick, schedule_name
 from stripe_assets.definitions import defs as load_defs
@@ -66,16 +67,35 @@ def test_each_declared_resource_has_an_asset_a_check_a_schedule_a_quarantine_tab
 
 def resources_table() -> str:
     """The README's table of resources, as the declarations say it."""
-    rows = ["| resource | what it holds | after creation |", "|---|---|---|"]
+    rows = ["| resource | group | what it holds | after creation |", "|---|---|---|---|"]
     for resource in RESOURCES.values():
         after = resource.settles.describe() if resource.settles else "never changes"
         if resource.events:
             after = f"changes ({len(resource.events)} event types)"
             after += "; can be deleted" if resource.deletion_events else ""
-        rows.append(f"| `{resource.name}` | {resource.summary} | {after} |")
+        rows.append(f"| `{resource.name}` | `{resource.group}` | {resource.summary} | {after} |")
     return "\n".join(rows) + "\n"
 
 
 def test_the_readme_table_of_resources_is_the_declarations():
     readme = (Path(stripe_assets.catalog.__file__).parents[2] / "README.md").read_text()
     assert resources_table() in readme
+
+
+def test_each_asset_sits_in_the_group_of_its_resources_domain(stripe_env):
+    graph = load_defs().resolve_asset_graph()
+    by_group: dict[str, set[str]] = {}
+    for name in RESOURCE_NAMES:
+        resource = get_resource(name)
+        assert resource.group in GROUPS, name
+        assert graph.get(dg.AssetKey(resource.asset_path)).group_name == resource.group, name
+        by_group.setdefault(resource.group, set()).add(name)
+    assert set(by_group) == set(GROUPS)  # no domain left empty
+    assert {"charges", "payment_intents", "refunds", "disputes"} <= by_group["stripe_payments"]
+    assert {"subscriptions", "invoices", "coupons"} <= by_group["stripe_billing"]
+    assert {"balance_transactions", "payouts"} <= by_group["stripe_balance"]
+    assert by_group["stripe_customers"] == {"customers"}
+    assert {"products", "prices"} <= by_group["stripe_products"]
+    # A group is a selection of its own, as `--select 'group:stripe_billing'` makes it.
+    billing = dg.AssetSelection.groups("stripe_billing").resolve(graph)
+    assert billing == {dg.AssetKey(get_resource(n).asset_path) for n in by_group["stripe_billing"]}

@@ -23,6 +23,8 @@ from stripe_assets_emulator.config import parse_counts
 from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.generators.payouts import ARRIVAL_DAYS
 from stripe_assets_emulator.generators.products import Products
+from stripe_assets_emulator.generators.setup_intents import OPEN as SETUP_OPEN
+from stripe_assets_emulator.generators.setup_intents import SetupIntents
 from stripe_assets_emulator.ids import MAX_DAYS
 from stripe_assets_emulator.lifecycles import (
     CASCADE,
@@ -68,6 +70,8 @@ DEFAULT_MIX: Mapping[str, int] = {
     "dispute_closed": 1,
     "coupon_updated": 2,
     "coupon_deleted": 1,
+    "setup_intent_succeeded": 2,
+    "setup_intent_canceled": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -124,6 +128,12 @@ def _priced(ds: Dataset) -> frozenset[tuple[int, int]]:
 def _in_transit(ds: Dataset, day: int) -> range:
     arrival = ds.plans.day_start(day) + ARRIVAL_DAYS * DAY_SECONDS
     return range(ds.plans.count("payouts", day) if arrival > ds.plans.end else 0)
+
+
+def _setup_intents(ds: Dataset) -> SetupIntents:
+    generator = ds.generators["setup_intents"]
+    assert isinstance(generator, SetupIntents)
+    return generator
 
 
 def _all_disputes(ds: Dataset, day: int) -> range:
@@ -195,6 +205,12 @@ STEPS: Mapping[str, Step] = {
         lambda ds, day: range(ds.count("coupons", day)),
         lambda ds, d, s, c: not ds.is_deleted("coupons", d, s),
     ),
+    # Setup intents waiting for the customer either succeed or are canceled.
+    "setup_intent_succeeded": Step(
+        "setup_intents",
+        lambda ds, day: _setup_intents(ds).open_slots(day),
+        lambda ds, d, s, si: si["status"] in SETUP_OPEN,
+    ),
 }
 STEPS = {
     **STEPS,
@@ -202,6 +218,7 @@ STEPS = {
     "customer_deleted": STEPS["customer_updated"],
     "payout_failed": STEPS["payout_paid"],
     "coupon_deleted": STEPS["coupon_updated"],
+    "setup_intent_canceled": STEPS["setup_intent_succeeded"],
 }
 # Kinds that exclude each other on one object within an advance.
 _CLAIMS = {
@@ -223,6 +240,8 @@ _CLAIMS = {
     "dispute_closed": "dispute",
     "coupon_updated": "coupon",
     "coupon_deleted": "coupon",
+    "setup_intent_succeeded": "setup intent",
+    "setup_intent_canceled": "setup intent",
 }
 
 
@@ -449,6 +468,8 @@ def plan(
     p.simple("dispute_closed", counts["dispute_closed"])
     p.simple("coupon_updated", counts["coupon_updated"])
     p.simple("coupon_deleted", counts["coupon_deleted"])
+    p.simple("setup_intent_succeeded", counts["setup_intent_succeeded"])
+    p.simple("setup_intent_canceled", counts["setup_intent_canceled"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

@@ -242,7 +242,7 @@ class Plans:
     def _timestamps(self, gen: np.random.Generator, day: int, n: int) -> np.ndarray:
         return self.day_start(day) + creation_offsets(gen, n)
 
-    def _pick_earlier(
+    def pick_earlier(
         self, gen: np.random.Generator, day: int, created: np.ndarray, resource: str
     ) -> np.ndarray:
         """For each timestamp, a random `resource` object created on an earlier day or earlier
@@ -296,7 +296,7 @@ class Plans:
         interval = gen.choice(len(INTERVALS), n, p=_p(_INTERVAL_WEIGHTS))
         interval_count = np.where(gen.random(n) < 0.08, 3, 1)
         unit_amount = _AMOUNTS[currency, gen.integers(0, len(PRICE_POINTS_USD), n)]
-        product = self._pick_earlier(gen, day, created, "products")  # prices are made for existing products
+        product = self.pick_earlier(gen, day, created, "products")  # prices are made for existing products
         return PriceDay(
             _int64(created),
             _small(active),
@@ -317,7 +317,7 @@ class Plans:
         has_customer = gen.random(n) < 0.85
         if self.config.count_per_day("customers") == 0:
             has_customer[:] = False
-        customer = self._pick_earlier(gen, day, created, "customers")
+        customer = self.pick_earlier(gen, day, created, "customers")
         customer[~has_customer] = -1
         currency = gen.choice(len(CURRENCIES), n, p=_p(CURRENCY_WEIGHTS))
         if has_customer.any():  # customers pay in their own currency
@@ -341,7 +341,7 @@ class Plans:
         gen = self._generator("subscriptions", day)
         n = self.config.count_per_day("subscriptions")
         created = self._timestamps(gen, day, n)
-        customer = self._pick_earlier(gen, day, created, "customers")
+        customer = self.pick_earlier(gen, day, created, "customers")
         currency = self._gather(customer, lambda d: self.customers(d).currency)
         price = self._pick_prices(gen, day, created, currency)
         status = gen.choice(len(SUBSCRIPTION_STATUSES), n, p=_p(_SUBSCRIPTION_WEIGHTS))

@@ -27,6 +27,7 @@ RESOURCE = StripeResource(
     id_prefixes=("txn_",),
     ordinal=3,
     summary="the balance ledger: amount, fee and net of every movement of funds",
+    group="stripe_balance",
     columns=(
         "id", "created", "available_on", "amount", "fee", "net", "currency", "exchange_rate",
         "type", "reporting_category", "status", "source", "description", "fee_details",

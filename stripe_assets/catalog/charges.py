@@ -32,6 +32,7 @@ RESOURCE = StripeResource(
     id_prefixes=("ch_", "py_"),
     ordinal=0,
     summary="payments, with their outcome, card and refunded amount",
+    group="stripe_payments",
     columns=(
         "id", "created", "amount", "amount_captured", "amount_refunded", "currency", "status",
         "paid", "captured", "refunded", "disputed", "livemode", "customer", "balance_transaction",

@@ -37,6 +37,7 @@ RESOURCE = StripeResource(
     custom_ids=True,
     ordinal=11,
     summary="discounts offered: percent or amount off, duration, redemptions and validity",
+    group="stripe_billing",
     columns=(
         "id", "created", "name", "percent_off", "amount_off", "currency", "duration",
         "duration_in_months", "max_redemptions", "times_redeemed", "redeem_by", "valid", "livemode",

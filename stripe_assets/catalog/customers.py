@@ -13,6 +13,7 @@ RESOURCE = StripeResource(
     id_prefixes=("cus_",),
     ordinal=4,
     summary="who pays: contact details, currency, balance and address",
+    group="stripe_customers",
     columns=(
         "id", "created", "email", "name", "phone", "description", "currency", "balance",
         "delinquent", "invoice_prefix", "tax_exempt", "livemode",

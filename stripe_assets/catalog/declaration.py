@@ -9,8 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal, get_args
 
 from stripe_assets.catalog.rules import Rule
+
+# The domains resources are grouped by, as Dagster asset groups (the UI's sidebar, `group:`
+# selections), the README's table and the CLI's `group` column.
+Group = Literal["stripe_payments", "stripe_billing", "stripe_balance", "stripe_customers", "stripe_products"]
+GROUPS: tuple[Group, ...] = get_args(Group)
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class StripeResource:
     # renumbered: the emulator seeds its data with it.
     ordinal: int
     summary: str  # what the objects are, in a few words (CLI help, README)
+    # Its domain: payments, billing, balance and payouts, customers, or products and prices.
+    group: Group
     # The default table columns: a field name, or `name: dotted.path` for a nested value; their
     # types come from Stripe's schema.
     columns: tuple[str, ...]
@@ -56,6 +64,10 @@ class StripeResource:
     # A field that changes with no Event once a time passes: rows still showing the value it
     # leaves are re-read from the list endpoint by the first run after that time.
     settles: Settling | None = None
+
+    def __post_init__(self) -> None:
+        if self.group not in GROUPS:
+            raise ValueError(f"{self.name}: group {self.group!r} is none of {', '.join(GROUPS)}")
 
     @property
     def path(self) -> str:

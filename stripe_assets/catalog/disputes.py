@@ -14,6 +14,7 @@ RESOURCE = StripeResource(
     id_prefixes=("du_", "dp_"),
     ordinal=10,
     summary="charges contested by the cardholder's bank: amount, reason, status and evidence due date",
+    group="stripe_payments",
     columns=(
         "id", "created", "charge", "payment_intent", "amount", "currency", "reason", "status",
         "is_charge_refundable", "evidence_due_by: evidence_details.due_by",

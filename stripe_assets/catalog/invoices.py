@@ -25,6 +25,7 @@ RESOURCE = StripeResource(
     id_prefixes=("in_",),
     ordinal=6,
     summary="bills of subscriptions: amounts due, paid and remaining, status, period and paid time",
+    group="stripe_billing",
     columns=(
         "id", "created", "customer", "subscription: parent.subscription_details.subscription",
         "status", "billing_reason", "collection_method", "currency",

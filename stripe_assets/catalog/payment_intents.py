@@ -14,6 +14,7 @@ RESOURCE = StripeResource(
     id_prefixes=("pi_",),
     ordinal=7,
     summary="payments from start to finish: amount, status, capture and latest charge",
+    group="stripe_payments",
     columns=(
         "id", "created", "amount", "amount_capturable", "amount_received", "currency", "status",
         "customer", "latest_charge", "payment_method", "capture_method", "confirmation_method",

@@ -14,6 +14,7 @@ RESOURCE = StripeResource(
     id_prefixes=("po_",),
     ordinal=9,
     summary="money sent to the bank: amount, arrival date, status and its balance transaction",
+    group="stripe_balance",
     columns=(
         "id", "created", "amount", "currency", "arrival_date", "status", "automatic", "method",
         "type", "source_type", "balance_transaction", "destination", "failure_balance_transaction",

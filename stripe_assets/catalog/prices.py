@@ -37,6 +37,7 @@ RESOURCE = StripeResource(
     custom_ids=True,
     ordinal=5,
     summary="what products cost: amount, currency and billing interval",
+    group="stripe_products",
     columns=(
         "id", "created", "product", "active", "currency", "unit_amount", "unit_amount_decimal",
         "type", "billing_scheme", "nickname", "lookup_key", "tax_behavior",

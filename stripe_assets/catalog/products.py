@@ -15,6 +15,7 @@ RESOURCE = StripeResource(
     custom_ids=True,
     ordinal=8,
     summary="what the account sells: name, description, type and whether it is still offered",
+    group="stripe_products",
     columns=(
         "id", "created", "updated", "name", "active", "description", "type", "default_price",
         "unit_label", "tax_code", "statement_descriptor", "shippable", "url", "livemode", "metadata",

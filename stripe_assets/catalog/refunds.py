@@ -14,6 +14,7 @@ RESOURCE = StripeResource(
     id_prefixes=("re_", "pyr_"),
     ordinal=2,
     summary="money given back on charges, with status and reason",
+    group="stripe_payments",
     columns=(
         "id", "created", "amount", "currency", "status", "reason", "charge", "payment_intent",
         "balance_transaction", "failure_reason", "description", "receipt_number", "metadata",

@@ -15,6 +15,7 @@ RESOURCE = StripeResource(
     id_prefixes=("sub_",),
     ordinal=1,
     summary="recurring plans of customers: status, trial, cancellation and items",
+    group="stripe_billing",
     columns=(
         "id", "created", "customer", "status", "collection_method", "currency",
         "cancel_at_period_end", "cancel_at", "canceled_at", "ended_at", "start_date",

@@ -69,7 +69,7 @@ def build_stripe_asset(
 
     @dg.asset(
         key=key,
-        group_name="stripe",
+        group_name=resource.group,
         description=(
             f"Stripe {resource.name} created in each partition window, landed in DuckDB table "
             f"`{resource.table}` (invalid records in `{resource.quarantine_table}`). "

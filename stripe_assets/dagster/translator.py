@@ -1,6 +1,6 @@
 """How each dataflow's asset shows in Dagster: a translator a project overrides, as with dagster-dlt.
 
-The factory builds each asset with its spec (key `stripe/<resource>`, group `stripe`, column schema,
+The factory builds each asset with its spec (key `stripe/<resource>`, its resource's group, column schema,
 table name, kinds, freshness policy) and asks the translator for the spec to use instead:
 
     class MyTranslator(StripeAssetsTranslator):

@@ -150,7 +150,8 @@ def review_dataflow(dataflow: Dataflow, now: datetime) -> list[str]:
         f"{dataflow.name} ({status})",
         _line(
             "resource",
-            f"{resource.name} ({resource.path}) → asset stripe/{resource.name}, table {resource.table}",
+            f"{resource.name} ({resource.path}) → asset stripe/{resource.name} in group {resource.group}, "
+            f"table {resource.table}",
         ),
         _line("schedule", describe_schedule(dataflow)),
         _more(f"Dagster schedule {schedule_name(dataflow)}, cron '{cron_for(dataflow)}' UTC"),
@@ -206,6 +207,7 @@ def _dataflow_json(dataflow: Dataflow, now: datetime) -> dict[str, Any]:
         "name": dataflow.name,
         "resource": dataflow.resource,
         "asset": f"stripe/{dataflow.resource}",
+        "group": get_resource(dataflow.resource).group,
         "table": get_resource(dataflow.resource).table,
         "enabled": dataflow.enabled,
         "schedule": describe_schedule(dataflow),

@@ -34,6 +34,7 @@ class WarehouseFacts:
 class DataflowStatus:
     dataflow: str
     resource: str
+    group: str  # the resource's asset group (its domain)
     enabled: bool
     schedule: str
     last_run_id: str | None
@@ -91,6 +92,7 @@ def dataflow_status(
     return DataflowStatus(
         dataflow=dataflow.name,
         resource=dataflow.resource,
+        group=get_resource(dataflow.resource).group,
         enabled=dataflow.enabled,
         schedule=describe_interval(dataflow),
         last_run_id=last_run.run_id if last_run else None,
@@ -163,6 +165,7 @@ def render_status(statuses: list[DataflowStatus], notes: list[str]) -> str:
         rows.append(
             [
                 s.dataflow,
+                s.group,
                 "yes" if s.enabled else "no",
                 s.schedule,
                 last_run,
@@ -175,7 +178,7 @@ def render_status(statuses: list[DataflowStatus], notes: list[str]) -> str:
             ]
         )
     headers = (
-        "DATAFLOW", "ENABLED", "SCHEDULE", "LAST RUN (UTC)", "LAST REFRESH (UTC)", "ROWS",
+        "DATAFLOW", "GROUP", "ENABLED", "SCHEDULE", "LAST RUN (UTC)", "LAST REFRESH (UTC)", "ROWS",
         "QUARANTINED", "ERROR RATE", "NEXT RUN (UTC)", "CHANGES (CURSOR, AGE)",
     )
     text = render_table(headers, rows) if rows else "no dataflows configured"

@@ -18,6 +18,7 @@ from stripe_assets.settings import open_warehouse
 @dataclass
 class TableSummary:
     resource: str
+    group: str  # the resource's asset group (its domain)
     rows: int
     first_created: str
     last_created: str
@@ -81,6 +82,7 @@ def summarize(warehouse: Warehouse, config: DataflowsConfig | None = None) -> li
             out.append(
                 TableSummary(
                     resource.name,
+                    resource.group,
                     rows,
                     first.strftime("%Y-%m-%d %H:%M:%S") if first else "-",
                     last.strftime("%Y-%m-%d %H:%M:%S") if last else "-",
@@ -97,6 +99,7 @@ def summarize(warehouse: Warehouse, config: DataflowsConfig | None = None) -> li
 def render(summaries: list[TableSummary]) -> str:
     header = (
         "table",
+        "group",
         "rows",
         "first created (UTC)",
         "last created (UTC)",
@@ -108,6 +111,7 @@ def render(summaries: list[TableSummary]) -> str:
     body = [
         (
             f"stripe.{s.resource}",
+            s.group,
             str(s.rows),
             s.first_created,
             s.last_created,

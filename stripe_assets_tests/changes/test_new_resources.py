@@ -1,5 +1,5 @@
-"""Payment intents, products, payouts, disputes and coupons loaded over HTTP stay equal to the API
-as the account changes."""
+"""Payment intents, products, payouts, disputes, coupons and setup intents loaded over HTTP stay
+equal to the API as the account changes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from collections import Counter
 from datetime import date, timedelta
 
 from stripe_assets_emulator import CHANGE_KINDS, EmulatorConfig, start_emulator
+from stripe_assets_emulator.generators.setup_intents import OPEN as OPEN_SETUP
 from stripe_assets_tests.operations.harness import make_project
 
 START = date(2026, 10, 1)
 DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
-RESOURCES = ("payment_intents", "products", "payouts", "disputes", "coupons", "balance_transactions", "charges")
+RESOURCES = (
+    "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "balance_transactions", "charges",
+)
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
     for r in RESOURCES
@@ -45,6 +48,7 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
         ):
             assert charges[latest_charge]["payment_intent"] == object_id and status
 
+        waiting = [si["id"] for si in emu.objects("setup_intents") if si["status"] in OPEN_SETUP]
         can = emu.changeable()
         changes = {
             "charge_captured": min(3, can["charge_captured"]),
@@ -58,6 +62,8 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "dispute_closed": 2,
             "coupon_updated": 4,
             "coupon_deleted": 3,
+            "setup_intent_succeeded": 4,
+            "setup_intent_canceled": 2,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -67,6 +73,13 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
         for resource in ("balance_transactions", "disputes"):  # objects made by changes
             assert project.load(emu, resource, (START + timedelta(days=DAYS)).isoformat(), later).success
         _assert_equal_to_api(project, emu)
+        # the intents that waited for their customer: 4 saved a card, 2 were canceled
+        landed = Counter(project.query(
+            "SELECT status, payment_method IS NOT NULL FROM stripe.setup_intents WHERE id IN "
+            f"({', '.join(repr(i) for i in waiting)})"
+        ))
+        assert (landed[("succeeded", True)], landed[("canceled", False)] + landed[("canceled", True)]) == (4, 2)
+        assert landed.total() == len(waiting) > 6
         assert project.query("SELECT count(*) FROM stripe.products WHERE _deleted_at IS NOT NULL") == [(5,)]
         assert project.query("SELECT count(*) FROM stripe.coupons WHERE _deleted_at IS NOT NULL") == [(3,)]
         assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]

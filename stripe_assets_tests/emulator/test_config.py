@@ -62,6 +62,8 @@ def test_an_account_with_only_some_resources_works(start_another):
     charges = emu.objects("charges")
     assert len(charges) == 20 and all(c["customer"] is None for c in charges)
     assert emu.objects("refunds") == [] and emu.objects("customers") == []
+    intents = emu.objects("setup_intents")  # cards saved without a customer
+    assert intents and all(si["customer"] is None for si in intents)
 
 
 def test_rate_limit_presets_match_stripes_documented_limits():

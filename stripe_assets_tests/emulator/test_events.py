@@ -133,7 +133,9 @@ def test_the_same_seed_and_calls_give_the_same_events_and_objects(start_another)
         emu.advance(days=2, changes=150, old_api_version_share=0.2)
         pending = emu.changeable()["refund_failed"]  # what the mix left pending
         emu.advance(hours=30, changes={"refund_failed": min(pending, 2), "customer_deleted": 4, "coupon_deleted": 3})
-        resources = ("charges", "customers", "refunds", "payment_intents", "products", "coupons", "disputes")
+        resources = (
+            "charges", "customers", "refunds", "payment_intents", "products", "coupons", "disputes", "setup_intents",
+        )
         runs.append((emu.events(), [emu.objects(r) for r in resources]))
     assert runs[0] == runs[1]
     other = start_another(days=5, per_day=60, seed=4)

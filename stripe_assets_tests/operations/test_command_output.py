@@ -21,10 +21,12 @@ def test_summary_shows_the_partitions_never_loaded_between_the_first_and_the_las
     expected = sum(len(emulator.listable_ids("charges", *day_window(d))) for d in ("2026-10-01", "2026-10-04"))
     assert (charges["rows"], charges["partitions_with_rows"], charges["partitions_spanned"]) == (expected, 2, 4)
     assert (charges["partitions_loaded"], charges["partitions_rejected"]) == (2, 0)
+    assert charges["group"] == "stripe_payments"
     text = project.cli("summary")
     assert text.returncode == 0, text.stderr
     [line] = [x for x in text.stdout.splitlines() if x.startswith("stripe.charges")]
     assert f" {expected} " in line and " 2 of 4 " in line
+    assert line.split()[1] == "stripe_payments"
     assert "gaps were never loaded" in text.stdout
 
 
@@ -41,6 +43,7 @@ def test_dataflows_json_carries_what_the_review_says(project):
     assert set(flows) == {"stripe_charges", "stripe_prices"}
     charges = flows["stripe_charges"]
     assert charges["resource"] == "charges" and charges["enabled"] is True
+    assert (charges["group"], flows["stripe_prices"]["group"]) == ("stripe_payments", "stripe_products")
     assert charges["partitions"]["first"] == "2026-10-01" and charges["partitions"]["frequency"] == "day"
     assert {"name": "card_funding", "path": "payment_method_details.card.funding", "type": "VARCHAR"} in charges[
         "columns"
@@ -48,6 +51,7 @@ def test_dataflows_json_carries_what_the_review_says(project):
     assert charges["validation"]["threshold_pct"] == 5.0
     text = project.cli("dataflows").stdout
     assert charges["schedule"] in text and charges["dagster_schedule"] in text
+    assert "→ asset stripe/charges in group stripe_payments, table stripe.charges" in text
 
 
 def test_a_resource_name_one_letter_off_is_answered_with_the_right_one(project):

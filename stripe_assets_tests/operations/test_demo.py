@@ -40,6 +40,6 @@ def test_the_demo_shows_every_step_dagster_recorded_and_the_summary_of_the_wareh
     for table in tables:
         [line] = [x for x in done.stdout.splitlines() if x.startswith(f"stripe.{table.resource} ")]
         cells = line.split()
-        assert cells[1] == str(table.rows) and table.rows > 0
+        assert cells[1:3] == [table.group, str(table.rows)] and table.rows > 0
         assert "2 of 2" in line  # both days hold rows
         assert cells[-2:] == ["2", "0"]  # checks passed, failed

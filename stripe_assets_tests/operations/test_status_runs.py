@@ -11,7 +11,11 @@ from stripe_assets_tests.conftest import day_window
 def test_status_and_runs_on_an_empty_project_say_so(project, capsys, monkeypatch):
     done = project.cli("status")
     assert done.returncode == 0, done.stderr
-    assert "stripe_charges" in done.stdout and "stripe_prices" in done.stdout
+    # each dataflow with its asset group: where to find it in the UI
+    [charges] = [line.split() for line in done.stdout.splitlines() if line.startswith("stripe_charges ")]
+    [prices] = [line.split() for line in done.stdout.splitlines() if line.startswith("stripe_prices ")]
+    assert (charges[1], prices[1]) == ("stripe_payments", "stripe_products")
+    assert done.stdout.splitlines()[0].split()[:2] == ["DATAFLOW", "GROUP"]
     assert f"note: no warehouse at {project.duckdb} yet: nothing loaded" in done.stdout
     assert "note: the Dagster instance at $DAGSTER_HOME has no runs of these assets yet" in done.stdout
     assert not project.duckdb.exists()
@@ -32,6 +36,7 @@ def test_status_and_runs_agree_with_what_was_loaded(project, emulator, make_emul
     status = {s["dataflow"]: s for s in project.cli_json("status")["dataflows"]}
 
     charges = status["stripe_charges"]
+    assert charges["group"] == "stripe_payments"
     loaded_days = ("2026-10-03", "2026-10-05", "2026-10-06")
     assert charges["rows"] == sum(len(emulator.listable_ids("charges", *day_window(d))) for d in loaded_days)
     # what the bad account served broken on 10-04, by its own account of it (an unknown enum value

@@ -187,3 +187,36 @@ def coupon(n: int = 0) -> dict:
         "times_redeemed": n % 7,
         "valid": True,
     }
+
+
+def setup_intent(n: int = 0) -> dict:
+    seti_id = f"seti_{_suffix(n)}"
+    succeeded = n % 4 != 3
+    return {
+        "id": seti_id,
+        "object": "setup_intent",
+        "application": None,
+        "automatic_payment_methods": None,
+        "cancellation_reason": None,
+        "client_secret": f"{seti_id}_secret_{_suffix(n + 9, 25)}",
+        "created": CREATED + n,
+        "customer": f"cus_{_suffix(n + 2)}",
+        "description": None,
+        "flow_directions": None,
+        "last_setup_error": None,
+        "latest_attempt": f"setatt_{_suffix(n + 3)}" if succeeded else None,
+        "livemode": False,
+        "mandate": None,
+        "metadata": {},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": f"pm_{_suffix(n + 4)}" if succeeded else None,
+        "payment_method_configuration_details": None,
+        "payment_method_options": {
+            "card": {"mandate_options": None, "network": None, "request_three_d_secure": "automatic"}
+        },
+        "payment_method_types": ["card"],
+        "single_use_mandate": None,
+        "status": "succeeded" if succeeded else "requires_payment_method",
+        "usage": "off_session",
+    }

@@ -14,13 +14,13 @@ WRONG_TYPE = {
     "charges": "amount", "subscriptions": "start_date", "refunds": "amount",
     "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
     "invoices": "amount_due", "payment_intents": "amount_received", "products": "updated",
-    "payouts": "arrival_date", "disputes": "amount", "coupons": "times_redeemed",
+    "payouts": "arrival_date", "disputes": "amount", "coupons": "times_redeemed", "setup_intents": "created",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
     "balance_transactions": "fee", "customers": "livemode", "prices": "product",
     "invoices": "total", "payment_intents": "capture_method", "products": "name",
-    "payouts": "currency", "disputes": "charge", "coupons": "valid",
+    "payouts": "currency", "disputes": "charge", "coupons": "valid", "setup_intents": "usage",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
@@ -29,6 +29,7 @@ OPEN_ENUM = {
     "invoices": ("billing_reason", "renewal"), "payment_intents": ("status", "requires_review"),
     "products": ("type", "subscription"), "payouts": ("reconciliation_status", "partial"),
     "disputes": ("status", "pending"), "coupons": ("duration", "lifetime"),
+    "setup_intents": ("status", "requires_review"),
 }
 
 
