@@ -17,6 +17,7 @@ from datetime import datetime
 import duckdb
 
 from stripe_assets.ingest.warehouse.loads import table_exists
+from stripe_assets.ingest.warehouse.store import table_columns
 
 CURSORS_TABLE = "stripe_meta.change_cursors"
 
@@ -43,16 +44,9 @@ def ensure_cursor_table(conn: duckdb.DuckDBPyConnection) -> None:
             resource VARCHAR, run_id VARCHAR, event_id VARCHAR, event_created BIGINT,
             recorded_at TIMESTAMPTZ, source VARCHAR, landed_at TIMESTAMPTZ)"""
     )
-    if not _has_landed_at(conn):  # a table from before: its rows landed when they were read
+    # A table from before: its rows landed when they were read.
+    if "landed_at" not in table_columns(conn, CURSORS_TABLE):
         conn.execute(f"ALTER TABLE {CURSORS_TABLE} ADD COLUMN landed_at TIMESTAMPTZ")
-
-
-def _has_landed_at(conn: duckdb.DuckDBPyConnection) -> bool:
-    row = conn.execute(
-        """SELECT count(*) FROM information_schema.columns
-           WHERE table_schema = 'stripe_meta' AND table_name = 'change_cursors' AND column_name = 'landed_at'"""
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def current_cursor(conn: duckdb.DuckDBPyConnection, resource: str) -> Cursor | None:

@@ -25,6 +25,7 @@ from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.load import Window
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import partition_loads, table_exists
+from stripe_assets.ingest.warehouse.store import table_columns
 
 
 @dataclass
@@ -91,14 +92,7 @@ def _due_by_partition(
 ) -> dict[str, int]:
     """Pending rows whose due time has passed, counted by partition. The typed columns are read
     when the dataflow keeps them (a mapping may drop or retype them); `raw` otherwise."""
-    schema, name = table.split(".")
-    present = {
-        str(column)
-        for (column,) in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchall()
-    }
+    present = table_columns(conn, table)
     by_path = {c.path: c for c in columns if c.name in present}  # a changed mapping lands with the next load
     value, due = by_path.get((s.field,)), by_path.get((s.after,))
     pending = f'"{value.name}"' if value is not None and value.type == "VARCHAR" else f"raw->>'$.{s.field}'"

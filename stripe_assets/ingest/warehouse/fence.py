@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from stripe_assets.ingest.warehouse.loads import CHANGED, LOADED, REJECTED, table_exists
-from stripe_assets.ingest.warehouse.store import LOADS_TABLE, Warehouse, WarehouseError, WindowWrite
+from stripe_assets.ingest.warehouse.store import LOADS_TABLE, Warehouse, WarehouseError, WindowWrite, table_columns
 
 WRITES = (LOADED, REJECTED, CHANGED)  # the load log's entries that wrote a partition
 
@@ -92,7 +92,7 @@ def check_fence(conn: duckdb.DuckDBPyConnection, fence: Fence, writes: Sequence[
     # Written since the fence with a fetch at least as new as ours (a load from before fetches were
     # timed counts as newer; a change run that wrote no row, as older). The newest such writer per
     # partition. A run whose own fetch is newer writes: the rows it brings are the newer ones.
-    observed = "l.observed_at" if _has_column(conn, LOADS_TABLE, "observed_at") else "NULL::TIMESTAMPTZ"
+    observed = "l.observed_at" if "observed_at" in table_columns(conn, LOADS_TABLE) else "NULL::TIMESTAMPTZ"
     conn.register("_fence_ours", _observed(writes))
     try:
         rows = conn.execute(
@@ -107,16 +107,6 @@ def check_fence(conn: duckdb.DuckDBPyConnection, fence: Fence, writes: Sequence[
     finally:
         conn.unregister("_fence_ours")
     return dict(sorted(rows))
-
-
-def _has_column(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    schema, name = table.split(".")
-    row = conn.execute(
-        """SELECT count(*) FROM information_schema.columns
-           WHERE table_schema = ? AND table_name = ? AND column_name = ?""",
-        [schema, name, column],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def _observed(writes: Sequence[WindowWrite]) -> pa.Table:

@@ -570,16 +570,16 @@ def history_table(resource: str, *, quarantine: bool = False) -> str:
     return f"{HISTORY_SCHEMA}.{resource}{'_quarantine' if quarantine else ''}"
 
 
+def table_columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The names of `table`'s columns (empty: no such table)."""
+    schema, name = table.split(".")
+    sql = "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
+    return {str(row[0]) for row in conn.execute(sql, [schema, name]).fetchall()}
+
+
 def _ensure_table(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
     """Create the table, or add the columns a changed mapping introduced (old ones are kept)."""
-    schema, name = table.split(".")
-    existing = {
-        row[0]
-        for row in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchall()
-    }
+    existing = table_columns(conn, table)
     if not existing:
         body = ", ".join(f'"{c}" {t}' for c, t in columns.items())
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
