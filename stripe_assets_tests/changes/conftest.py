@@ -82,3 +82,15 @@ def no_events_key(live):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(params=["duckdb-file", "ducklake-postgres"])
+def any_backend_project(request, small_project, monkeypatch):
+    """The small project on the DuckDB file, and on a DuckLake with its catalog in Postgres."""
+    if request.param == "ducklake-postgres":
+        postgres, db = request.getfixturevalue("postgres"), request.getfixturevalue("postgres_db")
+        small_project.lake = f"ducklake:postgres:{postgres.dsn(db)}"
+        small_project.lake_data = small_project.root / "lake"
+        for name, value in small_project.env.items():
+            monkeypatch.setenv(name, value)
+    return small_project

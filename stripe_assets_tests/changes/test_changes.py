@@ -31,18 +31,6 @@ def _rows(project, resource):
         f"SELECT id, raw, _deleted_at FROM stripe.{resource}")}  # fmt: skip
 
 
-@pytest.fixture(params=["duckdb-file", "ducklake-postgres"])
-def any_backend_project(request, small_project, monkeypatch):
-    """The small project on the DuckDB file, and on a DuckLake with its catalog in Postgres."""
-    if request.param == "ducklake-postgres":
-        postgres, db = request.getfixturevalue("postgres"), request.getfixturevalue("postgres_db")
-        small_project.lake = f"ducklake:postgres:{postgres.dsn(db)}"
-        small_project.lake_data = small_project.root / "lake"
-        for name, value in small_project.env.items():
-            monkeypatch.setenv(name, value)
-    return small_project
-
-
 def test_a_load_of_one_partition_applies_the_events_of_every_partition(any_backend_project, live):
     small_project = any_backend_project
     assert small_project.load(live, "customers", "2026-10-01", "2026-10-04").success

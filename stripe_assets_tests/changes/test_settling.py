@@ -20,17 +20,11 @@ TXNS = (
 DAYS = ("2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04")
 
 
-@pytest.fixture(params=["duckdb-file", "ducklake-postgres"])
-def txn_project(request, small_project, monkeypatch):
+@pytest.fixture
+def txn_project(any_backend_project):
     """The small project with a balance transactions dataflow, on the DuckDB file and on a DuckLake."""
-    small_project.dataflows.write_text(small_project.dataflows.read_text() + TXNS)
-    if request.param == "ducklake-postgres":
-        postgres, db = request.getfixturevalue("postgres"), request.getfixturevalue("postgres_db")
-        small_project.lake = f"ducklake:postgres:{postgres.dsn(db)}"
-        small_project.lake_data = small_project.root / "lake"
-        for name, value in small_project.env.items():
-            monkeypatch.setenv(name, value)
-    return small_project
+    any_backend_project.dataflows.write_text(any_backend_project.dataflows.read_text() + TXNS)
+    return any_backend_project
 
 
 def _loaded(project) -> dict[str, tuple[dict, str]]:
