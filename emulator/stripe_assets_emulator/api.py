@@ -25,6 +25,7 @@ import orjson
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets_emulator import errors
+from stripe_assets_emulator.balance import balance
 from stripe_assets_emulator.changes import Advance, ChangeRequestError, advance, changeable
 from stripe_assets_emulator.dataset import Dataset, Position
 from stripe_assets_emulator.errors import ApiError
@@ -40,6 +41,7 @@ from stripe_assets_emulator.query import (
     parse_retrieve,
     query_pairs,
 )
+from stripe_assets_emulator.reporting import Reporting
 from stripe_assets_emulator.rng import Purpose
 
 CONTROL_PREFIX = "/_emulator/"
@@ -75,13 +77,14 @@ class EmulatorApi:
         self.requests_by_endpoint: Counter[str] = Counter()
         self.pages = PageCache(self._build_page, PAGE_CACHE_SIZE, prefetch)
         self._request_ids = itertools.count(1)
+        self.reporting = Reporting(dataset)
 
     def close(self) -> None:
         self.pages.close()
 
     # entry point -----------------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: Headers) -> Response:
+    def handle(self, method: str, target: str, headers: Headers, body: bytes = b"") -> Response:
         # Stripe's `Date` is its clock; here the emulator's, read before the answer is built, so
         # what the answer shows is at least as new as it says.
         date = formatdate(self.ds.now, usegmt=True)
@@ -100,7 +103,7 @@ class EmulatorApi:
                 endpoint = self._endpoint(path)
                 self.requests_by_endpoint[endpoint] += 1
             try:
-                response = self._api(method, path, query, headers, number, endpoint)
+                response = self._api(method, path, query, headers, number, endpoint, body)
             except ApiError as error:
                 response = Response(error.status, error.body(), dict(error.headers))
             except Exception:  # a bug: answer like Stripe's 500s and leave the traceback in the log
@@ -111,7 +114,7 @@ class EmulatorApi:
         response.headers["Request-Id"] = "req_" + random_chars(
             14, self.ds.plans.seed, Purpose.REQUEST, request_number
         )
-        response.headers["Content-Type"] = "application/json"
+        response.headers.setdefault("Content-Type", "application/json")
         response.headers["Stripe-Version"] = headers.get("Stripe-Version") or API_VERSION
         response.headers["Cache-Control"] = "no-cache, no-store"
         response.headers["Date"] = date
@@ -126,7 +129,7 @@ class EmulatorApi:
         return path
 
     def _api(
-        self, method: str, path: str, query: str, headers: Headers, number: int, endpoint: str
+        self, method: str, path: str, query: str, headers: Headers, number: int, endpoint: str, body: bytes = b""
     ) -> Response:
         fault = self.faults.check(number, f"{method} {endpoint}", _api_key(headers.get("Authorization")) or "")
         if fault is not None:
@@ -136,6 +139,8 @@ class EmulatorApi:
             raise fault
         self._authenticate(headers.get("Authorization"))
         parts = path.strip("/").split("/")
+        if len(parts) > 1 and parts[0] == "v1" and parts[1] in ("balance", "reporting", "files"):
+            return self._reporting(method, parts, query, headers, body)
         known = parts[1] in RESOURCE_NAMES or parts[1] == "events" if len(parts) > 1 else False
         if len(parts) not in (2, 3) or parts[0] != "v1" or not known or "" in parts:
             raise errors.unrecognized_url(method, path)
@@ -152,6 +157,33 @@ class EmulatorApi:
             if len(parts) == 3:
                 return self._retrieve(resource, parts[2], query)
             return Response(200, self.pages.get(resource, tuple(sorted(query_pairs(query)))))
+
+    def _reporting(self, method: str, parts: list[str], query: str, headers: Headers, body: bytes) -> Response:
+        """`/v1/balance`, the balance summary report (`reporting.py`) and its files."""
+        path = "/" + "/".join(parts)
+        route: tuple[str, ...] = tuple(parts[1:])
+        allowed = "POST" if route == ("reporting", "report_runs") else "GET"
+        if route not in (("balance",), ("reporting", "report_types"), ("reporting", "report_runs")) and not (
+            len(route) == 3 and route[:2] in (("reporting", "report_types"), ("reporting", "report_runs"))
+        ) and not (len(route) == 3 and route[0] == "files" and route[2] == "contents"):
+            raise errors.unrecognized_url(method, path)
+        if method != allowed:
+            raise errors.unrecognized_url(method, path)
+        reporting = self.reporting
+        with self.ds.live.lock.read():
+            if route == ("balance",):
+                return Response(200, orjson.dumps(balance(self.ds)))
+            if route == ("reporting", "report_types"):
+                return Response(200, orjson.dumps(reporting.report_types()))
+            if route[:2] == ("reporting", "report_types"):
+                return Response(200, orjson.dumps(reporting.report_type(parts[3])))
+            if route == ("reporting", "report_runs"):
+                pairs = query_pairs(body.decode("utf-8", "replace")) + query_pairs(query)
+                files_base = f"http://{headers.get('Host') or '127.0.0.1'}"
+                return Response(200, orjson.dumps(reporting.create_run(pairs, files_base)))
+            if route[:2] == ("reporting", "report_runs"):
+                return Response(200, orjson.dumps(reporting.retrieve_run(parts[3])))
+            return Response(200, reporting.file_contents(parts[2]), {"Content-Type": "text/csv"})
 
     def _events(self, event_id: str | None, query: str) -> Response:
         log, now = self.ds.events, self.ds.now

@@ -93,3 +93,4 @@ class Purpose:
     DESCRIPTION = 10  # a charge's description, shared with its balance transactions
     EVENT = 11  # event ids
     CHANGE = 12  # which objects change as the clock advances, when and how
+    REPORT = 13  # report run and file ids

@@ -34,9 +34,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)  # drain a body we ignore, so the connection stays usable
-        response = self.server.api.handle(self.command, self.path, self.headers)
+        body = self.rfile.read(length) if length else b""  # read in full, so the connection stays usable
+        response = self.server.api.handle(self.command, self.path, self.headers, body)
         # `send_response` without its own `Date` (the wall clock): the answer carries the emulator's.
         self.log_request(response.status)
         self.send_response_only(response.status)
