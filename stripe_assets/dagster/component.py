@@ -52,6 +52,11 @@ attributes:
   alerts: false
   operations: false
   executor: false
+  # The balance transactions checked against Stripe's balance summary report and balance
+  # (`reconciles_with_stripe`; the key needs the Reporting API), and the models
+  # `stripe_models/*` (daily and customer overviews, MRR, enriched transactions, payouts).
+  reconciliation: false
+  models: false
 """
 
 
@@ -86,6 +91,8 @@ class StripeAssetsComponent(dg.Component, dg.Resolvable):
     alerts: bool = False
     operations: bool = False
     executor: bool = False
+    reconciliation: bool = False
+    models: bool = False
 
     def get_translator(self) -> StripeAssetsTranslator:
         return StripeAssetsTranslator()
@@ -136,7 +143,13 @@ class StripeAssetsComponent(dg.Component, dg.Resolvable):
                 reload=reload,
                 translator=self.get_translator(),
                 resources=resources,
-                parts=StripeParts(alerts=self.alerts, operations=self.operations, executor=self.executor),
+                parts=StripeParts(
+                    alerts=self.alerts,
+                    operations=self.operations,
+                    executor=self.executor,
+                    reconciliation=self.reconciliation,
+                    models=self.models,
+                ),
             )
         )
 

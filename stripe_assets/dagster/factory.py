@@ -17,6 +17,8 @@ from stripe_assets.dagster.alerts import build_alerts_sensor
 from stripe_assets.dagster.assets import build_stripe_asset
 from stripe_assets.dagster.dead_runs import dead_runs_sensor
 from stripe_assets.dagster.executor import step_processes
+from stripe_assets.dagster.models import build_model_assets
+from stripe_assets.dagster.reconciliation import build_reconciliation_check
 from stripe_assets.dagster.resources import environment_resources
 from stripe_assets.dagster.rollback import build_rollback_job
 from stripe_assets.dagster.schedules import build_schedule
@@ -31,6 +33,8 @@ class StripeParts:
     alerts: bool = False  # the run alerts sensor (`stripe_run_alerts`), sending to the dataflows' channels
     operations: bool = False  # `rollback_job` and the sensor failing runs whose process died
     executor: bool = False  # one process per asset, started warm (a code-location-wide executor)
+    reconciliation: bool = False  # `reconciles_with_stripe` on balance transactions (Reporting API access)
+    models: bool = False  # the `stripe_models/*` assets built on the Stripe tables
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,13 @@ def build_stripe_definitions(options: StripeDefinitions | None = None) -> dg.Def
     schedules = [
         build_schedule(d, config.api.partitions_per_run, options.reload, keys[d.name]) for d in config.dataflows
     ]
+    by_resource: dict[str, dg.AssetKey] = {}
+    for d, a in zip(config.dataflows, assets, strict=True):
+        by_resource.setdefault(d.resource, a.key)
+    checks: list[dg.AssetChecksDefinition] = []
+    if parts.reconciliation and "balance_transactions" in by_resource:
+        checks.append(build_reconciliation_check(by_resource["balance_transactions"]))
+    models = build_model_assets(by_resource) if parts.models else []
     sensors: list[dg.SensorDefinition] = []
     jobs: list[dg.JobDefinition] = []
     if parts.alerts:
@@ -84,7 +95,8 @@ def build_stripe_definitions(options: StripeDefinitions | None = None) -> dg.Def
         sensors.append(dead_runs_sensor)
         jobs.append(build_rollback_job(options.reload))
     return dg.Definitions(
-        assets=assets,
+        assets=[*assets, *models],
+        asset_checks=checks,
         schedules=schedules,
         sensors=sensors,
         jobs=jobs,

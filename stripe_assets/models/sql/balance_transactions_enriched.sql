@@ -1,0 +1,56 @@
+-- Every balance transaction with what caused it (its source object, the charge behind it, the
+-- customer who paid) and the payout that took its funds to the bank.
+-- The payout: for a payout's own transactions, that payout; for the others, the automatic payout
+-- of their currency created on the UTC day their funds became available, at or after that moment.
+WITH txn AS (
+    SELECT * FROM stripe.balance_transactions WHERE _deleted_at IS NULL
+),
+paid_out AS (
+    SELECT t.id AS balance_transaction_id, p.id AS payout_id
+    FROM txn AS t
+    JOIN stripe.payouts AS p
+        ON p.currency = t.currency
+        AND p.automatic
+        AND p.created >= t.available_on
+        AND timezone('UTC', p.created) < date_trunc('day', timezone('UTC', t.available_on)) + INTERVAL 1 DAY
+    WHERE t.reporting_category NOT IN ('payout', 'payout_reversal')
+    QUALIFY row_number() OVER (PARTITION BY t.id ORDER BY p.created, p.id) = 1
+)
+SELECT
+    t.id AS balance_transaction_id,
+    t.created,
+    t.available_on,
+    t.currency,
+    t.type,
+    t.reporting_category,
+    t.status,
+    t.amount,
+    t.fee,
+    t.net,
+    t.source AS source_id,
+    CASE
+        WHEN c.id IS NOT NULL THEN 'charge'
+        WHEN r.id IS NOT NULL THEN 'refund'
+        WHEN d.id IS NOT NULL THEN 'dispute'
+        WHEN p.id IS NOT NULL THEN 'payout'
+        WHEN t.source LIKE 'ch\_%' ESCAPE '\' OR t.source LIKE 'py\_%' ESCAPE '\' THEN 'charge'
+        WHEN t.source LIKE 're\_%' ESCAPE '\' OR t.source LIKE 'pyr\_%' ESCAPE '\' THEN 'refund'
+        WHEN t.source LIKE 'dp\_%' ESCAPE '\' OR t.source LIKE 'du\_%' ESCAPE '\' THEN 'dispute'
+        WHEN t.source LIKE 'po\_%' ESCAPE '\' THEN 'payout'
+        WHEN t.source LIKE 'tr\_%' ESCAPE '\' THEN 'transfer'
+    END AS source_object,
+    coalesce(c.id, r.charge, d.charge) AS charge_id,
+    charge.payment_intent AS payment_intent_id,
+    charge.customer AS customer_id,
+    coalesce(p.id, paid_out.payout_id) AS payout_id,
+    payout.status AS payout_status,
+    payout.arrival_date AS payout_arrival_date
+FROM txn AS t
+LEFT JOIN stripe.charges AS c ON c.id = t.source
+LEFT JOIN stripe.refunds AS r ON r.id = t.source
+LEFT JOIN stripe.disputes AS d ON d.id = t.source
+LEFT JOIN stripe.payouts AS p ON p.id = t.source
+LEFT JOIN stripe.charges AS charge ON charge.id = coalesce(c.id, r.charge, d.charge)
+LEFT JOIN paid_out ON paid_out.balance_transaction_id = t.id
+LEFT JOIN stripe.payouts AS payout ON payout.id = coalesce(p.id, paid_out.payout_id)
+ORDER BY t.created, t.id
