@@ -39,7 +39,8 @@ def step_failure(result) -> str:
 
 def test_definitions_have_an_asset_and_a_check_per_declared_resource(stripe_env):
     definitions = load_defs()
-    assert set(definitions.resolve_all_asset_keys()) == set(KEYS)
+    stripe_keys = {k for k in definitions.resolve_all_asset_keys() if k.path[0] == "stripe"}
+    assert stripe_keys == set(KEYS)  # and the models downstream of them (stripe_assets_tests/models)
     graph = definitions.resolve_asset_graph()
     for key in KEYS:
         assert dg.AssetCheckKey(key, "schema_validation") in graph.asset_check_keys

@@ -220,8 +220,8 @@ BALANCE_TRANSACTIONS_ENRICHED = Model(
         payment_intent_id="That charge's payment intent.",
         customer_id="That charge's customer.",
         payout_id=(
-            "The payout: for a payout's own transactions that payout; else the automatic payout of its "
-            "currency created on the UTC day its funds became available, at or after that moment."
+            "The payout: for a payout's own transactions that payout; else the first automatic payout of "
+            "its currency created at or after its funds became available (NULL: not paid out yet)."
         ),
         payout_status="That payout's status.",
         payout_arrival_date="When that payout arrives (arrived) at the bank.",

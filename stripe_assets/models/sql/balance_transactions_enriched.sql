@@ -1,7 +1,8 @@
 -- Every balance transaction with what caused it (its source object, the charge behind it, the
 -- customer who paid) and the payout that took its funds to the bank.
--- The payout: for a payout's own transactions, that payout; for the others, the automatic payout
--- of their currency created on the UTC day their funds became available, at or after that moment.
+-- The payout: for a payout's own transactions, that payout; for the others, the first automatic
+-- payout of their currency created at or after their funds became available (an automatic payout
+-- takes the funds that became available since the one before).
 WITH txn AS (
     SELECT * FROM stripe.balance_transactions WHERE _deleted_at IS NULL
 ),
@@ -12,7 +13,6 @@ paid_out AS (
         ON p.currency = t.currency
         AND p.automatic
         AND p.created >= t.available_on
-        AND timezone('UTC', p.created) < date_trunc('day', timezone('UTC', t.available_on)) + INTERVAL 1 DAY
     WHERE t.reporting_category NOT IN ('payout', 'payout_reversal')
     QUALIFY row_number() OVER (PARTITION BY t.id ORDER BY p.created, p.id) = 1
 )
