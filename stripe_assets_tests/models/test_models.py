@@ -10,10 +10,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from stripe_assets.ingest.reconcile import ReportsClient, reconcile
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.models import MODELS, get_model, run_checks
 from stripe_assets_tests.models import reference
-from stripe_assets_tests.models.conftest import dataflows_text, definitions, load_everything
+from stripe_assets_tests.models.conftest import build_models, dataflows_text, definitions, load_everything
 from stripe_assets_tests.operations.harness import make_project
 
 
@@ -155,3 +156,23 @@ def test_a_load_asks_for_the_models_and_the_reconciliation(account, tmp_path, mo
     requested = {str(r.key) for r in after.results if r.true_subset.size}
     assert {f"AssetKey(['stripe_models', '{m.name}'])" for m in MODELS} <= requested
     assert any("reconciles_with_stripe" in key for key in requested)
+
+
+def test_the_models_and_the_reconciliation_run_on_the_lake(account, objects, tmp_path, monkeypatch):
+    project = make_project(tmp_path / "project", account)
+    project.dataflows.write_text(dataflows_text())
+    project.lake, project.lake_data = f"ducklake:{tmp_path / 'lake' / 'stripe.ducklake'}", tmp_path / "lake" / "data"
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
+    assert load_everything(project, account).success
+    built = build_models(project, account)
+    assert built.success
+    assert all(e.passed for e in built.get_asset_check_evaluations() if e.check_name != "payouts_explained")
+    found = {(r.pop("day"), r.pop("currency")): r for r in rows(project, "daily_overview")}
+    assert found == reference.daily_overview(objects)
+    [(as_of,)] = project.query("SELECT max(_observed_at) FROM stripe.subscriptions")
+    mrr = {(r["month"], r["subscription_item_id"]): r["mrr"] for r in rows(project, "subscription_item_mrr")}
+    expected = reference.subscription_item_mrr(objects, int(as_of.timestamp()))
+    assert mrr == {key: row["mrr"] for key, row in expected.items()}
+    report = reconcile(ReportsClient(account.api_key, account.url), project.warehouse)
+    assert report.passed and report.complete_history, report.description
