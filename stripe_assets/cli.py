@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("runs", "stripe_assets.operations.cli"),
     ("rollback", "stripe_assets.operations.cli"),
     ("delete", "stripe_assets.operations.cli"),
+    ("reconcile", "stripe_assets.operations.reconcile"),
 )
 
 

@@ -4,9 +4,12 @@ partial history is said, never passed off as a match with the balance."""
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import pytest
 
+from stripe_assets.cli import main
 from stripe_assets.dagster.resources import WarehouseResource
 from stripe_assets.ingest.reconcile import ReportsClient, reconcile
 from stripe_assets.ingest.warehouse import Warehouse
@@ -122,3 +125,22 @@ def test_a_gap_in_the_loads_is_said(account, copy):
     report = _reconcile(account, copy)
     assert report.passed and not report.complete_history
     assert "partial history: no loads for 2026-09-30..2026-09-30" in report.metadata["notes"]
+
+
+def test_the_command_says_the_same_and_exits_1_on_a_difference(loaded, account, copy, monkeypatch, capsys):
+    for name, value in loaded.env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["reconcile"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("matches Stripe's balance summary 2026-09-27..2026-10-02 and /v1/balance")
+    assert "stripe_activity" in out and "usd" in out
+    with copy.connect() as conn:
+        conn.execute(
+            "DELETE FROM stripe.balance_transactions WHERE id = (SELECT max(id) FROM stripe.balance_transactions "
+            "WHERE currency = 'gbp' AND created >= '2026-09-28' AND created < '2026-09-29')"
+        )
+    monkeypatch.setenv("STRIPE_ASSETS_DUCKDB_PATH", str(copy.path))
+    assert main(["reconcile", "--json"]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert found["passed"] is False
+    assert [d["days"] for d in found["differences"] if d["what"] != "balance"] == [["2026-09-28"]]
