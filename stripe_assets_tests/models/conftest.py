@@ -79,13 +79,13 @@ def build_models(project: Project, emulator: RunningEmulator) -> dg.ExecuteInPro
         )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def account() -> Iterator[RunningEmulator]:
     with start_emulator(EmulatorConfig(seed=21, start=START, days=DAYS, per_day=25)) as emu:
         yield emu
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def loaded(account, tmp_path_factory) -> Project:
     """A project with every resource loaded for the whole account, and the models built."""
     project = make_project(tmp_path_factory.mktemp("models") / "project", account)

@@ -144,3 +144,21 @@ def test_the_command_says_the_same_and_exits_1_on_a_difference(loaded, account, 
     found = json.loads(capsys.readouterr().out)
     assert found["passed"] is False
     assert [d["days"] for d in found["differences"] if d["what"] != "balance"] == [["2026-09-28"]]
+
+
+def test_between_loads_the_newest_hours_are_read_from_the_api_for_the_balance(account, copy):
+    """Today's partition is loaded once the day ends: the balance is still compared before that."""
+    with copy.connect() as conn:
+        [(newest,)] = conn.execute(
+            "SELECT count(*) FROM stripe.balance_transactions WHERE created >= '2026-10-02'"
+        ).fetchall()
+        conn.execute("DELETE FROM stripe.balance_transactions WHERE created >= '2026-10-02'")
+        conn.execute(
+            "DELETE FROM stripe_meta.loads WHERE resource = 'balance_transactions' AND partition = '2026-10-02'"
+        )
+    report = _reconcile(account, copy)
+    assert report.passed and report.complete_history, report.description
+    assert f"{newest} balance transactions created since 2026-10-02 (not loaded yet)" in " ".join(
+        report.metadata["notes"]
+    )
+    assert report.description == "matches Stripe's balance summary 2026-09-27..2026-10-01 and /v1/balance"

@@ -115,6 +115,23 @@ class ReportsClient:
                 when = int(parsedate_to_datetime(date).timestamp())
         return parsed, when
 
+    def net_created_since(self, start: int) -> tuple[dict[str, int], int]:
+        """Σ net per currency of the `payments` balance transactions created at or after `start`
+        (those no load covers yet), and how many there are."""
+        totals: dict[str, int] = {}
+        count = 0
+        params: dict[str, Any] = {"limit": 100, "created[gte]": start}
+        while True:
+            page = self._json("GET", f"/v1/balance_transactions?{urlencode(params)}")
+            for txn in page.get("data") or ():
+                if (txn.get("balance_type") or "payments") != "payments":
+                    continue
+                totals[txn["currency"]] = totals.get(txn["currency"], 0) + int(txn["net"])
+                count += 1
+            if not page.get("has_more") or not page.get("data"):
+                return totals, count
+            params["starting_after"] = page["data"][-1]["id"]
+
     def report_type(self, report_type: str) -> ReportType:
         body = self._json("GET", f"/v1/reporting/report_types/{report_type}")
         return ReportType(report_type, int(body["data_available_start"]), int(body["data_available_end"]))
