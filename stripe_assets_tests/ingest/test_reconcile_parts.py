@@ -63,3 +63,13 @@ def test_a_file_on_stripes_host_is_read_from_the_api_base_when_it_is_set():
     stripe = ReportsClient("sk_test_" + "x" * 30)
     url = "https://files.stripe.com/v1/files/file_1/contents"
     assert stripe.file_url(url) == url
+
+
+def test_payouts_shown_as_the_amount_subtracted_are_read_as_what_left_the_balance():
+    data = b"""category,description,net_amount,currency
+starting_balance,Starting balance,10.00,eur
+activity,Activity,5.00,eur
+payouts,Less payouts,12.00,eur
+ending_balance,Ending balance,3.00,eur
+"""
+    assert parse_summary(data)["eur"].payouts == -1200

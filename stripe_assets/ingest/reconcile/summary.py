@@ -2,6 +2,7 @@
 
 Columns `category, description, net_amount, currency`; categories `starting_balance`,
 `activity`, `payouts`, `ending_balance`, amounts in major units of the currency (dollars, yen).
+Payouts come out negative (what they took from the balance), whichever sign the report shows.
 """
 
 from __future__ import annotations
@@ -65,4 +66,11 @@ def parse_summary(data: bytes) -> dict[str, BalanceSummary]:
             continue  # a category Stripe adds later: not part of the comparison
         per = figures.setdefault(currency, dict.fromkeys(CATEGORIES, 0))
         per[category] += minor_units(row["net_amount"], currency)
+    for per in figures.values():
+        # Payouts as the balance moved (negative, as their balance transactions' net), also when
+        # a report shows them as the positive amount subtracted ("Less payouts"): the ending
+        # balance tells which.
+        start, moved, paid, end = (per[c] for c in CATEGORIES)
+        if paid and start + moved - paid == end != start + moved + paid:
+            per["payouts"] = -paid
     return {currency: BalanceSummary(currency, **per) for currency, per in figures.items()}
