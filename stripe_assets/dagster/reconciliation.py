@@ -46,7 +46,7 @@ def build_reconciliation_check(asset_key: dg.AssetKey) -> dg.AssetChecksDefiniti
         context.log.info(report.description)
         return dg.AssetCheckResult(
             passed=report.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
+            severity=dg.AssetCheckSeverity.WARN if report.severity == "WARN" else dg.AssetCheckSeverity.ERROR,
             description=report.description,
             metadata={
                 "interval": report.metadata.get("interval", ""),

@@ -162,3 +162,12 @@ def test_between_loads_the_newest_hours_are_read_from_the_api_for_the_balance(ac
         report.metadata["notes"]
     )
     assert report.description == "matches Stripe's balance summary 2026-09-27..2026-10-01 and /v1/balance"
+
+
+def test_before_any_load_it_says_there_is_nothing_to_reconcile_as_a_warning(account, tmp_path):
+    empty = Warehouse(tmp_path / "empty.duckdb")
+    with empty.connect():
+        pass
+    report = _reconcile(account, empty)
+    assert (report.passed, report.severity) == (False, "WARN")
+    assert report.description == "no balance transactions loaded yet: nothing to reconcile"

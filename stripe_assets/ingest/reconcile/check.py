@@ -61,6 +61,7 @@ class ReconcileReport:
     metadata: dict[str, Any]
     differences: list[Difference] = field(default_factory=list)
     complete_history: bool = False
+    severity: str = "ERROR"  # WARN: nothing could be compared (not a difference)
 
 
 class _Runs:
@@ -121,7 +122,9 @@ def reconcile(
 ) -> ReconcileReport:
     with warehouse.connect(read_only=True) as conn:
         if not has_table(conn):
-            return ReconcileReport(False, "no balance transactions loaded yet: nothing to reconcile", {})
+            return ReconcileReport(
+                False, "no balance transactions loaded yet: nothing to reconcile", {}, severity="WARN"
+            )
         segments = loaded_segments(conn)
 
     def totals(start: int, end: int) -> dict[str, Totals]:
@@ -149,13 +152,17 @@ def reconcile(
             False,
             "nothing to compare: no loaded day lies inside the balance summary's data availability",
             {"notes": notes, "loaded": [[day(s), day(e - 1)] for s, e in segments]},
+            severity="WARN",
         )
     runs = _Runs(client, max_report_runs)
     differences: list[Difference] = []
     starting: dict[str, int] = {}
     sums: dict[str, dict[str, int]] = {}
     for index, (start, end) in enumerate(compared):
-        report = runs.summary(start, end) or {}
+        report = runs.summary(start, end)
+        if report is None:  # more spans between gaps than report runs: say so, compare no further
+            notes.append(f"report budget spent: {day(start)}..{day(compared[-1][1] - 1)} not compared")
+            break
         if index == 0:
             starting = {c: s.starting_balance for c, s in report.items()}
         found = totals(start, end)
