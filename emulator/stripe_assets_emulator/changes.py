@@ -72,6 +72,8 @@ DEFAULT_MIX: Mapping[str, int] = {
     "coupon_deleted": 1,
     "setup_intent_succeeded": 2,
     "setup_intent_canceled": 1,
+    "transfer_updated": 1,
+    "transfer_reversed": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -211,6 +213,11 @@ STEPS: Mapping[str, Step] = {
         lambda ds, day: _setup_intents(ds).open_slots(day),
         lambda ds, d, s, si: si["status"] in SETUP_OPEN,
     ),
+    # Any transfer can be edited; one not yet wholly reversed can be reversed (further).
+    "transfer_updated": Step("transfers", lambda ds, day: range(ds.count("transfers", day)), lambda ds, d, s, t: True),
+    "transfer_reversed": Step(
+        "transfers", lambda ds, day: range(ds.count("transfers", day)), lambda ds, d, s, t: not t["reversed"]
+    ),
 }
 STEPS = {
     **STEPS,
@@ -242,6 +249,8 @@ _CLAIMS = {
     "coupon_deleted": "coupon",
     "setup_intent_succeeded": "setup intent",
     "setup_intent_canceled": "setup intent",
+    "transfer_updated": "transfer",
+    "transfer_reversed": "transfer",
 }
 
 
@@ -470,6 +479,8 @@ def plan(
     p.simple("coupon_deleted", counts["coupon_deleted"])
     p.simple("setup_intent_succeeded", counts["setup_intent_succeeded"])
     p.simple("setup_intent_canceled", counts["setup_intent_canceled"])
+    p.simple("transfer_updated", counts["transfer_updated"])
+    p.simple("transfer_reversed", counts["transfer_reversed"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

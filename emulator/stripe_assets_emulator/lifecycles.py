@@ -25,6 +25,7 @@ from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_can
 from stripe_assets_emulator.lifecycles_payouts import payout_failed, payout_paid
 from stripe_assets_emulator.lifecycles_products import product_deleted, product_updated
 from stripe_assets_emulator.lifecycles_setup_intents import setup_intent_canceled, setup_intent_succeeded
+from stripe_assets_emulator.lifecycles_transfers import transfer_reversed, transfer_updated
 from stripe_assets_emulator.periods import add_interval
 from stripe_assets_emulator.plans import DAY_SECONDS
 from stripe_assets_emulator.rng import Draws, Purpose
@@ -479,6 +480,8 @@ CHANGE_KINDS: tuple[str, ...] = (
     "coupon_deleted",
     "setup_intent_succeeded",
     "setup_intent_canceled",
+    "transfer_updated",
+    "transfer_reversed",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -493,6 +496,8 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "coupon_deleted": coupon_deleted,
     "setup_intent_succeeded": setup_intent_succeeded,
     "setup_intent_canceled": setup_intent_canceled,
+    "transfer_updated": transfer_updated,
+    "transfer_reversed": transfer_reversed,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

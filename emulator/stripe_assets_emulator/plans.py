@@ -14,7 +14,8 @@ Rules that keep the data consistent:
   reference can be satisfied whatever the volumes;
 - balance transactions are derived: one per settled (succeeded and captured) charge and one per
   refund, created in the same second as their source, and one per payout;
-- payouts are derived: one a day per currency with funds that became available that day.
+- payouts are derived: one a day per currency with funds that became available that day;
+- a transfer to a connected account has a balance transaction created in its second.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ REFUND_MAX_LAG_DAYS = 7  # refunds point at charges made up to this many days ea
 _REFUND_LAG_WEIGHTS = (45, 18, 10, 8, 6, 5, 4, 4)
 
 # Balance transaction sources.
-FROM_CHARGE, FROM_REFUND, FROM_PAYOUT, FROM_DISPUTE = 0, 1, 2, 3
+FROM_CHARGE, FROM_REFUND, FROM_PAYOUT, FROM_DISPUTE, FROM_TRANSFER = 0, 1, 2, 3, 4
 
 DISPUTE_RATE = 0.01  # share of a day's charges disputed later (at least one per day of charges)
 DISPUTE_MAX_LAG_DAYS = 7  # disputes come up to this many days after their charge
@@ -181,12 +182,20 @@ class BalanceDay:
     refund_txn: array  # refund slot -> balance transaction slot
     payout_txn: array  # payout slot -> balance transaction slot
     dispute_txn: array  # dispute slot -> balance transaction slot
+    transfer_txn: array  # transfer slot -> balance transaction slot
 
 
 @dataclass(frozen=True, slots=True)
 class DisputeDay:
     created: array
     charge: array  # ref() of the disputed charge
+
+
+@dataclass(frozen=True, slots=True)
+class TransferDay:
+    created: array
+    currency: bytes
+    amount: array
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +222,7 @@ class Plans:
         self.subscriptions: Callable[[int], SubscriptionDay] = cache(self._subscriptions)
         self.refunds: Callable[[int], RefundDay] = cache(self._refunds)
         self.payouts: Callable[[int], PayoutDay] = cache(self._payouts)
+        self.transfers: Callable[[int], TransferDay] = cache(self._transfers)
         self.disputed_charges: Callable[[int], dict[int, tuple[int, int]]] = cache(self._disputed_charges)
         self.disputes: Callable[[int], DisputeDay] = cache(self._disputes)
         self.balance_transactions: Callable[[int], BalanceDay] = cache(self._balance_transactions)
@@ -422,6 +432,14 @@ class Plans:
             charge[mask] = (int(target_day) << 32) | settled[(draw[mask] * eligible).astype(np.int64)]
         return RefundDay(_int64(created), _int64(charge))
 
+    def _transfers(self, day: int) -> TransferDay:
+        gen = self._generator("transfers", day)
+        n = self.config.count_per_day("transfers")
+        created = self._timestamps(gen, day, n)
+        currency = gen.choice(len(CURRENCIES), n, p=_p(CURRENCY_WEIGHTS))
+        amount = _AMOUNTS[currency, gen.integers(0, len(PRICE_POINTS_USD), n)] * gen.integers(1, 6, n)
+        return TransferDay(_int64(created), _small(currency), _int64(amount))
+
     # derived facts ---------------------------------------------------------------------------
 
     def _refunds_of_charges(self, charge_day: int) -> dict[int, list[int]]:
@@ -505,12 +523,14 @@ class Plans:
         refunds = self.refunds(day)
         payouts = self.payouts(day)
         disputes = self.disputes(day)
+        transfers = self.transfers(day)
         created = np.concatenate(
             [
                 _view(charges.settled_created),
                 _view(refunds.created),
                 _view(payouts.created),
                 _view(disputes.created),
+                _view(transfers.created),
             ]
         )
         kind = np.concatenate(
@@ -519,6 +539,7 @@ class Plans:
                 np.full(len(refunds.created), FROM_REFUND),
                 np.full(len(payouts.created), FROM_PAYOUT),
                 np.full(len(disputes.created), FROM_DISPUTE),
+                np.full(len(transfers.created), FROM_TRANSFER),
             ]
         )
         slot = np.concatenate(
@@ -527,6 +548,7 @@ class Plans:
                 np.arange(len(refunds.created)),
                 np.arange(len(payouts.created)),
                 np.arange(len(disputes.created)),
+                np.arange(len(transfers.created)),
             ]
         )
         order = np.lexsort((slot, kind, created))  # by time, charges, refunds then payouts, then slot
@@ -540,6 +562,8 @@ class Plans:
         payout_txn[slot[kind == FROM_PAYOUT]] = txn[kind == FROM_PAYOUT]
         dispute_txn = np.zeros(len(disputes.created), dtype=np.int64)
         dispute_txn[slot[kind == FROM_DISPUTE]] = txn[kind == FROM_DISPUTE]
+        transfer_txn = np.zeros(len(transfers.created), dtype=np.int64)
+        transfer_txn[slot[kind == FROM_TRANSFER]] = txn[kind == FROM_TRANSFER]
         return BalanceDay(
             _int64(created),
             _small(kind),
@@ -548,4 +572,5 @@ class Plans:
             _int64(refund_txn),
             _int64(payout_txn),
             _int64(dispute_txn),
+            _int64(transfer_txn),
         )

@@ -1,5 +1,5 @@
-"""Payment intents, products, payouts, disputes, coupons and setup intents loaded over HTTP stay
-equal to the API as the account changes."""
+"""Payment intents, products, payouts, disputes, coupons, setup intents and transfers loaded over
+HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ START = date(2026, 10, 1)
 DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
-    "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "balance_transactions", "charges",
+    "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "transfers",
+    "balance_transactions", "charges",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
@@ -64,6 +65,8 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "coupon_deleted": 3,
             "setup_intent_succeeded": 4,
             "setup_intent_canceled": 2,
+            "transfer_updated": 3,
+            "transfer_reversed": 4,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -96,3 +99,14 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "ON t.source = p.id GROUP BY ALL"
         )
         assert {(status, kind): n for status, kind, n in joined} == expected
+        # reversed transfers: the amount back, in a balance transaction whose source is the reversal
+        assert project.query("SELECT count(*) FROM stripe.transfers WHERE amount_reversed > 0") == [(4,)]
+        reversals = {
+            r["id"]: r["amount"]
+            for (raw,) in project.query("SELECT raw FROM stripe.transfers WHERE amount_reversed > 0")
+            for r in json.loads(raw)["reversals"]["data"]
+        }
+        returned = project.query(
+            "SELECT source, amount FROM stripe.balance_transactions WHERE type = 'transfer_refund'"
+        )
+        assert dict(returned) == reversals and len(reversals) == 4

@@ -109,10 +109,14 @@ def test_balance_transactions_match_their_charges_and_refunds(emu):
     assert len(by_source) == len(txns)
     payouts = _by_id(emu, "payouts")
     disputes = _by_id(emu, "disputes")
+    transfers = _by_id(emu, "transfers")
     for txn in txns:
         assert txn["net"] == txn["amount"] - txn["fee"]
         assert txn["fee"] == sum(d["amount"] for d in txn["fee_details"])
-        source = charges.get(txn["source"]) or refunds.get(txn["source"]) or payouts.get(txn["source"])
+        source = (
+            charges.get(txn["source"]) or refunds.get(txn["source"]) or payouts.get(txn["source"])
+            or transfers.get(txn["source"])
+        )
         if source is None:  # a dispute's withdrawal, which the dispute embeds
             dispute = disputes[txn["source"]]
             assert dispute["balance_transactions"] == [txn] and txn["type"] == "adjustment"
@@ -123,10 +127,10 @@ def test_balance_transactions_match_their_charges_and_refunds(emu):
         if txn["type"] == "charge":
             assert txn["amount"] == source["amount"] > txn["fee"] > 0
         else:
-            assert txn["type"] in ("refund", "payout") and txn["type"] == source["object"]
+            assert txn["type"] in ("refund", "payout", "transfer") and txn["type"] == source["object"]
             assert txn["amount"] == -source["amount"] and txn["fee"] == 0
     settled = [c for c in charges.values() if c["status"] == "succeeded" and c["captured"]]
-    assert len(txns) == len(settled) + len(refunds) + len(payouts) + len(disputes)
+    assert len(txns) == len(settled) + len(refunds) + len(payouts) + len(disputes) + len(transfers)
     assert all(c["balance_transaction"] is None for c in charges.values() if c not in settled)
 
 

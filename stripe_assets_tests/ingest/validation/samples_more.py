@@ -220,3 +220,39 @@ def setup_intent(n: int = 0) -> dict:
         "status": "succeeded" if succeeded else "requires_payment_method",
         "usage": "off_session",
     }
+
+
+def transfer(n: int = 0) -> dict:
+    tr_id = f"tr_{_suffix(n)}"
+    amount = 5000 + 100 * (n % 40)
+    reversed_part = amount // 2 if n % 6 == 5 else 0
+    reversals = [
+        {"id": f"trr_{_suffix(n + 3)}", "object": "transfer_reversal", "amount": reversed_part,
+         "balance_transaction": f"txn_{_suffix(n + 4)}", "created": CREATED + n + 60, "currency": "usd",
+         "destination_payment_refund": None, "metadata": {}, "source_refund": None, "transfer": tr_id}
+    ] if reversed_part else []
+    return {
+        "id": tr_id,
+        "object": "transfer",
+        "amount": amount,
+        "amount_reversed": reversed_part,
+        "balance_transaction": f"txn_{_suffix(n + 1)}",
+        "created": CREATED + n,
+        "currency": "usd",
+        "description": None,
+        "destination": f"acct_{_suffix(n % 3, 16)}",
+        "destination_payment": f"py_{_suffix(n + 2)}",
+        "livemode": False,
+        "metadata": {},
+        "reversals": {
+            "object": "list",
+            "data": reversals,
+            "has_more": False,
+            "total_count": len(reversals),
+            "url": f"/v1/transfers/{tr_id}/reversals",
+        },
+        "reversed": False,
+        "source_transaction": None,
+        "source_type": "card",
+        "transfer_group": None,
+    }
