@@ -74,6 +74,7 @@ DEFAULT_MIX: Mapping[str, int] = {
     "setup_intent_canceled": 1,
     "transfer_updated": 1,
     "transfer_reversed": 1,
+    "application_fee_refunded": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -218,6 +219,12 @@ STEPS: Mapping[str, Step] = {
     "transfer_reversed": Step(
         "transfers", lambda ds, day: range(ds.count("transfers", day)), lambda ds, d, s, t: not t["reversed"]
     ),
+    # A fee not yet wholly refunded can be refunded (further).
+    "application_fee_refunded": Step(
+        "application_fees",
+        lambda ds, day: range(ds.count("application_fees", day)),
+        lambda ds, d, s, f: not f["refunded"],
+    ),
 }
 STEPS = {
     **STEPS,
@@ -251,6 +258,7 @@ _CLAIMS = {
     "setup_intent_canceled": "setup intent",
     "transfer_updated": "transfer",
     "transfer_reversed": "transfer",
+    "application_fee_refunded": "application fee",
 }
 
 
@@ -481,6 +489,7 @@ def plan(
     p.simple("setup_intent_canceled", counts["setup_intent_canceled"])
     p.simple("transfer_updated", counts["transfer_updated"])
     p.simple("transfer_reversed", counts["transfer_reversed"])
+    p.simple("application_fee_refunded", counts["application_fee_refunded"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

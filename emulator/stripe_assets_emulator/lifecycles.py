@@ -19,6 +19,7 @@ from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.events import previous_attributes
 from stripe_assets_emulator.generators.disputes import REASONS as DISPUTE_REASONS
 from stripe_assets_emulator.generators.disputes import dispute_balance_transaction, dispute_of
+from stripe_assets_emulator.lifecycles_application_fees import application_fee_refunded
 from stripe_assets_emulator.lifecycles_coupons import coupon_deleted, coupon_updated
 from stripe_assets_emulator.lifecycles_disputes import dispute_closed, dispute_updated
 from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
@@ -482,6 +483,7 @@ CHANGE_KINDS: tuple[str, ...] = (
     "setup_intent_canceled",
     "transfer_updated",
     "transfer_reversed",
+    "application_fee_refunded",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -498,6 +500,7 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "setup_intent_canceled": setup_intent_canceled,
     "transfer_updated": transfer_updated,
     "transfer_reversed": transfer_reversed,
+    "application_fee_refunded": application_fee_refunded,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

@@ -1,5 +1,5 @@
-"""Payment intents, products, payouts, disputes, coupons, setup intents and transfers loaded over
-HTTP stay equal to the API as the account changes."""
+"""Payment intents, products, payouts, disputes, coupons, setup intents, transfers and application
+fees loaded over HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ START = date(2026, 10, 1)
 DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
-    "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "transfers",
+    "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "transfers", "application_fees",
     "balance_transactions", "charges",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
@@ -67,6 +67,7 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "setup_intent_canceled": 2,
             "transfer_updated": 3,
             "transfer_reversed": 4,
+            "application_fee_refunded": 3,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -110,3 +111,17 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "SELECT source, amount FROM stripe.balance_transactions WHERE type = 'transfer_refund'"
         )
         assert dict(returned) == reversals and len(reversals) == 4
+        # refunded fees: each charge names its fee; the refunds left the balance
+        assert project.query(
+            "SELECT count(*) FROM stripe.application_fees f JOIN stripe.charges c ON c.id = f.charge "
+            "WHERE json_extract_string(c.raw, '$.application_fee') = f.id"
+        ) == project.query("SELECT count(*) FROM stripe.application_fees")
+        refunds = {
+            r["id"]: -r["amount"]
+            for (raw,) in project.query("SELECT raw FROM stripe.application_fees WHERE amount_refunded > 0")
+            for r in json.loads(raw)["refunds"]["data"]
+        }
+        given_back = project.query(
+            "SELECT source, amount FROM stripe.balance_transactions WHERE type = 'application_fee_refund'"
+        )
+        assert dict(given_back) == refunds and len(refunds) == 3

@@ -38,6 +38,7 @@ def test_per_day_can_differ_by_resource(start_another):
     settled = sum(1 for c in emu.objects("charges") if c["status"] == "succeeded" and c["captured"])
     assert emu.count("balance_transactions") == (
         settled + 6 + emu.count("payouts") + emu.count("disputes") + emu.count("transfers")
+        + emu.count("application_fees")
     )
 
 
@@ -46,7 +47,8 @@ def test_per_day_can_differ_by_resource(start_another):
     [
         ({"tax_rates": 3}, "unknown Stripe resource 'tax_rates'"),
         ({"payouts": 3}, "payouts follow available funds"),
-        ({"balance_transactions": 3}, "balance transactions follow charges, refunds, payouts, disputes and transfers"),
+        ({"balance_transactions": 3},
+         "balance transactions follow charges, refunds, payouts, disputes, transfers and application fees"),
         ({"charges": -1}, "per_day['charges'] must be between 0"),
         ({"charges": 0}, "per_day['charges'] must be > 0 when refunds are generated"),
         ({"prices": 0}, "per_day['prices'] must be > 0 when subscriptions are generated"),

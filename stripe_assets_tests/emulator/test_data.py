@@ -110,12 +110,13 @@ def test_balance_transactions_match_their_charges_and_refunds(emu):
     payouts = _by_id(emu, "payouts")
     disputes = _by_id(emu, "disputes")
     transfers = _by_id(emu, "transfers")
+    fees = _by_id(emu, "application_fees")
     for txn in txns:
         assert txn["net"] == txn["amount"] - txn["fee"]
         assert txn["fee"] == sum(d["amount"] for d in txn["fee_details"])
         source = (
             charges.get(txn["source"]) or refunds.get(txn["source"]) or payouts.get(txn["source"])
-            or transfers.get(txn["source"])
+            or transfers.get(txn["source"]) or fees.get(txn["source"])
         )
         if source is None:  # a dispute's withdrawal, which the dispute embeds
             dispute = disputes[txn["source"]]
@@ -124,13 +125,15 @@ def test_balance_transactions_match_their_charges_and_refunds(emu):
             continue
         assert source["balance_transaction"] == txn["id"]
         assert txn["created"] == source["created"] and txn["currency"] == source["currency"]
-        if txn["type"] == "charge":
+        if txn["type"] == "application_fee":  # the platform's cut of a charge, into the balance
+            assert txn["amount"] == source["amount"] > 0 and txn["fee"] == 0
+        elif txn["type"] == "charge":
             assert txn["amount"] == source["amount"] > txn["fee"] > 0
         else:
             assert txn["type"] in ("refund", "payout", "transfer") and txn["type"] == source["object"]
             assert txn["amount"] == -source["amount"] and txn["fee"] == 0
     settled = [c for c in charges.values() if c["status"] == "succeeded" and c["captured"]]
-    assert len(txns) == len(settled) + len(refunds) + len(payouts) + len(disputes) + len(transfers)
+    assert len(txns) == len(settled) + len(refunds) + len(payouts) + len(disputes) + len(transfers) + len(fees)
     assert all(c["balance_transaction"] is None for c in charges.values() if c not in settled)
 
 

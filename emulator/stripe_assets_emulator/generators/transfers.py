@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from stripe_assets_emulator import ids
+from stripe_assets_emulator.connect import ACCOUNTS, connected_account
 from stripe_assets_emulator.dataset import Dataset, Predicate
 from stripe_assets_emulator.filters import field_equals
 from stripe_assets_emulator.generators import Generator
@@ -22,14 +23,8 @@ from stripe_assets_emulator.plans import TAGS
 from stripe_assets_emulator.rng import Draws, Purpose
 from stripe_assets_emulator.vocab import CURRENCIES
 
-ACCOUNTS = 5  # connected accounts the platform pays
-_ACCOUNT, _PAYMENT = 1, 2  # discriminators of related ids
+_PAYMENT = 2  # discriminator of the destination payment's id
 DESCRIPTIONS = (None, None, "Seller earnings", "Marketplace payout", "Driver earnings")
-
-
-def connected_account(seed: int, number: int) -> str:
-    """One of the platform's connected accounts (Stripe's `acct_` plus 16 characters)."""
-    return ids.related_id("acct_", 16, seed, TAGS["transfers"], number, _ACCOUNT)
 
 
 def transfer_balance_transaction(txn_id: str, transfer: dict[str, Any]) -> dict[str, Any]:

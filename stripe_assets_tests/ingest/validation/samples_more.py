@@ -256,3 +256,37 @@ def transfer(n: int = 0) -> dict:
         "source_type": "card",
         "transfer_group": None,
     }
+
+
+def application_fee(n: int = 0) -> dict:
+    fee_id = f"fee_{_suffix(n)}"
+    charge = f"ch_{_suffix(n + 1)}"
+    amount = 200 + 10 * (n % 30)
+    refunds = [
+        {"id": f"fr_{_suffix(n + 3)}", "object": "fee_refund", "amount": amount,
+         "balance_transaction": f"txn_{_suffix(n + 4)}", "created": CREATED + n + 60, "currency": "usd",
+         "fee": fee_id, "metadata": {}}
+    ] if n % 7 == 6 else []
+    return {
+        "id": fee_id,
+        "object": "application_fee",
+        "account": f"acct_{_suffix(n % 3, 16)}",
+        "amount": amount,
+        "amount_refunded": amount if refunds else 0,
+        "application": f"ca_{_suffix(5, 32)}",
+        "balance_transaction": f"txn_{_suffix(n + 2)}",
+        "charge": charge,
+        "created": CREATED + n,
+        "currency": "usd",
+        "fee_source": {"charge": charge, "type": "charge"},
+        "livemode": False,
+        "originating_transaction": None,
+        "refunded": bool(refunds),
+        "refunds": {
+            "object": "list",
+            "data": refunds,
+            "has_more": False,
+            "total_count": len(refunds),
+            "url": f"/v1/application_fees/{fee_id}/refunds",
+        },
+    }
