@@ -1,5 +1,5 @@
-"""Payment intents, products, payouts, disputes, coupons, setup intents, transfers and application
-fees loaded over HTTP stay equal to the API as the account changes."""
+"""Payment intents, products, payouts, disputes, coupons, setup intents, transfers, application
+fees and credit notes loaded over HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
     "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "transfers", "application_fees",
+    "credit_notes", "invoices",
     "balance_transactions", "charges",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
@@ -68,6 +69,8 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "transfer_updated": 3,
             "transfer_reversed": 4,
             "application_fee_refunded": 3,
+            "credit_note_updated": 2,
+            "credit_note_voided": 2,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -125,3 +128,11 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "SELECT source, amount FROM stripe.balance_transactions WHERE type = 'application_fee_refund'"
         )
         assert dict(given_back) == refunds and len(refunds) == 3
+        # credit notes: two voided, and their invoices no longer count them
+        credited = project.query(
+            "SELECT n.status, n.amount, CAST(json_extract(i.raw, '$.post_payment_credit_notes_amount') AS BIGINT) "
+            "FROM stripe.credit_notes n JOIN stripe.invoices i ON i.id = n.invoice"
+        )
+        assert len(credited) == len(emu.objects("credit_notes")) > 2
+        assert Counter(status for status, _, _ in credited) == {"issued": len(credited) - 2, "void": 2}
+        assert all(shown == (0 if status == "void" else amount) for status, amount, shown in credited)

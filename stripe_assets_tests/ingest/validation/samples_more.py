@@ -290,3 +290,56 @@ def application_fee(n: int = 0) -> dict:
             "url": f"/v1/application_fees/{fee_id}/refunds",
         },
     }
+
+
+def credit_note(n: int = 0) -> dict:
+    cn_id = f"cn_{_suffix(n)}"
+    amount = 1500 + 100 * (n % 20)
+    void = n % 9 == 8
+    return {
+        "id": cn_id,
+        "object": "credit_note",
+        "amount": amount,
+        "amount_shipping": 0,
+        "created": CREATED + n,
+        "currency": "usd",
+        "customer": f"cus_{_suffix(n + 1)}",
+        "customer_balance_transaction": None,
+        "discount_amount": 0,
+        "discount_amounts": [],
+        "effective_at": CREATED + n,
+        "invoice": f"in_{_suffix(n + 2)}",
+        "lines": {
+            "object": "list",
+            "data": [{
+                "id": f"cnli_{_suffix(n + 3)}", "object": "credit_note_line_item", "amount": amount,
+                "description": "1 × Pro plan", "discount_amount": 0, "discount_amounts": [],
+                "invoice_line_item": f"il_{_suffix(n + 4)}", "livemode": False, "metadata": {},
+                "pretax_credit_amounts": [], "quantity": 1, "tax_rates": [], "taxes": [],
+                "type": "invoice_line_item", "unit_amount": None, "unit_amount_decimal": None,
+            }],
+            "has_more": False,
+            "total_count": 1,
+            "url": f"/v1/credit_notes/{cn_id}/lines",
+        },
+        "livemode": False,
+        "memo": None,
+        "metadata": {},
+        "number": f"ABC{n:05d}-0001-CN-01",
+        "out_of_band_amount": amount,
+        "pdf": f"https://pay.stripe.com/credit_notes/acct_1/test_{_suffix(n + 5, 40)}/pdf",
+        "post_payment_amount": amount,
+        "pre_payment_amount": 0,
+        "pretax_credit_amounts": [],
+        "reason": "order_change" if n % 2 else None,
+        "refunds": [],
+        "shipping_cost": None,
+        "status": "void" if void else "issued",
+        "subtotal": amount,
+        "subtotal_excluding_tax": amount,
+        "total": amount,
+        "total_excluding_tax": amount,
+        "total_taxes": [],
+        "type": "post_payment",
+        "voided_at": CREATED + n + 3600 if void else None,
+    }

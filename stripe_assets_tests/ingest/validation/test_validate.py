@@ -15,14 +15,14 @@ WRONG_TYPE = {
     "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
     "invoices": "amount_due", "payment_intents": "amount_received", "products": "updated",
     "payouts": "arrival_date", "disputes": "amount", "coupons": "times_redeemed", "setup_intents": "created",
-    "transfers": "amount_reversed", "application_fees": "amount_refunded",
+    "transfers": "amount_reversed", "application_fees": "amount_refunded", "credit_notes": "total",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
     "balance_transactions": "fee", "customers": "livemode", "prices": "product",
     "invoices": "total", "payment_intents": "capture_method", "products": "name",
     "payouts": "currency", "disputes": "charge", "coupons": "valid", "setup_intents": "usage",
-    "transfers": "reversed", "application_fees": "charge",
+    "transfers": "reversed", "application_fees": "charge", "credit_notes": "invoice",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
@@ -31,7 +31,7 @@ OPEN_ENUM = {
     "invoices": ("billing_reason", "renewal"), "payment_intents": ("status", "requires_review"),
     "products": ("type", "subscription"), "payouts": ("reconciliation_status", "partial"),
     "disputes": ("status", "pending"), "coupons": ("duration", "lifetime"),
-    "setup_intents": ("status", "requires_review"),
+    "setup_intents": ("status", "requires_review"), "credit_notes": ("type", "mixed_payment"),
 }
 
 
@@ -88,7 +88,7 @@ def test_a_missing_or_null_optional_field_is_fine(resource):
     records = batch(resource, 2)
     optional = {
         "prices": "nickname", "disputes": "network_reason_code", "coupons": "redeem_by",
-        "application_fees": "originating_transaction",
+        "application_fees": "originating_transaction", "credit_notes": "memo",
     }.get(resource, "description")
     del records[0][optional]
     records[1][optional] = None
