@@ -94,7 +94,7 @@ def days_window(config: EmulatorConfig, first_day: int, days: int = 1) -> dict[s
 # 14 days with enough objects for 500 changes of every kind over three days.
 CHANGING = {
     "charges": 2000, "refunds": 2300, "subscriptions": 1500, "customers": 200, "prices": 100, "products": 400,
-    "coupons": 100, "setup_intents": 400,
+    "coupons": 100, "setup_intents": 400, "transfers": 100,
 }
 
 

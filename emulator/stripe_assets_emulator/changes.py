@@ -72,6 +72,11 @@ DEFAULT_MIX: Mapping[str, int] = {
     "coupon_deleted": 1,
     "setup_intent_succeeded": 2,
     "setup_intent_canceled": 1,
+    "transfer_updated": 1,
+    "transfer_reversed": 1,
+    "application_fee_refunded": 1,
+    "credit_note_updated": 1,
+    "credit_note_voided": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -211,6 +216,23 @@ STEPS: Mapping[str, Step] = {
         lambda ds, day: _setup_intents(ds).open_slots(day),
         lambda ds, d, s, si: si["status"] in SETUP_OPEN,
     ),
+    # Any transfer can be edited; one not yet wholly reversed can be reversed (further).
+    "transfer_updated": Step("transfers", lambda ds, day: range(ds.count("transfers", day)), lambda ds, d, s, t: True),
+    "transfer_reversed": Step(
+        "transfers", lambda ds, day: range(ds.count("transfers", day)), lambda ds, d, s, t: not t["reversed"]
+    ),
+    # A fee not yet wholly refunded can be refunded (further).
+    "application_fee_refunded": Step(
+        "application_fees",
+        lambda ds, day: range(ds.count("application_fees", day)),
+        lambda ds, d, s, f: not f["refunded"],
+    ),
+    # Issued credit notes can be edited or voided; a void one stays as it is.
+    "credit_note_updated": Step(
+        "credit_notes",
+        lambda ds, day: range(ds.count("credit_notes", day)),
+        lambda ds, d, s, cn: cn["status"] == "issued",
+    ),
 }
 STEPS = {
     **STEPS,
@@ -219,6 +241,7 @@ STEPS = {
     "payout_failed": STEPS["payout_paid"],
     "coupon_deleted": STEPS["coupon_updated"],
     "setup_intent_canceled": STEPS["setup_intent_succeeded"],
+    "credit_note_voided": STEPS["credit_note_updated"],
 }
 # Kinds that exclude each other on one object within an advance.
 _CLAIMS = {
@@ -242,6 +265,11 @@ _CLAIMS = {
     "coupon_deleted": "coupon",
     "setup_intent_succeeded": "setup intent",
     "setup_intent_canceled": "setup intent",
+    "transfer_updated": "transfer",
+    "transfer_reversed": "transfer",
+    "application_fee_refunded": "application fee",
+    "credit_note_updated": "credit note",
+    "credit_note_voided": "credit note",
 }
 
 
@@ -470,6 +498,11 @@ def plan(
     p.simple("coupon_deleted", counts["coupon_deleted"])
     p.simple("setup_intent_succeeded", counts["setup_intent_succeeded"])
     p.simple("setup_intent_canceled", counts["setup_intent_canceled"])
+    p.simple("transfer_updated", counts["transfer_updated"])
+    p.simple("transfer_reversed", counts["transfer_reversed"])
+    p.simple("application_fee_refunded", counts["application_fee_refunded"])
+    p.simple("credit_note_updated", counts["credit_note_updated"])
+    p.simple("credit_note_voided", counts["credit_note_voided"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

@@ -58,7 +58,9 @@ class InvalidInjector:
         draw = mix(self.seed, TAGS[resource], day, slot, Purpose.INVALID)
         if draw / 2.0**64 >= self.fraction:
             return None
-        return self.kinds[(draw >> 7) % len(self.kinds)]
+        # A resource without an open enum (transfers) cannot be sent an unknown value of one.
+        kinds = [k for k in self.kinds if k in generator_class(resource).breakages]
+        return kinds[(draw >> 7) % len(kinds)] if kinds else None
 
     def apply(self, resource: str, kind: InvalidKind, obj: dict[str, Any]) -> InvalidRecord:
         """Breaks `obj` in place and says what was done."""

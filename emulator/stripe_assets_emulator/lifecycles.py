@@ -19,12 +19,15 @@ from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.events import previous_attributes
 from stripe_assets_emulator.generators.disputes import REASONS as DISPUTE_REASONS
 from stripe_assets_emulator.generators.disputes import dispute_balance_transaction, dispute_of
+from stripe_assets_emulator.lifecycles_application_fees import application_fee_refunded
 from stripe_assets_emulator.lifecycles_coupons import coupon_deleted, coupon_updated
+from stripe_assets_emulator.lifecycles_credit_notes import credit_note_updated, credit_note_voided
 from stripe_assets_emulator.lifecycles_disputes import dispute_closed, dispute_updated
 from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
 from stripe_assets_emulator.lifecycles_payouts import payout_failed, payout_paid
 from stripe_assets_emulator.lifecycles_products import product_deleted, product_updated
 from stripe_assets_emulator.lifecycles_setup_intents import setup_intent_canceled, setup_intent_succeeded
+from stripe_assets_emulator.lifecycles_transfers import transfer_reversed, transfer_updated
 from stripe_assets_emulator.periods import add_interval
 from stripe_assets_emulator.plans import DAY_SECONDS
 from stripe_assets_emulator.rng import Draws, Purpose
@@ -479,6 +482,11 @@ CHANGE_KINDS: tuple[str, ...] = (
     "coupon_deleted",
     "setup_intent_succeeded",
     "setup_intent_canceled",
+    "transfer_updated",
+    "transfer_reversed",
+    "application_fee_refunded",
+    "credit_note_updated",
+    "credit_note_voided",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -493,6 +501,11 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "coupon_deleted": coupon_deleted,
     "setup_intent_succeeded": setup_intent_succeeded,
     "setup_intent_canceled": setup_intent_canceled,
+    "transfer_updated": transfer_updated,
+    "transfer_reversed": transfer_reversed,
+    "application_fee_refunded": application_fee_refunded,
+    "credit_note_updated": credit_note_updated,
+    "credit_note_voided": credit_note_voided,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from stripe_assets.catalog import get_resource
 from stripe_assets_emulator import ids
+from stripe_assets_emulator.connect import application_id, fee_amount
 from stripe_assets_emulator.periods import current_period
 from stripe_assets_emulator.plans import (
     CANCELED,
@@ -269,6 +270,7 @@ class ObjectBuilder:
         refunded = sum(self.plans.refund_amounts(day, slot)) if captured else 0
         decline = r.choice(DECLINES) if not succeeded and state != PENDING else None
         txn = self.plans.balance_transactions(day).charge_txn[slot] if captured else -1
+        fee = self.plans.application_fees(day).of_charge[slot] if captured else -1
         receipt = self._related("", 63, "charges", day, slot, _RECEIPT)  # and the network's id
         return {
             "id": self.object_id("charges", day, slot),
@@ -276,9 +278,10 @@ class ObjectBuilder:
             "amount": amount,
             "amount_captured": amount if captured else 0,
             "amount_refunded": refunded,
-            "application": None,
-            "application_fee": None,
-            "application_fee_amount": None,
+            # A charge the platform took a fee from names its application and the fee.
+            "application": application_id(self.seed) if fee >= 0 else None,
+            "application_fee": self.object_id("application_fees", day, fee) if fee >= 0 else None,
+            "application_fee_amount": fee_amount(amount) if fee >= 0 else None,
             "balance_transaction": self.object_id("balance_transactions", day, txn) if txn >= 0 else None,
             "billing_details": {
                 "address": payer.address,

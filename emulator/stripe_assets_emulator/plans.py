@@ -14,7 +14,10 @@ Rules that keep the data consistent:
   reference can be satisfied whatever the volumes;
 - balance transactions are derived: one per settled (succeeded and captured) charge and one per
   refund, created in the same second as their source, and one per payout;
-- payouts are derived: one a day per currency with funds that became available that day.
+- payouts are derived: one a day per currency with funds that became available that day;
+- a transfer to a connected account has a balance transaction created in its second;
+- application fees are derived: one on about one settled charge in ten, created in the charge's
+  second, with its balance transaction just after the charge's.
 """
 
 from __future__ import annotations
@@ -68,7 +71,8 @@ REFUND_MAX_LAG_DAYS = 7  # refunds point at charges made up to this many days ea
 _REFUND_LAG_WEIGHTS = (45, 18, 10, 8, 6, 5, 4, 4)
 
 # Balance transaction sources.
-FROM_CHARGE, FROM_REFUND, FROM_PAYOUT, FROM_DISPUTE = 0, 1, 2, 3
+FROM_CHARGE, FROM_REFUND, FROM_PAYOUT, FROM_DISPUTE, FROM_TRANSFER, FROM_APPLICATION_FEE = 0, 1, 2, 3, 4, 5
+APPLICATION_FEE_RATE = 0.1  # share of a day's settled charges the platform takes a fee from
 
 DISPUTE_RATE = 0.01  # share of a day's charges disputed later (at least one per day of charges)
 DISPUTE_MAX_LAG_DAYS = 7  # disputes come up to this many days after their charge
@@ -181,12 +185,28 @@ class BalanceDay:
     refund_txn: array  # refund slot -> balance transaction slot
     payout_txn: array  # payout slot -> balance transaction slot
     dispute_txn: array  # dispute slot -> balance transaction slot
+    transfer_txn: array  # transfer slot -> balance transaction slot
+    application_fee_txn: array  # application fee slot -> balance transaction slot
 
 
 @dataclass(frozen=True, slots=True)
 class DisputeDay:
     created: array
     charge: array  # ref() of the disputed charge
+
+
+@dataclass(frozen=True, slots=True)
+class TransferDay:
+    created: array
+    currency: bytes
+    amount: array
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationFeeDay:
+    created: array
+    charge: array  # slot of the charge (same day) the fee was taken from
+    of_charge: array  # charge slot -> application fee slot, -1 if none
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +233,8 @@ class Plans:
         self.subscriptions: Callable[[int], SubscriptionDay] = cache(self._subscriptions)
         self.refunds: Callable[[int], RefundDay] = cache(self._refunds)
         self.payouts: Callable[[int], PayoutDay] = cache(self._payouts)
+        self.transfers: Callable[[int], TransferDay] = cache(self._transfers)
+        self.application_fees: Callable[[int], ApplicationFeeDay] = cache(self._application_fees)
         self.disputed_charges: Callable[[int], dict[int, tuple[int, int]]] = cache(self._disputed_charges)
         self.disputes: Callable[[int], DisputeDay] = cache(self._disputes)
         self.balance_transactions: Callable[[int], BalanceDay] = cache(self._balance_transactions)
@@ -226,7 +248,7 @@ class Plans:
         return getattr(self, resource)(day)
 
     def count(self, resource: str, day: int) -> int:
-        if resource in ("balance_transactions", "payouts", "disputes"):
+        if resource in ("balance_transactions", "payouts", "disputes", "application_fees"):
             return len(self.day(resource, day).created)
         return self.config.count_per_day(resource)
 
@@ -422,6 +444,14 @@ class Plans:
             charge[mask] = (int(target_day) << 32) | settled[(draw[mask] * eligible).astype(np.int64)]
         return RefundDay(_int64(created), _int64(charge))
 
+    def _transfers(self, day: int) -> TransferDay:
+        gen = self._generator("transfers", day)
+        n = self.config.count_per_day("transfers")
+        created = self._timestamps(gen, day, n)
+        currency = gen.choice(len(CURRENCIES), n, p=_p(CURRENCY_WEIGHTS))
+        amount = _AMOUNTS[currency, gen.integers(0, len(PRICE_POINTS_USD), n)] * gen.integers(1, 6, n)
+        return TransferDay(_int64(created), _small(currency), _int64(amount))
+
     # derived facts ---------------------------------------------------------------------------
 
     def _refunds_of_charges(self, charge_day: int) -> dict[int, list[int]]:
@@ -472,6 +502,22 @@ class Plans:
                 amount.append(total)
         return PayoutDay(_int64(np.array(created)), _small(np.array(currency)), _int64(np.array(amount)))
 
+    def _application_fees(self, day: int) -> ApplicationFeeDay:
+        """The day's application fees: about one settled charge in ten, the midnight charge's
+        always (so each day starts at midnight, like the other resources)."""
+        gen = self._generator("application_fees", day)
+        charges = self.charges(day)
+        settled = _view(charges.settled)
+        n = min(len(settled), max(1, round(APPLICATION_FEE_RATE * len(settled))))
+        picks = np.zeros(0, dtype=np.int64)
+        if n:
+            others = gen.choice(np.arange(1, len(settled)), n - 1, replace=False)
+            picks = np.sort(np.concatenate([np.zeros(1, dtype=np.int64), others.astype(np.int64)]))
+        of_charge = np.full(len(charges.created), -1, dtype=np.int64)
+        of_charge[settled[picks]] = np.arange(n)
+        created = _view(charges.settled_created)[picks]
+        return ApplicationFeeDay(_int64(created), _int64(settled[picks]), _int64(of_charge))
+
     def _disputed_charges(self, charge_day: int) -> dict[int, tuple[int, int]]:
         """Settled, unrefunded charges of a day disputed later: charge slot -> (dispute day, second
         of that day). Drawn from the charge's day, so each charge is disputed at most once."""
@@ -505,12 +551,16 @@ class Plans:
         refunds = self.refunds(day)
         payouts = self.payouts(day)
         disputes = self.disputes(day)
+        transfers = self.transfers(day)
+        fees = self.application_fees(day)
         created = np.concatenate(
             [
                 _view(charges.settled_created),
                 _view(refunds.created),
                 _view(payouts.created),
                 _view(disputes.created),
+                _view(transfers.created),
+                _view(fees.created),
             ]
         )
         kind = np.concatenate(
@@ -519,6 +569,8 @@ class Plans:
                 np.full(len(refunds.created), FROM_REFUND),
                 np.full(len(payouts.created), FROM_PAYOUT),
                 np.full(len(disputes.created), FROM_DISPUTE),
+                np.full(len(transfers.created), FROM_TRANSFER),
+                np.full(len(fees.created), FROM_APPLICATION_FEE),
             ]
         )
         slot = np.concatenate(
@@ -527,6 +579,8 @@ class Plans:
                 np.arange(len(refunds.created)),
                 np.arange(len(payouts.created)),
                 np.arange(len(disputes.created)),
+                np.arange(len(transfers.created)),
+                np.arange(len(fees.created)),
             ]
         )
         order = np.lexsort((slot, kind, created))  # by time, charges, refunds then payouts, then slot
@@ -540,6 +594,10 @@ class Plans:
         payout_txn[slot[kind == FROM_PAYOUT]] = txn[kind == FROM_PAYOUT]
         dispute_txn = np.zeros(len(disputes.created), dtype=np.int64)
         dispute_txn[slot[kind == FROM_DISPUTE]] = txn[kind == FROM_DISPUTE]
+        transfer_txn = np.zeros(len(transfers.created), dtype=np.int64)
+        transfer_txn[slot[kind == FROM_TRANSFER]] = txn[kind == FROM_TRANSFER]
+        fee_txn = np.zeros(len(fees.created), dtype=np.int64)
+        fee_txn[slot[kind == FROM_APPLICATION_FEE]] = txn[kind == FROM_APPLICATION_FEE]
         return BalanceDay(
             _int64(created),
             _small(kind),
@@ -548,4 +606,6 @@ class Plans:
             _int64(refund_txn),
             _int64(payout_txn),
             _int64(dispute_txn),
+            _int64(transfer_txn),
+            _int64(fee_txn),
         )

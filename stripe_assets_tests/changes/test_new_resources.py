@@ -1,5 +1,5 @@
-"""Payment intents, products, payouts, disputes, coupons and setup intents loaded over HTTP stay
-equal to the API as the account changes."""
+"""Payment intents, products, payouts, disputes, coupons, setup intents, transfers, application
+fees and credit notes loaded over HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ START = date(2026, 10, 1)
 DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
-    "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "balance_transactions", "charges",
+    "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "transfers", "application_fees",
+    "credit_notes", "invoices",
+    "balance_transactions", "charges",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
@@ -64,6 +66,11 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "coupon_deleted": 3,
             "setup_intent_succeeded": 4,
             "setup_intent_canceled": 2,
+            "transfer_updated": 3,
+            "transfer_reversed": 4,
+            "application_fee_refunded": 3,
+            "credit_note_updated": 2,
+            "credit_note_voided": 2,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -96,3 +103,36 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "ON t.source = p.id GROUP BY ALL"
         )
         assert {(status, kind): n for status, kind, n in joined} == expected
+        # reversed transfers: the amount back, in a balance transaction whose source is the reversal
+        assert project.query("SELECT count(*) FROM stripe.transfers WHERE amount_reversed > 0") == [(4,)]
+        reversals = {
+            r["id"]: r["amount"]
+            for (raw,) in project.query("SELECT raw FROM stripe.transfers WHERE amount_reversed > 0")
+            for r in json.loads(raw)["reversals"]["data"]
+        }
+        returned = project.query(
+            "SELECT source, amount FROM stripe.balance_transactions WHERE type = 'transfer_refund'"
+        )
+        assert dict(returned) == reversals and len(reversals) == 4
+        # refunded fees: each charge names its fee; the refunds left the balance
+        assert project.query(
+            "SELECT count(*) FROM stripe.application_fees f JOIN stripe.charges c ON c.id = f.charge "
+            "WHERE json_extract_string(c.raw, '$.application_fee') = f.id"
+        ) == project.query("SELECT count(*) FROM stripe.application_fees")
+        refunds = {
+            r["id"]: -r["amount"]
+            for (raw,) in project.query("SELECT raw FROM stripe.application_fees WHERE amount_refunded > 0")
+            for r in json.loads(raw)["refunds"]["data"]
+        }
+        given_back = project.query(
+            "SELECT source, amount FROM stripe.balance_transactions WHERE type = 'application_fee_refund'"
+        )
+        assert dict(given_back) == refunds and len(refunds) == 3
+        # credit notes: two voided, and their invoices no longer count them
+        credited = project.query(
+            "SELECT n.status, n.amount, CAST(json_extract(i.raw, '$.post_payment_credit_notes_amount') AS BIGINT) "
+            "FROM stripe.credit_notes n JOIN stripe.invoices i ON i.id = n.invoice"
+        )
+        assert len(credited) == len(emu.objects("credit_notes")) > 2
+        assert Counter(status for status, _, _ in credited) == {"issued": len(credited) - 2, "void": 2}
+        assert all(shown == (0 if status == "void" else amount) for status, amount, shown in credited)

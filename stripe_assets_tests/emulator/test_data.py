@@ -109,10 +109,15 @@ def test_balance_transactions_match_their_charges_and_refunds(emu):
     assert len(by_source) == len(txns)
     payouts = _by_id(emu, "payouts")
     disputes = _by_id(emu, "disputes")
+    transfers = _by_id(emu, "transfers")
+    fees = _by_id(emu, "application_fees")
     for txn in txns:
         assert txn["net"] == txn["amount"] - txn["fee"]
         assert txn["fee"] == sum(d["amount"] for d in txn["fee_details"])
-        source = charges.get(txn["source"]) or refunds.get(txn["source"]) or payouts.get(txn["source"])
+        source = (
+            charges.get(txn["source"]) or refunds.get(txn["source"]) or payouts.get(txn["source"])
+            or transfers.get(txn["source"]) or fees.get(txn["source"])
+        )
         if source is None:  # a dispute's withdrawal, which the dispute embeds
             dispute = disputes[txn["source"]]
             assert dispute["balance_transactions"] == [txn] and txn["type"] == "adjustment"
@@ -120,13 +125,15 @@ def test_balance_transactions_match_their_charges_and_refunds(emu):
             continue
         assert source["balance_transaction"] == txn["id"]
         assert txn["created"] == source["created"] and txn["currency"] == source["currency"]
-        if txn["type"] == "charge":
+        if txn["type"] == "application_fee":  # the platform's cut of a charge, into the balance
+            assert txn["amount"] == source["amount"] > 0 and txn["fee"] == 0
+        elif txn["type"] == "charge":
             assert txn["amount"] == source["amount"] > txn["fee"] > 0
         else:
-            assert txn["type"] in ("refund", "payout") and txn["type"] == source["object"]
+            assert txn["type"] in ("refund", "payout", "transfer") and txn["type"] == source["object"]
             assert txn["amount"] == -source["amount"] and txn["fee"] == 0
     settled = [c for c in charges.values() if c["status"] == "succeeded" and c["captured"]]
-    assert len(txns) == len(settled) + len(refunds) + len(payouts) + len(disputes)
+    assert len(txns) == len(settled) + len(refunds) + len(payouts) + len(disputes) + len(transfers) + len(fees)
     assert all(c["balance_transaction"] is None for c in charges.values() if c not in settled)
 
 
@@ -153,8 +160,8 @@ def test_the_account_has_the_variety_real_accounts_have(emu):
 
 
 def test_each_day_starts_with_objects_created_exactly_at_midnight(emu):
-    # Payouts start once funds are available, disputes a day after the first charges.
-    for resource in (r for r in RESOURCE_NAMES if r not in ("payouts", "disputes")):
+    # Payouts start once funds are available, disputes and credit notes days after their source.
+    for resource in (r for r in RESOURCE_NAMES if r not in ("payouts", "disputes", "credit_notes")):
         created = [o["created"] for o in emu.objects(resource) if "created" in o]
         midnights = {c for c in created if c % 86400 == 0}
         assert len(midnights) >= DAYS - 1, resource  # deleted customers hide their time

@@ -135,6 +135,7 @@ def test_the_same_seed_and_calls_give_the_same_events_and_objects(start_another)
         emu.advance(hours=30, changes={"refund_failed": min(pending, 2), "customer_deleted": 4, "coupon_deleted": 3})
         resources = (
             "charges", "customers", "refunds", "payment_intents", "products", "coupons", "disputes", "setup_intents",
+            "transfers", "application_fees", "credit_notes", "invoices", "balance_transactions",
         )
         runs.append((emu.events(), [emu.objects(r) for r in resources]))
     assert runs[0] == runs[1]

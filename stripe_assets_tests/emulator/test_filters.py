@@ -87,7 +87,9 @@ def test_balance_transactions_filter_on_type_and_source(api, emu):
     assert [t["id"] for t in _all(api, "/v1/balance_transactions", type="refund")] == refund_txns
     payout_txns = [t["id"] for t in txns if t["type"] == "payout"]
     assert payout_txns and [t["id"] for t in _all(api, "/v1/balance_transactions", type="payout")] == payout_txns
-    assert _all(api, "/v1/balance_transactions", type="transfer") == []
+    transfer_txns = [t["id"] for t in txns if t["type"] == "transfer"]
+    assert transfer_txns and [t["id"] for t in _all(api, "/v1/balance_transactions", type="transfer")] == transfer_txns
+    assert _all(api, "/v1/balance_transactions", type="contribution") == []
     source = txns[5]["source"]
     assert [t["id"] for t in _all(api, "/v1/balance_transactions", source=source)] == [txns[5]["id"]]
     assert api.error("/v1/balance_transactions", 400, type="gift")["param"] == "type"

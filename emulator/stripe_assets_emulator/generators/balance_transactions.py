@@ -11,22 +11,38 @@ from stripe_assets.ingest.stripe_schema import resource_fields
 from stripe_assets_emulator.dataset import Dataset, Predicate
 from stripe_assets_emulator.filters import NOTHING, field_equals
 from stripe_assets_emulator.generators import Generator
+from stripe_assets_emulator.generators.application_fees import ApplicationFees, fee_balance_transaction
 from stripe_assets_emulator.generators.disputes import Disputes
 from stripe_assets_emulator.generators.payouts import Payouts, payout_balance_transaction
+from stripe_assets_emulator.generators.transfers import Transfers, transfer_balance_transaction
 from stripe_assets_emulator.invalid import Breakage
 from stripe_assets_emulator.objects import ObjectBuilder
-from stripe_assets_emulator.plans import FROM_CHARGE, FROM_DISPUTE, FROM_PAYOUT, FROM_REFUND, Plans
+from stripe_assets_emulator.plans import (
+    FROM_APPLICATION_FEE,
+    FROM_CHARGE,
+    FROM_DISPUTE,
+    FROM_PAYOUT,
+    FROM_REFUND,
+    FROM_TRANSFER,
+    Plans,
+)
 from stripe_assets_emulator.query import parse_choice
 
 
 def _type(ds: Dataset, value: str) -> Predicate:
     parse_choice("type", value, resource_fields("balance_transactions")["type"].enum or ())
-    kind = {"charge": FROM_CHARGE, "refund": FROM_REFUND, "payout": FROM_PAYOUT, "adjustment": FROM_DISPUTE}.get(value)
+    kind = {
+        "charge": FROM_CHARGE, "refund": FROM_REFUND, "payout": FROM_PAYOUT, "adjustment": FROM_DISPUTE,
+        "transfer": FROM_TRANSFER, "application_fee": FROM_APPLICATION_FEE,
+    }.get(value)
     return NOTHING if kind is None else (lambda d, s: ds.plans.balance_transactions(d).source_kind[s] == kind)
 
 
 def _source(ds: Dataset, value: str) -> Predicate:
-    sources = (("charges", FROM_CHARGE), ("refunds", FROM_REFUND), ("payouts", FROM_PAYOUT), ("disputes", FROM_DISPUTE))
+    sources = (
+        ("charges", FROM_CHARGE), ("refunds", FROM_REFUND), ("payouts", FROM_PAYOUT), ("disputes", FROM_DISPUTE),
+        ("transfers", FROM_TRANSFER), ("application_fees", FROM_APPLICATION_FEE),
+    )
     for resource, kind in sources:
         found = ds.locate(resource, value)
         if found is not None:
@@ -53,9 +69,14 @@ class BalanceTransactions(Generator):
         super().__init__(plans, builder)
         self.payouts = Payouts(plans, builder)
         self.disputes = Disputes(plans, builder)
+        self.transfers = Transfers(plans, builder)
+        self.application_fees = ApplicationFees(plans, builder)
 
     resource = "balance_transactions"
-    follows = "charges, refunds, payouts and disputes (one per settled charge, refund, payout and dispute)"
+    follows = (
+        "charges, refunds, payouts, disputes, transfers and application fees "
+        "(one per settled charge, refund, payout, dispute, transfer and application fee)"
+    )
     filters = MappingProxyType({"type": _type, "source": _source, "currency": _currency})
     breakages = MappingProxyType({
         "wrong_type": Breakage("amount", lambda v: str(v)),
@@ -77,6 +98,12 @@ class BalanceTransactions(Generator):
             return payout_balance_transaction(self.builder.object_id(self.resource, day, slot), payout)
         if plan.source_kind[slot] == FROM_DISPUTE:
             return self.disputes.balance_transaction(day, slot, plan.source_slot[slot])
+        if plan.source_kind[slot] == FROM_TRANSFER:
+            transfer = self.transfers.build(day, plan.source_slot[slot])
+            return transfer_balance_transaction(self.builder.object_id(self.resource, day, slot), transfer)
+        if plan.source_kind[slot] == FROM_APPLICATION_FEE:
+            fee = self.application_fees.build(day, plan.source_slot[slot])
+            return fee_balance_transaction(self.builder.object_id(self.resource, day, slot), fee)
         return self.builder.balance_transaction(day, slot)
 
 

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from stripe_assets.ingest.stripe_schema import resource_fields
 from stripe_assets_emulator import ids
+from stripe_assets_emulator.credits import Credits
 from stripe_assets_emulator.dataset import Dataset, Predicate
 from stripe_assets_emulator.filters import NOTHING, field_equals, ref_of
 from stripe_assets_emulator.generators import Generator
@@ -81,6 +82,7 @@ class Invoices(Generator):
     def __init__(self, plans: Plans, builder: ObjectBuilder):
         super().__init__(plans, builder)
         self.outcome = functools.lru_cache(maxsize=16384)(self._outcome)
+        self.credits = Credits(plans, self.outcome)
 
     def count(self, day: int) -> int:
         return len(self.created(day))
@@ -227,7 +229,10 @@ class Invoices(Generator):
             # A subscription's first invoice bills ahead: its own period is the instant it was made.
             "period_end": created,
             "period_start": created,
-            "post_payment_credit_notes_amount": 0,
+            # What its credit note (issued after payment) credits, if it has one.
+            "post_payment_credit_notes_amount": self.credits.amount(day, slot, subtotal)
+            if slot in self.credits.credited(day)
+            else 0,
             "pre_payment_credit_notes_amount": 0,
             "receipt_number": None,
             "rendering": None,

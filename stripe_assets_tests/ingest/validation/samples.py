@@ -346,7 +346,9 @@ def _more() -> None:
 
     BUILDERS.update({"payment_intents": samples_more.payment_intent, "products": samples_more.product,
                      "payouts": samples_more.payout, "disputes": samples_more.dispute,
-                     "coupons": samples_more.coupon, "setup_intents": samples_more.setup_intent})
+                     "coupons": samples_more.coupon, "setup_intents": samples_more.setup_intent,
+                     "transfers": samples_more.transfer, "application_fees": samples_more.application_fee,
+                     "credit_notes": samples_more.credit_note})
 
 
 _more()

@@ -220,3 +220,126 @@ def setup_intent(n: int = 0) -> dict:
         "status": "succeeded" if succeeded else "requires_payment_method",
         "usage": "off_session",
     }
+
+
+def transfer(n: int = 0) -> dict:
+    tr_id = f"tr_{_suffix(n)}"
+    amount = 5000 + 100 * (n % 40)
+    reversed_part = amount // 2 if n % 6 == 5 else 0
+    reversals = [
+        {"id": f"trr_{_suffix(n + 3)}", "object": "transfer_reversal", "amount": reversed_part,
+         "balance_transaction": f"txn_{_suffix(n + 4)}", "created": CREATED + n + 60, "currency": "usd",
+         "destination_payment_refund": None, "metadata": {}, "source_refund": None, "transfer": tr_id}
+    ] if reversed_part else []
+    return {
+        "id": tr_id,
+        "object": "transfer",
+        "amount": amount,
+        "amount_reversed": reversed_part,
+        "balance_transaction": f"txn_{_suffix(n + 1)}",
+        "created": CREATED + n,
+        "currency": "usd",
+        "description": None,
+        "destination": f"acct_{_suffix(n % 3, 16)}",
+        "destination_payment": f"py_{_suffix(n + 2)}",
+        "livemode": False,
+        "metadata": {},
+        "reversals": {
+            "object": "list",
+            "data": reversals,
+            "has_more": False,
+            "total_count": len(reversals),
+            "url": f"/v1/transfers/{tr_id}/reversals",
+        },
+        "reversed": False,
+        "source_transaction": None,
+        "source_type": "card",
+        "transfer_group": None,
+    }
+
+
+def application_fee(n: int = 0) -> dict:
+    fee_id = f"fee_{_suffix(n)}"
+    charge = f"ch_{_suffix(n + 1)}"
+    amount = 200 + 10 * (n % 30)
+    refunds = [
+        {"id": f"fr_{_suffix(n + 3)}", "object": "fee_refund", "amount": amount,
+         "balance_transaction": f"txn_{_suffix(n + 4)}", "created": CREATED + n + 60, "currency": "usd",
+         "fee": fee_id, "metadata": {}}
+    ] if n % 7 == 6 else []
+    return {
+        "id": fee_id,
+        "object": "application_fee",
+        "account": f"acct_{_suffix(n % 3, 16)}",
+        "amount": amount,
+        "amount_refunded": amount if refunds else 0,
+        "application": f"ca_{_suffix(5, 32)}",
+        "balance_transaction": f"txn_{_suffix(n + 2)}",
+        "charge": charge,
+        "created": CREATED + n,
+        "currency": "usd",
+        "fee_source": {"charge": charge, "type": "charge"},
+        "livemode": False,
+        "originating_transaction": None,
+        "refunded": bool(refunds),
+        "refunds": {
+            "object": "list",
+            "data": refunds,
+            "has_more": False,
+            "total_count": len(refunds),
+            "url": f"/v1/application_fees/{fee_id}/refunds",
+        },
+    }
+
+
+def credit_note(n: int = 0) -> dict:
+    cn_id = f"cn_{_suffix(n)}"
+    amount = 1500 + 100 * (n % 20)
+    void = n % 9 == 8
+    return {
+        "id": cn_id,
+        "object": "credit_note",
+        "amount": amount,
+        "amount_shipping": 0,
+        "created": CREATED + n,
+        "currency": "usd",
+        "customer": f"cus_{_suffix(n + 1)}",
+        "customer_balance_transaction": None,
+        "discount_amount": 0,
+        "discount_amounts": [],
+        "effective_at": CREATED + n,
+        "invoice": f"in_{_suffix(n + 2)}",
+        "lines": {
+            "object": "list",
+            "data": [{
+                "id": f"cnli_{_suffix(n + 3)}", "object": "credit_note_line_item", "amount": amount,
+                "description": "1 × Pro plan", "discount_amount": 0, "discount_amounts": [],
+                "invoice_line_item": f"il_{_suffix(n + 4)}", "livemode": False, "metadata": {},
+                "pretax_credit_amounts": [], "quantity": 1, "tax_rates": [], "taxes": [],
+                "type": "invoice_line_item", "unit_amount": None, "unit_amount_decimal": None,
+            }],
+            "has_more": False,
+            "total_count": 1,
+            "url": f"/v1/credit_notes/{cn_id}/lines",
+        },
+        "livemode": False,
+        "memo": None,
+        "metadata": {},
+        "number": f"ABC{n:05d}-0001-CN-01",
+        "out_of_band_amount": amount,
+        "pdf": f"https://pay.stripe.com/credit_notes/acct_1/test_{_suffix(n + 5, 40)}/pdf",
+        "post_payment_amount": amount,
+        "pre_payment_amount": 0,
+        "pretax_credit_amounts": [],
+        "reason": "order_change" if n % 2 else None,
+        "refunds": [],
+        "shipping_cost": None,
+        "status": "void" if void else "issued",
+        "subtotal": amount,
+        "subtotal_excluding_tax": amount,
+        "total": amount,
+        "total_excluding_tax": amount,
+        "total_taxes": [],
+        "type": "post_payment",
+        "voided_at": CREATED + n + 3600 if void else None,
+    }
