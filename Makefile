@@ -63,6 +63,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/rate_limit.py
 	$(BIN)/python benchmarks/concurrent_writes.py
 	$(BIN)/python benchmarks/changes.py
+	$(BIN)/python benchmarks/cpu.py
 
 clean:
 	rm -rf $(VENV) data/stripe.duckdb data/stripe.duckdb.lock history schedules storage logs

@@ -101,6 +101,10 @@ class RateWatch:
         return account, endpoint
 
     @property
+    def total_requests(self) -> int:
+        return self.samples[-1][1] - self.samples[0][1] if self.samples else 0
+
+    @property
     def rate_limited(self) -> int:
         return self.samples[-1][2] - self.samples[0][2] if self.samples else 0
 
@@ -183,9 +187,11 @@ def dagster_home(tmp: Path, name: str, url: str, api: str) -> Iterator[dict[str,
     yield env
 
 
-def materialize(env: dict[str, str], first: str, last: str) -> subprocess.Popen:
+def materialize(env: dict[str, str], first: str, last: str, pin_to: int | None = None) -> subprocess.Popen:
+    """`pin_to`: run the command (and every process it starts) on that core only."""
+    pinned = ["taskset", "-c", str(pin_to)] if pin_to is not None else []
     return subprocess.Popen(
-        [str(BIN / "dagster"), "asset", "materialize", "-m", "stripe_assets.definitions",
+        [*pinned, str(BIN / "dagster"), "asset", "materialize", "-m", "stripe_assets.definitions",
          "--select", "key:stripe/*", "--partition-range", f"{first}...{last}"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

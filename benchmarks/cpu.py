@@ -1,0 +1,179 @@
+"""Objects per CPU-second, today's path against another revision's, side by side in one command.
+
+    zero      every declared resource at zero latency (no limits), loaded by a process of its own
+              (`load_partitions`, one ranged load as a backfill does), once with the code of
+              `--before` (default: main) and once with this tree's; CPU-seconds are the loading
+              process's, every thread, from the moment the load starts (imports excluded)
+    pinned    every resource in one `dagster asset materialize` run at Stripe's live limits and
+              page latency with the default budget (80 requests/s), the run pinned to one core
+              (`taskset -c 0`) and the emulator to the other; then the same run on both cores
+
+    python benchmarks/cpu.py [--only zero,pinned] [--per-day 10000] [--days 1] [--before main] [--profile DIR]
+
+`--profile DIR` writes a cProfile of each zero-latency load of this tree to DIR/<resource>.prof.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+from rate_limit import KEY, RateWatch, TreeCPU, dagster_home, materialize, rows_loaded
+
+from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets_emulator import EmulatorConfig, FaultConfig, start_emulator
+from stripe_assets_emulator.config import RATE_LIMIT_PRESETS
+
+ROOT = Path(__file__).resolve().parent.parent
+START = date(2026, 10, 1)
+GOAL = 12_000  # objects per CPU-second for every resource
+
+# One load in a process of its own: prints "RESULT objects cpu_seconds wall_seconds rejected".
+_LOAD = """
+import cProfile, sys, time
+from pathlib import Path
+from benchmarks.rate_limit import load, windows, START, UNLIMITED
+url, resource, days, out, profile = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+profiler = cProfile.Profile() if profile else None
+cpu, wall = time.process_time(), time.perf_counter()
+if profiler: profiler.enable()
+report = load(url, resource, windows(START, days), Path(out))
+if profiler: profiler.disable(); profiler.dump_stats(profile)
+cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+print(f"RESULT {report.records_fetched} {cpu:.3f} {wall:.3f} {report.records_rejected}")
+"""
+
+
+def export_tree(ref: str, into: Path) -> Path:
+    """The package as committed at `ref`, to import instead of this tree's."""
+    archive = subprocess.run(
+        ["git", "archive", ref, "stripe_assets", "benchmarks"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def load_in_process(
+    tree: Path, url: str, resource: str, days: int, out: Path, profile: str = ""
+) -> tuple[int, float, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD, url, resource, str(days), str(out), profile],
+        cwd=tree, env=env, capture_output=True, text=True,
+    )
+    found = [line for line in done.stdout.splitlines() if line.startswith("RESULT")]
+    if not found:
+        raise SystemExit(f"{resource} failed in {tree}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    objects, cpu, wall, _ = found[0].split()[1:]
+    return int(objects), float(cpu), float(wall)
+
+
+def zero_latency(before: str, per_day: int, days: int, profile: Path | None) -> list[str]:
+    lines = []
+    config = EmulatorConfig(seed=11, start=START, days=days, per_day=per_day, api_key=KEY)
+    with start_emulator(config, separate_process=True) as emu, tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        old = export_tree(before, tmp / "before")
+        # The emulator serves from its own process: building its pages costs the loads no CPU.
+        header = f"{'resource':<22}{'objects':>9}{'before/CPU-s':>14}{'now/CPU-s':>12}{'speed-up':>10}  now ≥ {GOAL:,}"
+        print(header, flush=True)
+        lines.append(header)
+        totals = {"before": [0, 0.0], "now": [0, 0.0]}
+        for resource in RESOURCE_NAMES:
+            rates = {}
+            for label, tree in (("before", old), ("now", ROOT)):
+                out = tmp / f"{label}-{resource}.duckdb"
+                objects, cpu, _ = load_in_process(tree, emu.url, resource, days, out)
+                rates[label] = objects / cpu
+                totals[label][0] += objects
+                totals[label][1] += cpu
+            if not objects:
+                continue  # a resource the emulator does not generate at this size
+            if profile:  # a run of its own: the profiler's cost must not count in the figures
+                load_in_process(ROOT, emu.url, resource, days, tmp / f"p-{resource}.duckdb", str(profile / resource))
+            line = (
+                f"{resource:<22}{objects:>9,}{rates['before']:>14,.0f}{rates['now']:>12,.0f}"
+                f"{rates['now'] / rates['before']:>9.2f}x  {'yes' if rates['now'] >= GOAL else 'NO'}"
+            )
+            print(line, flush=True)
+            lines.append(line)
+        b, n = (totals[k][0] / totals[k][1] for k in ("before", "now"))
+        line = f"{'all':<22}{totals['now'][0]:>9,}{b:>14,.0f}{n:>12,.0f}{n / b:>9.2f}x"
+        print(line, flush=True)
+        lines.append(line)
+    return lines
+
+
+def pinned_runs() -> list[str]:
+    """One run at live limits on one core (the emulator on the other), then on both cores."""
+    lines = []
+    limited = FaultConfig(latency_ms=300, rate_limit=RATE_LIMIT_PRESETS["stripe-live"])
+    per_day = dict.fromkeys(("charges", "customers", "prices", "subscriptions", "refunds"), 20000)
+    config = EmulatorConfig(seed=3, start=START, days=6, per_day=per_day, api_key=KEY, faults=limited)
+    cores = sorted(os.sched_getaffinity(0))
+    with start_emulator(config, separate_process=True) as emu, tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for label, first, last, pin in (
+            ("one core", "2026-10-01", "2026-10-03", True),
+            ("two cores", "2026-10-04", "2026-10-06", False),
+        ):
+            os.sched_setaffinity(emu.pid, {cores[-1]} if pin else set(cores))
+            with dagster_home(tmp, label.replace(" ", "_"), emu.url, "{}") as env, RateWatch(emu.url) as watch:
+                began = time.perf_counter()
+                run = materialize(env, first, last, pin_to=cores[0] if pin else None)
+                tree = TreeCPU(run.pid)
+                output, _ = run.communicate()
+                wall, cpu = time.perf_counter() - began, tree.stop()
+            loaded = rows_loaded(env) if run.returncode == 0 else 0
+            span = watch.busy_span() or float("nan")
+            ceiling = 80 * loaded / max(watch.total_requests, 1)  # 80 requests/s of the pages it got
+            line = (
+                f"{label}: exit {run.returncode}, {loaded:,} objects, {loaded / span:,.0f} objects/s while fetching "
+                f"({span:.1f}s) = {100 * loaded / span / ceiling:.0f} % of the budget's ceiling "
+                f"({ceiling:,.0f}/s: 80 requests/s of {loaded / max(watch.total_requests, 1):.1f} objects); "
+                f"{loaded / wall:,.0f}/s over the whole command ({wall:.1f}s); "
+                f"{loaded / max(cpu, 1e-9):,.0f} per CPU-second ({cpu:.0f}s); "
+                f"{watch.all_busy_rate():.0f} requests/s while every list was read, {watch.rate_limited} 429s; "
+                f"load average {os.getloadavg()[0]:.1f}"
+            )
+            if run.returncode != 0:
+                line += "\n" + output[-3000:]
+            print(line, flush=True)
+            lines.append(line)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="zero,pinned")
+    parser.add_argument("--per-day", type=int, default=10_000, help="objects per day per generated resource")
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--before", default="main", help="the revision to compare with")
+    parser.add_argument("--profile", type=Path, default=None)
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    lines = []
+    if "zero" in only:
+        lines += zero_latency(args.before, args.per_day, args.days, args.profile)
+    if "pinned" in only:
+        lines += pinned_runs()
+    print("\n".join(["", "summary:", *lines,
+                     f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}"]))
+
+
+if __name__ == "__main__":
+    main()
