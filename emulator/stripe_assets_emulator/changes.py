@@ -21,6 +21,7 @@ import numpy as np
 
 from stripe_assets_emulator.config import parse_counts
 from stripe_assets_emulator.dataset import Dataset
+from stripe_assets_emulator.generators.checkout_sessions import CheckoutSessions
 from stripe_assets_emulator.generators.payouts import ARRIVAL_DAYS
 from stripe_assets_emulator.generators.products import Products
 from stripe_assets_emulator.generators.setup_intents import OPEN as SETUP_OPEN
@@ -72,6 +73,8 @@ DEFAULT_MIX: Mapping[str, int] = {
     "coupon_deleted": 1,
     "setup_intent_succeeded": 2,
     "setup_intent_canceled": 1,
+    "checkout_session_completed": 2,
+    "checkout_session_expired": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -133,6 +136,12 @@ def _in_transit(ds: Dataset, day: int) -> range:
 def _setup_intents(ds: Dataset) -> SetupIntents:
     generator = ds.generators["setup_intents"]
     assert isinstance(generator, SetupIntents)
+    return generator
+
+
+def _sessions(ds: Dataset) -> CheckoutSessions:
+    generator = ds.generators["checkout_sessions"]
+    assert isinstance(generator, CheckoutSessions)
     return generator
 
 
@@ -211,6 +220,17 @@ STEPS: Mapping[str, Step] = {
         lambda ds, day: _setup_intents(ds).open_slots(day),
         lambda ds, d, s, si: si["status"] in SETUP_OPEN,
     ),
+    # Open sessions are completed (if their target could have come from them) or expire.
+    "checkout_session_completed": Step(
+        "checkout_sessions",
+        lambda ds, day: _sessions(ds).open_slots(day, completable=True),
+        lambda ds, d, s, cs: cs["status"] == "open",
+    ),
+    "checkout_session_expired": Step(
+        "checkout_sessions",
+        lambda ds, day: _sessions(ds).open_slots(day),
+        lambda ds, d, s, cs: cs["status"] == "open",
+    ),
 }
 STEPS = {
     **STEPS,
@@ -242,6 +262,8 @@ _CLAIMS = {
     "coupon_deleted": "coupon",
     "setup_intent_succeeded": "setup intent",
     "setup_intent_canceled": "setup intent",
+    "checkout_session_completed": "checkout session",
+    "checkout_session_expired": "checkout session",
 }
 
 
@@ -470,6 +492,8 @@ def plan(
     p.simple("coupon_deleted", counts["coupon_deleted"])
     p.simple("setup_intent_succeeded", counts["setup_intent_succeeded"])
     p.simple("setup_intent_canceled", counts["setup_intent_canceled"])
+    p.simple("checkout_session_completed", counts["checkout_session_completed"])
+    p.simple("checkout_session_expired", counts["checkout_session_expired"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

@@ -1,5 +1,5 @@
-"""Payment intents, products, payouts, disputes, coupons and setup intents loaded over HTTP stay
-equal to the API as the account changes."""
+"""Payment intents, products, payouts, disputes, coupons, setup intents and checkout sessions loaded
+over HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
     "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "balance_transactions", "charges",
+    "checkout_sessions", "subscriptions",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
@@ -64,6 +65,8 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "coupon_deleted": 3,
             "setup_intent_succeeded": 4,
             "setup_intent_canceled": 2,
+            "checkout_session_completed": 3,
+            "checkout_session_expired": 2,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -80,6 +83,20 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
         ))
         assert (landed[("succeeded", True)], landed[("canceled", False)] + landed[("canceled", True)]) == (4, 2)
         assert landed.total() == len(waiting) > 6
+        # completed sessions point at intents, subscriptions and setup intents of the same tables
+        assert project.query("SELECT count(*) FROM stripe.checkout_sessions WHERE status = 'open'") == [
+            (sum(cs["status"] == "open" for cs in emu.objects("checkout_sessions")),)
+        ]
+        for made in ("payment_intent", "subscription", "setup_intent"):
+            dangling = project.query(
+                f"SELECT count(*) FROM stripe.checkout_sessions c LEFT JOIN stripe.{made}s t ON t.id = c.{made} "
+                f"WHERE c.{made} IS NOT NULL AND t.id IS NULL"
+            )
+            assert dangling == [(0,)], made
+        assert project.query(
+            "SELECT count(*) FROM stripe.checkout_sessions WHERE status = 'complete' AND "
+            "coalesce(payment_intent, subscription, setup_intent) IS NULL"
+        ) == [(0,)]
         assert project.query("SELECT count(*) FROM stripe.products WHERE _deleted_at IS NOT NULL") == [(5,)]
         assert project.query("SELECT count(*) FROM stripe.coupons WHERE _deleted_at IS NOT NULL") == [(3,)]
         assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]

@@ -342,11 +342,12 @@ BUILDERS: dict[str, Callable[[int], dict]] = {
 
 
 def _more() -> None:
-    from stripe_assets_tests.ingest.validation import samples_more
+    from stripe_assets_tests.ingest.validation import samples_added, samples_more
 
     BUILDERS.update({"payment_intents": samples_more.payment_intent, "products": samples_more.product,
                      "payouts": samples_more.payout, "disputes": samples_more.dispute,
-                     "coupons": samples_more.coupon, "setup_intents": samples_more.setup_intent})
+                     "coupons": samples_more.coupon, "setup_intents": samples_more.setup_intent,
+                     "checkout_sessions": samples_added.checkout_session})
 
 
 _more()

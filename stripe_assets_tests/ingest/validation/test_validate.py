@@ -15,12 +15,14 @@ WRONG_TYPE = {
     "balance_transactions": "amount", "customers": "balance", "prices": "unit_amount",
     "invoices": "amount_due", "payment_intents": "amount_received", "products": "updated",
     "payouts": "arrival_date", "disputes": "amount", "coupons": "times_redeemed", "setup_intents": "created",
+    "checkout_sessions": "amount_total",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
     "balance_transactions": "fee", "customers": "livemode", "prices": "product",
     "invoices": "total", "payment_intents": "capture_method", "products": "name",
     "payouts": "currency", "disputes": "charge", "coupons": "valid", "setup_intents": "usage",
+    "checkout_sessions": "mode",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
@@ -29,7 +31,7 @@ OPEN_ENUM = {
     "invoices": ("billing_reason", "renewal"), "payment_intents": ("status", "requires_review"),
     "products": ("type", "subscription"), "payouts": ("reconciliation_status", "partial"),
     "disputes": ("status", "pending"), "coupons": ("duration", "lifetime"),
-    "setup_intents": ("status", "requires_review"),
+    "setup_intents": ("status", "requires_review"), "checkout_sessions": ("mode", "donation"),
 }
 
 
@@ -84,7 +86,10 @@ def test_a_missing_required_field_is_not_the_same_as_null(resource):
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
 def test_a_missing_or_null_optional_field_is_fine(resource):
     records = batch(resource, 2)
-    optional = {"prices": "nickname", "disputes": "network_reason_code", "coupons": "redeem_by"}.get(
+    optional = {
+        "prices": "nickname", "disputes": "network_reason_code", "coupons": "redeem_by",
+        "checkout_sessions": "client_reference_id",
+    }.get(
         resource, "description"
     )
     del records[0][optional]
@@ -190,6 +195,8 @@ def test_a_repeated_id_keeps_the_first_record():
          "neither amount_off nor percent_off is set"),
         ("coupons", 2, {"percent_off": 150.0}, "percent_off", "percent_off_in_range",
          "percent_off (150.0) is not within (0, 100]"),
+        ("checkout_sessions", 0, {"subscription": "sub_1"}, "mode", "mode_objects",
+         "subscription set on a session in payment mode"),
     ],
 )
 def test_cross_field_rules_name_the_values_involved(resource, index, change, column, check, reason):

@@ -1,0 +1,33 @@
+"""Valid records of checkout sessions, early fraud warnings, tax rates and promotion codes."""
+
+from __future__ import annotations
+
+from stripe_assets_emulator.generators.checkout_sessions import new_session
+from stripe_assets_tests.ingest.validation.samples import CREATED, _suffix
+
+
+def checkout_session(n: int = 0) -> dict:
+    """Completed sessions of each mode in turn, every fourth one still open."""
+    mode = ("payment", "subscription", "setup")[n % 3]
+    amount = None if mode == "setup" else 1000 + n
+    session = new_session(f"cs_test_{_suffix(n, 58)}", mode, CREATED + n, amount, None if amount is None else "usd")
+    if n % 4 == 3:
+        return session
+    field, prefix = {"payment": ("payment_intent", "pi_"), "subscription": ("subscription", "sub_"),
+                     "setup": ("setup_intent", "seti_")}[mode]
+    session.update(
+        status="complete",
+        url=None,
+        customer=f"cus_{_suffix(n + 2)}",
+        customer_details={
+            "address": {"city": "Berlin", "country": "DE", "line1": "Hauptstr. 1", "line2": None,
+                        "postal_code": "10115", "state": None},
+            "business_name": None, "email": f"buyer{n}@example.com", "individual_name": None,
+            "name": "Erika Mustermann", "phone": None, "tax_exempt": "none", "tax_ids": [],
+        },
+        payment_status="no_payment_required" if mode == "setup" else "paid",
+        **{field: f"{prefix}{_suffix(n + 1)}"},
+    )
+    if mode == "subscription":
+        session["invoice"] = f"in_{_suffix(n + 3)}"
+    return session
