@@ -22,6 +22,7 @@ from stripe_assets_emulator.generators.disputes import dispute_balance_transacti
 from stripe_assets_emulator.lifecycles_checkout_sessions import checkout_session_completed, checkout_session_expired
 from stripe_assets_emulator.lifecycles_coupons import coupon_deleted, coupon_updated
 from stripe_assets_emulator.lifecycles_disputes import dispute_closed, dispute_updated
+from stripe_assets_emulator.lifecycles_early_fraud_warnings import warnings_follow_charge
 from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
 from stripe_assets_emulator.lifecycles_payouts import payout_failed, payout_paid
 from stripe_assets_emulator.lifecycles_products import product_deleted, product_updated
@@ -263,6 +264,7 @@ class Changer:
             c["refunded"] = c["amount_refunded"] == c["amount"]
 
         self.update(change, "charges", refund_charge, "charge.refunded")
+        warnings_follow_charge(self, change)
 
     def charge_disputed(self, change: Change) -> None:
         charge = self.ds.current("charges", *change.place)
@@ -284,6 +286,7 @@ class Changer:
         served = self.ds.served("disputes", *change.created)
         self.emit(change, "charge.dispute.created", served, None)
         self.emit(change, "charge.dispute.funds_withdrawn", served, None)
+        warnings_follow_charge(self, change)
 
     def charge_updated(self, change: Change) -> None:
         r = self.draws(change)

@@ -1,5 +1,5 @@
-"""Payment intents, products, payouts, disputes, coupons, setup intents and checkout sessions loaded
-over HTTP stay equal to the API as the account changes."""
+"""Payment intents, products, payouts, disputes, coupons, setup intents, checkout sessions and early
+fraud warnings loaded over HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
     "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "balance_transactions", "charges",
-    "checkout_sessions", "subscriptions",
+    "checkout_sessions", "subscriptions", "early_fraud_warnings",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
@@ -53,6 +53,7 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
         can = emu.changeable()
         changes = {
             "charge_captured": min(3, can["charge_captured"]),
+            "charge_refunded": 6,
             "payment_intent_canceled": 5,
             "product_updated": 10,
             "product_deleted": 5,
@@ -83,6 +84,16 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
         ))
         assert (landed[("succeeded", True)], landed[("canceled", False)] + landed[("canceled", True)]) == (4, 2)
         assert landed.total() == len(waiting) > 6
+        # a warning is actionable while its charge is neither fully refunded nor disputed
+        assert project.query(
+            "SELECT count(*) FROM stripe.early_fraud_warnings w JOIN stripe.charges c ON c.id = w.charge "
+            "WHERE w.actionable = (c.refunded OR c.disputed)"
+        ) == [(0,)]
+        turned = {e["data"]["object"]["id"] for e in emu.events() if e["type"] == "radar.early_fraud_warning.updated"}
+        assert turned and project.query(
+            f"SELECT count(*) FROM stripe.early_fraud_warnings WHERE id IN ({', '.join(map(repr, turned))}) "
+            "AND NOT actionable"
+        ) == [(len(turned),)]
         # completed sessions point at intents, subscriptions and setup intents of the same tables
         assert project.query("SELECT count(*) FROM stripe.checkout_sessions WHERE status = 'open'") == [
             (sum(cs["status"] == "open" for cs in emu.objects("checkout_sessions")),)

@@ -12,6 +12,7 @@ from stripe_assets.ingest.stripe_schema import deep_errors, resource_fields, val
 from stripe_assets_emulator import INVALID_KINDS, FaultConfig
 from stripe_assets_emulator.config import RateLimit
 from stripe_assets_emulator.faults import RateLimiter
+from stripe_assets_emulator.generators import generator_class
 
 
 def _get(emu, path: str, **params) -> requests.Response:
@@ -25,6 +26,9 @@ def test_each_kind_of_invalid_record_breaks_the_field_the_truth_names(start_anot
     for resource in RESOURCE_NAMES:
         records = emu.invalid_records(resource)
         served = {o["id"]: o for o in emu.objects(resource)}
+        if kind not in generator_class(resource).breakages:  # no open enum to drift: served valid
+            assert records == {}, resource
+            continue
         if len(served) >= 50:  # too few payouts for a share to mean anything
             assert 0.08 * len(served) < len(records) < 0.35 * len(served), resource
         for object_id, record in records.items():

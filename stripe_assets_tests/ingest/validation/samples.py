@@ -347,7 +347,8 @@ def _more() -> None:
     BUILDERS.update({"payment_intents": samples_more.payment_intent, "products": samples_more.product,
                      "payouts": samples_more.payout, "disputes": samples_more.dispute,
                      "coupons": samples_more.coupon, "setup_intents": samples_more.setup_intent,
-                     "checkout_sessions": samples_added.checkout_session})
+                     "checkout_sessions": samples_added.checkout_session,
+                     "early_fraud_warnings": samples_added.early_fraud_warning})
 
 
 _more()

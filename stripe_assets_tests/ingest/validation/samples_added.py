@@ -31,3 +31,16 @@ def checkout_session(n: int = 0) -> dict:
     if mode == "subscription":
         session["invoice"] = f"in_{_suffix(n + 3)}"
     return session
+
+
+def early_fraud_warning(n: int = 0) -> dict:
+    return {
+        "id": f"issfr_{_suffix(n)}",
+        "object": "radar.early_fraud_warning",
+        "actionable": n % 3 != 2,
+        "charge": f"ch_{_suffix(n + 1)}",
+        "created": CREATED + n,
+        "fraud_type": ("unauthorized_use_of_card", "made_with_stolen_card", "misc")[n % 3],
+        "livemode": False,
+        "payment_intent": f"pi_{_suffix(n + 2)}",
+    }
