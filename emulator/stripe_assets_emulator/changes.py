@@ -26,6 +26,7 @@ from stripe_assets_emulator.generators.payouts import ARRIVAL_DAYS
 from stripe_assets_emulator.generators.products import Products
 from stripe_assets_emulator.generators.setup_intents import OPEN as SETUP_OPEN
 from stripe_assets_emulator.generators.setup_intents import SetupIntents
+from stripe_assets_emulator.generators.tax_rates import TaxRates
 from stripe_assets_emulator.ids import MAX_DAYS
 from stripe_assets_emulator.lifecycles import (
     CASCADE,
@@ -75,6 +76,8 @@ DEFAULT_MIX: Mapping[str, int] = {
     "setup_intent_canceled": 1,
     "checkout_session_completed": 2,
     "checkout_session_expired": 1,
+    "tax_rate_updated": 1,
+    "tax_rate_archived": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -142,6 +145,12 @@ def _setup_intents(ds: Dataset) -> SetupIntents:
 def _sessions(ds: Dataset) -> CheckoutSessions:
     generator = ds.generators["checkout_sessions"]
     assert isinstance(generator, CheckoutSessions)
+    return generator
+
+
+def _tax_rates(ds: Dataset) -> TaxRates:
+    generator = ds.generators["tax_rates"]
+    assert isinstance(generator, TaxRates)
     return generator
 
 
@@ -231,6 +240,11 @@ STEPS: Mapping[str, Step] = {
         lambda ds, day: _sessions(ds).open_slots(day),
         lambda ds, d, s, cs: cs["status"] == "open",
     ),
+    "tax_rate_updated": Step("tax_rates", lambda ds, day: range(ds.count("tax_rates", day)), lambda ds, d, s, t: True),
+    # Only a rate in use can be archived.
+    "tax_rate_archived": Step(
+        "tax_rates", lambda ds, day: _tax_rates(ds).active_slots(day), lambda ds, d, s, t: t["active"]
+    ),
 }
 STEPS = {
     **STEPS,
@@ -264,6 +278,8 @@ _CLAIMS = {
     "setup_intent_canceled": "setup intent",
     "checkout_session_completed": "checkout session",
     "checkout_session_expired": "checkout session",
+    "tax_rate_updated": "tax rate",
+    "tax_rate_archived": "tax rate",
 }
 
 
@@ -494,6 +510,8 @@ def plan(
     p.simple("setup_intent_canceled", counts["setup_intent_canceled"])
     p.simple("checkout_session_completed", counts["checkout_session_completed"])
     p.simple("checkout_session_expired", counts["checkout_session_expired"])
+    p.simple("tax_rate_updated", counts["tax_rate_updated"])
+    p.simple("tax_rate_archived", counts["tax_rate_archived"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

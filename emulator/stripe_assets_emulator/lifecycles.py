@@ -27,6 +27,7 @@ from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_can
 from stripe_assets_emulator.lifecycles_payouts import payout_failed, payout_paid
 from stripe_assets_emulator.lifecycles_products import product_deleted, product_updated
 from stripe_assets_emulator.lifecycles_setup_intents import setup_intent_canceled, setup_intent_succeeded
+from stripe_assets_emulator.lifecycles_tax_rates import tax_rate_archived, tax_rate_updated
 from stripe_assets_emulator.periods import add_interval
 from stripe_assets_emulator.plans import DAY_SECONDS
 from stripe_assets_emulator.rng import Draws, Purpose
@@ -485,6 +486,8 @@ CHANGE_KINDS: tuple[str, ...] = (
     "setup_intent_canceled",
     "checkout_session_completed",
     "checkout_session_expired",
+    "tax_rate_updated",
+    "tax_rate_archived",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -501,6 +504,8 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "setup_intent_canceled": setup_intent_canceled,
     "checkout_session_completed": checkout_session_completed,
     "checkout_session_expired": checkout_session_expired,
+    "tax_rate_updated": tax_rate_updated,
+    "tax_rate_archived": tax_rate_archived,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

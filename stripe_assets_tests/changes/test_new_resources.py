@@ -1,5 +1,5 @@
-"""Payment intents, products, payouts, disputes, coupons, setup intents, checkout sessions and early
-fraud warnings loaded over HTTP stay equal to the API as the account changes."""
+"""Payment intents, products, payouts, disputes, coupons, setup intents, checkout sessions, early
+fraud warnings and tax rates loaded over HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
     "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "balance_transactions", "charges",
-    "checkout_sessions", "subscriptions", "early_fraud_warnings",
+    "checkout_sessions", "subscriptions", "early_fraud_warnings", "tax_rates",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
@@ -68,6 +68,8 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "setup_intent_canceled": 2,
             "checkout_session_completed": 3,
             "checkout_session_expired": 2,
+            "tax_rate_updated": 3,
+            "tax_rate_archived": 4,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -110,6 +112,8 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
         ) == [(0,)]
         assert project.query("SELECT count(*) FROM stripe.products WHERE _deleted_at IS NOT NULL") == [(5,)]
         assert project.query("SELECT count(*) FROM stripe.coupons WHERE _deleted_at IS NOT NULL") == [(3,)]
+        archived = sum(not r["active"] for r in emu.objects("tax_rates"))
+        assert project.query("SELECT count(*) FROM stripe.tax_rates WHERE NOT active") == [(archived,)]
         assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]
         assert project.query(
             "SELECT count(*) FROM stripe.payment_intents WHERE canceled_at IS NOT NULL AND status != 'canceled'"

@@ -42,7 +42,7 @@ def test_per_day_can_differ_by_resource(start_another):
 @pytest.mark.parametrize(
     ("per_day", "message"),
     [
-        ({"tax_rates": 3}, "unknown Stripe resource 'tax_rates'"),
+        ({"tax_codes": 3}, "unknown Stripe resource 'tax_codes'"),
         ({"payouts": 3}, "payouts follow available funds"),
         ({"balance_transactions": 3}, "balance transactions follow charges, refunds, payouts and disputes"),
         ({"charges": -1}, "per_day['charges'] must be between 0"),
@@ -78,9 +78,9 @@ def test_rate_limit_presets_match_stripes_documented_limits():
 
 def test_a_resource_without_a_generator_says_where_to_add_one():
     with pytest.raises(MissingGeneratorError) as caught:
-        generator_class("tax_rates")
+        generator_class("tax_codes")
     assert str(caught.value) == (
-        "the emulator has no generator for 'tax_rates': add emulator/stripe_assets_emulator/generators/tax_rates.py "
+        "the emulator has no generator for 'tax_codes': add emulator/stripe_assets_emulator/generators/tax_codes.py "
         "defining GENERATOR (see charges.py there)"
     )
 

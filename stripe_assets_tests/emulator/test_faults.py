@@ -67,7 +67,7 @@ def test_invalid_records_are_listed_over_http(start_another):
     assert body["resource"] == "refunds"
     assert body["invalid"] == {i: r._asdict() for i, r in emu.invalid_records("refunds").items()}
     assert body["invalid"]
-    bad = requests.get(emu.url + "/_emulator/invalid", params={"resource": "tax_rates"}, timeout=10)
+    bad = requests.get(emu.url + "/_emulator/invalid", params={"resource": "tax_codes"}, timeout=10)
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "resource"
 
 

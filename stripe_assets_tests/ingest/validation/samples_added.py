@@ -44,3 +44,27 @@ def early_fraud_warning(n: int = 0) -> dict:
         "livemode": False,
         "payment_intent": f"pi_{_suffix(n + 2)}",
     }
+
+
+def tax_rate(n: int = 0) -> dict:
+    country, state, percentage, kind = (("DE", None, 19.0, "vat"), ("US", "NY", 4.0, "sales_tax"))[n % 2]
+    return {
+        "id": f"txr_{_suffix(n)}",
+        "object": "tax_rate",
+        "active": n % 5 != 4,
+        "country": country,
+        "created": CREATED + n,
+        "description": f"{kind} {country}",
+        "display_name": "VAT" if kind == "vat" else "Sales Tax",
+        "effective_percentage": None,
+        "flat_amount": None,
+        "inclusive": kind == "vat",
+        "jurisdiction": f"{country} - {state}" if state else country,
+        "jurisdiction_level": None,
+        "livemode": False,
+        "metadata": {},
+        "percentage": percentage,
+        "rate_type": None,
+        "state": state,
+        "tax_type": kind,
+    }

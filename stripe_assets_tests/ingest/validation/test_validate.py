@@ -16,6 +16,7 @@ WRONG_TYPE = {
     "invoices": "amount_due", "payment_intents": "amount_received", "products": "updated",
     "payouts": "arrival_date", "disputes": "amount", "coupons": "times_redeemed", "setup_intents": "created",
     "checkout_sessions": "amount_total", "early_fraud_warnings": "created",
+    "tax_rates": "created",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
@@ -23,6 +24,7 @@ REQUIRED = {
     "invoices": "total", "payment_intents": "capture_method", "products": "name",
     "payouts": "currency", "disputes": "charge", "coupons": "valid", "setup_intents": "usage",
     "checkout_sessions": "mode", "early_fraud_warnings": "fraud_type",
+    "tax_rates": "display_name",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
@@ -32,6 +34,7 @@ OPEN_ENUM = {
     "products": ("type", "subscription"), "payouts": ("reconciliation_status", "partial"),
     "disputes": ("status", "pending"), "coupons": ("duration", "lifetime"),
     "setup_intents": ("status", "requires_review"), "checkout_sessions": ("mode", "donation"),
+    "tax_rates": ("tax_type", "carbon_tax"),
 }
 
 
@@ -305,10 +308,10 @@ def test_an_empty_batch_is_valid_with_rate_zero():
 
 def test_an_unknown_resource_names_the_declared_ones_and_where_to_declare_it():
     with pytest.raises(ValueError) as caught:
-        validate_records("tax_rates", [])
+        validate_records("tax_codes", [])
     assert str(caught.value) == (
-        f"unknown Stripe resource 'tax_rates' (declared: {', '.join(RESOURCE_NAMES)}); "
-        "to add it, declare it in stripe_assets/catalog/tax_rates.py"
+        f"unknown Stripe resource 'tax_codes' (declared: {', '.join(RESOURCE_NAMES)}); "
+        "to add it, declare it in stripe_assets/catalog/tax_codes.py"
     )
 
 
