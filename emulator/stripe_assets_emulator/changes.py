@@ -24,6 +24,7 @@ from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.generators.checkout_sessions import CheckoutSessions
 from stripe_assets_emulator.generators.payouts import ARRIVAL_DAYS
 from stripe_assets_emulator.generators.products import Products
+from stripe_assets_emulator.generators.promotion_codes import PromotionCodes
 from stripe_assets_emulator.generators.setup_intents import OPEN as SETUP_OPEN
 from stripe_assets_emulator.generators.setup_intents import SetupIntents
 from stripe_assets_emulator.generators.tax_rates import TaxRates
@@ -78,6 +79,8 @@ DEFAULT_MIX: Mapping[str, int] = {
     "checkout_session_expired": 1,
     "tax_rate_updated": 1,
     "tax_rate_archived": 1,
+    "promotion_code_updated": 1,
+    "promotion_code_deactivated": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -151,6 +154,12 @@ def _sessions(ds: Dataset) -> CheckoutSessions:
 def _tax_rates(ds: Dataset) -> TaxRates:
     generator = ds.generators["tax_rates"]
     assert isinstance(generator, TaxRates)
+    return generator
+
+
+def _promotion_codes(ds: Dataset) -> PromotionCodes:
+    generator = ds.generators["promotion_codes"]
+    assert isinstance(generator, PromotionCodes)
     return generator
 
 
@@ -245,6 +254,12 @@ STEPS: Mapping[str, Step] = {
     "tax_rate_archived": Step(
         "tax_rates", lambda ds, day: _tax_rates(ds).active_slots(day), lambda ds, d, s, t: t["active"]
     ),
+    "promotion_code_updated": Step(
+        "promotion_codes", lambda ds, day: range(ds.count("promotion_codes", day)), lambda ds, d, s, p: True
+    ),
+    "promotion_code_deactivated": Step(
+        "promotion_codes", lambda ds, day: _promotion_codes(ds).active_slots(day), lambda ds, d, s, p: p["active"]
+    ),
 }
 STEPS = {
     **STEPS,
@@ -280,6 +295,8 @@ _CLAIMS = {
     "checkout_session_expired": "checkout session",
     "tax_rate_updated": "tax rate",
     "tax_rate_archived": "tax rate",
+    "promotion_code_updated": "promotion code",
+    "promotion_code_deactivated": "promotion code",
 }
 
 
@@ -512,6 +529,8 @@ def plan(
     p.simple("checkout_session_expired", counts["checkout_session_expired"])
     p.simple("tax_rate_updated", counts["tax_rate_updated"])
     p.simple("tax_rate_archived", counts["tax_rate_archived"])
+    p.simple("promotion_code_updated", counts["promotion_code_updated"])
+    p.simple("promotion_code_deactivated", counts["promotion_code_deactivated"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

@@ -26,6 +26,10 @@ from stripe_assets_emulator.lifecycles_early_fraud_warnings import warnings_foll
 from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
 from stripe_assets_emulator.lifecycles_payouts import payout_failed, payout_paid
 from stripe_assets_emulator.lifecycles_products import product_deleted, product_updated
+from stripe_assets_emulator.lifecycles_promotion_codes import (
+    promotion_code_deactivated,
+    promotion_code_updated,
+)
 from stripe_assets_emulator.lifecycles_setup_intents import setup_intent_canceled, setup_intent_succeeded
 from stripe_assets_emulator.lifecycles_tax_rates import tax_rate_archived, tax_rate_updated
 from stripe_assets_emulator.periods import add_interval
@@ -488,6 +492,8 @@ CHANGE_KINDS: tuple[str, ...] = (
     "checkout_session_expired",
     "tax_rate_updated",
     "tax_rate_archived",
+    "promotion_code_updated",
+    "promotion_code_deactivated",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -506,6 +512,8 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "checkout_session_expired": checkout_session_expired,
     "tax_rate_updated": tax_rate_updated,
     "tax_rate_archived": tax_rate_archived,
+    "promotion_code_updated": promotion_code_updated,
+    "promotion_code_deactivated": promotion_code_deactivated,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

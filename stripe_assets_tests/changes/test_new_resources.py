@@ -1,5 +1,6 @@
 """Payment intents, products, payouts, disputes, coupons, setup intents, checkout sessions, early
-fraud warnings and tax rates loaded over HTTP stay equal to the API as the account changes."""
+fraud warnings, tax rates and promotion codes loaded over HTTP stay equal to the API as the account
+changes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
     "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "balance_transactions", "charges",
     "checkout_sessions", "subscriptions", "early_fraud_warnings", "tax_rates",
+    "promotion_codes",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
@@ -70,6 +72,8 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "checkout_session_expired": 2,
             "tax_rate_updated": 3,
             "tax_rate_archived": 4,
+            "promotion_code_updated": 2,
+            "promotion_code_deactivated": 3,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -112,6 +116,11 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
         ) == [(0,)]
         assert project.query("SELECT count(*) FROM stripe.products WHERE _deleted_at IS NOT NULL") == [(5,)]
         assert project.query("SELECT count(*) FROM stripe.coupons WHERE _deleted_at IS NOT NULL") == [(3,)]
+        # a code is active only while its coupon is valid and not deleted
+        assert project.query(
+            "SELECT count(*) FROM stripe.promotion_codes p JOIN stripe.coupons c ON c.id = p.coupon "
+            "WHERE p.active AND (NOT c.valid OR c._deleted_at IS NOT NULL)"
+        ) == [(0,)]
         archived = sum(not r["active"] for r in emu.objects("tax_rates"))
         assert project.query("SELECT count(*) FROM stripe.tax_rates WHERE NOT active") == [(archived,)]
         assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]

@@ -348,7 +348,8 @@ def _more() -> None:
                      "payouts": samples_more.payout, "disputes": samples_more.dispute,
                      "coupons": samples_more.coupon, "setup_intents": samples_more.setup_intent,
                      "checkout_sessions": samples_added.checkout_session,
-                     "early_fraud_warnings": samples_added.early_fraud_warning, "tax_rates": samples_added.tax_rate})
+                     "early_fraud_warnings": samples_added.early_fraud_warning, "tax_rates": samples_added.tax_rate,
+                     "promotion_codes": samples_added.promotion_code})
 
 
 _more()

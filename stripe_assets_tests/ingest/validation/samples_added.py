@@ -68,3 +68,24 @@ def tax_rate(n: int = 0) -> dict:
         "state": state,
         "tax_type": kind,
     }
+
+
+def promotion_code(n: int = 0) -> dict:
+    limited = n % 3 == 0
+    return {
+        "id": f"promo_{_suffix(n)}",
+        "object": "promotion_code",
+        "active": n % 4 != 3,
+        "code": f"SPRING{n:02d}",
+        "created": CREATED + n,
+        "customer": None,
+        "customer_account": None,
+        "expires_at": CREATED + n + 30 * 86400 if limited else None,
+        "livemode": False,
+        "max_redemptions": 50 if limited else None,
+        "metadata": {},
+        "promotion": {"coupon": _suffix(n + 1, 8), "type": "coupon"},
+        "restrictions": {"currency_options": {}, "first_time_transaction": n % 2 == 0, "minimum_amount": None,
+                         "minimum_amount_currency": None},
+        "times_redeemed": n % 7,
+    }

@@ -16,7 +16,7 @@ WRONG_TYPE = {
     "invoices": "amount_due", "payment_intents": "amount_received", "products": "updated",
     "payouts": "arrival_date", "disputes": "amount", "coupons": "times_redeemed", "setup_intents": "created",
     "checkout_sessions": "amount_total", "early_fraud_warnings": "created",
-    "tax_rates": "created",
+    "tax_rates": "created", "promotion_codes": "times_redeemed",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
@@ -24,7 +24,7 @@ REQUIRED = {
     "invoices": "total", "payment_intents": "capture_method", "products": "name",
     "payouts": "currency", "disputes": "charge", "coupons": "valid", "setup_intents": "usage",
     "checkout_sessions": "mode", "early_fraud_warnings": "fraud_type",
-    "tax_rates": "display_name",
+    "tax_rates": "display_name", "promotion_codes": "code",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
@@ -92,6 +92,7 @@ def test_a_missing_or_null_optional_field_is_fine(resource):
     optional = {
         "prices": "nickname", "disputes": "network_reason_code", "coupons": "redeem_by",
         "checkout_sessions": "client_reference_id", "early_fraud_warnings": "payment_intent",
+        "promotion_codes": "expires_at",
     }.get(
         resource, "description"
     )
