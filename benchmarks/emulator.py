@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 import requests
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets_emulator import CHANGE_KINDS, EmulatorConfig, RunningEmulator, start_emulator
 
 START = date(2026, 10, 1)
@@ -47,11 +47,9 @@ def read_pages(emu: RunningEmulator, resource: str, max_pages: int, reading: Rea
     """Pages through one list from its newest object, as a client does."""
     session = requests.Session()
     session.auth = (emu.api_key, "")
-    params: dict[str, Any] = {"limit": 100, **window}
-    if resource == "subscriptions":
-        params["status"] = "all"
+    params: dict[str, Any] = {"limit": 100, **get_resource(resource).list_params, **window}
     for _ in range(max_pages):
-        response = session.get(f"{emu.url}/v1/{resource}", params=params, timeout=60)
+        response = session.get(emu.url + get_resource(resource).path, params=params, timeout=60)
         response.raise_for_status()
         page = orjson.loads(response.content)
         reading.pages += 1

@@ -46,3 +46,17 @@ def test_a_declaration_outside_the_domain_groups_is_refused_naming_them():
     message = str(caught.value)
     assert message.startswith("charges: group 'stripe' is none of stripe_payments, stripe_billing,")
     assert "\n" not in message
+
+
+def test_a_resource_is_listed_at_v1_its_name_unless_it_names_another_path():
+    charges = RESOURCES["charges"]
+    assert charges.path == "/v1/charges"
+    sessions = replace(charges, name="checkout_sessions", list_path="/v1/checkout/sessions")
+    # The path is the endpoint's; the asset, the table and the CLI keep the plain name.
+    assert sessions.path == "/v1/checkout/sessions"
+    assert (sessions.table, sessions.asset_path) == ("stripe.checkout_sessions", ["stripe", "checkout_sessions"])
+    with pytest.raises(ValueError) as caught:
+        replace(charges, list_path="checkout/sessions")
+    assert str(caught.value) == (
+        "charges: list_path 'checkout/sessions' is not a Stripe path like /v1/checkout/sessions"
+    )

@@ -63,6 +63,23 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# Each list endpoint's resource (`/v1/checkout/sessions` -> checkout_sessions); events too.
+_RESOURCES_BY_PATH: dict[str, str] = {get_resource(name).path: name for name in RESOURCE_NAMES} | {
+    "/v1/events": "events"
+}
+_PATHS = {name: path for path, name in _RESOURCES_BY_PATH.items()}
+
+
+def _route(path: str) -> tuple[str, str | None] | None:
+    """The resource a path lists, or the resource and id it retrieves; None for no endpoint."""
+    if path in _RESOURCES_BY_PATH:
+        return _RESOURCES_BY_PATH[path], None
+    head, _, object_id = path.rpartition("/")
+    if head in _RESOURCES_BY_PATH and object_id:
+        return _RESOURCES_BY_PATH[head], object_id
+    return None
+
+
 class EmulatorApi:
     """prefetch=True builds the page after each served page in the background (useful when the
     emulator has a process of its own; in the client's process it would only compete with it)."""
@@ -123,9 +140,9 @@ class EmulatorApi:
     @staticmethod
     def _endpoint(path: str) -> str:
         """`/v1/charges/ch_123` -> `/v1/charges/{id}`: counts and rate limits per endpoint."""
-        parts = path.strip("/").split("/")
-        if len(parts) == 3 and parts[0] == "v1":
-            return f"/v1/{parts[1]}/{{id}}"
+        route = _route(path)
+        if route is not None and route[1] is not None:
+            return f"{_PATHS[route[0]]}/{{id}}"
         return path
 
     def _api(
@@ -141,21 +158,21 @@ class EmulatorApi:
         parts = path.strip("/").split("/")
         if len(parts) > 1 and parts[0] == "v1" and parts[1] in ("balance", "reporting", "files"):
             return self._reporting(method, parts, query, headers, body)
-        known = parts[1] in RESOURCE_NAMES or parts[1] == "events" if len(parts) > 1 else False
-        if len(parts) not in (2, 3) or parts[0] != "v1" or not known or "" in parts:
+        route = _route(path)
+        if route is None:
             raise errors.unrecognized_url(method, path)
         if method != "GET":
             raise errors.read_only(method, path)
-        resource = parts[1]
-        if len(parts) == 2:
+        resource, object_id = route
+        if object_id is None:
             empty = self.faults.empty_page(path, "starting_after" in dict(query_pairs(query)))
             if empty is not None:
                 return Response(200, empty)
         with self.ds.live.lock.read():
             if resource == "events":
-                return self._events(parts[2] if len(parts) == 3 else None, query)
-            if len(parts) == 3:
-                return self._retrieve(resource, parts[2], query)
+                return self._events(object_id, query)
+            if object_id is not None:
+                return self._retrieve(resource, object_id, query)
             return Response(200, self.pages.get(resource, tuple(sorted(query_pairs(query)))))
 
     def _reporting(self, method: str, parts: list[str], query: str, headers: Headers, body: bytes) -> Response:

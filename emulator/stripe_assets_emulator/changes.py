@@ -21,10 +21,13 @@ import numpy as np
 
 from stripe_assets_emulator.config import parse_counts
 from stripe_assets_emulator.dataset import Dataset
+from stripe_assets_emulator.generators.checkout_sessions import CheckoutSessions
 from stripe_assets_emulator.generators.payouts import ARRIVAL_DAYS
 from stripe_assets_emulator.generators.products import Products
+from stripe_assets_emulator.generators.promotion_codes import PromotionCodes
 from stripe_assets_emulator.generators.setup_intents import OPEN as SETUP_OPEN
 from stripe_assets_emulator.generators.setup_intents import SetupIntents
+from stripe_assets_emulator.generators.tax_rates import TaxRates
 from stripe_assets_emulator.ids import MAX_DAYS
 from stripe_assets_emulator.lifecycles import (
     CASCADE,
@@ -77,6 +80,12 @@ DEFAULT_MIX: Mapping[str, int] = {
     "application_fee_refunded": 1,
     "credit_note_updated": 1,
     "credit_note_voided": 1,
+    "checkout_session_completed": 2,
+    "checkout_session_expired": 1,
+    "tax_rate_updated": 1,
+    "tax_rate_archived": 1,
+    "promotion_code_updated": 1,
+    "promotion_code_deactivated": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -138,6 +147,24 @@ def _in_transit(ds: Dataset, day: int) -> range:
 def _setup_intents(ds: Dataset) -> SetupIntents:
     generator = ds.generators["setup_intents"]
     assert isinstance(generator, SetupIntents)
+    return generator
+
+
+def _sessions(ds: Dataset) -> CheckoutSessions:
+    generator = ds.generators["checkout_sessions"]
+    assert isinstance(generator, CheckoutSessions)
+    return generator
+
+
+def _tax_rates(ds: Dataset) -> TaxRates:
+    generator = ds.generators["tax_rates"]
+    assert isinstance(generator, TaxRates)
+    return generator
+
+
+def _promotion_codes(ds: Dataset) -> PromotionCodes:
+    generator = ds.generators["promotion_codes"]
+    assert isinstance(generator, PromotionCodes)
     return generator
 
 
@@ -233,6 +260,28 @@ STEPS: Mapping[str, Step] = {
         lambda ds, day: range(ds.count("credit_notes", day)),
         lambda ds, d, s, cn: cn["status"] == "issued",
     ),
+    # Open sessions are completed (if their target could have come from them) or expire.
+    "checkout_session_completed": Step(
+        "checkout_sessions",
+        lambda ds, day: _sessions(ds).open_slots(day, completable=True),
+        lambda ds, d, s, cs: cs["status"] == "open",
+    ),
+    "checkout_session_expired": Step(
+        "checkout_sessions",
+        lambda ds, day: _sessions(ds).open_slots(day),
+        lambda ds, d, s, cs: cs["status"] == "open",
+    ),
+    "tax_rate_updated": Step("tax_rates", lambda ds, day: range(ds.count("tax_rates", day)), lambda ds, d, s, t: True),
+    # Only a rate in use can be archived.
+    "tax_rate_archived": Step(
+        "tax_rates", lambda ds, day: _tax_rates(ds).active_slots(day), lambda ds, d, s, t: t["active"]
+    ),
+    "promotion_code_updated": Step(
+        "promotion_codes", lambda ds, day: range(ds.count("promotion_codes", day)), lambda ds, d, s, p: True
+    ),
+    "promotion_code_deactivated": Step(
+        "promotion_codes", lambda ds, day: _promotion_codes(ds).active_slots(day), lambda ds, d, s, p: p["active"]
+    ),
 }
 STEPS = {
     **STEPS,
@@ -270,6 +319,12 @@ _CLAIMS = {
     "application_fee_refunded": "application fee",
     "credit_note_updated": "credit note",
     "credit_note_voided": "credit note",
+    "checkout_session_completed": "checkout session",
+    "checkout_session_expired": "checkout session",
+    "tax_rate_updated": "tax rate",
+    "tax_rate_archived": "tax rate",
+    "promotion_code_updated": "promotion code",
+    "promotion_code_deactivated": "promotion code",
 }
 
 
@@ -503,6 +558,12 @@ def plan(
     p.simple("application_fee_refunded", counts["application_fee_refunded"])
     p.simple("credit_note_updated", counts["credit_note_updated"])
     p.simple("credit_note_voided", counts["credit_note_voided"])
+    p.simple("checkout_session_completed", counts["checkout_session_completed"])
+    p.simple("checkout_session_expired", counts["checkout_session_expired"])
+    p.simple("tax_rate_updated", counts["tax_rate_updated"])
+    p.simple("tax_rate_archived", counts["tax_rate_archived"])
+    p.simple("promotion_code_updated", counts["promotion_code_updated"])
+    p.simple("promotion_code_deactivated", counts["promotion_code_deactivated"])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

@@ -46,6 +46,7 @@ class InvalidInjector:
         self.seed = seed
         self.fraction = faults.invalid_fraction
         self.kinds = faults.invalid_kinds
+        self._resource_kinds: dict[str, tuple[InvalidKind, ...]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -58,9 +59,16 @@ class InvalidInjector:
         draw = mix(self.seed, TAGS[resource], day, slot, Purpose.INVALID)
         if draw / 2.0**64 >= self.fraction:
             return None
-        # A resource without an open enum (transfers) cannot be sent an unknown value of one.
-        kinds = [k for k in self.kinds if k in generator_class(resource).breakages]
+        # Only the ways the resource can break: a schema without an open enum cannot drift.
+        kinds = self._kinds(resource)
         return kinds[(draw >> 7) % len(kinds)] if kinds else None
+
+    def _kinds(self, resource: str) -> tuple[InvalidKind, ...]:
+        kinds = self._resource_kinds.get(resource)
+        if kinds is None:
+            breakages = generator_class(resource).breakages
+            kinds = self._resource_kinds[resource] = tuple(k for k in self.kinds if k in breakages)
+        return kinds
 
     def apply(self, resource: str, kind: InvalidKind, obj: dict[str, Any]) -> InvalidRecord:
         """Breaks `obj` in place and says what was done."""

@@ -20,13 +20,20 @@ from stripe_assets_emulator.events import previous_attributes
 from stripe_assets_emulator.generators.disputes import REASONS as DISPUTE_REASONS
 from stripe_assets_emulator.generators.disputes import dispute_balance_transaction, dispute_of
 from stripe_assets_emulator.lifecycles_application_fees import application_fee_refunded
+from stripe_assets_emulator.lifecycles_checkout_sessions import checkout_session_completed, checkout_session_expired
 from stripe_assets_emulator.lifecycles_coupons import coupon_deleted, coupon_updated
 from stripe_assets_emulator.lifecycles_credit_notes import credit_note_updated, credit_note_voided
 from stripe_assets_emulator.lifecycles_disputes import dispute_closed, dispute_updated
+from stripe_assets_emulator.lifecycles_early_fraud_warnings import warnings_follow_charge
 from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
 from stripe_assets_emulator.lifecycles_payouts import payout_failed, payout_paid
 from stripe_assets_emulator.lifecycles_products import product_deleted, product_updated
+from stripe_assets_emulator.lifecycles_promotion_codes import (
+    promotion_code_deactivated,
+    promotion_code_updated,
+)
 from stripe_assets_emulator.lifecycles_setup_intents import setup_intent_canceled, setup_intent_succeeded
+from stripe_assets_emulator.lifecycles_tax_rates import tax_rate_archived, tax_rate_updated
 from stripe_assets_emulator.lifecycles_transfers import transfer_reversed, transfer_updated
 from stripe_assets_emulator.periods import add_interval
 from stripe_assets_emulator.plans import DAY_SECONDS
@@ -265,6 +272,7 @@ class Changer:
             c["refunded"] = c["amount_refunded"] == c["amount"]
 
         self.update(change, "charges", refund_charge, "charge.refunded")
+        warnings_follow_charge(self, change)
 
     def charge_disputed(self, change: Change) -> None:
         charge = self.ds.current("charges", *change.place)
@@ -286,6 +294,7 @@ class Changer:
         served = self.ds.served("disputes", *change.created)
         self.emit(change, "charge.dispute.created", served, None)
         self.emit(change, "charge.dispute.funds_withdrawn", served, None)
+        warnings_follow_charge(self, change)
 
     def charge_updated(self, change: Change) -> None:
         r = self.draws(change)
@@ -487,6 +496,12 @@ CHANGE_KINDS: tuple[str, ...] = (
     "application_fee_refunded",
     "credit_note_updated",
     "credit_note_voided",
+    "checkout_session_completed",
+    "checkout_session_expired",
+    "tax_rate_updated",
+    "tax_rate_archived",
+    "promotion_code_updated",
+    "promotion_code_deactivated",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -506,6 +521,12 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "application_fee_refunded": application_fee_refunded,
     "credit_note_updated": credit_note_updated,
     "credit_note_voided": credit_note_voided,
+    "checkout_session_completed": checkout_session_completed,
+    "checkout_session_expired": checkout_session_expired,
+    "tax_rate_updated": tax_rate_updated,
+    "tax_rate_archived": tax_rate_archived,
+    "promotion_code_updated": promotion_code_updated,
+    "promotion_code_deactivated": promotion_code_deactivated,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from stripe_assets_emulator.lifecycles_promotion_codes import codes_follow_coupon
+
 if TYPE_CHECKING:
     from stripe_assets_emulator.lifecycles import Change, Changer
 
@@ -28,3 +30,4 @@ def coupon_deleted(changer: Changer, change: Change) -> None:
     served = changer.ds.served("coupons", day, slot)
     changer.ds.delete("coupons", day, slot)
     changer.emit(change, "coupon.deleted", served, None)
+    codes_follow_coupon(changer, change)

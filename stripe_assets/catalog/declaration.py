@@ -6,6 +6,7 @@ the emulator's endpoints) is derived from these fields.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -64,14 +65,23 @@ class StripeResource:
     # A field that changes with no Event once a time passes: rows still showing the value it
     # leaves are re-read from the list endpoint by the first run after that time.
     settles: Settling | None = None
+    # The list endpoint, where Stripe keeps it under a namespace (`/v1/checkout/sessions`); by
+    # default `/v1/<name>`. Objects are retrieved at `<path>/<id>`. Asset, table and CLI names
+    # stay `name`.
+    list_path: str | None = None
 
     def __post_init__(self) -> None:
         if self.group not in GROUPS:
             raise ValueError(f"{self.name}: group {self.group!r} is none of {', '.join(GROUPS)}")
+        if self.list_path is not None and not re.fullmatch(r"/v1(/[a-z_]+)+", self.list_path):
+            raise ValueError(
+                f"{self.name}: list_path {self.list_path!r} is not a Stripe path like /v1/checkout/sessions"
+            )
 
     @property
     def path(self) -> str:
-        return f"/v1/{self.name}"
+        """The list endpoint (`/v1/charges`); `<path>/<id>` retrieves one object."""
+        return self.list_path or f"/v1/{self.name}"
 
     @property
     def asset_path(self) -> list[str]:

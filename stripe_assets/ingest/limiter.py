@@ -73,6 +73,12 @@ State = dict[str, float]
 
 # Fixed words Stripe uses where an id would otherwise stand (`/v1/charges/search`).
 _NOT_IDS = frozenset({"search", "upcoming"})
+# Stripe's namespaces of resources: a collection follows them, not an id.
+_NAMESPACES = frozenset({
+    "apps", "billing", "billing_portal", "checkout", "climate", "entitlements", "financial_connections",
+    "forwarding", "identity", "issuing", "radar", "reporting", "sigma", "tax", "terminal", "test_helpers",
+    "treasury",
+})
 
 
 def endpoint_of(request: str) -> str:
@@ -81,7 +87,9 @@ def endpoint_of(request: str) -> str:
     method, _, path = request.partition(" ")
     parts = path.split("?", 1)[0].split("/")
     if len(parts) > 2 and parts[1] == "v1":
-        for i in range(3, len(parts), 2):
+        # A namespace (`/v1/checkout/sessions`) comes before the collection.
+        first = 4 if len(parts) > 3 and parts[2] in _NAMESPACES else 3
+        for i in range(first, len(parts), 2):
             if parts[i] and parts[i] not in _NOT_IDS:
                 parts[i] = "{id}"
     return f"{method} {'/'.join(parts)}" if path else request

@@ -215,7 +215,10 @@ BALANCE_TRANSACTIONS_ENRICHED = Model(
         fee="Stripe fees.",
         net="amount - fee: what it changes in the balance.",
         source_id="The id of the object that caused it.",
-        source_object="What that object is: charge, refund, dispute, payout, transfer.",
+        source_object=(
+            "What that object is: charge, refund, dispute, payout, transfer, transfer_reversal,"
+            " application_fee or application_fee_refund."
+        ),
         charge_id="The charge behind it: the charge itself, or the charge refunded or disputed.",
         payment_intent_id="That charge's payment intent.",
         customer_id="That charge's customer.",

@@ -28,7 +28,8 @@ DATAFLOWS = "dataflows:\n" + "".join(
 )
 PER_DAY = {
     "charges": 1900, "refunds": 2100, "subscriptions": 1300, "customers": 200, "prices": 100, "products": 400,
-    "coupons": 100, "setup_intents": 400,
+    "coupons": 100, "setup_intents": 400, "checkout_sessions": 4400,
+    "tax_rates": 100, "promotion_codes": 100,
 }
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.load import Window
 from stripe_assets.ingest.warehouse import Warehouse
@@ -49,7 +50,7 @@ def _loaded(warehouse: Warehouse, resource: str) -> list[Window]:
 
 def _overlapping(rng: random.Random, emulator, warehouse: Warehouse, resource: str, step: int) -> None:
     """Run A's fetch is held while Stripe moves on and run B lands; then A lands."""
-    path = f"/v1/{resource}"
+    path = get_resource(resource).path
     slow = HoldingReader(emulator.api_key, emulator.url, holding=path)
     a, outcome = in_background(lambda: run(slow, warehouse, resource, _days(rng), f"run-{step}-a", DAYS))
     try:

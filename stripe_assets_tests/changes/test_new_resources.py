@@ -1,5 +1,6 @@
 """Payment intents, products, payouts, disputes, coupons, setup intents, transfers, application
-fees and credit notes loaded over HTTP stay equal to the API as the account changes."""
+fees, credit notes, checkout sessions, early fraud warnings, tax rates and promotion codes loaded
+over HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ DAYS = 4
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
     "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "transfers", "application_fees",
-    "credit_notes", "invoices",
-    "balance_transactions", "charges",
+    "credit_notes", "invoices", "balance_transactions", "charges", "checkout_sessions", "subscriptions",
+    "early_fraud_warnings", "tax_rates", "promotion_codes",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
@@ -54,6 +55,7 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
         can = emu.changeable()
         changes = {
             "charge_captured": min(3, can["charge_captured"]),
+            "charge_refunded": 6,
             "payment_intent_canceled": 5,
             "product_updated": 10,
             "product_deleted": 5,
@@ -71,6 +73,12 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "application_fee_refunded": 3,
             "credit_note_updated": 2,
             "credit_note_voided": 2,
+            "checkout_session_completed": 3,
+            "checkout_session_expired": 2,
+            "tax_rate_updated": 3,
+            "tax_rate_archived": 4,
+            "promotion_code_updated": 2,
+            "promotion_code_deactivated": 3,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -87,8 +95,39 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
         ))
         assert (landed[("succeeded", True)], landed[("canceled", False)] + landed[("canceled", True)]) == (4, 2)
         assert landed.total() == len(waiting) > 6
+        # a warning is actionable while its charge is neither fully refunded nor disputed
+        assert project.query(
+            "SELECT count(*) FROM stripe.early_fraud_warnings w JOIN stripe.charges c ON c.id = w.charge "
+            "WHERE w.actionable = (c.refunded OR c.disputed)"
+        ) == [(0,)]
+        turned = {e["data"]["object"]["id"] for e in emu.events() if e["type"] == "radar.early_fraud_warning.updated"}
+        assert turned and project.query(
+            f"SELECT count(*) FROM stripe.early_fraud_warnings WHERE id IN ({', '.join(map(repr, turned))}) "
+            "AND NOT actionable"
+        ) == [(len(turned),)]
+        # completed sessions point at intents, subscriptions and setup intents of the same tables
+        assert project.query("SELECT count(*) FROM stripe.checkout_sessions WHERE status = 'open'") == [
+            (sum(cs["status"] == "open" for cs in emu.objects("checkout_sessions")),)
+        ]
+        for made in ("payment_intent", "subscription", "setup_intent"):
+            dangling = project.query(
+                f"SELECT count(*) FROM stripe.checkout_sessions c LEFT JOIN stripe.{made}s t ON t.id = c.{made} "
+                f"WHERE c.{made} IS NOT NULL AND t.id IS NULL"
+            )
+            assert dangling == [(0,)], made
+        assert project.query(
+            "SELECT count(*) FROM stripe.checkout_sessions WHERE status = 'complete' AND "
+            "coalesce(payment_intent, subscription, setup_intent) IS NULL"
+        ) == [(0,)]
         assert project.query("SELECT count(*) FROM stripe.products WHERE _deleted_at IS NOT NULL") == [(5,)]
         assert project.query("SELECT count(*) FROM stripe.coupons WHERE _deleted_at IS NOT NULL") == [(3,)]
+        # a code is active only while its coupon is valid and not deleted
+        assert project.query(
+            "SELECT count(*) FROM stripe.promotion_codes p JOIN stripe.coupons c ON c.id = p.coupon "
+            "WHERE p.active AND (NOT c.valid OR c._deleted_at IS NOT NULL)"
+        ) == [(0,)]
+        archived = sum(not r["active"] for r in emu.objects("tax_rates"))
+        assert project.query("SELECT count(*) FROM stripe.tax_rates WHERE NOT active") == [(archived,)]
         assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]
         assert project.query(
             "SELECT count(*) FROM stripe.payment_intents WHERE canceled_at IS NOT NULL AND status != 'canceled'"

@@ -185,9 +185,9 @@ INVALID = [
     ),
     (
         "unknown resource",
-        "dataflows:\n  - name: stripe_tax_rates\n    resource: tax_rates\n",
-        f"dataflow 'stripe_tax_rates', field 'resource': 'tax_rates' is not a declared resource "
-        f"(declared: {', '.join(RESOURCE_NAMES)}); to add it, declare it in stripe_assets/catalog/tax_rates.py",
+        "dataflows:\n  - name: stripe_tax_codes\n    resource: tax_codes\n",
+        f"dataflow 'stripe_tax_codes', field 'resource': 'tax_codes' is not a declared resource "
+        f"(declared: {', '.join(RESOURCE_NAMES)}); to add it, declare it in stripe_assets/catalog/tax_codes.py",
     ),
     (
         "resource twice",

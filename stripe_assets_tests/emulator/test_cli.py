@@ -61,10 +61,10 @@ def test_bad_options_are_usage_errors_naming_the_value(capsys, args, message):
 
 
 def test_bad_settings_are_one_line_errors(capsys):
-    assert main(["emulator", "--per-day", "tax_rates=5", "--port", "0"]) == 2
+    assert main(["emulator", "--per-day", "tax_codes=5", "--port", "0"]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "unknown Stripe resource 'tax_rates'" in err
-    assert err.rstrip().endswith("to add it, declare it in stripe_assets/catalog/tax_rates.py")
+    assert len(err.splitlines()) == 1 and "unknown Stripe resource 'tax_codes'" in err
+    assert err.rstrip().endswith("to add it, declare it in stripe_assets/catalog/tax_codes.py")
 
 
 def test_serves_until_interrupted_then_exits_cleanly():

@@ -83,7 +83,7 @@ def test_retrieve_takes_expand_only(api, emu):
 
 
 def test_unknown_paths_are_404s_in_stripes_shape(api):
-    for path in ("/v1/tax_rates", "/v2/charges", "/", "/v1/charges/ch_1/refunds"):
+    for path in ("/v1/tax_codes", "/v2/charges", "/", "/v1/charges/ch_1/refunds", "/v1/charges/", "/v1"):
         error = api.error(path, 404)
         assert error["type"] == "invalid_request_error"
         assert error["message"].startswith("Unrecognized request URL (GET: ")

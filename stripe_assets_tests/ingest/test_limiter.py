@@ -222,6 +222,10 @@ def test_retrieves_share_one_endpoint_entry_held_to_the_endpoint_rate(tmp_path):
     assert endpoints == ["endpoint GET /v1/charges/{id} tokens", "endpoint GET /v1/charges/{id} at"]
     assert endpoint_of("GET /v1/charges/search") == "GET /v1/charges/search"
     assert endpoint_of("GET /v1/customers/cus_1/sources/src_2") == "GET /v1/customers/{id}/sources/{id}"
+    # Under a namespace, the collection follows it.
+    assert endpoint_of("GET /v1/checkout/sessions") == "GET /v1/checkout/sessions"
+    assert endpoint_of("GET /v1/checkout/sessions/cs_1") == "GET /v1/checkout/sessions/{id}"
+    assert endpoint_of("GET /v1/radar/early_fraud_warnings/issfr_1") == "GET /v1/radar/early_fraud_warnings/{id}"
 
 
 def test_idle_endpoint_entries_are_pruned(tmp_path):

@@ -36,6 +36,8 @@ def objects(emu: RunningEmulator) -> dict[str, list[dict]]:
         "payouts": fetch(emu, "/v1/payouts"),
         "customers": fetch(emu, "/v1/customers"),
         "subscriptions": fetch(emu, "/v1/subscriptions", status="all"),
+        "transfers": fetch(emu, "/v1/transfers"),
+        "application_fees": fetch(emu, "/v1/application_fees"),
     }
 
 
@@ -165,11 +167,21 @@ def balance_transactions_enriched(o: dict[str, list[dict]]) -> dict[str, dict[st
     disputes = {d["id"]: d for d in o["disputes"]}
     payouts = {p["id"]: p for p in o["payouts"]}
     automatic = sorted((p for p in o["payouts"] if p["automatic"]), key=lambda p: (p["created"], p["id"]))
+    # Money moved to or from connected accounts: transfers and their reversals, application fees
+    # and their refunds (the reversals and refunds are embedded in their transfer or fee).
+    moved_by: dict[str, str] = {}
+    for tr in o["transfers"]:
+        moved_by[tr["id"]] = "transfer"
+        moved_by.update({r["id"]: "transfer_reversal" for r in tr["reversals"]["data"]})
+    for fee in o["application_fees"]:
+        moved_by[fee["id"]] = "application_fee"
+        moved_by.update({r["id"]: "application_fee_refund" for r in fee["refunds"]["data"]})
     rows = {}
     for t in o["balance_transactions"]:
         source = t["source"]
         kind = ("charge" if source in charges else "refund" if source in refunds
-                else "dispute" if source in disputes else "payout" if source in payouts else None)
+                else "dispute" if source in disputes else "payout" if source in payouts
+                else moved_by.get(source))
         charge_id = source if kind == "charge" else refunds[source]["charge"] if kind == "refund" else (
             disputes[source]["charge"] if kind == "dispute" else None)
         charge = charges.get(charge_id) if charge_id else None

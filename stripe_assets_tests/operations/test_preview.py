@@ -90,11 +90,11 @@ def test_preview_lists_records_validation_would_quarantine_and_schema_drift(make
 
 
 def test_unknown_resource_and_bad_limit_are_one_line_usage_errors(project, capsys):
-    assert main(["preview", "tax_rates"]) == 2
+    assert main(["preview", "tax_codes"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        f"stripe-assets preview: unknown Stripe resource 'tax_rates' (declared: {', '.join(RESOURCE_NAMES)}); "
-        "to add it, declare it in stripe_assets/catalog/tax_rates.py"
+        f"stripe-assets preview: unknown Stripe resource 'tax_codes' (declared: {', '.join(RESOURCE_NAMES)}); "
+        "to add it, declare it in stripe_assets/catalog/tax_codes.py"
     )
     for limit in ("0", "101", "ten"):
         try:

@@ -136,8 +136,8 @@ def test_unknown_runs_partitions_and_steps_are_one_line_usage_errors(project, th
     for args, message in cases.items():
         assert main(["rollback", "charges", *args, "--yes"]) == 2, args
         assert capsys.readouterr().err.strip() == f"stripe-assets rollback: {message}"
-    assert main(["rollback", "tax_rates", "--yes"]) == 2
-    assert "unknown Stripe resource 'tax_rates'" in capsys.readouterr().err
+    assert main(["rollback", "tax_codes", "--yes"]) == 2
+    assert "unknown Stripe resource 'tax_codes'" in capsys.readouterr().err
     assert project.rows("charges") == current
 
     assert main(["rollback", "charges", "--yes"]) == 0

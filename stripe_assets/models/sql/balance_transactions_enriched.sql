@@ -38,6 +38,9 @@ SELECT
         WHEN t.source LIKE 'dp\_%' ESCAPE '\' OR t.source LIKE 'du\_%' ESCAPE '\' THEN 'dispute'
         WHEN t.source LIKE 'po\_%' ESCAPE '\' THEN 'payout'
         WHEN t.source LIKE 'tr\_%' ESCAPE '\' THEN 'transfer'
+        WHEN t.source LIKE 'trr\_%' ESCAPE '\' THEN 'transfer_reversal'
+        WHEN t.source LIKE 'fee\_%' ESCAPE '\' THEN 'application_fee'
+        WHEN t.source LIKE 'fr\_%' ESCAPE '\' THEN 'application_fee_refund'
     END AS source_object,
     coalesce(c.id, r.charge, d.charge) AS charge_id,
     charge.payment_intent AS payment_intent_id,

@@ -342,13 +342,16 @@ BUILDERS: dict[str, Callable[[int], dict]] = {
 
 
 def _more() -> None:
-    from stripe_assets_tests.ingest.validation import samples_more
+    from stripe_assets_tests.ingest.validation import samples_added, samples_more
 
     BUILDERS.update({"payment_intents": samples_more.payment_intent, "products": samples_more.product,
                      "payouts": samples_more.payout, "disputes": samples_more.dispute,
                      "coupons": samples_more.coupon, "setup_intents": samples_more.setup_intent,
                      "transfers": samples_more.transfer, "application_fees": samples_more.application_fee,
-                     "credit_notes": samples_more.credit_note})
+                     "credit_notes": samples_more.credit_note,
+                     "checkout_sessions": samples_added.checkout_session,
+                     "early_fraud_warnings": samples_added.early_fraud_warning, "tax_rates": samples_added.tax_rate,
+                     "promotion_codes": samples_added.promotion_code})
 
 
 _more()

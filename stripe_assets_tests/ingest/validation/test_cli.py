@@ -32,5 +32,5 @@ def test_json_for_every_resource_with_strict_enums(capsys):
 
 
 def test_an_unknown_resource_is_a_usage_error(capsys):
-    assert run("tax_rates") == 2
-    assert "unknown Stripe resource 'tax_rates'" in capsys.readouterr().err
+    assert run("tax_codes") == 2
+    assert "unknown Stripe resource 'tax_codes'" in capsys.readouterr().err
