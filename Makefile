@@ -54,7 +54,7 @@ dev: $(BIN)/.installed
 	@echo "make dev: schedules start STOPPED (the emulator serves the last 30 days); turn them on in the UI"
 	$(BIN)/stripe-assets emulator --port $(EMULATOR_PORT) --api-key $(EMULATOR_KEY) & \
 	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
-	  $(DEMO_ENV) STRIPE_ASSETS_SCHEDULES=stopped $(BIN)/dagster dev -w workspace.yaml
+	  $(DEMO_ENV) STRIPE_ASSETS_SCHEDULES=stopped $(BIN)/dg dev -w workspace.yaml
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/emulator.py

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.dagster_cli import without_supersession_warnings
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.operations import summary
 from stripe_assets.operations.demo_emulator import demo_emulator
@@ -78,12 +79,12 @@ def main(argv: list[str] | None = None) -> int:
 
     today = datetime.now(UTC).date()
     first, last = today - timedelta(days=args.days), today - timedelta(days=1)
-    env = {
+    env = without_supersession_warnings({
         **dict([_TAIL_WAIT]),
         **os.environ,
         "STRIPE_API_KEY": args.api_key,
         "DAGSTER_HOME": str(project_home()),
-    }
+    })
     # The instance is created here, once, before the run starts (see `first_use`).
     os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
     with dagster_instance() as (_, problem):

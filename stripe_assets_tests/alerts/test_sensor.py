@@ -321,8 +321,9 @@ def test_hanging_channel_times_out_and_others_deliver(instance, alert_log, make_
     tick(instance, routes, cursor)
     elapsed = time.monotonic() - started
 
-    # 2 attempts of 1 s, one short backoff; the second alert waits for the next pass (channel down)
-    assert elapsed < 5, elapsed
+    # 2 attempts of 1 s, one short backoff; the second alert waits for the next pass (channel down).
+    # Each hang lasts 30 s, so anything under one hang shows the timeout cut it, however loaded.
+    assert elapsed < 25, elapsed
     assert [b["status"] for b in healthy.delivered] == ["start", "success"]
     failed = [d for d in deliveries(alert_log) if not d["delivered"]]
     assert [(d["channel"], d["alert_status"]) for d in failed] == [("hanging", "start")]

@@ -26,10 +26,14 @@ DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
     for r in RESOURCES
 )
+# Each kind of change made this many times: enough for several pages of events per resource and
+# for old-version events among them; the objects per day are sized so that each kind finds that
+# many objects to change (trials ending need the most).
+CHANGES_PER_KIND = 200
 PER_DAY = {
-    "charges": 1900, "refunds": 2100, "subscriptions": 1300, "customers": 200, "prices": 100, "products": 400,
-    "coupons": 100, "setup_intents": 400, "checkout_sessions": 4400,
-    "tax_rates": 100, "promotion_codes": 100,
+    "charges": 900, "refunds": 840, "subscriptions": 650, "customers": 80, "prices": 40, "products": 160,
+    "coupons": 40, "setup_intents": 160, "checkout_sessions": 1800, "tax_rates": 40, "promotion_codes": 40,
+    "transfers": 40,
 }
 LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 
@@ -80,7 +84,6 @@ def _deleted_customers(emu) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    # Sized so that 500 objects can take each kind of change (trials ending need the most).
     config = EmulatorConfig(seed=1, start=START, days=DAYS, per_day=PER_DAY)
     with start_emulator(config) as emu:
         project = make_project(tmp_path_factory.mktemp("changes"), emu)
@@ -95,7 +98,7 @@ def test_one_partition_brings_every_table_up_to_date_and_rollback_undoes_it(worl
     project, emu = world
     before = {r: project.rows(r) for r in RESOURCES}
     # Only the last day's payouts (one per currency) are still in transit; disputes are rare.
-    every_kind = {**dict.fromkeys(CHANGE_KINDS, 500), "payout_paid": 3, "payout_failed": 2,
+    every_kind = {**dict.fromkeys(CHANGE_KINDS, CHANGES_PER_KIND), "payout_paid": 3, "payout_failed": 2,
                   "dispute_updated": 20, "dispute_closed": 20}
     made = emu.advance(days=3, changes=every_kind, old_api_version_share=0.1).to_json()
     assert made["changes"] == every_kind

@@ -380,7 +380,8 @@ def test_a_load_reads_on_while_another_holds_the_warehouse_and_lands_once_it_is_
     done: dict[str, object] = {}
     load = threading.Thread(target=lambda: done.setdefault("report", run(duckdb_path)))
     load.start()
-    deadline = time.monotonic() + 20
+    # Generous: the loops end as soon as the reads are in, the deadline only stops a stalled read.
+    deadline = time.monotonic() + 180
     while emu.request_count == served and time.monotonic() < deadline:
         time.sleep(0.01)
     with Warehouse(duckdb_path).connect():  # another writer holds the warehouse
@@ -388,7 +389,7 @@ def test_a_load_reads_on_while_another_holds_the_warehouse_and_lands_once_it_is_
             time.sleep(0.05)
         read_while_held = emu.request_count - served
         assert load.is_alive(), "nothing can land while the warehouse is held"
-    load.join(60)
+    load.join(180)
     assert read_while_held == requests, f"reading stalled at {read_while_held} of {requests} requests"
     report = done["report"]
     assert [o.window.key for o in report.outcomes] == sorted(days, reverse=True)
