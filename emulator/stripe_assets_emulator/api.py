@@ -22,9 +22,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
-from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import API_VERSION
-from stripe_assets_emulator import errors
+from stripe_assets_emulator import children, errors
 from stripe_assets_emulator.changes import Advance, ChangeRequestError, advance, changeable
 from stripe_assets_emulator.dataset import Dataset, Position
 from stripe_assets_emulator.errors import ApiError
@@ -32,6 +32,7 @@ from stripe_assets_emulator.events import parse_event_list
 from stripe_assets_emulator.expand import check_list_paths, expand
 from stripe_assets_emulator.faults import RequestFaults
 from stripe_assets_emulator.filters import list_predicate
+from stripe_assets_emulator.generators import GENERATED
 from stripe_assets_emulator.ids import random_chars
 from stripe_assets_emulator.pages import PageCache, Params, next_params
 from stripe_assets_emulator.query import (
@@ -121,8 +122,8 @@ class EmulatorApi:
     def _endpoint(path: str) -> str:
         """`/v1/charges/ch_123` -> `/v1/charges/{id}`: counts and rate limits per endpoint."""
         parts = path.strip("/").split("/")
-        if len(parts) == 3 and parts[0] == "v1":
-            return f"/v1/{parts[1]}/{{id}}"
+        if len(parts) in (3, 4) and parts[0] == "v1":  # a retrieve, or a parent's child list
+            return "/".join(["", "v1", parts[1], "{id}", *parts[3:]])
         return path
 
     def _api(
@@ -135,8 +136,14 @@ class EmulatorApi:
                     self.rate_limited_count += 1
             raise fault
         self._authenticate(headers.get("Authorization"))
+        child = children.route(path, dict(query_pairs(query)))
+        if child is not None:
+            if method != "GET":
+                raise errors.read_only(method, path)
+            with self.ds.live.lock.read():
+                return Response(200, children.list_body(self.ds, *child, dict(query_pairs(query)), path))
         parts = path.strip("/").split("/")
-        known = parts[1] in RESOURCE_NAMES or parts[1] == "events" if len(parts) > 1 else False
+        known = parts[1] in GENERATED or parts[1] == "events" if len(parts) > 1 else False
         if len(parts) not in (2, 3) or parts[0] != "v1" or not known or "" in parts:
             raise errors.unrecognized_url(method, path)
         if method != "GET":
@@ -283,9 +290,9 @@ class EmulatorApi:
             return Response(200, orjson.dumps(body))
         if path == CONTROL_PREFIX + "invalid":
             resource = params.get("resource", "")
-            if resource not in RESOURCE_NAMES:
+            if resource not in GENERATED:
                 error = errors.invalid(
-                    f"Invalid resource: {resource!r}; expected one of {', '.join(RESOURCE_NAMES)}",
+                    f"Invalid resource: {resource!r}; expected one of {', '.join(GENERATED)}",
                     param="resource",
                 )
                 return Response(400, error.body())
