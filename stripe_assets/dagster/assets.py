@@ -27,6 +27,7 @@ from stripe_assets.dagster.changes import (
     settle_for,
 )
 from stripe_assets.dagster.checks import check_result
+from stripe_assets.dagster.children import CHILD_PRIORITY, wait_for_parent
 from stripe_assets.dagster.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.dagster.record import PartitionRecord, record_partitions
 from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
@@ -81,10 +82,12 @@ def build_stripe_asset(
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"stripe", "duckdb"},
+        op_tags={"dagster/priority": CHILD_PRIORITY} if child is not None else None,
         metadata={
             "dagster/column_schema": column_schema(columns),
             "dagster/table_name": resource.table,
             "dataflow": dataflow.name,
+            **({"parent": f"stripe/{child.parent}, column {child.parent_column}"} if child is not None else {}),
             # The UI rounds the policy's windows to whole days; the exact ones, as `dataflows` says.
             **({"freshness": freshness.describe()} if freshness else {}),
         },
@@ -112,6 +115,8 @@ def build_stripe_asset(
     )
     def _asset(context: dg.AssetExecutionContext, stripe_api: StripeApiResource, stripe_warehouse: WarehouseResource):
         guard_step(context.instance, context.run.run_id)  # a step never outlives its run process
+        if child is not None:
+            wait_for_parent(context, asset_key(child.parent))
         windows = _run_windows(context, dataflow.name, time)
         ranged = len(windows) > 1
         own = {w.key for w in windows}
