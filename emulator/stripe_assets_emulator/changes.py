@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stripe_assets_emulator.children import children, generated_cards
 from stripe_assets_emulator.config import parse_counts
 from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.generators.payouts import ARRIVAL_DAYS
@@ -72,6 +73,9 @@ DEFAULT_MIX: Mapping[str, int] = {
     "coupon_deleted": 1,
     "setup_intent_succeeded": 2,
     "setup_intent_canceled": 1,
+    "subscription_item_updated": 4,
+    "payment_method_attached": 3,
+    "payment_method_detached": 2,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -214,6 +218,14 @@ STEPS: Mapping[str, Step] = {
 }
 STEPS = {
     **STEPS,
+    "subscription_item_updated": STEPS["subscription_canceled"],
+    "payment_method_attached": STEPS["customer_updated"],
+    # Only customers that have a card can have one detached.
+    "payment_method_detached": Step(
+        "customers",
+        lambda ds, day: [s for s in STEPS["customer_updated"].planned(ds, day) if generated_cards(ds, day, s)],
+        lambda ds, d, s, c: _customer_live(ds, d, s, c) and bool(children(ds, "payment_methods", d, s)),
+    ),
     "refund_failed": STEPS["refund_succeeded"],
     "customer_deleted": STEPS["customer_updated"],
     "payout_failed": STEPS["payout_paid"],
@@ -242,6 +254,9 @@ _CLAIMS = {
     "coupon_deleted": "coupon",
     "setup_intent_succeeded": "setup intent",
     "setup_intent_canceled": "setup intent",
+    "subscription_item_updated": "subscription state",
+    "payment_method_attached": "customer",
+    "payment_method_detached": "customer",
 }
 
 
@@ -470,6 +485,8 @@ def plan(
     p.simple("coupon_deleted", counts["coupon_deleted"])
     p.simple("setup_intent_succeeded", counts["setup_intent_succeeded"])
     p.simple("setup_intent_canceled", counts["setup_intent_canceled"])
+    for kind in ("subscription_item_updated", "payment_method_attached", "payment_method_detached"):
+        p.simple(kind, counts[kind])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

@@ -100,45 +100,62 @@ def _invoice_lines(ds: Dataset, day: int, slot: int, invoice: dict) -> list[dict
 
 
 def _payment_methods(ds: Dataset, day: int, slot: int, customer: dict) -> list[dict]:
-    """0 to 3 cards per customer, saved in the minutes after it was created; newest first."""
+    """0 to 3 cards per customer, saved in the minutes after it was created, and those attached
+    since, less those detached; newest first."""
     r = Draws(ds.plans.seed, TAGS["payment_methods"], day, slot, Purpose.OBJECT)
-    count = int(r.random() * 4)
-    methods = []
-    for n in range(count):
-        brand = _CARD_BRANDS[int(r.random() * len(_CARD_BRANDS))]
-        methods.append(
-            {
-                "id": "pm_" + ids.related_id("", 24, ds.plans.seed, TAGS["payment_methods"], day, slot, n),
-                "object": "payment_method",
-                "allow_redisplay": "unspecified",
-                "billing_details": {
-                    "address": customer.get("address"), "email": customer.get("email"),
-                    "name": customer.get("name"), "phone": customer.get("phone"), "tax_id": None,
-                },
-                "card": {
-                    "brand": brand,
-                    "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
-                    "country": "US",
-                    "display_brand": brand,
-                    "exp_month": 1 + int(r.random() * 12),
-                    "exp_year": 2027 + int(r.random() * 5),
-                    "fingerprint": ids.related_id("", 16, ds.plans.seed, TAGS["payment_methods"], day, slot, 10 + n),
-                    "funding": "credit" if r.random() < 0.7 else "debit",
-                    "generated_from": None,
-                    "last4": f"{int(r.random() * 10000):04d}",
-                    "networks": {"available": [brand], "preferred": None},
-                    "regulated_status": "unregulated",
-                    "three_d_secure_usage": {"supported": True},
-                    "wallet": None,
-                },
-                "created": customer["created"] + 60 * (n + 1),
-                "customer": customer["id"],
-                "livemode": False,
-                "metadata": {},
-                "type": "card",
-            }
-        )
-    return methods[::-1]
+    count = int(r.random() * 4)  # as generated_cards() draws it
+    methods = [
+        _card(ds, customer, "pm_" + ids.related_id("", 24, ds.plans.seed, TAGS["payment_methods"], day, slot, n),
+              customer["created"] + 60 * (n + 1), r)
+        for n in range(count)
+    ]
+    methods += ds.live.attached.get((day, slot), [])
+    gone = ds.live.detached.get((day, slot), set())
+    return [m for m in methods if m["id"] not in gone][::-1]
+
+
+def generated_cards(ds: Dataset, day: int, slot: int) -> int:
+    """How many cards the customer at (day, slot) was generated with."""
+    return int(Draws(ds.plans.seed, TAGS["payment_methods"], day, slot, Purpose.OBJECT).random() * 4)
+
+
+def new_payment_method(ds: Dataset, customer: dict, method_id: str, at: int) -> dict:
+    """A card attached to the customer at `at`."""
+    return _card(ds, customer, method_id, at, Draws(ds.plans.seed, TAGS["payment_methods"], at, Purpose.OBJECT))
+
+
+def _card(ds: Dataset, customer: dict, method_id: str, created: int, r: Draws) -> dict:
+    brand = _CARD_BRANDS[int(r.random() * len(_CARD_BRANDS))]
+    return {
+        "id": method_id,
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": {
+            "address": customer.get("address"), "email": customer.get("email"),
+            "name": customer.get("name"), "phone": customer.get("phone"), "tax_id": None,
+        },
+        "card": {
+            "brand": brand,
+            "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
+            "country": "US",
+            "display_brand": brand,
+            "exp_month": 1 + int(r.random() * 12),
+            "exp_year": 2027 + int(r.random() * 5),
+            "fingerprint": method_id[3:19],
+            "funding": "credit" if r.random() < 0.7 else "debit",
+            "generated_from": None,
+            "last4": f"{int(r.random() * 10000):04d}",
+            "networks": {"available": [brand], "preferred": None},
+            "regulated_status": "unregulated",
+            "three_d_secure_usage": {"supported": True},
+            "wallet": None,
+        },
+        "created": created,
+        "customer": customer["id"],
+        "livemode": False,
+        "metadata": {},
+        "type": "card",
+    }
 
 
 # Every child of a parent, for the lists whose parents do not embed them all.

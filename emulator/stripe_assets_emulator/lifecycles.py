@@ -19,6 +19,11 @@ from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.events import previous_attributes
 from stripe_assets_emulator.generators.disputes import REASONS as DISPUTE_REASONS
 from stripe_assets_emulator.generators.disputes import dispute_balance_transaction, dispute_of
+from stripe_assets_emulator.lifecycles_children import (
+    payment_method_attached,
+    payment_method_detached,
+    subscription_item_updated,
+)
 from stripe_assets_emulator.lifecycles_coupons import coupon_deleted, coupon_updated
 from stripe_assets_emulator.lifecycles_disputes import dispute_closed, dispute_updated
 from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
@@ -479,6 +484,9 @@ CHANGE_KINDS: tuple[str, ...] = (
     "coupon_deleted",
     "setup_intent_succeeded",
     "setup_intent_canceled",
+    "subscription_item_updated",
+    "payment_method_attached",
+    "payment_method_detached",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -493,6 +501,9 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "coupon_deleted": coupon_deleted,
     "setup_intent_succeeded": setup_intent_succeeded,
     "setup_intent_canceled": setup_intent_canceled,
+    "subscription_item_updated": subscription_item_updated,
+    "payment_method_attached": payment_method_attached,
+    "payment_method_detached": payment_method_detached,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

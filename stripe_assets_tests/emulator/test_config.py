@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets_emulator import (
     INVALID_KINDS,
     RATE_LIMIT_PRESETS,
@@ -16,6 +15,7 @@ from stripe_assets_emulator import (
     FaultConfig,
     RateLimit,
 )
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 from stripe_assets_emulator.generators import MissingGeneratorError, generator_class, generator_classes
 
 

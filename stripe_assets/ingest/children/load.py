@@ -56,7 +56,6 @@ def load_children(
     fence = read_fence(warehouse, resource, run_id)
     report = LoadReport(resource, windows)
     for window in windows:
-        began = time.time()
         if not warehouse.exists():
             raise parent_not_loaded(child, resource, window.key)
         with warehouse.connect(read_only=True) as conn:
@@ -64,9 +63,12 @@ def load_children(
         records: list[dict] = []
         parent_ids: list[str] = []
         parent_created: list[int] = []
-        observed: list[datetime] = []
+        observed: list[datetime | None] = []
+        times: list[float] = []
         for found in children_of(reader, child, parents, report.stats, concurrency):
-            at = datetime.fromtimestamp(found.observed if found.observed is not None else began, UTC)
+            if found.as_of is not None:
+                times.append(found.as_of)
+            at = datetime.fromtimestamp(found.as_of, UTC) if found.as_of is not None else None
             for obj in found.objects:
                 records.append(obj)
                 parent_ids.append(found.parent.id)
@@ -99,7 +101,8 @@ def load_children(
                 "error_rate_pct": round(100.0 * outcome.error_rate, 4), "threshold_pct": settings.threshold_pct,
             },
             keeps_deleted=True,  # a child gone from its parent keeps its row, marked deleted
-            observed_at=datetime.fromtimestamp(began, UTC),
+            # The oldest state read (Stripe's clock): rows newer than it stay (None: no parents).
+            observed_at=datetime.fromtimestamp(min(times), UTC) if times else None,
             window_column=PARENT_CREATED,
         )
         if describe is not None:
@@ -132,7 +135,7 @@ def _rows(
     records: list[dict],
     parent_ids: list[str],
     parent_created: list[int],
-    observed: list[datetime],
+    observed: list[datetime | None],
     columns: Sequence[ColumnSpec],
     key: str,
     run_id: str,

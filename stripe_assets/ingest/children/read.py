@@ -27,16 +27,21 @@ class Parent:
     id: str
     created: int
     raw: dict
+    observed: float | None  # how new the parent's row is (Stripe's clock): so are its embedded children
 
 
 @dataclass
 class Children:
-    """One parent's children as Stripe lists them, and when the first request for them was sent
-    (None: all embedded, as new as the parent's row)."""
+    """One parent's children as Stripe lists them, and how new they are: when the first request
+    for them was answered (Stripe's clock), or, all embedded, the parent's row's time."""
 
     parent: Parent
     objects: list[dict]
     observed: float | None = None
+
+    @property
+    def as_of(self) -> float | None:
+        return self.observed if self.observed is not None else self.parent.observed
 
 
 def parent_not_loaded(child: ChildOf, child_name: str, key: str) -> ParentNotLoadedError:
@@ -60,11 +65,11 @@ def parents_of(
     if not loaded or not table_exists(conn, parent.table):
         raise parent_not_loaded(child, child_name, key)
     rows = conn.execute(
-        f"""SELECT id, epoch(created)::BIGINT, raw FROM {parent.table}
+        f"""SELECT id, epoch(created)::BIGINT, raw, epoch(_observed_at) FROM {parent.table}
             WHERE created >= ? AND created < ? AND _deleted_at IS NULL ORDER BY created, id""",
         [start, end],
     ).fetchall()
-    return [Parent(i, c, orjson.loads(r)) for i, c, r in rows]
+    return [Parent(i, c, orjson.loads(r), o) for i, c, r, o in rows]
 
 
 def children_of(
