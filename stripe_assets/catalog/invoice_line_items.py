@@ -15,7 +15,7 @@ RESOURCE = StripeChild(
     summary="what each invoice bills: amount, quantity, period, price and product of every line",
     group="stripe_billing",
     columns=(
-        "id", "amount", "currency", "description", "quantity", "subtotal", "subscription",
+        "id", "amount", "currency", "description", "quantity", "subtotal",
         "price: pricing.price_details.price", "product: pricing.price_details.product",
         "period_start: period.start", "period_end: period.end", "parent_type: parent.type",
         "livemode", "metadata",

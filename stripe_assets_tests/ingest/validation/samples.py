@@ -347,6 +347,9 @@ def _more() -> None:
     BUILDERS.update({"payment_intents": samples_more.payment_intent, "products": samples_more.product,
                      "payouts": samples_more.payout, "disputes": samples_more.dispute,
                      "coupons": samples_more.coupon, "setup_intents": samples_more.setup_intent})
+    from stripe_assets_tests.ingest.validation import samples_children
+
+    BUILDERS.update(samples_children.BUILDERS)
 
 
 _more()
