@@ -146,3 +146,19 @@ def test_after_the_emulator_moves_on_one_more_run_leaves_every_child_table_equal
     methods = _table("payment_methods", tmp_path)
     assert sum(1 for _, _, d in methods.values() if d is not None) >= 4
     assert set(methods) - set(before["payment_methods"]), "no attached card was read"
+
+
+def test_cards_attached_or_detached_are_read_from_their_events_though_no_customer_changed(live, tmp_path):
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        _load_all(instance)
+        before = _table("payment_methods", tmp_path)
+        moved = _advance(live, "hours=6&changes[payment_method_attached]=4&changes[payment_method_detached]=3")
+        assert moved["event_types"] == {"payment_method.attached": 4, "payment_method.detached": 3}
+        # Only the newest day is asked for; the customers of the other days did not change.
+        result = materialize(instance, selection=["stripe/payment_methods"], partition_key=DAYS[-1])
+        assert result.success
+    table = _table("payment_methods", tmp_path)
+    expected = _expected(live, "payment_methods")
+    assert {i: (p, o) for i, (p, o, d) in table.items() if d is None} == expected
+    assert len(set(table) - set(before)) == 4
+    assert sum(1 for i, (_, _, d) in table.items() if d is not None and i in before) == 3
