@@ -3,7 +3,9 @@ rows attached to the right parent, and complete embedded lists cost no request."
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 import urllib.request
 from datetime import date
 
@@ -162,3 +164,28 @@ def test_cards_attached_or_detached_are_read_from_their_events_though_no_custome
     assert {i: (p, o) for i, (p, o, d) in table.items() if d is None} == expected
     assert len(set(table) - set(before)) == 4
     assert sum(1 for i, (_, _, d) in table.items() if d is not None and i in before) == 3
+
+
+def test_a_key_that_may_not_read_events_still_loads_the_cards_and_says_why_it_reads_fewer(
+    live, tmp_path, monkeypatch
+):
+    from stripe_assets_tests.changes.conftest import _NoEventsKey
+
+    handler = type("Handler", (_NoEventsKey,), {"upstream": live.url})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{server.server_address[1]}")
+        selection = ["stripe/customers", "stripe/payment_methods"]
+        with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+            assert materialize(instance, selection=selection, partition_key=DAYS[0]).success
+            _advance(live, "hours=1&changes[payment_method_attached]=1")
+            result = materialize(instance, selection=["stripe/payment_methods"], partition_key=DAYS[0])
+            assert result.success
+            warnings = [
+                e.message for e in instance.all_logs(result.run_id) if "its events cannot be read" in (e.message or "")
+            ]
+        assert warnings and "only partitions whose customers changed are read again" in warnings[0]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -182,7 +182,10 @@ def build_stripe_asset(
                 if settle is not None:
                     report_settling(context, key, settle)
                 if child is not None:  # children of parents changed since they were read, and the run's own
-                    reread = [w for w in _stale_windows(reader, store, resource.name, time) if w.key not in own]
+                    reread = [
+                        w for w in _stale_windows(reader, store, resource.name, time, context.log.warning)
+                        if w.key not in own
+                    ]
                     if reread:
                         context.log.info(
                             f"{resource.name}: their {child.parent} changed since they were read: "
@@ -283,10 +286,10 @@ def _run_windows(context: dg.AssetExecutionContext, dataflow: str, time: TimeMod
         ) from None
 
 
-def _stale_windows(reader, store, resource: str, time: TimeModel) -> list[Window]:
+def _stale_windows(reader, store, resource: str, time: TimeModel, warn) -> list[Window]:
     """The loaded partitions of a child list whose parents changed since they were read."""
     windows = []
-    for key in stale_partitions(reader, store, resource):
+    for key in stale_partitions(reader, store, resource, warn=warn):
         try:
             windows.append(Window(key, *time.window(key)))
         except ValueError:  # a partition of an earlier dataflow setting: not this one's to re-read

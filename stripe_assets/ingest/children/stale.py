@@ -4,11 +4,12 @@ last load name one of their parents (a payment method attached to a customer).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import StripeChild
-from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripeReader, read_page
+from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripePermissionError, StripeReader, read_page
 from stripe_assets.ingest.warehouse import LOADS_TABLE, Warehouse
 from stripe_assets.ingest.warehouse.loads import table_exists
 
@@ -19,9 +20,14 @@ EVENT_MARGIN_SECONDS = 300
 
 
 def stale_partitions(
-    reader: StripeReader, warehouse: Warehouse, resource: str, stats: FetchStats | None = None
+    reader: StripeReader,
+    warehouse: Warehouse,
+    resource: str,
+    stats: FetchStats | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[str]:
-    """The loaded partitions of child `resource` to read again, oldest first."""
+    """The loaded partitions of child `resource` to read again, oldest first. A key that may not
+    read events (HTTP 403) leaves only the parents' changes to go by: `warn` says so."""
     spec = get_resource(resource)
     assert isinstance(spec, StripeChild), resource
     parent = get_resource(spec.child_of.parent)
@@ -43,7 +49,15 @@ def stale_partitions(
             since = conn.execute(
                 f"SELECT max(observed_at) FROM {LOADS_TABLE} WHERE resource = ? AND status = 'loaded'", [spec.name]
             ).fetchone()
-            named = _parents_named(reader, spec, since[0] if since else None, stats or FetchStats())
+            try:
+                named = _parents_named(reader, spec, since[0] if since else None, stats or FetchStats())
+            except StripePermissionError as exc:
+                named = set()
+                if warn is not None:
+                    warn(
+                        f"{resource}: its events cannot be read ({exc}); only partitions whose "
+                        f"{parent.name} changed are read again"
+                    )
             if named:
                 found = conn.execute(
                     f"""SELECT DISTINCT p._partition FROM {parent.table} p
