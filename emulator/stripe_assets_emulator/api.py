@@ -22,9 +22,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
-from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import API_VERSION
-from stripe_assets_emulator import errors
+from stripe_assets_emulator import children, errors
 from stripe_assets_emulator.balance import balance
 from stripe_assets_emulator.changes import Advance, ChangeRequestError, advance, changeable
 from stripe_assets_emulator.dataset import Dataset, Position
@@ -33,6 +33,7 @@ from stripe_assets_emulator.events import parse_event_list
 from stripe_assets_emulator.expand import check_list_paths, expand
 from stripe_assets_emulator.faults import RequestFaults
 from stripe_assets_emulator.filters import list_predicate
+from stripe_assets_emulator.generators import GENERATED
 from stripe_assets_emulator.ids import random_chars
 from stripe_assets_emulator.pages import PageCache, Params, next_params
 from stripe_assets_emulator.query import (
@@ -64,7 +65,8 @@ class Response:
 
 
 # Each list endpoint's resource (`/v1/checkout/sessions` -> checkout_sessions); events too.
-_RESOURCES_BY_PATH: dict[str, str] = {get_resource(name).path: name for name in RESOURCE_NAMES} | {
+# Child lists are served from their parents (`children.py`).
+_RESOURCES_BY_PATH: dict[str, str] = {get_resource(name).path: name for name in GENERATED} | {
     "/v1/events": "events"
 }
 _PATHS = {name: path for path, name in _RESOURCES_BY_PATH.items()}
@@ -143,6 +145,9 @@ class EmulatorApi:
         route = _route(path)
         if route is not None and route[1] is not None:
             return f"{_PATHS[route[0]]}/{{id}}"
+        parts = path.strip("/").split("/")
+        if len(parts) == 4 and parts[0] == "v1":  # a parent's child list
+            return "/".join(["", "v1", parts[1], "{id}", *parts[3:]])
         return path
 
     def _api(
@@ -158,6 +163,12 @@ class EmulatorApi:
         parts = path.strip("/").split("/")
         if len(parts) > 1 and parts[0] == "v1" and parts[1] in ("balance", "reporting", "files"):
             return self._reporting(method, parts, query, headers, body)
+        child = children.route(path, dict(query_pairs(query)))
+        if child is not None:
+            if method != "GET":
+                raise errors.read_only(method, path)
+            with self.ds.live.lock.read():
+                return Response(200, children.list_body(self.ds, *child, dict(query_pairs(query)), path))
         route = _route(path)
         if route is None:
             raise errors.unrecognized_url(method, path)
@@ -332,9 +343,9 @@ class EmulatorApi:
             return Response(200, orjson.dumps(body))
         if path == CONTROL_PREFIX + "invalid":
             resource = params.get("resource", "")
-            if resource not in RESOURCE_NAMES:
+            if resource not in GENERATED:
                 error = errors.invalid(
-                    f"Invalid resource: {resource!r}; expected one of {', '.join(RESOURCE_NAMES)}",
+                    f"Invalid resource: {resource!r}; expected one of {', '.join(GENERATED)}",
                     param="resource",
                 )
                 return Response(400, error.body())

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stripe_assets_emulator.children import children, generated_cards
 from stripe_assets_emulator.config import parse_counts
 from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.generators.checkout_sessions import CheckoutSessions
@@ -86,6 +87,9 @@ DEFAULT_MIX: Mapping[str, int] = {
     "tax_rate_archived": 1,
     "promotion_code_updated": 1,
     "promotion_code_deactivated": 1,
+    "subscription_item_updated": 4,
+    "payment_method_attached": 3,
+    "payment_method_detached": 2,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -285,6 +289,14 @@ STEPS: Mapping[str, Step] = {
 }
 STEPS = {
     **STEPS,
+    "subscription_item_updated": STEPS["subscription_canceled"],
+    "payment_method_attached": STEPS["customer_updated"],
+    # Only customers that have a card can have one detached.
+    "payment_method_detached": Step(
+        "customers",
+        lambda ds, day: [s for s in STEPS["customer_updated"].planned(ds, day) if generated_cards(ds, day, s)],
+        lambda ds, d, s, c: _customer_live(ds, d, s, c) and bool(children(ds, "payment_methods", d, s)),
+    ),
     "refund_failed": STEPS["refund_succeeded"],
     "customer_deleted": STEPS["customer_updated"],
     "payout_failed": STEPS["payout_paid"],
@@ -325,6 +337,9 @@ _CLAIMS = {
     "tax_rate_archived": "tax rate",
     "promotion_code_updated": "promotion code",
     "promotion_code_deactivated": "promotion code",
+    "subscription_item_updated": "subscription state",
+    "payment_method_attached": "customer",
+    "payment_method_detached": "customer",
 }
 
 
@@ -564,6 +579,8 @@ def plan(
     p.simple("tax_rate_archived", counts["tax_rate_archived"])
     p.simple("promotion_code_updated", counts["promotion_code_updated"])
     p.simple("promotion_code_deactivated", counts["promotion_code_deactivated"])
+    for kind in ("subscription_item_updated", "payment_method_attached", "payment_method_detached"):
+        p.simple(kind, counts[kind])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}
     return sorted(p.changes, key=lambda c: c.order), made

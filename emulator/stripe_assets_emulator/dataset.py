@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator, Sequence
 
 import orjson
 
-from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.catalog import get_resource
 from stripe_assets_emulator import ids
 from stripe_assets_emulator.config import EmulatorConfig
 from stripe_assets_emulator.events import EventLog
-from stripe_assets_emulator.generators import generator_classes
+from stripe_assets_emulator.generators import GENERATED, generator_classes
 from stripe_assets_emulator.invalid import InvalidInjector, InvalidRecord
 from stripe_assets_emulator.objects import SETTLE_DAYS, ObjectBuilder
 from stripe_assets_emulator.plans import CANCELED, DAY_SECONDS, SUBSCRIPTION_STATUSES, Plans
@@ -85,7 +85,7 @@ class Dataset:
 
     def find(self, object_id: str) -> tuple[str, int, int] | None:
         """Resource and position of any served object, by id."""
-        for resource in RESOURCE_NAMES:
+        for resource in GENERATED:
             found = self.locate(resource, object_id)
             if found is not None:
                 return resource, *found

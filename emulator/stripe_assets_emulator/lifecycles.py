@@ -21,6 +21,11 @@ from stripe_assets_emulator.generators.disputes import REASONS as DISPUTE_REASON
 from stripe_assets_emulator.generators.disputes import dispute_balance_transaction, dispute_of
 from stripe_assets_emulator.lifecycles_application_fees import application_fee_refunded
 from stripe_assets_emulator.lifecycles_checkout_sessions import checkout_session_completed, checkout_session_expired
+from stripe_assets_emulator.lifecycles_children import (
+    payment_method_attached,
+    payment_method_detached,
+    subscription_item_updated,
+)
 from stripe_assets_emulator.lifecycles_coupons import coupon_deleted, coupon_updated
 from stripe_assets_emulator.lifecycles_credit_notes import credit_note_updated, credit_note_voided
 from stripe_assets_emulator.lifecycles_disputes import dispute_closed, dispute_updated
@@ -502,6 +507,9 @@ CHANGE_KINDS: tuple[str, ...] = (
     "tax_rate_archived",
     "promotion_code_updated",
     "promotion_code_deactivated",
+    "subscription_item_updated",
+    "payment_method_attached",
+    "payment_method_detached",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -527,6 +535,9 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "tax_rate_archived": tax_rate_archived,
     "promotion_code_updated": promotion_code_updated,
     "promotion_code_deactivated": promotion_code_deactivated,
+    "subscription_item_updated": subscription_item_updated,
+    "payment_method_attached": payment_method_attached,
+    "payment_method_detached": payment_method_detached,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

@@ -66,6 +66,10 @@ class LiveState:
         # Days before this one hold no pending balance transaction (they settle, `Dataset.settle`).
         self.unsettled_from = 0
         self.lock = ReadWriteLock()
+        # Customers' payment methods attached after the window (newest last) and those detached,
+        # by customer position: the generated ones are derived, these are what changed.
+        self.attached: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        self.detached: dict[tuple[int, int], set[str]] = {}
 
     def later_created(self, resource: str, day: int) -> list[int]:
         return self.created_later.get(resource, {}).get(day, [])

@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.catalog.child import child_of
 from stripe_assets.dagster.changes import (
     change_records,
     extra_windows,
@@ -26,6 +27,7 @@ from stripe_assets.dagster.changes import (
     settle_for,
 )
 from stripe_assets.dagster.checks import check_result
+from stripe_assets.dagster.children import CHILD_PRIORITY, wait_for_parent
 from stripe_assets.dagster.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.dagster.record import PartitionRecord, record_partitions
 from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
@@ -35,6 +37,7 @@ from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.partitions import PartitionKeyError, TimeModel, time_model
 from stripe_assets.ingest.changes.sync import ChangePlan, contiguous
+from stripe_assets.ingest.children import load_children, stale_partitions
 from stripe_assets.ingest.client import StripeReadError
 from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions, merge_reports
 from stripe_assets.ingest.redact import redact
@@ -66,6 +69,7 @@ def build_stripe_asset(
     columns = dataflow.columns()
     settings = dataflow.validation
     freshness = freshness_windows(dataflow)
+    child = child_of(resource)
 
     @dg.asset(
         key=key,
@@ -78,10 +82,12 @@ def build_stripe_asset(
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"stripe", "duckdb"},
+        op_tags={"dagster/priority": CHILD_PRIORITY} if child is not None else None,
         metadata={
             "dagster/column_schema": column_schema(columns),
             "dagster/table_name": resource.table,
             "dataflow": dataflow.name,
+            **({"parent": f"stripe/{child.parent}, column {child.parent_column}"} if child is not None else {}),
             # The UI rounds the policy's windows to whole days; the exact ones, as `dataflows` says.
             **({"freshness": freshness.describe()} if freshness else {}),
         },
@@ -109,6 +115,8 @@ def build_stripe_asset(
     )
     def _asset(context: dg.AssetExecutionContext, stripe_api: StripeApiResource, stripe_warehouse: WarehouseResource):
         guard_step(context.instance, context.run.run_id)  # a step never outlives its run process
+        if child is not None:
+            wait_for_parent(context, asset_key(child.parent))
         windows = _run_windows(context, dataflow.name, time)
         ranged = len(windows) > 1
         own = {w.key for w in windows}
@@ -173,7 +181,27 @@ def build_stripe_asset(
                     context.log.warning(plan.note)
                 if settle is not None:
                     report_settling(context, key, settle)
-                for i, group in enumerate(contiguous(windows + extra_windows(dataflow, plan, settle))):
+                if child is not None:  # children of parents changed since they were read, and the run's own
+                    reread = [
+                        w for w in _stale_windows(reader, store, resource.name, time, context.log.warning)
+                        if w.key not in own
+                    ]
+                    if reread:
+                        context.log.info(
+                            f"{resource.name}: their {child.parent} changed since they were read: "
+                            f"re-reading partitions {', '.join(w.key for w in reread)}"
+                        )
+                    reports.append(
+                        load_children(
+                            reader, store, resource.name, sorted(windows + reread, key=lambda w: w.start),
+                            columns=columns, settings=settings, run_id=context.run.run_id, describe=describe,
+                            on_partition=report_partition, retention=retention, concurrency=reading.concurrency,
+                            log=context.log.info,
+                        )
+                    )
+                for i, group in enumerate(
+                    [] if child is not None else contiguous(windows + extra_windows(dataflow, plan, settle))
+                ):
                     reports.append(
                         load_partitions(
                             reader,
@@ -256,6 +284,17 @@ def _run_windows(context: dg.AssetExecutionContext, dataflow: str, time: TimeMod
             description=f"dataflow {dataflow} changed after this run was queued: {problem}; "
             "launch the run again for the dataflow's current partitions"
         ) from None
+
+
+def _stale_windows(reader, store, resource: str, time: TimeModel, warn) -> list[Window]:
+    """The loaded partitions of a child list whose parents changed since they were read."""
+    windows = []
+    for key in stale_partitions(reader, store, resource, warn=warn):
+        try:
+            windows.append(Window(key, *time.window(key)))
+        except ValueError:  # a partition of an earlier dataflow setting: not this one's to re-read
+            continue
+    return windows
 
 
 def _asked_keys(tags: Mapping[str, str]) -> str:

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from stripe_assets.catalog import DECLARATIONS_DIR, RESOURCE_NAMES, get_resource
+from stripe_assets.catalog.child import child_of
 from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
 from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.ingest.columns import AddedColumn, ColumnSpec, apply_mapping
@@ -353,10 +354,17 @@ DEFAULT_MAPPINGS: dict[str, FieldMapping] = {
 }
 
 
+# Child lists are read from their parents' tables: their default runs tick after the parents'.
+CHILD_START_TIME = DEFAULT_START_TIME + timedelta(minutes=30)
+
+
 def default_dataflows() -> tuple[Dataflow, ...]:
     """One daily dataflow per resource, backfilling from DEFAULT_HISTORY_START."""
     return tuple(
-        Dataflow(name=f"stripe_{r}", resource=r, mapping=DEFAULT_MAPPINGS.get(r, FieldMapping()))
+        Dataflow(
+            name=f"stripe_{r}", resource=r, mapping=DEFAULT_MAPPINGS.get(r, FieldMapping()),
+            start_time=CHILD_START_TIME if child_of(get_resource(r)) is not None else DEFAULT_START_TIME,
+        )
         for r in RESOURCE_NAMES
     )
 

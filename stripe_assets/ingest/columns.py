@@ -17,6 +17,7 @@ from typing import Literal, get_args
 import orjson
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.catalog.child import child_of
 from stripe_assets.ingest.stripe_docs import field_description
 from stripe_assets.ingest.stripe_schema import FieldSpec, describe_kind, resolve_path
 
@@ -123,7 +124,31 @@ def _parse_declaration(entry: str) -> tuple[str, str]:
 
 
 def default_columns(resource: str) -> list[ColumnSpec]:
-    return [column(resource, *_parse_declaration(e)) for e in get_resource(resource).columns]
+    declared = [column(resource, *_parse_declaration(e)) for e in get_resource(resource).columns]
+    return declared[:1] + parent_columns(resource) + declared[1:]
+
+
+# A child's row holds the `created` of its parent: the partition window it belongs to.
+PARENT_CREATED = "_parent_created"
+
+
+def parent_columns(resource: str) -> list[ColumnSpec]:
+    """A child's columns naming its parent (filled by the child load, not from the object):
+    the parent's id, and the parent's `created` (the partition its row belongs to)."""
+    child = child_of(get_resource(resource))
+    if child is None:
+        return []
+    parent = get_resource(child.parent)
+    return [
+        ColumnSpec(
+            child.parent_column, ("<parent>", "id"), "VARCHAR",
+            description=f"The {parent.object} this was listed under (`{parent.table}`)", kind="string",
+        ),
+        ColumnSpec(
+            PARENT_CREATED, ("<parent>", "created"), "TIMESTAMPTZ",
+            description=f"When the {parent.object} was created: the partition the row belongs to", kind="integer",
+        ),
+    ]
 
 
 @dataclass(frozen=True)

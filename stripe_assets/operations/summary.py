@@ -8,8 +8,10 @@ import sys
 from dataclasses import asdict, dataclass
 
 from stripe_assets.catalog import RESOURCES
+from stripe_assets.catalog.child import child_of
 from stripe_assets.dataflows.config import DataflowConfigError, DataflowsConfig, load_dataflows
 from stripe_assets.dataflows.partitions import PartitionKeyError, time_model
+from stripe_assets.ingest.columns import PARENT_CREATED
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
 from stripe_assets.ingest.warehouse.loads import CHANGED, count, partition_loads, table_exists
 from stripe_assets.settings import open_warehouse
@@ -63,8 +65,10 @@ def summarize(warehouse: Warehouse, config: DataflowsConfig | None = None) -> li
         for resource in RESOURCES.values():
             if not table_exists(conn, resource.table):
                 continue
+            # A child's rows are placed by their parent's `created` (some children have none).
+            created = PARENT_CREATED if child_of(resource) is not None else "created"
             rows, first, last = conn.execute(
-                f"SELECT count(*), min(created), max(created) FROM {resource.table}"
+                f"SELECT count(*), min({created}), max({created}) FROM {resource.table}"
             ).fetchall()[0]
             quarantined = (
                 count(conn, f"SELECT count(DISTINCT id) FROM {resource.quarantine_table}")

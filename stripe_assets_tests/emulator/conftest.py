@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import requests
 
-from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets_emulator import (
     CHANGE_KINDS,
     EmulatorConfig,
@@ -17,6 +16,7 @@ from stripe_assets_emulator import (
     RunningEmulator,
     start_emulator,
 )
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 
 START = date(2026, 10, 1)
 DAYS = 4

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.stripe_schema import resource_fields
 from stripe_assets_emulator import (
     INVALID_KINDS,
@@ -17,6 +16,7 @@ from stripe_assets_emulator import (
     FaultConfig,
     RateLimit,
 )
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 from stripe_assets_emulator.generators import MissingGeneratorError, generator_class, generator_classes
 
 

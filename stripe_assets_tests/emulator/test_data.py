@@ -9,8 +9,9 @@ import pytest
 import requests
 import stripe
 
-from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import deep_errors, fields_of_class
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 
 from .conftest import DAYS
 

@@ -7,11 +7,12 @@ import time
 import pytest
 import requests
 
-from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import deep_errors, resource_fields, value_errors
 from stripe_assets_emulator import INVALID_KINDS, FaultConfig
 from stripe_assets_emulator.config import RateLimit
 from stripe_assets_emulator.faults import RateLimiter
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 from stripe_assets_emulator.generators import generator_class
 
 

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets_emulator import EmulatorConfig, start_emulator
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 
 from .conftest import START
 

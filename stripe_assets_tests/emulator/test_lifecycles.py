@@ -13,10 +13,12 @@ import stripe
 from stripe_assets.catalog import RESOURCES, get_resource
 from stripe_assets.ingest.stripe_schema import API_VERSION, deep_errors
 from stripe_assets_emulator import CHANGE_KINDS, ChangeRequestError, FaultConfig, start_emulator
+from stripe_assets_emulator.generators import GENERATED
 
 from .conftest import MOVED, Api
 
-RESOURCE_OF = {r.object: r for r in RESOURCES.values()}
+# The first declared of each object (a payout's balance transactions are balance transactions).
+RESOURCE_OF = {r.object: r for r in reversed(list(RESOURCES.values()))}
 
 
 def _apply_previous(obj: dict[str, Any], previous: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
@@ -52,6 +54,8 @@ def test_previous_attributes_hold_exactly_the_changed_fields_old_values(moved, b
                 before, state = state, obj
             if previous is not None:
                 assert previous and all(obj.get(k) != v for k, v in previous.items()), event["type"]
+                if before is None and obj["object"] == "payment_method":  # a card no top-level list shows
+                    continue
                 assert _apply_previous(obj, previous, before) == before, event["type"]
                 checked += 1
     assert checked > 150
@@ -62,6 +66,8 @@ def test_retrieve_and_list_serve_the_object_of_its_latest_event(moved, moved_api
     assert len(latest) > 200
     for object_id, event in latest.items():
         obj = event["data"]["object"]
+        if RESOURCE_OF[obj["object"]].name not in GENERATED:  # child lists: no retrieve here
+            continue
         path = f"{RESOURCE_OF[obj['object']].path}/{object_id}"
         if event["type"] in ("customer.deleted", "product.deleted", "coupon.deleted"):
             assert moved_api.ok(path) == {"id": object_id, "object": obj["object"], "deleted": True}
@@ -136,7 +142,10 @@ def test_refunds_settle_or_fail(moved, moved_api):
 
 
 def test_subscriptions_end_trials_fall_past_due_and_are_canceled(moved, moved_api):
-    updated = _events_of(moved, "customer.subscription.updated")
+    # Status moves (the others change items: test_children.py).
+    updated = [
+        e for e in _events_of(moved, "customer.subscription.updated") if "status" in e["data"]["previous_attributes"]
+    ]
     moves = sorted((e["data"]["previous_attributes"]["status"], e["data"]["object"]["status"]) for e in updated)
     assert moves == [("active", "past_due")] * 20 + [("trialing", "active")] * 20
     for event in updated:
@@ -206,7 +215,7 @@ def test_changed_objects_and_events_keep_stripes_schema(moved):
         assert event["api_version"] == API_VERSION
         obj = event["data"]["object"]
         assert deep_errors(classes[obj["object"]], obj) == [], (event["type"], obj["id"])
-    for resource in RESOURCES:
+    for resource in GENERATED:
         cls = get_resource(resource).stripe_class
         for obj in moved.objects(resource, created_gte=moved.now - 3 * 86400):  # created by changes
             assert deep_errors(cls, obj) == [], obj["id"]

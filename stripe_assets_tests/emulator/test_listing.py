@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 
 from .conftest import DAYS, START
 

@@ -8,6 +8,7 @@ import pytest
 import stripe
 
 from stripe_assets.catalog import RESOURCES
+from stripe_assets_emulator.generators import GENERATED
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +16,7 @@ def client(emu) -> stripe.StripeClient:
     return stripe.StripeClient(emu.api_key, base_addresses={"api": emu.url}, max_network_retries=0)
 
 
-@pytest.mark.parametrize("resource", list(RESOURCES))
+@pytest.mark.parametrize("resource", GENERATED)
 def test_auto_pagination_returns_every_listable_object(client, emu, resource):
     params = {"limit": 100, **RESOURCES[resource].list_params}
     service = client.v1

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 from stripe_assets_tests.conftest import day_window
 from stripe_assets_tests.ingest.loopback import list_api
 

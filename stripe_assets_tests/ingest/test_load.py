@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import Window, load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 from stripe_assets_tests.conftest import day_window
 from stripe_assets_tests.ingest.loopback import oldest_first
 

@@ -18,6 +18,7 @@ from stripe_assets_emulator.generators.transfers import Transfers, transfer_bala
 from stripe_assets_emulator.invalid import Breakage
 from stripe_assets_emulator.objects import ObjectBuilder
 from stripe_assets_emulator.plans import (
+    CURRENCIES,
     FROM_APPLICATION_FEE,
     FROM_CHARGE,
     FROM_DISPUTE,
@@ -25,8 +26,33 @@ from stripe_assets_emulator.plans import (
     FROM_REFUND,
     FROM_TRANSFER,
     Plans,
+    funds_delay_days,
 )
 from stripe_assets_emulator.query import parse_choice
+
+
+def _payout(ds: Dataset, value: str) -> Predicate:
+    """What an automatic payout paid out: the settled charges whose funds became available at its
+    midnight, in its currency, and the payout's own transaction (Stripe answers `payout=` for
+    automatic payouts only: every payout here is one)."""
+    found = ds.locate("payouts", value)
+    if found is None:
+        return NOTHING
+    day, slot = found
+    currency = ds.plans.payouts(day).currency[slot]
+    charge_day = day - funds_delay_days(CURRENCIES[currency].code)
+    own = ds.plans.balance_transactions(day).payout_txn[slot]
+    charges = ds.plans.charges(charge_day) if charge_day >= 0 else None
+
+    def paid_out(d: int, s: int) -> bool:
+        if d == day and s == own:
+            return True
+        if d != charge_day or charges is None:
+            return False
+        plan = ds.plans.balance_transactions(d)
+        return plan.source_kind[s] == FROM_CHARGE and charges.currency[plan.source_slot[s]] == currency
+
+    return paid_out
 
 
 def _type(ds: Dataset, value: str) -> Predicate:
@@ -77,7 +103,7 @@ class BalanceTransactions(Generator):
         "charges, refunds, payouts, disputes, transfers and application fees "
         "(one per settled charge, refund, payout, dispute, transfer and application fee)"
     )
-    filters = MappingProxyType({"type": _type, "source": _source, "currency": _currency})
+    filters = MappingProxyType({"type": _type, "source": _source, "currency": _currency, "payout": _payout})
     breakages = MappingProxyType({
         "wrong_type": Breakage("amount", lambda v: str(v)),
         "unknown_enum": Breakage("type", lambda v: "bank_adjustment"),

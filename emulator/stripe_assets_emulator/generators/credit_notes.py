@@ -75,24 +75,27 @@ class CreditNotes(Generator):
         reason, memo = r.choice(REASONS), r.choice(MEMOS)
         cn_id = self.builder.object_id("credit_notes", day, slot)
         key = (self.plans.seed, TAGS["credit_notes"], day, slot)
-        [invoice_line] = invoice["lines"]["data"]
+        # An invoice of one line is credited against that line; one of several lines by a custom
+        # line of the credited amount (Stripe's `custom_line_item`), so no line is over-credited.
+        lines = invoice["lines"]["data"]
+        invoice_line = lines[0] if len(lines) == 1 else None
         line = {
             "id": ids.related_id("cnli_", 24, *key, _LINE),
             "object": "credit_note_line_item",
             "amount": amount,
-            "description": invoice_line["description"],
+            "description": invoice_line["description"] if invoice_line else "Credit",
             "discount_amount": 0,
             "discount_amounts": [],
-            "invoice_line_item": invoice_line["id"],
+            "invoice_line_item": invoice_line["id"] if invoice_line else None,
             "livemode": False,
             "metadata": {},
             "pretax_credit_amounts": [],
             "quantity": 1,
             "tax_rates": [],
             "taxes": [],
-            "type": "invoice_line_item",
-            "unit_amount": None,
-            "unit_amount_decimal": None,
+            "type": "invoice_line_item" if invoice_line else "custom_line_item",
+            "unit_amount": None if invoice_line else amount,
+            "unit_amount_decimal": None if invoice_line else str(amount),
         }
         pdf = ids.random_chars(40, *key, Purpose.RELATED_ID, _PDF)
         return {

@@ -28,6 +28,12 @@ from stripe_assets_emulator.rng import Draws, Purpose
 
 ACCOUNT = "acct_1ExampleSaaS0000"
 _LINE, _URL = 1, 2  # discriminators of the invoice's related ids
+_EXTRA_LINE = 1000  # discriminator of the n-th extra line: _EXTRA_LINE + n
+# Stripe embeds an invoice's first 10 lines; the rest are read from /v1/invoices/{id}/lines.
+EMBEDDED_LINES = 10
+# One invoice in EXTRA_LINES_EVERY also bills included seats, one zero-amount line each: more
+# lines than embedded, so readers must page past the embedded ones.
+EXTRA_LINES_EVERY = 5
 
 
 class _Outcome(NamedTuple):
@@ -157,6 +163,7 @@ class Invoices(Generator):
             "subtotal": subtotal,
             "taxes": [],
         }
+        extra = self.extra_lines(day, slot, invoice_id, sub, (created, period_end))
         fields: dict[str, Any] = {
             "account_country": "US",
             "account_name": "Example SaaS",
@@ -206,9 +213,9 @@ class Invoices(Generator):
             "latest_revision": None,
             "lines": {
                 "object": "list",
-                "data": [line],
-                "has_more": False,
-                "total_count": 1,
+                "data": [line, *extra][: EMBEDDED_LINES],
+                "has_more": 1 + len(extra) > EMBEDDED_LINES,
+                "total_count": 1 + len(extra),
                 "url": f"/v1/invoices/{invoice_id}/lines",
             },
             "livemode": False,
@@ -260,6 +267,55 @@ class Invoices(Generator):
             "webhooks_delivered_at": created,
         }
         return {"id": invoice_id, "object": "invoice", **fields}
+
+    def extra_lines(
+        self, day: int, slot: int, invoice_id: str, sub: dict[str, Any], period: tuple[int, int]
+    ) -> list[dict[str, Any]]:
+        """The invoice's lines after its subscription's: zero-amount included seats (11 to 14 of
+        them on one invoice in EXTRA_LINES_EVERY, none on the others)."""
+        if slot % EXTRA_LINES_EVERY != EXTRA_LINES_EVERY - 1:
+            return []
+        item = sub["items"]["data"][0]
+        price = item["price"]
+        return [
+            {
+                "id": "il_" + ids.related_id("", 24, self.plans.seed, TAGS["invoices"], day, slot, _EXTRA_LINE + n),
+                "object": "line_item",
+                "amount": 0,
+                "currency": sub["currency"],
+                "description": f"Included seat {n + 2}",
+                "discount_amounts": [],
+                "discountable": False,
+                "discounts": [],
+                "invoice": invoice_id,
+                "livemode": False,
+                "metadata": {},
+                "parent": {
+                    "invoice_item_details": {
+                        "invoice_item": "ii_" + ids.related_id(
+                            "", 24, self.plans.seed, TAGS["invoices"], day, slot, _EXTRA_LINE + 100 + n
+                        ),
+                        "proration": False,
+                        "proration_details": {"credited_items": None},
+                        "subscription": sub["id"],
+                    },
+                    "subscription_item_details": None,
+                    "type": "invoice_item_details",
+                },
+                "period": {"end": period[1], "start": period[0]},
+                "pretax_credit_amounts": [],
+                "pricing": {
+                    "price_details": {"price": price["id"], "product": price["product"]},
+                    "type": "price_details",
+                    "unit_amount_decimal": "0",
+                },
+                "quantity": 1,
+                "subscription": sub["id"],
+                "subtotal": 0,
+                "taxes": [],
+            }
+            for n in range(11 + slot % 4)
+        ]
 
 
 GENERATOR = Invoices

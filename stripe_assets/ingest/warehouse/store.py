@@ -107,6 +107,9 @@ class WindowWrite:
     # When the window's fetch began (its first request): rows of the window it did not list that
     # are newer than this were written by a newer fetch and are kept (None: no such rows).
     observed_at: datetime | None = None
+    # The column whose [start, end) the window replaces: a child's rows belong to the window of
+    # their parent's `created` (`_parent_created`), not of their own.
+    window_column: str = "created"
 
     @property
     def num_rows(self) -> int:
@@ -412,20 +415,21 @@ class Warehouse:
             if repeated and repeated[0]:  # an API that listed an object twice: keep its first copy
                 source = _first_copies(conn, staged_rows)
         if source is not None:
+            column = write.window_column
             try:
                 # Rows newer than what this write brings stay as they are (another run's newer
                 # fetch or change): only the rest of the window is replaced.
                 conn.execute(
                     f"""CREATE OR REPLACE TEMP TABLE _newer AS SELECT t.id FROM {table} t
                         LEFT JOIN (SELECT id, _observed_at FROM {source}) s ON s.id = t.id
-                        WHERE ((t.created >= ? AND t.created < ?) OR s.id IS NOT NULL)
+                        WHERE ((t.{column} >= ? AND t.{column} < ?) OR s.id IS NOT NULL)
                           AND t._observed_at > coalesce(s._observed_at, ?::TIMESTAMPTZ)""",
                     [write.start, write.end, write.observed_at],
                 )
                 newer = conn.execute("SELECT count(*) FROM _newer").fetchone()
                 # (Usually none: then the plain statements, whose memory does not follow the rows.)
                 keep = " AND id NOT IN (SELECT id FROM _newer)" if newer and newer[0] else ""
-                in_window = f"(created >= ? AND created < ?) OR id IN (SELECT id FROM {source})"
+                in_window = f"({column} >= ? AND {column} < ?) OR id IN (SELECT id FROM {source})"
                 if write.kept_ids:
                     kept = ", ".join(map(_sql_text, sorted(write.kept_ids)))
                     # Ids listed outside their window (quarantined) keep their rows, unless this

@@ -28,6 +28,7 @@ from stripe_assets.ingest.validation.schemas import resource_schema
 from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_emulator import EmulatorConfig, FaultConfig, start_emulator
+from stripe_assets_emulator.generators import GENERATED
 from stripe_assets_tests.ingest.validation.samples import BUILDERS, batch
 
 FROZEN = Path(__file__).with_name("quarantine_frozen.json")
@@ -102,7 +103,7 @@ def loaded_rows(resources: list[str] | None = None) -> dict[str, list[list[str |
         StripeReader(emu.api_key, emu.url) as reader,
     ):
         warehouse = Warehouse(Path(tmp) / "bad.duckdb")
-        for resource in resources or sorted(RESOURCE_NAMES):
+        for resource in resources or sorted(GENERATED):  # child lists come from their parents
             load_partitions(
                 reader, warehouse, resource, windows, columns=default_columns(resource),
                 settings=ValidationSettings(threshold_pct=100.0), run_id="frozen",

@@ -352,6 +352,9 @@ def _more() -> None:
                      "checkout_sessions": samples_added.checkout_session,
                      "early_fraud_warnings": samples_added.early_fraud_warning, "tax_rates": samples_added.tax_rate,
                      "promotion_codes": samples_added.promotion_code})
+    from stripe_assets_tests.ingest.validation import samples_children
+
+    BUILDERS.update(samples_children.BUILDERS)
 
 
 _more()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.validation.validate import validate_records
+from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 
 
 def test_every_record_the_emulator_breaks_is_caught_on_the_field_it_broke(make_emulator):

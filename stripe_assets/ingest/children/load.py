@@ -1,0 +1,161 @@
+"""One child load end to end: parents from the warehouse → children → validation → warehouse.
+
+Like `ingest/load.py` for a top-level resource, with the same report, validation, quarantine
+and window replacement; only the reading differs (`read.py`). A child partition's rows are
+replaced by `_parent_created` (the window of their parent), so a child that no longer shows
+under its parent keeps its row, marked `_deleted_at`. A partition's children are held in memory
+at once (a day's invoice lines are far fewer than its balance transactions).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from stripe_assets.catalog import get_resource
+from stripe_assets.catalog.child import child_of
+from stripe_assets.ingest.children.read import children_of, parent_not_loaded, parents_of
+from stripe_assets.ingest.client import StripeReader
+from stripe_assets.ingest.columns import PARENT_CREATED, ColumnSpec
+from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY
+from stripe_assets.ingest.load import Describe, LoadReport, OnPartition, PartitionOutcome, Window
+from stripe_assets.ingest.records import to_arrow
+from stripe_assets.ingest.validation.decision import decide
+from stripe_assets.ingest.validation.policy import ValidationSettings
+from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
+from stripe_assets.ingest.validation.validate import validate_records
+from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
+from stripe_assets.ingest.warehouse.fence import left_to_newer_runs, read_fence
+from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
+from stripe_assets.ingest.warehouse.loads import count_rows
+
+
+def load_children(
+    reader: StripeReader,
+    warehouse: Warehouse,
+    resource: str,
+    windows: Sequence[Window],
+    *,
+    columns: Sequence[ColumnSpec],
+    settings: ValidationSettings,
+    run_id: str,
+    describe: Describe | None = None,
+    on_partition: OnPartition | None = None,
+    retention: HistoryRetention = HistoryRetention(),
+    concurrency: int = DEFAULT_CONCURRENCY,
+    log: Callable[[str], None] | None = None,
+) -> LoadReport:
+    """Read and land the children of the parents of `windows`, one window after the other."""
+    spec = get_resource(resource)
+    child = child_of(spec)
+    assert child is not None, f"{resource} is not a child list"
+    warehouse.check_writable()
+    fence = read_fence(warehouse, resource, run_id)
+    report = LoadReport(resource, windows)
+    for window in windows:
+        if not warehouse.exists():
+            raise parent_not_loaded(child, resource, window.key)
+        with warehouse.connect(read_only=True) as conn:
+            parents = parents_of(conn, child, resource, window.key, window.start, window.end)
+        records: list[dict] = []
+        parent_ids: list[str] = []
+        parent_created: list[int] = []
+        observed: list[datetime | None] = []
+        times: list[float] = []
+        for found in children_of(reader, child, parents, report.stats, concurrency):
+            if found.as_of is not None:
+                times.append(found.as_of)
+            at = datetime.fromtimestamp(found.as_of, UTC) if found.as_of is not None else None
+            for obj in found.objects:
+                records.append(obj)
+                parent_ids.append(found.parent.id)
+                parent_created.append(found.parent.created)
+                observed.append(at)
+        validated = time.perf_counter()
+        result = validate_records(resource, records, strict_enums=settings.strict_enums, columns=columns)
+        decision = decide(result, settings, label=f"{resource} {window.key}")
+        outcome = PartitionOutcome(
+            window, result, decision,
+            records_total=result.records_total, records_valid=len(result.valid), records_rejected=len(result.invalid),
+        )
+        report.validate_seconds += time.perf_counter() - validated
+        rows = None
+        if outcome.accepted and result.valid:
+            rows = _rows(result.valid, records, parent_ids, parent_created, observed, columns, window.key, run_id)
+        elif outcome.accepted:  # no children at all: the window is emptied (its rows marked deleted)
+            rows = _rows([], [], [], [], [], columns, window.key, run_id)
+        write = WindowWrite(
+            partition=window.key,
+            start=window.start,
+            end=window.end,
+            rows=rows,
+            quarantine=quarantine_table(resource, result, partition_key=window.key, run_id=run_id),
+            load_record={
+                "resource": resource, "partition": window.key, "window_start": window.start,
+                "window_end": window.end, "run_id": run_id, "status": "loaded" if outcome.accepted else "rejected",
+                "records_fetched": outcome.records_total, "records_loaded": outcome.records_loaded,
+                "records_rejected": outcome.records_rejected,
+                "error_rate_pct": round(100.0 * outcome.error_rate, 4), "threshold_pct": settings.threshold_pct,
+            },
+            keeps_deleted=True,  # a child gone from its parent keeps its row, marked deleted
+            # The oldest state read (Stripe's clock): rows newer than it stay (None: no parents).
+            observed_at=datetime.fromtimestamp(min(times), UTC) if times else None,
+            window_column=PARENT_CREATED,
+        )
+        if describe is not None:
+            outcome.details = describe(outcome)
+        writing = time.perf_counter()
+        set_aside = warehouse.apply(resource, columns, QUARANTINE_COLUMNS, [write], fence=fence)
+        report.write_seconds += time.perf_counter() - writing
+        if set_aside:
+            report.left_to.update(set_aside)
+            if log is not None:
+                log(left_to_newer_runs(resource, set_aside))
+        outcome.left_to = set_aside.get(window.key)
+        report.outcomes.append(outcome)
+        if log is not None:
+            log(f"{resource} {window.key}: {len(records)} children of {len(parents)} {child.parent}")
+        if on_partition is not None:
+            on_partition(outcome, report)
+    with warehouse.connect() as conn:
+        try:
+            prune_history(conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days)
+        except Exception as exc:
+            report.prune_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        report.table_rows = count_rows(conn, spec.table)
+    report.seconds = time.perf_counter() - report.began
+    return report
+
+
+def _rows(
+    valid: list[dict],
+    records: list[dict],
+    parent_ids: list[str],
+    parent_created: list[int],
+    observed: list[datetime | None],
+    columns: Sequence[ColumnSpec],
+    key: str,
+    run_id: str,
+) -> pa.Table:
+    """The valid children as rows, each with its parent's id and `created` (the objects' own
+    fields and `raw` stay exactly as Stripe listed them)."""
+    where: dict[object, int] = {}
+    for n, record in enumerate(records):
+        where.setdefault(record.get("id"), n)
+    picks = [where[r.get("id")] for r in valid]
+    table = to_arrow(
+        valid, columns, partition_of=lambda _: key, run_id=run_id, loaded_at=datetime.now(UTC),
+        observed_at=[observed[n] for n in picks],
+    )
+    for spec in columns:
+        if spec.path == ("<parent>", "id"):
+            values = pa.array([parent_ids[n] for n in picks], pa.string())
+        elif spec.path == ("<parent>", "created"):
+            values = pa.array([parent_created[n] for n in picks], pa.int64()).cast(pa.timestamp("s", tz="UTC"))
+        else:
+            continue
+        table = table.set_column(table.schema.get_field_index(spec.name), spec.name, values)
+    return table

@@ -1,0 +1,119 @@
+"""A child partition's objects: its parents read from the warehouse, their children taken from
+the parents' embedded lists and fetched from the child endpoint only past them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import orjson
+
+from stripe_assets.catalog import get_resource
+from stripe_assets.catalog.child import ChildOf
+from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripeReader, StripeReadError, read_page
+from stripe_assets.ingest.warehouse import LOADS_TABLE
+from stripe_assets.ingest.warehouse.loads import table_exists
+
+
+class ParentNotLoadedError(StripeReadError):
+    """The child partition's parents are not in the warehouse yet."""
+
+
+@dataclass(frozen=True)
+class Parent:
+    id: str
+    created: int
+    raw: dict
+    observed: float | None  # how new the parent's row is (Stripe's clock): so are its embedded children
+
+
+@dataclass
+class Children:
+    """One parent's children as Stripe lists them, and how new they are: when the first request
+    for them was answered (Stripe's clock), or, all embedded, the parent's row's time."""
+
+    parent: Parent
+    objects: list[dict]
+    observed: float | None = None
+
+    @property
+    def as_of(self) -> float | None:
+        return self.observed if self.observed is not None else self.parent.observed
+
+
+def parent_not_loaded(child: ChildOf, child_name: str, key: str) -> ParentNotLoadedError:
+    parent = get_resource(child.parent)
+    return ParentNotLoadedError(
+        f"its parents are read from {parent.table}, and partition {key} of {parent.name} is not "
+        f"loaded: materialize stripe/{parent.name} for {key} first"
+    )
+
+
+def parents_of(
+    conn: duckdb.DuckDBPyConnection, child: ChildOf, child_name: str, key: str, start: datetime, end: datetime
+) -> list[Parent]:
+    """The parents of one partition, as the warehouse holds them (deleted ones have no children).
+    Fails with one line when the parent partition was never loaded."""
+    parent = get_resource(child.parent)
+    loaded = table_exists(conn, LOADS_TABLE) and conn.execute(
+        f"SELECT count(*) FROM {LOADS_TABLE} WHERE resource = ? AND partition = ? AND status IN ('loaded', 'changed')",
+        [parent.name, key],
+    ).fetchone()[0]  # type: ignore[index]
+    if not loaded or not table_exists(conn, parent.table):
+        raise parent_not_loaded(child, child_name, key)
+    rows = conn.execute(
+        f"""SELECT id, epoch(created)::BIGINT, raw, epoch(_observed_at) FROM {parent.table}
+            WHERE created >= ? AND created < ? AND _deleted_at IS NULL ORDER BY created, id""",
+        [start, end],
+    ).fetchall()
+    return [Parent(i, c, orjson.loads(r), o) for i, c, r, o in rows]
+
+
+def children_of(
+    reader: StripeReader, child: ChildOf, parents: Sequence[Parent], stats: FetchStats, concurrency: int
+) -> Iterator[Children]:
+    """Every parent's children, in the parents' order: complete embedded lists cost nothing,
+    the others are read from the child endpoint (past the embedded ones), `concurrency` at once."""
+    complete: dict[int, Children] = {}
+    to_fetch: list[tuple[int, Parent, list[dict]]] = []
+    for n, parent in enumerate(parents):
+        if not child.reads(parent.raw):
+            complete[n] = Children(parent, [])
+            continue
+        embedded = parent.raw.get(child.embedded) if child.embedded else None
+        if isinstance(embedded, dict) and isinstance(embedded.get("data"), list):
+            first = [o for o in embedded["data"] if isinstance(o, dict)]
+            if not embedded.get("has_more") and len(first) == len(embedded["data"]):
+                complete[n] = Children(parent, first)
+                continue
+            to_fetch.append((n, parent, first))
+        else:
+            to_fetch.append((n, parent, []))
+    with ThreadPoolExecutor(max(1, min(concurrency, len(to_fetch)))) as pool:
+        fetched = pool.map(lambda job: _fetch(reader, child, job[1], job[2], stats), to_fetch)
+        by_index = dict(zip((n for n, _, _ in to_fetch), fetched, strict=True))
+    for n in range(len(parents)):
+        yield complete[n] if n in complete else by_index[n]
+
+
+def _fetch(reader: StripeReader, child: ChildOf, parent: Parent, first: list[dict], stats: FetchStats) -> Children:
+    """One parent's children: those embedded, then the endpoint's pages past the last of them."""
+    path, params = child.endpoint(parent.id)
+    query: dict = {"limit": PAGE_LIMIT, **params}
+    if first and isinstance(first[-1].get("id"), str):
+        query["starting_after"] = first[-1]["id"]
+    objects = list(first)
+    observed: float | None = None
+    while True:
+        page = reader.get_list_page(path, query, stats)
+        if observed is None:
+            observed = reader.last_observed()
+        data, cursor = read_page(path, page, query.get("starting_after"))
+        stats.count_page(len(data))
+        objects += data
+        if cursor is None:
+            return Children(parent, objects, observed)
+        query["starting_after"] = cursor
