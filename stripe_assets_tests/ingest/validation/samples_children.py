@@ -12,6 +12,12 @@ def invoice_line_item(n: int = 0) -> dict:
     return copy.deepcopy(samples.invoice(n)["lines"]["data"][0])
 
 
+def credit_note_line_item(n: int = 0) -> dict:
+    from stripe_assets_tests.ingest.validation import samples_more
+
+    return copy.deepcopy(samples_more.credit_note(n)["lines"]["data"][0])
+
+
 def subscription_item(n: int = 0) -> dict:
     return copy.deepcopy(samples.subscription(n)["items"]["data"][0])
 
@@ -59,6 +65,7 @@ def payment_method(n: int = 0) -> dict:
 
 BUILDERS = {
     "invoice_line_items": invoice_line_item,
+    "credit_note_line_items": credit_note_line_item,
     "subscription_items": subscription_item,
     "payout_balance_transactions": payout_balance_transaction,
     "payment_methods": payment_method,

@@ -19,7 +19,7 @@ WRONG_TYPE = {
     "checkout_sessions": "amount_total", "early_fraud_warnings": "created",
     "tax_rates": "created", "promotion_codes": "times_redeemed",
     "invoice_line_items": "amount", "subscription_items": "created", "payout_balance_transactions": "net",
-    "payment_methods": "created",
+    "payment_methods": "created", "credit_note_line_items": "amount",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
@@ -30,7 +30,7 @@ REQUIRED = {
     "checkout_sessions": "mode", "early_fraud_warnings": "fraud_type",
     "tax_rates": "display_name", "promotion_codes": "code",
     "invoice_line_items": "currency", "subscription_items": "subscription", "payout_balance_transactions": "fee",
-    "payment_methods": "type",
+    "payment_methods": "type", "credit_note_line_items": "type",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
@@ -43,6 +43,7 @@ OPEN_ENUM = {
     "checkout_sessions": ("mode", "donation"),
     "tax_rates": ("tax_type", "carbon_tax"),
     "payout_balance_transactions": ("type", "bank_adjustment"), "payment_methods": ("type", "smoke_signal"),
+    "credit_note_line_items": ("type", "shipping_line_item"),
 }
 
 
