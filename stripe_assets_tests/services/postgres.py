@@ -166,7 +166,7 @@ def running_postgres(bin_dir: Path | None = None) -> Iterator[PostgresServer]:
         )
         port = _free_port()
         # fsync off: a test cluster never needs to survive a crash.
-        options = f"-h 127.0.0.1 -p {port} -k {sockets} -F -c max_connections=200"
+        options = f"-h 127.0.0.1 -p {port} -k {sockets} -F -c max_connections=500"
         started = subprocess.run(
             _as(user, [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
                        "-o", options, "-w", "-t", "60", "start"]),
