@@ -151,9 +151,9 @@ SUBSCRIPTION_ITEM_MRR = Model(
     name="subscription_item_mrr",
     description=(
         "Monthly recurring revenue per subscription item and month, and its movement: new, expansion, "
-        "contraction, churn or reactivation. Read from the items embedded in stripe.subscriptions."
+        "contraction, churn or reactivation. Read from stripe.subscription_items and their subscriptions."
     ),
-    inputs=("subscriptions",),
+    inputs=("subscriptions", "subscription_items"),
     columns=_columns(
         month="The month (its first day); its MRR is the one at the end of the month, or now for this month.",
         subscription_item_id="The subscription item (si_...).",
@@ -202,7 +202,7 @@ BALANCE_TRANSACTIONS_ENRICHED = Model(
         "Every balance transaction with its source object, the charge and customer behind it, and the "
         "payout that took its funds to the bank."
     ),
-    inputs=("balance_transactions", "charges", "refunds", "disputes", "payouts"),
+    inputs=("balance_transactions", "charges", "refunds", "disputes", "payouts", "payout_balance_transactions"),
     columns=_columns(
         balance_transaction_id="The balance transaction (txn_...).",
         created="When it was created.",
@@ -223,8 +223,9 @@ BALANCE_TRANSACTIONS_ENRICHED = Model(
         payment_intent_id="That charge's payment intent.",
         customer_id="That charge's customer.",
         payout_id=(
-            "The payout: for a payout's own transactions that payout; else the first automatic payout of "
-            "its currency created at or after its funds became available (NULL: not paid out yet)."
+            "The payout: for a payout's own transactions that payout; else the automatic payout that paid it "
+            "out, as Stripe lists it in stripe.payout_balance_transactions (NULL: not paid out yet, or by a "
+            "manual payout, which Stripe links to no transaction)."
         ),
         payout_status="That payout's status.",
         payout_arrival_date="When that payout arrives (arrived) at the bank.",

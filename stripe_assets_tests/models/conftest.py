@@ -17,7 +17,10 @@ from stripe_assets_tests.operations.harness import RANGE_END, RANGE_START, Proje
 START = date(2026, 9, 27)
 DAYS = 6  # 2026-09-27 .. 2026-10-02: MRR in two months
 FIRST, LAST = "2026-09-27", "2026-10-02"
-RESOURCES = ("balance_transactions", "charges", "refunds", "disputes", "payouts", "customers", "subscriptions")
+RESOURCES = (
+    "balance_transactions", "charges", "refunds", "disputes", "payouts", "customers", "subscriptions",
+    "subscription_items", "payout_balance_transactions",
+)
 
 
 def dataflows_text() -> str:

@@ -38,6 +38,12 @@ def objects(emu: RunningEmulator) -> dict[str, list[dict]]:
         "subscriptions": fetch(emu, "/v1/subscriptions", status="all"),
         "transfers": fetch(emu, "/v1/transfers"),
         "application_fees": fetch(emu, "/v1/application_fees"),
+        # What each automatic payout paid out, as Stripe answers `payout=` (automatic payouts only).
+        "paid_out": [
+            {"payout": p["id"], "balance_transaction": t["id"]}
+            for p in fetch(emu, "/v1/payouts") if p["automatic"]
+            for t in fetch(emu, "/v1/balance_transactions", payout=p["id"])
+        ],
     }
 
 
@@ -166,7 +172,7 @@ def balance_transactions_enriched(o: dict[str, list[dict]]) -> dict[str, dict[st
     refunds = {r["id"]: r for r in o["refunds"]}
     disputes = {d["id"]: d for d in o["disputes"]}
     payouts = {p["id"]: p for p in o["payouts"]}
-    automatic = sorted((p for p in o["payouts"] if p["automatic"]), key=lambda p: (p["created"], p["id"]))
+    paid_by = {link["balance_transaction"]: link["payout"] for link in o["paid_out"]}
     # Money moved to or from connected accounts: transfers and their reversals, application fees
     # and their refunds (the reversals and refunds are embedded in their transfer or fee).
     moved_by: dict[str, str] = {}
@@ -185,15 +191,7 @@ def balance_transactions_enriched(o: dict[str, list[dict]]) -> dict[str, dict[st
         charge_id = source if kind == "charge" else refunds[source]["charge"] if kind == "refund" else (
             disputes[source]["charge"] if kind == "dispute" else None)
         charge = charges.get(charge_id) if charge_id else None
-        if kind == "payout":
-            payout_id = source
-        elif t["reporting_category"] in PAYOUTS:
-            payout_id = None
-        else:
-            payout_id = next(
-                (p["id"] for p in automatic if p["currency"] == t["currency"] and p["created"] >= t["available_on"]),
-                None,
-            )
+        payout_id = source if kind == "payout" else paid_by.get(t["id"])
         payout = payouts.get(payout_id) if payout_id else None
         rows[t["id"]] = {
             "created": t["created"], "available_on": t["available_on"], "currency": t["currency"],

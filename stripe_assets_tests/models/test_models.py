@@ -130,7 +130,7 @@ def test_lineage_from_the_stripe_assets_to_the_models(loaded, account):
     graph = definitions(loaded, account).resolve_asset_graph()
     parents = {m.name: {"/".join(k.path) for k in graph.get(dg.AssetKey(["stripe_models", m.name])).parent_keys}
                for m in MODELS}
-    assert parents["subscription_item_mrr"] == {"stripe/subscriptions"}
+    assert parents["subscription_item_mrr"] == {"stripe/subscriptions", "stripe/subscription_items"}
     assert parents["daily_overview"] == {"stripe/balance_transactions", "stripe/charges"}
     assert parents["payout_reconciliation"] == {"stripe/payouts", "stripe_models/balance_transactions_enriched"}
     assert "stripe/disputes" in parents["balance_transactions_enriched"]

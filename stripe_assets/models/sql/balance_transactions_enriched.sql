@@ -1,20 +1,15 @@
 -- Every balance transaction with what caused it (its source object, the charge behind it, the
 -- customer who paid) and the payout that took its funds to the bank.
--- The payout: for a payout's own transactions, that payout; for the others, the first automatic
--- payout of their currency created at or after their funds became available (an automatic payout
--- takes the funds that became available since the one before).
+-- The payout: for a payout's own transactions, that payout; for the others, the automatic payout
+-- that paid them out, as Stripe lists it (stripe.payout_balance_transactions). Stripe links no
+-- transaction to a manual payout, so theirs have none.
 WITH txn AS (
     SELECT * FROM stripe.balance_transactions WHERE _deleted_at IS NULL
 ),
 paid_out AS (
-    SELECT t.id AS balance_transaction_id, p.id AS payout_id
-    FROM txn AS t
-    JOIN stripe.payouts AS p
-        ON p.currency = t.currency
-        AND p.automatic
-        AND p.created >= t.available_on
-    WHERE t.reporting_category NOT IN ('payout', 'payout_reversal')
-    QUALIFY row_number() OVER (PARTITION BY t.id ORDER BY p.created, p.id) = 1
+    SELECT id AS balance_transaction_id, payout AS payout_id
+    FROM stripe.payout_balance_transactions
+    WHERE _deleted_at IS NULL
 )
 SELECT
     t.id AS balance_transaction_id,

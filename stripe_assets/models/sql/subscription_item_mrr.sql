@@ -3,26 +3,25 @@
 -- subscription state loaded). An item counts from when its subscription starts paying (its start,
 -- or the end of its trial) until it ends; incomplete subscriptions never count.
 WITH subscription_items AS (
-    -- The only place items come from: the items embedded in the subscriptions' `raw` JSON.
-    -- A table of subscription items can replace this one CTE, keeping its columns.
+    -- A subscription's current items (an item removed from it is marked deleted in
+    -- stripe.subscription_items), with the subscription's customer and paying period.
     SELECT
-        json_extract_string(item, '$.id') AS subscription_item_id,
+        i.id AS subscription_item_id,
         s.id AS subscription_id,
         s.customer AS customer_id,
-        json_extract_string(item, '$.price.id') AS price_id,
-        json_extract_string(item, '$.price.product') AS product_id,
-        lower(json_extract_string(item, '$.price.currency')) AS currency,
-        CAST(json_extract_string(item, '$.price.unit_amount') AS BIGINT) AS unit_amount,
-        coalesce(CAST(json_extract_string(item, '$.quantity') AS BIGINT), 1) AS quantity,
-        json_extract_string(item, '$.price.recurring.interval') AS billing_interval,
-        coalesce(CAST(json_extract_string(item, '$.price.recurring.interval_count') AS BIGINT), 1) AS interval_count,
+        json_extract_string(i.price, '$.id') AS price_id,
+        json_extract_string(i.price, '$.product') AS product_id,
+        lower(json_extract_string(i.price, '$.currency')) AS currency,
+        CAST(json_extract_string(i.price, '$.unit_amount') AS BIGINT) AS unit_amount,
+        coalesce(i.quantity, 1) AS quantity,
+        json_extract_string(i.price, '$.recurring.interval') AS billing_interval,
+        coalesce(CAST(json_extract_string(i.price, '$.recurring.interval_count') AS BIGINT), 1) AS interval_count,
         timezone('UTC', greatest(s.start_date, coalesce(s.trial_end, s.start_date))) AS paying_from,
         timezone('UTC', s.ended_at) AS ended_at
-    FROM (
-        SELECT *, unnest(CAST(json_extract(raw, '$.items.data') AS JSON[])) AS item
-        FROM stripe.subscriptions
-        WHERE _deleted_at IS NULL AND status NOT IN ('incomplete', 'incomplete_expired')
-    ) AS s
+    FROM stripe.subscription_items AS i
+    JOIN stripe.subscriptions AS s ON s.id = i.subscription
+    WHERE i._deleted_at IS NULL AND s._deleted_at IS NULL
+        AND s.status NOT IN ('incomplete', 'incomplete_expired')
 ),
 items AS (
     -- A month is 1/12 of a year: a weekly price is 52/12 of it a month, a daily one 365/12.
