@@ -201,8 +201,14 @@ def load_partitions(
     log: Callable[[str], None] | None = None,
     progress_seconds: float = PROGRESS_SECONDS,
     before_first_write: WriteStep | None = None,
+    account: str | None = None,
+    platform: str | None = None,
+    first_spans: int | None = None,
 ) -> LoadReport:
     """Fetch, validate and land the consecutive `windows` of one resource.
+
+    `account`: the Stripe account whose objects these are (the reader reads for it); the load
+    replaces that account's rows only (`platform`: the key's own account, see `WindowWrite`).
 
     `describe` sees each window's validation result (its records are released right after);
     `on_partition` is called once the window landed. `log` receives progress lines (at most
@@ -219,6 +225,7 @@ def load_partitions(
     )
     loader.before_first_write = before_first_write
     loader.retention = retention
+    loader.account, loader.platform, loader.first_spans = account, platform, first_spans
     with young_collections_only():
         report = loader.run()
     if not loader.finished:  # nothing was left to land at the end: a turn of its own
@@ -292,6 +299,9 @@ class _Loader:
         self.lander: ThreadPoolExecutor | None = None
         self.retention = HistoryRetention()
         self.finished = False  # `finish` ran
+        self.account: str | None = None
+        self.platform: str | None = None
+        self.first_spans: int | None = None  # the fetch's first slices (None: one per thread)
         # No window's fetch is older: the local time it began, or the oldest page (Stripe's clock).
         self.fetch_began = time.time()
 
@@ -316,7 +326,7 @@ class _Loader:
         try:
             fetch = Fetch(
                 self.reader, self.resource, [*self.starts, self.ends[-1]], self.report.stats,
-                concurrency=self.concurrency,
+                concurrency=self.concurrency, first_spans=self.first_spans,
             )
             for page in fetch.pages():
                 while not warnings.empty():
@@ -567,6 +577,7 @@ class _Loader:
                 self._stage(index)
                 del self.open[index]
             outcome, write = self._staged_write(index, window)
+        write = dataclasses.replace(write, account=self.account, platform=self.platform)
         if self.describe is not None:
             outcome.details = self.describe(outcome)
         # Only the Arrow batch (or staging table) travels on: release the parsed records now.
