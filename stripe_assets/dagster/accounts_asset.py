@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
+from stripe_assets.alerts.routes import ASSET_KEY_PREFIX
 from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
 from stripe_assets.dataflows.config import DataflowsConfig
-from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.ingest.accounts_table import ACCOUNTS_TABLE, refresh_accounts
 from stripe_assets.ingest.client import StripeReadError
 from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.warehouse import WarehouseError
+
+ACCOUNTS_KEY = dg.AssetKey([ASSET_KEY_PREFIX, "accounts"])  # not a declared resource: no dataflow of its own
 
 
 def reads_connected(config: DataflowsConfig) -> bool:
@@ -21,7 +23,7 @@ def build_accounts_asset(config: DataflowsConfig) -> dg.AssetsDefinition:
     reading = config.api
 
     @dg.asset(
-        key=asset_key("accounts"),
+        key=ACCOUNTS_KEY,
         group_name="stripe_connect",
         description=(
             f"The platform's connected accounts in `{ACCOUNTS_TABLE}`: type, country, capabilities, "

@@ -81,7 +81,7 @@ def refresh_accounts(reader: StripeReader, warehouse: Warehouse) -> AccountsRefr
     marks = pa.table(
         {
             "id": pa.array(list(gone), pa.string()),
-            "at": pa.array(list(gone.values()), pa.int64()).cast(pa.timestamp("s", tz="UTC")),
+            "gone_at": pa.array(list(gone.values()), pa.int64()).cast(pa.timestamp("s", tz="UTC")),
         }
     )
     with warehouse.connect() as conn:
@@ -98,7 +98,7 @@ def refresh_accounts(reader: StripeReader, warehouse: Warehouse) -> AccountsRefr
             ).fetchall()
             conn.execute(
                 f"""UPDATE {ACCOUNTS_TABLE} SET deauthorized_at = coalesce(
-                        (SELECT at FROM _gone g WHERE g.id = {ACCOUNTS_TABLE}.id), ?::TIMESTAMPTZ)
+                        (SELECT gone_at FROM _gone g WHERE g.id = {ACCOUNTS_TABLE}.id), ?::TIMESTAMPTZ)
                     WHERE deauthorized_at IS NULL AND id NOT IN (SELECT id FROM _listed)""",
                 [now],
             )
