@@ -10,6 +10,7 @@ result for the whole range, with the run's totals.
 
 import traceback
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -36,7 +37,7 @@ from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.partitions import PartitionKeyError, TimeModel, time_model
 from stripe_assets.ingest.changes.settle import SettlePlan
-from stripe_assets.ingest.changes.sync import ChangePlan, contiguous
+from stripe_assets.ingest.changes.sync import ChangePlan, contiguous, warehouse_states
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.connected import load_connected
 from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions, merge_reports
@@ -174,26 +175,25 @@ def build_stripe_asset(
         ) -> None:
             """Connected accounts, landed together: each one's changes since its own cursor, then
             the windows (from the history start for accounts read the first time)."""
-            account_plans: list[ChangePlan] = []
-            for account in accounts:
+            states = warehouse_states(store, resource.name, accounts) if dataflow.changes.mode == "events" else {}
+
+            def plan_of(account: str) -> ChangePlan | None:
                 try:
-                    plan = plan_for(
-                        dataflow,
-                        reader.for_account(account),
-                        store,
-                        context.run.run_id,
-                        account=account,
-                        new_account=first,
-                        owner=account,
-                    )
+                    return plan_for(
+                        dataflow, reader.for_account(account), store, context.run.run_id,
+                        account=account, new_account=first, owner=account, state=states.get(account),
+                    )  # fmt: skip
                 except StripeReadError as exc:
                     failed[account] = redact(str(exc))
-                    continue
-                if plan is not None:
-                    account_plans.append(plan)
-                    if plan.note:
-                        note.append(plan.note)
-                        context.log.warning(plan.note)
+                    return None
+
+            # Several accounts' events at once: each request waits on the API, not on the others.
+            with ThreadPoolExecutor(reading.concurrency, thread_name_prefix="account-changes") as pool:
+                account_plans = [p for p in pool.map(plan_of, accounts) if p is not None]
+            for plan in account_plans:
+                if plan.note:
+                    note.append(plan.note)
+                    context.log.warning(plan.note)
             plans.extend(account_plans)
             readable = [a for a in accounts if a not in failed]
             extra = {w.key: w for w in extra_windows(dataflow, None, settle)}
