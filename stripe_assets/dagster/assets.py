@@ -130,7 +130,7 @@ def build_stripe_asset(
         def load_account(
             reader: StripeReader,
             store: Warehouse,
-            platform: str,
+            platform: str | None,
             account_windows: list[Window],
             settle: SettlePlan | None,
         ) -> ChangePlan | None:
@@ -263,7 +263,7 @@ def build_stripe_asset(
                     report_settling(context, key, settle)
                 who = choose_accounts(reader, dataflow.reads(reading))
                 if who.platform in who.accounts:
-                    plan = load_account(reader.for_account(None), store, who.platform, windows, settle)
+                    plan = load_account(reader.for_account(None), store, who.platform or None, windows, settle)
                     if plan is not None:
                         plans.append(plan)
                 seen = seen_accounts(store, resource.name, who.platform)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from stripe_assets.ingest.client import FetchStats, StripeReader, read_page
+from stripe_assets.ingest.client import FetchStats, StripePermissionError, StripeReader, read_page
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
 from stripe_assets.ingest.warehouse.loads import table_exists
 from stripe_assets.ingest.warehouse.store import LOADS_TABLE, table_columns
@@ -71,8 +71,16 @@ class AccountsToRead:
 def accounts_to_read(
     reader: StripeReader, *, own: bool, discover: bool, listed: tuple[str, ...] = (), stats: FetchStats | None = None
 ) -> AccountsToRead:
-    """`own`: the key's account; `discover`: every connected account listed now; `listed`: these ids."""
-    platform = platform_account(reader, stats)
+    """`own`: the key's account; `discover`: every connected account listed now; `listed`: these ids.
+
+    Reading only the key's own account with a key that may not read it (`GET /v1/account`, 403)
+    works as before Connect: its rows keep `account_id` null (`platform` is empty)."""
+    try:
+        platform = platform_account(reader, stats)
+    except StripePermissionError:
+        if discover or listed:
+            raise
+        return AccountsToRead("", [""])
     chosen = [platform] if own else []
     if discover:
         chosen += [a["id"] for a in connected_accounts(reader, stats) if isinstance(a.get("id"), str)]
