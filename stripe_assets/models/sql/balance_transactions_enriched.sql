@@ -3,20 +3,23 @@
 -- The payout: for a payout's own transactions, that payout; for the others, the first automatic
 -- payout of their currency created at or after their funds became available (an automatic payout
 -- takes the funds that became available since the one before).
+-- Objects meet only within their account (`account_id`: a connected account's or the platform's own).
 WITH txn AS (
     SELECT * FROM stripe.balance_transactions WHERE _deleted_at IS NULL
 ),
 paid_out AS (
-    SELECT t.id AS balance_transaction_id, p.id AS payout_id
+    SELECT t.account_id, t.id AS balance_transaction_id, p.id AS payout_id
     FROM txn AS t
     JOIN stripe.payouts AS p
-        ON p.currency = t.currency
+        ON p.account_id IS NOT DISTINCT FROM t.account_id
+        AND p.currency = t.currency
         AND p.automatic
         AND p.created >= t.available_on
     WHERE t.reporting_category NOT IN ('payout', 'payout_reversal')
-    QUALIFY row_number() OVER (PARTITION BY t.id ORDER BY p.created, p.id) = 1
+    QUALIFY row_number() OVER (PARTITION BY t.account_id, t.id ORDER BY p.created, p.id) = 1
 )
 SELECT
+    t.account_id,
     t.id AS balance_transaction_id,
     t.created,
     t.available_on,
@@ -49,11 +52,11 @@ SELECT
     payout.status AS payout_status,
     payout.arrival_date AS payout_arrival_date
 FROM txn AS t
-LEFT JOIN stripe.charges AS c ON c.id = t.source
-LEFT JOIN stripe.refunds AS r ON r.id = t.source
-LEFT JOIN stripe.disputes AS d ON d.id = t.source
-LEFT JOIN stripe.payouts AS p ON p.id = t.source
-LEFT JOIN stripe.charges AS charge ON charge.id = coalesce(c.id, r.charge, d.charge)
-LEFT JOIN paid_out ON paid_out.balance_transaction_id = t.id
-LEFT JOIN stripe.payouts AS payout ON payout.id = coalesce(p.id, paid_out.payout_id)
-ORDER BY t.created, t.id
+LEFT JOIN stripe.charges AS c ON c.id = t.source AND c.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.refunds AS r ON r.id = t.source AND r.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.disputes AS d ON d.id = t.source AND d.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.payouts AS p ON p.id = t.source AND p.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.charges AS charge ON charge.id = coalesce(c.id, r.charge, d.charge) AND charge.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN paid_out ON paid_out.balance_transaction_id = t.id AND paid_out.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.payouts AS payout ON payout.id = coalesce(p.id, paid_out.payout_id) AND payout.account_id IS NOT DISTINCT FROM t.account_id
+ORDER BY t.created, t.account_id, t.id

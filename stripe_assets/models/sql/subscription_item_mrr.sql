@@ -6,6 +6,7 @@ WITH subscription_items AS (
     -- The only place items come from: the items embedded in the subscriptions' `raw` JSON.
     -- A table of subscription items can replace this one CTE, keeping its columns.
     SELECT
+        s.account_id,
         json_extract_string(item, '$.id') AS subscription_item_id,
         s.id AS subscription_id,
         s.customer AS customer_id,
@@ -48,6 +49,7 @@ months AS (
 grid AS (
     SELECT
         months.month,
+        items.account_id,
         items.subscription_item_id,
         items.subscription_id,
         items.customer_id,
@@ -67,10 +69,10 @@ moves AS (
         *,
         coalesce(lag(mrr) OVER by_item, 0) AS previous_mrr,
         coalesce(max(mrr) OVER (
-            PARTITION BY subscription_item_id ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            PARTITION BY account_id, subscription_item_id ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ), 0) AS earlier_best
     FROM grid
-    WINDOW by_item AS (PARTITION BY subscription_item_id ORDER BY month)
+    WINDOW by_item AS (PARTITION BY account_id, subscription_item_id ORDER BY month)
 ),
 named AS (
     SELECT
@@ -88,6 +90,7 @@ named AS (
 )
 SELECT
     month,
+    account_id,
     subscription_item_id,
     subscription_id,
     customer_id,
@@ -104,4 +107,4 @@ SELECT
     CASE WHEN movement = 'churn' THEN mrr - previous_mrr ELSE 0 END AS churned_mrr,
     CASE WHEN movement = 'reactivation' THEN mrr - previous_mrr ELSE 0 END AS reactivation_mrr
 FROM named
-ORDER BY month, subscription_item_id
+ORDER BY month, account_id, subscription_item_id
