@@ -27,6 +27,7 @@ from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets_emulator import children, errors
 from stripe_assets_emulator.balance import balance
 from stripe_assets_emulator.changes import Advance, ChangeRequestError, advance, changeable
+from stripe_assets_emulator.connect import Platform
 from stripe_assets_emulator.dataset import Dataset, Position
 from stripe_assets_emulator.errors import ApiError
 from stripe_assets_emulator.events import parse_event_list
@@ -88,6 +89,9 @@ class EmulatorApi:
 
     def __init__(self, dataset: Dataset, prefetch: bool = False):
         self.ds = dataset
+        self.prefetch = prefetch
+        self.platform = Platform(dataset)
+        self._connected: dict[str, EmulatorApi] = {}
         self.api_key = dataset.config.api_key
         self.faults = RequestFaults(dataset.plans.seed, dataset.config.faults)
         self._lock = threading.Lock()
@@ -100,6 +104,8 @@ class EmulatorApi:
 
     def close(self) -> None:
         self.pages.close()
+        for child in self._connected.values():
+            child.close()
 
     # entry point -----------------------------------------------------------------------------
 
@@ -159,7 +165,38 @@ class EmulatorApi:
                 with self._lock:
                     self.rate_limited_count += 1
             raise fault
-        self._authenticate(headers.get("Authorization"))
+        key = self._authenticate(headers.get("Authorization"))
+        account = (headers.get("Stripe-Account") or "").strip()
+        if account and account != self.platform.id:
+            return self._for_connected(account, key, method, path, query, headers, body)
+        if path.rstrip("/") == "/v1/account" and method == "GET":
+            return Response(200, orjson.dumps(self.platform.own_account()))
+        if path.startswith("/v1/accounts") and method == "GET":
+            parts = path.strip("/").split("/")
+            if len(parts) == 2:
+                return Response(200, self.platform.list_body(query_pairs(query)))
+            if len(parts) == 3 and parts[2]:
+                parse_retrieve(query_pairs(query))
+                return Response(200, self.platform.retrieve(parts[2], key))
+        return self._serve(method, path, query, headers, body)
+
+    def _for_connected(
+        self, account: str, key: str, method: str, path: str, query: str, headers: Headers, body: bytes
+    ) -> Response:
+        """A request made for a connected account (`Stripe-Account`): its own data, or a 403."""
+        dataset = self.platform.dataset(account, key)
+        if path.rstrip("/") == "/v1/account" and method == "GET":
+            return Response(200, self.platform.retrieve(account, key))
+        if path.startswith("/v1/accounts"):  # a connected account has no accounts of its own
+            return Response(200, b'{"object":"list","data":[],"has_more":false,"url":"/v1/accounts"}')
+        with self._lock:
+            child = self._connected.get(account)
+            if child is None:
+                child = self._connected[account] = EmulatorApi(dataset, self.prefetch)
+        return child._serve(method, path, query, headers, body)
+
+    def _serve(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> Response:
+        """A request authenticated and past its faults, for this API's own account."""
         parts = path.strip("/").split("/")
         if len(parts) > 1 and parts[0] == "v1" and parts[1] in ("balance", "reporting", "files"):
             return self._reporting(method, parts, query, headers, body)
@@ -231,12 +268,13 @@ class EmulatorApi:
             self.ds, seconds, changes, old_api_version_share=old_api_version_share, applied=self.pages.clear
         )
 
-    def _authenticate(self, authorization: str | None) -> None:
+    def _authenticate(self, authorization: str | None) -> str:
         key = _api_key(authorization)
         if not key:
             raise errors.missing_api_key()
         if key != self.api_key:
             raise errors.invalid_api_key(key)
+        return key
 
     # retrieve and list -----------------------------------------------------------------------
 
@@ -333,6 +371,8 @@ class EmulatorApi:
             }
             return Response(200, orjson.dumps(body))
         params = dict(parse_qsl(query, keep_blank_values=True))
+        if path.startswith(CONTROL_PREFIX + "accounts"):
+            return self._control_accounts(method, path[len(CONTROL_PREFIX + "accounts") :], params)
         if path == CONTROL_PREFIX + "health":
             body = {
                 "status": "ok",
@@ -358,6 +398,32 @@ class EmulatorApi:
             }
             return Response(200, orjson.dumps(body))
         return Response(404, errors.invalid(f"Unrecognized emulator URL: {path}").body())
+
+    def _control_accounts(self, method: str, action: str, params: dict[str, str]) -> Response:
+        """`GET /_emulator/accounts`: the platform and its connected accounts' access;
+        `POST .../forbid?account=acct_...&forbidden=false` and `POST .../deauthorize?account=...`."""
+        platform = self.platform
+        if action in ("/forbid", "/deauthorize"):
+            account = params.get("account", "")
+            if method != "POST" or account not in platform.index:
+                return Response(400, errors.invalid(f"POST with a connected account, not {account!r}").body())
+            if action == "/forbid":
+                platform.forbid(account, params.get("forbidden", "true") != "false")
+            else:
+                platform.deauthorize(account)
+        body = {
+            "platform": platform.id,
+            "accounts": [
+                {
+                    "id": account,
+                    "forbidden": i in platform.forbidden,
+                    "deauthorized": platform.deauthorized.get(i),
+                    "requests": platform.requests.get(i, 0),
+                }
+                for i, account in enumerate(platform.ids)
+            ],
+        }
+        return Response(200, orjson.dumps(body))
 
     def _control_advance(self, method: str, query: str) -> Response:
         if method != "POST":

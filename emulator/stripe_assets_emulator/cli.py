@@ -17,6 +17,7 @@ from stripe_assets_emulator.config import (
     DEFAULT_PER_DAY,
     INVALID_KINDS,
     RATE_LIMIT_PRESETS,
+    ConnectConfig,
     EmulatorConfig,
     FaultConfig,
     RateLimit,
@@ -118,6 +119,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="share (0..1) of those changes' events rendered at an older API version",
     )
     parser.add_argument("--log-requests", action="store_true", help="print one line per request to stderr")
+    parser.add_argument(
+        "--connected-accounts",
+        type=int,
+        default=0,
+        help="make the account a Connect platform with this many connected accounts "
+        "(read with the Stripe-Account header; every 5th has no objects)",
+    )
+    parser.add_argument(
+        "--connected-per-day", type=int, default=2, help="objects per resource and day in a connected account"
+    )
 
     faults = parser.add_argument_group("fault injection (all off by default)")
     faults.add_argument(
@@ -180,6 +191,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             latency_ms=args.latency_ms,
             latency_jitter_ms=args.latency_jitter_ms,
         ),
+        connect=ConnectConfig(accounts=args.connected_accounts, per_day=args.connected_per_day),
     )
 
 

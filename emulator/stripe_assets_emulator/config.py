@@ -107,6 +107,32 @@ class FaultConfig(BaseModel):
         return value
 
 
+class ConnectConfig(BaseModel):
+    """Connected accounts of the emulated platform, each with its own objects and events."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    accounts: int = Field(0, ge=0, le=100_000, description="connected accounts (0: not a platform)")
+    per_day: int = Field(2, ge=0, le=MAX_PER_DAY, description="objects per resource and day in a connected account")
+    empty_every: int | None = Field(
+        5, ge=1, description="every Nth connected account (the 1st, N+1th, ...) has no objects"
+    )
+    forbidden: tuple[int, ...] = Field(
+        (), description="connected accounts (0-based) that are listed but answer 403 to the key"
+    )
+    deauthorize_after: dict[int, int] = Field(
+        default_factory=dict,
+        description="connected account (0-based) -> deauthorized once this many requests were made for it",
+    )
+
+    @model_validator(mode="after")
+    def _known_accounts(self) -> ConnectConfig:
+        for index in (*self.forbidden, *self.deauthorize_after):
+            if not 0 <= index < self.accounts:
+                raise ValueError(f"connected account {index} does not exist (accounts: {self.accounts})")
+        return self
+
+
 class EmulatorConfig(BaseModel):
     """The data set (seed, window, volume), the key it accepts, where it listens and its faults."""
 
@@ -125,6 +151,7 @@ class EmulatorConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(0, ge=0, le=65535, description="0 picks a free port")
     faults: FaultConfig = Field(default_factory=FaultConfig)
+    connect: ConnectConfig = Field(default_factory=ConnectConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -134,6 +134,7 @@ class EventLog:
         obj: dict[str, Any],
         previous: dict[str, Any] | None,
         api_version: str,
+        account: str | None = None,
     ) -> str:
         if self.created and created < self.created[-1]:
             raise ValueError(f"event {type} at {created} is older than the last event")
@@ -141,9 +142,10 @@ class EventLog:
         data: dict[str, Any] = {"object": obj}
         if previous is not None:
             data["previous_attributes"] = previous
-        event = {
-            "id": event_id,
-            "object": "event",
+        event: dict[str, Any] = {"id": event_id, "object": "event"}
+        if account is not None:  # an event about a connected account names it
+            event["account"] = account
+        event |= {
             "api_version": api_version,
             "created": created,
             "data": data,

@@ -18,6 +18,7 @@ from stripe_assets_emulator import changes as clock
 from stripe_assets_emulator.api import EmulatorApi
 from stripe_assets_emulator.changes import Advance
 from stripe_assets_emulator.config import EmulatorConfig
+from stripe_assets_emulator.connect import Platform
 from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.invalid import InvalidRecord
 from stripe_assets_emulator.server import EmulatorHTTPServer
@@ -127,6 +128,10 @@ class RunningEmulator:
         )
         self.url: str = self._serving.url
         self.pid: int = self._serving.pid
+        # The connected accounts: the server's own in a thread; a copy that agrees in a process.
+        self.platform = (
+            self._serving.api.platform if isinstance(self._serving, _ThreadServing) else Platform(self.dataset)
+        )
         self._final_counts: tuple[int, dict[str, int]] = (0, {})
 
     def stop(self) -> None:
@@ -192,6 +197,49 @@ class RunningEmulator:
         """Every event `GET /v1/events` lists now (the last 30 days), newest first."""
         return self.dataset.events.retained(self.dataset.now)
 
+    # Connect -----------------------------------------------------------------------------------
+
+    @property
+    def platform_account(self) -> str:
+        """The key's own account id (`GET /v1/account`)."""
+        return self.platform.id
+
+    @property
+    def connected_accounts(self) -> list[str]:
+        """Every connected account's id, deauthorized and forbidden ones included."""
+        return list(self.platform.ids)
+
+    def forbid(self, account: str, forbidden: bool = True) -> None:
+        """Makes a connected account answer 403 (access revoked), or answer again."""
+        if isinstance(self._serving, _ProcessServing):
+            self._control(f"accounts/forbid?account={account}&forbidden={str(forbidden).lower()}")
+        self.platform.forbid(account, forbidden)
+
+    def deauthorize(self, account: str) -> None:
+        """Deauthorizes a connected account now (`account.application.deauthorized`)."""
+        if isinstance(self._serving, _ProcessServing):
+            self._control(f"accounts/deauthorize?account={account}")
+        else:
+            self.platform.deauthorize(account)
+
+    def account_access(self) -> dict:
+        """What the server says of each connected account: forbidden, deauthorized, requests."""
+        if isinstance(self._serving, _ProcessServing):
+            with urllib.request.urlopen(self.url + "/_emulator/accounts", timeout=10) as response:
+                return orjson.loads(response.read())
+        assert self._serving is not None
+        return orjson.loads(self._serving.api._control_accounts("GET", "", {}).body)
+
+    def _control(self, path: str) -> None:
+        request = urllib.request.Request(f"{self.url}/_emulator/{path}", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+
+    def _ds(self, account: str | None) -> Dataset:
+        if account is None or account == self.platform.id:
+            return self.dataset
+        return self.platform.account_dataset(self.platform.index[account])
+
     # truth -----------------------------------------------------------------------------------
 
     def objects(
@@ -200,6 +248,7 @@ class RunningEmulator:
         created_gte: datetime | int | None = None,
         created_lt: datetime | int | None = None,
         include_hidden: bool = True,
+        account: str | None = None,
     ) -> list[dict]:
         """Every object of `resource` as served, newest first, with gte <= created < lt.
 
@@ -207,7 +256,7 @@ class RunningEmulator:
         canceled subscriptions); with True, deleted customers appear as Stripe's deleted stubs.
         """
         get_resource(resource)
-        ds = self.dataset
+        ds = self._ds(account)
         hidden = None if include_hidden else ds.generators[resource].hidden(ds, {})
         keep = None if hidden is None else (lambda d, s: not hidden(d, s))
         return [
@@ -220,10 +269,11 @@ class RunningEmulator:
         resource: str,
         created_gte: datetime | int | None = None,
         created_lt: datetime | int | None = None,
+        account: str | None = None,
     ) -> list[str]:
         """Ids `GET /v1/<resource>` returns for the window, newest first, with the list
         parameters a complete read needs (`status=all` for subscriptions): all but deleted customers."""
-        ds = self.dataset
+        ds = self._ds(account)
         hidden = ds.generators[resource].hidden(ds, get_resource(resource).list_params)
         keep = None if hidden is None else (lambda d, s: not hidden(d, s))
         return [

@@ -10,6 +10,7 @@ result for the whole range, with the run's totals.
 
 import traceback
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +19,7 @@ import duckdb
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import child_of
+from stripe_assets.dagster.accounts import accounts_failed_text, choose_accounts, history_windows, seen_accounts
 from stripe_assets.dagster.changes import (
     change_records,
     extra_windows,
@@ -36,15 +38,18 @@ from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.partitions import PartitionKeyError, TimeModel, time_model
-from stripe_assets.ingest.changes.sync import ChangePlan, contiguous
+from stripe_assets.ingest.accounts import AccountsToRead
+from stripe_assets.ingest.changes.settle import SettlePlan
+from stripe_assets.ingest.changes.sync import ChangePlan, contiguous, warehouse_states
 from stripe_assets.ingest.children import load_children, stale_partitions
-from stripe_assets.ingest.client import StripeReadError
+from stripe_assets.ingest.client import StripeReader, StripeReadError
+from stripe_assets.ingest.connected import load_connected
 from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions, merge_reports
 from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.report import CheckReport, check_report
-from stripe_assets.ingest.warehouse import WarehouseError
+from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
 from stripe_assets.ingest.warehouse.history import HistoryRetention
 from stripe_assets.ingest.warehouse.loads import count_rows
 from stripe_assets.operations.run_workers import guard_step
@@ -131,12 +136,134 @@ def build_stripe_asset(
         def report_partition(outcome: PartitionOutcome, report: LoadReport) -> None:
             landed[outcome.window.key] = outcome
 
-        def log_landed(report: LoadReport | None, plan: ChangePlan | None) -> None:
+        def load_account(
+            reader: StripeReader,
+            store: Warehouse,
+            platform: str | None,
+            account_windows: list[Window],
+            settle: SettlePlan | None,
+        ) -> ChangePlan | None:
+            """The key's own account: its changes since its cursor, then its windows (and those to re-read)."""
+            plan = plan_for(dataflow, reader, store, context.run.run_id, owner=platform)
+            if plan is not None and plan.note:
+                note.append(plan.note)
+                context.log.warning(plan.note)
+            for i, group in enumerate(contiguous(account_windows + extra_windows(dataflow, plan, settle))):
+                reports.append(
+                    load_partitions(
+                        reader,
+                        store,
+                        resource.name,
+                        group,
+                        columns=columns,
+                        settings=settings,
+                        run_id=context.run.run_id,
+                        describe=describe,
+                        on_partition=report_partition,
+                        retention=retention,
+                        concurrency=reading.concurrency,
+                        log=context.log.info,
+                        progress_seconds=reading.progress_seconds,
+                        before_first_write=plan.write if plan is not None and i == 0 else None,
+                        account=platform,
+                        platform=platform,
+                    )
+                )
+            if plan is not None and not any(r.failures for r in reports):
+                plan.finish(store)  # a rejected re-read partition: the next load re-reads again
+            return plan
+
+        def load_accounts(
+            reader: StripeReader,
+            store: Warehouse,
+            platform: str,
+            accounts: list[str],
+            first: bool,
+            settle: SettlePlan | None,
+            failed: dict[str, str],
+        ) -> None:
+            """Connected accounts, landed together: each one's changes since its own cursor, then
+            the windows (from the history start for accounts read the first time)."""
+            states = warehouse_states(store, resource.name, accounts) if dataflow.changes.mode == "events" else {}
+
+            def plan_of(account: str) -> ChangePlan | None:
+                try:
+                    return plan_for(
+                        dataflow, reader.for_account(account), store, context.run.run_id,
+                        account=account, new_account=first, owner=account, state=states.get(account),
+                    )  # fmt: skip
+                except StripeReadError as exc:
+                    failed[account] = redact(str(exc))
+                    return None
+
+            # Several accounts' events at once: each request waits on the API, not on the others.
+            with ThreadPoolExecutor(reading.concurrency, thread_name_prefix="account-changes") as pool:
+                account_plans = [p for p in pool.map(plan_of, accounts) if p is not None]
+            for plan in account_plans:
+                if plan.note:
+                    note.append(plan.note)
+                    context.log.warning(plan.note)
+            plans.extend(account_plans)
+            readable = [a for a in accounts if a not in failed]
+            extra = {w.key: w for w in extra_windows(dataflow, None, settle)}
+            for plan in account_plans:
+                extra |= {w.key: w for w in extra_windows(dataflow, plan, settle)}
+            account_windows = history_windows(time, windows) if first else windows
+            for i, group in enumerate(contiguous(account_windows + list(extra.values()))):
+                if not readable:
+                    break
+                done = load_connected(
+                    reader, store, resource.name, group, readable,
+                    columns=columns, settings=settings, run_id=context.run.run_id, platform=platform,
+                    describe=describe, on_partition=report_partition, retention=retention,
+                    concurrency=reading.concurrency,
+                    account_writes={p.account: p.write for p in account_plans if p.account} if i == 0 else None,
+                )  # fmt: skip
+                reports.append(done.report)
+                failed.update(done.failed)
+                readable = [a for a in readable if a not in done.failed]
+            if not any(r.failures for r in reports):
+                for plan in account_plans:
+                    if plan.account not in failed:  # a failed account's cursor stays as it was
+                        plan.finish(store)
+
+        def load_child(reader: StripeReader, store: Warehouse, who: AccountsToRead, failed: dict[str, str]) -> None:
+            """The children of the run's windows, and of windows whose parents changed since they
+            were read, for the parents of the accounts the dataflow reads (each with its account's
+            `Stripe-Account`); an account that fails keeps its children's rows."""
+            assert child is not None
+            reread = [
+                w for w in _stale_windows(reader, store, resource.name, time, context.log.warning) if w.key not in own
+            ]
+            if reread:
+                context.log.info(
+                    f"{resource.name}: their {child.parent} changed since they were read: "
+                    f"re-reading partitions {', '.join(w.key for w in reread)}"
+                )
+            # A connected account without children read yet: from the history start, as its parents.
+            seen = seen_accounts(store, resource.name, who.platform)
+            new = [a for a in who.connected() if a not in seen]
+            for accounts, account_windows in (
+                ([a for a in who.accounts if a not in new], sorted(windows + reread, key=lambda w: w.start)),
+                (new, history_windows(time, windows)),
+            ):
+                if not accounts:
+                    continue
+                done = load_children(
+                    reader, store, resource.name, account_windows,
+                    columns=columns, settings=settings, run_id=context.run.run_id, describe=describe,
+                    on_partition=report_partition, retention=retention, concurrency=reading.concurrency,
+                    log=context.log.info, platform=who.platform or None, accounts=accounts,
+                )  # fmt: skip
+                reports.append(done)
+                failed.update(done.accounts_failed)
+
+        def log_landed(report: LoadReport | None, plans: list[ChangePlan]) -> None:
             # Windows land newest first (Stripe lists newest first); they are recorded oldest
             # first with the partitions changed from events, so the asset's latest
             # materialization is its newest partition. Recorded also when the load fails later,
             # so the UI shows every window that did land.
-            changed = plan is not None and plan.written is not None and plan.written.partitions
+            changed = any(plan.written is not None and plan.written.partitions for plan in plans)
             table_rows = None
             if landed or changed:  # counted by the load's last write, or else read now
                 counted = report.table_rows if report is not None else None
@@ -156,10 +283,8 @@ def build_stripe_asset(
                 check = None
                 if (ranged or outcome.window.key not in own) and outcome.left_to is None:
                     check = _check_of(outcome)
-                records.append(
-                    PartitionRecord(outcome.window.key, outcome.window.start, False, materialization, check)
-                )
-            if plan is not None:  # also when a window failed later: the changes had landed
+                records.append(PartitionRecord(outcome.window.key, outcome.window.start, False, materialization, check))
+            for plan in plans:  # also when a window failed later: the changes had landed
                 valid = set(partitions_def.get_partition_keys())
                 records += change_records(key, plan, lambda k: time.window(k)[0], valid, table_rows)
             record_partitions(context, key, CHECK_NAME, records)
@@ -167,61 +292,37 @@ def build_stripe_asset(
 
         report = None
         reports: list[LoadReport] = []
-        plan = None
+        plans: list[ChangePlan] = []
+        failed: dict[str, str] = {}  # connected account -> why it was not read (the rest lands)
         try:
             with stripe_api.reader(reading) as reader:
                 reader.warn = context.log.warning
                 store = stripe_warehouse.warehouse()
-                # Changes since the previous load first, landed with the first windows.
                 # Rows due to settle (a pending balance transaction now available) as the run starts.
                 settle = settle_for(dataflow, store)
-                plan = plan_for(dataflow, reader, store, context.run.run_id)
-                if plan is not None and plan.note:
-                    note.append(plan.note)
-                    context.log.warning(plan.note)
                 if settle is not None:
                     report_settling(context, key, settle)
-                if child is not None:  # children of parents changed since they were read, and the run's own
-                    reread = [
-                        w for w in _stale_windows(reader, store, resource.name, time, context.log.warning)
-                        if w.key not in own
-                    ]
-                    if reread:
-                        context.log.info(
-                            f"{resource.name}: their {child.parent} changed since they were read: "
-                            f"re-reading partitions {', '.join(w.key for w in reread)}"
-                        )
-                    reports.append(
-                        load_children(
-                            reader, store, resource.name, sorted(windows + reread, key=lambda w: w.start),
-                            columns=columns, settings=settings, run_id=context.run.run_id, describe=describe,
-                            on_partition=report_partition, retention=retention, concurrency=reading.concurrency,
-                            log=context.log.info,
-                        )
-                    )
-                for i, group in enumerate(
-                    [] if child is not None else contiguous(windows + extra_windows(dataflow, plan, settle))
-                ):
-                    reports.append(
-                        load_partitions(
-                            reader,
-                            store,
-                            resource.name,
-                            group,
-                            columns=columns,
-                            settings=settings,
-                            run_id=context.run.run_id,
-                            describe=describe,
-                            on_partition=report_partition,
-                            retention=retention,
-                            concurrency=reading.concurrency,
-                            log=context.log.info,
-                            progress_seconds=reading.progress_seconds,
-                            before_first_write=plan.write if plan is not None and i == 0 else None,
-                        )
-                    )
-                if plan is not None and not any(r.failures for r in reports):
-                    plan.finish(store)  # a rejected re-read partition: the next load re-reads again
+                who = choose_accounts(reader, dataflow.reads(reading))
+                if child is not None:  # the children of the chosen accounts' parents in the warehouse
+                    load_child(reader, store, who, failed)
+                else:
+                    if who.platform in who.accounts:
+                        plan = load_account(reader.for_account(None), store, who.platform or None, windows, settle)
+                        if plan is not None:
+                            plans.append(plan)
+                    seen = seen_accounts(store, resource.name, who.platform)
+                    connected = who.connected()
+                    # An account read for the first time is read from the dataflow's history start.
+                    for accounts, first in (
+                        ([a for a in connected if a in seen], False),
+                        ([a for a in connected if a not in seen], True),
+                    ):
+                        if accounts:
+                            load_accounts(reader, store, who.platform, accounts, first, settle, failed)
+                for account, why in failed.items():
+                    context.log.warning(f"{resource.name}: account {account} not read: {why}")
+            if not reports:
+                raise StripeReadError(f"no account was read ({accounts_failed_text(failed) or 'none listed'})")
             report = merge_reports(reports) if len(reports) > 1 else reports[0]
         except (StripeReadError, WarehouseError) as exc:
             raise dg.Failure(description=redact(f"{resource.name}: {exc}"), allow_retries=False) from None
@@ -234,9 +335,10 @@ def build_stripe_asset(
                 allow_retries=False,
             ) from None
         finally:
-            log_landed(report, plan)
-            if plan is not None:
-                report_change_figures(context, key, plan)
+            log_landed(report, plans)
+            for plan in plans:  # a connected account's only when something changed or was re-read
+                if plan.account is None or plan.note or (plan.scan is not None and plan.scan.events_read):
+                    report_change_figures(context, key, plan)
 
         if report.prune_error:
             context.log.warning(f"old versions of {resource.name} were not pruned: {report.prune_error}")
@@ -251,6 +353,12 @@ def build_stripe_asset(
             if ranged
             else _check_of(next(o for o in report.outcomes if o.window.key in own))
         )
+        if failed:  # the rest landed; the next run reads these accounts again
+            raise dg.Failure(
+                description=f"{resource.name}: {accounts_failed_text(failed)}",
+                metadata={"accounts_failed": dg.MetadataValue.json(failed)},
+                allow_retries=False,
+            )
         if report.failures:
             raise dg.Failure(
                 description=report.failure_message,

@@ -14,6 +14,7 @@ from stripe_assets.alerts.build import NOTE_TAG_PREFIX
 from stripe_assets.dagster.record import PartitionRecord
 from stripe_assets.dataflows.models import Dataflow
 from stripe_assets.dataflows.partitions import time_model, window_of
+from stripe_assets.ingest.changes.cursor import Cursor
 from stripe_assets.ingest.changes.settle import SettlePlan, plan_settling
 from stripe_assets.ingest.changes.sync import ChangePlan, plan_changes
 from stripe_assets.ingest.client import StripeReader
@@ -51,8 +52,19 @@ def lookback_windows(dataflow: Dataflow, now: datetime | None = None) -> list[Wi
     return windows
 
 
-def plan_for(dataflow: Dataflow, reader: StripeReader, warehouse: Warehouse, run_id: str) -> ChangePlan | None:
-    """Read the changes since the cursor (changes: events), before anything is loaded."""
+def plan_for(
+    dataflow: Dataflow,
+    reader: StripeReader,
+    warehouse: Warehouse,
+    run_id: str,
+    *,
+    account: str | None = None,
+    new_account: bool = False,
+    owner: str | None = None,
+    state: tuple[Cursor | None, list[Window]] | None = None,
+) -> ChangePlan | None:
+    """Read the changes since the cursor (changes: events), before anything is loaded; for a
+    connected `account`, its own events since its own cursor."""
     if dataflow.changes.mode != "events":
         return None
     horizon = dataflow.changes.horizon_days
@@ -65,6 +77,10 @@ def plan_for(dataflow: Dataflow, reader: StripeReader, warehouse: Warehouse, run
         run_id=run_id,
         strict_enums=dataflow.validation.strict_enums,
         horizon=timedelta(days=horizon) if horizon is not None else None,
+        account=account,
+        new_account=new_account,
+        owner=owner,
+        state=state,
     )
 
 

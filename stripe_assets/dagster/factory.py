@@ -13,6 +13,7 @@ import dagster as dg
 
 from stripe_assets.alerts.routes import ASSET_KEY_PREFIX, routes_from_dataflows
 from stripe_assets.catalog import get_resource
+from stripe_assets.dagster.accounts_asset import build_accounts_asset, reads_connected
 from stripe_assets.dagster.alerts import build_alerts_sensor
 from stripe_assets.dagster.assets import build_stripe_asset
 from stripe_assets.dagster.dead_runs import dead_runs_sensor
@@ -68,6 +69,8 @@ def build_stripe_definitions(options: StripeDefinitions | None = None) -> dg.Def
     config = options.reload()
     assets = [build_dataflow_asset(d, config, options.translator) for d in config.dataflows]
     keys = {d.name: a.key for d, a in zip(config.dataflows, assets, strict=True)}
+    # A Connect platform: its connected accounts as an asset too.
+    connect = [build_accounts_asset(config)] if reads_connected(config) else []
     parts = options.parts
     if parts.alerts:
         moved = sorted(name for name, key in keys.items() if key.path[0] != ASSET_KEY_PREFIX or len(key.path) != 2)
@@ -95,7 +98,7 @@ def build_stripe_definitions(options: StripeDefinitions | None = None) -> dg.Def
         sensors.append(dead_runs_sensor)
         jobs.append(build_rollback_job(options.reload))
     return dg.Definitions(
-        assets=[*assets, *models],
+        assets=[*assets, *connect, *models],
         asset_checks=checks,
         schedules=schedules,
         sensors=sensors,

@@ -19,7 +19,8 @@ DESCRIPTION = (
     "Per currency, the loaded balance transactions' activity (Σ net, payouts apart) and payouts equal "
     "Stripe's balance summary report (balance.summary.1) over the loaded days within its data "
     "availability; with complete history, Σ net also equals /v1/balance available + pending. "
-    "A difference names the currency, both amounts and the days."
+    "A difference names the currency, both amounts and the days. Only the platform's own balance is "
+    "compared (the key's account): connected accounts' transactions are left out."
 )
 
 

@@ -6,8 +6,9 @@ same key, so they draw from one budget.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from stripe_assets.dataflows.accounts import Accounts, parse_accounts
 from stripe_assets.ingest.client import (
     DEFAULT_API_BASE,
     DEFAULT_NETWORK_RETRIES,
@@ -62,6 +63,17 @@ class ApiSettings(BaseModel):
         DEFAULT_PARTITIONS_PER_RUN, ge=1, le=100_000,
         description="A catch-up tick or backfill longer than this is split into runs of this many partitions.",
     )
+
+    accounts: Accounts = Field(
+        default_factory=Accounts,
+        description="Whose data is read: self (the key's account), connected (every connected account), "
+        "all (both), or a list of acct_ ids; a dataflow may choose its own.",
+    )
+
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _parse_accounts(cls, value: object) -> Accounts:
+        return parse_accounts(value)
 
     def limits(self, api_key: str) -> Limits:
         account = self.requests_per_second or default_account_rate(api_key)

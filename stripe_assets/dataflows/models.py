@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from stripe_assets.catalog import DECLARATIONS_DIR, RESOURCE_NAMES, get_resource
 from stripe_assets.catalog.child import child_of
+from stripe_assets.dataflows.accounts import Accounts, parse_accounts
 from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
 from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.ingest.columns import AddedColumn, ColumnSpec, apply_mapping
@@ -227,6 +228,14 @@ class Dataflow(_Model):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     mapping: FieldMapping = Field(default_factory=FieldMapping)
     changes: ChangeSettings = Field(default_factory=ChangeSettings, validate_default=True)
+    accounts: Accounts | None = Field(
+        None, description="Whose data it reads (self, connected, all or acct_ ids); unset: api.accounts."
+    )
+
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _parse_accounts(cls, value: Any) -> Accounts | None:
+        return None if value is None else parse_accounts(value)
 
     @field_validator("name")
     @classmethod
@@ -330,6 +339,10 @@ class Dataflow(_Model):
         except ValueError as exc:
             raise config_error(str(exc), field="mapping") from None
         return self
+
+    def reads(self, api: ApiSettings) -> Accounts:
+        """Whose data it reads: its own `accounts:`, else the `api:` section's."""
+        return self.accounts if self.accounts is not None else api.accounts
 
     @property
     def loads_history(self) -> bool:

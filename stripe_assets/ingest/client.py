@@ -21,6 +21,8 @@ Retries are ours, so that every page has bounded, visible costs:
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
 import json
 import math
 import random
@@ -56,6 +58,15 @@ class StripeReadError(RuntimeError):
 
 class StripePermissionError(StripeReadError):
     """The key may not read this endpoint (HTTP 403)."""
+
+
+class StripeAccountAccessError(StripeReadError):
+    """The key may not act for this connected account (HTTP 403 `account_invalid`: unknown,
+    deauthorized or access revoked); other accounts are unaffected."""
+
+    def __init__(self, message: str, account: str | None = None):
+        super().__init__(message)
+        self.account = account
 
 
 @dataclass
@@ -191,6 +202,24 @@ class StripeReader:
             "Stripe-Version": stripe.api_version,  # the version the schemas were generated for
             "User-Agent": f"stripe-assets (stripe-python {stripe.VERSION})",
         }
+        self.account: str | None = None  # the connected account read for (`Stripe-Account`)
+
+    @property
+    def key_fingerprint(self) -> str:
+        """Tells keys apart without holding them (a cache key)."""
+        return hashlib.sha256(self._api_key.encode()).hexdigest()[:16]
+
+    def for_account(self, account: str | None) -> StripeReader:
+        """This reader acting for a connected account (None: the key's own): the same
+        connections and the same budget, since Stripe counts every request against the key."""
+        if account == self.account:
+            return self
+        other = copy.copy(self)
+        other.account = account
+        other._headers = {k: v for k, v in self._headers.items() if k != "Stripe-Account"}
+        if account is not None:
+            other._headers["Stripe-Account"] = account
+        return other
 
     def close(self) -> None:
         """Close the pooled HTTP connections."""
@@ -306,7 +335,10 @@ class StripeReader:
     ) -> StripeReadError:
         # Whatever the library quoted (a header value, a request line), the key never leaves.
         error = self._describe(exc, path, attempts=attempts, seconds=seconds)
-        return type(error)(redact(str(error), self._api_key))  # the kind stays (403: permission)
+        message = redact(str(error), self._api_key)
+        if isinstance(error, StripeAccountAccessError):
+            return StripeAccountAccessError(message, error.account)
+        return type(error)(message)  # the kind stays (403: permission)
 
     def _describe(
         self, exc: stripe.StripeError, path: str, *, attempts: int = 0, seconds: float = 0.0
@@ -317,6 +349,12 @@ class StripeReader:
             return StripeReadError(
                 f"Stripe rejected the API key {mask_key(self._api_key)} (HTTP 401) at {where}: "
                 "check STRIPE_API_KEY"
+            )
+        if isinstance(exc, stripe.PermissionError) and self.account and exc.code == "account_invalid":
+            return StripeAccountAccessError(
+                f"the API key {mask_key(self._api_key)} may not read account {self.account} (HTTP 403): "
+                "the account is unknown, deauthorized the platform, or its access was revoked",
+                self.account,
             )
         if isinstance(exc, stripe.PermissionError):
             return StripePermissionError(
@@ -410,6 +448,8 @@ def _api_error(page: object, body: object, status: int, headers: Mapping[str, st
     error = page.get("error") if isinstance(page, dict) else None
     message = error.get("message") if isinstance(error, dict) else None
     message = message if isinstance(message, str) else f"HTTP {status}"
+    code = error.get("code") if isinstance(error, dict) else None  # `account_invalid`: a connected account's 403
+    code = code if isinstance(code, str) else None
     kind: type[stripe.StripeError] = {
         401: stripe.AuthenticationError,
         403: stripe.PermissionError,
@@ -420,9 +460,9 @@ def _api_error(page: object, body: object, status: int, headers: Mapping[str, st
     json_body = page if isinstance(page, dict) else None
     if kind is stripe.InvalidRequestError:
         return stripe.InvalidRequestError(
-            message, None, http_body=text, http_status=status, json_body=json_body, headers=headers
+            message, None, http_body=text, http_status=status, json_body=json_body, headers=headers, code=code
         )
-    return kind(message, http_body=text, http_status=status, json_body=json_body, headers=headers)
+    return kind(message, http_body=text, http_status=status, json_body=json_body, headers=headers, code=code)
 
 
 def read_page(path: str, page: dict, cursor: str | None) -> tuple[list[dict], str | None]:

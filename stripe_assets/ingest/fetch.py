@@ -105,9 +105,11 @@ class Fetch:
         stats: FetchStats,
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
+        first_spans: int | None = None,
     ):
         """`boundaries`: ascending window edges (starts, then the range's end); the initial
-        slices start on them."""
+        slices start on them: `first_spans` of them (default one per thread). One first span
+        reads an empty range with one request; a range that proves large is split as it goes."""
         self.reader = reader
         self.path = get_resource(resource).path
         self.resource = resource
@@ -118,7 +120,7 @@ class Fetch:
         self._queue: list[tuple[int, int, Slice]] = []  # newest `upper` first
         self._active: dict[int, Slice] = {}  # queued or in flight (the threads' view)
         self._claims: dict[int, list[int]] = {}  # number -> [lo, upper) (the caller's view)
-        for lo, hi in _initial_spans(boundaries, self.concurrency):
+        for lo, hi in _initial_spans(boundaries, first_spans or self.concurrency):
             piece = Slice(lo, hi, number=next(self._numbers))
             self._push(piece)
             self._claims[piece.number] = [lo, hi]

@@ -125,6 +125,7 @@ class LoadReport:
     validate_seconds: float = 0.0
     write_seconds: float = 0.0
     left_to: dict[str, str] = field(default_factory=dict)  # partitions set aside -> the newer run
+    accounts_failed: dict[str, str] = field(default_factory=dict)  # account not read -> why (its rows stay)
 
     @property
     def elapsed(self) -> float:
@@ -170,6 +171,7 @@ def merge_reports(reports: Sequence[LoadReport]) -> LoadReport:
             setattr(merged, name, getattr(merged, name) + getattr(r, name))
         merged.prune_error = merged.prune_error or r.prune_error
         merged.left_to.update(r.left_to)
+        merged.accounts_failed.update(r.accounts_failed)
         merged.table_rows = r.table_rows if r.table_rows is not None else merged.table_rows
         for name in ("requests", "rate_limited", "server_errors", "pages", "objects", "seconds", "throttle_seconds"):
             setattr(merged.stats, name, getattr(merged.stats, name) + getattr(r.stats, name))
@@ -201,8 +203,14 @@ def load_partitions(
     log: Callable[[str], None] | None = None,
     progress_seconds: float = PROGRESS_SECONDS,
     before_first_write: WriteStep | None = None,
+    account: str | None = None,
+    platform: str | None = None,
+    first_spans: int | None = None,
 ) -> LoadReport:
     """Fetch, validate and land the consecutive `windows` of one resource.
+
+    `account`: the Stripe account whose objects these are (the reader reads for it); the load
+    replaces that account's rows only (`platform`: the key's own account, see `WindowWrite`).
 
     `describe` sees each window's validation result (its records are released right after);
     `on_partition` is called once the window landed. `log` receives progress lines (at most
@@ -219,6 +227,7 @@ def load_partitions(
     )
     loader.before_first_write = before_first_write
     loader.retention = retention
+    loader.account, loader.platform, loader.first_spans = account, platform, first_spans
     with young_collections_only():
         report = loader.run()
     if not loader.finished:  # nothing was left to land at the end: a turn of its own
@@ -292,6 +301,9 @@ class _Loader:
         self.lander: ThreadPoolExecutor | None = None
         self.retention = HistoryRetention()
         self.finished = False  # `finish` ran
+        self.account: str | None = None
+        self.platform: str | None = None
+        self.first_spans: int | None = None  # the fetch's first slices (None: one per thread)
         # No window's fetch is older: the local time it began, or the oldest page (Stripe's clock).
         self.fetch_began = time.time()
 
@@ -316,7 +328,7 @@ class _Loader:
         try:
             fetch = Fetch(
                 self.reader, self.resource, [*self.starts, self.ends[-1]], self.report.stats,
-                concurrency=self.concurrency,
+                concurrency=self.concurrency, first_spans=self.first_spans,
             )
             for page in fetch.pages():
                 while not warnings.empty():
@@ -567,6 +579,7 @@ class _Loader:
                 self._stage(index)
                 del self.open[index]
             outcome, write = self._staged_write(index, window)
+        write = dataclasses.replace(write, account=self.account, platform=self.platform)
         if self.describe is not None:
             outcome.details = self.describe(outcome)
         # Only the Arrow batch (or staging table) travels on: release the parsed records now.

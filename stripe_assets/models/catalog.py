@@ -60,9 +60,12 @@ def _same_rows(model: str, key: str, base: str, base_key: str = "id", where: str
 
 DAILY_OVERVIEW = Model(
     name="daily_overview",
-    description="Per UTC day and currency: payments tried, and the money that moved through the balance.",
+    description=(
+        "Per account, UTC day and currency: payments tried, and the money that moved through the balance."
+    ),
     inputs=("balance_transactions", "charges"),
     columns=_columns(
+        account_id="The Stripe account the row's objects belong to (a connected account, or the platform's own).",
         day="The UTC day.",
         currency="Three-letter ISO currency code, lowercase.",
         charges_succeeded="Charges created that day that succeeded.",
@@ -80,7 +83,7 @@ DAILY_OVERVIEW = Model(
         ModelCheck(
             name="net_is_gross_less_refunds_disputes_and_fees",
             description="net_activity = gross_charges - refunds - disputes + other_activity - fees on every row",
-            sql=f"""SELECT day, currency FROM {SCHEMA}.daily_overview
+            sql=f"""SELECT account_id, day, currency FROM {SCHEMA}.daily_overview
                 WHERE net_activity <> gross_charges - refunds - disputes + other_activity - fees""",
         ),
         ModelCheck(
@@ -103,6 +106,7 @@ CUSTOMER_OVERVIEW = Model(
     description="Per customer and currency they paid in: payments, refunds and subscriptions.",
     inputs=("customers", "charges", "subscriptions"),
     columns=_columns(
+        account_id="The Stripe account the row's objects belong to (a connected account, or the platform's own).",
         customer_id="The customer's id (cus_...).",
         email="The customer's email address.",
         name="The customer's full name or business name.",
@@ -156,6 +160,7 @@ SUBSCRIPTION_ITEM_MRR = Model(
     inputs=("subscriptions", "subscription_items"),
     columns=_columns(
         month="The month (its first day); its MRR is the one at the end of the month, or now for this month.",
+        account_id="The Stripe account the row's objects belong to (a connected account, or the platform's own).",
         subscription_item_id="The subscription item (si_...).",
         subscription_id="Its subscription (sub_...).",
         customer_id="The subscription's customer (cus_...).",
@@ -204,6 +209,7 @@ BALANCE_TRANSACTIONS_ENRICHED = Model(
     ),
     inputs=("balance_transactions", "charges", "refunds", "disputes", "payouts", "payout_balance_transactions"),
     columns=_columns(
+        account_id="The Stripe account the row's objects belong to (a connected account, or the platform's own).",
         balance_transaction_id="The balance transaction (txn_...).",
         created="When it was created.",
         available_on="When its funds become available in the balance.",
@@ -249,6 +255,7 @@ PAYOUT_RECONCILIATION = Model(
     inputs=("payouts",),
     models=("balance_transactions_enriched",),
     columns=_columns(
+        account_id="The Stripe account the row's objects belong to (a connected account, or the platform's own).",
         payout_id="The payout (po_...).",
         created="When the payout was created.",
         arrival_date="When it arrives (arrived) at the bank.",

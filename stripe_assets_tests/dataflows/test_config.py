@@ -236,7 +236,7 @@ INVALID = [
         flow("    schedule: daily\n"),
         "dataflow 'stripe_charges': unknown key 'schedule' "
         "(allowed: name, resource, frequency, interval, start_time, history_start, "
-        "backfill, enabled, validation, alerts, mapping, changes)",
+        "backfill, enabled, validation, alerts, mapping, changes, accounts)",
     ),
     (
         "unknown nested key",

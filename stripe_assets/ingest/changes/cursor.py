@@ -45,29 +45,42 @@ def ensure_cursor_table(conn: duckdb.DuckDBPyConnection) -> None:
             recorded_at TIMESTAMPTZ, source VARCHAR, landed_at TIMESTAMPTZ)"""
     )
     # A table from before: its rows landed when they were read.
-    if "landed_at" not in table_columns(conn, CURSORS_TABLE):
+    existing = table_columns(conn, CURSORS_TABLE)
+    if "landed_at" not in existing:
         conn.execute(f"ALTER TABLE {CURSORS_TABLE} ADD COLUMN landed_at TIMESTAMPTZ")
+    # One cursor per connected account (null: the key's own account, as before Connect).
+    if "account_id" not in existing:
+        conn.execute(f"ALTER TABLE {CURSORS_TABLE} ADD COLUMN account_id VARCHAR")
 
 
-def current_cursor(conn: duckdb.DuckDBPyConnection, resource: str) -> Cursor | None:
-    """The cursor in effect for `resource`, or None before its first load."""
+def current_cursor(conn: duckdb.DuckDBPyConnection, resource: str, account: str | None = None) -> Cursor | None:
+    """The cursor in effect for `resource` (of a connected `account`), or None before its first load."""
     if not table_exists(conn, CURSORS_TABLE):
         return None
+    if "account_id" not in table_columns(conn, CURSORS_TABLE):
+        if account is not None:
+            return None
+        where = "resource = ?"
+        params: list = [resource]
+    else:
+        where = "resource = ? AND account_id IS NOT DISTINCT FROM ?"
+        params = [resource, account]
     row = conn.execute(
         f"""SELECT event_id, event_created, recorded_at, run_id, source FROM {CURSORS_TABLE}
-            WHERE resource = ? ORDER BY recorded_at DESC LIMIT 1""",
-        [resource],
+            WHERE {where} ORDER BY recorded_at DESC LIMIT 1""",
+        params,
     ).fetchone()
     return Cursor(*row) if row else None
 
 
-def record_cursor(conn: duckdb.DuckDBPyConnection, resource: str, cursor: Cursor) -> None:
+def record_cursor(conn: duckdb.DuckDBPyConnection, resource: str, cursor: Cursor, account: str | None = None) -> None:
     """Append `cursor` as the current one (call inside the load's transaction)."""
     ensure_cursor_table(conn)
     conn.execute(
-        f"""INSERT INTO {CURSORS_TABLE} (resource, run_id, event_id, event_created, recorded_at, source, landed_at)
-            VALUES (?, ?, ?, ?, ?, ?, now())""",
-        [resource, cursor.run_id, cursor.event_id, cursor.event_created, cursor.recorded_at, cursor.source],
+        f"""INSERT INTO {CURSORS_TABLE}
+                (resource, run_id, event_id, event_created, recorded_at, source, landed_at, account_id)
+            VALUES (?, ?, ?, ?, ?, ?, now(), ?)""",
+        [resource, cursor.run_id, cursor.event_id, cursor.event_created, cursor.recorded_at, cursor.source, account],
     )
 
 

@@ -53,6 +53,8 @@ class ChangePlan:
     written: WrittenChanges | None = None
     stats: FetchStats = field(default_factory=FetchStats)
     seconds: float = 0.0
+    account: str | None = None  # a connected account's changes (its own events and cursor)
+    owner: str | None = None  # whose rows change (`account_id`; the key's own account's id for None)
 
     @property
     def fallback(self) -> bool:
@@ -61,15 +63,17 @@ class ChangePlan:
     def write(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Land the changes and, unless a re-read follows, the new cursor (inside the load's transaction)."""
         if self.batch is not None and self.batch.objects:
-            self.written = write_changes(conn, self.batch, run_id=self.run_id, window_of=self.window_of)
+            self.written = write_changes(
+                conn, self.batch, run_id=self.run_id, window_of=self.window_of, account=self.owner or self.account
+            )
         if not self.fallback:
-            record_cursor(conn, self.resource, self.cursor)
+            record_cursor(conn, self.resource, self.cursor, self.account)
 
     def finish(self, warehouse: Warehouse) -> None:
         """After a re-read landed: the fresh cursor taken before it becomes the current one."""
         if self.fallback:
             with warehouse.connect() as conn:
-                record_cursor(conn, self.resource, self.cursor)
+                record_cursor(conn, self.resource, self.cursor, self.account)
 
     @property
     def note(self) -> str | None:
@@ -112,14 +116,25 @@ def plan_changes(
     strict_enums: bool = False,
     horizon: timedelta | None = None,
     now: datetime | None = None,
+    account: str | None = None,
+    new_account: bool = False,
+    owner: str | None = None,
+    state: tuple[Cursor | None, list[Window]] | None = None,
 ) -> ChangePlan:
-    """Read what changed since the resource's cursor; nothing is written yet."""
+    """Read what changed since the resource's cursor; nothing is written yet. `account`: a
+    connected account's (None: the key's own); `new_account`: one read from its history start
+    by this run, so nothing of it needs re-reading."""
     began = time.perf_counter()
     spec = get_resource(resource)
     now = now or datetime.now(UTC)
-    previous, loaded = _warehouse_state(warehouse, resource)
+    previous, loaded = state if state is not None else _warehouse_state(warehouse, resource, account)
+    if new_account:
+        loaded = []
     stats = FetchStats()
-    plan = ChangePlan(resource, run_id, window_of, Cursor(None, None, now, run_id, FRESH), previous, stats=stats)
+    plan = ChangePlan(
+        resource, run_id, window_of, Cursor(None, None, now, run_id, FRESH), previous, stats=stats,
+        account=account, owner=owner,
+    )
     if previous is None:
         plan.cursor = _fresh_cursor(reader, spec, stats, run_id, now)
         if loaded:
@@ -149,18 +164,27 @@ def plan_changes(
     return plan
 
 
-def _warehouse_state(warehouse: Warehouse, resource: str) -> tuple[Cursor | None, list[Window]]:
+def _warehouse_state(
+    warehouse: Warehouse, resource: str, account: str | None = None
+) -> tuple[Cursor | None, list[Window]]:
     """The current cursor and the loaded partitions (oldest first)."""
+    return warehouse_states(warehouse, resource, [account])[account]
+
+
+def warehouse_states(
+    warehouse: Warehouse, resource: str, accounts: Sequence[str | None]
+) -> dict[str | None, tuple[Cursor | None, list[Window]]]:
+    """Each account's cursor and the loaded partitions, read in one connection."""
     if not warehouse.exists():
-        return None, []
+        return {account: (None, []) for account in accounts}
     with warehouse.connect(read_only=True) as conn:
-        cursor = current_cursor(conn, resource)
         windows = {
             load.partition: Window(load.partition, load.window_start, load.window_end)
             for load in partition_loads(conn, resource)
             if load.active and load.window_start is not None and load.window_end is not None
         }
-    return cursor, sorted(windows.values(), key=lambda w: w.start)
+        loaded = sorted(windows.values(), key=lambda w: w.start)
+        return {account: (current_cursor(conn, resource, account), loaded) for account in accounts}
 
 
 def _fresh_cursor(reader: StripeReader, spec, stats: FetchStats, run_id: str, now: datetime) -> Cursor:

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.changes.batch import ChangeBatch, WindowOf
+from stripe_assets.ingest.keys import with_account
 from stripe_assets.ingest.warehouse import LOADS_TABLE, history_table
 from stripe_assets.ingest.warehouse.loads import CHANGED, partition_loads
 
@@ -61,8 +62,10 @@ def write_changes(
     run_id: str,
     window_of: WindowOf,
     at: datetime | None = None,
+    account: str | None = None,
 ) -> WrittenChanges:
-    """Apply `batch` on `conn`, inside the caller's transaction; the tables must exist."""
+    """Apply `batch` on `conn`, inside the caller's transaction; the tables must exist.
+    `account`: whose objects changed (its rows carry it)."""
     resource = batch.resource
     table, quarantine_table, history = (
         get_resource(resource).table,
@@ -72,9 +75,9 @@ def write_changes(
     at = at or datetime.now(UTC)
     loaded = sorted({load.partition for load in partition_loads(conn, resource) if load.active})
     written = WrittenChanges()
-    conn.register("_change_rows", batch.rows)
+    conn.register("_change_rows", with_account(batch.rows, account))
     conn.register("_change_marks", batch.marks)
-    conn.register("_change_quarantine", batch.quarantine)
+    conn.register("_change_quarantine", with_account(batch.quarantine, account))
     conn.register("_loaded_partitions", pa.table({"partition": pa.array(loaded, pa.string())}))
     try:
         # New states, as new as what is held or newer, that differ from it, for objects the

@@ -21,6 +21,7 @@ from stripe_assets.ingest.children.read import children_of, parent_not_loaded, p
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import PARENT_CREATED, ColumnSpec
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY
+from stripe_assets.ingest.keys import ACCOUNT_COLUMN
 from stripe_assets.ingest.load import Describe, LoadReport, OnPartition, PartitionOutcome, Window
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import decide
@@ -47,11 +48,20 @@ def load_children(
     retention: HistoryRetention = HistoryRetention(),
     concurrency: int = DEFAULT_CONCURRENCY,
     log: Callable[[str], None] | None = None,
+    platform: str | None = None,
+    accounts: Sequence[str] | None = None,
 ) -> LoadReport:
-    """Read and land the children of the parents of `windows`, one window after the other."""
+    """Read and land the children of the parents of `windows`, one window after the other.
+
+    `accounts`: read the children of these accounts' parents only, and replace only their rows
+    (None: every parent, every row). `platform`: the key's own account (rows without an
+    `account_id` are its). A connected account that cannot be read keeps its rows and is named
+    in the report's `accounts_failed`; the others land."""
     spec = get_resource(resource)
     child = child_of(spec)
     assert child is not None, f"{resource} is not a child list"
+    if platform is None:  # the key's own account, its id unknown: every row, as before Connect
+        accounts = None
     warehouse.check_writable()
     fence = read_fence(warehouse, resource, run_id)
     report = LoadReport(resource, windows)
@@ -59,13 +69,21 @@ def load_children(
         if not warehouse.exists():
             raise parent_not_loaded(child, resource, window.key)
         with warehouse.connect(read_only=True) as conn:
-            parents = parents_of(conn, child, resource, window.key, window.start, window.end)
+            parents = parents_of(
+                conn, child, resource, window.key, window.start, window.end, platform=platform, accounts=accounts
+            )
         records: list[dict] = []
         parent_ids: list[str] = []
         parent_created: list[int] = []
         observed: list[datetime | None] = []
+        owners: list[str | None] = []
         times: list[float] = []
-        for found in children_of(reader, child, parents, report.stats, concurrency):
+        found_all = list(children_of(reader, child, parents, report.stats, concurrency, platform))
+        failed = {f.parent.account: f.error for f in found_all if f.error is not None and f.parent.account}
+        report.accounts_failed.update(failed)
+        for found in found_all:
+            if found.parent.account in failed:  # its rows stay as they were
+                continue
             if found.as_of is not None:
                 times.append(found.as_of)
             at = datetime.fromtimestamp(found.as_of, UTC) if found.as_of is not None else None
@@ -74,6 +92,7 @@ def load_children(
                 parent_ids.append(found.parent.id)
                 parent_created.append(found.parent.created)
                 observed.append(at)
+                owners.append(found.parent.account or platform)
         validated = time.perf_counter()
         result = validate_records(resource, records, strict_enums=settings.strict_enums, columns=columns)
         decision = decide(result, settings, label=f"{resource} {window.key}")
@@ -84,15 +103,20 @@ def load_children(
         report.validate_seconds += time.perf_counter() - validated
         rows = None
         if outcome.accepted and result.valid:
-            rows = _rows(result.valid, records, parent_ids, parent_created, observed, columns, window.key, run_id)
+            rows = _rows(
+                result.valid, records, parent_ids, parent_created, observed, owners, columns, window.key, run_id
+            )
         elif outcome.accepted:  # no children at all: the window is emptied (its rows marked deleted)
-            rows = _rows([], [], [], [], [], columns, window.key, run_id)
+            rows = _rows([], [], [], [], [], [], columns, window.key, run_id)
+        quarantine = quarantine_table(resource, result, partition_key=window.key, run_id=run_id)
+        if platform is not None:  # each rejected child with its parent's account
+            quarantine = _with_owners(quarantine, records, owners)
         write = WindowWrite(
             partition=window.key,
             start=window.start,
             end=window.end,
             rows=rows,
-            quarantine=quarantine_table(resource, result, partition_key=window.key, run_id=run_id),
+            quarantine=quarantine,
             load_record={
                 "resource": resource, "partition": window.key, "window_start": window.start,
                 "window_end": window.end, "run_id": run_id, "status": "loaded" if outcome.accepted else "rejected",
@@ -104,6 +128,9 @@ def load_children(
             # The oldest state read (Stripe's clock): rows newer than it stay (None: no parents).
             observed_at=datetime.fromtimestamp(min(times), UTC) if times else None,
             window_column=PARENT_CREATED,
+            # Only the accounts read replace their rows (None: every row, as before Connect).
+            accounts=None if accounts is None or platform is None else tuple(a for a in accounts if a not in failed),
+            platform=platform,
         )
         if describe is not None:
             outcome.details = describe(outcome)
@@ -136,6 +163,7 @@ def _rows(
     parent_ids: list[str],
     parent_created: list[int],
     observed: list[datetime | None],
+    owners: list[str | None],
     columns: Sequence[ColumnSpec],
     key: str,
     run_id: str,
@@ -158,4 +186,14 @@ def _rows(
         else:
             continue
         table = table.set_column(table.schema.get_field_index(spec.name), spec.name, values)
-    return table
+    return table.append_column(ACCOUNT_COLUMN, pa.array([owners[n] for n in picks], pa.string()))
+
+
+def _with_owners(quarantine: pa.Table, records: list[dict], owners: list[str | None]) -> pa.Table:
+    """Quarantine rows with the account of the parent their record was listed under."""
+    owner: dict[str, str | None] = {}
+    for record, account in zip(records, owners, strict=True):
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            owner.setdefault(record["id"], account)
+    ids = quarantine.column("id").to_pylist()
+    return quarantine.append_column(ACCOUNT_COLUMN, pa.array([owner.get(i) if i else None for i in ids], pa.string()))

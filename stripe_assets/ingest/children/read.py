@@ -14,6 +14,8 @@ import orjson
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import ChildOf
 from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripeReader, StripeReadError, read_page
+from stripe_assets.ingest.keys import sql_text
+from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.warehouse import LOADS_TABLE
 from stripe_assets.ingest.warehouse.loads import table_exists
 
@@ -28,6 +30,9 @@ class Parent:
     created: int
     raw: dict
     observed: float | None  # how new the parent's row is (Stripe's clock): so are its embedded children
+    # The account the parent belongs to (`account_id`; None: the key's own): its children are read
+    # with that account's `Stripe-Account` and carry its id.
+    account: str | None = None
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Children:
     parent: Parent
     objects: list[dict]
     observed: float | None = None
+    error: str | None = None  # the parent's account could not be read (403, network): no children known
 
     @property
     def as_of(self) -> float | None:
@@ -53,10 +59,18 @@ def parent_not_loaded(child: ChildOf, child_name: str, key: str) -> ParentNotLoa
 
 
 def parents_of(
-    conn: duckdb.DuckDBPyConnection, child: ChildOf, child_name: str, key: str, start: datetime, end: datetime
+    conn: duckdb.DuckDBPyConnection,
+    child: ChildOf,
+    child_name: str,
+    key: str,
+    start: datetime,
+    end: datetime,
+    *,
+    platform: str | None = None,
+    accounts: Sequence[str] | None = None,
 ) -> list[Parent]:
-    """The parents of one partition, as the warehouse holds them (deleted ones have no children).
-    Fails with one line when the parent partition was never loaded."""
+    """The parents of one partition, as the warehouse holds them (deleted ones have no children),
+    of `accounts` only when given. Fails with one line when the parent partition was never loaded."""
     parent = get_resource(child.parent)
     loaded = table_exists(conn, LOADS_TABLE) and conn.execute(
         f"SELECT count(*) FROM {LOADS_TABLE} WHERE resource = ? AND partition = ? AND status IN ('loaded', 'changed')",
@@ -64,19 +78,29 @@ def parents_of(
     ).fetchone()[0]  # type: ignore[index]
     if not loaded or not table_exists(conn, parent.table):
         raise parent_not_loaded(child, child_name, key)
+    # Rows from before accounts were tracked (account_id null) are the key's own (`platform`).
+    owner = "account_id" if platform is None else f"coalesce(account_id, {sql_text(platform)})"
+    chosen = "true" if accounts is None else f"{owner} IN (SELECT unnest(?::VARCHAR[]))"
     rows = conn.execute(
-        f"""SELECT id, epoch(created)::BIGINT, raw, epoch(_observed_at) FROM {parent.table}
-            WHERE created >= ? AND created < ? AND _deleted_at IS NULL ORDER BY created, id""",
-        [start, end],
+        f"""SELECT id, epoch(created)::BIGINT, raw, epoch(_observed_at), {owner} FROM {parent.table}
+            WHERE created >= ? AND created < ? AND _deleted_at IS NULL AND {chosen} ORDER BY created, id""",
+        [start, end] + ([list(accounts)] if accounts is not None else []),
     ).fetchall()
-    return [Parent(i, c, orjson.loads(r), o) for i, c, r, o in rows]
+    return [Parent(i, c, orjson.loads(r), o, a or None) for i, c, r, o, a in rows]
 
 
 def children_of(
-    reader: StripeReader, child: ChildOf, parents: Sequence[Parent], stats: FetchStats, concurrency: int
+    reader: StripeReader,
+    child: ChildOf,
+    parents: Sequence[Parent],
+    stats: FetchStats,
+    concurrency: int,
+    platform: str | None = None,
 ) -> Iterator[Children]:
     """Every parent's children, in the parents' order: complete embedded lists cost nothing,
-    the others are read from the child endpoint (past the embedded ones), `concurrency` at once."""
+    the others are read from the child endpoint (past the embedded ones), `concurrency` at once,
+    each with its parent's account (`Stripe-Account` unless it is the key's own, `platform`).
+    A parent whose account cannot be read yields its `error` instead."""
     complete: dict[int, Children] = {}
     to_fetch: list[tuple[int, Parent, list[dict]]] = []
     for n, parent in enumerate(parents):
@@ -93,10 +117,23 @@ def children_of(
         else:
             to_fetch.append((n, parent, []))
     with ThreadPoolExecutor(max(1, min(concurrency, len(to_fetch)))) as pool:
-        fetched = pool.map(lambda job: _fetch(reader, child, job[1], job[2], stats), to_fetch)
+        fetched = pool.map(lambda job: _fetch_for(reader, child, job[1], job[2], stats, platform), to_fetch)
         by_index = dict(zip((n for n, _, _ in to_fetch), fetched, strict=True))
     for n in range(len(parents)):
         yield complete[n] if n in complete else by_index[n]
+
+
+def _fetch_for(
+    reader: StripeReader, child: ChildOf, parent: Parent, first: list[dict], stats: FetchStats, platform: str | None
+) -> Children:
+    """`_fetch` with the parent's account; an account that refuses (403) or fails is named, not raised."""
+    own = parent.account is None or parent.account == platform
+    if own:  # the key's own objects fail the load as before Connect
+        return _fetch(reader, child, parent, first, stats)
+    try:
+        return _fetch(reader.for_account(parent.account), child, parent, first, stats)
+    except StripeReadError as exc:
+        return Children(parent, [], error=redact(str(exc)))
 
 
 def _fetch(reader: StripeReader, child: ChildOf, parent: Parent, first: list[dict], stats: FetchStats) -> Children:

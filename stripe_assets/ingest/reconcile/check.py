@@ -8,6 +8,8 @@ complete — one unbroken span of loads, Stripe's starting balance zero at its s
 currency, with the transactions created since the last loaded window (read from the list
 endpoint: the hours no load covers yet), also equals `/v1/balance` available + pending. Partial history is
 said in the description and metadata, never taken for a match with the balance.
+The balance is the platform's own (the key's account, `GET /v1/account`): connected accounts'
+transactions in the warehouse are left out, as Stripe's reports leave them out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from stripe_assets.ingest.reconcile.ledger import (
     interval_totals,
     loaded_segments,
     net_totals,
+    other_accounts_rows,
 )
 from stripe_assets.ingest.reconcile.reports import ReportsClient
 from stripe_assets.ingest.reconcile.summary import BalanceSummary, major_units, parse_summary
@@ -126,10 +129,12 @@ def reconcile(
                 False, "no balance transactions loaded yet: nothing to reconcile", {}, severity="WARN"
             )
         segments = loaded_segments(conn)
+        platform = client.own_account()
+        others = other_accounts_rows(conn, platform)
 
     def totals(start: int, end: int) -> dict[str, Totals]:
         with warehouse.connect(read_only=True) as conn:
-            return interval_totals(conn, start, end)
+            return interval_totals(conn, start, end, platform)
 
     available = client.report_type(REPORT_TYPE)
     compared = [
@@ -138,6 +143,10 @@ def reconcile(
     ]
     compared = [(start, end) for start, end in compared if start < end]
     notes: list[str] = []
+    if others:
+        notes.append(
+            f"the platform's own balance only: {others} balance transactions of connected accounts not compared"
+        )
     if len(segments) > 1:
         gaps = [f"{day(a[1])}..{day(b[0] - 1)}" for a, b in itertools.pairwise(segments)]
         notes.append(f"partial history: no loads for {', '.join(gaps)}")
@@ -190,7 +199,7 @@ def reconcile(
                 "were read from the API for the balance"
             )
         with warehouse.connect(read_only=True) as conn:
-            nets = net_totals(conn)
+            nets = net_totals(conn, platform)
         for currency, net in newer.items():
             nets[currency] = nets.get(currency, 0) + net
         stripe_balance: dict[str, int] = {}
@@ -219,6 +228,7 @@ def reconcile(
             for currency, row in sorted(sums.items())
         },
         "complete_history": complete,
+        "account": platform or "the key's own",
         "report_runs": runs.count,
         "notes": notes,
         "differences": [
@@ -234,6 +244,8 @@ def reconcile(
     else:
         scope = "and /v1/balance" if complete else "(partial history: the balance was not compared)"
         description = f"matches Stripe's balance summary {span} {scope}".strip()
+        if others:
+            description += f" ({notes[0]})"
     if notes and differences:
         description += f" ({'; '.join(notes)})"
     return ReconcileReport(not differences, description, metadata, differences, complete)

@@ -115,6 +115,15 @@ class ReportsClient:
                 when = int(parsedate_to_datetime(date).timestamp())
         return parsed, when
 
+    def own_account(self) -> str | None:
+        """The key's own account id (`GET /v1/account`): the balance the reports and `/v1/balance`
+        describe. None when the key may not read it."""
+        try:
+            found = self._json("GET", "/v1/account").get("id")
+        except ReportsError:
+            return None
+        return found if isinstance(found, str) else None
+
     def net_created_since(self, start: int) -> tuple[dict[str, int], int]:
         """Σ net per currency of the `payments` balance transactions created at or after `start`
         (those no load covers yet), and how many there are."""

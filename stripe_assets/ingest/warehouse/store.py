@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
 from stripe_assets.ingest.file_lock import holding
+from stripe_assets.ingest.keys import ACCOUNT_COLUMN, ACCOUNT_COLUMNS, account_filter
 from stripe_assets.ingest.warehouse.deletions import hold_deleted, restore_deleted
 from stripe_assets.ingest.warehouse.errors import describe_staging_error, describe_warehouse_error
 from stripe_assets.ingest.warehouse.lake import (
@@ -73,6 +74,7 @@ LOADS_COLUMNS: dict[str, str] = {
     # How new what the load wrote is: when the window's first page was asked for (a change run:
     # its newest event in the partition). The fence compares it, not when the load landed.
     "observed_at": "TIMESTAMPTZ",
+    "account_id": "VARCHAR",  # whose objects (null: loaded before accounts were tracked: the key's own)
 }
 
 
@@ -110,6 +112,15 @@ class WindowWrite:
     # The column whose [start, end) the window replaces: a child's rows belong to the window of
     # their parent's `created` (`_parent_created`), not of their own.
     window_column: str = "created"
+    # Whose objects these are (`account_id`): the write replaces only that account's rows of its
+    # window and quarantine, so accounts land one by one (None: the table's every row, as before
+    # accounts were tracked). `platform`: the key's own account, which rows written before
+    # accounts were tracked (account_id null) belong to.
+    account: str | None = None
+    platform: str | None = None
+    # Several accounts' rows at once (rows carrying their `account_id`): the write replaces the
+    # rows of these accounts only.
+    accounts: tuple[str, ...] | None = None
 
     @property
     def num_rows(self) -> int:
@@ -282,7 +293,8 @@ class Warehouse:
         spec = get_resource(resource)
         for schema in ("stripe", "stripe_quarantine", "stripe_meta", HISTORY_SCHEMA):
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        table_columns = {c.name: c.type for c in columns} | SYSTEM_COLUMNS
+        table_columns = {c.name: c.type for c in columns} | SYSTEM_COLUMNS | ACCOUNT_COLUMNS
+        quarantine_columns = quarantine_columns | ACCOUNT_COLUMNS
         _ensure_table(conn, spec.table, table_columns)
         _ensure_table(conn, spec.quarantine_table, quarantine_columns)
         _ensure_table(conn, history_table(resource), table_columns | HISTORY_COLUMNS)
@@ -348,6 +360,7 @@ class Warehouse:
                     set_aside = fence.check(conn, writes)
                 landing = [write for write in writes if write.partition not in set_aside]
                 _claim(conn, resource, landing or writes)
+                adopt_rows(conn, resource, {w.platform for w in writes if w.platform is not None})
                 if before is not None:
                     before(conn)
                 for write in landing:
@@ -414,8 +427,12 @@ class Warehouse:
             repeated = conn.execute(f"SELECT count(*) - count(DISTINCT id) FROM {source}").fetchone()
             if repeated and repeated[0]:  # an API that listed an object twice: keep its first copy
                 source = _first_copies(conn, staged_rows)
+        scope = write.accounts if write.accounts is not None else write.account
+        account = account_filter(scope)
         if source is not None:
             column = write.window_column
+            if write.account is not None:  # the rows carry the account they were read for
+                source = f"(SELECT *, {_sql_text(write.account)} AS {ACCOUNT_COLUMN} FROM {source})"
             try:
                 # Rows newer than what this write brings stay as they are (another run's newer
                 # fetch or change): only the rest of the window is replaced.
@@ -423,7 +440,8 @@ class Warehouse:
                     f"""CREATE OR REPLACE TEMP TABLE _newer AS SELECT t.id FROM {table} t
                         LEFT JOIN (SELECT id, _observed_at FROM {source}) s ON s.id = t.id
                         WHERE ((t.{column} >= ? AND t.{column} < ?) OR s.id IS NOT NULL)
-                          AND t._observed_at > coalesce(s._observed_at, ?::TIMESTAMPTZ)""",
+                          AND t._observed_at > coalesce(s._observed_at, ?::TIMESTAMPTZ)
+                          AND {account_filter(scope, "t")}""",
                     [write.start, write.end, write.observed_at],
                 )
                 newer = conn.execute("SELECT count(*) FROM _newer").fetchone()
@@ -435,7 +453,7 @@ class Warehouse:
                     # Ids listed outside their window (quarantined) keep their rows, unless this
                     # write lands the id anew (listed again, inside its window).
                     in_window = f"({in_window}) AND (id NOT IN ({kept}) OR id IN (SELECT id FROM {source}))"
-                in_window = f"({in_window}){keep}"
+                in_window = f"({in_window}){keep} AND {account}"
                 conn.execute(
                     f"INSERT INTO {history_table(resource)} BY NAME SELECT *, {_DISPLACED} "
                     f"FROM {table} WHERE {in_window}",
@@ -457,19 +475,24 @@ class Warehouse:
                     _quietly(conn.unregister, "_batch")  # on an aborted transaction it raises too
         conn.execute(
             f"INSERT INTO {history_table(resource, quarantine=True)} BY NAME SELECT *, {_DISPLACED} "
-            f"FROM {quarantine_table} WHERE _partition = ?",
+            f"FROM {quarantine_table} WHERE _partition = ? AND {account}",
             [run_id, write.partition, write.partition],
         )
-        conn.execute(f"DELETE FROM {quarantine_table} WHERE _partition = ?", [write.partition])
+        conn.execute(f"DELETE FROM {quarantine_table} WHERE _partition = ? AND {account}", [write.partition])
+        stamp = "" if write.account is None else f", {_sql_text(write.account)} AS {ACCOUNT_COLUMN}"
         if staged_quarantine is not None:
-            conn.execute(f"INSERT INTO {quarantine_table} BY NAME SELECT * FROM read_parquet({staged_quarantine})")
+            conn.execute(
+                f"INSERT INTO {quarantine_table} BY NAME SELECT *{stamp} FROM read_parquet({staged_quarantine})"
+            )
         if write.quarantine.num_rows:
             conn.register("_quarantine", write.quarantine)
             try:
-                conn.execute(f"INSERT INTO {quarantine_table} BY NAME SELECT * FROM _quarantine")
+                conn.execute(f"INSERT INTO {quarantine_table} BY NAME SELECT *{stamp} FROM _quarantine")
             finally:
                 _quietly(conn.unregister, "_quarantine")
         record = {**write.load_record, "loaded_at": _commit_stamp(conn, resource), "observed_at": write.observed_at}
+        if write.account is not None:
+            record[ACCOUNT_COLUMN] = write.account
         names = list(record)
         conn.execute(
             f"INSERT INTO {LOADS_TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
@@ -567,6 +590,17 @@ def _claim(conn: duckdb.DuckDBPyConnection, resource: str, writes: Sequence[Wind
         f"UPDATE {fence_table(resource)} SET run_id = ?, partitions = ?, written_at = now()",
         [",".join(run_ids), ",".join(w.partition for w in writes)],
     )
+
+
+def adopt_rows(conn: duckdb.DuckDBPyConnection, resource: str, platforms: set[str]) -> None:
+    """Rows written before accounts were tracked are the key's own account's (`platform`)."""
+    if len(platforms) != 1:
+        return
+    (platform,) = platforms
+    spec = get_resource(resource)
+    for table in (spec.table, spec.quarantine_table, history_table(resource), history_table(resource, quarantine=True)):
+        if ACCOUNT_COLUMN in table_columns(conn, table):
+            conn.execute(f"UPDATE {table} SET {ACCOUNT_COLUMN} = ? WHERE {ACCOUNT_COLUMN} IS NULL", [platform])
 
 
 def history_table(resource: str, *, quarantine: bool = False) -> str:

@@ -3,15 +3,17 @@
 -- The payout: for a payout's own transactions, that payout; for the others, the automatic payout
 -- that paid them out, as Stripe lists it (stripe.payout_balance_transactions). Stripe links no
 -- transaction to a manual payout, so theirs have none.
+-- Objects meet only within their account (`account_id`: a connected account's or the platform's own).
 WITH txn AS (
     SELECT * FROM stripe.balance_transactions WHERE _deleted_at IS NULL
 ),
 paid_out AS (
-    SELECT id AS balance_transaction_id, payout AS payout_id
+    SELECT account_id, id AS balance_transaction_id, payout AS payout_id
     FROM stripe.payout_balance_transactions
     WHERE _deleted_at IS NULL
 )
 SELECT
+    t.account_id,
     t.id AS balance_transaction_id,
     t.created,
     t.available_on,
@@ -44,11 +46,11 @@ SELECT
     payout.status AS payout_status,
     payout.arrival_date AS payout_arrival_date
 FROM txn AS t
-LEFT JOIN stripe.charges AS c ON c.id = t.source
-LEFT JOIN stripe.refunds AS r ON r.id = t.source
-LEFT JOIN stripe.disputes AS d ON d.id = t.source
-LEFT JOIN stripe.payouts AS p ON p.id = t.source
-LEFT JOIN stripe.charges AS charge ON charge.id = coalesce(c.id, r.charge, d.charge)
-LEFT JOIN paid_out ON paid_out.balance_transaction_id = t.id
-LEFT JOIN stripe.payouts AS payout ON payout.id = coalesce(p.id, paid_out.payout_id)
-ORDER BY t.created, t.id
+LEFT JOIN stripe.charges AS c ON c.id = t.source AND c.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.refunds AS r ON r.id = t.source AND r.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.disputes AS d ON d.id = t.source AND d.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.payouts AS p ON p.id = t.source AND p.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.charges AS charge ON charge.id = coalesce(c.id, r.charge, d.charge) AND charge.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN paid_out ON paid_out.balance_transaction_id = t.id AND paid_out.account_id IS NOT DISTINCT FROM t.account_id
+LEFT JOIN stripe.payouts AS payout ON payout.id = coalesce(p.id, paid_out.payout_id) AND payout.account_id IS NOT DISTINCT FROM t.account_id
+ORDER BY t.created, t.account_id, t.id

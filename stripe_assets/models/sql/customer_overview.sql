@@ -1,6 +1,7 @@
--- One row per customer and currency they paid in (a customer who never paid: one row, currency NULL).
+-- One row per customer (of its account) and currency they paid in (a customer who never paid: one row, currency NULL).
 WITH paid AS (
     SELECT
+        account_id,
         customer,
         currency,
         count(*) FILTER (WHERE status = 'succeeded') AS charges_succeeded,
@@ -11,18 +12,20 @@ WITH paid AS (
         max(created) FILTER (WHERE status = 'succeeded') AS last_payment_at
     FROM stripe.charges
     WHERE customer IS NOT NULL AND _deleted_at IS NULL
-    GROUP BY customer, currency
+    GROUP BY account_id, customer, currency
 ),
 subscribed AS (
     SELECT
+        account_id,
         customer,
         count(*) AS subscriptions,
         count(*) FILTER (WHERE status IN ('active', 'trialing', 'past_due')) AS active_subscriptions
     FROM stripe.subscriptions
     WHERE _deleted_at IS NULL
-    GROUP BY customer
+    GROUP BY account_id, customer
 )
 SELECT
+    c.account_id,
     c.id AS customer_id,
     c.email,
     c.name,
@@ -39,6 +42,6 @@ SELECT
     coalesce(subscribed.subscriptions, 0) AS subscriptions,
     coalesce(subscribed.active_subscriptions, 0) AS active_subscriptions
 FROM stripe.customers AS c
-LEFT JOIN paid ON paid.customer = c.id
-LEFT JOIN subscribed ON subscribed.customer = c.id
-ORDER BY customer_id, currency
+LEFT JOIN paid ON paid.customer = c.id AND paid.account_id IS NOT DISTINCT FROM c.account_id
+LEFT JOIN subscribed ON subscribed.customer = c.id AND subscribed.account_id IS NOT DISTINCT FROM c.account_id
+ORDER BY c.account_id, customer_id, currency

@@ -1,11 +1,12 @@
--- One row per UTC day and currency: what moved through the balance that day, and the payments tried.
+-- One row per account, UTC day and currency: what moved through the balance that day, and the payments tried.
 WITH txn AS (
-    SELECT CAST(timezone('UTC', created) AS DATE) AS day, currency, reporting_category AS category, amount, fee, net
+    SELECT account_id, CAST(timezone('UTC', created) AS DATE) AS day, currency, reporting_category AS category, amount, fee, net
     FROM stripe.balance_transactions
     WHERE _deleted_at IS NULL
 ),
 moved AS (
     SELECT
+        account_id,
         day,
         currency,
         coalesce(sum(amount) FILTER (WHERE category = 'charge'), 0) AS gross_charges,
@@ -19,19 +20,21 @@ moved AS (
         coalesce(-sum(net) FILTER (WHERE category IN ('payout', 'payout_reversal')), 0) AS payouts,
         count(*) AS balance_transactions
     FROM txn
-    GROUP BY day, currency
+    GROUP BY account_id, day, currency
 ),
 tried AS (
     SELECT
+        account_id,
         CAST(timezone('UTC', created) AS DATE) AS day,
         currency,
         count(*) FILTER (WHERE status = 'succeeded') AS charges_succeeded,
         count(*) FILTER (WHERE status = 'failed') AS charges_failed
     FROM stripe.charges
     WHERE _deleted_at IS NULL
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3
 )
 SELECT
+    account_id,
     day,
     currency,
     coalesce(tried.charges_succeeded, 0) AS charges_succeeded,
@@ -45,5 +48,5 @@ SELECT
     coalesce(moved.payouts, 0) AS payouts,
     coalesce(moved.balance_transactions, 0) AS balance_transactions
 FROM moved
-FULL OUTER JOIN tried USING (day, currency)
-ORDER BY day, currency
+FULL OUTER JOIN tried USING (account_id, day, currency)
+ORDER BY account_id, day, currency

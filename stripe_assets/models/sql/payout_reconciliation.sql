@@ -1,6 +1,7 @@
 -- One row per payout: its amount against the balance transactions it paid out, by category.
 WITH paid AS (
     SELECT
+        account_id,
         payout_id,
         count(*) AS balance_transactions,
         coalesce(sum(amount) FILTER (WHERE reporting_category = 'charge'), 0) AS gross_charges,
@@ -13,9 +14,10 @@ WITH paid AS (
         coalesce(sum(net), 0) AS net
     FROM stripe_models.balance_transactions_enriched
     WHERE payout_id IS NOT NULL AND reporting_category NOT IN ('payout', 'payout_reversal')
-    GROUP BY payout_id
+    GROUP BY account_id, payout_id
 )
 SELECT
+    p.account_id,
     p.id AS payout_id,
     p.created,
     p.arrival_date,
@@ -32,6 +34,6 @@ SELECT
     coalesce(paid.net, 0) AS net,
     p.amount - coalesce(paid.net, 0) AS unexplained
 FROM stripe.payouts AS p
-LEFT JOIN paid ON paid.payout_id = p.id
+LEFT JOIN paid ON paid.payout_id = p.id AND paid.account_id IS NOT DISTINCT FROM p.account_id
 WHERE p._deleted_at IS NULL
-ORDER BY p.created, p.id
+ORDER BY p.created, p.account_id, p.id

@@ -6,6 +6,7 @@ WITH subscription_items AS (
     -- A subscription's current items (an item removed from it is marked deleted in
     -- stripe.subscription_items), with the subscription's customer and paying period.
     SELECT
+        s.account_id,
         i.id AS subscription_item_id,
         s.id AS subscription_id,
         s.customer AS customer_id,
@@ -19,7 +20,7 @@ WITH subscription_items AS (
         timezone('UTC', greatest(s.start_date, coalesce(s.trial_end, s.start_date))) AS paying_from,
         timezone('UTC', s.ended_at) AS ended_at
     FROM stripe.subscription_items AS i
-    JOIN stripe.subscriptions AS s ON s.id = i.subscription
+    JOIN stripe.subscriptions AS s ON s.id = i.subscription AND s.account_id IS NOT DISTINCT FROM i.account_id
     WHERE i._deleted_at IS NULL AND s._deleted_at IS NULL
         AND s.status NOT IN ('incomplete', 'incomplete_expired')
 ),
@@ -47,6 +48,7 @@ months AS (
 grid AS (
     SELECT
         months.month,
+        items.account_id,
         items.subscription_item_id,
         items.subscription_id,
         items.customer_id,
@@ -66,10 +68,10 @@ moves AS (
         *,
         coalesce(lag(mrr) OVER by_item, 0) AS previous_mrr,
         coalesce(max(mrr) OVER (
-            PARTITION BY subscription_item_id ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            PARTITION BY account_id, subscription_item_id ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ), 0) AS earlier_best
     FROM grid
-    WINDOW by_item AS (PARTITION BY subscription_item_id ORDER BY month)
+    WINDOW by_item AS (PARTITION BY account_id, subscription_item_id ORDER BY month)
 ),
 named AS (
     SELECT
@@ -87,6 +89,7 @@ named AS (
 )
 SELECT
     month,
+    account_id,
     subscription_item_id,
     subscription_id,
     customer_id,
@@ -103,4 +106,4 @@ SELECT
     CASE WHEN movement = 'churn' THEN mrr - previous_mrr ELSE 0 END AS churned_mrr,
     CASE WHEN movement = 'reactivation' THEN mrr - previous_mrr ELSE 0 END AS reactivation_mrr
 FROM named
-ORDER BY month, subscription_item_id
+ORDER BY month, account_id, subscription_item_id

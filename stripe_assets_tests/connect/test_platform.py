@@ -1,0 +1,142 @@
+"""A Connect platform read in one dataflow: every connected account's objects, per account.
+
+Two runs in process against the emulator: 50 connected accounts (every 5th empty, one answering
+403, one deauthorizing the platform while the run reads it) over a few resources, a top-level
+list and a child list among them; and every resource, child lists included, for a few accounts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.ingest.reconcile import ReportsClient, reconcile
+from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.models import MODELS, build_model, run_checks
+from stripe_assets_emulator import EmulatorConfig, start_emulator
+from stripe_assets_emulator.config import ConnectConfig
+from stripe_assets_tests.connect.platform import dataflows_text, expected, table_rows
+from stripe_assets_tests.test_assets import materialize, step_failure
+
+START = date(2026, 10, 1)
+DAY = START.isoformat()
+ACCOUNTS = 50
+EMPTY_EVERY = 5  # accounts 0, 5, 10, ... have no objects
+FORBIDDEN = 7  # listed, but answers 403 until access is given back
+DEAUTHORIZED = 12  # deauthorizes the platform while the run reads it
+# The heavy run: a top-level list, its parents and their child list, and a list with Events.
+SOME = ["customers", "invoices", "invoice_line_items", "charges"]
+
+
+def _serve(tmp_path, monkeypatch, resources: list[str], connect: ConnectConfig):
+    config = EmulatorConfig(seed=21, start=START, days=1, per_day=3, connect=connect)
+    flows = tmp_path / "dataflows.yaml"
+    flows.write_text(dataflows_text(resources, START))
+    emu = start_emulator(config)
+    monkeypatch.setenv("STRIPE_API_KEY", emu.api_key)
+    monkeypatch.setenv("STRIPE_API_BASE", emu.url)
+    monkeypatch.setenv("STRIPE_ASSETS_DUCKDB_PATH", str(tmp_path / "stripe.duckdb"))
+    monkeypatch.setenv("STRIPE_ASSETS_DATAFLOWS", str(flows))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    return emu
+
+
+@pytest.fixture
+def platform(tmp_path, monkeypatch):
+    connect = ConnectConfig(
+        accounts=ACCOUNTS, per_day=1, empty_every=EMPTY_EVERY, forbidden=(FORBIDDEN,),
+        deauthorize_after={DEAUTHORIZED: 3},
+    )  # fmt: skip
+    with _serve(tmp_path, monkeypatch, SOME, connect) as emu:
+        yield emu
+
+
+@pytest.fixture
+def few(tmp_path, monkeypatch):
+    connect = ConnectConfig(accounts=3, per_day=2, empty_every=3)
+    with _serve(tmp_path, monkeypatch, list(RESOURCE_NAMES), connect) as emu:
+        yield emu
+
+
+def _warnings(instance, run_id: str) -> str:
+    return "\n".join(e.user_message for e in instance.all_logs(run_id) if e.level >= 30)
+
+
+@pytest.mark.slow  # two runs over 51 accounts: about a minute on a loaded 2-core machine
+def test_fifty_accounts_land_and_the_failing_one_is_named_and_read_again(platform, tmp_path):
+    emu = platform
+    accounts = emu.connected_accounts
+    forbidden, deauthorized = accounts[FORBIDDEN], accounts[DEAUTHORIZED]
+    warehouse = tmp_path / "stripe.duckdb"
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        first = materialize(instance, partition_key=DAY)
+        assert not first.success
+        message = step_failure(first)
+        assert forbidden in message and "not read" in message and "the next run reads them again" in message
+        assert forbidden in _warnings(instance, first.run_id)
+        failures = [e for e in first.all_events if e.event_type_value == "STEP_FAILURE"]
+        named = [e.step_failure_data.user_failure_data.metadata["accounts_failed"].value for e in failures]
+        # Each top-level list names it (the child list has none of its parents to read yet).
+        assert len(named) == len(SOME) - 1
+        assert all(forbidden in n and "deauthorized the platform" in n[forbidden] for n in named)
+        for resource in SOME:
+            found = table_rows(warehouse, resource)
+            want = set()
+            for account in [emu.platform_account, *accounts]:
+                if account not in (forbidden, deauthorized):
+                    want |= expected(emu, resource, account, START)
+            assert {r for r in found if r[0] != deauthorized} == want, resource
+            assert not {r for r in found if r[0] == forbidden}, resource
+            # Empty accounts land nothing; the others something of the top-level lists.
+            landed = {r[0] for r in found}
+            assert not landed & {a for i, a in enumerate(accounts) if i % EMPTY_EVERY == 0}, resource
+        assert emu.account_access()["accounts"][DEAUTHORIZED]["deauthorized"] is not None
+
+        emu.forbid(forbidden, False)  # access given back: the next run reads it from its history start
+        second = materialize(instance, partition_key=DAY)
+        assert second.success, step_failure(second)
+        for resource in SOME:
+            found = table_rows(warehouse, resource)
+            assert {r for r in found if r[0] == forbidden} == expected(emu, resource, forbidden, START), resource
+        with Warehouse(warehouse).connect(read_only=True) as conn:
+            marks = dict(conn.execute("SELECT id, deauthorized_at FROM stripe.accounts").fetchall())
+        # Listed by the first run (before it left), marked, not dropped, by the second.
+        assert set(marks) == set(accounts)
+        assert [a for a, at in marks.items() if at is not None] == [deauthorized]
+
+
+@pytest.mark.slow  # every asset and model over four accounts: about a minute
+def test_every_resource_and_child_list_of_every_account_equals_the_emulator(few, tmp_path):
+    emu = few
+    owners = [emu.platform_account, *emu.connected_accounts]
+    warehouse = tmp_path / "stripe.duckdb"
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = materialize(instance, partition_key=DAY)
+        assert result.success, step_failure(result)
+    for resource in RESOURCE_NAMES:
+        want = set().union(*(expected(emu, resource, account, START) for account in owners))
+        assert table_rows(warehouse, resource) == want, resource
+    # A connected account's objects, children included, are its own: the empty one has none.
+    empty, busy = emu.connected_accounts[0], emu.connected_accounts[1]
+    with Warehouse(warehouse).connect() as conn:
+        lines = dict(conn.execute("SELECT account_id, count(*) FROM stripe.invoice_line_items GROUP BY 1").fetchall())
+        assert empty not in lines and lines.get(busy) and lines.get(emu.platform_account)
+        # The models over several accounts: their checks hold, each account's money apart.
+        for model in MODELS:
+            build_model(conn, model)
+            broken = [o.check.name for o in run_checks(conn, model) if not o.passed and o.check.severity != "WARN"]
+            assert not broken, model.name
+        daily = "SELECT account_id, sum(balance_transactions) FROM stripe_models.daily_overview GROUP BY 1"
+        per_account = dict(conn.execute(daily).fetchall())
+        counted = conn.execute(
+            "SELECT account_id, count(*) FROM stripe.balance_transactions WHERE _deleted_at IS NULL GROUP BY 1"
+        ).fetchall()
+    assert per_account == dict(counted) and {emu.platform_account, busy} <= set(per_account)
+    # Stripe's reports are the platform's own balance: its own transactions match them.
+    report = reconcile(ReportsClient(emu.api_key, emu.url), Warehouse(warehouse))
+    assert report.passed, report.description
+    theirs = sum(n for account, n in per_account.items() if account != emu.platform_account)
+    assert f"{theirs} balance transactions of connected accounts not compared" in report.description
