@@ -4,8 +4,10 @@ declarations sit at the bottom."""
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 import stripe_assets
@@ -94,6 +96,8 @@ def test_the_declarations_and_the_data_path_sit_at_the_bottom():
     assert graph["ingest"] == {"catalog"}
     # Dataflows build on the data path and the settings, never on what runs above them.
     assert graph["dataflows"] <= {"catalog", "ingest", "settings"}
+    # The SQL models read the warehouse's tables, nothing of the project's code.
+    assert graph["models"] == set()
     # The emulator (a distribution of its own) stands apart: the declarations and Stripe's schema only.
     emulator_uses = {
         m for imported in _imports(EMULATOR_ROOT).values()
@@ -120,28 +124,65 @@ def _third_party(module_prefixes: tuple[str, ...]) -> dict[str, set[str]]:
     return found
 
 
-DATA_PATH = ("stripe_assets.ingest", "stripe_assets.catalog")
+# Below the Dagster layer: the declarations, the data path, the dataflows configuration (with its
+# time model and schedule rules), the SQL models and the settings work without Dagster; what
+# Dagster shows of them is made in `stripe_assets.dagster`.
+NO_DAGSTER = (
+    "stripe_assets.ingest",
+    "stripe_assets.catalog",
+    "stripe_assets.dataflows",
+    "stripe_assets.models",
+    "stripe_assets.settings",
+)
+# The operations that read or write the Dagster instance (runs, materializations, run workers);
+# every other operation works on the warehouse and the dataflows alone.
+OPERATIONS_ON_THE_INSTANCE = {
+    "stripe_assets.operations.dagster_record",
+    "stripe_assets.operations.demo",
+    "stripe_assets.operations.first_use",
+    "stripe_assets.operations.instance",
+    "stripe_assets.operations.run_workers",
+    "stripe_assets.operations.runs",
+    "stripe_assets.operations.status",
+}
 
 
-def test_the_data_path_imports_no_dagster():
-    """The catalog and the data path (client, records, validation, warehouse, load, changes) work
-    without Dagster; what Dagster shows of them is made in `stripe_assets.dagster`."""
-    offenders = sorted(m for m, names in _third_party(DATA_PATH).items() if "dagster" in names)
+def test_the_layers_below_dagster_import_no_dagster():
+    offenders = sorted(m for m, names in _third_party(NO_DAGSTER).items() if "dagster" in names)
     assert offenders == []
 
 
-def test_importing_the_data_path_loads_no_dagster():
-    """Also not through the package's own `__init__` (its facade is imported on first use)."""
+def test_only_the_operations_on_the_instance_import_dagster():
+    """`operations/cli.py` opens the instance on demand, inside the commands that need it."""
+    importing = {m for m, names in _third_party(("stripe_assets.operations",)).items() if "dagster" in names}
+    assert importing == OPERATIONS_ON_THE_INSTANCE
+
+
+def _dagster_loaded_by(packages: list[str], skip: Collection[str] = ()) -> list[str]:
+    """The Dagster modules a fresh interpreter has loaded after importing every module of
+    `packages` but `skip`."""
     code = (
-        "import sys, pkgutil, importlib, stripe_assets.ingest, stripe_assets.catalog\n"
-        "for pkg in (stripe_assets.ingest, stripe_assets.catalog):\n"
-        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
-        "        if not m.name.endswith('.__main__'):\n"
+        "import sys, json, pkgutil, importlib\n"
+        f"skip = {sorted(skip)!r}\n"
+        f"for name in {packages!r}:\n"
+        "    pkg = importlib.import_module(name)\n"
+        "    for m in pkgutil.walk_packages(getattr(pkg, '__path__', []), name + '.'):\n"
+        "        if not m.name.endswith('.__main__') and m.name not in skip:\n"
         "            importlib.import_module(m.name)\n"
-        "print(sorted(m for m in sys.modules if m == 'dagster' or m.startswith('dagster.')))\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m == 'dagster' or m.startswith('dagster.'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    return json.loads(out)
+
+
+def test_importing_the_layers_below_dagster_loads_no_dagster():
+    """Also not through a package's own `__init__` (its facade is imported on first use)."""
+    assert _dagster_loaded_by(list(NO_DAGSTER)) == []
+
+
+def test_importing_the_other_operations_loads_no_dagster():
+    """Not even through what they import (the CLI included: it opens the instance on demand)."""
+    assert _dagster_loaded_by(["stripe_assets.operations"], OPERATIONS_ON_THE_INSTANCE) == []
 
 
 def test_the_facade_exports_the_component_and_its_parts():

@@ -56,3 +56,22 @@ def test_loading_the_fork_server_creates_nothing_and_starts_no_thread(tmp_path: 
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "1"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["dagster_home"]
+
+
+def test_the_fork_server_says_when_the_definitions_do_not_build(tmp_path: Path):
+    # The server lives on (each step builds the definitions again and fails with the error
+    # itself), but the error is said in one line rather than swallowed.
+    flows = tmp_path / "dataflows.yaml"
+    flows.write_text("dataflows:\n  - name: charges\n    resource: chargez\n")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path),
+        "STRIPE_API_KEY": "sk_test_forkServer",
+        "STRIPE_ASSETS_DATAFLOWS": str(flows),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {FORK_SERVER}"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith(FORK_SERVER)]
+    assert len(lines) == 1 and "the definitions did not build" in lines[0] and "chargez" in lines[0], done.stderr

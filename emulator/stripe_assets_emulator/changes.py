@@ -138,38 +138,12 @@ def _where(values, test) -> list[int]:
 
 
 def _priced(ds: Dataset) -> frozenset[tuple[int, int]]:
-    products = ds.generators["products"]
-    assert isinstance(products, Products)
-    return products.priced()
+    return ds.generator(Products).priced()
 
 
 def _in_transit(ds: Dataset, day: int) -> range:
     arrival = ds.plans.day_start(day) + ARRIVAL_DAYS * DAY_SECONDS
     return range(ds.plans.count("payouts", day) if arrival > ds.plans.end else 0)
-
-
-def _setup_intents(ds: Dataset) -> SetupIntents:
-    generator = ds.generators["setup_intents"]
-    assert isinstance(generator, SetupIntents)
-    return generator
-
-
-def _sessions(ds: Dataset) -> CheckoutSessions:
-    generator = ds.generators["checkout_sessions"]
-    assert isinstance(generator, CheckoutSessions)
-    return generator
-
-
-def _tax_rates(ds: Dataset) -> TaxRates:
-    generator = ds.generators["tax_rates"]
-    assert isinstance(generator, TaxRates)
-    return generator
-
-
-def _promotion_codes(ds: Dataset) -> PromotionCodes:
-    generator = ds.generators["promotion_codes"]
-    assert isinstance(generator, PromotionCodes)
-    return generator
 
 
 def _all_disputes(ds: Dataset, day: int) -> range:
@@ -244,7 +218,7 @@ STEPS: Mapping[str, Step] = {
     # Setup intents waiting for the customer either succeed or are canceled.
     "setup_intent_succeeded": Step(
         "setup_intents",
-        lambda ds, day: _setup_intents(ds).open_slots(day),
+        lambda ds, day: ds.generator(SetupIntents).open_slots(day),
         lambda ds, d, s, si: si["status"] in SETUP_OPEN,
     ),
     # Any transfer can be edited; one not yet wholly reversed can be reversed (further).
@@ -267,24 +241,26 @@ STEPS: Mapping[str, Step] = {
     # Open sessions are completed (if their target could have come from them) or expire.
     "checkout_session_completed": Step(
         "checkout_sessions",
-        lambda ds, day: _sessions(ds).open_slots(day, completable=True),
+        lambda ds, day: ds.generator(CheckoutSessions).open_slots(day, completable=True),
         lambda ds, d, s, cs: cs["status"] == "open",
     ),
     "checkout_session_expired": Step(
         "checkout_sessions",
-        lambda ds, day: _sessions(ds).open_slots(day),
+        lambda ds, day: ds.generator(CheckoutSessions).open_slots(day),
         lambda ds, d, s, cs: cs["status"] == "open",
     ),
     "tax_rate_updated": Step("tax_rates", lambda ds, day: range(ds.count("tax_rates", day)), lambda ds, d, s, t: True),
     # Only a rate in use can be archived.
     "tax_rate_archived": Step(
-        "tax_rates", lambda ds, day: _tax_rates(ds).active_slots(day), lambda ds, d, s, t: t["active"]
+        "tax_rates", lambda ds, day: ds.generator(TaxRates).active_slots(day), lambda ds, d, s, t: t["active"]
     ),
     "promotion_code_updated": Step(
         "promotion_codes", lambda ds, day: range(ds.count("promotion_codes", day)), lambda ds, d, s, p: True
     ),
     "promotion_code_deactivated": Step(
-        "promotion_codes", lambda ds, day: _promotion_codes(ds).active_slots(day), lambda ds, d, s, p: p["active"]
+        "promotion_codes",
+        lambda ds, day: ds.generator(PromotionCodes).active_slots(day),
+        lambda ds, d, s, p: p["active"],
     ),
 }
 STEPS = {

@@ -94,8 +94,7 @@ def _invoice_lines(ds: Dataset, day: int, slot: int, invoice: dict) -> list[dict
     first = invoice["lines"]["data"][0]
     sub = ds.builder.subscription(day, slot)
     period = (first["period"]["start"], first["period"]["end"])
-    invoices = ds.generators["invoices"]
-    assert isinstance(invoices, Invoices)
+    invoices = ds.generator(Invoices)
     return [first, *invoices.extra_lines(day, slot, invoice["id"], sub, period)]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import orjson
 
@@ -22,7 +23,7 @@ from stripe_assets.catalog import get_resource
 from stripe_assets_emulator import ids
 from stripe_assets_emulator.config import EmulatorConfig
 from stripe_assets_emulator.events import EventLog
-from stripe_assets_emulator.generators import GENERATED, generator_classes
+from stripe_assets_emulator.generators import GENERATED, Generator, generator_classes
 from stripe_assets_emulator.invalid import InvalidInjector, InvalidRecord
 from stripe_assets_emulator.objects import SETTLE_DAYS, ObjectBuilder
 from stripe_assets_emulator.plans import CANCELED, DAY_SECONDS, SUBSCRIPTION_STATUSES, Plans
@@ -32,6 +33,8 @@ Position = tuple[int, int]  # (day, slot)
 Predicate = Callable[[int, int], bool]
 
 OBJECT_CACHE_SIZE = 20_000  # serialized objects kept (~50 MB of charges at most)
+
+G = TypeVar("G", bound=Generator)
 
 
 class Dataset:
@@ -49,6 +52,14 @@ class Dataset:
         self.now = config.end_timestamp  # the emulator's clock: the data is the state at this instant
         self.advances = 0  # how often the clock was moved on (each advance draws its own changes)
         self.events = EventLog(self.plans.seed)
+
+    def generator(self, kind: type[G]) -> G:
+        """The data set's generator of `kind`'s resource, typed as `kind` (for what only that
+        resource's generator knows: a session's completion, the codes of a coupon, ...)."""
+        generator = self.generators[kind.resource]
+        if not isinstance(generator, kind):
+            raise TypeError(f"the generator of {kind.resource} is {type(generator).__name__}, not {kind.__name__}")
+        return generator
 
     @property
     def days(self) -> int:

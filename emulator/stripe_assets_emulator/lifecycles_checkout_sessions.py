@@ -10,15 +10,9 @@ if TYPE_CHECKING:
     from stripe_assets_emulator.lifecycles import Change, Changer
 
 
-def sessions(changer: Changer) -> CheckoutSessions:
-    generator = changer.ds.generators["checkout_sessions"]
-    assert isinstance(generator, CheckoutSessions)
-    return generator
-
-
 def checkout_session_completed(changer: Changer, change: Change) -> None:
     """The customer paid, subscribed or saved a card: the session points at what that made."""
-    completed = sessions(changer).completion(*change.place)
+    completed = changer.ds.generator(CheckoutSessions).completion(*change.place)
     changer.update(change, "checkout_sessions", lambda cs: cs.update(completed), "checkout.session.completed")
 
 

@@ -30,8 +30,7 @@ def credit_note_updated(changer: Changer, change: Change) -> None:
 
 def credit_note_voided(changer: Changer, change: Change) -> None:
     ds = changer.ds
-    generator = ds.generators["credit_notes"]
-    assert isinstance(generator, CreditNotes)
+    generator = ds.generator(CreditNotes)
 
     def void(cn: dict[str, Any]) -> None:
         cn["status"] = "void"

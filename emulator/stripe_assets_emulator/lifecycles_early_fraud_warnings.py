@@ -18,8 +18,7 @@ def warnings_follow_charge(changer: Changer, change: Change) -> None:
     ds = changer.ds
     if actionable(ds.current("charges", *change.place)):
         return
-    generator = ds.generators["early_fraud_warnings"]
-    assert isinstance(generator, EarlyFraudWarnings)
+    generator = ds.generator(EarlyFraudWarnings)
     for day, slot in generator.by_charge.get(ref(*change.place), ()):
         warning = ds.current("early_fraud_warnings", day, slot)
         if warning["actionable"]:

@@ -27,8 +27,7 @@ def promotion_code_deactivated(changer: Changer, change: Change) -> None:
 def codes_follow_coupon(changer: Changer, change: Change) -> None:
     """After the coupon at `change.place` is deleted: its active codes stop being active."""
     ds = changer.ds
-    generator = ds.generators["promotion_codes"]
-    assert isinstance(generator, PromotionCodes)
+    generator = ds.generator(PromotionCodes)
     for day, slot in generator.by_coupon.get(change.place, ()):
         code = ds.current("promotion_codes", day, slot)
         if code["active"]:

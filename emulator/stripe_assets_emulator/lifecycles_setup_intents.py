@@ -17,8 +17,7 @@ CANCELLATION_REASONS = ("abandoned", "abandoned", "requested_by_customer", "dupl
 
 def setup_intent_succeeded(changer: Changer, change: Change) -> None:
     """The customer finished: their card is saved, from the attempt that saved it."""
-    generator = changer.ds.generators["setup_intents"]
-    assert isinstance(generator, SetupIntents)
+    generator = changer.ds.generator(SetupIntents)
     card = generator.card(*change.place)
     attempt = changer.related_id("setatt_", change, _ATTEMPT)
 

@@ -17,10 +17,10 @@ def _mode_objects(cols: Columns) -> np.ndarray:
     held = np.ones(len(modes), bool)
     for mode_of, name in MODE_OBJECTS.items():
         values = cols[name]
-        # A mode Stripe added since (drift), or one of the wrong type (its own failure), cannot be judged.
+        # A mode Stripe added since (drift) cannot be judged.
         held &= np.fromiter(
             (
-                v is None or m == mode_of or not isinstance(m, str) or m not in MODE_OBJECTS
+                v is None or m == mode_of or m not in MODE_OBJECTS
                 for v, m in zip(values, modes, strict=True)
             ),
             bool,

@@ -4,7 +4,9 @@ A declaration lists its resource's rules (`StripeResource.rules`); validation ru
 invariants Stripe documents or that follow from how its objects work belong here: a rule that
 real accounts can break (e.g. `amount_captured <= amount`, which overcapture breaks, or
 `fee >= 0`, which refunded fees break) would quarantine good records. A rule only judges records
-whose fields have the right type; type faults are reported by the type check instead, once.
+whose fields have the right type: validation runs it only over records whose fields it `reads`
+passed their type checks (nulls and absent values included), so a type fault is reported by the
+type check alone, once, and a rule never meets a value of the wrong type.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Rule:
     column: str  # the column failures are reported under
     reads: tuple[str, ...]  # every field the rule looks at (shown as the failing value)
     description: str  # the rule as a reader sees it in the schema description
-    holds: Callable[[Columns], np.ndarray]  # True where the rule holds or cannot be judged
+    holds: Callable[[Columns], np.ndarray]  # True where the rule holds or cannot be judged (values typed)
     explain: Callable[[dict], str]  # why one failing record breaks it
 
     @property

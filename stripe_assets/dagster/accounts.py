@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from stripe_assets.dagster.partitions import PartitionedTimeModel
 from stripe_assets.dataflows.accounts import Accounts
-from stripe_assets.dataflows.partitions import TimeModel
 from stripe_assets.ingest.accounts import AccountsToRead, accounts_to_read, loaded_accounts
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.load import Window
@@ -23,7 +23,7 @@ def seen_accounts(warehouse: Warehouse, resource: str, platform: str) -> set[str
         return loaded_accounts(conn, resource, platform)
 
 
-def history_windows(time: TimeModel, windows: list[Window]) -> list[Window]:
+def history_windows(time: PartitionedTimeModel, windows: list[Window]) -> list[Window]:
     """Every partition of the dataflow up to the run's newest one, oldest first."""
     last = max(w.start for w in windows)
     keys = time.partitions_def.get_partition_keys()

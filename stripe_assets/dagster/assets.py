@@ -30,14 +30,15 @@ from stripe_assets.dagster.changes import (
 )
 from stripe_assets.dagster.checks import check_result
 from stripe_assets.dagster.children import CHILD_PRIORITY, wait_for_parent
+from stripe_assets.dagster.keys import asset_key
 from stripe_assets.dagster.metadata import column_schema, partition_metadata, run_metadata
+from stripe_assets.dagster.partitions import time_model
 from stripe_assets.dagster.record import PartitionRecord, record_partitions
 from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
 from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.dataflows.freshness import freshness_windows
-from stripe_assets.dataflows.keys import asset_key
-from stripe_assets.dataflows.partitions import PartitionKeyError, TimeModel, time_model
+from stripe_assets.dataflows.partitions import PartitionKeyError, TimeModel
 from stripe_assets.ingest.accounts import AccountsToRead
 from stripe_assets.ingest.changes.settle import SettlePlan
 from stripe_assets.ingest.changes.sync import ChangePlan, contiguous, warehouse_states

@@ -13,8 +13,13 @@ keep threads of their own, steps fork from a server that loaded the code locatio
 each step would import Dagster, pandas, pandera, pyarrow, DuckDB and this package again and
 build the definitions, costing more CPU than a small load itself.
 
-Dagster's `multiprocess_executor` does not offer `fork` as a start method, so its executor class
-is built here directly (Dagster is pinned to one minor version in pyproject.toml).
+Dagster's public `multiprocess_executor` offers `spawn` and `forkserver` (with `preload_modules`)
+but not `fork`, and has no hook for the crash line, so its executor class is built here directly
+(Dagster is pinned to one minor version in pyproject.toml). Measured with
+`benchmarks/executor.py` (benchmarks/RESULTS.md): the public executor with `forkserver` and
+`preload_modules: [stripe_assets.fork_server]` starts steps as warm as this one's fork server
+does, but forking from the run's process starts them about ten times sooner and halves the run's
+CPU.
 """
 
 import sys
@@ -23,8 +28,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+
+# Private, each for a measured or functional reason (see the module doc):
+# the constructor's retry setting; Dagster exports no public name for it.
 from dagster._core.execution.retries import RetryMode
+
+# The only way to start steps by `fork`: a median step start of 1.5 s against 17.7 s for the public
+# executor's forkserver with the same preload, 7.8 s of CPU for a six-asset run against 16.2 s.
 from dagster._core.executor.multiprocess import MultiprocessExecutor
+
+# The type of the error the executor logs for a step, which the crash line replaces.
 from dagster._utils.error import SerializableErrorInfo
 
 from stripe_assets.dagster.step_crash import crash_line, oom_kills

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
+from stripe_assets.dagster.keys import asset_key
 from stripe_assets.dataflows.api_settings import DEFAULT_PARTITIONS_PER_RUN
 from stripe_assets.dataflows.config import Dataflow, DataflowsConfig, load_dataflows
-from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.schedules import (
     SCHEDULE_NAME_TAG,
     FinishedRun,

@@ -1,6 +1,6 @@
-"""The time model of a dataflow: its frequency gives fixed-length UTC windows that tile time,
-Dagster's partitions definition over them, and their keys. Schedules, operations and the assets
-all ask this model; nothing else computes windows or parses keys.
+"""The time model of a dataflow: its frequency gives fixed-length UTC windows that tile time, and
+their keys. Schedules, operations and the assets all ask this model; nothing else computes windows
+or parses keys (`stripe_assets.dagster.partitions` hands the windows to Dagster as partitions).
 
 minute → 15-minute windows, hour → hourly, day → daily, week → weekly starting Monday 00:00 UTC,
 once → daily. Every object's `created` falls in exactly one window. The first window is the one
@@ -10,11 +10,8 @@ current window is a partition too (`end_offset=1`), so a run can refresh it.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import dagster as dg
 
 from stripe_assets.dataflows.models import Dataflow
 
@@ -53,7 +50,7 @@ class PartitionKeyError(ValueError):
 
 @dataclass(frozen=True)
 class TimeModel:
-    """One dataflow's windows: where they start, their keys and Dagster's partitions."""
+    """One dataflow's windows: where they start and their keys."""
 
     frequency: str
     first: datetime  # start of the first window
@@ -71,18 +68,6 @@ class TimeModel:
     @property
     def words(self) -> str:
         return WINDOWS[self.frequency].words
-
-    @functools.cached_property
-    def partitions_def(self) -> dg.TimeWindowPartitionsDefinition:
-        """The windows in Dagster: from the first through the still-open one."""
-        windows = WINDOWS[self.frequency]
-        return dg.TimeWindowPartitionsDefinition(
-            start=self.first,
-            fmt=windows.key_format,
-            cron_schedule=windows.cron,
-            timezone="UTC",
-            end_offset=1,
-        )
 
     def window_start(self, moment: datetime) -> datetime:
         """Start of the window that holds `moment`."""
@@ -117,10 +102,6 @@ def window_start(frequency: str, moment: datetime) -> datetime:
 
 def time_model(dataflow: Dataflow) -> TimeModel:
     return TimeModel.of(dataflow)
-
-
-def partitions_def_for(dataflow: Dataflow) -> dg.TimeWindowPartitionsDefinition:
-    return time_model(dataflow).partitions_def
 
 
 def partition_count(dataflow: Dataflow, now: datetime) -> int:

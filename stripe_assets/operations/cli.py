@@ -259,12 +259,11 @@ def _rollback(args: argparse.Namespace) -> int:
 def _delete(args: argparse.Namespace) -> int:
 
     from stripe_assets.dataflows.config import config_source, load_dataflows
-    from stripe_assets.dataflows.keys import asset_key
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.dataflows_file import plan_disable
     from stripe_assets.operations.delete import drop_resource_data, read_footprint
-    from stripe_assets.operations.instance import dagster_instance
+    from stripe_assets.operations.instance import asset_key, dagster_instance
     from stripe_assets.operations.targets import dataflow_named, removed_resource
 
     config = load_dataflows()
@@ -326,11 +325,10 @@ def _delete(args: argparse.Namespace) -> int:
 def _delete_removed(args: argparse.Namespace, resource: str, unknown: OperationError) -> int:
     """`delete` of a resource whose dataflow was removed from the file while its data stayed:
     there is nothing to disable, and --drop-data still reaches its data and asset history."""
-    from stripe_assets.dataflows.keys import asset_key
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.delete import drop_resource_data, read_footprint
-    from stripe_assets.operations.instance import dagster_instance
+    from stripe_assets.operations.instance import asset_key, dagster_instance
 
     warehouse = _warehouse()
     footprint = read_footprint(warehouse, resource)

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import dagster as dg
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets.operations.instance import asset_key
 from stripe_assets.operations.rollback import RollbackResult
 
 NOTHING = "nothing: as before its first load"

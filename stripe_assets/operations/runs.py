@@ -10,7 +10,6 @@ from typing import Any
 import dagster as dg
 
 from stripe_assets.dataflows.config import Dataflow
-from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import (
     CHANGED,
@@ -20,7 +19,7 @@ from stripe_assets.ingest.warehouse.loads import (
     partition_loads,
     rollback_events,
 )
-from stripe_assets.operations.instance import RunInfo, asset_runs, run_infos
+from stripe_assets.operations.instance import RunInfo, asset_key, asset_runs, run_infos
 from stripe_assets.operations.text import fmt_count, fmt_duration, fmt_time, partitions_label, render_table
 
 ROLLBACK = "ROLLBACK"

@@ -10,12 +10,11 @@ import dagster as dg
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import Dataflow, DataflowsConfig
-from stripe_assets.dataflows.keys import asset_key
 from stripe_assets.dataflows.schedules import describe_interval, next_tick
 from stripe_assets.ingest.changes.cursor import Cursor, current_cursor
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import LOADED, PartitionLoad, count_rows, partition_loads, rollback_events
-from stripe_assets.operations.instance import RunInfo, asset_runs
+from stripe_assets.operations.instance import RunInfo, asset_key, asset_runs
 from stripe_assets.operations.text import fmt_count, fmt_duration, fmt_pct, fmt_time, render_table
 
 

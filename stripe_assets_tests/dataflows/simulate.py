@@ -12,9 +12,9 @@ import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 from dagster._utils.schedules import cron_string_iterator
 
+from stripe_assets.dagster.partitions import partitions_def_for
 from stripe_assets.dagster.schedules import build_schedule
 from stripe_assets.dataflows.models import Dataflow
-from stripe_assets.dataflows.partitions import partitions_def_for
 from stripe_assets.dataflows.schedules import RANGE_END_TAG, RANGE_START_TAG
 
 _numbers = itertools.count(1)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dagster._core.test_utils import freeze_time
 
-from stripe_assets.dataflows.partitions import PartitionKeyError, partition_count, partitions_def_for, time_model
+from stripe_assets.dagster.partitions import partitions_def_for
+from stripe_assets.dataflows.partitions import PartitionKeyError, partition_count, time_model
 
 from .simulate import make_dataflow
 
@@ -141,12 +142,12 @@ def test_partitions_depend_on_the_dataflow_not_on_when_the_code_location_loads()
 )
 def test_the_time_model_reads_its_own_keys_and_agrees_with_dagster(frequency, key, problem):
     flow = make_dataflow(frequency=frequency, history_start="2026-10-01T00:00:00Z", start_time="2026-10-01T00:10:00Z")
-    time = time_model(flow)
+    time, partitions = time_model(flow), partitions_def_for(flow)
     with freeze_time(at("2026-10-09T12:00")):
-        keys = time.partitions_def.get_partition_keys()
+        keys = partitions.get_partition_keys()
     assert keys[0] == time.key(time.first) and len(keys) == time.count(at("2026-10-09T12:00"))
     for k in keys:
-        window = time.partitions_def.time_window_for_partition_key(k)
+        window = partitions.time_window_for_partition_key(k)
         assert time.window(k) == (window.start, window.end)
         assert time.key(time.window_start(window.start + time.length / 2)) == k
     with pytest.raises(PartitionKeyError) as caught:

@@ -9,8 +9,9 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
+from stripe_assets.dagster.partitions import partitions_def_for
 from stripe_assets.dagster.schedules import build_schedule, last_watermark
-from stripe_assets.dataflows.partitions import partitions_def_for, window_start
+from stripe_assets.dataflows.partitions import window_start
 from stripe_assets.dataflows.schedules import (
     RANGE_END_TAG,
     RANGE_START_TAG,

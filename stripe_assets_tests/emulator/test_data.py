@@ -183,3 +183,19 @@ def test_same_seed_same_bytes_different_seed_different_data(emu, start_another):
         assert bodies[0] == bodies[1]
         assert bodies[0] != bodies[2]
     assert set(emu.listable_ids("charges")).isdisjoint(other.listable_ids("charges"))
+
+
+def test_a_resources_generator_is_found_by_its_class_and_a_stranger_is_refused():
+    from stripe_assets_emulator.config import EmulatorConfig
+    from stripe_assets_emulator.dataset import Dataset
+    from stripe_assets_emulator.generators.checkout_sessions import CheckoutSessions
+    from stripe_assets_emulator.generators.promotion_codes import PromotionCodes
+
+    ds = Dataset(EmulatorConfig(days=1, per_day=2))
+    assert ds.generator(CheckoutSessions) is ds.generators["checkout_sessions"]
+
+    class Impostor(PromotionCodes):  # serves promotion codes, but is not the data set's generator
+        pass
+
+    with pytest.raises(TypeError, match="generator of promotion_codes is PromotionCodes, not Impostor"):
+        ds.generator(Impostor)

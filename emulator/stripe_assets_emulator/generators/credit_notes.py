@@ -32,8 +32,7 @@ def _invoice(ds: Dataset, value: str) -> Predicate:
     found = ds.locate("invoices", value)
     if found is None:
         return NOTHING
-    generator = ds.generators["credit_notes"]
-    assert isinstance(generator, CreditNotes)
+    generator = ds.generator(CreditNotes)
     return lambda d, s: generator.invoice_of(d, s) == found
 
 

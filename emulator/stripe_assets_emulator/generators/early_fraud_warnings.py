@@ -40,15 +40,9 @@ def actionable(charge: dict[str, Any]) -> bool:
     return not (charge["refunded"] or charge["disputed"])
 
 
-def _generator(ds: Dataset) -> EarlyFraudWarnings:
-    generator = ds.generators["early_fraud_warnings"]
-    assert isinstance(generator, EarlyFraudWarnings)
-    return generator
-
-
 def _charge(ds: Dataset, value: str) -> Predicate:
     wanted = ref_of(ds, "charges", value)
-    plans = _generator(ds)
+    plans = ds.generator(EarlyFraudWarnings)
     return NOTHING if wanted is None else (lambda d, s: plans.day(d).charge[s] == wanted)
 
 

@@ -55,8 +55,7 @@ def _subscription(ds: Dataset, value: str) -> Predicate:
 
 def _status(ds: Dataset, value: str) -> Predicate:
     parse_choice("status", value, resource_fields("invoices")["status"].enum or ())
-    invoices = ds.generators["invoices"]
-    assert isinstance(invoices, Invoices)
+    invoices = ds.generator(Invoices)
     return lambda d, s: invoices.outcome(d, s).status == value
 
 

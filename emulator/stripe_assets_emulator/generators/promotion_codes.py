@@ -28,12 +28,6 @@ WORDS = ("WELCOME", "SPRING", "SUMMER", "FALL", "WINTER", "FRIENDS", "VIP", "LAU
 ACTIVE_SHARE = 0.85  # codes the account has not deactivated
 
 
-def _generator(ds: Dataset) -> PromotionCodes:
-    generator = ds.generators["promotion_codes"]
-    assert isinstance(generator, PromotionCodes)
-    return generator
-
-
 def _active(ds: Dataset, value: str) -> Predicate:
     active = parse_boolean("active", value)
     return lambda d, s: ds.current("promotion_codes", d, s).get("active") is active

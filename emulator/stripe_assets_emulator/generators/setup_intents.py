@@ -40,8 +40,7 @@ class SetupDay(NamedTuple):
 
 def _customer(ds: Dataset, value: str) -> Predicate:
     wanted = ref_of(ds, "customers", value)
-    generator = ds.generators["setup_intents"]
-    assert isinstance(generator, SetupIntents)
+    generator = ds.generator(SetupIntents)
     return NOTHING if wanted is None else (lambda d, s: generator.day(d).customer[s] == wanted)
 
 

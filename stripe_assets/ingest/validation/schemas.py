@@ -72,16 +72,34 @@ def _check(test: Callable[[np.ndarray], kinds.Outcome], name: str, description: 
     return pa.Check(check_fn, name=name, description=description, ignore_na=False)
 
 
-def _rule_check(rule: Rule) -> pa.Check:
+TypeTests = Mapping[str, Callable[[np.ndarray], kinds.Outcome] | None]
+
+
+def judge(rule: Rule, cols: Mapping[str, np.ndarray], type_tests: TypeTests) -> np.ndarray:
+    """Where `rule` holds, judging only the records whose fields it reads passed their type
+    checks: a wrong-typed value is the type check's failure (reported once, as such), and the
+    rule never sees it (`amount` of "1000" would otherwise crash it or fail it too)."""
+    outcomes = [test(cols[name]) for name in rule.reads if (test := type_tests.get(name)) is not None]
+    masks = [o for o in outcomes if isinstance(o, np.ndarray)]  # True: every cell has its type
+    if not masks:  # the common case: every value of the batch has its type
+        return rule.holds(cols)
+    typed = np.logical_and.reduce(masks)
+    held = np.ones(len(typed), dtype=bool)
+    if typed.any():
+        held[typed] = rule.holds({c: values[typed] for c, values in cols.items()})
+    return held
+
+
+def _rule_check(rule: Rule, type_tests: TypeTests) -> pa.Check:
     def check_fn(frame: pd.DataFrame) -> bool | pd.Series:
-        mask = rule.holds({c: frame[c].to_numpy() for c in rule.reads})
+        mask = judge(rule, {c: frame[c].to_numpy() for c in rule.reads}, type_tests)
         return True if mask.all() else pd.Series(mask, index=frame.index)
 
     return pa.Check(check_fn, name=rule.name, description=rule.description, ignore_na=False)
 
 
 def _column(
-    spec: FieldSpec, resource: str, strict_enums: bool, rules: list[Rule]
+    spec: FieldSpec, resource: str, strict_enums: bool, rules: list[Rule], type_tests: TypeTests
 ) -> pa.Column:
     checks: list[pa.Check] = []
     if spec.required:
@@ -100,7 +118,7 @@ def _column(
             _check(kinds.pattern_test(CURRENCY_PATTERN), CURRENCY_FORMAT, "three lowercase letters")
         )
     for rule in rules:
-        single = lambda values, r=rule: r.holds({r.column: values})  # noqa: E731
+        single = lambda values, r=rule: judge(r, {r.column: values}, type_tests)  # noqa: E731
         checks.append(_check(single, rule.name, rule.description))
     return pa.Column(
         None,  # no dtype: cells are raw JSON values, typed per element by the `type` check
@@ -123,12 +141,13 @@ def resource_schema(resource: str, strict_enums: bool = False) -> ResourceSchema
         missing = ", ".join(sorted(unknown))
         raise ValueError(f"{resource}: rules read fields Stripe does not define: {missing}")
     column_rules = {name: [r for r in rules if r.single_column and r.column == name] for name in fields}
+    type_tests = {name: kinds.kind_test(spec.kind) for name, spec in fields.items()}
     schema = pa.DataFrameSchema(
         {
-            name: _column(spec, resource, strict_enums, column_rules[name])
+            name: _column(spec, resource, strict_enums, column_rules[name], type_tests)
             for name, spec in fields.items()
         },
-        checks=[_rule_check(r) for r in rules if not r.single_column],
+        checks=[_rule_check(r, type_tests) for r in rules if not r.single_column],
         name=resource,
         title=f"Stripe {stripe_resource.object} objects, API {API_VERSION}",
         description=(

@@ -6,6 +6,7 @@ import pytest
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.ingest.stripe_schema import deep_errors, resource_fields
+from stripe_assets.ingest.validation.quarantine import quarantine_rows
 from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets_tests.ingest.validation.samples import batch
 
@@ -239,6 +240,40 @@ def test_a_rule_does_not_double_report_a_type_fault():
     records[0]["fee"] = "88"
     failure = only(validate_records("balance_transactions", records))
     assert (failure.column, failure.check) == ("fee", "type")
+
+
+def test_a_rule_judges_no_record_whose_fields_it_reads_have_the_wrong_type():
+    # amount arrives as a string: the refund (800 of 1000) is fine, and the record is quarantined
+    # once, for the type alone, not also for a rule judged against a partial capture of 500.
+    records = batch("charges", 2)
+    records[0].update(amount="1000", amount_captured=500, amount_refunded=800)
+    result = validate_records("charges", records)
+    rows = quarantine_rows("charges", result, partition_key="2026-10-03", run_id="run-1")
+    assert [(r["id"], r["check_name"], r["column_name"], r["reason"]) for r in rows] == [
+        (records[0]["id"], "type", "amount", "expected an integer, got str"),
+    ]
+    assert result.valid == [records[1]]
+
+
+@pytest.mark.parametrize("mode", [{"mode": "payment"}, ["payment"], 7])
+def test_a_rule_never_meets_a_value_of_the_wrong_type(mode):
+    # The checkout-session mode rule looks `mode` up among the known modes: an object or a list
+    # there must not reach it (it cannot be looked up), only the type check.
+    records = batch("checkout_sessions", 2)
+    records[0].update(mode=mode, subscription="sub_1")
+    failure = only(validate_records("checkout_sessions", records))
+    assert (failure.index, failure.column, failure.check) == (0, "mode", "type")
+
+
+def test_a_rule_over_several_fields_still_judges_the_records_typed_throughout():
+    records = batch("charges", 3)
+    records[0]["amount"] = "1000"
+    records[2].update(amount=1000, amount_captured=1000, amount_refunded=1200)
+    result = validate_records("charges", records)
+    assert [(f.index, f.column, f.check) for f in result.failures] == [
+        (0, "amount", "type"),
+        (2, "amount_refunded", "amount_refunded_within_charge"),
+    ]
 
 
 def test_currency_codes_are_three_lowercase_letters():
