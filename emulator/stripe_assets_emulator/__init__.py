@@ -15,6 +15,7 @@ from stripe_assets_emulator.changes import Advance, ChangeRequestError
 from stripe_assets_emulator.config import (
     INVALID_KINDS,
     RATE_LIMIT_PRESETS,
+    ConnectConfig,
     EmulatorConfig,
     FaultConfig,
     RateLimit,
@@ -29,6 +30,7 @@ __all__ = [
     "RATE_LIMIT_PRESETS",
     "Advance",
     "ChangeRequestError",
+    "ConnectConfig",
     "EmulatorConfig",
     "FaultConfig",
     "InvalidRecord",

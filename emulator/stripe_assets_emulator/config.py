@@ -112,6 +112,11 @@ class ConnectConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    platform_id: str | None = Field(
+        None,
+        pattern=r"^acct_[0-9A-Za-z]{16}$",
+        description="the key's own account id (default: derived from the seed); two data sets of one account share it",
+    )
     accounts: int = Field(0, ge=0, le=100_000, description="connected accounts (0: not a platform)")
     per_day: int = Field(2, ge=0, le=MAX_PER_DAY, description="objects per resource and day in a connected account")
     empty_every: int | None = Field(

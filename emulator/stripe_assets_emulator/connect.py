@@ -64,7 +64,7 @@ class Platform:
         self.platform = platform
         config = platform.config
         self.connect = config.connect
-        self.id = "acct_1" + ids.random_chars(15, platform.plans.seed, _ACCOUNT_TAG, 0)
+        self.id = self.connect.platform_id or "acct_1" + ids.random_chars(15, platform.plans.seed, _ACCOUNT_TAG, 0)
         self.application = application_id(platform.plans.seed)  # the one its application fees name
         n = self.connect.accounts
         seed = platform.plans.seed

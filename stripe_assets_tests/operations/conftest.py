@@ -4,7 +4,9 @@ import shutil
 
 import pytest
 
-from stripe_assets_emulator import EmulatorConfig, FaultConfig, start_emulator
+import requests
+
+from stripe_assets_emulator import ConnectConfig, EmulatorConfig, FaultConfig, start_emulator
 from stripe_assets_tests.conftest import EMULATOR_DAYS, EMULATOR_START
 from stripe_assets_tests.operations.harness import make_project
 
@@ -12,13 +14,23 @@ from stripe_assets_tests.operations.harness import make_project
 @pytest.fixture(scope="session")
 def three_versions_template(tmp_path_factory, emulator):
     """Run A loads 2026-10-03 and 2026-10-04; B reloads 10-03 with a few invalid records
-    (quarantined, within the threshold); C reloads 10-03 from another account's data.
+    (quarantined, within the threshold); C reloads 10-03 from other data of the same account.
     Built once; each test gets a copy (`three_versions`)."""
     made = make_project(tmp_path_factory.mktemp("three_versions") / "project", emulator)
 
+    # The same Stripe account (its id) serving other objects: each load replaces the one before.
+    account = requests.get(
+        f"{emulator.url}/v1/account", headers={"Authorization": f"Bearer {emulator.api_key}"}, timeout=30
+    ).json()["id"]
+
     def other(seed: int = 11, **faults) -> EmulatorConfig:
         return EmulatorConfig(
-            seed=seed, start=EMULATOR_START, days=EMULATOR_DAYS, per_day=30, faults=FaultConfig(**faults)
+            seed=seed,
+            start=EMULATOR_START,
+            days=EMULATOR_DAYS,
+            per_day=30,
+            faults=FaultConfig(**faults),
+            connect=ConnectConfig(platform_id=account),
         )
 
     with start_emulator(other(invalid_fraction=0.04)) as some_invalid, start_emulator(other(seed=12)) as another:
