@@ -44,3 +44,14 @@ def wait_for_finished_run(
             return done[0]
         time.sleep(2)
     return None
+
+
+
+# What a test waits for from the daemon is polled until this deadline, so it returns as soon as
+# the thing happens: long enough for a daemon starting on a loaded 2-core machine, never the
+# measure of anything.
+DAEMON_DEADLINE_SECONDS = 600
+# A schedule of a minute dataflow every 15 minutes: a daemon that came up after the first tick
+# (a schedule does not catch up ticks from before the daemon saw it) runs the next one, 15 minutes
+# on, which loads from the same first window (backfill off): worth waiting for, not failing.
+FIFTEEN_MINUTE_TICKS_DEADLINE_SECONDS = 15 * 60 + DAEMON_DEADLINE_SECONDS

@@ -53,6 +53,7 @@ from stripe_assets.ingest.validation.report import CheckReport, check_report
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
 from stripe_assets.ingest.warehouse.history import HistoryRetention
 from stripe_assets.ingest.warehouse.loads import count_rows
+from stripe_assets.operations.dagster_record import partition_rows
 from stripe_assets.operations.run_workers import guard_step
 
 CHECK_NAME = "schema_validation"
@@ -287,7 +288,8 @@ def build_stripe_asset(
                 records.append(PartitionRecord(outcome.window.key, outcome.window.start, False, materialization, check))
             for plan in plans:  # also when a window failed later: the changes had landed
                 valid = set(partitions_def.get_partition_keys())
-                records += change_records(key, plan, lambda k: time.window(k)[0], valid, table_rows)
+                rows = _partition_rows(stripe_warehouse, resource.name, list(changed)) if changed else None
+                records += change_records(key, plan, lambda k: time.window(k)[0], valid, table_rows, rows)
             record_partitions(context, key, CHECK_NAME, records)
             landed.clear()
 
@@ -419,6 +421,15 @@ def _table_rows(warehouse: WarehouseResource, table: str) -> int | None:
             return count_rows(conn, table)
     except (WarehouseError, duckdb.Error):
         return None
+
+
+def _partition_rows(warehouse: WarehouseResource, resource: str, partitions: list[str]) -> dict[str, int] | None:
+    """Rows the partitions hold now; None when they cannot be read (the change's figures still show)."""
+    try:
+        found = partition_rows(warehouse.warehouse(), resource, partitions)
+    except (WarehouseError, duckdb.Error):
+        return None
+    return {p: n for p, n in found.items() if p is not None}
 
 
 def _range_summary(report: LoadReport, settings: ValidationSettings, note: list[str]) -> dg.AssetCheckResult:

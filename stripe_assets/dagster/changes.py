@@ -5,12 +5,13 @@ fallback note)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
 from stripe_assets.alerts.build import NOTE_TAG_PREFIX
+from stripe_assets.dagster.metadata import partition_figures
 from stripe_assets.dagster.record import PartitionRecord
 from stripe_assets.dataflows.models import Dataflow
 from stripe_assets.dataflows.partitions import time_model, window_of
@@ -121,9 +122,12 @@ def change_records(
     start_of: Callable[[str], datetime],
     valid_keys: Collection[str],
     table_rows: int | None,
+    partition_rows: Mapping[str, int] | None = None,
 ) -> list[PartitionRecord]:
     """One materialization per partition whose rows changed, with the table's rows after the run
-    (so the asset's row count stays shown) and a check evaluation of the new states it validated."""
+    (so the asset's row count stays shown) and a check evaluation of the new states it validated.
+    It carries a load's figures under a load's keys (the partition's rows, the changed objects as
+    records fetched / loaded / quarantined), so the plots of a partition changed last stay drawn."""
     written = plan.written
     if written is None:
         return []
@@ -138,9 +142,15 @@ def change_records(
             "rows_rejected": part.rows_rejected,
         }
         metadata: dict[str, dg.RawMetadataValue] = {
-            **({"dagster/row_count": table_rows} if table_rows is not None else {}),
-            **figures,
-            "changes_run_events_read": plan.scan.events_read if plan.scan else 0,
+            **partition_figures(
+                fetched=part.rows_updated + part.rows_deleted + part.rows_rejected,
+                loaded=part.rows_updated + part.rows_deleted,
+                rejected=part.rows_rejected,
+                partition_rows=(partition_rows or {}).get(part.partition),
+                table_rows=table_rows,
+            ),
+            "rows_updated": dg.MetadataValue.int(part.rows_updated),
+            "rows_deleted": dg.MetadataValue.int(part.rows_deleted),
         }
         rejected = (
             f"; {part.rows_rejected} new states failed validation (quarantined, the rows keep their previous state)"

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 import dagster as dg
 
 from stripe_assets.dagster.resources import WarehouseResource
-from stripe_assets.models import MODELS, SCHEMA, MissingInputs, Model, build_model, run_checks
+from stripe_assets.models import MODELS, SCHEMA, MissingInputs, Model, build_model, column_types, run_checks
 
 GROUP = "stripe_models"
 KEY_PREFIX = "stripe_models"
@@ -53,12 +53,20 @@ def build_model_asset(model: Model, stripe_keys: Mapping[str, dg.AssetKey]) -> d
         try:
             with stripe_warehouse.warehouse().connect() as conn:
                 rows = build_model(conn, model)
+                types = column_types(conn, model)
                 outcomes = run_checks(conn, model)
         except MissingInputs as exc:
             # Not an error of the model: nothing to build from yet. Said, and nothing materialized.
             context.log.warning(str(exc))
             return
-        yield dg.MaterializeResult(metadata={"dagster/row_count": rows})
+        # The columns with the types the SQL gave them (the definition can only name them).
+        schema = dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, types.get(name, "unknown"), description=text)
+                for name, text in model.columns.items()
+            ]
+        )
+        yield dg.MaterializeResult(metadata={"dagster/row_count": rows, "dagster/column_schema": schema})
         for outcome in outcomes:
             yield dg.AssetCheckResult(
                 check_name=outcome.check.name,

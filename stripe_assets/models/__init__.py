@@ -6,7 +6,10 @@ wrong model: each check is a query returning the rows that break it (none: it pa
 `catalog` declares them; `build` runs them. No Dagster here.
 """
 
-from stripe_assets.models.build import MissingInputs, build_model, run_checks
+from stripe_assets.models.build import MissingInputs, build_model, column_types, run_checks
 from stripe_assets.models.catalog import MODELS, SCHEMA, Model, ModelCheck, get_model
 
-__all__ = ["MODELS", "SCHEMA", "MissingInputs", "Model", "ModelCheck", "build_model", "get_model", "run_checks"]
+__all__ = [
+    "MODELS", "SCHEMA", "MissingInputs", "Model", "ModelCheck",
+    "build_model", "column_types", "get_model", "run_checks",
+]

@@ -55,6 +55,12 @@ def build_model(conn: duckdb.DuckDBPyConnection, model: Model) -> int:
     return int(row[0]) if row else 0
 
 
+def column_types(conn: duckdb.DuckDBPyConnection, model: Model) -> dict[str, str]:
+    """The built table's column types, as DuckDB names them (DATE, BIGINT, ...)."""
+    cursor = conn.execute(f"DESCRIBE {model.table}")
+    return {str(row[0]): str(row[1]) for row in cursor.fetchall()}
+
+
 def run_checks(conn: duckdb.DuckDBPyConnection, model: Model) -> list[CheckOutcome]:
     outcomes = []
     for check in model.checks:

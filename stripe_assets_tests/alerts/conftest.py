@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ssl
+
 import dagster as dg
 import pytest
 
@@ -24,8 +26,8 @@ def make_webhook():
 def make_smtp():
     started: list[SmtpServer] = []
 
-    def make(credentials: tuple[str, str] | None = None) -> SmtpServer:
-        server = SmtpServer(credentials)
+    def make(credentials: tuple[str, str] | None = None, tls: ssl.SSLContext | None = None) -> SmtpServer:
+        server = SmtpServer(credentials, tls)
         started.append(server)
         return server
 

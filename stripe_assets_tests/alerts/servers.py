@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -93,10 +94,12 @@ class _Collector:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1; with `credentials`, AUTH is required (plain text allowed for tests)."""
 
-    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(self, credentials: tuple[str, str] | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.collector = _Collector()
         self.port = free_port()
         kwargs: dict[str, Any] = {}
+        if tls is not None:  # STARTTLS offered, and required before any mail
+            kwargs.update(tls_context=tls, require_starttls=True)
         if credentials:
             def authenticator(server, session, envelope, mechanism, auth_data):
                 ok = isinstance(auth_data, LoginPassword) and (
@@ -105,6 +108,7 @@ class SmtpServer:
                 return AuthResult(success=ok, handled=False)
 
             kwargs = {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False}
+        self.tls = tls
         self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
 

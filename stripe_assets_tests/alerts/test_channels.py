@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 import time
 
 import pytest
@@ -172,6 +174,27 @@ def test_email_refuses_to_send_in_clear_when_starttls_is_unavailable(make_smtp, 
     with pytest.raises(DeliveryError, match="STARTTLS"):
         EmailSender("mail", config).send(failure_alert, soon())
     assert smtp.messages == []
+
+
+def test_email_is_delivered_over_starttls(make_smtp, failure_alert, tmp_path, monkeypatch):
+    """README: 'plain-text SMTP with STARTTLS': the server takes mail only after STARTTLS, with a
+    certificate the sender verifies (a self-signed one, trusted through SSL_CERT_FILE)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    smtp = make_smtp(tls=tls)
+    plain = email(smtp.port)  # starttls off: the server refuses the mail
+    with pytest.raises(DeliveryError):
+        EmailSender("mail", plain).send(failure_alert, soon())
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    assert EmailSender("mail", plain.model_copy(update={"starttls": True})).send(failure_alert, soon()) == 1
+    (message,) = smtp.messages
+    assert message["Subject"] == "[stripe-assets] FAILURE stripe_charges run 1a2b3c4d"
 
 
 def test_email_unreachable_server_is_reported(failure_alert):

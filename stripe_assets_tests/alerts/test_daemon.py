@@ -12,11 +12,11 @@ import dagster as dg
 import pytest
 import yaml
 
-from stripe_assets_tests.daemon import dagster_daemon
+from stripe_assets_tests.daemon import DAEMON_DEADLINE_SECONDS, dagster_daemon
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-WAIT_SECONDS = 45
+WAIT_SECONDS = DAEMON_DEADLINE_SECONDS  # polled: returns as soon as the daemon has done it
 
 
 @pytest.mark.slow

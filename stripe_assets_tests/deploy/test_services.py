@@ -23,7 +23,12 @@ from stripe_assets.settings import Settings, open_warehouse
 from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_tests.alerts.servers import WebhookServer
 from stripe_assets_tests.conftest import day_window
-from stripe_assets_tests.daemon import dagster_daemon, wait_for_finished_run
+from stripe_assets_tests.daemon import (
+    DAEMON_DEADLINE_SECONDS,
+    FIFTEEN_MINUTE_TICKS_DEADLINE_SECONDS,
+    dagster_daemon,
+    wait_for_finished_run,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -156,8 +161,8 @@ def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_al
         with dagster_daemon(tmp_path / "workspace.yaml", cwd=tmp_path, env=env, log_path=log_path) as daemon:
             with _instance(env) as instance:
                 scheduled = dg.RunsFilter(tags={"dagster/schedule_name": "stripe_charges_schedule"})
-                run = wait_for_finished_run(instance, daemon, scheduled, 360)
-            deadline = time.monotonic() + 60
+                run = wait_for_finished_run(instance, daemon, scheduled, FIFTEEN_MINUTE_TICKS_DEADLINE_SECONDS)
+            deadline = time.monotonic() + DAEMON_DEADLINE_SECONDS
             while run is not None and len(hook.delivered) < 2 and time.monotonic() < deadline:
                 time.sleep(0.5)
     finally:

@@ -96,3 +96,44 @@ def test_a_failing_alert_does_not_hold_back_later_alerts_of_its_channel(instance
     third = tick(instance, routes, backoff_elapsed(second.cursor), budget_seconds=3)
     assert [(b["partition"], b["status"]) for b in flaky.delivered][-1] == ("2026-10-02", "start")
     assert json.loads(third.cursor)["done"] == {} and json.loads(third.cursor)["retry"] == {}
+
+
+def _waits(alert_log) -> list[float]:
+    """Per failed delivery to be retried: seconds from its record to its retry (the record is
+    written a moment after the retry time is set: compared rounded to the second)."""
+    from datetime import datetime
+
+    return [
+        (datetime.fromisoformat(d["retry_at"]) - datetime.fromisoformat(d["at"])).total_seconds()
+        for d in deliveries(alert_log)
+        if d["channel"] == "ops" and d["retry_at"] is not None
+    ]
+
+
+def test_a_failed_alert_waits_at_least_30_s_then_twice_as_long(
+    instance, alert_log, make_webhook
+):
+    """README: tried again in later passes 'with a growing backoff (at least 30 s, honouring
+    Retry-After)'; read from the retry times the alert log records, no clock waited on."""
+    limited = make_webhook(default=(429, 20))  # asks for 20 s: less than the least backoff
+    routes = make_routes(alert_log, {"ops": limited.url}, retries=3)
+    cursor = start_cursor(instance, routes)
+    run(instance, "2026-10-02")
+    cursor = tick(instance, routes, cursor, budget_seconds=3).cursor
+    first = _waits(alert_log)
+    tick(instance, routes, backoff_elapsed(cursor), budget_seconds=3)
+    second = _waits(alert_log)[len(first):]
+    assert [round(w) for w in first] == [30]  # the start alert: at least 30 s, though 20 were asked
+    # Its second failure waits twice as long (the success alert, if tried in this pass, 30 s).
+    assert round(max(second)) == 60 and {round(w) for w in second} <= {30, 60}
+
+
+
+def test_a_retry_after_longer_than_the_backoff_is_honoured(instance, alert_log, make_webhook):
+    slower = make_webhook(default=(429, 120))
+    routes = make_routes(alert_log, {"ops": slower.url}, retries=3)
+    cursor = start_cursor(instance, routes)
+    run(instance, "2026-10-02")
+    tick(instance, routes, cursor, budget_seconds=3)
+    waits = [round(w) for w in _waits(alert_log)]
+    assert waits and set(waits) == {120}  # Retry-After: 120, not the 30 s backoff

@@ -53,6 +53,11 @@ def test_every_model_was_built_and_its_checks_passed(loaded):
     for model in MODELS:
         [mat] = loaded.models_result.asset_materializations_for_node(f"stripe_models__{model.name}")
         assert mat.metadata["dagster/row_count"].value == len(rows(loaded, model.name)) > 0
+        # The UI shows each column's type as the built table has it, not Dagster's default "string".
+        with loaded.warehouse.connect(read_only=True) as conn:
+            described = {n: t for n, t, *_ in conn.execute(f"DESCRIBE stripe_models.{model.name}").fetchall()}
+        shown = {c.name: c.type for c in mat.metadata["dagster/column_schema"].value.columns}
+        assert shown == {name: described[name] for name in model.columns}
 
 
 def test_daily_overview_equals_the_reference(loaded, objects):

@@ -18,7 +18,9 @@ from stripe_assets.alerts.channels.base import PermanentError, TransientError, r
 from stripe_assets.dataflows.alert_settings import WebhookChannel
 from stripe_assets.ingest.redact import redact
 
-MAX_RETRY_AFTER_SECONDS = 30.0
+# A Retry-After is honoured up to the longest wait between passes: a round never sleeps past its
+# deadline (a longer wait moves the alert to a later pass), so the cap only bounds a silly value.
+MAX_RETRY_AFTER_SECONDS = 15 * 60.0
 
 
 def webhook_payload(alert: Alert) -> dict[str, Any]:
