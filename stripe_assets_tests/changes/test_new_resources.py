@@ -1,5 +1,5 @@
 """Payment intents, products, payouts, disputes, coupons, setup intents, transfers, application
-fees, credit notes, checkout sessions, early fraud warnings, tax rates and promotion codes loaded
+fees, credit notes, checkout sessions, early fraud warnings, tax rates, promotion codes and invoice items loaded
 over HTTP stay equal to the API as the account changes."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ LAST = (START + timedelta(days=DAYS - 1)).isoformat()
 RESOURCES = (
     "payment_intents", "products", "payouts", "disputes", "coupons", "setup_intents", "transfers", "application_fees",
     "credit_notes", "invoices", "balance_transactions", "charges", "checkout_sessions", "subscriptions",
-    "early_fraud_warnings", "tax_rates", "promotion_codes",
+    "early_fraud_warnings", "tax_rates", "promotion_codes", "invoice_items",
 )
 DATAFLOWS = "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
@@ -79,6 +79,7 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "tax_rate_archived": 4,
             "promotion_code_updated": 2,
             "promotion_code_deactivated": 3,
+            "invoice_item_deleted": 2,
         }
         assert changes["charge_captured"] > 0
         assert emu.advance(days=2, changes=changes).changes == {**dict.fromkeys(CHANGE_KINDS, 0), **changes}
@@ -126,6 +127,12 @@ def test_new_resources_load_and_follow_their_changes(tmp_path):
             "SELECT count(*) FROM stripe.promotion_codes p JOIN stripe.coupons c ON c.id = p.coupon "
             "WHERE p.active AND (NOT c.valid OR c._deleted_at IS NOT NULL)"
         ) == [(0,)]
+        # invoice items sit in the partition of their `date` (they have no `created`)
+        assert project.query(
+            "SELECT count(DISTINCT _partition), count(*) FILTER (WHERE strftime(created, '%Y-%m-%d') != _partition "
+            "OR epoch(created) != CAST(raw->>'date' AS BIGINT)) FROM stripe.invoice_items"
+        ) == [(DAYS, 0)]
+        assert project.query("SELECT count(*) FROM stripe.invoice_items WHERE _deleted_at IS NOT NULL") == [(2,)]
         archived = sum(not r["active"] for r in emu.objects("tax_rates"))
         assert project.query("SELECT count(*) FROM stripe.tax_rates WHERE NOT active") == [(archived,)]
         assert project.query("SELECT count(*) FROM stripe.payment_intents WHERE status = 'canceled'") == [(5,)]
