@@ -90,6 +90,45 @@ def _assert_every_table_equal(emu, tmp_path) -> None:
         _columns_follow_raw(tmp_path, name)
 
 
+# Cross-references between tables that hold in Stripe's data: each query counts the rows that break one.
+BROKEN = {
+    "an intent's latest charge is of another intent": "SELECT count(*) FROM stripe.payment_intents p "
+    "JOIN stripe.charges c ON c.id = p.latest_charge WHERE c.payment_intent != p.id",
+    "an intent canceled but not in status canceled": "SELECT count(*) FROM stripe.payment_intents "
+    "WHERE canceled_at IS NOT NULL AND status != 'canceled'",
+    "a fraud warning actionable on a charge refunded or disputed, or not on one that is neither":
+    "SELECT count(*) FROM stripe.early_fraud_warnings w JOIN stripe.charges c ON c.id = w.charge "
+    "WHERE w.actionable = (c.refunded OR c.disputed)",
+    **{
+        f"a checkout session's {made} missing from its table": f"SELECT count(*) FROM stripe.checkout_sessions c "
+        f"LEFT JOIN stripe.{made}s t ON t.id = c.{made} WHERE c.{made} IS NOT NULL AND t.id IS NULL"
+        for made in ("payment_intent", "subscription", "setup_intent")
+    },
+    "a complete checkout session that made nothing": "SELECT count(*) FROM stripe.checkout_sessions "
+    "WHERE status = 'complete' AND coalesce(payment_intent, subscription, setup_intent) IS NULL",
+    "a session's lines not adding up to its amount": "SELECT count(*) FROM stripe.checkout_sessions s "
+    "JOIN (SELECT checkout_session, sum(amount_total) AS total FROM stripe.checkout_session_line_items "
+    "WHERE _deleted_at IS NULL GROUP BY ALL) l ON l.checkout_session = s.id WHERE l.total != s.amount_total",
+    "a promotion code active on a coupon no longer valid": "SELECT count(*) FROM stripe.promotion_codes p "
+    "JOIN stripe.coupons c ON c.id = p.coupon WHERE p.active AND (NOT c.valid OR c._deleted_at IS NOT NULL)",
+    "a payout without its balance transaction": "SELECT count(*) FROM stripe.payouts p "
+    "LEFT JOIN stripe.balance_transactions t ON t.source = p.id WHERE t.id IS NULL",
+    "a fee whose charge does not name it": "SELECT count(*) FROM stripe.application_fees f "
+    "JOIN stripe.charges c ON c.id = f.charge WHERE json_extract_string(c.raw, '$.application_fee') != f.id",
+    "a credit note its invoice counts wrongly": "SELECT count(*) FROM stripe.credit_notes n JOIN stripe.invoices i "
+    "ON i.id = n.invoice WHERE CAST(json_extract(i.raw, '$.post_payment_credit_notes_amount') AS BIGINT) "
+    "< CASE WHEN n.status = 'void' THEN 0 ELSE n.amount END",
+    "an invoice item outside the partition of its date": "SELECT count(*) FROM stripe.invoice_items "
+    "WHERE strftime(created, '%Y-%m-%d') != _partition OR epoch(created) != CAST(raw->>'date' AS BIGINT)",
+}
+
+
+def _cross_references_hold(tmp_path) -> None:
+    with Warehouse(tmp_path / "stripe.duckdb").connect(read_only=True) as conn:
+        broken = {what: n for what, query in BROKEN.items() if (n := conn.execute(query).fetchone()[0])}
+    assert not broken
+
+
 def _load(instance, days: range) -> None:
     for n in days:  # a run per day: children start once their parents have loaded
         result = materialize(instance, partition_key=_day(n))
@@ -116,5 +155,6 @@ def test_every_asset_loads_equal_to_the_emulator_and_stays_equal_as_it_changes(l
         # happened on holds the objects they made (refunds, disputes, balance transactions).
         _load(instance, range(DAYS - 1, DAYS + 1))
     _assert_every_table_equal(live, tmp_path)
+    _cross_references_hold(tmp_path)
     for name in deleted:
         assert any(r[2] is not None for r in _rows(tmp_path, name)), f"{name}: no row marked deleted"
