@@ -62,7 +62,7 @@ def _columns_follow_raw(tmp_path, name: str) -> None:
             checks.append(f"{spec.name} IS DISTINCT FROM {value}::{spec.type}")
     counts = ", ".join(f"count(*) FILTER (WHERE {c})" for c in checks)
     with Warehouse(tmp_path / "stripe.duckdb").connect(read_only=True) as conn:
-        found = conn.execute(f"SELECT {counts} FROM {RESOURCES[name].table} WHERE _deleted_at IS NULL").fetchone()
+        found = conn.execute(f"SELECT {counts} FROM {RESOURCES[name].table} WHERE _deleted_at IS NULL").fetchall()[0]
     bad = {check.split(" ")[0]: n for check, n in zip(checks, found, strict=True) if n}
     assert not bad, (name, bad)
 
@@ -125,7 +125,7 @@ BROKEN = {
 
 def _cross_references_hold(tmp_path) -> None:
     with Warehouse(tmp_path / "stripe.duckdb").connect(read_only=True) as conn:
-        broken = {what: n for what, query in BROKEN.items() if (n := conn.execute(query).fetchone()[0])}
+        broken = {what: n for what, query in BROKEN.items() if (n := conn.execute(query).fetchall()[0][0])}
     assert not broken
 
 
