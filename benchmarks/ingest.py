@@ -1,10 +1,11 @@
 """End-to-end ingestion benchmark: emulator (real HTTP) → client → validation → DuckDB.
 
-Loads 7 days × N objects/day of all six resources from the local emulator at zero latency, one
-ranged load per resource (as a single-run backfill does), and prints records/s end to end, the
-time spent per stage and the peak memory of the process.
+Loads 7 days × N objects/day of every declared resource from the local emulator at zero latency
+(or at Stripe's live-mode rate limits, `--live-limits`), one ranged load per resource (as a
+single-run backfill does; child lists after their parents, read from them), and prints records/s
+end to end, the time spent per stage and the peak memory of the process.
 
-    python benchmarks/ingest.py [--per-day 2000] [--days 7]
+    python benchmarks/ingest.py [--per-day 2000] [--days 7] [--live-limits]
 """
 
 from __future__ import annotations
@@ -17,19 +18,23 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
+from stripe_assets.catalog.child import child_of
+from stripe_assets.ingest.children import load_children
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import Window, load_partitions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
-from stripe_assets_emulator import EmulatorConfig, start_emulator
+from stripe_assets_emulator import EmulatorConfig, FaultConfig, start_emulator
+from stripe_assets_emulator.config import RATE_LIMIT_PRESETS
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-day", type=int, default=2000, help="objects per day per resource")
     parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--live-limits", action="store_true", help="the emulator enforces Stripe's live-mode limits")
     args = parser.parse_args()
 
     start = date(2026, 10, 1)
@@ -38,8 +43,10 @@ def main() -> None:
                datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=1))
         for d in (start + timedelta(days=i) for i in range(args.days))
     ]
-    config = EmulatorConfig(seed=1, start=start, days=args.days, per_day=args.per_day)
-    print(f"python {platform.python_version()}, {platform.machine()}, per_day={args.per_day}, days={args.days}")
+    faults = FaultConfig(rate_limit=RATE_LIMIT_PRESETS["stripe-live"]) if args.live_limits else FaultConfig()
+    config = EmulatorConfig(seed=1, start=start, days=args.days, per_day=args.per_day, faults=faults)
+    print(f"python {platform.python_version()}, {platform.machine()}, per_day={args.per_day}, days={args.days}, "
+          f"limits={'stripe-live' if args.live_limits else 'none'}")
     print(f"{'resource':<22}{'records':>9}{'seconds':>9}{'rec/s':>9}{'fetch s':>9}{'valid. s':>9}{'write s':>9}")
     total_records = 0
     began = time.perf_counter()
@@ -47,8 +54,10 @@ def main() -> None:
     with start_emulator(config, separate_process=True) as emu, tempfile.TemporaryDirectory() as tmp:
         reader = StripeReader(emu.api_key, emu.url)
         warehouse = Warehouse(Path(tmp) / "bench.duckdb")
-        for name in RESOURCE_NAMES:
-            report = load_partitions(
+        # Parents first: a child list is read from its parent's table.
+        for name in sorted(RESOURCE_NAMES, key=lambda n: child_of(get_resource(n)) is not None):
+            load = load_children if child_of(get_resource(name)) is not None else load_partitions
+            report = load(
                 reader, warehouse, name, windows,
                 columns=default_columns(name), settings=ValidationSettings(), run_id="bench",
             )

@@ -122,35 +122,6 @@ def _advance(emu, query: str) -> dict:
         return json.loads(response.read())
 
 
-def test_after_the_emulator_moves_on_one_more_run_leaves_every_child_table_equal(live, tmp_path):
-    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-        _load_all(instance)
-        before = {name: _table(name, tmp_path) for name in CHILDREN}
-        _advance(live, "hours=12&changes=80")
-        moved = _advance(
-            live,
-            "hours=12&changes[subscription_item_updated]=5&changes[payment_method_attached]=5"
-            "&changes[payment_method_detached]=4&changes[customer_deleted]=2&changes[payout_paid]=1",
-        )
-        assert moved["event_types"]["payment_method.detached"] == 4
-        result = materialize(instance, partition_key=DAYS[-1])  # the newest day: the others follow their parents
-        assert result.success
-    for name in CHILDREN:
-        expected = _expected(live, name)
-        table = _table(name, tmp_path)
-        live_rows = {i: (p, o) for i, (p, o, d) in table.items() if d is None}
-        assert live_rows == expected, name
-        # Children gone from their parents (detached cards, deleted customers' cards) are kept, marked.
-        gone = set(before[name]) - set(expected)
-        assert all(table[i][2] is not None for i in gone), name
-    items = _table("subscription_items", tmp_path)
-    changed = [i for i, (_, o, _) in before["subscription_items"].items() if items[i][1] != o]
-    assert changed, "no subscription item changed"
-    methods = _table("payment_methods", tmp_path)
-    assert sum(1 for _, _, d in methods.values() if d is not None) >= 4
-    assert set(methods) - set(before["payment_methods"]), "no attached card was read"
-
-
 def test_cards_attached_or_detached_are_read_from_their_events_though_no_customer_changed(live, tmp_path):
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         _load_all(instance)

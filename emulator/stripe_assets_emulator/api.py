@@ -305,7 +305,10 @@ class EmulatorApi:
                 items.append(orjson.dumps(obj))
         else:
             items = [self.ds.served_bytes(resource, *position) for position in positions]
-        items = self.faults.outside_window(items, [slot for _, slot in positions], q.created_from, q.created_until)
+        items = self.faults.outside_window(
+            items, [slot for _, slot in positions], q.created_from, q.created_until,
+            get_resource(resource).created_field,
+        )
         body = b"".join(
             (
                 b'{"object":"list","data":[',

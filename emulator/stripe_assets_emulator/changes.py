@@ -90,6 +90,7 @@ DEFAULT_MIX: Mapping[str, int] = {
     "subscription_item_updated": 4,
     "payment_method_attached": 3,
     "payment_method_detached": 2,
+    "invoice_item_deleted": 1,
 }
 NEW_REFUND_PENDING = 0.4  # share of new refunds created pending (they settle or fail later)
 _STATUS = {s: i for i, s in enumerate(SUBSCRIPTION_STATUSES)}
@@ -262,6 +263,12 @@ STEPS: Mapping[str, Step] = {
         lambda ds, day: ds.generator(PromotionCodes).active_slots(day),
         lambda ds, d, s, p: p["active"],
     ),
+    # Only a pending item (on no invoice yet) can be deleted.
+    "invoice_item_deleted": Step(
+        "invoice_items",
+        lambda ds, day: range(ds.count("invoice_items", day)),
+        lambda ds, d, s, ii: not ds.is_deleted("invoice_items", d, s) and ii["invoice"] is None,
+    ),
 }
 STEPS = {
     **STEPS,
@@ -313,6 +320,7 @@ _CLAIMS = {
     "tax_rate_archived": "tax rate",
     "promotion_code_updated": "promotion code",
     "promotion_code_deactivated": "promotion code",
+    "invoice_item_deleted": "invoice item",
     "subscription_item_updated": "subscription state",
     "payment_method_attached": "customer",
     "payment_method_detached": "customer",
@@ -555,7 +563,10 @@ def plan(
     p.simple("tax_rate_archived", counts["tax_rate_archived"])
     p.simple("promotion_code_updated", counts["promotion_code_updated"])
     p.simple("promotion_code_deactivated", counts["promotion_code_deactivated"])
-    for kind in ("subscription_item_updated", "payment_method_attached", "payment_method_detached"):
+    for kind in (
+        "subscription_item_updated", "payment_method_attached", "payment_method_detached",
+        "invoice_item_deleted",
+    ):
         p.simple(kind, counts[kind])
     p.refunds_settled(counts, new_refunds)
     made = {kind: p.made.get(kind, 0) for kind in CHANGE_KINDS}

@@ -1,5 +1,6 @@
 """Child lists, served from their parents as Stripe serves them: `/v1/invoices/{id}/lines`,
-`/v1/subscription_items?subscription=`, `/v1/customers/{id}/payment_methods` (a payout's balance
+`/v1/subscription_items?subscription=`, `/v1/customers/{id}/payment_methods`,
+`/v1/checkout/sessions/{id}/line_items` (a payout's balance
 transactions are a filter of the balance transactions list: `generators/balance_transactions.py`).
 
 A child list is the parent's embedded children (its current state) followed by those past
@@ -18,8 +19,9 @@ from stripe_assets.catalog.child import ChildOf, child_of
 from stripe_assets_emulator import errors, ids
 from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.generators import GENERATED
+from stripe_assets_emulator.generators.checkout_sessions import CheckoutSessions
 from stripe_assets_emulator.generators.invoices import Invoices
-from stripe_assets_emulator.plans import TAGS
+from stripe_assets_emulator.plans import TAGS, unref
 from stripe_assets_emulator.query import MAX_LIMIT, parse_integer
 from stripe_assets_emulator.rng import Draws, Purpose
 
@@ -28,6 +30,7 @@ CHILDREN: dict[str, ChildOf] = {
 }
 DEFAULT_LIMIT = 10
 _CARD_BRANDS = ("visa", "mastercard", "amex", "discover")
+_INLINE_PRICE, _INLINE_PRODUCT = 1000, 1001  # discriminators of a session line's own price and product
 
 
 def route(path: str, params: dict[str, str]) -> tuple[str, str] | None:
@@ -162,3 +165,65 @@ _ALL: dict[str, Callable[[Dataset, int, int, dict], list[dict]]] = {
     "invoice_line_items": _invoice_lines,
     "payment_methods": _payment_methods,
 }
+
+
+def _session_line_items(ds: Dataset, day: int, slot: int, session: dict) -> list[dict]:
+    """A subscription session's line per item of its subscription (price and quantity); a
+    payment session's one line, at a price made for it (`price_data`); none in setup mode."""
+    sessions = ds.generators["checkout_sessions"]
+    assert isinstance(sessions, CheckoutSessions)
+    mode, target = sessions.mode(day, slot), sessions.day(day).target[slot]
+    if mode == "setup" or target < 0:
+        return []
+    key = (ds.plans.seed, TAGS["checkout_session_line_items"], day, slot)
+    if mode == "subscription":
+        items = ds.builder.subscription(*unref(target))["items"]["data"]
+        sold = [(item["price"], item["quantity"]) for item in items]
+    else:
+        amount, currency = sessions.amounts(day, slot)
+        assert amount is not None and currency is not None
+        sold = [(_inline_price(session, amount, currency, key), 1)]
+    return [
+        {
+            "id": ids.related_id("li_", 24, *key, n),
+            "object": "item",
+            "amount_discount": 0,
+            "amount_subtotal": price["unit_amount"] * quantity,
+            "amount_tax": 0,
+            "amount_total": price["unit_amount"] * quantity,
+            "currency": price["currency"],
+            "description": price["nickname"] or "Payment",
+            "metadata": {},
+            "price": price,
+            "quantity": quantity,
+        }
+        for n, (price, quantity) in enumerate(sold)
+    ]
+
+
+def _inline_price(session: dict, amount: int, currency: str, key: tuple[int, ...]) -> dict:
+    """The one-time price Stripe makes for a line given as `price_data` (inactive, unlisted)."""
+    return {
+        "id": ids.related_id("price_", 24, *key, _INLINE_PRICE),
+        "object": "price",
+        "active": False,
+        "billing_scheme": "per_unit",
+        "created": session["created"],
+        "currency": currency,
+        "custom_unit_amount": None,
+        "livemode": False,
+        "lookup_key": None,
+        "metadata": {},
+        "nickname": None,
+        "product": ids.related_id("prod_", 14, *key, _INLINE_PRODUCT),
+        "recurring": None,
+        "tax_behavior": "unspecified",
+        "tiers_mode": None,
+        "transform_quantity": None,
+        "type": "one_time",
+        "unit_amount": amount,
+        "unit_amount_decimal": str(amount),
+    }
+
+
+_ALL["checkout_session_line_items"] = _session_line_items

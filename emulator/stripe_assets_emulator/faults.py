@@ -97,9 +97,11 @@ class RequestFaults:
             return None
         return orjson.dumps({"object": "list", "data": [], "has_more": True, "url": path})
 
-    def outside_window(self, items: Sequence[bytes], numbers: Sequence[int], lo: int, hi: int) -> list[bytes]:
+    def outside_window(
+        self, items: Sequence[bytes], numbers: Sequence[int], lo: int, hi: int, field: str = "created"
+    ) -> list[bytes]:
         """`items` (served objects, `numbers` their stable object numbers) with every Nth one's
-        `created` moved outside [lo, hi): to year 9999, below zero, or to `hi` itself."""
+        creation time (`field`) moved outside [lo, hi): to year 9999, below zero, or to `hi` itself."""
         every = self.faults.outside_window_every
         if every is None:
             return list(items)
@@ -107,6 +109,6 @@ class RequestFaults:
         for i, number in enumerate(numbers):
             if number % every == every - 1:
                 obj = orjson.loads(items[i])
-                obj["created"] = (253402300799, -1 - number % 1000, hi)[(number // every) % 3]
+                obj[field] = (253402300799, -1 - number % 1000, hi)[(number // every) % 3]
                 moved[i] = orjson.dumps(obj)
         return moved

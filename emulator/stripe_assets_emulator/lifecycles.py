@@ -30,6 +30,7 @@ from stripe_assets_emulator.lifecycles_coupons import coupon_deleted, coupon_upd
 from stripe_assets_emulator.lifecycles_credit_notes import credit_note_updated, credit_note_voided
 from stripe_assets_emulator.lifecycles_disputes import dispute_closed, dispute_updated
 from stripe_assets_emulator.lifecycles_early_fraud_warnings import warnings_follow_charge
+from stripe_assets_emulator.lifecycles_invoice_items import invoice_item_deleted
 from stripe_assets_emulator.lifecycles_payment_intents import payment_intent_canceled, payment_intent_succeeded
 from stripe_assets_emulator.lifecycles_payouts import payout_failed, payout_paid
 from stripe_assets_emulator.lifecycles_products import product_deleted, product_updated
@@ -510,6 +511,7 @@ CHANGE_KINDS: tuple[str, ...] = (
     "subscription_item_updated",
     "payment_method_attached",
     "payment_method_detached",
+    "invoice_item_deleted",
 )
 # Kinds applied by the lifecycle modules of other resources.
 OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
@@ -538,6 +540,7 @@ OTHER_STEPS: dict[str, Callable[[Changer, Change], None]] = {
     "subscription_item_updated": subscription_item_updated,
     "payment_method_attached": payment_method_attached,
     "payment_method_detached": payment_method_detached,
+    "invoice_item_deleted": invoice_item_deleted,
 }
 KIND_TAGS = {kind: i for i, kind in enumerate((*CHANGE_KINDS, CASCADE))}
 # A deleted customer's subscriptions are canceled just before it is deleted, in the same second.

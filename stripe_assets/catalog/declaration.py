@@ -69,6 +69,11 @@ class StripeResource:
     # default `/v1/<name>`. Objects are retrieved at `<path>/<id>`. Asset, table and CLI names
     # stay `name`.
     list_path: str | None = None
+    # The field holding when Stripe created an object, where it is not `created` (an invoice
+    # item's `date`). Stripe's `created` list filter reads it; windows, partitions and the
+    # order of list pages go by it, and the table's `created` column holds it (declared among
+    # the columns as `created: <field>`).
+    created_field: str = "created"
 
     def __post_init__(self) -> None:
         if self.group not in GROUPS:
@@ -77,6 +82,8 @@ class StripeResource:
             raise ValueError(
                 f"{self.name}: list_path {self.list_path!r} is not a Stripe path like /v1/checkout/sessions"
             )
+        if self.created_field != "created" and f"created: {self.created_field}" not in self.columns:
+            raise ValueError(f"{self.name}: declare the column 'created: {self.created_field}' (its creation time)")
 
     @property
     def path(self) -> str:

@@ -113,6 +113,7 @@ class Fetch:
         self.reader = reader
         self.path = get_resource(resource).path
         self.resource = resource
+        self.created_field = get_resource(resource).created_field
         self.stats = stats
         self.concurrency = max(1, concurrency)
         self.start, self.end = boundaries[0], boundaries[-1]
@@ -248,7 +249,7 @@ class Fetch:
         # where the listing is: it neither settles spans nor marks the slice out of order.
         created: list[int] = [
             c for o in data if isinstance(o, dict)
-            for c in [o.get("created")]
+            for c in [o.get(self.created_field)]
             if isinstance(c, int) and not isinstance(c, bool) and piece.lo <= c < piece.hi
         ]
         asked = (piece.lo, piece.hi)

@@ -273,6 +273,7 @@ class _Loader:
         self.reader: StripeReader = reader
         self.warehouse: Warehouse = warehouse
         self.resource: str = resource
+        self.created_field = get_resource(resource).created_field  # when Stripe created an object
         self.windows: Sequence[Window] = windows
         self.columns = columns
         self.settings: ValidationSettings = settings
@@ -369,7 +370,7 @@ class _Loader:
                 if observed is not None:
                     self.fetch_began = min(self.fetch_began, observed)
                 for record in objects:
-                    stray = _has_created(record) and not asked[0] <= record["created"] < asked[1]
+                    stray = self._outside(record, asked)
                     self._add(
                         index,
                         self._stray(record, asked) if stray else record,
@@ -402,7 +403,7 @@ class _Loader:
             near: int | None = None  # the window of the page's other records: where its strays were listed
             strays = []
             for record in records:
-                if _has_created(record) and not asked[0] <= record["created"] < asked[1]:
+                if self._outside(record, asked):
                     strays.append(record)
                     continue
                 routed = self._route(record, observed)
@@ -422,7 +423,7 @@ class _Loader:
         `created` within `asked`, all in one window not complete yet; otherwise None."""
         if not records or not set(map(type, records)) <= {dict}:
             return None
-        found = [r.get("created") for r in records]
+        found = [r.get(self.created_field) for r in records]
         if not set(map(type, found)) <= {int} or not all("id" in r for r in records):
             return None
         created = cast(list[int], found)
@@ -436,7 +437,7 @@ class _Loader:
 
     def _route(self, record: dict, observed: float | None = None) -> int | None:
         """Hand a record to its window; returns the window (None: outside the range, not added)."""
-        index = _window_index(record, self.starts, self.ends[-1])
+        index = _window_index(record, self.starts, self.ends[-1], self.created_field)
         if index is None:
             return None
         if self.done[index]:  # out of order: the window is fetched again on its own at the end
@@ -444,6 +445,10 @@ class _Loader:
         else:
             self._add(index, record, observed)
         return index
+
+    def _outside(self, record: dict, asked: tuple[int, int]) -> bool:
+        field = self.created_field
+        return _has_created(record, field) and not asked[0] <= record[field] < asked[1]
 
     def _stray(self, record: dict, asked: tuple[int, int]) -> RejectedRecord:
         """An object listed with a `created` outside the span it was asked for: it is not where
@@ -453,9 +458,10 @@ class _Loader:
         if isinstance(record.get("id"), str):
             self.kept_ids.add(record["id"])
         start, end = (datetime.fromtimestamp(t, UTC).isoformat() for t in asked)
+        field = self.created_field
         return RejectedRecord(
             record, column="created", check=OUTSIDE_WINDOW,
-            reason=f"created {record['created']} is outside the requested window [{start}, {end})",
+            reason=f"{field} {record[field]} is outside the requested window [{start}, {end})",
         )
 
     def _add_stray(self, record: dict, asked: tuple[int, int], near: int | None, observed: float | None = None) -> None:
@@ -705,17 +711,17 @@ def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _has_created(record: object) -> bool:
-    created = record.get("created") if isinstance(record, dict) else None
+def _has_created(record: object, field: str = "created") -> bool:
+    created = record.get(field) if isinstance(record, dict) else None
     return isinstance(created, int) and not isinstance(created, bool)
 
 
-def _window_index(record: dict, starts: list[int], end: int) -> int | None:
+def _window_index(record: dict, starts: list[int], end: int, field: str = "created") -> int | None:
     """The window a record belongs to by `created`; one without a usable `created` goes to the
     first window (it fails validation there); None when it lies outside the whole range."""
-    if not _has_created(record):
+    if not _has_created(record, field):
         return 0
-    created = record["created"]
+    created = record[field]
     if created < starts[0] or created >= end:
         return None
     return bisect.bisect_right(starts, created) - 1

@@ -76,3 +76,26 @@ def test_open_sessions_are_completed_or_expire(moved, moved_api, before_moving):
     for event in expired:
         cs = event["data"]["object"]
         assert cs["status"] == "expired" and cs["url"] is None and cs[MADE[cs["mode"]]] is None
+
+
+def test_line_items_are_listed_per_session_and_add_up_to_its_amount(emu, api):
+    subscriptions = {s["id"]: s for s in emu.objects("subscriptions")}
+    modes = set()
+    for session in emu.objects("checkout_sessions")[:60]:
+        assert "line_items" not in session  # only when expanded
+        lines = api.ok(f"{PATH}/{session['id']}/line_items", limit=100)
+        assert lines["has_more"] is False
+        items = lines["data"]
+        if session["amount_total"] is None:  # setup mode: nothing sold
+            assert items == [] and session["mode"] == "setup"
+            continue
+        modes.add(session["mode"])
+        assert sum(i["amount_total"] for i in items) == session["amount_total"]
+        assert {i["currency"] for i in items} == {session["currency"]}
+        assert all(i["id"].startswith("li_") and i["object"] == "item" for i in items)
+        if session["subscription"] is not None:
+            sold = [(i["price"]["id"], i["quantity"]) for i in items]
+            billed = subscriptions[session["subscription"]]["items"]["data"]
+            assert sold == [(i["price"]["id"], i["quantity"]) for i in billed]
+    assert modes == {"payment", "subscription"}
+    assert api.error(f"{PATH}/cs_test_missing/line_items", 404)["param"] == "id"

@@ -163,7 +163,8 @@ def test_the_account_has_the_variety_real_accounts_have(emu):
 def test_each_day_starts_with_objects_created_exactly_at_midnight(emu):
     # Payouts start once funds are available, disputes and credit notes days after their source.
     for resource in (r for r in RESOURCE_NAMES if r not in ("payouts", "disputes", "credit_notes")):
-        created = [o["created"] for o in emu.objects(resource) if "created" in o]
+        field = get_resource(resource).created_field  # `date` for invoice items
+        created = [o[field] for o in emu.objects(resource) if field in o]
         midnights = {c for c in created if c % 86400 == 0}
         assert len(midnights) >= DAYS - 1, resource  # deleted customers hide their time
 

@@ -69,7 +69,7 @@ def test_retrieve_and_list_serve_the_object_of_its_latest_event(moved, moved_api
         if RESOURCE_OF[obj["object"]].name not in GENERATED:  # child lists: no retrieve here
             continue
         path = f"{RESOURCE_OF[obj['object']].path}/{object_id}"
-        if event["type"] in ("customer.deleted", "product.deleted", "coupon.deleted"):
+        if event["type"] in RESOURCE_OF[obj["object"]].deletion_events:
             assert moved_api.ok(path) == {"id": object_id, "object": obj["object"], "deleted": True}
         else:
             assert moved_api.ok(path) == obj, event["type"]

@@ -107,7 +107,7 @@ def build_batch(
     unplaced = 0
     windows: dict[str, Window] = {}
     for state in states:
-        created = state.get("created")
+        created = state.get(resource.created_field)
         window = window_of(created) if isinstance(created, int) and not isinstance(created, bool) else None
         if window is None:
             unplaced += 1
@@ -118,7 +118,7 @@ def build_batch(
     result = validate_records(resource.name, placed, strict_enums=strict_enums, columns=columns)
 
     def partition_of(record: dict) -> str:
-        window = window_of(record["created"])
+        window = window_of(record[resource.created_field])
         assert window is not None
         return window.key
 

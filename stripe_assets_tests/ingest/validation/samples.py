@@ -351,7 +351,8 @@ def _more() -> None:
                      "credit_notes": samples_more.credit_note,
                      "checkout_sessions": samples_added.checkout_session,
                      "early_fraud_warnings": samples_added.early_fraud_warning, "tax_rates": samples_added.tax_rate,
-                     "promotion_codes": samples_added.promotion_code})
+                     "promotion_codes": samples_added.promotion_code,
+                     "invoice_items": samples_added.invoice_item})
     from stripe_assets_tests.ingest.validation import samples_children
 
     BUILDERS.update(samples_children.BUILDERS)

@@ -1,4 +1,4 @@
-"""Valid records of checkout sessions, early fraud warnings, tax rates and promotion codes."""
+"""Valid records of checkout sessions, early fraud warnings, tax rates, promotion codes and invoice items."""
 
 from __future__ import annotations
 
@@ -88,4 +88,37 @@ def promotion_code(n: int = 0) -> dict:
         "restrictions": {"currency_options": {}, "first_time_transaction": n % 2 == 0, "minimum_amount": None,
                          "minimum_amount_currency": None},
         "times_redeemed": n % 7,
+    }
+
+
+def invoice_item(n: int = 0) -> dict:
+    """Pending items, every third one on an invoice already; the creation time is `date`."""
+    quantity = 1 + n % 4
+    return {
+        "id": f"ii_{_suffix(n)}",
+        "object": "invoiceitem",
+        "amount": 1500 * quantity,
+        "currency": "usd",
+        "customer": f"cus_{_suffix(n + 1)}",
+        "customer_account": None,
+        "date": CREATED + n,
+        "description": "Setup fee",
+        "discountable": True,
+        "discounts": [],
+        "invoice": f"in_{_suffix(n + 2)}" if n % 3 == 2 else None,
+        "livemode": False,
+        "metadata": {},
+        "net_amount": 1500 * quantity,
+        "parent": None,
+        "period": {"end": CREATED + n, "start": CREATED + n},
+        "pricing": {
+            "price_details": {"price": f"price_{_suffix(n + 3)}", "product": f"prod_{_suffix(n + 4)}"},
+            "type": "price_details",
+            "unit_amount_decimal": "1500",
+        },
+        "proration": False,
+        "quantity": quantity,
+        "quantity_decimal": str(quantity),
+        "tax_rates": [],
+        "test_clock": None,
     }

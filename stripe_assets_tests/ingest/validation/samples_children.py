@@ -63,9 +63,28 @@ def payment_method(n: int = 0) -> dict:
     }
 
 
+def checkout_session_line_item(n: int = 0) -> dict:
+    price = samples.BUILDERS["prices"](n)
+    quantity = 1 + n % 3
+    return {
+        "id": f"li_{samples._suffix(n + 50)}",
+        "object": "item",
+        "amount_discount": 0,
+        "amount_subtotal": price["unit_amount"] * quantity,
+        "amount_tax": 0,
+        "amount_total": price["unit_amount"] * quantity,
+        "currency": price["currency"],
+        "description": "Pro plan",
+        "metadata": {},
+        "price": price,
+        "quantity": quantity,
+    }
+
+
 BUILDERS = {
     "invoice_line_items": invoice_line_item,
     "credit_note_line_items": credit_note_line_item,
+    "checkout_session_line_items": checkout_session_line_item,
     "subscription_items": subscription_item,
     "payout_balance_transactions": payout_balance_transaction,
     "payment_methods": payment_method,

@@ -18,9 +18,9 @@ WRONG_TYPE = {
     "payouts": "arrival_date", "disputes": "amount", "coupons": "times_redeemed", "setup_intents": "created",
     "transfers": "amount_reversed", "application_fees": "amount_refunded", "credit_notes": "total",
     "checkout_sessions": "amount_total", "early_fraud_warnings": "created",
-    "tax_rates": "created", "promotion_codes": "times_redeemed",
+    "tax_rates": "created", "promotion_codes": "times_redeemed", "invoice_items": "amount",
     "invoice_line_items": "amount", "subscription_items": "created", "payout_balance_transactions": "net",
-    "payment_methods": "created", "credit_note_line_items": "amount",
+    "payment_methods": "created", "credit_note_line_items": "amount", "checkout_session_line_items": "amount_total",
 }
 REQUIRED = {
     "charges": "currency", "subscriptions": "customer", "refunds": "created",
@@ -29,9 +29,9 @@ REQUIRED = {
     "payouts": "currency", "disputes": "charge", "coupons": "valid", "setup_intents": "usage",
     "transfers": "reversed", "application_fees": "charge", "credit_notes": "invoice",
     "checkout_sessions": "mode", "early_fraud_warnings": "fraud_type",
-    "tax_rates": "display_name", "promotion_codes": "code",
+    "tax_rates": "display_name", "promotion_codes": "code", "invoice_items": "currency",
     "invoice_line_items": "currency", "subscription_items": "subscription", "payout_balance_transactions": "fee",
-    "payment_methods": "type", "credit_note_line_items": "type",
+    "payment_methods": "type", "credit_note_line_items": "type", "checkout_session_line_items": "currency",
 }
 OPEN_ENUM = {
     "charges": ("status", "on_hold"), "subscriptions": ("status", "on_hold"),
