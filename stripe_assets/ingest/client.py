@@ -1,9 +1,8 @@
-"""Reads raw JSON pages of Stripe list endpoints over the official SDK's HTTP client.
+"""Reads raw JSON pages of Stripe list endpoints over a lean urllib3 transport (`transport`).
 
-The `stripe` package's `RequestsClient` does connections (one pooled session per thread), TLS
-and proxies; we pin the API version the schemas were generated for and raise the SDK's typed
-errors. We skip its object layer and its parsing: building `StripeObject`s costs ~450 µs per
-charge, its JSON parsing (an OrderedDict per object) ~150 µs, against ~10 µs for orjson.
+We pin the API version the schemas were generated for and raise the SDK's typed errors, but skip
+its object layer and its parsing: building `StripeObject`s costs ~450 µs per charge, its JSON
+parsing (an OrderedDict per object) ~150 µs, against ~10 µs for orjson.
 Retries are ours, so that every page has bounded, visible costs:
 
 - every request first waits for its slot in the key's shared budget (`limiter`);
@@ -42,6 +41,7 @@ from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.limiter import Backlog, Limits, RateLimiter, default_account_rate, shared_limiter
 from stripe_assets.ingest.redact import ApiKeyError, check_api_key, redact
 from stripe_assets.ingest.rejected import without_lone_surrogates
+from stripe_assets.ingest.transport import PageTransport
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 PAGE_LIMIT = 100  # Stripe's maximum page size
@@ -117,28 +117,6 @@ class FetchStats:
         }
 
 
-class _CountingHTTPClient(stripe.RequestsClient):
-    """The SDK's default requests-based client, counting every attempt's status (called
-    without the SDK's retry loop: `StripeReader.get_page` retries, under the page's deadline)."""
-
-    def __init__(self, stats_of: Callable[[], FetchStats | None], **kwargs: Any):
-        super().__init__(**kwargs)
-        self._stats_of = stats_of
-
-    def request(self, method, url, headers, post_data=None, *, _usage=None):
-        try:
-            body, status, rheaders = super().request(method, url, headers, post_data)
-        except stripe.APIConnectionError:
-            stats = self._stats_of()
-            if stats is not None:
-                stats.count_response(0)
-            raise
-        stats = self._stats_of()
-        if stats is not None:
-            stats.count_response(status)
-        return body, status, rheaders
-
-
 def _unix(value: datetime | int) -> int:
     if isinstance(value, int):
         return value
@@ -196,7 +174,7 @@ class StripeReader:
             # sockets open after the reader is gone.
             return getattr(local, "stats", None)
 
-        self._http = _CountingHTTPClient(current_stats, timeout=timeout_seconds)
+        self._http = PageTransport(self.api_base, timeout_seconds, current_stats)
         self._headers = {
             "Authorization": f"Bearer {api_key}",
             "Stripe-Version": stripe.api_version,  # the version the schemas were generated for
@@ -303,11 +281,11 @@ class StripeReader:
         )
 
     def _get_once(self, path: str, params: Mapping[str, Any], stats: FetchStats) -> dict:
-        # The SDK's HTTP client (sessions, TLS, proxies) with the body parsed by orjson: the
-        # SDK's own parsing builds an OrderedDict per object, ~20x slower than orjson.
+        # A lean transport (see `transport`) with the body parsed by orjson: the SDK's own
+        # parsing builds an OrderedDict per object, ~20x slower than orjson.
         url = f"{self.api_base}{path}?{urlencode(_form_pairs(params))}"
         sent = time.time()
-        body, status, headers = self._http.request("get", url, self._headers)
+        body, status, headers = self._http.get(url, self._headers)
         self._local.observed = answered_since(headers, sent, time.time())
         stats.api_version = _header_value(headers, "stripe-version") or stats.api_version
         page = _parse(body)
