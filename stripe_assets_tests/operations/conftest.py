@@ -3,7 +3,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 import requests
 
 from stripe_assets_emulator import ConnectConfig, EmulatorConfig, FaultConfig, start_emulator
