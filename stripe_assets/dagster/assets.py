@@ -265,7 +265,7 @@ def build_stripe_asset(
             # first with the partitions changed from events, so the asset's latest
             # materialization is its newest partition. Recorded also when the load fails later,
             # so the UI shows every window that did land.
-            changed = any(plan.written is not None and plan.written.partitions for plan in plans)
+            changed = sorted({p for plan in plans if plan.written is not None for p in plan.written.partitions})
             table_rows = None
             if landed or changed:  # counted by the load's last write, or else read now
                 counted = report.table_rows if report is not None else None
@@ -288,7 +288,7 @@ def build_stripe_asset(
                 records.append(PartitionRecord(outcome.window.key, outcome.window.start, False, materialization, check))
             for plan in plans:  # also when a window failed later: the changes had landed
                 valid = set(partitions_def.get_partition_keys())
-                rows = _partition_rows(stripe_warehouse, resource.name, list(changed)) if changed else None
+                rows = _partition_rows(stripe_warehouse, resource.name, changed) if changed else None
                 records += change_records(key, plan, lambda k: time.window(k)[0], valid, table_rows, rows)
             record_partitions(context, key, CHECK_NAME, records)
             landed.clear()
