@@ -27,7 +27,7 @@ from stripe_assets.ingest.changes.batch import build_batch
 from stripe_assets.ingest.changes.events import EventScan, _change_of
 from stripe_assets.ingest.changes.write import write_changes
 from stripe_assets.ingest.columns import apply_mapping
-from stripe_assets.ingest.load import Window
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table

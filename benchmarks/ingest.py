@@ -23,7 +23,8 @@ from stripe_assets.catalog.child import child_of
 from stripe_assets.ingest.children import load_children
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
-from stripe_assets.ingest.load import Window, load_partitions
+from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_emulator import EmulatorConfig, FaultConfig, start_emulator

@@ -6,7 +6,7 @@ from stripe_assets.dagster.partitions import PartitionedTimeModel
 from stripe_assets.dataflows.accounts import Accounts
 from stripe_assets.ingest.accounts import AccountsToRead, accounts_to_read, loaded_accounts
 from stripe_assets.ingest.client import StripeReader
-from stripe_assets.ingest.load import Window
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.warehouse import Warehouse
 
 

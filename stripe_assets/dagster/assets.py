@@ -45,7 +45,8 @@ from stripe_assets.ingest.changes.sync import ChangePlan, contiguous, warehouse_
 from stripe_assets.ingest.children import load_children, stale_partitions
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.connected import load_connected
-from stripe_assets.ingest.load import LoadReport, PartitionOutcome, Window, load_partitions, merge_reports
+from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window, merge_reports
 from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets.ingest.validation.policy import ValidationSettings

@@ -19,7 +19,7 @@ from stripe_assets.ingest.changes.cursor import Cursor
 from stripe_assets.ingest.changes.settle import SettlePlan, plan_settling
 from stripe_assets.ingest.changes.sync import ChangePlan, plan_changes
 from stripe_assets.ingest.client import StripeReader
-from stripe_assets.ingest.load import Window
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.warehouse import Warehouse
 
 # Run tags: the figures of each resource's changes, and why a load re-read instead (for alerts).

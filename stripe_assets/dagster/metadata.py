@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
-from stripe_assets.ingest.load import LoadReport, PartitionOutcome
+from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome
 
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 6

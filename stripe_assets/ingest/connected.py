@@ -11,7 +11,6 @@ that failed (403, a network error) keeps its rows, and is named in what the load
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,25 +20,17 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
-from stripe_assets.ingest.load import (
-    LoadReport,
-    PartitionOutcome,
-    Window,
-    _OpenWindow,
-    _prepare_window,
-    _window_index,
-)
+from stripe_assets.ingest.load import _OpenWindow, _prepare_window, _window_index, prune_and_count
+from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window
 from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.fence import read_fence
-from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
-from stripe_assets.ingest.warehouse.loads import count_rows
+from stripe_assets.ingest.warehouse.history import HistoryRetention
 
 WriteStep = Callable[[duckdb.DuckDBPyConnection], None]
 
@@ -143,10 +134,7 @@ def load_connected(
         outcomes.append(outcome)
 
     def after(conn: duckdb.DuckDBPyConnection) -> None:
-        with contextlib.suppress(Exception):
-            prune_history(conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days)
-        with contextlib.suppress(duckdb.Error):
-            report.table_rows = count_rows(conn, get_resource(resource).table)
+        prune_and_count(conn, resource, retention, report)
 
     written = time.perf_counter()
     chosen = account_writes or {}

@@ -37,19 +37,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.ingest.client import FetchStats, StripeReader
+from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.collector import collect_now, young_collections_only
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS, Fetch
 from stripe_assets.ingest.memory import limit_arenas, release_freed
+from stripe_assets.ingest.outcomes import Describe, LoadReport, OnPartition, PartitionOutcome, Window
 from stripe_assets.ingest.progress import LoadProgress
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.rejected import OUTSIDE_WINDOW, RejectedRecord
-from stripe_assets.ingest.validation.decision import Decision, decide
+from stripe_assets.ingest.validation.decision import decide
 from stripe_assets.ingest.validation.merge import ResultMerger
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
-from stripe_assets.ingest.validation.report import CheckReport
 from stripe_assets.ingest.validation.validate import Drift, ValidationResult, validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.fence import Fence, left_to_newer_runs, read_fence
@@ -72,119 +72,8 @@ BUFFER_RECORDS = 20_000
 HELD_PART_BYTES = 160 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Window:
-    """A partition: its key and its half-open time window [start, end)."""
-
-    key: str
-    start: datetime
-    end: datetime
-
-
-@dataclass
-class PartitionOutcome:
-    window: Window
-    result: ValidationResult  # once prepared: failures and drift intact, records trimmed
-    decision: Decision
-    records_total: int
-    records_valid: int
-    records_rejected: int
-    details: CheckReport | None = None  # what `describe` made of the full result, before it was trimmed
-    # The run that wrote this partition with a newer fetch while this one read it: this fetch was
-    # set aside (not written), the partition is that run's.
-    left_to: str | None = None
-
-    @property
-    def accepted(self) -> bool:
-        return self.decision.accept
-
-    @property
-    def records_loaded(self) -> int:
-        return self.records_valid if self.accepted else 0
-
-    @property
-    def error_rate(self) -> float:
-        return self.decision.error_rate
-
-
-@dataclass
-class LoadReport:
-    resource: str
-    windows: Sequence[Window]
-    outcomes: list[PartitionOutcome] = field(default_factory=list)  # in the order they landed
-    stats: FetchStats = field(default_factory=FetchStats)
-    outside_window: int = 0  # objects listed with a `created` outside the requested range (quarantined)
-    refetched: int = 0  # windows fetched again because the API listed out of order
-    staged_windows: int = 0  # windows too large for one batch, validated in parts
-    spilled_windows: int = 0  # of those, windows whose parts went to Parquet files (over HELD_PART_BYTES)
-    slices: int = 0  # created-slices the range was read as (after splits)
-    prune_error: str | None = None  # pruning old versions failed (everything loaded did land)
-    table_rows: int | None = None  # rows in the resource's table once the load ended (None: unknown)
-    began: float = field(default_factory=time.perf_counter)
-    seconds: float = 0.0  # set when the load finished
-    validate_seconds: float = 0.0
-    write_seconds: float = 0.0
-    left_to: dict[str, str] = field(default_factory=dict)  # partitions set aside -> the newer run
-    accounts_failed: dict[str, str] = field(default_factory=dict)  # account not read -> why (its rows stay)
-
-    @property
-    def elapsed(self) -> float:
-        return self.seconds or time.perf_counter() - self.began
-
-    @property
-    def failures(self) -> list[PartitionOutcome]:
-        return [o for o in self.outcomes if not o.accepted]
-
-    @property
-    def records_fetched(self) -> int:
-        return sum(o.records_total for o in self.outcomes)
-
-    @property
-    def records_loaded(self) -> int:
-        return sum(o.records_loaded for o in self.outcomes)
-
-    @property
-    def records_rejected(self) -> int:
-        return sum(o.records_rejected for o in self.outcomes)
-
-    @property
-    def error_rate_pct(self) -> float:
-        return 100.0 * self.records_rejected / self.records_fetched if self.records_fetched else 0.0
-
-    @property
-    def failure_message(self) -> str | None:
-        """The run's error when a partition was over its threshold: rate, threshold, reasons."""
-        failures = sorted(self.failures, key=lambda o: o.window.start)
-        return "; ".join(o.decision.message for o in failures) or None
-
-
-def merge_reports(reports: Sequence[LoadReport]) -> LoadReport:
-    """Several loads of one run (partitions apart from each other) as one report."""
-    first = reports[0]
-    merged = LoadReport(first.resource, [w for r in reports for w in r.windows], began=first.began)
-    for r in reports:
-        merged.outcomes += r.outcomes
-        for name in (
-            "outside_window", "refetched", "staged_windows", "spilled_windows", "slices", "validate_seconds",
-            "write_seconds",
-        ):
-            setattr(merged, name, getattr(merged, name) + getattr(r, name))
-        merged.prune_error = merged.prune_error or r.prune_error
-        merged.left_to.update(r.left_to)
-        merged.accounts_failed.update(r.accounts_failed)
-        merged.table_rows = r.table_rows if r.table_rows is not None else merged.table_rows
-        for name in ("requests", "rate_limited", "server_errors", "pages", "objects", "seconds", "throttle_seconds"):
-            setattr(merged.stats, name, getattr(merged.stats, name) + getattr(r.stats, name))
-        merged.stats.api_version = r.stats.api_version or merged.stats.api_version
-    merged.stats.began = first.stats.began
-    merged.seconds = sum(r.seconds for r in reports)
-    return merged
-
-
-OnPartition = Callable[[PartitionOutcome, LoadReport], None]
 _Landed = tuple[float, dict[str, str]]  # a write's seconds, and the partitions it set aside (-> newer run)
 WriteStep = Callable[[duckdb.DuckDBPyConnection], None]  # more work in a write's connection
-Describe = Callable[[PartitionOutcome], CheckReport]
 
 
 def load_partitions(
@@ -665,12 +554,7 @@ class _Loader:
         """Once per load, after its last write: prune the versions beyond the retention and
         count the table's rows. A failure here leaves everything that landed as it is."""
         self.finished = True
-        try:
-            prune_history(conn, self.resource, keep=self.retention.keep_versions, keep_days=self.retention.keep_days)
-        except Exception as exc:
-            self.report.prune_error = _first_line(exc)
-        with contextlib.suppress(duckdb.Error):
-            self.report.table_rows = count_rows(conn, get_resource(self.resource).table)
+        prune_and_count(conn, self.resource, self.retention, self.report)
 
     def _landed(self, *, failing: bool = False) -> None:
         """Wait for the write under way and report its windows. Its error is raised, unless the
@@ -705,6 +589,19 @@ def _first_of_each_id(rows: pa.Table) -> pa.Table:
     first: dict[str, int] = {}
     keep = [first.setdefault(i, n) == n for n, i in enumerate(ids.to_pylist())]
     return rows.filter(pa.array(keep))
+
+
+def prune_and_count(
+    conn: duckdb.DuckDBPyConnection, resource: str, retention: HistoryRetention, report: LoadReport
+) -> None:
+    """After a load's last write: prune versions beyond `retention` and count the table's rows.
+    A failure is reported (`prune_error`), never raised: everything loaded has landed."""
+    try:
+        prune_history(conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days)
+    except Exception as exc:
+        report.prune_error = _first_line(exc)
+    with contextlib.suppress(duckdb.Error):
+        report.table_rows = count_rows(conn, get_resource(resource).table)
 
 
 def _first_line(exc: Exception) -> str:

@@ -15,7 +15,8 @@ from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.changes.sync import contiguous, plan_changes
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
-from stripe_assets.ingest.load import LoadReport, Window, load_partitions, merge_reports
+from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.outcomes import LoadReport, Window, merge_reports
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.lake import Lake

@@ -10,7 +10,7 @@ import pytest
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
-from stripe_assets.ingest.load import Window
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import LOADED, partition_loads
 from stripe_assets.operations.rollback import RollbackRequest, run_rollback

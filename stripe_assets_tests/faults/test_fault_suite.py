@@ -25,7 +25,8 @@ import pytest
 
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.columns import default_columns
-from stripe_assets.ingest.load import Window, load_partitions
+from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
 from stripe_assets.operations.rollback import RollbackRequest, run_rollback

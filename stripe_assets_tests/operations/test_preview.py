@@ -7,7 +7,8 @@ from stripe_assets.cli import main
 from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
-from stripe_assets.ingest.load import Window, load_partitions
+from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.operations.preview import build_preview, fetch_newest, render_preview

@@ -21,7 +21,7 @@ from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.changes.events import Change, EventScan
 from stripe_assets.ingest.client import FetchStats, StripeReader
 from stripe_assets.ingest.columns import ColumnSpec
-from stripe_assets.ingest.load import Window
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.stripe_schema import API_VERSION
 from stripe_assets.ingest.validation.quarantine import quarantine_table

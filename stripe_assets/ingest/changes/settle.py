@@ -22,7 +22,7 @@ import duckdb
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.declaration import Settling
 from stripe_assets.ingest.columns import ColumnSpec
-from stripe_assets.ingest.load import Window
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import partition_loads, table_exists
 from stripe_assets.ingest.warehouse.store import table_columns

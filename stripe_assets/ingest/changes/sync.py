@@ -34,7 +34,7 @@ from stripe_assets.ingest.changes.events import (
 from stripe_assets.ingest.changes.write import WrittenChanges, write_changes
 from stripe_assets.ingest.client import FetchStats, StripePermissionError, StripeReader
 from stripe_assets.ingest.columns import ColumnSpec
-from stripe_assets.ingest.load import Window
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import partition_loads
 

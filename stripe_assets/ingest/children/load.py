@@ -22,7 +22,7 @@ from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import PARENT_CREATED, ColumnSpec
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
-from stripe_assets.ingest.load import Describe, LoadReport, OnPartition, PartitionOutcome, Window
+from stripe_assets.ingest.outcomes import Describe, LoadReport, OnPartition, PartitionOutcome, Window
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import decide
 from stripe_assets.ingest.validation.policy import ValidationSettings

@@ -21,7 +21,8 @@ import orjson
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
-from stripe_assets.ingest.load import Window, load_partitions
+from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import quarantine_rows
 from stripe_assets.ingest.validation.schemas import resource_schema
