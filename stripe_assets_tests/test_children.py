@@ -88,6 +88,7 @@ def _table(name: str, tmp_path) -> dict[str, tuple[str, dict, object]]:
     return {i: (p, orjson.loads(r), d) for i, p, r, d in rows}
 
 
+@pytest.mark.slow  # the child lists over three days: its module runs first
 def test_children_load_equal_to_the_emulator_with_no_request_for_complete_embedded_lists(live, tmp_path):
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         _load_all(instance)
@@ -124,6 +125,7 @@ def _advance(emu, query: str) -> dict:
         return json.loads(response.read())
 
 
+@pytest.mark.slow  # the child lists over three days: its module runs first
 def test_cards_attached_or_detached_are_read_from_their_events_though_no_customer_changed(live, tmp_path):
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         _load_all(instance)

@@ -135,6 +135,7 @@ def _load(instance, days: range) -> None:
         assert result.success, _day(n)
 
 
+@pytest.mark.slow  # every asset (or every child list) over several days: its module runs first
 def test_every_asset_loads_equal_to_the_emulator_and_stays_equal_as_it_changes(live, tmp_path):
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         _load(instance, range(DAYS))
