@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
@@ -98,6 +99,7 @@ def load_connected(
         return ConnectedLoad(report, failed, read)
 
     starts = [int(w.start.timestamp()) for w in windows]
+    created_field = get_resource(resource).created_field  # when Stripe created an object
     last = int(end.timestamp())
     by_window: list[list[dict]] = [[] for _ in windows]
     owner: dict[str, str] = {}
@@ -106,7 +108,7 @@ def load_connected(
         if got.error is not None:
             continue
         for record in got.records:
-            index = _window_index(record, starts, last)
+            index = _window_index(record, starts, last, created_field)
             if index is None:
                 report.outside_window += 1  # listed outside the asked range: not this load's
                 continue

@@ -613,8 +613,8 @@ def _has_created(record: object, field: str = "created") -> bool:
     return isinstance(created, int) and not isinstance(created, bool)
 
 
-def _window_index(record: dict, starts: list[int], end: int, field: str = "created") -> int | None:
-    """The window a record belongs to by `created`; one without a usable `created` goes to the
+def _window_index(record: dict, starts: list[int], end: int, field: str) -> int | None:
+    """The window a record belongs to by its creation `field`; one without a usable one goes to the
     first window (it fails validation there); None when it lies outside the whole range."""
     if not _has_created(record, field):
         return 0

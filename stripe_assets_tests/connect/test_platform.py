@@ -20,6 +20,7 @@ from stripe_assets.models import MODELS, build_model, run_checks
 from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_emulator.config import ConnectConfig
 from stripe_assets_tests.connect.platform import dataflows_text, expected, table_rows
+from stripe_assets_tests.operations.harness import RANGE_END, RANGE_START
 from stripe_assets_tests.test_assets import materialize, step_failure
 
 START = date(2026, 10, 1)
@@ -141,3 +142,32 @@ def test_every_resource_and_child_list_of_every_account_equals_the_emulator(few,
     assert report.passed, report.description
     theirs = sum(n for account, n in per_account.items() if account != emu.platform_account)
     assert f"{theirs} balance transactions of connected accounts not compared" in report.description
+
+
+def test_a_connected_accounts_objects_land_in_the_partition_of_their_declared_creation_time(tmp_path, monkeypatch):
+    """Invoice items are dated by `date`, not `created`: over two days, each connected account's
+    item lands in its own day's partition, as the platform's do."""
+    config = EmulatorConfig(
+        seed=21, start=START, days=2, per_day=6, connect=ConnectConfig(accounts=2, per_day=3, empty_every=None)
+    )
+    flows = tmp_path / "dataflows.yaml"
+    flows.write_text(dataflows_text(["customers", "prices", "invoice_items"], START))
+    with start_emulator(config) as emu:
+        monkeypatch.setenv("STRIPE_API_KEY", emu.api_key)
+        monkeypatch.setenv("STRIPE_API_BASE", emu.url)
+        monkeypatch.setenv("STRIPE_ASSETS_DUCKDB_PATH", str(tmp_path / "stripe.duckdb"))
+        monkeypatch.setenv("STRIPE_ASSETS_DATAFLOWS", str(flows))
+        monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+        with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+            result = materialize(
+                instance, selection=["stripe/invoice_items"], tags={RANGE_START: DAY, RANGE_END: "2026-10-02"}
+            )
+            assert result.success, step_failure(result)
+        with Warehouse(tmp_path / "stripe.duckdb").connect(read_only=True) as conn:
+            placed = conn.execute(
+                "SELECT account_id, _partition, strftime(timezone('UTC', created), '%Y-%m-%d') "
+                "FROM stripe.invoice_items"
+            ).fetchall()
+        connected = {(p, day) for account, p, day in placed if account in emu.connected_accounts}
+        assert {day for _, day in connected} == {"2026-10-01", "2026-10-02"}
+        assert all(partition == day for _, partition, day in placed), placed
