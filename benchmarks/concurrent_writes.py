@@ -28,6 +28,7 @@ from rate_limit import windows  # this folder's benchmarks share their window bu
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.lake import Lake
@@ -45,7 +46,11 @@ def _load(target: str | Lake, api_key: str, api_base: str, resource: str, days: 
         go.wait()
     report = load_partitions(
         StripeReader(api_key, api_base), warehouse, resource, windows(START, days),
-        columns=default_columns(resource), settings=ValidationSettings(), run_id=f"bench-{resource}-{os.getpid()}",
+        LoadOptions(
+            columns=default_columns(resource),
+            settings=ValidationSettings(),
+            run_id=f"bench-{resource}-{os.getpid()}",
+        ),
     )
     return report.records_fetched, report.seconds, report.write_seconds
 

@@ -58,6 +58,11 @@ from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
 url, resource, days, out, profile = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+try:  # the options of a load as one value; a revision before it takes them as keywords
+    from stripe_assets.ingest.load_options import LoadOptions
+    how = (LoadOptions(default_columns(resource), ValidationSettings(), run_id="bench"),), {}
+except ImportError:
+    how = (), dict(columns=default_columns(resource), settings=ValidationSettings(), run_id="bench")
 child = child_of(get_resource(resource))
 if child is not None:
     load(url, child.parent, windows(START, days), Path(out))
@@ -68,7 +73,7 @@ if child is None:
     report = load(url, resource, windows(START, days), Path(out))
 else:
     report = load_children(StripeReader(KEY, url), Warehouse(Path(out)), resource, windows(START, days),
-                           columns=default_columns(resource), settings=ValidationSettings(), run_id="bench")
+                           *how[0], **how[1])
 if profiler: profiler.disable(); profiler.dump_stats(profile)
 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
 print(f"RESULT {report.records_fetched} {cpu:.3f} {wall:.3f} {report.records_rejected}")

@@ -24,6 +24,7 @@ from stripe_assets.ingest.children import load_children
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
@@ -60,7 +61,7 @@ def main() -> None:
             load = load_children if child_of(get_resource(name)) is not None else load_partitions
             report = load(
                 reader, warehouse, name, windows,
-                columns=default_columns(name), settings=ValidationSettings(), run_id="bench",
+                LoadOptions(columns=default_columns(name), settings=ValidationSettings(), run_id="bench"),
             )
             total_records += report.records_fetched
             print(

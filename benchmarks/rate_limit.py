@@ -41,6 +41,7 @@ from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.limiter import Limits
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
@@ -166,8 +167,14 @@ def sequential(url: str, seconds: float) -> float:
 def load(url: str, resource: str, days: list[Window], path: Path, limits: Limits | None = None, log=None):
     reader = StripeReader(KEY, url, limits=limits)
     return load_partitions(
-        reader, Warehouse(path), resource, days, columns=default_columns(resource),
-        settings=ValidationSettings(), run_id="bench", log=log, progress_seconds=15,
+        reader, Warehouse(path), resource, days,
+        LoadOptions(
+            columns=default_columns(resource),
+            settings=ValidationSettings(),
+            run_id="bench",
+            log=log,
+            progress_seconds=15,
+        ),
     )
 
 

@@ -46,6 +46,7 @@ from stripe_assets.ingest.children import load_children, stale_partitions
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.connected import load_connected
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window, merge_reports
 from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.stripe_schema import API_VERSION
@@ -139,6 +140,12 @@ def build_stripe_asset(
         def report_partition(outcome: PartitionOutcome, report: LoadReport) -> None:
             landed[outcome.window.key] = outcome
 
+        options = LoadOptions(
+            columns=columns, settings=settings, run_id=context.run.run_id, describe=describe,
+            on_partition=report_partition, retention=retention, concurrency=reading.concurrency,
+            log=context.log.info, progress_seconds=reading.progress_seconds,
+        )  # fmt: skip
+
         def load_account(
             reader: StripeReader,
             store: Warehouse,
@@ -158,15 +165,7 @@ def build_stripe_asset(
                         store,
                         resource.name,
                         group,
-                        columns=columns,
-                        settings=settings,
-                        run_id=context.run.run_id,
-                        describe=describe,
-                        on_partition=report_partition,
-                        retention=retention,
-                        concurrency=reading.concurrency,
-                        log=context.log.info,
-                        progress_seconds=reading.progress_seconds,
+                        options,
                         before_first_write=plan.write if plan is not None and i == 0 else None,
                         account=platform,
                         platform=platform,
@@ -216,10 +215,7 @@ def build_stripe_asset(
                 if not readable:
                     break
                 done = load_connected(
-                    reader, store, resource.name, group, readable,
-                    columns=columns, settings=settings, run_id=context.run.run_id, platform=platform,
-                    describe=describe, on_partition=report_partition, retention=retention,
-                    concurrency=reading.concurrency,
+                    reader, store, resource.name, group, readable, options, platform=platform,
                     account_writes={p.account: p.write for p in account_plans if p.account} if i == 0 else None,
                 )  # fmt: skip
                 reports.append(done.report)
@@ -253,11 +249,9 @@ def build_stripe_asset(
                 if not accounts:
                     continue
                 done = load_children(
-                    reader, store, resource.name, account_windows,
-                    columns=columns, settings=settings, run_id=context.run.run_id, describe=describe,
-                    on_partition=report_partition, retention=retention, concurrency=reading.concurrency,
-                    log=context.log.info, platform=who.platform or None, accounts=accounts,
-                )  # fmt: skip
+                    reader, store, resource.name, account_windows, options,
+                    platform=who.platform or None, accounts=accounts,
+                )
                 reports.append(done)
                 failed.update(done.accounts_failed)
 

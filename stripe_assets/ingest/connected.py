@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -22,18 +22,15 @@ import pyarrow as pa
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader, StripeReadError
-from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
-from stripe_assets.ingest.load import _OpenWindow, _prepare_window, _window_index, prune_and_count
-from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window
+from stripe_assets.ingest.landing import WriteStep, prune_and_count
+from stripe_assets.ingest.load_options import LoadOptions
+from stripe_assets.ingest.outcomes import LoadReport, Window
+from stripe_assets.ingest.prepare import OpenWindow, prepare_window, window_index
 from stripe_assets.ingest.redact import redact
-from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.fence import read_fence
-from stripe_assets.ingest.warehouse.history import HistoryRetention
-
-WriteStep = Callable[[duckdb.DuckDBPyConnection], None]
 
 
 @dataclass
@@ -57,20 +54,16 @@ def load_connected(
     resource: str,
     windows: Sequence[Window],
     accounts: Sequence[str],
+    options: LoadOptions,
     *,
-    columns: Sequence[ColumnSpec],
-    settings: ValidationSettings,
-    run_id: str,
     platform: str,
-    describe: Callable[[PartitionOutcome], object] | None = None,
-    on_partition: Callable[[PartitionOutcome, LoadReport], None] | None = None,
-    retention: HistoryRetention = HistoryRetention(),
-    concurrency: int = 8,
     account_writes: Mapping[str, WriteStep] | None = None,
 ) -> ConnectedLoad:
-    """Read `resource` in `windows` (consecutive) for every connected account, and land it.
+    """Read `resource` in `windows` (consecutive) for every connected account, and land it, as
+    `options` say (`concurrency`: accounts read at once).
     `account_writes`: more work per account (its changes and cursor), written with the windows
     for the accounts that were read only: one that failed keeps its cursor and starts over."""
+    columns, settings, run_id = options.columns, options.settings, options.run_id
     warehouse.check_writable()
     fence = read_fence(warehouse, resource, run_id)
     report = LoadReport(resource, windows)
@@ -90,7 +83,7 @@ def load_connected(
         return got
 
     fetching = time.perf_counter()
-    with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix=f"accounts-{resource}") as pool:
+    with ThreadPoolExecutor(max(1, options.concurrency), thread_name_prefix=f"accounts-{resource}") as pool:
         fetched = list(pool.map(fetch, accounts))
     report.stats.seconds = time.perf_counter() - fetching
     failed = {f.account: f.error for f in fetched if f.error is not None}
@@ -103,12 +96,12 @@ def load_connected(
     last = int(end.timestamp())
     by_window: list[list[dict]] = [[] for _ in windows]
     owner: dict[str, str] = {}
-    opened = [_OpenWindow() for _ in windows]
+    opened = [OpenWindow() for _ in windows]
     for got in fetched:
         if got.error is not None:
             continue
         for record in got.records:
-            index = _window_index(record, starts, last, created_field)
+            index = window_index(record, starts, last, created_field)
             if index is None:
                 report.outside_window += 1  # listed outside the asked range: not this load's
                 continue
@@ -122,7 +115,7 @@ def load_connected(
 
     writes, outcomes = [], []
     for index, window in enumerate(windows):
-        outcome, write = _prepare_window(
+        outcome, write = prepare_window(
             resource, window, by_window[index], columns, settings, run_id, report, opened[index], began
         )
         by_window[index] = []
@@ -130,13 +123,13 @@ def load_connected(
         write = dataclasses.replace(
             write, rows=rows, quarantine=_stamped(write.quarantine, owner), accounts=tuple(read), platform=platform
         )
-        if describe is not None:
-            outcome.details = describe(outcome)  # type: ignore[assignment]
+        if options.describe is not None:
+            outcome.details = options.describe(outcome)
         writes.append(write)
         outcomes.append(outcome)
 
     def after(conn: duckdb.DuckDBPyConnection) -> None:
-        prune_and_count(conn, resource, retention, report)
+        prune_and_count(conn, resource, options.retention, report)
 
     written = time.perf_counter()
     chosen = account_writes or {}
@@ -154,8 +147,8 @@ def load_connected(
     for outcome in outcomes:
         outcome.left_to = set_aside.get(outcome.window.key)
         report.outcomes.append(outcome)
-        if on_partition is not None:
-            on_partition(outcome, report)
+        if options.on_partition is not None:
+            options.on_partition(outcome, report)
     report.seconds = time.perf_counter() - report.began
     return ConnectedLoad(report, failed, read)
 

@@ -16,6 +16,7 @@ from stripe_assets.ingest.changes.sync import contiguous, plan_changes
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import LoadReport, Window, merge_reports
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
@@ -60,7 +61,8 @@ def run(
     plan = plan_changes(reader, warehouse, resource, columns=columns, window_of=days.window_of, run_id=run_id)
     reports = [
         load_partitions(
-            reader, warehouse, resource, group, columns=columns, settings=ValidationSettings(), run_id=run_id,
+            reader, warehouse, resource, group,
+            LoadOptions(columns=columns, settings=ValidationSettings(), run_id=run_id),
             before_first_write=plan.write if i == 0 else None,
         )
         for i, group in enumerate(contiguous([*windows, *plan.reread]))

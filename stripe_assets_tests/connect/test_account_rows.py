@@ -6,6 +6,7 @@ from __future__ import annotations
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
@@ -18,7 +19,7 @@ def _load(emu, path, day: str, account: str | None = None) -> None:
     reader = StripeReader(emu.api_key, emu.url)
     load_partitions(
         reader, Warehouse(path), "charges", [Window(day, *day_window(day))],
-        columns=default_columns("charges"), settings=ValidationSettings(), run_id=f"run-{day}",
+        LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=f"run-{day}"),
         account=account, platform=PLATFORM if account else None,
     )  # fmt: skip
 

@@ -26,6 +26,7 @@ import pytest
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
@@ -43,7 +44,11 @@ def load(api, path, run_id: str = "run-1", resource: str = "charges", days=DAYS)
     with StripeReader(api.api_key, api.url) as reader:
         return load_partitions(
             reader, Warehouse(path), resource, [Window(d, *day_window(d)) for d in days],
-            columns=default_columns(resource), settings=ValidationSettings(threshold_pct=100.0), run_id=run_id,
+            LoadOptions(
+                columns=default_columns(resource),
+                settings=ValidationSettings(threshold_pct=100.0),
+                run_id=run_id,
+            ),
         )
 
 
@@ -185,15 +190,15 @@ DISK_LEFT = {"while staging": 300_000, "after the day was spilled": 1_500_000}
 def test_a_full_disk_around_a_spilled_day_leaves_no_staging_and_the_rerun_works(
     tmp_path, make_emulator, monkeypatch, when
 ):
-    import stripe_assets.ingest.load as load_module
+    from stripe_assets.ingest import parts, routing
 
     emulator = make_emulator(per_day=1200)
     with tiny_disk(tmp_path / "disk", "12m") as disk:
         path = disk / "stripe.duckdb"
         load(emulator, path, days=DAYS[:1])
         before = table_ids(path)
-        monkeypatch.setattr(load_module, "BATCH_RECORDS", 100)  # the day in 12 parts ...
-        monkeypatch.setattr(load_module, "HELD_PART_BYTES", 0)  # ... each spilled to Parquet
+        monkeypatch.setattr(routing, "BATCH_RECORDS", 100)  # the day in 12 parts ...
+        monkeypatch.setattr(parts, "HELD_PART_BYTES", 0)  # ... each spilled to Parquet
         fill(disk, DISK_LEFT[when])
         with pytest.raises(WarehouseError) as caught:
             load(emulator, path, "run-2", days=DAYS[1:2])

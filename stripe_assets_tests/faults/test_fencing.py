@@ -11,6 +11,7 @@ import pytest
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
@@ -41,7 +42,7 @@ class PausingReader(StripeReader):
 def load(reader, path, run_id: str, days=DAYS):
     return load_partitions(
         reader, Warehouse(path), "charges", [Window(d, *day_window(d)) for d in days],
-        columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id,
+        LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id),
     )
 
 
@@ -149,7 +150,7 @@ def test_delete_drop_data_wins_over_the_run_in_flight(tmp_path, emulator, existi
         with StripeReader(emulator.api_key, emulator.url) as reader:
             load_partitions(
                 reader, Warehouse(path), "prices", [Window(DAYS[0], *day_window(DAYS[0]))],
-                columns=default_columns("prices"), settings=ValidationSettings(), run_id="run-prices",
+                LoadOptions(columns=default_columns("prices"), settings=ValidationSettings(), run_id="run-prices"),
             )
     in_flight_reader = PausingReader(emulator.api_key, emulator.url)
     in_flight, outcome = in_background(lambda: load(in_flight_reader, path, "run-in-flight"))

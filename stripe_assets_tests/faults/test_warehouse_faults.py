@@ -9,6 +9,7 @@ import pytest
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
@@ -20,7 +21,7 @@ def load(emulator, path, day: str, run_id: str = "run-1", resource: str = "charg
     with StripeReader(emulator.api_key, emulator.url) as reader:
         return load_partitions(
             reader, Warehouse(path), resource, [Window(day, *day_window(day))],
-            columns=default_columns(resource), settings=ValidationSettings(), run_id=run_id,
+            LoadOptions(columns=default_columns(resource), settings=ValidationSettings(), run_id=run_id),
         )
 
 

@@ -5,6 +5,7 @@ from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.collector import young_collections_only
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_tests.ingest.test_load import windows
@@ -15,8 +16,12 @@ def test_a_load_runs_without_full_collections_and_restores_the_collector(emulato
     during: list[tuple[int, int, int]] = []
     load_partitions(
         StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "charges", windows("2026-10-03"),
-        columns=default_columns("charges"), settings=ValidationSettings(), run_id="r",
-        on_partition=lambda outcome, report: during.append((*gc.get_threshold(), gc.get_freeze_count())),
+        LoadOptions(
+            columns=default_columns("charges"),
+            settings=ValidationSettings(),
+            run_id="r",
+            on_partition=lambda outcome, report: during.append((*gc.get_threshold(), gc.get_freeze_count())),
+        ),
     )
     # No full collection of its own, and what the process held before set aside for the load.
     assert during and all(t[:2] == before[:2] and t[2] > 1_000_000 and t[3] > 0 for t in during)
@@ -45,7 +50,7 @@ def test_full_collections_resume_only_when_the_last_of_overlapping_loads_ends():
 
 
 def test_a_window_validated_in_parts_is_fully_collected_after_each_part_only(make_emulator, tmp_path, monkeypatch):
-    import stripe_assets.ingest.load as load_module
+    from stripe_assets.ingest import routing
 
     emu = make_emulator(per_day=1200, days=1)
     full: list[int] = []
@@ -57,14 +62,14 @@ def test_a_window_validated_in_parts_is_fully_collected_after_each_part_only(mak
     def run(path) -> None:
         load_partitions(
             StripeReader(emu.api_key, emu.url), Warehouse(path), "charges", windows("2026-10-01"),
-            columns=default_columns("charges"), settings=ValidationSettings(), run_id="r",
+            LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r"),
         )
 
     gc.callbacks.append(count)
     try:
         run(tmp_path / "whole.duckdb")
         whole = len(full)
-        monkeypatch.setattr(load_module, "BATCH_RECORDS", 250)  # about five parts
+        monkeypatch.setattr(routing, "BATCH_RECORDS", 250)  # about five parts
         run(tmp_path / "parts.duckdb")
     finally:
         gc.callbacks.remove(count)

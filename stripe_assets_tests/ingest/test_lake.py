@@ -13,6 +13,7 @@ import pytest
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS
@@ -128,7 +129,7 @@ def _load(lake: Lake, api_key: str, api_base: str, resource: str, days: list[str
     warehouse = Warehouse("unused.duckdb", lake=lake)
     report = load_partitions(
         StripeReader(api_key, api_base), warehouse, resource, [_window(d) for d in days],
-        columns=default_columns(resource), settings=ValidationSettings(), run_id=run_id,
+        LoadOptions(columns=default_columns(resource), settings=ValidationSettings(), run_id=run_id),
     )
     return f"left to {sorted(set(report.left_to.values()))}" if report.left_to else "landed"
 
@@ -199,7 +200,7 @@ def test_two_writers_committing_at_the_same_moment(postgres, postgres_db, emulat
     with StripeReader(emulator.api_key, emulator.url) as reader:  # the tables exist, one load is logged
         load_partitions(
             reader, Warehouse(lake=lake), "charges", [_window("2026-10-04")],
-            columns=default_columns("charges"), settings=ValidationSettings(), run_id="run-before",
+            LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="run-before"),
         )
     both_inside = threading.Barrier(2, timeout=120)
     attempts: dict[str, int] = {"run-a": 0, "run-b": 0}
@@ -213,8 +214,9 @@ def test_two_writers_committing_at_the_same_moment(postgres, postgres_db, emulat
 
         with StripeReader(emulator.api_key, emulator.url) as reader:
             report = load_partitions(
-                reader, Warehouse(lake=lake), "charges", [_window(day)], columns=default_columns("charges"),
-                settings=ValidationSettings(), run_id=run_id, before_first_write=hold,
+                reader, Warehouse(lake=lake), "charges", [_window(day)],
+                LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id),
+                before_first_write=hold,
             )
         outcomes[run_id] = report.left_to or "landed"
 
@@ -291,7 +293,8 @@ def test_a_write_that_fails_halfway_changes_nothing_on_the_lake(postgres, postgr
     columns = default_columns("charges")
     windows = [_window("2026-10-02"), _window("2026-10-03")]
     load_partitions(
-        reader, warehouse, "charges", windows, columns=columns, settings=ValidationSettings(), run_id="first"
+        reader, warehouse, "charges", windows,
+        LoadOptions(columns=columns, settings=ValidationSettings(), run_id="first"),
     )
     with warehouse.connect(read_only=True) as conn:
         before = conn.execute("SELECT * FROM stripe.charges ORDER BY id").fetchall()

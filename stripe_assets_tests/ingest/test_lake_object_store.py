@@ -8,6 +8,7 @@ import pytest
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
@@ -46,7 +47,7 @@ def _load(lake: Lake, emulator, run_id: str, days=("2026-10-02",)):
     with StripeReader(emulator.api_key, emulator.url) as reader:
         return load_partitions(
             reader, Warehouse(lake=lake), "charges", [Window(d, *day_window(d)) for d in days],
-            columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id,
+            LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id),
         )
 
 

@@ -10,6 +10,7 @@ import pytest
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
@@ -25,7 +26,7 @@ def windows(*days: str) -> list[Window]:
 def load(emu, path, resource, *days, settings=ValidationSettings(), run_id="run-1"):
     return load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(path), resource, windows(*days),
-        columns=default_columns(resource), settings=settings, run_id=run_id,
+        LoadOptions(columns=default_columns(resource), settings=settings, run_id=run_id),
     )
 
 
@@ -110,15 +111,14 @@ def test_an_api_listing_out_of_order_still_lands_every_window_whole(make_emulato
     landed = []
     try:
         report = load_partitions(
-            StripeReader("sk_test_any", api.url),
-            Warehouse(duckdb_path),
-            "charges",
-            windows(*days),
-            columns=default_columns("charges"),
-            settings=ValidationSettings(),
-            run_id="run-1",
-            on_partition=lambda outcome, _: landed.append(outcome.window.key),
-            concurrency=concurrency,
+            StripeReader("sk_test_any", api.url), Warehouse(duckdb_path), "charges", windows(*days),
+            LoadOptions(
+                columns=default_columns("charges"),
+                settings=ValidationSettings(),
+                run_id="run-1",
+                on_partition=lambda outcome, _: landed.append(outcome.window.key),
+                concurrency=concurrency,
+            ),
         )
     finally:
         api.stop()
@@ -159,8 +159,12 @@ def test_objects_listed_again_on_later_pages_or_twice_on_one_page_land_once_as_f
         try:
             return load_partitions(
                 StripeReader("sk_test_any", api.url), Warehouse(path), "charges", windows(*days),
-                columns=default_columns("charges"), settings=ValidationSettings(), run_id="run-1",
-                concurrency=concurrency,
+                LoadOptions(
+                    columns=default_columns("charges"),
+                    settings=ValidationSettings(),
+                    run_id="run-1",
+                    concurrency=concurrency,
+                ),
             )
         finally:
             api.stop()
@@ -178,14 +182,13 @@ def test_versions_beyond_the_retention_are_pruned_after_each_load(emulator, duck
 
     for run in ("r1", "r2", "r3"):
         load_partitions(
-            StripeReader(emulator.api_key, emulator.url),
-            Warehouse(duckdb_path),
-            "prices",
-            windows("2026-10-03"),
-            columns=default_columns("prices"),
-            settings=ValidationSettings(),
-            run_id=run,
-            retention=HistoryRetention(keep_versions=1),
+            StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "prices", windows("2026-10-03"),
+            LoadOptions(
+                columns=default_columns("prices"),
+                settings=ValidationSettings(),
+                run_id=run,
+                retention=HistoryRetention(keep_versions=1),
+            ),
         )
     with Warehouse(duckdb_path).connect(read_only=True) as conn:
         kept = conn.execute("SELECT DISTINCT _replaced_by_run FROM stripe_history.prices").fetchall()
@@ -209,8 +212,12 @@ def test_a_load_ends_with_one_turn_at_the_warehouse_that_lands_prunes_and_counts
         reports.append(
             load_partitions(
                 StripeReader(emulator.api_key, emulator.url), Turns(duckdb_path), "prices", days,
-                columns=default_columns("prices"), settings=ValidationSettings(), run_id=run,
-                retention=HistoryRetention(keep_versions=1),
+                LoadOptions(
+                    columns=default_columns("prices"),
+                    settings=ValidationSettings(),
+                    run_id=run,
+                    retention=HistoryRetention(keep_versions=1),
+                ),
             )
         )
         assert turns.count("write") == 1, turns
@@ -231,11 +238,11 @@ def test_split_slices_land_exactly_the_ids_of_a_single_cursor(make_emulator, tmp
     single, split = tmp_path / "single.duckdb", tmp_path / "split.duckdb"
     one = load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(single), "charges", windows(*days),
-        columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=1,
+        LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=1),
     )
     many = load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(split), "charges", windows(*days),
-        columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=8,
+        LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=8),
     )
     assert one.slices == 1 and many.slices > len(days)  # one cursor against many
     assert _ids_and_raw(split) == _ids_and_raw(single)
@@ -253,14 +260,14 @@ HELD = {"memory": None, "files": 0, "memory, then files": 1_200_000}
 def test_a_window_larger_than_memory_is_staged_and_lands_exactly_like_a_small_one(
     make_emulator, tmp_path, monkeypatch, held
 ):
-    import stripe_assets.ingest.load as load_module
+    from stripe_assets.ingest import parts, routing
 
     emu = make_emulator(per_day=1200, days=1, invalid_fraction=0.02, invalid_kinds="null_required")
     whole, staged = tmp_path / "whole.duckdb", tmp_path / "staged.duckdb"
     load(emu, whole, "charges", "2026-10-01")
-    monkeypatch.setattr(load_module, "BATCH_RECORDS", 250)  # the day arrives in ~5 parts
+    monkeypatch.setattr(routing, "BATCH_RECORDS", 250)  # the day arrives in ~5 parts
     if HELD[held] is not None:
-        monkeypatch.setattr(load_module, "HELD_PART_BYTES", HELD[held])
+        monkeypatch.setattr(parts, "HELD_PART_BYTES", HELD[held])
     report = load(emu, staged, "charges", "2026-10-01")
     assert report.staged_windows == 1
     assert report.spilled_windows == (0 if held == "memory" else 1)
@@ -286,16 +293,16 @@ def _quarantine(path) -> list[tuple]:
 
 @pytest.mark.parametrize("held", ["memory", "files"])
 def test_a_staged_window_over_its_threshold_keeps_the_rows_it_had(make_emulator, tmp_path, monkeypatch, held):
-    import stripe_assets.ingest.load as load_module
+    from stripe_assets.ingest import parts, routing
 
     good = make_emulator(per_day=600, days=1)
     bad = make_emulator(per_day=600, days=1, invalid_fraction=0.3, invalid_kinds="wrong_type")
     path = tmp_path / "w.duckdb"
     load(good, path, "charges", "2026-10-01")
     before = _ids_and_raw(path)
-    monkeypatch.setattr(load_module, "BATCH_RECORDS", 100)
+    monkeypatch.setattr(routing, "BATCH_RECORDS", 100)
     if HELD[held] is not None:
-        monkeypatch.setattr(load_module, "HELD_PART_BYTES", HELD[held])
+        monkeypatch.setattr(parts, "HELD_PART_BYTES", HELD[held])
     report = load(bad, path, "charges", "2026-10-01", run_id="run-2")
     assert report.staged_windows == 1 and len(report.failures) == 1
     assert "above the 5.0% threshold" in report.failure_message
@@ -305,22 +312,30 @@ def test_a_staged_window_over_its_threshold_keeps_the_rows_it_had(make_emulator,
 def test_an_object_listed_again_in_a_later_part_lands_once_as_first_listed():
     import pyarrow as pa
 
-    from stripe_assets.ingest.load import _first_of_each_id
+    from stripe_assets.ingest.prepare import first_of_each_id
 
     parts = pa.table({"id": ["ch_1", "ch_2", "ch_3", "ch_2", "ch_4", "ch_1"], "raw": list("abcdef")})
-    assert _first_of_each_id(parts).to_pylist() == [
+    assert first_of_each_id(parts).to_pylist() == [
         {"id": "ch_1", "raw": "a"}, {"id": "ch_2", "raw": "b"}, {"id": "ch_3", "raw": "c"}, {"id": "ch_4", "raw": "e"},
     ]
-    assert _first_of_each_id(parts.slice(0, 3)) == parts.slice(0, 3)
+    assert first_of_each_id(parts.slice(0, 3)) == parts.slice(0, 3)
 
 
 def test_a_long_load_logs_its_progress(make_emulator, duckdb_path):
     emu = make_emulator(per_day=400, days=3)
     lines: list[str] = []
     load_partitions(
-        StripeReader(emu.api_key, emu.url), Warehouse(duckdb_path), "charges",
-        windows("2026-10-01", "2026-10-02", "2026-10-03"), columns=default_columns("charges"),
-        settings=ValidationSettings(), run_id="r", log=lines.append, progress_seconds=0,
+        StripeReader(emu.api_key, emu.url),
+        Warehouse(duckdb_path),
+        "charges",
+        windows("2026-10-01", "2026-10-02", "2026-10-03"),
+        LoadOptions(
+            columns=default_columns("charges"),
+            settings=ValidationSettings(),
+            run_id="r",
+            log=lines.append,
+            progress_seconds=0,
+        ),
     )
     assert len(lines) >= 2
     assert all(line.startswith("charges: ") and "windows done" in line and "objects" in line for line in lines)
@@ -344,7 +359,7 @@ def test_a_load_tells_the_keys_budget_how_many_requests_it_still_expects(make_em
     reader = StripeReader(emu.api_key, emu.url, limiter=Probe(Limits(account=1e6, endpoint=1e6), MemoryBudgetStore()))
     report = load_partitions(
         reader, Warehouse(duckdb_path), "charges", windows(*days),
-        columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=4,
+        LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=4),
     )
     pages = report.stats.pages
     estimates = [left for endpoint, left in reported if endpoint == "GET /v1/charges"]
@@ -363,17 +378,16 @@ def test_a_load_reads_on_while_another_holds_the_warehouse_and_lands_once_it_is_
     # run writing) keeps reading Stripe meanwhile instead of stalling its requests.
     import threading
 
-    from stripe_assets.ingest import load as load_module
+    from stripe_assets.ingest import landing
 
-    monkeypatch.setattr(load_module, "FLUSH_ROWS", 1)  # each window lands as soon as it is complete
+    monkeypatch.setattr(landing, "FLUSH_ROWS", 1)  # each window lands as soon as it is complete
     emu = make_emulator(per_day=150)  # 900 charges over 6 days: 9 pages of 100
     days = [f"2026-10-0{d}" for d in range(1, 7)]
 
     def run(path) -> object:
         return load_partitions(
             StripeReader(emu.api_key, emu.url), Warehouse(path), "charges", windows(*days),
-            columns=default_columns("charges"), settings=ValidationSettings(), run_id="r",
-            concurrency=1,  # one cursor, two pages of room: a stalled lander would stop it at once
+            LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=1),
         )
 
     requests = run(tmp_path / "free.duckdb").stats.requests  # what the whole read takes
@@ -412,7 +426,7 @@ def test_mapped_columns_of_another_type_hold_every_value_as_stripe_sent_it(emula
     )
     load_partitions(
         StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "charges", windows("2026-10-03"),
-        columns=columns, settings=ValidationSettings(), run_id="run-1",
+        LoadOptions(columns=columns, settings=ValidationSettings(), run_id="run-1"),
     )
     rows = table(
         duckdb_path, "charges",
@@ -451,8 +465,11 @@ def test_a_value_a_column_cannot_hold_sends_the_record_to_quarantine_not_null(em
     try:
         report = load_partitions(
             StripeReader(emulator.api_key, api.url), Warehouse(duckdb_path), "charges", windows("2026-10-03"),
-            columns=apply_mapping("charges", add={"exp_year": AddedColumn("payment_method_details.card.exp_year")}),
-            settings=ValidationSettings(threshold_pct=20), run_id="run-1",
+            LoadOptions(
+                columns=apply_mapping("charges", add={"exp_year": AddedColumn("payment_method_details.card.exp_year")}),
+                settings=ValidationSettings(threshold_pct=20),
+                run_id="run-1",
+            ),
         )
     finally:
         api.stop()

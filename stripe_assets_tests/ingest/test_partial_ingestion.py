@@ -7,6 +7,7 @@ import pytest
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
@@ -18,7 +19,7 @@ DAY = "2026-10-03"
 def load(emu, path, resource="charges", **settings):
     return load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(path), resource, [Window(DAY, *day_window(DAY))],
-        columns=default_columns(resource), settings=ValidationSettings(**settings), run_id="run",
+        LoadOptions(columns=default_columns(resource), settings=ValidationSettings(**settings), run_id="run"),
     )
 
 

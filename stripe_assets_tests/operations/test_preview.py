@@ -8,6 +8,7 @@ from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse import Warehouse
@@ -54,8 +55,8 @@ def test_preview_values_are_exactly_what_a_load_writes(emulator, tmp_path, monke
     newest_day = "2026-10-06"  # the emulator's last day holds its ten newest charges
     load_partitions(
         StripeReader(emulator.api_key, emulator.url), Warehouse(project.duckdb), "charges",
-        [Window(newest_day, *day_window(newest_day))], columns=flow.columns(), settings=flow.validation,
-        run_id="run-1",
+        [Window(newest_day, *day_window(newest_day))],
+        LoadOptions(columns=flow.columns(), settings=flow.validation, run_id="run-1"),
     )
     names = [c.name for c in flow.columns()]
     loaded = {

@@ -10,7 +10,7 @@ at once (a day's invoice lines are far fewer than its balance transactions).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -20,17 +20,17 @@ from stripe_assets.catalog.child import child_of
 from stripe_assets.ingest.children.read import children_of, parent_not_loaded, parents_of
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import PARENT_CREATED, ColumnSpec
-from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
-from stripe_assets.ingest.outcomes import Describe, LoadReport, OnPartition, PartitionOutcome, Window
+from stripe_assets.ingest.load_options import LoadOptions
+from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window
+from stripe_assets.ingest.prepare import load_record
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import decide
-from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
 from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.fence import left_to_newer_runs, read_fence
-from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
+from stripe_assets.ingest.warehouse.history import prune_history
 from stripe_assets.ingest.warehouse.loads import count_rows
 
 
@@ -39,24 +39,19 @@ def load_children(
     warehouse: Warehouse,
     resource: str,
     windows: Sequence[Window],
+    options: LoadOptions,
     *,
-    columns: Sequence[ColumnSpec],
-    settings: ValidationSettings,
-    run_id: str,
-    describe: Describe | None = None,
-    on_partition: OnPartition | None = None,
-    retention: HistoryRetention = HistoryRetention(),
-    concurrency: int = DEFAULT_CONCURRENCY,
-    log: Callable[[str], None] | None = None,
     platform: str | None = None,
     accounts: Sequence[str] | None = None,
 ) -> LoadReport:
-    """Read and land the children of the parents of `windows`, one window after the other.
+    """Read and land the children of the parents of `windows`, one window after the other, as
+    `options` say.
 
     `accounts`: read the children of these accounts' parents only, and replace only their rows
     (None: every parent, every row). `platform`: the key's own account (rows without an
     `account_id` are its). A connected account that cannot be read keeps its rows and is named
     in the report's `accounts_failed`; the others land."""
+    columns, settings, run_id, log = options.columns, options.settings, options.run_id, options.log
     spec = get_resource(resource)
     child = child_of(spec)
     assert child is not None, f"{resource} is not a child list"
@@ -78,7 +73,7 @@ def load_children(
         observed: list[datetime | None] = []
         owners: list[str | None] = []
         times: list[float] = []
-        found_all = list(children_of(reader, child, parents, report.stats, concurrency, platform))
+        found_all = list(children_of(reader, child, parents, report.stats, options.concurrency, platform))
         failed = {f.parent.account: f.error for f in found_all if f.error is not None and f.parent.account}
         report.accounts_failed.update(failed)
         for found in found_all:
@@ -117,13 +112,7 @@ def load_children(
             end=window.end,
             rows=rows,
             quarantine=quarantine,
-            load_record={
-                "resource": resource, "partition": window.key, "window_start": window.start,
-                "window_end": window.end, "run_id": run_id, "status": "loaded" if outcome.accepted else "rejected",
-                "records_fetched": outcome.records_total, "records_loaded": outcome.records_loaded,
-                "records_rejected": outcome.records_rejected,
-                "error_rate_pct": round(100.0 * outcome.error_rate, 4), "threshold_pct": settings.threshold_pct,
-            },
+            load_record=load_record(resource, outcome, settings, run_id),
             keeps_deleted=True,  # a child gone from its parent keeps its row, marked deleted
             # The oldest state read (Stripe's clock): rows newer than it stay (None: no parents).
             observed_at=datetime.fromtimestamp(min(times), UTC) if times else None,
@@ -132,8 +121,8 @@ def load_children(
             accounts=None if accounts is None or platform is None else tuple(a for a in accounts if a not in failed),
             platform=platform,
         )
-        if describe is not None:
-            outcome.details = describe(outcome)
+        if options.describe is not None:
+            outcome.details = options.describe(outcome)
         writing = time.perf_counter()
         set_aside = warehouse.apply(resource, columns, QUARANTINE_COLUMNS, [write], fence=fence)
         report.write_seconds += time.perf_counter() - writing
@@ -145,11 +134,11 @@ def load_children(
         report.outcomes.append(outcome)
         if log is not None:
             log(f"{resource} {window.key}: {len(records)} children of {len(parents)} {child.parent}")
-        if on_partition is not None:
-            on_partition(outcome, report)
+        if options.on_partition is not None:
+            options.on_partition(outcome, report)
     with warehouse.connect() as conn:
         try:
-            prune_history(conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days)
+            prune_history(conn, resource, keep=options.retention.keep_versions, keep_days=options.retention.keep_days)
         except Exception as exc:
             report.prune_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         report.table_rows = count_rows(conn, spec.table)

@@ -22,6 +22,7 @@ from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
+from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import quarantine_rows
@@ -106,8 +107,12 @@ def loaded_rows(resources: list[str] | None = None) -> dict[str, list[list[str |
         warehouse = Warehouse(Path(tmp) / "bad.duckdb")
         for resource in resources or sorted(GENERATED):  # child lists come from their parents
             load_partitions(
-                reader, warehouse, resource, windows, columns=default_columns(resource),
-                settings=ValidationSettings(threshold_pct=100.0), run_id="frozen",
+                reader, warehouse, resource, windows,
+                LoadOptions(
+                    columns=default_columns(resource),
+                    settings=ValidationSettings(threshold_pct=100.0),
+                    run_id="frozen",
+                ),
             )
             with warehouse.connect(read_only=True) as conn:
                 found = conn.execute(
