@@ -25,6 +25,7 @@ from pathlib import Path
 
 from rate_limit import windows  # this folder's benchmarks share their window builder
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -45,7 +46,7 @@ def _load(target: str | Lake, api_key: str, api_base: str, resource: str, days: 
     if go is not None:
         go.wait()
     report = load_partitions(
-        StripeReader(api_key, api_base), warehouse, resource, windows(START, days),
+        StripeReader(api_key, api_base), warehouse, get_resource(resource), windows(START, days),
         LoadOptions(
             columns=default_columns(resource),
             settings=ValidationSettings(),

@@ -60,7 +60,7 @@ def main() -> None:
         for name in sorted(RESOURCE_NAMES, key=lambda n: child_of(get_resource(n)) is not None):
             load = load_children if child_of(get_resource(name)) is not None else load_partitions
             report = load(
-                reader, warehouse, name, windows,
+                reader, warehouse, get_resource(name), windows,
                 LoadOptions(columns=default_columns(name), settings=ValidationSettings(), run_id="bench"),
             )
             total_records += report.records_fetched

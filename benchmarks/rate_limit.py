@@ -36,7 +36,7 @@ from pathlib import Path
 import orjson
 import requests
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.limiter import Limits
@@ -167,7 +167,7 @@ def sequential(url: str, seconds: float) -> float:
 def load(url: str, resource: str, days: list[Window], path: Path, limits: Limits | None = None, log=None):
     reader = StripeReader(KEY, url, limits=limits)
     return load_partitions(
-        reader, Warehouse(path), resource, days,
+        reader, Warehouse(path), get_resource(resource), days,
         LoadOptions(
             columns=default_columns(resource),
             settings=ValidationSettings(),

@@ -163,7 +163,7 @@ def build_stripe_asset(
                     load_partitions(
                         reader,
                         store,
-                        resource.name,
+                        resource,
                         group,
                         options,
                         before_first_write=plan.write if plan is not None and i == 0 else None,
@@ -215,7 +215,7 @@ def build_stripe_asset(
                 if not readable:
                     break
                 done = load_connected(
-                    reader, store, resource.name, group, readable, options, platform=platform,
+                    reader, store, resource, group, readable, options, platform=platform,
                     account_writes={p.account: p.write for p in account_plans if p.account} if i == 0 else None,
                 )  # fmt: skip
                 reports.append(done.report)
@@ -249,7 +249,7 @@ def build_stripe_asset(
                 if not accounts:
                     continue
                 done = load_children(
-                    reader, store, resource.name, account_windows, options,
+                    reader, store, resource, account_windows, options,
                     platform=who.platform or None, accounts=accounts,
                 )
                 reports.append(done)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
 from stripe_assets.ingest.landing import WriteStep, prune_and_count
@@ -51,7 +51,7 @@ class ConnectedLoad:
 def load_connected(
     reader: StripeReader,
     warehouse: Warehouse,
-    resource: str,
+    spec: StripeResource,
     windows: Sequence[Window],
     accounts: Sequence[str],
     options: LoadOptions,
@@ -59,11 +59,11 @@ def load_connected(
     platform: str,
     account_writes: Mapping[str, WriteStep] | None = None,
 ) -> ConnectedLoad:
-    """Read `resource` in `windows` (consecutive) for every connected account, and land it, as
-    `options` say (`concurrency`: accounts read at once).
+    """Read the resource `spec` declares in `windows` (consecutive) for every connected account,
+    and land it, as `options` say (`concurrency`: accounts read at once).
     `account_writes`: more work per account (its changes and cursor), written with the windows
     for the accounts that were read only: one that failed keeps its cursor and starts over."""
-    columns, settings, run_id = options.columns, options.settings, options.run_id
+    resource, columns, settings, run_id = spec.name, options.columns, options.settings, options.run_id
     warehouse.check_writable()
     fence = read_fence(warehouse, resource, run_id)
     report = LoadReport(resource, windows)
@@ -92,7 +92,7 @@ def load_connected(
         return ConnectedLoad(report, failed, read)
 
     starts = [int(w.start.timestamp()) for w in windows]
-    created_field = get_resource(resource).created_field  # when Stripe created an object
+    created_field = spec.created_field  # when Stripe created an object
     last = int(end.timestamp())
     by_window: list[list[dict]] = [[] for _ in windows]
     owner: dict[str, str] = {}
@@ -116,7 +116,7 @@ def load_connected(
     writes, outcomes = [], []
     for index, window in enumerate(windows):
         outcome, write = prepare_window(
-            resource, window, by_window[index], columns, settings, run_id, report, opened[index], began
+            spec, window, by_window[index], columns, settings, run_id, report, opened[index], began
         )
         by_window[index] = []
         rows = _stamped(write.rows, owner) if write.rows is not None else None
@@ -129,7 +129,7 @@ def load_connected(
         outcomes.append(outcome)
 
     def after(conn: duckdb.DuckDBPyConnection) -> None:
-        prune_and_count(conn, resource, options.retention, report)
+        prune_and_count(conn, spec, options.retention, report)
 
     written = time.perf_counter()
     chosen = account_writes or {}

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest import parts
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.outcomes import LoadReport, OnPartition, PartitionOutcome
@@ -37,7 +37,7 @@ class Lander:
     def __init__(
         self,
         warehouse: Warehouse,
-        resource: str,
+        spec: StripeResource,
         columns: Sequence[ColumnSpec],
         report: LoadReport,
         *,
@@ -48,7 +48,8 @@ class Lander:
         before_first_write: WriteStep | None,
     ) -> None:
         self.warehouse = warehouse
-        self.resource = resource
+        self.spec = spec
+        self.resource = spec.name
         self.columns = columns
         self.report = report
         self.fence = fence
@@ -82,7 +83,7 @@ class Lander:
         return any(w.staged is not None for w in pending) or sum(w.num_rows for w in pending) >= FLUSH_ROWS
 
     def flush(self, *, wait: bool = False, last: bool = False) -> None:
-        """Hand the pending windows to the lander. While a write is under way they wait for it
+        """Hand the pending windows to the landing thread. While a write is under way they wait for it
         (the page loop hands them over once it is done) unless they hold more memory than
         `HELD_PART_BYTES` or the caller must `wait`: only then does the reading wait. The `last`
         write also does what `finish` does."""
@@ -113,7 +114,7 @@ class Lander:
         """Once per load, after its last write: prune the versions beyond the retention and
         count the table's rows. A failure here leaves everything that landed as it is."""
         self.finished = True
-        prune_and_count(conn, self.resource, self.retention, self.report)
+        prune_and_count(conn, self.spec, self.retention, self.report)
 
     def landed(self, *, failing: bool = False) -> None:
         """Wait for the write under way and report its windows. Its error is raised, unless the
@@ -141,16 +142,16 @@ class Lander:
 
 
 def prune_and_count(
-    conn: duckdb.DuckDBPyConnection, resource: str, retention: HistoryRetention, report: LoadReport
+    conn: duckdb.DuckDBPyConnection, spec: StripeResource, retention: HistoryRetention, report: LoadReport
 ) -> None:
     """After a load's last write: prune versions beyond `retention` and count the table's rows.
     A failure is reported (`prune_error`), never raised: everything loaded has landed."""
     try:
-        prune_history(conn, resource, keep=retention.keep_versions, keep_days=retention.keep_days)
+        prune_history(conn, spec.name, keep=retention.keep_versions, keep_days=retention.keep_days)
     except Exception as exc:
         report.prune_error = first_line(exc)
     with contextlib.suppress(duckdb.Error):
-        report.table_rows = count_rows(conn, get_resource(resource).table)
+        report.table_rows = count_rows(conn, spec.table)
 
 
 def first_line(exc: Exception) -> str:

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.collector import collect_now, young_collections_only
 from stripe_assets.ingest.fetch import Fetch
@@ -66,7 +66,7 @@ KEPT_RECORDS = 5
 def load_partitions(
     reader: StripeReader,
     warehouse: Warehouse,
-    resource: str,
+    spec: StripeResource,
     windows: Sequence[Window],
     options: LoadOptions,
     *,
@@ -75,7 +75,8 @@ def load_partitions(
     platform: str | None = None,
     first_spans: int | None = None,
 ) -> LoadReport:
-    """Fetch, validate and land the consecutive `windows` of one resource, as `options` say.
+    """Fetch, validate and land the consecutive `windows` of the resource `spec` declares, as
+    `options` say.
 
     `account`: the Stripe account whose objects these are (the reader reads for it); the load
     replaces that account's rows only (`platform`: the key's own account, see `WindowWrite`).
@@ -86,9 +87,11 @@ def load_partitions(
     Stripe's events).
     """
     warehouse.check_writable()  # before spending minutes on the API
-    fence = read_fence(warehouse, resource, options.run_id)  # no write may overwrite a load newer than this
-    loader = Loader(reader, warehouse, resource, windows, options, fence=fence, before_first_write=before_first_write)
-    loader.account, loader.platform, loader.first_spans = account, platform, first_spans
+    fence = read_fence(warehouse, spec.name, options.run_id)  # no write may overwrite a load newer than this
+    loader = Loader(
+        reader, warehouse, spec, windows, options,
+        fence=fence, before_first_write=before_first_write, account=account, platform=platform, first_spans=first_spans,
+    )  # fmt: skip
     with young_collections_only():
         report = loader.run()
     if not loader.lander.finished:  # nothing was left to land at the end: a turn of its own
@@ -110,16 +113,20 @@ class Loader:
         self,
         reader: StripeReader,
         warehouse: Warehouse,
-        resource: str,
+        spec: StripeResource,
         windows: Sequence[Window],
         options: LoadOptions,
         *,
         fence: Fence | None = None,
         before_first_write: WriteStep | None = None,
+        account: str | None = None,
+        platform: str | None = None,
+        first_spans: int | None = None,
     ):
         self.reader: StripeReader = reader
         self.warehouse: Warehouse = warehouse
-        self.resource: str = resource
+        self.spec = spec
+        self.resource: str = spec.name
         self.windows: Sequence[Window] = windows
         self.columns = options.columns
         self.settings = options.settings
@@ -127,19 +134,18 @@ class Loader:
         self.describe = options.describe
         self.concurrency = options.concurrency
         self.log = options.log
-        self.progress = LoadProgress(resource, len(windows), options.log, every=options.progress_seconds)
-        self.report = LoadReport(resource, windows)
-        created_field = get_resource(resource).created_field  # when Stripe created an object
-        self.route = OpenWindows(windows, created_field, self.report, self._stage)
-        self.parts = PartStore(warehouse, resource, self.run_id, self.report)
+        self.progress = LoadProgress(self.resource, len(windows), options.log, every=options.progress_seconds)
+        self.report = LoadReport(self.resource, windows)
+        self.route = OpenWindows(windows, spec.created_field, self.report, self._stage)
+        self.parts = PartStore(warehouse, self.resource, self.run_id, self.report)
         self.lander = Lander(
-            warehouse, resource, self.columns, self.report, fence=fence, retention=options.retention,
+            warehouse, spec, self.columns, self.report, fence=fence, retention=options.retention,
             on_partition=options.on_partition, log=options.log, before_first_write=before_first_write,
         )  # fmt: skip
         self.windows_done = 0
-        self.account: str | None = None
-        self.platform: str | None = None
-        self.first_spans: int | None = None  # the fetch's first slices (None: one per thread)
+        self.account = account  # whose objects these are (see `load_partitions`)
+        self.platform = platform
+        self.first_spans = first_spans  # the fetch's first slices (None: one per thread)
         # No window's fetch is older: the local time it began, or the oldest page (Stripe's clock).
         self.fetch_began = time.time()
 
@@ -260,7 +266,7 @@ class Loader:
         self.route.buffered -= len(window.records)
         if window.merger is None:
             outcome, write = prepare_window(
-                self.resource, self.windows[index], window.records, self.columns, self.settings, self.run_id,
+                self.spec, self.windows[index], window.records, self.columns, self.settings, self.run_id,
                 self.report, window, self.fetch_began,
             )
             write = dataclasses.replace(write, kept_ids=frozenset(self.route.kept_ids))
@@ -304,7 +310,7 @@ class Loader:
             quarantine=quarantine,
             load_record=load_record(self.resource, outcome, self.settings, self.run_id),
             staged=window.staged,
-            keeps_deleted=keeps_deleted(self.resource),
+            keeps_deleted=keeps_deleted(self.spec),
             kept_ids=frozenset(self.route.kept_ids),
             observed_at=stamp(window.since if window.since is not None else self.fetch_began),
         )

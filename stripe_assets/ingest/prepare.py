@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window
 from stripe_assets.ingest.records import to_arrow
@@ -71,7 +71,7 @@ def window_index(record: dict, starts: list[int], end: int, field: str) -> int |
 
 
 def prepare_window(
-    resource: str,
+    spec: StripeResource,
     window: Window,
     records: list[dict],
     columns: Sequence[ColumnSpec],
@@ -81,6 +81,7 @@ def prepare_window(
     fetched: OpenWindow,
     fetch_began: float,
 ) -> tuple[PartitionOutcome, WindowWrite]:
+    resource = spec.name
     began = time.perf_counter()
     result = validate_records(resource, records, strict_enums=settings.strict_enums, columns=columns)
     decision = decide(result, settings, label=f"{resource} {window.key}")
@@ -92,7 +93,7 @@ def prepare_window(
     )
     converting = time.perf_counter()
     report.validate_seconds += converting - began
-    write = window_write(resource, outcome, columns, settings, run_id, fetched, fetch_began)
+    write = window_write(spec, outcome, columns, settings, run_id, fetched, fetch_began)
     report.write_seconds += time.perf_counter() - converting  # building the batch is part of writing
     return outcome, write
 
@@ -134,7 +135,7 @@ def load_record(resource: str, outcome: PartitionOutcome, settings: ValidationSe
 
 
 def window_write(
-    resource: str,
+    spec: StripeResource,
     outcome: PartitionOutcome,
     columns: Sequence[ColumnSpec],
     settings: ValidationSettings,
@@ -142,7 +143,7 @@ def window_write(
     fetched: OpenWindow,
     fetch_began: float,
 ) -> WindowWrite:
-    window = outcome.window
+    resource, window = spec.name, outcome.window
     valid = outcome.result.valid
     rows = None
     if outcome.accepted:
@@ -154,14 +155,14 @@ def window_write(
         rows=rows,
         quarantine=quarantine_table(resource, outcome.result, partition_key=window.key, run_id=run_id),
         load_record=load_record(resource, outcome, settings, run_id),
-        keeps_deleted=keeps_deleted(resource),
+        keeps_deleted=keeps_deleted(spec),
         observed_at=stamp(fetched.since if fetched.since is not None else fetch_began),
     )
 
 
-def keeps_deleted(resource: str) -> bool:
+def keeps_deleted(spec: StripeResource) -> bool:
     """Stripe can delete these objects: their rows outlive the reload of their window."""
-    return bool(get_resource(resource).deletion_events)
+    return bool(spec.deletion_events)
 
 
 def first_of_each_id(rows: pa.Table) -> pa.Table:

@@ -27,7 +27,7 @@ class OpenWindows:
     def __init__(
         self, windows: Sequence[Window], created_field: str, report: LoadReport, stage: Callable[[int], None]
     ) -> None:
-        self.created_field = created_field  # when Stripe created an object
+        self.created_field = created_field  # when Stripe created an object (its declaration says)
         self.report = report
         self.stage = stage  # validate and stage the held records of the window at this index
         self.starts = [int(w.start.timestamp()) for w in windows]

@@ -61,7 +61,7 @@ def run(
     plan = plan_changes(reader, warehouse, resource, columns=columns, window_of=days.window_of, run_id=run_id)
     reports = [
         load_partitions(
-            reader, warehouse, resource, group,
+            reader, warehouse, get_resource(resource), group,
             LoadOptions(columns=columns, settings=ValidationSettings(), run_id=run_id),
             before_first_write=plan.write if i == 0 else None,
         )

@@ -3,6 +3,7 @@ next to another's in the same windows."""
 
 from __future__ import annotations
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -18,7 +19,7 @@ PLATFORM = "acct_1Platform0000000"
 def _load(emu, path, day: str, account: str | None = None) -> None:
     reader = StripeReader(emu.api_key, emu.url)
     load_partitions(
-        reader, Warehouse(path), "charges", [Window(day, *day_window(day))],
+        reader, Warehouse(path), get_resource("charges"), [Window(day, *day_window(day))],
         LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=f"run-{day}"),
         account=account, platform=PLATFORM if account else None,
     )  # fmt: skip

@@ -23,6 +23,7 @@ import dagster as dg
 import orjson
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -43,7 +44,7 @@ DAGSTER = str(Path(sys.executable).parent / "dagster")
 def load(api, path, run_id: str = "run-1", resource: str = "charges", days=DAYS):
     with StripeReader(api.api_key, api.url) as reader:
         return load_partitions(
-            reader, Warehouse(path), resource, [Window(d, *day_window(d)) for d in days],
+            reader, Warehouse(path), get_resource(resource), [Window(d, *day_window(d)) for d in days],
             LoadOptions(
                 columns=default_columns(resource),
                 settings=ValidationSettings(threshold_pct=100.0),

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -41,7 +42,7 @@ class PausingReader(StripeReader):
 
 def load(reader, path, run_id: str, days=DAYS):
     return load_partitions(
-        reader, Warehouse(path), "charges", [Window(d, *day_window(d)) for d in days],
+        reader, Warehouse(path), get_resource("charges"), [Window(d, *day_window(d)) for d in days],
         LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id),
     )
 
@@ -149,7 +150,7 @@ def test_delete_drop_data_wins_over_the_run_in_flight(tmp_path, emulator, existi
     else:  # a warehouse holding another resource only
         with StripeReader(emulator.api_key, emulator.url) as reader:
             load_partitions(
-                reader, Warehouse(path), "prices", [Window(DAYS[0], *day_window(DAYS[0]))],
+                reader, Warehouse(path), get_resource("prices"), [Window(DAYS[0], *day_window(DAYS[0]))],
                 LoadOptions(columns=default_columns("prices"), settings=ValidationSettings(), run_id="run-prices"),
             )
     in_flight_reader = PausingReader(emulator.api_key, emulator.url)

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -20,7 +21,7 @@ from stripe_assets_tests.faults.mounts import fill, read_only_copy, tiny_disk
 def load(emulator, path, day: str, run_id: str = "run-1", resource: str = "charges"):
     with StripeReader(emulator.api_key, emulator.url) as reader:
         return load_partitions(
-            reader, Warehouse(path), resource, [Window(day, *day_window(day))],
+            reader, Warehouse(path), get_resource(resource), [Window(day, *day_window(day))],
             LoadOptions(columns=default_columns(resource), settings=ValidationSettings(), run_id=run_id),
         )
 

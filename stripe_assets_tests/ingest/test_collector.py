@@ -1,6 +1,7 @@
 import gc
 import threading
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.collector import young_collections_only
 from stripe_assets.ingest.columns import default_columns
@@ -15,7 +16,8 @@ def test_a_load_runs_without_full_collections_and_restores_the_collector(emulato
     before = gc.get_threshold()
     during: list[tuple[int, int, int]] = []
     load_partitions(
-        StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "charges", windows("2026-10-03"),
+        StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), get_resource("charges"),
+        windows("2026-10-03"),
         LoadOptions(
             columns=default_columns("charges"),
             settings=ValidationSettings(),
@@ -61,7 +63,7 @@ def test_a_window_validated_in_parts_is_fully_collected_after_each_part_only(mak
 
     def run(path) -> None:
         load_partitions(
-            StripeReader(emu.api_key, emu.url), Warehouse(path), "charges", windows("2026-10-01"),
+            StripeReader(emu.api_key, emu.url), Warehouse(path), get_resource("charges"), windows("2026-10-01"),
             LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r"),
         )
 

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -128,7 +129,7 @@ def _load(lake: Lake, api_key: str, api_base: str, resource: str, days: list[str
     start.wait()
     warehouse = Warehouse("unused.duckdb", lake=lake)
     report = load_partitions(
-        StripeReader(api_key, api_base), warehouse, resource, [_window(d) for d in days],
+        StripeReader(api_key, api_base), warehouse, get_resource(resource), [_window(d) for d in days],
         LoadOptions(columns=default_columns(resource), settings=ValidationSettings(), run_id=run_id),
     )
     return f"left to {sorted(set(report.left_to.values()))}" if report.left_to else "landed"
@@ -199,7 +200,7 @@ def test_two_writers_committing_at_the_same_moment(postgres, postgres_db, emulat
     lake = Lake.parse(f"ducklake:postgres:{postgres.dsn(postgres_db)}", str(tmp_path / "data"), tmp_path)
     with StripeReader(emulator.api_key, emulator.url) as reader:  # the tables exist, one load is logged
         load_partitions(
-            reader, Warehouse(lake=lake), "charges", [_window("2026-10-04")],
+            reader, Warehouse(lake=lake), get_resource("charges"), [_window("2026-10-04")],
             LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="run-before"),
         )
     both_inside = threading.Barrier(2, timeout=120)
@@ -214,7 +215,7 @@ def test_two_writers_committing_at_the_same_moment(postgres, postgres_db, emulat
 
         with StripeReader(emulator.api_key, emulator.url) as reader:
             report = load_partitions(
-                reader, Warehouse(lake=lake), "charges", [_window(day)],
+                reader, Warehouse(lake=lake), get_resource("charges"), [_window(day)],
                 LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id),
                 before_first_write=hold,
             )
@@ -293,7 +294,7 @@ def test_a_write_that_fails_halfway_changes_nothing_on_the_lake(postgres, postgr
     columns = default_columns("charges")
     windows = [_window("2026-10-02"), _window("2026-10-03")]
     load_partitions(
-        reader, warehouse, "charges", windows,
+        reader, warehouse, get_resource("charges"), windows,
         LoadOptions(columns=columns, settings=ValidationSettings(), run_id="first"),
     )
     with warehouse.connect(read_only=True) as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -46,7 +47,7 @@ def aws_env(monkeypatch):
 def _load(lake: Lake, emulator, run_id: str, days=("2026-10-02",)):
     with StripeReader(emulator.api_key, emulator.url) as reader:
         return load_partitions(
-            reader, Warehouse(lake=lake), "charges", [Window(d, *day_window(d)) for d in days],
+            reader, Warehouse(lake=lake), get_resource("charges"), [Window(d, *day_window(d)) for d in days],
             LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id),
         )
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -25,7 +26,7 @@ def windows(*days: str) -> list[Window]:
 
 def load(emu, path, resource, *days, settings=ValidationSettings(), run_id="run-1"):
     return load_partitions(
-        StripeReader(emu.api_key, emu.url), Warehouse(path), resource, windows(*days),
+        StripeReader(emu.api_key, emu.url), Warehouse(path), get_resource(resource), windows(*days),
         LoadOptions(columns=default_columns(resource), settings=settings, run_id=run_id),
     )
 
@@ -111,7 +112,7 @@ def test_an_api_listing_out_of_order_still_lands_every_window_whole(make_emulato
     landed = []
     try:
         report = load_partitions(
-            StripeReader("sk_test_any", api.url), Warehouse(duckdb_path), "charges", windows(*days),
+            StripeReader("sk_test_any", api.url), Warehouse(duckdb_path), get_resource("charges"), windows(*days),
             LoadOptions(
                 columns=default_columns("charges"),
                 settings=ValidationSettings(),
@@ -158,7 +159,7 @@ def test_objects_listed_again_on_later_pages_or_twice_on_one_page_land_once_as_f
     def load_from(api, path):
         try:
             return load_partitions(
-                StripeReader("sk_test_any", api.url), Warehouse(path), "charges", windows(*days),
+                StripeReader("sk_test_any", api.url), Warehouse(path), get_resource("charges"), windows(*days),
                 LoadOptions(
                     columns=default_columns("charges"),
                     settings=ValidationSettings(),
@@ -182,7 +183,8 @@ def test_versions_beyond_the_retention_are_pruned_after_each_load(emulator, duck
 
     for run in ("r1", "r2", "r3"):
         load_partitions(
-            StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "prices", windows("2026-10-03"),
+            StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), get_resource("prices"),
+            windows("2026-10-03"),
             LoadOptions(
                 columns=default_columns("prices"),
                 settings=ValidationSettings(),
@@ -211,7 +213,7 @@ def test_a_load_ends_with_one_turn_at_the_warehouse_that_lands_prunes_and_counts
         turns: list[str] = []
         reports.append(
             load_partitions(
-                StripeReader(emulator.api_key, emulator.url), Turns(duckdb_path), "prices", days,
+                StripeReader(emulator.api_key, emulator.url), Turns(duckdb_path), get_resource("prices"), days,
                 LoadOptions(
                     columns=default_columns("prices"),
                     settings=ValidationSettings(),
@@ -237,11 +239,11 @@ def test_split_slices_land_exactly_the_ids_of_a_single_cursor(make_emulator, tmp
     days = ("2026-10-01", "2026-10-02")
     single, split = tmp_path / "single.duckdb", tmp_path / "split.duckdb"
     one = load_partitions(
-        StripeReader(emu.api_key, emu.url), Warehouse(single), "charges", windows(*days),
+        StripeReader(emu.api_key, emu.url), Warehouse(single), get_resource("charges"), windows(*days),
         LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=1),
     )
     many = load_partitions(
-        StripeReader(emu.api_key, emu.url), Warehouse(split), "charges", windows(*days),
+        StripeReader(emu.api_key, emu.url), Warehouse(split), get_resource("charges"), windows(*days),
         LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=8),
     )
     assert one.slices == 1 and many.slices > len(days)  # one cursor against many
@@ -327,7 +329,7 @@ def test_a_long_load_logs_its_progress(make_emulator, duckdb_path):
     load_partitions(
         StripeReader(emu.api_key, emu.url),
         Warehouse(duckdb_path),
-        "charges",
+        get_resource("charges"),
         windows("2026-10-01", "2026-10-02", "2026-10-03"),
         LoadOptions(
             columns=default_columns("charges"),
@@ -358,7 +360,7 @@ def test_a_load_tells_the_keys_budget_how_many_requests_it_still_expects(make_em
     days = ("2026-10-01", "2026-10-02")
     reader = StripeReader(emu.api_key, emu.url, limiter=Probe(Limits(account=1e6, endpoint=1e6), MemoryBudgetStore()))
     report = load_partitions(
-        reader, Warehouse(duckdb_path), "charges", windows(*days),
+        reader, Warehouse(duckdb_path), get_resource("charges"), windows(*days),
         LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=4),
     )
     pages = report.stats.pages
@@ -386,7 +388,7 @@ def test_a_load_reads_on_while_another_holds_the_warehouse_and_lands_once_it_is_
 
     def run(path) -> object:
         return load_partitions(
-            StripeReader(emu.api_key, emu.url), Warehouse(path), "charges", windows(*days),
+            StripeReader(emu.api_key, emu.url), Warehouse(path), get_resource("charges"), windows(*days),
             LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=1),
         )
 
@@ -425,7 +427,8 @@ def test_mapped_columns_of_another_type_hold_every_value_as_stripe_sent_it(emula
         },
     )
     load_partitions(
-        StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), "charges", windows("2026-10-03"),
+        StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), get_resource("charges"),
+        windows("2026-10-03"),
         LoadOptions(columns=columns, settings=ValidationSettings(), run_id="run-1"),
     )
     rows = table(
@@ -464,7 +467,8 @@ def test_a_value_a_column_cannot_hold_sends_the_record_to_quarantine_not_null(em
     api = list_api(page)
     try:
         report = load_partitions(
-            StripeReader(emulator.api_key, api.url), Warehouse(duckdb_path), "charges", windows("2026-10-03"),
+            StripeReader(emulator.api_key, api.url), Warehouse(duckdb_path), get_resource("charges"),
+            windows("2026-10-03"),
             LoadOptions(
                 columns=apply_mapping("charges", add={"exp_year": AddedColumn("payment_method_details.card.exp_year")}),
                 settings=ValidationSettings(threshold_pct=20),

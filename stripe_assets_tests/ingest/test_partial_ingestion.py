@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -18,7 +19,7 @@ DAY = "2026-10-03"
 
 def load(emu, path, resource="charges", **settings):
     return load_partitions(
-        StripeReader(emu.api_key, emu.url), Warehouse(path), resource, [Window(DAY, *day_window(DAY))],
+        StripeReader(emu.api_key, emu.url), Warehouse(path), get_resource(resource), [Window(DAY, *day_window(DAY))],
         LoadOptions(columns=default_columns(resource), settings=ValidationSettings(**settings), run_id="run"),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.cli import main
 from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.ingest.client import StripeReader
@@ -54,7 +54,7 @@ def test_preview_values_are_exactly_what_a_load_writes(emulator, tmp_path, monke
 
     newest_day = "2026-10-06"  # the emulator's last day holds its ten newest charges
     load_partitions(
-        StripeReader(emulator.api_key, emulator.url), Warehouse(project.duckdb), "charges",
+        StripeReader(emulator.api_key, emulator.url), Warehouse(project.duckdb), get_resource("charges"),
         [Window(newest_day, *day_window(newest_day))],
         LoadOptions(columns=flow.columns(), settings=flow.validation, run_id="run-1"),
     )

@@ -1,10 +1,11 @@
 """One child load end to end: parents from the warehouse → children → validation → warehouse.
 
-Like `ingest/load.py` for a top-level resource, with the same report, validation, quarantine
-and window replacement; only the reading differs (`read.py`). A child partition's rows are
-replaced by `_parent_created` (the window of their parent), so a child that no longer shows
-under its parent keeps its row, marked `_deleted_at`. A partition's children are held in memory
-at once (a day's invoice lines are far fewer than its balance transactions).
+Like `ingest/load.py` for a top-level resource, with the same options, report, validation,
+quarantine, load-log row (`prepare.py`) and window replacement; only the reading differs
+(`read.py`). A child partition's rows are replaced by `_parent_created` (the window of their
+parent), so a child that no longer shows under its parent keeps its row, marked `_deleted_at`.
+A partition's children are held in memory at once (a day's invoice lines are far fewer than its
+balance transactions).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.catalog.child import child_of
 from stripe_assets.ingest.children.read import children_of, parent_not_loaded, parents_of
 from stripe_assets.ingest.client import StripeReader
@@ -37,7 +38,7 @@ from stripe_assets.ingest.warehouse.loads import count_rows
 def load_children(
     reader: StripeReader,
     warehouse: Warehouse,
-    resource: str,
+    spec: StripeResource,
     windows: Sequence[Window],
     options: LoadOptions,
     *,
@@ -51,8 +52,7 @@ def load_children(
     (None: every parent, every row). `platform`: the key's own account (rows without an
     `account_id` are its). A connected account that cannot be read keeps its rows and is named
     in the report's `accounts_failed`; the others land."""
-    columns, settings, run_id, log = options.columns, options.settings, options.run_id, options.log
-    spec = get_resource(resource)
+    resource, columns, settings, run_id, log = spec.name, options.columns, options.settings, options.run_id, options.log
     child = child_of(spec)
     assert child is not None, f"{resource} is not a child list"
     if platform is None:  # the key's own account, its id unknown: every row, as before Connect

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.load import load_partitions
@@ -107,7 +107,7 @@ def loaded_rows(resources: list[str] | None = None) -> dict[str, list[list[str |
         warehouse = Warehouse(Path(tmp) / "bad.duckdb")
         for resource in resources or sorted(GENERATED):  # child lists come from their parents
             load_partitions(
-                reader, warehouse, resource, windows,
+                reader, warehouse, get_resource(resource), windows,
                 LoadOptions(
                     columns=default_columns(resource),
                     settings=ValidationSettings(threshold_pct=100.0),
