@@ -25,8 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from stripe_assets.dataflows.models import Dataflow, iso_utc
+from stripe_assets.dataflows.models import Dataflow
 from stripe_assets.dataflows.partitions import TimeModel, time_model
+from stripe_assets.dataflows.values import iso_utc
 
 SCHEDULE_NAME_TAG = "dagster/schedule_name"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
