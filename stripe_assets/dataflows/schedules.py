@@ -35,6 +35,9 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 # End of the last closed window a scheduled run loads: where the next run starts.
 WATERMARK_TAG = "stripe_assets/watermark"
 DATAFLOW_TAG = "stripe_assets/dataflow"
+# On each dataflow's asset, whatever a translator made of it: the resource it loads, by which the
+# operations find the key its runs are recorded under.
+RESOURCE_TAG = "stripe_assets/resource"
 TICK_TAG = "stripe_assets/tick"
 # `k/n`: the k-th of the n runs one tick's range was split into.
 PART_TAG = "stripe_assets/part"
