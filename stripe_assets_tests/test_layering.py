@@ -137,6 +137,7 @@ NO_DAGSTER = (
 # The operations that read or write the Dagster instance (runs, materializations, run workers);
 # every other operation works on the warehouse and the dataflows alone.
 OPERATIONS_ON_THE_INSTANCE = {
+    "stripe_assets.operations.asset_keys",  # the project's definitions: the keys its runs are under
     "stripe_assets.operations.dagster_record",
     "stripe_assets.operations.demo",
     "stripe_assets.operations.first_use",

@@ -39,6 +39,7 @@ from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.partitions import PartitionKeyError, TimeModel
+from stripe_assets.dataflows.schedules import RESOURCE_TAG
 from stripe_assets.ingest.accounts import AccountsToRead
 from stripe_assets.ingest.changes.settle import SettlePlan
 from stripe_assets.ingest.changes.sync import ChangePlan, contiguous, warehouse_states
@@ -61,6 +62,11 @@ from stripe_assets.operations.run_workers import guard_step
 CHECK_NAME = "schema_validation"
 # Partitions whose fetch a run set aside because a newer run wrote them meanwhile -> that run.
 LEFT_TO_KEY = "partitions_left_to_newer_runs"
+
+
+def asset_tags(dataflow: Dataflow) -> dict[str, str]:
+    """The tags of a dataflow's asset that name it and its resource (kept over a translator's spec)."""
+    return {"stripe_assets/dataflow": dataflow.name, RESOURCE_TAG: dataflow.resource}
 
 
 def build_stripe_asset(
@@ -100,7 +106,7 @@ def build_stripe_asset(
             # The UI rounds the policy's windows to whole days; the exact ones, as `dataflows` says.
             **({"freshness": freshness.describe()} if freshness else {}),
         },
-        tags={"stripe_assets/dataflow": dataflow.name},
+        tags=asset_tags(dataflow),
         output_required=False,  # materializations are logged per accepted partition
         # Evaluated by the daemon from the newest materialization (no op in the asset's runs).
         freshness_policy=(

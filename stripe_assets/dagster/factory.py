@@ -15,7 +15,7 @@ from stripe_assets.alerts.routes import ASSET_KEY_PREFIX, routes_from_dataflows
 from stripe_assets.catalog import get_resource
 from stripe_assets.dagster.accounts_asset import build_accounts_asset, reads_connected
 from stripe_assets.dagster.alerts import build_alerts_sensor
-from stripe_assets.dagster.assets import build_stripe_asset
+from stripe_assets.dagster.assets import asset_tags, build_stripe_asset
 from stripe_assets.dagster.dead_runs import dead_runs_sensor
 from stripe_assets.dagster.executor import step_processes
 from stripe_assets.dagster.models import build_model_assets
@@ -58,6 +58,8 @@ def build_dataflow_asset(
     spec = translator.get_asset_spec(
         StripeAssetData(dataflow=dataflow, resource=get_resource(dataflow.resource), spec=asset.specs_by_key[asset.key])
     )
+    # The operations (`stripe-assets status`, `runs`, `rollback`) find the asset of a resource by these.
+    spec = spec.merge_attributes(tags=asset_tags(dataflow))
     if spec.key != asset.key:  # the body logs materializations and checks under its key: build it anew
         asset = build_stripe_asset(dataflow, config.history, config.api, key=spec.key)
     return asset.map_asset_specs(lambda _: spec)
@@ -96,7 +98,7 @@ def build_stripe_definitions(options: StripeDefinitions | None = None) -> dg.Def
         sensors.append(build_alerts_sensor(lambda: routes_from_dataflows(reload())))
     if parts.operations:
         sensors.append(dead_runs_sensor)
-        jobs.append(build_rollback_job(options.reload))
+        jobs.append(build_rollback_job(options.reload, by_resource))
     return dg.Definitions(
         assets=[*assets, *connect, *models],
         asset_checks=checks,

@@ -7,11 +7,12 @@ Each partition it changes gets a materialization with `rolled_back_to`, so the a
 # No `from __future__ import annotations`: Dagster reads the op's annotations at runtime.
 
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import dagster as dg
 from pydantic import Field
 
+from stripe_assets.dagster.keys import asset_key
 from stripe_assets.dagster.resources import WarehouseResource
 from stripe_assets.dataflows.config import DataflowConfigError, DataflowsConfig, load_dataflows
 from stripe_assets.ingest.warehouse import WarehouseError
@@ -35,8 +36,11 @@ class RollbackConfig(dg.Config):
     partition: str | None = Field(default=None, description="Only this partition, e.g. 2026-10-03.")
 
 
-def build_rollback_job(reload: Callable[[], DataflowsConfig] = load_dataflows) -> dg.JobDefinition:
-    """`reload` reads the dataflows (partition keys of the resource's dataflow are checked against them)."""
+def build_rollback_job(
+    reload: Callable[[], DataflowsConfig] = load_dataflows, keys: Mapping[str, dg.AssetKey] | None = None
+) -> dg.JobDefinition:
+    """`reload` reads the dataflows (partition keys of the resource's dataflow are checked against them);
+    `keys`: the asset key of each resource, as the translator made it (else `stripe/<resource>`)."""
 
     @dg.op(
         name="rollback_loads",
@@ -64,7 +68,8 @@ def build_rollback_job(reload: Callable[[], DataflowsConfig] = load_dataflows) -
         context.log.info(result.summary())
         partitions = [part.partition for part in result.plan.partitions]
         rows = partition_rows(stripe_warehouse.warehouse(), result.plan.resource, partitions)
-        for event in rollback_materializations(result, rows):
+        key = (keys or {}).get(result.plan.resource) or asset_key(result.plan.resource)
+        for event in rollback_materializations(result, rows, key):
             context.log_event(event)
         context.add_output_metadata(
             {

@@ -16,7 +16,8 @@ import yaml
 from pydantic import ValidationError
 
 from stripe_assets.dataflows.errors import DataflowConfigError, first_problem
-from stripe_assets.dataflows.models import Dataflow, DataflowsConfig, FieldMapping, show
+from stripe_assets.dataflows.models import Dataflow, DataflowsConfig, FieldMapping
+from stripe_assets.dataflows.values import show
 from stripe_assets.settings import DATAFLOWS_ENV, DEFAULT_DATAFLOWS_FILE, settings
 
 __all__ = [

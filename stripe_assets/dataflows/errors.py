@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from stripe_assets.dataflows.models import DataflowsConfig, show
+from stripe_assets.dataflows.models import DataflowsConfig
+from stripe_assets.dataflows.values import show
 
 
 class DataflowConfigError(ValueError):

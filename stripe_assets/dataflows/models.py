@@ -8,25 +8,23 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from stripe_assets.catalog import DECLARATIONS_DIR, RESOURCE_NAMES, get_resource
 from stripe_assets.catalog.child import child_of
 from stripe_assets.dataflows.accounts import Accounts, parse_accounts
 from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
 from stripe_assets.dataflows.api_settings import ApiSettings
+from stripe_assets.dataflows.change_settings import ChangeSettings
+from stripe_assets.dataflows.values import ConfigModel, UtcTime, config_error, iso_utc, show
 from stripe_assets.ingest.columns import AddedColumn, ColumnSpec, apply_mapping
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.warehouse.history import HistoryRetention
@@ -38,9 +36,6 @@ FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 MIN_INTERVAL: dict[str, int] = {"minute": 15, "hour": 1, "day": 1, "week": 1}
 # Largest: about ten years, so the next runs and the partition windows stay computable dates.
 MAX_INTERVAL: dict[str, int] = {"minute": 5_260_320, "hour": 87_672, "day": 3_653, "week": 521}
-# Times outside these years leave no room for the next runs, the windows and Unix timestamps.
-EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_TIME = datetime(3000, 1, 1, tzinfo=UTC)
 
 DEFAULT_HISTORY_START = datetime(2025, 1, 1, tzinfo=UTC)
 # Ten minutes past midnight UTC: the previous day's objects have settled when the daily run starts.
@@ -50,64 +45,7 @@ DEFAULT_UI_BASE_URL = "http://localhost:3000"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def config_error(message: str, *, field: str | None = None) -> PydanticCustomError:
-    """A validation error whose message is already readable; `field` names where it points."""
-    return PydanticCustomError("dataflow_config", "{message}", {"message": message, "field": field})
-
-
-def show(value: object) -> str:
-    """A value as the YAML author wrote it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, datetime):
-        return iso_utc(value)
-    if isinstance(value, str):
-        # A pasted blob must not turn one error line into megabytes.
-        return repr(value) if len(value) <= 80 else repr(value[:60]) + f"... ({len(value):,} characters)"
-    text = str(value)
-    return text if len(text) <= 80 else text[:60] + f"... ({len(text):,} characters)"
-
-
-def iso_utc(value: datetime) -> str:
-    """`2026-01-01T02:00:00Z`: the form `dataflows.yaml` uses."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _utc_time(value: Any) -> datetime:
-    """An ISO-8601 time with a zero UTC offset, on a whole minute (schedules tick on minutes)."""
-    example = "e.g. 2026-01-01T02:00:00Z"
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise config_error(f"{show(value)} is not an ISO-8601 time ({example})") from None
-    elif isinstance(value, datetime):
-        parsed = value
-    else:
-        raise config_error(f"{show(value)} is not an ISO-8601 time ({example})")
-    if parsed.tzinfo is None:
-        raise config_error(f"{show(value)} has no UTC offset (append Z, {example})")
-    if parsed.utcoffset() != timedelta(0):
-        raise config_error(f"{show(value)} is not in UTC (use Z or +00:00, {example})")
-    if parsed.second or parsed.microsecond:
-        raise config_error(f"{show(value)} is not on a whole minute (schedules tick on minutes)")
-    if not EARLIEST_TIME <= parsed < LATEST_TIME:
-        raise config_error(
-            f"{show(value)} is outside the years 1970 to 2999 (runs and partitions are computed within them)"
-        )
-    return parsed.astimezone(UTC)
-
-
-UtcTime = Annotated[datetime, BeforeValidator(_utc_time)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AddedColumnConfig(_Model):
+class AddedColumnConfig(ConfigModel):
     """A column read from a dotted path of the Stripe object; its type defaults to Stripe's."""
 
     path: str
@@ -120,7 +58,7 @@ class AddedColumnConfig(_Model):
         return {"path": data} if isinstance(data, str) else data
 
 
-class FieldMapping(_Model):
+class FieldMapping(ConfigModel):
     """Changes to a resource's default columns: drop, then rename, then add."""
 
     add: dict[str, AddedColumnConfig] = Field(default_factory=dict)
@@ -132,77 +70,7 @@ class FieldMapping(_Model):
         return not (self.add or self.rename or self.drop)
 
 
-ChangesMode = Literal["events", "lookback", "off"]
-CHANGES_MODES: tuple[str, ...] = ChangesMode.__args__  # type: ignore[attr-defined]
-
-
-class ChangeSettings(_Model):
-    """How rows already loaded are kept equal to Stripe (the `changes:` block of a dataflow).
-
-    `changes: events` (or `lookback`, `off`) is short for `changes: {mode: ...}`."""
-
-    mode: ChangesMode | None = Field(
-        None,
-        description="events: apply Stripe's Events before each load (default for resources that change); "
-        "lookback: re-load the last `lookback` closed partitions on each run; "
-        "off: loaded partitions are never revisited (default for balance_transactions, which never change).",
-    )
-    lookback: int | None = Field(
-        None, description="lookback only: closed partitions re-loaded on every run (at least 1)."
-    )
-    horizon_days: float | None = Field(
-        None,
-        description="events only: when events cannot be used (cursor older than Stripe's 30-day event "
-        "retention, or a key without events read access), re-read loaded partitions of at most this many "
-        "days back (null: the whole loaded history).",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _mode_shorthand(cls, data: Any) -> Any:
-        return {"mode": data} if isinstance(data, str) else data
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _known_mode(cls, value: Any) -> Any:
-        if value is not None and value not in CHANGES_MODES:
-            raise config_error(f"{show(value)} is not a changes mode (allowed: {', '.join(CHANGES_MODES)})")
-        return value
-
-    @field_validator("lookback", mode="before")
-    @classmethod
-    def _whole_positive(cls, value: Any) -> Any:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise config_error(f"{show(value)} is not allowed (allowed: a whole number of partitions, at least 1)")
-        return value
-
-    @field_validator("horizon_days", mode="before")
-    @classmethod
-    def _positive_days(cls, value: Any) -> Any:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-            raise config_error(f"{show(value)} is not allowed (allowed: a number of days above 0, or null)")
-        return value
-
-    @model_validator(mode="after")
-    def _fields_for_mode(self) -> ChangeSettings:
-        if self.mode == "lookback" and self.lookback is None:
-            raise config_error(
-                "mode 'lookback' needs `lookback: N`, the closed partitions re-loaded on each run", field="lookback"
-            )
-        if self.lookback is not None and self.mode != "lookback":
-            raise config_error(
-                f"{self.lookback} is only used with mode 'lookback' (add `mode: lookback`)",
-                field="lookback",
-            )
-        if self.horizon_days is not None and self.mode not in (None, "events"):
-            raise config_error(
-                f"{self.horizon_days:g} is only used with mode 'events' (mode is {show(self.mode)})",
-                field="horizon_days",
-            )
-        return self
-
-
-class Dataflow(_Model):
+class Dataflow(ConfigModel):
     """One Stripe resource path on a schedule, with its validation, alerts and column mapping."""
 
     name: str = Field(description="Unique; names the schedule `<name>_schedule` in Dagster.")
@@ -386,7 +254,7 @@ def _default_channels() -> dict[str, ChannelConfig]:
     return {"log": LogChannel(type="log")}
 
 
-class DataflowsConfig(_Model):
+class DataflowsConfig(ConfigModel):
     """The whole `dataflows.yaml`."""
 
     channels: dict[str, ChannelConfig] = Field(default_factory=_default_channels)

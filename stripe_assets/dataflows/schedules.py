@@ -25,8 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from stripe_assets.dataflows.models import Dataflow, iso_utc
+from stripe_assets.dataflows.models import Dataflow
 from stripe_assets.dataflows.partitions import TimeModel, time_model
+from stripe_assets.dataflows.values import iso_utc
 
 SCHEDULE_NAME_TAG = "dagster/schedule_name"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -34,6 +35,9 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 # End of the last closed window a scheduled run loads: where the next run starts.
 WATERMARK_TAG = "stripe_assets/watermark"
 DATAFLOW_TAG = "stripe_assets/dataflow"
+# On each dataflow's asset, whatever a translator made of it: the resource it loads, by which the
+# operations find the key its runs are recorded under.
+RESOURCE_TAG = "stripe_assets/resource"
 TICK_TAG = "stripe_assets/tick"
 # `k/n`: the k-th of the n runs one tick's range was split into.
 PART_TAG = "stripe_assets/part"

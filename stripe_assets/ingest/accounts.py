@@ -16,10 +16,11 @@ import duckdb
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.changes.cursor import CURSORS_TABLE
-from stripe_assets.ingest.client import FetchStats, StripePermissionError, StripeReader, read_page
+from stripe_assets.ingest.client import FetchStats, StripePermissionError, StripeReader
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
+from stripe_assets.ingest.pages import read_page
 from stripe_assets.ingest.warehouse.loads import table_exists
-from stripe_assets.ingest.warehouse.store import LOADS_TABLE, table_columns
+from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, table_columns
 
 ACCOUNTS_PATH = "/v1/accounts"
 ACCOUNTS_PAGE = 100

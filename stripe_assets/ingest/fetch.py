@@ -26,8 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from stripe_assets.catalog import get_resource
-from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripeReader, read_page
+from stripe_assets.ingest.client import FetchStats, StripeReader
 from stripe_assets.ingest.limiter import Backlog
+from stripe_assets.ingest.pages import PAGE_LIMIT, read_page
 
 DEFAULT_CONCURRENCY = 12  # pages in flight per load: 25 requests/s × 0.3 s per page, with room
 PROGRESS_SECONDS = 30.0

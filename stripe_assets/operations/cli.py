@@ -184,19 +184,21 @@ def _preview(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from stripe_assets.dataflows.config import load_dataflows
+    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.instance import dagster_instance, first_line
     from stripe_assets.operations.status import collect_status, render_status
 
     config = load_dataflows()
     with dagster_instance() as (instance, problem):
+        keys = project_asset_keys() if instance is not None else None
         try:
-            statuses, notes = collect_status(config, _warehouse(), instance, datetime.now(UTC))
+            statuses, notes = collect_status(config, _warehouse(), instance, datetime.now(UTC), keys)
         except Exception as exc:  # the instance's storage failed a query: show the warehouse's side
             if instance is None:
                 raise
             problem = f"Dagster run history unreadable: {first_line(exc)}"
             statuses, notes = collect_status(config, _warehouse(), None, datetime.now(UTC))
-    notes += [problem] if problem else []
+    notes += [note for note in (problem, keys.problem if keys else None) if note]
     if args.json:
         _print_json({"dataflows": [s.as_json() for s in statuses], "notes": notes})
     else:
@@ -206,23 +208,28 @@ def _status(args: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     from stripe_assets.dataflows.config import load_dataflows
+    from stripe_assets.operations.asset_keys import AssetKeys, project_asset_keys
     from stripe_assets.operations.instance import dagster_instance
     from stripe_assets.operations.runs import collect_runs, render_runs
     from stripe_assets.operations.targets import dataflow_named
 
     flow = dataflow_named(load_dataflows(), args.dataflow)
     with dagster_instance() as (instance, problem):
-        entries, notes = collect_runs(flow, _warehouse(), instance, args.limit)
-    notes += [problem] if problem else []
+        keys = project_asset_keys() if instance is not None else None
+        entries, notes = collect_runs(flow, _warehouse(), instance, args.limit, keys)
+    notes += [note for note in (problem, keys.problem if keys else None) if note]
+    key = (keys or AssetKeys())(flow.resource)
     if args.json:
-        _print_json({"dataflow": flow.name, "runs": [e.as_json() for e in entries], "notes": notes})
+        runs = [e.as_json() for e in entries]
+        _print_json({"dataflow": flow.name, "asset": key.to_user_string(), "runs": runs, "notes": notes})
     else:
-        sys.stdout.write(render_runs(flow, entries, notes))
+        sys.stdout.write(render_runs(flow, entries, notes, key))
     return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
     from stripe_assets.dataflows.config import DataflowConfigError, load_dataflows
+    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_rollback
     from stripe_assets.operations.instance import dagster_instance
@@ -251,19 +258,27 @@ def _rollback(args: argparse.Namespace) -> int:
         if instance is None:
             print(f"note: not recorded in Dagster: {problem}")
         else:
-            reported = record_rollback(instance, result, warehouse)
-            print(f"Recorded in Dagster: {reported} materialization(s) of {resource} with rolled_back_to.")
+            keys = project_asset_keys()
+            if keys.problem:
+                print(f"note: {keys.problem}")
+            key = keys(resource)
+            reported = record_rollback(instance, result, warehouse, key)
+            print(
+                f"Recorded in Dagster: {reported} materialization(s) of {resource} "
+                f"(asset {key.to_user_string()}) with rolled_back_to."
+            )
     return 0
 
 
 def _delete(args: argparse.Namespace) -> int:
 
     from stripe_assets.dataflows.config import config_source, load_dataflows
+    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.dataflows_file import plan_disable
     from stripe_assets.operations.delete import drop_resource_data, read_footprint
-    from stripe_assets.operations.instance import asset_key, dagster_instance
+    from stripe_assets.operations.instance import dagster_instance
     from stripe_assets.operations.targets import dataflow_named, removed_resource
 
     config = load_dataflows()
@@ -282,7 +297,8 @@ def _delete(args: argparse.Namespace) -> int:
         )
     edit = plan_disable(source, flow.name)
     warehouse = _warehouse()
-    key = asset_key(flow.resource)
+    keys = project_asset_keys()
+    key = keys(flow.resource)
     lines = [f"Delete dataflow {flow.name} (resource {flow.resource}):"]
     lines.append(
         f"  - set `enabled: false` in {source} (its schedule starts stopped once the code location reloads)"
@@ -296,6 +312,7 @@ def _delete(args: argparse.Namespace) -> int:
             lines.append(
                 f"  - wipe the Dagster history of asset {key.to_user_string()}" if not problem else f"  - {problem}"
             )
+        lines += [f"  - note: {keys.problem}"] if keys.problem else []
     else:
         lines.append("  - keep its data (--drop-data drops its tables, quarantine, history and Dagster history)")
     print("\n".join(lines))
@@ -317,7 +334,7 @@ def _delete(args: argparse.Namespace) -> int:
             if args.drop_data:
                 instance.wipe_assets([key])
                 done.append(f"wiped the Dagster history of {key.to_user_string()}")
-            record_delete(instance, flow.resource, flow.name, dropped=args.drop_data)
+            record_delete(instance, key, flow.name, dropped=args.drop_data)
     print("Done: " + "; ".join(done) + ".")
     return 0
 
@@ -325,10 +342,11 @@ def _delete(args: argparse.Namespace) -> int:
 def _delete_removed(args: argparse.Namespace, resource: str, unknown: OperationError) -> int:
     """`delete` of a resource whose dataflow was removed from the file while its data stayed:
     there is nothing to disable, and --drop-data still reaches its data and asset history."""
+    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.delete import drop_resource_data, read_footprint
-    from stripe_assets.operations.instance import asset_key, dagster_instance
+    from stripe_assets.operations.instance import dagster_instance
 
     warehouse = _warehouse()
     footprint = read_footprint(warehouse, resource)
@@ -339,10 +357,12 @@ def _delete_removed(args: argparse.Namespace, resource: str, unknown: OperationE
             f"{unknown}; the dataflow of {resource} was removed but its data is still in {warehouse}: "
             f"`stripe-assets delete {resource} --drop-data` drops it"
         )
-    key = asset_key(resource)
+    keys = project_asset_keys()
+    key = keys(resource)
     lines = [f"Delete the data of {resource} (no dataflow loads it any more):"]
     lines += [f"  - {line}" for line in footprint.describe()]
     lines.append(f"  - wipe the Dagster history of asset {key.to_user_string()}")
+    lines += [f"  - note: {keys.problem}"] if keys.problem else []
     print("\n".join(lines))
     if not confirmed("Delete?", assume_yes=args.yes, action=f"delete the data of {resource}"):
         print("Nothing was changed.")
@@ -353,6 +373,6 @@ def _delete_removed(args: argparse.Namespace, resource: str, unknown: OperationE
         if instance is not None:
             instance.wipe_assets([key])
             done.append(f"wiped the Dagster history of {key.to_user_string()}")
-            record_delete(instance, resource, f"stripe_{resource}", dropped=True)
+            record_delete(instance, key, f"stripe_{resource}", dropped=True)
     print("Done: " + "; ".join(done) + ".")
     return 0

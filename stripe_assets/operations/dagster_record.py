@@ -13,7 +13,6 @@ import dagster as dg
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.warehouse import Warehouse
-from stripe_assets.operations.instance import asset_key
 from stripe_assets.operations.rollback import RollbackResult
 
 NOTHING = "nothing: as before its first load"
@@ -35,9 +34,9 @@ def partition_rows(warehouse: Warehouse, resource: str, partitions: list[str]) -
 
 
 def rollback_materializations(
-    result: RollbackResult, rows: Mapping[str | None, int]
+    result: RollbackResult, rows: Mapping[str | None, int], key: dg.AssetKey
 ) -> list[dg.AssetMaterialization]:
-    """One materialization per partition the rollback changed, oldest partition first."""
+    """One materialization of the asset `key` per partition the rollback changed, oldest partition first."""
     events = []
     for part in sorted(result.plan.partitions, key=lambda p: p.partition):
         back_to = part.back_to
@@ -53,7 +52,7 @@ def rollback_materializations(
             metadata["records_loaded"] = back_to.records_loaded
         events.append(
             dg.AssetMaterialization(
-                asset_key=asset_key(result.plan.resource),
+                asset_key=key,
                 partition=part.partition,
                 description=(
                     f"Rolled back to run {back_to.run_id}" if back_to else f"Rolled back to {NOTHING}"
@@ -64,21 +63,23 @@ def rollback_materializations(
     return events
 
 
-def record_rollback(instance: dg.DagsterInstance, result: RollbackResult, warehouse: Warehouse) -> int:
-    """Report a rollback done outside a run (the CLI) on the asset; returns the events reported."""
+def record_rollback(
+    instance: dg.DagsterInstance, result: RollbackResult, warehouse: Warehouse, key: dg.AssetKey
+) -> int:
+    """Report a rollback done outside a run (the CLI) on the asset `key`; returns the events reported."""
     rows = partition_rows(warehouse, result.plan.resource, [p.partition for p in result.plan.partitions])
-    events = rollback_materializations(result, rows)
+    events = rollback_materializations(result, rows, key)
     for event in events:
         instance.report_runless_asset_event(event)
     return len(events)
 
 
-def record_delete(instance: dg.DagsterInstance, resource: str, dataflow: str, *, dropped: bool) -> None:
-    """An observation on the asset: its dataflow was disabled (and its data dropped)."""
+def record_delete(instance: dg.DagsterInstance, key: dg.AssetKey, dataflow: str, *, dropped: bool) -> None:
+    """An observation on the asset `key`: its dataflow was disabled (and its data dropped)."""
     what = "disabled; its data and history were dropped" if dropped else "disabled; its data was kept"
     instance.report_runless_asset_event(
         dg.AssetObservation(
-            asset_key=asset_key(resource),
+            asset_key=key,
             description=f"Dataflow {dataflow} {what} (stripe-assets delete)",
             metadata={"dataflow": dataflow, "deleted": what},
         )

@@ -15,7 +15,6 @@ import dagster as dg
 # The first failed step's one-line error (a threshold failure's own message, or the innermost
 # user exception), as run alerts show it.
 from stripe_assets.alerts.build import run_failure
-from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.redact import redact
 from stripe_assets.operations.first_use import prepared_instance
 
@@ -24,12 +23,6 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 PAGE = 200  # planned-materialization events read per query
 MAX_PAGES = 25  # stop looking further back than this many pages
-
-
-def asset_key(resource: str) -> dg.AssetKey:
-    """The key runs of a resource's asset are recorded under: the catalog's `asset_path` (the
-    operations sit below the Dagster layer, so they read the key from the catalog themselves)."""
-    return dg.AssetKey(get_resource(resource).asset_path)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from stripe_assets.ingest.warehouse.loads import (
     partition_loads,
     rollback_events,
 )
-from stripe_assets.operations.instance import RunInfo, asset_key, asset_runs, run_infos
+from stripe_assets.operations.asset_keys import AssetKeys
+from stripe_assets.operations.instance import RunInfo, asset_runs, run_infos
 from stripe_assets.operations.text import fmt_count, fmt_duration, fmt_time, partitions_label, render_table
 
 ROLLBACK = "ROLLBACK"
@@ -78,11 +79,16 @@ def _run_entry(run_id: str, info: RunInfo | None, every_load: list[PartitionLoad
 
 
 def collect_runs(
-    dataflow: Dataflow, warehouse: Warehouse, instance: dg.DagsterInstance | None, limit: int
+    dataflow: Dataflow,
+    warehouse: Warehouse,
+    instance: dg.DagsterInstance | None,
+    limit: int,
+    keys: AssetKeys | None = None,
 ) -> tuple[list[RunEntry], list[str]]:
-    """The newest `limit` entries (runs and rollbacks), newest first, and notes on missing sources."""
+    """The newest `limit` entries (runs and rollbacks), newest first, and notes on missing sources.
+    `keys`: the project's asset keys (None: the catalog's)."""
     notes: list[str] = []
-    key = asset_key(dataflow.resource)
+    key = (keys or AssetKeys())(dataflow.resource)
     by_run: dict[str, list[PartitionLoad]] = {}
     events = []
     if warehouse.exists():
@@ -111,8 +117,11 @@ def collect_runs(
     return entries[:limit], notes
 
 
-def render_runs(dataflow: Dataflow, entries: list[RunEntry], notes: list[str]) -> str:
-    header = f"Runs of dataflow {dataflow.name} (asset stripe/{dataflow.resource}), newest first"
+def render_runs(
+    dataflow: Dataflow, entries: list[RunEntry], notes: list[str], key: dg.AssetKey | None = None
+) -> str:
+    asset = (key or AssetKeys()(dataflow.resource)).to_user_string()
+    header = f"Runs of dataflow {dataflow.name} (asset {asset}), newest first"
     rows, extra = [], []
     for entry in entries:
         status = entry.status + (f", {entry.rolled_back}" if entry.rolled_back else "")

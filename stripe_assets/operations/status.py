@@ -14,7 +14,8 @@ from stripe_assets.dataflows.schedules import describe_interval, next_tick
 from stripe_assets.ingest.changes.cursor import Cursor, current_cursor
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import LOADED, PartitionLoad, count_rows, partition_loads, rollback_events
-from stripe_assets.operations.instance import RunInfo, asset_key, asset_runs
+from stripe_assets.operations.asset_keys import AssetKeys
+from stripe_assets.operations.instance import RunInfo, asset_runs
 from stripe_assets.operations.text import fmt_count, fmt_duration, fmt_pct, fmt_time, render_table
 
 
@@ -126,9 +127,12 @@ def collect_status(
     warehouse: Warehouse,
     instance: dg.DagsterInstance | None,
     now: datetime,
+    keys: AssetKeys | None = None,
 ) -> tuple[list[DataflowStatus], list[str]]:
-    """Every dataflow's status, and notes on what could not be read (no warehouse, no instance)."""
+    """Every dataflow's status, and notes on what could not be read (no warehouse, no instance).
+    `keys`: the project's asset keys (None: the catalog's)."""
     notes: list[str] = []
+    asset_key = keys or AssetKeys()
     resources = [flow.resource for flow in config.dataflows]
     facts: dict[str, WarehouseFacts] = {}
     if warehouse.exists():

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from stripe_assets.ingest.client import FetchStats, StripeReader, answered_since
+from stripe_assets.ingest.client import FetchStats, StripeReader
 from stripe_assets.ingest.columns import default_columns
+from stripe_assets.ingest.pages import answered_since
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.quarantine import _ARROW_SCHEMA, QUARANTINE_COLUMNS
 from stripe_assets.ingest.warehouse import WindowWrite

@@ -249,9 +249,9 @@ def test_an_id_repeated_across_staged_parts_lands_once_as_first_staged_within_th
     # lands. Only the repeated ids are ranked, so the swap's memory does not follow the rows' size.
     from dataclasses import replace
 
-    from stripe_assets.ingest.warehouse import store
+    from stripe_assets.ingest.warehouse import windows
 
-    monkeypatch.setattr(store, "STAGING_MEMORY_LIMIT", "64MB")
+    monkeypatch.setattr(windows, "STAGING_MEMORY_LIMIT", "64MB")
     path = tmp_path / "w.duckdb"
     pad = {"nickname": "x" * 4000}  # 40 MB of raw JSON in all, above the swap's memory
     records = [{**price(n, DAY + timedelta(seconds=n)), **pad} for n in range(10_000)]

@@ -58,7 +58,8 @@ def test_a_rollback_shows_in_the_assets_history_as_the_partitions_latest_materia
     done = project.cli("rollback", "charges", "--run", run_b, "--yes")
 
     assert done.returncode == 0, done.stderr
-    assert "Recorded in Dagster: 1 materialization(s) of charges with rolled_back_to." in done.stdout
+    recorded = "Recorded in Dagster: 1 materialization(s) of charges (asset stripe/charges) with rolled_back_to."
+    assert recorded in done.stdout
     with project.instance() as instance:
         latest = instance.get_latest_materialization_event(CHARGES)
     assert latest is not None and latest.run_id == ""  # reported by the command, outside any run

@@ -17,7 +17,7 @@ from datetime import datetime
 import duckdb
 
 from stripe_assets.ingest.warehouse.loads import table_exists
-from stripe_assets.ingest.warehouse.store import table_columns
+from stripe_assets.ingest.warehouse.tables import table_columns
 
 CURSORS_TABLE = "stripe_meta.change_cursors"
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.changes.cursor import Cursor
-from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripePermissionError, StripeReader, StripeReadError
+from stripe_assets.ingest.client import FetchStats, StripePermissionError, StripeReader, StripeReadError
+from stripe_assets.ingest.pages import PAGE_LIMIT
 
 EVENTS_PATH = "/v1/events"
 RETENTION = timedelta(days=30)  # Stripe lists the events of the last 30 days

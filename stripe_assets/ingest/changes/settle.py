@@ -25,7 +25,7 @@ from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.ingest.warehouse.loads import partition_loads, table_exists
-from stripe_assets.ingest.warehouse.store import table_columns
+from stripe_assets.ingest.warehouse.tables import table_columns
 
 
 @dataclass

@@ -13,8 +13,9 @@ import orjson
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import ChildOf
-from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripeReader, StripeReadError, read_page
+from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
 from stripe_assets.ingest.keys import sql_text
+from stripe_assets.ingest.pages import PAGE_LIMIT, read_page
 from stripe_assets.ingest.redact import redact
 from stripe_assets.ingest.warehouse import LOADS_TABLE
 from stripe_assets.ingest.warehouse.loads import table_exists

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import StripeChild
-from stripe_assets.ingest.client import PAGE_LIMIT, FetchStats, StripePermissionError, StripeReader, read_page
+from stripe_assets.ingest.client import FetchStats, StripePermissionError, StripeReader
+from stripe_assets.ingest.pages import PAGE_LIMIT, read_page
 from stripe_assets.ingest.warehouse import LOADS_TABLE, Warehouse
 from stripe_assets.ingest.warehouse.loads import table_exists
 

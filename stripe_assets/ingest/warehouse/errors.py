@@ -13,6 +13,11 @@ import re
 
 import duckdb
 
+
+class WarehouseError(RuntimeError):
+    """A warehouse failure with a message that names the file and what to do."""
+
+
 _DISK_FULL = ("No space left on device", "Disk quota exceeded", "could not allocate", "File too large")
 _DAMAGED = (
     "not a valid DuckDB database file",

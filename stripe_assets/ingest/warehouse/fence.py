@@ -22,8 +22,11 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from stripe_assets.ingest.warehouse.errors import WarehouseError
 from stripe_assets.ingest.warehouse.loads import CHANGED, LOADED, REJECTED, table_exists
-from stripe_assets.ingest.warehouse.store import LOADS_TABLE, Warehouse, WarehouseError, WindowWrite, table_columns
+from stripe_assets.ingest.warehouse.store import Warehouse
+from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, table_columns
+from stripe_assets.ingest.warehouse.windows import WindowWrite
 
 WRITES = (LOADED, REJECTED, CHANGED)  # the load log's entries that wrote a partition
 

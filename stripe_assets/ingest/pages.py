@@ -1,0 +1,111 @@
+"""Stripe list pages: the request's form encoding, the body's parsing, and reading a page's
+objects and the cursor of the next one; how new an answer is on Stripe's clock."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import orjson
+
+from stripe_assets.ingest.rejected import without_lone_surrogates
+from stripe_assets.ingest.stripe_errors import StripeReadError, header_value
+
+PAGE_LIMIT = 100  # Stripe's maximum page size
+
+
+def unix(value: datetime | int) -> int:
+    if isinstance(value, int):
+        return value
+    if value.tzinfo is None:  # .timestamp() would silently read it as the machine's local time
+        raise ValueError(f"{value!r} has no time zone; Stripe's created filters are in UTC")
+    return int(value.timestamp())
+
+
+def form_pairs(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Stripe's form encoding of GET parameters: `created[gte]=1`, `expand[0]=data.customer`."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(value, Mapping):
+            pairs += form_pairs(value, name)
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                pairs += form_pairs({str(i): item}, name)
+        elif isinstance(value, bool):
+            pairs.append((name, "true" if value else "false"))
+        elif value is not None:
+            pairs.append((name, str(value)))
+    return pairs
+
+
+def parse(body: object) -> object:
+    """The JSON body, or None. orjson refuses a lone surrogate escape (`\\ud800`), which the
+    JSON grammar allows: such a body is read again by the standard library, and only the
+    objects holding one are rejected (see `rejected`), never the page."""
+    try:
+        return orjson.loads(body)  # type: ignore[arg-type]
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        page = json.loads(body, parse_constant=_not_json)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return None
+    return without_lone_surrogates(page)
+
+
+def _not_json(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_page(path: str, page: dict, cursor: str | None) -> tuple[list[dict], str | None]:
+    """A list page's objects and the cursor of the page after it (None: the list ended).
+
+    Fails with one line when the API does not page: `starting_after` ignored (the page holds
+    the cursor's object, or ends where the previous one did) would otherwise loop forever.
+    """
+    data = page.get("data")
+    if page.get("object") != "list" or not isinstance(data, list):
+        raise StripeReadError(f"{path} did not return a list object")
+    if not page.get("has_more"):
+        return data, None
+    if not data:  # `get_list_page` asked again already: the list cannot go on, nor may it end here
+        raise StripeReadError(
+            f"{path} answered {cursor_text({'starting_after': cursor})} with has_more=true and no objects"
+        )
+    last = data[-1].get("id") if isinstance(data[-1], dict) else None
+    if not isinstance(last, str) or not last:
+        raise StripeReadError(f"{path}: the last object of a page has no id, so the next page cannot be asked for")
+    if cursor is not None and (last == cursor or any(isinstance(o, dict) and o.get("id") == cursor for o in data)):
+        raise StripeReadError(
+            f"{path}: the API answered starting_after={cursor} with the same objects again "
+            "(its cursor does not advance), so the listing would never end"
+        )
+    return data, last
+
+
+def empty_with_more(page: dict) -> bool:
+    return page.get("object") == "list" and page.get("data") == [] and bool(page.get("has_more"))
+
+
+def cursor_text(params: Mapping[str, Any]) -> str:
+    cursor = params.get("starting_after")
+    return f"starting_after={cursor}" if cursor else "the first page"
+
+
+def answered_since(headers: Mapping[str, str] | None, sent: float, received: float) -> float:
+    """The time on Stripe's clock the answer is at least as new as: its `Date` (whole seconds, taken
+    as it answered) less the round trip, down to the second, so never after the request reached
+    Stripe. Event times are on that clock too, in whole seconds, so states listed and states from
+    events compare whatever the local clock says. Without a readable `Date`: the local time the
+    request was sent."""
+    date = header_value(headers, "date")
+    try:
+        answered = parsedate_to_datetime(date).timestamp() if date else None
+    except (TypeError, ValueError):
+        answered = None
+    return sent if answered is None else float(math.floor(answered - max(received - sent, 0.0)))
