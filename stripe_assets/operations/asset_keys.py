@@ -12,6 +12,7 @@ catalog's keys apply.
 from __future__ import annotations
 
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,8 +70,10 @@ def project_asset_keys(start: Path | None = None) -> AssetKeys:
     if root is None:
         return AssetKeys()
     try:
-        defs = dg.load_from_defs_folder(path_within_project=root)
-        return AssetKeys(keys_of(defs))
+        with warnings.catch_warnings():  # Dagster's beta and preview notices are not the command's output
+            warnings.simplefilter("ignore")
+            defs = dg.load_from_defs_folder(path_within_project=root)
+            return AssetKeys(keys_of(defs))
     except Exception as exc:  # a project that does not load: the catalog's keys, said so
         return AssetKeys(
             problem=f"the Dagster project at {root} did not load ({first_line(exc)}): "

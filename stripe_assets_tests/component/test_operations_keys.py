@@ -59,6 +59,7 @@ def make_project(root: Path, emulator) -> dict[str, str]:
               api_key_env: STRIPE_API_KEY
               api_base: {emulator.url}
               warehouse_path: data/stripe.duckdb
+              operations: true
             """
         )
     )
@@ -125,6 +126,18 @@ def test_status_runs_and_rollback_follow_the_keys_of_the_projects_translator(tmp
         assert newest is not None and newest.asset_materialization is not None
         assert newest.asset_materialization.metadata["rolled_back_runs"].value == result.run_id
         assert instance.get_latest_materialization_event(dg.AssetKey(["stripe", "charges"])) is None
+
+        # `rollback_job` of the same definitions records under the translated key too.
+        again = dg.materialize([defs.resolve_assets_def(KEY)], instance=instance, partition_key="2026-10-03")
+        job = defs.resolve_job_def("rollback_job").execute_in_process(
+            run_config={"ops": {"rollback_loads": {"config": {"resource": "charges", "run_id": again.run_id}}}},
+            instance=instance,
+        )
+        assert job.success
+        newest = instance.get_latest_materialization_event(KEY)
+        assert newest is not None and newest.run_id == job.run_id
+        assert newest.asset_materialization is not None
+        assert newest.asset_materialization.metadata["rolled_back_runs"].value == again.run_id
 
 
 def test_outside_a_project_and_in_a_project_that_does_not_load_the_catalogs_keys_apply(tmp_path):

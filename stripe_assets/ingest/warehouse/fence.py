@@ -8,7 +8,7 @@ and the newest deletion of it (`stripe-assets delete --drop-data` leaves a tombs
 - which of its partitions another run wrote since with a fetch (or changes) at least as new: the
   older fetch of those is set aside, not written, and the rest lands. So a step left running by
   a killed run cannot overwrite the rerun that replaced it, and two overlapping runs both land.
-Rows are protected one by one as well (`_observed_at`, see `store.py`); the fence keeps an
+Rows are protected one by one as well (`_observed_at`, see `windows.py`); the fence keeps an
 older fetch from replacing a partition's quarantine and load record. Plain SQL on the load log:
 it works wherever the warehouse's tables live.
 """
