@@ -40,6 +40,7 @@ from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.collector import collect_now, young_collections_only
 from stripe_assets.ingest.columns import ColumnSpec
+from stripe_assets.ingest.compiled import validate_part
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS, Fetch
 from stripe_assets.ingest.memory import limit_arenas, release_freed
 from stripe_assets.ingest.outcomes import Describe, LoadReport, OnPartition, PartitionOutcome, Window
@@ -50,7 +51,7 @@ from stripe_assets.ingest.validation.decision import decide
 from stripe_assets.ingest.validation.merge import ResultMerger
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
-from stripe_assets.ingest.validation.validate import Drift, ValidationResult, validate_records
+from stripe_assets.ingest.validation.validate import Drift, ValidationResult
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.fence import Fence, left_to_newer_runs, read_fence
 from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
@@ -410,7 +411,7 @@ class _Loader:
             window.merger = ResultMerger(self.resource, self.settings.strict_enums)
             self.report.staged_windows += 1
         began = time.perf_counter()
-        part = validate_records(self.resource, records, strict_enums=self.settings.strict_enums, columns=self.columns)
+        part = validate_part(self.resource, records, strict_enums=self.settings.strict_enums, columns=self.columns)
         converting = time.perf_counter()
         self.report.validate_seconds += converting - began
         observed = _observed_of(part.valid, window, self.fetch_began)
@@ -636,7 +637,7 @@ def _prepare_window(
     fetch_began: float,
 ) -> tuple[PartitionOutcome, WindowWrite]:
     began = time.perf_counter()
-    result = validate_records(resource, records, strict_enums=settings.strict_enums, columns=columns)
+    result = validate_part(resource, records, strict_enums=settings.strict_enums, columns=columns)
     decision = decide(result, settings, label=f"{resource} {window.key}")
     outcome = PartitionOutcome(
         window, result, decision,

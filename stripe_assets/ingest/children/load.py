@@ -20,6 +20,7 @@ from stripe_assets.catalog.child import child_of
 from stripe_assets.ingest.children.read import children_of, parent_not_loaded, parents_of
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import PARENT_CREATED, ColumnSpec
+from stripe_assets.ingest.compiled import validate_part
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
 from stripe_assets.ingest.outcomes import Describe, LoadReport, OnPartition, PartitionOutcome, Window
@@ -27,7 +28,6 @@ from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import decide
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
-from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.fence import left_to_newer_runs, read_fence
 from stripe_assets.ingest.warehouse.history import HistoryRetention, prune_history
@@ -94,7 +94,7 @@ def load_children(
                 observed.append(at)
                 owners.append(found.parent.account or platform)
         validated = time.perf_counter()
-        result = validate_records(resource, records, strict_enums=settings.strict_enums, columns=columns)
+        result = validate_part(resource, records, strict_enums=settings.strict_enums, columns=columns)
         decision = decide(result, settings, label=f"{resource} {window.key}")
         outcome = PartitionOutcome(
             window, result, decision,
