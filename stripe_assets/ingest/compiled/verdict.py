@@ -37,10 +37,15 @@ def verdict(schema: ResourceSchema, records: Sequence[object], columns: Sequence
     objects: list[dict] = list(records)  # type: ignore[arg-type]
     # Each record's shape, its keys and its values' exact types, found and counted in C: a page
     # of one resource has few shapes, and the types of every field are read off them.
-    value_types = map(map, repeat(type), map(dict.values, objects))
-    shapes = Counter(zip(map(tuple, objects), map(tuple, value_types), strict=True))
+    value_types = map(tuple, map(map, repeat(type), map(dict.values, objects)))
+    key_shapes = Counter(map(tuple, objects))
+    if len(key_shapes) == 1:  # Stripe sends every field, null or not: one set of keys, in one order
+        (keys,) = key_shapes
+        shapes = {(keys, kinds_of): 0 for kinds_of in set(value_types)}
+    else:
+        shapes = Counter(zip(map(tuple, objects), value_types, strict=True))
     types: dict[str, set[type]] = {name: set() for name in schema.fields}
-    for (keys, kinds_of), _ in shapes.items():
+    for keys, kinds_of in shapes:
         present = dict(zip(keys, kinds_of, strict=True))
         for name, found in types.items():
             found.add(present.get(name, _Absent))
@@ -73,13 +78,13 @@ def verdict(schema: ResourceSchema, records: Sequence[object], columns: Sequence
                 return None
     if columns and unfit_values(objects, columns):
         return None
-    return drift_of(schema, objects, array, _field_counts(shapes, schema.fields.keys()))
+    return drift_of(schema, objects, array, _field_counts(key_shapes, schema.fields.keys()))
 
 
-def _field_counts(shapes: Counter, known: Collection[str]) -> dict[str, int]:
+def _field_counts(key_shapes: Counter, known: Collection[str]) -> dict[str, int]:
     """Records carrying each field the schema does not know."""
     counts: dict[str, int] = {}
-    for (keys, _), n in shapes.items():
+    for keys, n in key_shapes.items():
         for name in keys:
             if name not in known:
                 counts[name] = counts.get(name, 0) + n
