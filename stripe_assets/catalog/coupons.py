@@ -18,6 +18,8 @@ def _one_discount(cols: Columns) -> np.ndarray:
 def _explain_discount(record: dict) -> str:
     if record.get("amount_off") is None:
         return "neither amount_off nor percent_off is set"
+    if "percent_off" not in record:
+        return f"amount_off ({record['amount_off']}) is set and percent_off is missing"
     return f"both amount_off ({record['amount_off']}) and percent_off ({record['percent_off']}) are set"
 
 

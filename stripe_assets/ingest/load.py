@@ -54,8 +54,9 @@ from stripe_assets.ingest.progress import LoadProgress
 from stripe_assets.ingest.routing import OpenWindows
 from stripe_assets.ingest.validation.decision import decide
 from stripe_assets.ingest.validation.merge import ResultMerger
+from stripe_assets.ingest.validation.part import validate_part
 from stripe_assets.ingest.validation.quarantine import quarantine_table
-from stripe_assets.ingest.validation.validate import Drift, ValidationResult, validate_records
+from stripe_assets.ingest.validation.validate import Drift, ValidationResult
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.fence import Fence, read_fence
 
@@ -244,7 +245,7 @@ class Loader:
             window.merger = ResultMerger(self.resource, self.settings.strict_enums)
             self.report.staged_windows += 1
         began = time.perf_counter()
-        part = validate_records(self.resource, records, strict_enums=self.settings.strict_enums, columns=self.columns)
+        part = validate_part(self.resource, records, strict_enums=self.settings.strict_enums, columns=self.columns)
         converting = time.perf_counter()
         self.report.validate_seconds += converting - began
         observed = observed_of(part.valid, window, self.fetch_began)

@@ -23,9 +23,9 @@ from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import decide
 from stripe_assets.ingest.validation.merge import ResultMerger
+from stripe_assets.ingest.validation.part import validate_part
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.quarantine import quarantine_table
-from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets.ingest.warehouse import WindowWrite
 
 
@@ -83,7 +83,7 @@ def prepare_window(
 ) -> tuple[PartitionOutcome, WindowWrite]:
     resource = spec.name
     began = time.perf_counter()
-    result = validate_records(resource, records, strict_enums=settings.strict_enums, columns=columns)
+    result = validate_part(resource, records, strict_enums=settings.strict_enums, columns=columns)
     decision = decide(result, settings, label=f"{resource} {window.key}")
     outcome = PartitionOutcome(
         window, result, decision,

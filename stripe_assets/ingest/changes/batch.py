@@ -24,8 +24,9 @@ from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.stripe_schema import API_VERSION
+from stripe_assets.ingest.validation.part import validate_part
 from stripe_assets.ingest.validation.quarantine import quarantine_table
-from stripe_assets.ingest.validation.validate import ValidationResult, validate_records
+from stripe_assets.ingest.validation.validate import ValidationResult
 
 WindowOf = Callable[[int], "Window | None"]  # the partition window holding a Unix time, if any
 
@@ -115,7 +116,7 @@ def build_batch(
         windows[window.key] = window
         placed.append(state)
 
-    result = validate_records(resource.name, placed, strict_enums=strict_enums, columns=columns)
+    result = validate_part(resource.name, placed, strict_enums=strict_enums, columns=columns)
 
     def partition_of(record: dict) -> str:
         window = window_of(record[resource.created_field])

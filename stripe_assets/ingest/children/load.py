@@ -27,8 +27,8 @@ from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window
 from stripe_assets.ingest.prepare import load_record
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import decide
+from stripe_assets.ingest.validation.part import validate_part
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
-from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.fence import left_to_newer_runs, read_fence
 from stripe_assets.ingest.warehouse.history import prune_history
@@ -89,7 +89,7 @@ def load_children(
                 observed.append(at)
                 owners.append(found.parent.account or platform)
         validated = time.perf_counter()
-        result = validate_records(resource, records, strict_enums=settings.strict_enums, columns=columns)
+        result = validate_part(resource, records, strict_enums=settings.strict_enums, columns=columns)
         decision = decide(result, settings, label=f"{resource} {window.key}")
         outcome = PartitionOutcome(
             window, result, decision,

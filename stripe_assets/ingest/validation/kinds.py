@@ -67,6 +67,17 @@ _VALUE_TESTS: dict[str, tuple[type, Callable[[object], bool]]] = {
 }
 
 
+JSON_TYPES = frozenset({str, int, float, bool, dict, list, type(None), _Absent})  # what a JSON value decodes to
+
+
+def settled_by_types(kind: Kind, present: Collection[type]) -> bool:
+    """Whether cells of exactly these types all pass `kind_test(kind)` with no look at a value."""
+    if kind == "any":
+        return True
+    value_type = _VALUE_TESTS.get(kind, (None, None))[0]
+    return set(present) <= frozenset(_TYPES[kind] + _EMPTY) and value_type not in present
+
+
 def _mask(values: np.ndarray, test: Callable[[object], bool]) -> np.ndarray:
     return np.fromiter(map(test, values), dtype=bool, count=len(values))
 

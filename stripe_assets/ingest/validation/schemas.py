@@ -49,6 +49,8 @@ class ResourceSchema:
     id_pattern: str
     drift_enums: Mapping[str, frozenset[str]]  # open enums not enforced: unknown values are drift
     rules: Mapping[str, Rule]  # by check name
+    checks: Mapping[str, list[FieldCheck]]  # per field, the checks its pandera column runs
+    type_tests: TypeTests  # per field, its type test (None: any value)
 
 
 def id_pattern(resource: str) -> str:
@@ -98,31 +100,46 @@ def _rule_check(rule: Rule, type_tests: TypeTests) -> pa.Check:
     return pa.Check(check_fn, name=rule.name, description=rule.description, ignore_na=False)
 
 
-def _column(
+Test = Callable[[np.ndarray], kinds.Outcome]
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """One check of a field: its name (as failures carry it), its test and its description."""
+
+    name: str
+    test: Test
+    description: str
+
+
+def field_checks(
     spec: FieldSpec, resource: str, strict_enums: bool, rules: list[Rule], type_tests: TypeTests
-) -> pa.Column:
-    checks: list[pa.Check] = []
+) -> list[FieldCheck]:
+    """The value checks of one field, in order; pandera's own nullability check comes on top."""
+    checks: list[FieldCheck] = []
     if spec.required:
-        checks.append(_check(kinds.presence_test, REQUIRED, "required"))
+        checks.append(FieldCheck(REQUIRED, kinds.presence_test, "required"))
     type_test = kinds.kind_test(spec.kind)
     if type_test is not None:
-        checks.append(_check(type_test, TYPE, describe_kind(spec)))
+        checks.append(FieldCheck(TYPE, type_test, describe_kind(spec)))
     if spec.enum is not None and (strict_enums or not spec.enum_open):
-        checks.append(_check(kinds.enum_test(spec.enum), ENUM, f"one of {list_values(spec.enum)}"))
+        checks.append(FieldCheck(ENUM, kinds.enum_test(spec.enum), f"one of {list_values(spec.enum)}"))
     if spec.name == "id":
         pattern = id_pattern(resource)
-        checks.append(_check(kinds.pattern_test(pattern), ID_FORMAT, f"matches {pattern}"))
-        checks.append(_check(kinds.first_occurrence_test, UNIQUE, "unique in the batch"))
+        checks.append(FieldCheck(ID_FORMAT, kinds.pattern_test(pattern), f"matches {pattern}"))
+        checks.append(FieldCheck(UNIQUE, kinds.first_occurrence_test, "unique in the batch"))
     if spec.name == "currency" and spec.kind == "string":
-        checks.append(
-            _check(kinds.pattern_test(CURRENCY_PATTERN), CURRENCY_FORMAT, "three lowercase letters")
-        )
+        checks.append(FieldCheck(CURRENCY_FORMAT, kinds.pattern_test(CURRENCY_PATTERN), "three lowercase letters"))
     for rule in rules:
         single = lambda values, r=rule: judge(r, {r.column: values}, type_tests)  # noqa: E731
-        checks.append(_check(single, rule.name, rule.description))
+        checks.append(FieldCheck(rule.name, single, rule.description))
+    return checks
+
+
+def _column(spec: FieldSpec, checks: list[FieldCheck]) -> pa.Column:
     return pa.Column(
         None,  # no dtype: cells are raw JSON values, typed per element by the `type` check
-        checks=checks,
+        checks=[_check(c.test, c.name, c.description) for c in checks],
         nullable=spec.nullable,
         required=True,
         name=spec.name,
@@ -142,11 +159,12 @@ def resource_schema(resource: str, strict_enums: bool = False) -> ResourceSchema
         raise ValueError(f"{resource}: rules read fields Stripe does not define: {missing}")
     column_rules = {name: [r for r in rules if r.single_column and r.column == name] for name in fields}
     type_tests = {name: kinds.kind_test(spec.kind) for name, spec in fields.items()}
+    checks = {
+        name: field_checks(spec, resource, strict_enums, column_rules[name], type_tests)
+        for name, spec in fields.items()
+    }
     schema = pa.DataFrameSchema(
-        {
-            name: _column(spec, resource, strict_enums, column_rules[name], type_tests)
-            for name, spec in fields.items()
-        },
+        {name: _column(spec, checks[name]) for name, spec in fields.items()},
         checks=[_rule_check(r, type_tests) for r in rules if not r.single_column],
         name=resource,
         title=f"Stripe {stripe_resource.object} objects, API {API_VERSION}",
@@ -168,6 +186,8 @@ def resource_schema(resource: str, strict_enums: bool = False) -> ResourceSchema
             if spec.enum is not None and spec.enum_open and not strict_enums
         },
         rules={r.name: r for r in rules},
+        checks=checks,
+        type_tests=type_tests,
     )
 
 

@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.errors
 
@@ -151,7 +152,7 @@ def validate_records(
     bad = {f.index for f in failures}
     valid = [r for i, r in enumerate(records) if i not in bad] if bad else records
     invalid = [records[i] for i in sorted(bad)]
-    drift = _drift(schema, objects, frame)
+    drift = drift_of(schema, objects, lambda column: frame[column].to_numpy())
     return ValidationResult(resource, len(records), valid, invalid, failures, drift, strict_enums)
 
 
@@ -207,12 +208,22 @@ def _failures(schema: ResourceSchema, records: list, cases: pd.DataFrame) -> lis
     return failures
 
 
-def _drift(schema: ResourceSchema, objects: list[dict], frame: pd.DataFrame) -> Drift:
-    extra = set().union(*objects) - schema.fields.keys()  # key sets merged in C: cheap
-    unknown_fields = {name: sum(1 for r in objects if name in r) for name in sorted(extra)}
+def drift_of(
+    schema: ResourceSchema,
+    objects: list[dict],
+    cells: Callable[[str], np.ndarray],
+    carrying: Mapping[str, int] | None = None,
+) -> Drift:
+    """Unknown fields of `objects` and unknown values of open enums, `cells(field)` holding the
+    field's value per object (`ABSENT` where missing); `carrying`: the records carrying each
+    unknown field, when already counted."""
+    if carrying is None:
+        extra = set().union(*objects) - schema.fields.keys()  # key sets merged in C: cheap
+        carrying = {name: sum(1 for r in objects if name in r) for name in extra}
+    unknown_fields = {name: carrying[name] for name in sorted(carrying)}
     enum_values = {}
     for column, known in schema.drift_enums.items():
-        counts = kinds.unknown_values(frame[column].to_numpy(), known)
+        counts = kinds.unknown_values(cells(column), known)
         if counts:
             enum_values[column] = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
     return Drift(unknown_fields, enum_values)
