@@ -18,7 +18,7 @@ PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 MAX_ERROR_CHARS = 500
-NOTE_TAG_PREFIX = "stripe_assets/changes_fallback_"  # run tags whose values the alert repeats
+NOTE_KEY = "changes_fallback"  # observation metadata the alert repeats: why a run re-read partitions
 
 E = dg.DagsterEventType
 
@@ -64,9 +64,7 @@ def build_alert(
         fields.update(_record_counts(instance, run.run_id))
     if change.status == "failure":
         fields.update(run_failure(instance, run.run_id))
-    # Set by the assets while running, e.g. partitions re-read because events could not be used.
-    current = instance.get_run_by_id(run.run_id) or run
-    notes = [value for tag, value in sorted(current.tags.items()) if tag.startswith(NOTE_TAG_PREFIX)]
+    notes = _notes(instance, run.run_id)
     return Alert(
         alert_id=f"{run.run_id}:{change.status}",
         status=change.status,
@@ -108,6 +106,18 @@ def _metadata_value(value: Any) -> Any:
 
 
 CHECK_NAME = "schema_validation"
+
+
+def _notes(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """What the assets observed while running that the alert repeats, e.g. partitions re-read
+    because events could not be used; each once, in the order observed."""
+    found: dict[str, None] = {}
+    for r in instance.get_records_for_run(run_id, of_type=E.ASSET_OBSERVATION).records:
+        observation = r.event_log_entry.asset_observation
+        note = observation.metadata.get(NOTE_KEY) if observation is not None else None
+        if note is not None:
+            found[str(note.value)] = None
+    return list(found)
 
 
 def _record_counts(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from stripe_assets.dagster.children import CHILD_PRIORITY, wait_for_parent
 from stripe_assets.dagster.keys import asset_key
 from stripe_assets.dagster.metadata import column_schema, partition_metadata, run_metadata
 from stripe_assets.dagster.partitions import time_model
-from stripe_assets.dagster.record import PartitionRecord, record_partitions
+from stripe_assets.dagster.record import PartitionRecord, record_partitions, restate_newest
 from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
 from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.dataflows.config import Dataflow
@@ -291,10 +291,11 @@ def build_stripe_asset(
                 valid = set(partitions_def.get_partition_keys())
                 rows = _partition_rows(stripe_warehouse, resource.name, changed) if changed else None
                 records += change_records(key, plan, lambda k: time.window(k)[0], valid, table_rows, rows)
-            record_partitions(context, key, CHECK_NAME, records)
+            logged.extend(record_partitions(context, key, CHECK_NAME, records))
             landed.clear()
 
         report = None
+        logged: list = []  # the partitions' evaluations, as recorded
         reports: list[LoadReport] = []
         plans: list[ChangePlan] = []
         failed: dict[str, str] = {}  # connected account -> why it was not read (the rest lands)
@@ -352,11 +353,15 @@ def build_stripe_asset(
                 f"the API answered with version {served}, the schema is for {API_VERSION}: fields added "
                 "or changed between them can show as drift or as invalid records"
             )
-        yield (
-            _range_summary(report, settings, note)
-            if ranged
-            else _check_of(next(o for o in report.outcomes if o.window.key in own))
-        )
+        if ranged:
+            yield _range_summary(report, settings, note)
+        else:
+            [window] = windows
+            result = _check_of(next(o for o in report.outcomes if o.window.key in own))
+            yield result
+            restate_newest(
+                context, key, CHECK_NAME, PartitionRecord(window.key, window.start, False, None, None), result, logged
+            )
         if failed:  # the rest landed; the next run reads these accounts again
             raise dg.Failure(
                 description=f"{resource.name}: {accounts_failed_text(failed)}",

@@ -1,7 +1,8 @@
 """The asset's side of keeping loaded rows current: which extra partitions a run loads, the
 changes it lands first, and what it shows in Dagster (per-partition materializations with
-`rows_updated` / `rows_deleted` and a check evaluation, run tags with the run's figures, the
-fallback note)."""
+`rows_updated` / `rows_deleted` and a check evaluation, an observation and a log line with the
+run's figures per resource, one short run tag saying the run changed loaded rows, the fallback
+note)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from stripe_assets.alerts.build import NOTE_TAG_PREFIX
 from stripe_assets.dagster.metadata import partition_figures
 from stripe_assets.dagster.record import PartitionRecord
 from stripe_assets.dataflows.models import Dataflow
@@ -22,9 +22,12 @@ from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.outcomes import Window
 from stripe_assets.ingest.warehouse import Warehouse
 
-# Run tags: the figures of each resource's changes, and why a load re-read instead (for alerts).
-CHANGES_TAG_PREFIX = "stripe_assets/changes_"
-FALLBACK_TAG_PREFIX = NOTE_TAG_PREFIX
+# The one run tag of a run that changed loaded rows or re-read partitions, whatever the number of
+# resources: its value is the same from every step (steps run at once and each adds run tags, so
+# a value summing the resources would keep only the last step's). The figures per resource are in
+# the run log, the observation and the change materializations.
+CHANGES_TAG = "stripe_assets/changes"
+CHANGES_TAG_VALUE = "applied"
 SETTLING_TAG_PREFIX = "stripe_assets/settling_"
 
 
@@ -178,7 +181,8 @@ def change_records(
 
 
 def report_change_figures(context: dg.AssetExecutionContext, key: dg.AssetKey, plan: ChangePlan) -> None:
-    """The run's figures as run tags and an observation, and the fallback note in the log."""
+    """The run's figures in an observation (with the fallback note, which the run's alert repeats)
+    and the run log, and the run's one changes tag when rows changed or partitions were re-read."""
     figures = plan.metadata()
     context.log_event(dg.AssetObservation(asset_key=key, metadata=figures))
     summary = ", ".join(
@@ -186,14 +190,7 @@ def report_change_figures(context: dg.AssetExecutionContext, key: dg.AssetKey, p
         for name, value in figures.items()
         if isinstance(value, int)
     )
-    # A tag only when the run changed rows or re-read: the run list stays short (a run of every
-    # asset would carry one long tag per resource); the observation always has the figures.
-    tags = {}
     written = plan.written
     if plan.reread or (written is not None and any(p.any for p in written.partitions.values())):
-        tags[f"{CHANGES_TAG_PREFIX}{plan.resource}"] = summary
-    if plan.note:
-        tags[f"{FALLBACK_TAG_PREFIX}{plan.resource}"] = plan.note
-    if tags:
-        context.instance.add_run_tags(context.run.run_id, tags)
+        context.instance.add_run_tags(context.run.run_id, {CHANGES_TAG: CHANGES_TAG_VALUE})
     context.log.info(f"{plan.resource} changes: {summary}")

@@ -50,7 +50,9 @@ def test_a_load_of_one_partition_applies_the_events_of_every_partition(any_backe
         assert raw == (deleted[object_id] if deleted_at else api[object_id])
     with small_project.instance() as instance:
         tags = instance.get_run_by_id(result.run_id).tags
-    assert "events read 18" in tags["stripe_assets/changes_customers"]
+        logs = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert tags["stripe_assets/changes"] == "applied"
+    assert any(m.startswith("customers changes: events read 18,") for m in logs)
 
     # Stripe no longer lists the deleted customers: reloading keeps their rows and marks.
     assert small_project.load(live, "customers", "2026-10-01", "2026-10-04").success
@@ -160,8 +162,12 @@ def test_a_cursor_lost_to_a_restarted_api_is_named_as_such_not_as_the_retention(
         restarted.advance(hours=1, changes={"customer_updated": 2})
         result = small_project.load(restarted, "customers", "2026-10-04")
     assert result.success
-    with small_project.instance() as instance:
-        note = instance.get_run_by_id(result.run_id).tags["stripe_assets/changes_fallback_customers"]
+    [note] = [
+        e.asset_observation_data.asset_observation.metadata["changes_fallback"].value
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION
+        and "changes_fallback" in e.asset_observation_data.asset_observation.metadata
+    ]
     assert "dated after every event the API lists now" in note and "reset" in note
     assert "retention" not in note
 
@@ -184,3 +190,29 @@ def test_runs_counts_rows_changed_from_events_apart_from_the_records_loaded(smal
     assert sorted(newest["partitions_changed"]) == sorted(changed)
     [line] = [x for x in small_project.cli("runs", "customers").stdout.splitlines() if newest["run_id"] in x]
     assert f" {served} " in line and f"{newest['records_changed']} in {len(changed)} partition" in line
+
+
+def test_a_run_changing_several_resources_carries_one_short_tag_and_runs_shows_each(small_project, live):
+    resources = ["customers", "charges"]
+    assert small_project.load(live, resources, "2026-10-01", "2026-10-03").success
+    live.advance(hours=6, changes={"customer_updated": 9, "charge_refunded": 8})
+    result = small_project.load(live, resources, "2026-10-04")
+    assert result.success
+    with small_project.instance() as instance:
+        tags = instance.get_run_by_id(result.run_id).tags
+        logs = [e.user_message for e in instance.all_logs(result.run_id)]
+    about_changes = {tag: value for tag, value in tags.items() if tag.startswith("stripe_assets/changes")}
+    assert about_changes == {"stripe_assets/changes": "applied"}
+    changed: dict[str, int] = {}
+    for event in result.all_events:  # the detail: each resource's change materializations
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            metadata = event.event_specific_data.materialization.metadata
+            if "rows_updated" in metadata:
+                resource = event.asset_key.path[-1]
+                changed[resource] = changed.get(resource, 0) + metadata["rows_updated"].value
+                changed[resource] += metadata["rows_deleted"].value
+    assert sorted(changed) == sorted(resources) and all(changed.values())
+    for resource in resources:  # ... its line in the run log, and its count in `runs`
+        assert any(m.startswith(f"{resource} changes: events read ") for m in logs)
+        [newest, *_] = small_project.cli_json("runs", resource)["runs"]
+        assert newest["run_id"] == result.run_id and newest["records_changed"] == changed[resource]

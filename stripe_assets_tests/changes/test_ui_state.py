@@ -90,14 +90,56 @@ def test_after_a_ranged_load_and_a_run_applying_changes_the_ui_matches_the_wareh
     with _ui(small_project) as ui:
         data = ui(["stripe", "customers"])
     statuses = _check_statuses(data)
-    in_warehouse = {
-        p for (p,) in small_project.query("SELECT DISTINCT _partition FROM stripe.customers")
-    }
+    in_warehouse = {p for (p,) in small_project.query("SELECT DISTINCT _partition FROM stripe.customers")}
     assert in_warehouse == set(loaded)
     partition, metadata = _latest(data)
     [(rows,)] = small_project.query("SELECT count(*) FROM stripe.customers")
     shown = ({p: statuses.get(p, "MISSING") for p in loaded}, partition, metadata.get("dagster/row_count"))
     assert shown == (dict.fromkeys(loaded, "SUCCEEDED"), max(in_warehouse), rows)
+
+
+LATEST_EXECUTION = """
+query Latest($key: AssetKeyInput!) {
+  assetNodeOrError(assetKey: $key) {
+    ... on AssetNode {
+      assetChecksOrError {
+        ... on AssetChecks {
+          checks { executionForLatestMaterialization { runId status evaluation { description } } }
+        }
+      }
+    }
+  }
+  assetCheckExecutions(assetKey: $key, checkName: "schema_validation", limit: 50) {
+    runId partition status evaluation { description }
+  }
+}
+"""
+
+
+@pytest.mark.slow
+def test_the_checks_latest_execution_is_the_newest_partitions_after_a_run_applying_changes(small_project, live):
+    """The asset page's Checks tab shows the check's latest execution: after a run of the newest
+    partition that also validated changes to older ones, it is the newest partition's result."""
+    loaded = _ranged_load_then_changes(small_project, live)
+    with _ui(small_project) as ui:
+        data = ui(["stripe", "customers"], LATEST_EXECUTION)
+    [check] = data["assetNodeOrError"]["assetChecksOrError"]["checks"]
+    latest = check["executionForLatestMaterialization"]
+    by_partition: dict[str, dict] = {}
+    for execution in reversed(data["assetCheckExecutions"]):  # oldest first: the newest one stays
+        by_partition[execution["partition"]] = execution
+    newest = by_partition[max(loaded)]
+    changed_too = [p for p in loaded[:-1] if by_partition[p]["runId"] == newest["runId"]]
+    assert changed_too, "the run evaluated older partitions besides its own"
+    description = latest["evaluation"]["description"]
+    shown = (
+        latest["runId"],
+        latest["status"],
+        max(loaded) in description,
+        newest["evaluation"]["description"] in description,
+    )
+    assert shown == (newest["runId"], newest["status"], True, True)
+    assert not any(p in description.split(":")[0] for p in changed_too)
 
 
 PLOTTED = """

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,13 +94,16 @@ class Project:
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
-    def load(self, emulator, resource: str, first: str, last: str | None = None) -> dg.ExecuteInProcessResult:
-        """Load partitions `first`..`last` of `resource` from `emulator` in one Dagster run."""
-        dataflow = load_dataflows(self.dataflows).for_resource(resource)
+    def load(
+        self, emulator, resource: str | Sequence[str], first: str, last: str | None = None
+    ) -> dg.ExecuteInProcessResult:
+        """Load partitions `first`..`last` of `resource` (or of several) from `emulator` in one Dagster run."""
+        dataflows = load_dataflows(self.dataflows)
+        resources = [resource] if isinstance(resource, str) else list(resource)
         tags = {RANGE_START: first, RANGE_END: last} if last else None
         with self.instance() as instance:
             return dg.materialize(
-                [build_stripe_asset(dataflow)],
+                [build_stripe_asset(dataflows.for_resource(r)) for r in resources],
                 instance=instance,
                 partition_key=None if last else first,
                 tags=tags,
