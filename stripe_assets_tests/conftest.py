@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -34,12 +35,46 @@ def pytest_configure(config: pytest.Config) -> None:
     tempfile.tempdir = None  # forget the folder tempfile already chose
 
 
+# The modules of the longest tests, longest first (a clean `make test`'s --durations): each
+# starts before anything shorter, so no worker starts a long test when the other runs out of work.
+LONGEST_FIRST = (
+    "connect/test_platform.py",
+    "test_every_asset.py",
+    "changes/test_end_to_end.py",
+    "deploy/test_services.py",
+    "test_cli_e2e.py",
+    "operations/test_demo.py",
+    "models/test_models.py",
+    "operations/test_freshness.py",
+    "component/test_new_project.py",
+    "alerts/test_daemon.py",
+    "test_children.py",
+)
+TESTS = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Modules with slow tests (subprocesses, daemons, big datasets) run first, so that the two
-    workers end on short tests and finish together instead of one starting a long test last.
-    A module's tests stay together, so its module-scoped fixtures are still made once."""
+    """The modules of LONGEST_FIRST, in that order, then the other modules with slow tests
+    (subprocesses, daemons, big datasets), then the rest. xdist gives each worker a first
+    slice of this list (an eighth of it with two workers) and the rest a few tests at a time
+    as they finish: the first worker starts on the longest tests, the other on the next slow
+    modules, and both end on short tests and finish together. A module's tests keep their order."""
     slow_modules = {item.path for item in items if item.get_closest_marker("slow") is not None}
-    items.sort(key=lambda item: item.path not in slow_modules)
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        module = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
+        if module in LONGEST_FIRST:
+            return (0, LONGEST_FIRST.index(module))
+        return (1 if item.path in slow_modules else 2, 0)
+
+    items.sort(key=rank)
+
+
+# The `api:` section of a dataflows file for a test that reads an emulator with no request limit:
+# paced at a test key's 20 requests/s (the product's default), an every-asset or fifty-account
+# test spends most of its time waiting for its budget, which proves nothing it asserts. The
+# pacing itself is tested in ingest/test_limiter.py and faults/ (emulators answering 429).
+UNPACED_API = "api:\n  requests_per_second: 10000\n  endpoint_requests_per_second: 10000\n"
 
 
 def day_window(day: str) -> tuple[datetime, datetime]:

@@ -17,6 +17,7 @@ from stripe_assets.catalog.child import child_of
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_emulator import CHANGE_KINDS, EmulatorConfig, start_emulator
+from stripe_assets_tests.conftest import UNPACED_API
 from stripe_assets_tests.test_assets import materialize
 from stripe_assets_tests.test_children import _expected, _table
 
@@ -38,6 +39,9 @@ def live(monkeypatch, tmp_path):
         monkeypatch.setenv("STRIPE_API_BASE", emu.url)
         monkeypatch.setenv("STRIPE_ASSETS_DUCKDB_PATH", str(tmp_path / "stripe.duckdb"))
         monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+        flows = tmp_path / "dataflows.yaml"  # every default dataflow
+        flows.write_text(UNPACED_API)
+        monkeypatch.setenv("STRIPE_ASSETS_DATAFLOWS", str(flows))
         yield emu
 
 

@@ -17,12 +17,13 @@ from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.operations.rollback import RollbackRequest, run_rollback
 from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_emulator.lifecycles import CHANGE_KINDS
+from stripe_assets_tests.conftest import UNPACED_API
 from stripe_assets_tests.operations.harness import make_project
 
 START = date(2026, 10, 1)
 DAYS = 14
 RESOURCES = ("charges", "subscriptions", "refunds", "balance_transactions", "customers", "prices")
-DATAFLOWS = "dataflows:\n" + "".join(
+DATAFLOWS = UNPACED_API + "dataflows:\n" + "".join(
     f"  - {{name: stripe_{r}, resource: {r}, start_time: 2026-10-01T00:10:00Z, history_start: 2026-10-01T00:00:00Z}}\n"
     for r in RESOURCES
 )

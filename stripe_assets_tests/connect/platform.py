@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import child_of
 from stripe_assets.ingest.warehouse import Warehouse
+from stripe_assets_tests.conftest import UNPACED_API
 
 
 def dataflows_text(resources: list[str], start: date, accounts: str = "all") -> str:
@@ -20,7 +21,7 @@ def dataflows_text(resources: list[str], start: date, accounts: str = "all") -> 
         f"start_time: '{start}T00:10:00Z'}}"
         for r in resources
     )
-    return f"api:\n  accounts: {accounts}\ndataflows:\n{flows}\n"
+    return f"{UNPACED_API}  accounts: {accounts}\ndataflows:\n{flows}\n"
 
 
 def rows(warehouse: Path, resource: str) -> set[tuple[str, str]]:

@@ -135,7 +135,8 @@ def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_al
     # The first tick at a whole minute far enough ahead for the daemon to be up by then.
     start_time = (now + timedelta(seconds=105)).replace(second=0, microsecond=0)
     window_start = start_time.replace(minute=start_time.minute - start_time.minute % 15)
-    emulator = start_emulator(EmulatorConfig(seed=3, start=now.date(), days=1, per_day=3000))
+    # The day of the first window (near midnight, tomorrow).
+    emulator = start_emulator(EmulatorConfig(seed=3, start=window_start.date(), days=1, per_day=3000))
     (tmp_path / "dataflows.yaml").write_text(yaml.safe_dump({
         "channels": {
             "log": {"type": "log", "path": str(tmp_path / "alerts.jsonl")},
@@ -182,6 +183,8 @@ def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_al
     success = hook.delivered[1]
     assert success["dataflows"] == ["stripe_charges"] and success["run_id"] == run.run_id
 
+    # Backfill off: the run loads the first window, nothing before the dataflow's start_time.
+    assert run.tags["dagster/asset_partition_range_start"] == window_start.strftime("%Y-%m-%d-%H:%M")
     end = datetime.strptime(run.tags["dagster/asset_partition_range_end"], "%Y-%m-%d-%H:%M").replace(
         tzinfo=UTC
     )

@@ -12,6 +12,7 @@ from stripe_assets.dagster.factory import StripeDefinitions, StripeParts, build_
 from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
 from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets_emulator import EmulatorConfig, RunningEmulator, start_emulator
+from stripe_assets_tests.conftest import UNPACED_API
 from stripe_assets_tests.operations.harness import RANGE_END, RANGE_START, Project, make_project
 
 START = date(2026, 9, 27)
@@ -24,7 +25,7 @@ RESOURCES = (
 
 
 def dataflows_text() -> str:
-    lines = ["dataflows:"]
+    lines = [UNPACED_API + "dataflows:"]
     for resource in RESOURCES:
         lines.append(
             f"  - {{name: stripe_{resource}, resource: {resource}, start_time: {FIRST}T00:10:00Z, "
