@@ -8,9 +8,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.scheduler.instigation import InstigatorType, ScheduleInstigatorData
+
+from stripe_assets_tests.processes import run_one, work_deadline
 
 BIN = Path(sys.executable).parent
 
@@ -47,11 +51,33 @@ def wait_for_finished_run(
 
 
 
+def turn_on_schedule(
+    instance: dg.DagsterInstance, name: str, workspace: Path, *, cwd: Path, env: Mapping[str, str], since: datetime
+) -> None:
+    """Turns schedule `name` (STOPPED by default) on as a user does (`dagster schedule start`),
+    recorded as on `since`.
+
+    The scheduler runs the ticks since a schedule was turned on, also those that passed before
+    the daemon came up (up to `max_catchup_runs`); a schedule RUNNING by default only counts
+    from the daemon's first look at it, so a tick before a slow start is never run. Turned on
+    before its first tick, the schedule runs that tick however long the daemon takes to start.
+    """
+    done = run_one(
+        [BIN / "dagster", "schedule", "start", name, "-w", workspace],
+        deadline_seconds=work_deadline(processes=1, asset_partitions=0), log_dir=cwd / "schedule_start", cwd=cwd,
+        env=env,
+    )
+    assert done.returncode == 0, done.output[-2000:]
+    [state] = [s for s in instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE) if s.name == name]
+    data = state.instigator_data
+    assert isinstance(data, ScheduleInstigatorData) and (data.start_timestamp or 0) >= since.timestamp()
+    # The command took its time; the schedule was asked for at `since`.
+    instance.update_instigator_state(
+        state.with_data(ScheduleInstigatorData(data.cron_schedule, start_timestamp=since.timestamp()))
+    )
+
+
 # What a test waits for from the daemon is polled until this deadline, so it returns as soon as
 # the thing happens: long enough for a daemon starting on a loaded 2-core machine, never the
 # measure of anything.
 DAEMON_DEADLINE_SECONDS = 600
-# A schedule of a minute dataflow every 15 minutes: a daemon that came up after the first tick
-# (a schedule does not catch up ticks from before the daemon saw it) runs the next one, 15 minutes
-# on, which loads from the same first window (backfill off): worth waiting for, not failing.
-FIFTEEN_MINUTE_TICKS_DEADLINE_SECONDS = 15 * 60 + DAEMON_DEADLINE_SECONDS

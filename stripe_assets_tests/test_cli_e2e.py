@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -21,6 +21,7 @@ from stripe_assets.catalog.child import child_of
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets.models import MODELS
 from stripe_assets_tests.conftest import day_window
+from stripe_assets_tests.processes import run_together, work_deadline
 
 REPO = Path(__file__).resolve().parent.parent
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
@@ -63,19 +64,27 @@ def table_id_list(path: str, resource: str) -> list[str]:
 OVERLAPPING = ("2026-10-01...2026-10-04", "2026-10-02...2026-10-04")
 
 
+def _days(partition_range: str) -> list[str]:
+    first, last = (date.fromisoformat(d) for d in partition_range.split("..."))
+    return [str(first + timedelta(days=n)) for n in range((last - first).days + 1)]
+
+
 @pytest.mark.slow
-def test_two_concurrent_all_asset_cli_runs_both_succeed_and_land_every_day_once(cli_env, emulator):
+def test_two_concurrent_all_asset_cli_runs_both_succeed_and_land_every_day_once(cli_env, emulator, tmp_path):
     """Two runs at once over shared days: no lock errors, both succeed, every day of either range
     lands for every resource with exact ids; a day the other run wrote meanwhile with a fetch at
     least as new is set aside, and the run says to which run it left it."""
     ranges = OVERLAPPING
-    with ThreadPoolExecutor(2) as pool:
-        runs = list(pool.map(
-            lambda days: materialize_cli(cli_env, "--select", "key:stripe/*", "--partition-range", days), ranges
-        ))  # fmt: skip
+    days = sum(len(_days(r)) for r in ranges)
+    runs = run_together(
+        [[DAGSTER, "asset", "materialize", "-m", "stripe_assets.definitions", "--select", "key:stripe/*",
+          "--partition-range", r] for r in ranges],
+        deadline_seconds=work_deadline(processes=len(ranges), asset_partitions=days * len(RESOURCE_NAMES)),
+        log_dir=tmp_path / "runs", cwd=tmp_path, env=cli_env,
+    )  # fmt: skip
     for run in runs:
-        assert "Could not set lock" not in run.stderr
-        assert run.returncode == 0, run.stderr[-3000:]
+        assert "Could not set lock" not in run.output
+        assert run.returncode == 0, run.output[-3000:]
     start, _ = day_window(min(r.split("...")[0] for r in ranges))
     _, end = day_window("2026-10-04")
     for resource in RESOURCE_NAMES:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import yaml
 
 from stripe_assets_tests.daemon import DAEMON_DEADLINE_SECONDS, dagster_daemon
+from stripe_assets_tests.processes import run_one, work_deadline
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -55,25 +55,13 @@ def test_daemon_sends_start_and_success_webhooks_for_a_cli_run(tmp_path, make_we
         "PYTHONPATH": str(REPO),
     }
     with dagster_daemon(tmp_path / "workspace.yaml", cwd=tmp_path, env=env, log_path=tmp_path / "daemon.log") as daemon:
-        materialize = subprocess.run(
-            [
-                str(BIN / "dagster"),
-                "asset",
-                "materialize",
-                "-f",
-                str(location),
-                "--select",
-                "stripe/charges",
-                "--partition",
-                "2026-10-02",
-            ],
-            cwd=REPO,
+        materialize = run_one(
+            [BIN / "dagster", "asset", "materialize", "-f", location, "--select", "stripe/charges",
+             "--partition", "2026-10-02"],
+            deadline_seconds=work_deadline(processes=1, asset_partitions=1), log_dir=tmp_path / "runs", cwd=REPO,
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert materialize.returncode == 0, materialize.stderr[-2000:]
+        )  # fmt: skip
+        assert materialize.returncode == 0, materialize.output[-2000:]
 
         deadline = time.monotonic() + WAIT_SECONDS
         while len(hook.delivered) < 2 and time.monotonic() < deadline and daemon.poll() is None:

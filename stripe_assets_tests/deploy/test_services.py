@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -25,10 +24,11 @@ from stripe_assets_tests.alerts.servers import WebhookServer
 from stripe_assets_tests.conftest import day_window
 from stripe_assets_tests.daemon import (
     DAEMON_DEADLINE_SECONDS,
-    FIFTEEN_MINUTE_TICKS_DEADLINE_SECONDS,
     dagster_daemon,
+    turn_on_schedule,
     wait_for_finished_run,
 )
+from stripe_assets_tests.processes import run_together, work_deadline
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -88,26 +88,23 @@ def test_four_concurrent_all_asset_runs_share_the_instance_and_the_lake(tmp_path
     _instance(env).dispose()  # create the schema once, before four processes race to
     # Each run executes its six assets one after another in its own process (2 cores here).
     in_process = '{"execution": {"config": {"in_process": {}}}}'
-    runs = [
-        subprocess.Popen(
-            [str(BIN / "dagster"), "asset", "materialize", "-m", "stripe_assets.definitions",
-             "--select", "key:stripe/*", "--partition", day, "--config-json", in_process],
-            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        for day in DAYS
-    ]
-    outputs = [run.communicate(timeout=420)[0] for run in runs]
+    runs = run_together(
+        [[BIN / "dagster", "asset", "materialize", "-m", "stripe_assets.definitions",
+          "--select", "key:stripe/*", "--partition", day, "--config-json", in_process] for day in DAYS],
+        deadline_seconds=work_deadline(processes=len(DAYS), asset_partitions=len(DAYS) * len(CONCURRENT)),
+        log_dir=tmp_path / "runs", cwd=tmp_path, env=env,
+    )  # fmt: skip
     # Every run succeeds; of the two runs of the same day, per resource, one lands after the other,
     # or the one that finds the other's load (as new) landed since it started sets its fetch aside
     # and says so; never both at once.
-    for run, output in zip(runs, outputs, strict=True):
-        assert run.returncode == 0, output[-3000:]
+    for run in runs:
+        assert run.returncode == 0, run.output[-3000:]
 
     with _instance(env) as instance:
         records = instance.get_runs()
         assert len(records) == 4
         succeeded = sum(r.status == dg.DagsterRunStatus.SUCCESS for r in records)
-        assert succeeded == sum(code == 0 for code in (r.returncode for r in runs))
+        assert succeeded == sum(r.returncode == 0 for r in runs)
         for resource in CONCURRENT:
             events = instance.fetch_materializations(dg.AssetKey(["stripe", resource]), limit=20).records
             assert {e.partition_key for e in events} == set(DAYS)
@@ -132,8 +129,9 @@ def test_four_concurrent_all_asset_runs_share_the_instance_and_the_lake(tmp_path
 def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_alerts(tmp_path, postgres):
     hook = WebhookServer()
     now = datetime.now(UTC)
-    # The first tick at a whole minute far enough ahead for the daemon to be up by then.
-    start_time = (now + timedelta(seconds=105)).replace(second=0, microsecond=0)
+    # The first tick at the next whole minute but one. The schedule is turned on now, so the
+    # daemon runs that tick whether it is up by then or comes up after it (a catch-up tick).
+    start_time = (now + timedelta(minutes=2)).replace(second=0, microsecond=0)
     window_start = start_time.replace(minute=start_time.minute - start_time.minute % 15)
     # The day of the first window (near midnight, tomorrow).
     emulator = start_emulator(EmulatorConfig(seed=3, start=window_start.date(), days=1, per_day=3000))
@@ -155,14 +153,19 @@ def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_al
     env = _production_env(
         tmp_path, postgres, STRIPE_API_KEY=emulator.api_key, STRIPE_API_BASE=emulator.url,
         STRIPE_ASSETS_DATAFLOWS=str(tmp_path / "dataflows.yaml"), TEAM_HOOK=hook.url,
+        STRIPE_ASSETS_SCHEDULES="stopped",  # turned on below, as of `now`
     )
-    _instance(env).dispose()
     log_path = tmp_path / "daemon.log"
     try:
+        with _instance(env) as instance:
+            turn_on_schedule(
+                instance, "stripe_charges_schedule", tmp_path / "workspace.yaml", cwd=tmp_path, env=env, since=now
+            )
         with dagster_daemon(tmp_path / "workspace.yaml", cwd=tmp_path, env=env, log_path=log_path) as daemon:
             with _instance(env) as instance:
                 scheduled = dg.RunsFilter(tags={"dagster/schedule_name": "stripe_charges_schedule"})
-                run = wait_for_finished_run(instance, daemon, scheduled, FIFTEEN_MINUTE_TICKS_DEADLINE_SECONDS)
+                until_tick = max(0.0, (start_time - datetime.now(UTC)).total_seconds())
+                run = wait_for_finished_run(instance, daemon, scheduled, until_tick + DAEMON_DEADLINE_SECONDS)
             deadline = time.monotonic() + DAEMON_DEADLINE_SECONDS
             while run is not None and len(hook.delivered) < 2 and time.monotonic() < deadline:
                 time.sleep(0.5)
