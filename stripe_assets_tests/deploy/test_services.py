@@ -129,9 +129,9 @@ def test_four_concurrent_all_asset_runs_share_the_instance_and_the_lake(tmp_path
 def test_the_daemon_on_postgres_ticks_a_schedule_queues_the_run_and_sends_its_alerts(tmp_path, postgres):
     hook = WebhookServer()
     now = datetime.now(UTC)
-    # The first tick at the next whole minute but one. The schedule is turned on now, so the
+    # The first tick at a whole minute soon. The schedule is turned on now, before it, so the
     # daemon runs that tick whether it is up by then or comes up after it (a catch-up tick).
-    start_time = (now + timedelta(minutes=2)).replace(second=0, microsecond=0)
+    start_time = (now + timedelta(seconds=90)).replace(second=0, microsecond=0)
     window_start = start_time.replace(minute=start_time.minute - start_time.minute % 15)
     # The day of the first window (near midnight, tomorrow).
     emulator = start_emulator(EmulatorConfig(seed=3, start=window_start.date(), days=1, per_day=3000))
