@@ -73,7 +73,7 @@ def load_connected(
     def fetch(account: str) -> _Fetched:
         got = _Fetched(account)
         try:  # the shared stats count under their lock
-            for page in reader.for_account(account).list_pages(resource, start, end, report.stats):
+            for page in reader.for_account(account).list_pages(spec, start, end, report.stats):
                 got.records += page
                 seen = reader.last_observed()
                 if seen is not None:

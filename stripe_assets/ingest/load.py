@@ -171,7 +171,7 @@ class Loader:
         route = self.route
         try:
             fetch = Fetch(
-                self.reader, self.resource, [*route.starts, route.ends[-1]], self.report.stats,
+                self.reader, self.spec, [*route.starts, route.ends[-1]], self.report.stats,
                 concurrency=self.concurrency, first_spans=self.first_spans,
             )
             for page in fetch.pages():
@@ -206,7 +206,7 @@ class Loader:
             self.report.outcomes = [o for o in self.report.outcomes if o.window != self.windows[index]]
             window = self.windows[index]
             asked = (route.starts[index], route.ends[index])
-            for objects in self.reader.list_pages(self.resource, window.start, window.end, self.report.stats):
+            for objects in self.reader.list_pages(self.spec, window.start, window.end, self.report.stats):
                 observed = self.reader.last_observed()
                 if observed is not None:
                     self.fetch_began = min(self.fetch_began, observed)
