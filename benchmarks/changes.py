@@ -76,7 +76,7 @@ def load(warehouse: Warehouse, records: list[dict], columns) -> None:
                  "records_rejected": 0, "error_rate_pct": 0.0, "threshold_pct": 5.0},
             )
         )  # fmt: skip
-    warehouse.apply("charges", columns, QUARANTINE_COLUMNS, writes)
+    warehouse.apply(get_resource("charges"), columns, QUARANTINE_COLUMNS, writes)
 
 
 def events(records: list[dict], changed: int) -> list[dict]:

@@ -140,7 +140,7 @@ def load_connected(
             step(conn)
 
     set_aside = warehouse.apply(
-        resource, columns, QUARANTINE_COLUMNS, writes, fence=fence, before=before if steps else None, after=after
+        spec, columns, QUARANTINE_COLUMNS, writes, fence=fence, before=before if steps else None, after=after
     )
     report.write_seconds += time.perf_counter() - written
     report.left_to.update(set_aside)

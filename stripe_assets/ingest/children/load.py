@@ -124,7 +124,7 @@ def load_children(
         if options.describe is not None:
             outcome.details = options.describe(outcome)
         writing = time.perf_counter()
-        set_aside = warehouse.apply(resource, columns, QUARANTINE_COLUMNS, [write], fence=fence)
+        set_aside = warehouse.apply(spec, columns, QUARANTINE_COLUMNS, [write], fence=fence)
         report.write_seconds += time.perf_counter() - writing
         if set_aside:
             report.left_to.update(set_aside)
@@ -138,7 +138,7 @@ def load_children(
             options.on_partition(outcome, report)
     with warehouse.connect() as conn:
         try:
-            prune_history(conn, resource, keep=options.retention.keep_versions, keep_days=options.retention.keep_days)
+            prune_history(conn, spec, keep=options.retention.keep_versions, keep_days=options.retention.keep_days)
         except Exception as exc:
             report.prune_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         report.table_rows = count_rows(conn, spec.table)
