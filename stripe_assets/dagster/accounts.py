@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stripe_assets.catalog import StripeResource
 from stripe_assets.dagster.partitions import PartitionedTimeModel
 from stripe_assets.dataflows.accounts import Accounts
 from stripe_assets.ingest.accounts import AccountsToRead, accounts_to_read, loaded_accounts
@@ -15,12 +16,13 @@ def choose_accounts(reader: StripeReader, setting: Accounts) -> AccountsToRead:
     return accounts_to_read(reader, own=setting.reads_own, discover=setting.discovers, listed=setting.ids)
 
 
-def seen_accounts(warehouse: Warehouse, resource: str, platform: str) -> set[str]:
-    """Accounts whose objects of `resource` were loaded before (the others start at the history start)."""
+def seen_accounts(warehouse: Warehouse, spec: StripeResource, platform: str) -> set[str]:
+    """Accounts whose objects of the resource `spec` declares were loaded before (the others
+    start at the history start)."""
     if not warehouse.exists():
         return set()
     with warehouse.connect(read_only=True) as conn:
-        return loaded_accounts(conn, resource, platform)
+        return loaded_accounts(conn, spec, platform)
 
 
 def history_windows(time: PartitionedTimeModel, windows: list[Window]) -> list[Window]:

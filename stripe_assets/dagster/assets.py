@@ -17,7 +17,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource, get_resource
 from stripe_assets.catalog.child import child_of
 from stripe_assets.dagster.accounts import accounts_failed_text, choose_accounts, history_windows, seen_accounts
 from stripe_assets.dagster.changes import (
@@ -238,7 +238,7 @@ def build_stripe_asset(
             `Stripe-Account`); an account that fails keeps its children's rows."""
             assert child is not None
             reread = [
-                w for w in _stale_windows(reader, store, resource.name, time, context.log.warning) if w.key not in own
+                w for w in _stale_windows(reader, store, resource, time, context.log.warning) if w.key not in own
             ]
             if reread:
                 context.log.info(
@@ -246,7 +246,7 @@ def build_stripe_asset(
                     f"re-reading partitions {', '.join(w.key for w in reread)}"
                 )
             # A connected account without children read yet: from the history start, as its parents.
-            seen = seen_accounts(store, resource.name, who.platform)
+            seen = seen_accounts(store, resource, who.platform)
             new = [a for a in who.connected() if a not in seen]
             for accounts, account_windows in (
                 ([a for a in who.accounts if a not in new], sorted(windows + reread, key=lambda w: w.start)),
@@ -315,7 +315,7 @@ def build_stripe_asset(
                         plan = load_account(reader.for_account(None), store, who.platform or None, windows, settle)
                         if plan is not None:
                             plans.append(plan)
-                    seen = seen_accounts(store, resource.name, who.platform)
+                    seen = seen_accounts(store, resource, who.platform)
                     connected = who.connected()
                     # An account read for the first time is read from the dataflow's history start.
                     for accounts, first in (
@@ -403,7 +403,7 @@ def _run_windows(context: dg.AssetExecutionContext, dataflow: str, time: TimeMod
         ) from None
 
 
-def _stale_windows(reader, store, resource: str, time: TimeModel, warn) -> list[Window]:
+def _stale_windows(reader, store, resource: StripeResource, time: TimeModel, warn) -> list[Window]:
     """The loaded partitions of a child list whose parents changed since they were read."""
     windows = []
     for key in stale_partitions(reader, store, resource, warn=warn):

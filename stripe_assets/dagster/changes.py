@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.dagster.metadata import partition_figures
 from stripe_assets.dagster.record import PartitionRecord
 from stripe_assets.dataflows.models import Dataflow
@@ -75,7 +76,7 @@ def plan_for(
     return plan_changes(
         reader,
         warehouse,
-        dataflow.resource,
+        get_resource(dataflow.resource),
         columns=dataflow.columns(),
         window_of=partition_window(dataflow),
         run_id=run_id,
@@ -91,7 +92,7 @@ def plan_for(
 def settle_for(dataflow: Dataflow, warehouse: Warehouse) -> SettlePlan | None:
     """The loaded partitions holding rows that settled since they were read (whatever `changes`);
     only partitions of the dataflow as it is now (a partition it no longer has cannot be logged)."""
-    settle = plan_settling(warehouse, dataflow.resource, dataflow.columns())
+    settle = plan_settling(warehouse, get_resource(dataflow.resource), dataflow.columns())
     if settle is not None:
         find = partition_window(dataflow)
         settle.reread = [w for w in settle.reread if find(int(w.start.timestamp())) == w]

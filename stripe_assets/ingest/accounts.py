@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.changes.cursor import CURSORS_TABLE
 from stripe_assets.ingest.client import FetchStats, StripePermissionError, StripeReader
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
@@ -91,10 +91,11 @@ def accounts_to_read(
     return AccountsToRead(platform, list(dict.fromkeys(chosen)))
 
 
-def loaded_accounts(conn: duckdb.DuckDBPyConnection, resource: str, platform: str) -> set[str]:
-    """The accounts `resource` was read for before: a landed load (loads from before accounts:
-    the platform's), a change cursor, or rows. Connected accounts land together in one write per
-    window, so their change cursors and rows say which of them were read."""
+def loaded_accounts(conn: duckdb.DuckDBPyConnection, spec: StripeResource, platform: str) -> set[str]:
+    """The accounts the resource `spec` declares was read for before: a landed load (loads from
+    before accounts: the platform's), a change cursor, or rows. Connected accounts land together
+    in one write per window, so their change cursors and rows say which of them were read."""
+    resource = spec.name
     if not table_exists(conn, LOADS_TABLE):
         return set()
     if ACCOUNT_COLUMN not in table_columns(conn, LOADS_TABLE):
@@ -112,7 +113,7 @@ def loaded_accounts(conn: duckdb.DuckDBPyConnection, resource: str, platform: st
             [resource],
         ).fetchall()
         seen |= {str(row[0]) for row in cursors}
-    table = get_resource(resource).table
+    table = spec.table
     if table_exists(conn, table) and ACCOUNT_COLUMN in table_columns(conn, table):
         rows = conn.execute(f"SELECT DISTINCT {ACCOUNT_COLUMN} FROM {table} WHERE {ACCOUNT_COLUMN} IS NOT NULL")
         seen |= {str(row[0]) for row in rows.fetchall()}

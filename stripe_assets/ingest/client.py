@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 
 import stripe
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.fetch_stats import FetchStats
 from stripe_assets.ingest.limiter import Backlog, Limits, RateLimiter, default_account_rate, shared_limiter
 from stripe_assets.ingest.pages import (
@@ -297,25 +297,25 @@ class StripeReader:
         status = f"HTTP {exc.http_status}" if exc.http_status else "error"
         return StripeReadError(f"Stripe {status} at {where}: {first_line(exc.user_message or str(exc))}{tried}")
 
-    def list_params(self, resource: str, start: datetime | int, end: datetime | int) -> dict[str, Any]:
-        """The list parameters of `resource` for start <= created < end."""
+    def list_params(self, spec: StripeResource, start: datetime | int, end: datetime | int) -> dict[str, Any]:
+        """The list parameters of the resource `spec` declares for start <= created < end."""
         return {
             "limit": PAGE_LIMIT,
             "created": {"gte": unix(start), "lt": unix(end)},
-            **get_resource(resource).list_params,
+            **spec.list_params,
         }
 
     def list_pages(
         self,
-        resource: str,
+        spec: StripeResource,
         start: datetime | int,
         end: datetime | int,
         stats: FetchStats | None = None,
     ) -> Iterator[list[dict]]:
-        """Every object of `resource` with start <= created < end, page by page (newest first)."""
-        spec = get_resource(resource)
+        """Every object of the resource `spec` declares with start <= created < end, page by page
+        (newest first)."""
         stats = stats if stats is not None else FetchStats()
-        params = self.list_params(resource, start, end)
+        params = self.list_params(spec, start, end)
         began = time.perf_counter()
         try:
             while True:
@@ -331,6 +331,6 @@ class StripeReader:
             stats.seconds += time.perf_counter() - began
 
     def list_window(
-        self, resource: str, start: datetime | int, end: datetime | int, stats: FetchStats | None = None
+        self, spec: StripeResource, start: datetime | int, end: datetime | int, stats: FetchStats | None = None
     ) -> list[dict]:
-        return [obj for page in self.list_pages(resource, start, end, stats) for obj in page]
+        return [obj for page in self.list_pages(spec, start, end, stats) for obj in page]

@@ -73,7 +73,7 @@ def load_connected(
     def fetch(account: str) -> _Fetched:
         got = _Fetched(account)
         try:  # the shared stats count under their lock
-            for page in reader.for_account(account).list_pages(resource, start, end, report.stats):
+            for page in reader.for_account(account).list_pages(spec, start, end, report.stats):
                 got.records += page
                 seen = reader.last_observed()
                 if seen is not None:
@@ -140,7 +140,7 @@ def load_connected(
             step(conn)
 
     set_aside = warehouse.apply(
-        resource, columns, QUARANTINE_COLUMNS, writes, fence=fence, before=before if steps else None, after=after
+        spec, columns, QUARANTINE_COLUMNS, writes, fence=fence, before=before if steps else None, after=after
     )
     report.write_seconds += time.perf_counter() - written
     report.left_to.update(set_aside)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.client import FetchStats, StripeReader
 from stripe_assets.ingest.limiter import Backlog
 from stripe_assets.ingest.pages import PAGE_LIMIT, read_page
@@ -101,7 +101,7 @@ class Fetch:
     def __init__(
         self,
         reader: StripeReader,
-        resource: str,
+        spec: StripeResource,
         boundaries: list[int],
         stats: FetchStats,
         *,
@@ -112,9 +112,10 @@ class Fetch:
         slices start on them: `first_spans` of them (default one per thread). One first span
         reads an empty range with one request; a range that proves large is split as it goes."""
         self.reader = reader
-        self.path = get_resource(resource).path
-        self.resource = resource
-        self.created_field = get_resource(resource).created_field
+        self.spec = spec
+        self.path = spec.path
+        self.resource = spec.name
+        self.created_field = spec.created_field
         self.stats = stats
         self.concurrency = max(1, concurrency)
         self.start, self.end = boundaries[0], boundaries[-1]
@@ -206,7 +207,7 @@ class Fetch:
                     return
                 _, _, piece = heapq.heappop(self._queue)
                 self._in_flight += 1
-                params = self.reader.list_params(self.resource, piece.lo, piece.hi)
+                params = self.reader.list_params(self.spec, piece.lo, piece.hi)
                 if piece.cursor is not None:
                     params["starting_after"] = piece.cursor
             sent = time.time()  # a reader that cannot tell: before the request

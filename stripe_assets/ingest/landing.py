@@ -106,7 +106,7 @@ class Lander:
     def _land(self, writes: list[WindowWrite], before: WriteStep | None, after: WriteStep | None) -> _Landed:
         began = time.perf_counter()
         set_aside = self.warehouse.apply(
-            self.resource, self.columns, QUARANTINE_COLUMNS, writes, fence=self.fence, before=before, after=after
+            self.spec, self.columns, QUARANTINE_COLUMNS, writes, fence=self.fence, before=before, after=after
         )
         return time.perf_counter() - began, set_aside
 
@@ -147,7 +147,7 @@ def prune_and_count(
     """After a load's last write: prune versions beyond `retention` and count the table's rows.
     A failure is reported (`prune_error`), never raised: everything loaded has landed."""
     try:
-        prune_history(conn, spec.name, keep=retention.keep_versions, keep_days=retention.keep_days)
+        prune_history(conn, spec, keep=retention.keep_versions, keep_days=retention.keep_days)
     except Exception as exc:
         report.prune_error = first_line(exc)
     with contextlib.suppress(duckdb.Error):

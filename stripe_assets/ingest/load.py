@@ -171,7 +171,7 @@ class Loader:
         route = self.route
         try:
             fetch = Fetch(
-                self.reader, self.resource, [*route.starts, route.ends[-1]], self.report.stats,
+                self.reader, self.spec, [*route.starts, route.ends[-1]], self.report.stats,
                 concurrency=self.concurrency, first_spans=self.first_spans,
             )
             for page in fetch.pages():
@@ -206,7 +206,7 @@ class Loader:
             self.report.outcomes = [o for o in self.report.outcomes if o.window != self.windows[index]]
             window = self.windows[index]
             asked = (route.starts[index], route.ends[index])
-            for objects in self.reader.list_pages(self.resource, window.start, window.end, self.report.stats):
+            for objects in self.reader.list_pages(self.spec, window.start, window.end, self.report.stats):
                 observed = self.reader.last_observed()
                 if observed is not None:
                     self.fetch_began = min(self.fetch_began, observed)
@@ -251,7 +251,7 @@ class Loader:
         observed = observed_of(part.valid, window, self.fetch_began)
         window.observed = {}  # like `seen`: the part's times are in its rows now
         rows = window_rows(part.valid, self.columns, key, self.run_id, observed) if part.valid else None
-        quarantine = quarantine_table(self.resource, part, partition_key=key, run_id=self.run_id)
+        quarantine = quarantine_table(self.spec, part, partition_key=key, run_id=self.run_id)
         window.merger.add(part)
         del records, part
         self.parts.keep(window, key, rows, quarantine)
@@ -297,7 +297,7 @@ class Loader:
             records_rejected=result.records_invalid,
         )
         empty = ValidationResult(self.resource, 0, [], [], [], Drift())
-        rows, quarantine = None, quarantine_table(self.resource, empty, partition_key=target.key, run_id=self.run_id)
+        rows, quarantine = None, quarantine_table(self.spec, empty, partition_key=target.key, run_id=self.run_id)
         if window.held:  # every part is in memory: the window lands from its Arrow batches
             valid, quarantines = self.parts.take_held(window)
             if decision.accept and valid:

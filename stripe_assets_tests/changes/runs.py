@@ -58,7 +58,9 @@ def run(
 ) -> LoadReport:
     """One run of `resource`: the changes since its cursor with its first windows, as the asset does."""
     columns = default_columns(resource)
-    plan = plan_changes(reader, warehouse, resource, columns=columns, window_of=days.window_of, run_id=run_id)
+    plan = plan_changes(
+        reader, warehouse, get_resource(resource), columns=columns, window_of=days.window_of, run_id=run_id
+    )
     reports = [
         load_partitions(
             reader, warehouse, get_resource(resource), group,

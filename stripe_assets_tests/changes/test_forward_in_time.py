@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.pages import answered_since
@@ -19,6 +20,7 @@ from stripe_assets_tests.changes.runs import BACKENDS, Days, HoldingReader, diff
 from stripe_assets_tests.faults.test_fencing import in_background
 
 DAYS = Days(date(2026, 10, 1), 4)
+PRICES = get_resource("prices")
 PRICE_COLUMNS = default_columns("prices")
 QUARANTINE = _ARROW_SCHEMA  # an empty quarantine table has its columns
 
@@ -91,9 +93,9 @@ def test_a_reload_with_an_older_fetch_keeps_the_newer_rows_and_lands_the_rest(wa
     early, late = datetime(2026, 10, 5, 12, tzinfo=UTC), datetime(2026, 10, 5, 13, tzinfo=UTC)
     columns = dict(QUARANTINE_COLUMNS)
     # A newer fetch landed first: price_1 at 200, and price_3, created after the older fetch read.
-    warehouse.apply("prices", PRICE_COLUMNS, columns, [_listed([_price(1, 200), _price(3, 300)], late, "run-new")])
+    warehouse.apply(PRICES, PRICE_COLUMNS, columns, [_listed([_price(1, 200), _price(3, 300)], late, "run-new")])
     # The older fetch lands after it: price_1 still at 100, price_2 (which the newer one lacks).
-    warehouse.apply("prices", PRICE_COLUMNS, columns, [_listed([_price(1, 100), _price(2, 150)], early, "run-old")])
+    warehouse.apply(PRICES, PRICE_COLUMNS, columns, [_listed([_price(1, 100), _price(2, 150)], early, "run-old")])
 
     with warehouse.connect(read_only=True) as conn:
         found = conn.execute("SELECT id, unit_amount, _run_id, _observed_at FROM stripe.prices ORDER BY id").fetchall()
@@ -103,7 +105,7 @@ def test_a_reload_with_an_older_fetch_keeps_the_newer_rows_and_lands_the_rest(wa
     assert [seen for *_, seen in found] == [late, early, late]
 
     # An equally new state wins (the later writer), and rollback undoes it exactly.
-    warehouse.apply("prices", PRICE_COLUMNS, columns, [_listed([_price(1, 250)], late, "run-same")])
+    warehouse.apply(PRICES, PRICE_COLUMNS, columns, [_listed([_price(1, 250)], late, "run-same")])
     assert rows(warehouse, "prices")["price_1"][0]["unit_amount"] == 250
     run_rollback(warehouse, RollbackRequest("prices", steps=1))
     assert rows(warehouse, "prices")["price_1"][0]["unit_amount"] == 200

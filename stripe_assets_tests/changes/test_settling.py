@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.config import load_dataflows
 from stripe_assets.ingest.changes.settle import plan_settling
 from stripe_assets.ingest.columns import default_columns
@@ -113,8 +114,10 @@ def test_only_rows_due_at_the_run_start_count_whatever_the_mapping(small_project
     assert len(times) >= 2, "pending rows fall due at different midnights"
     for now in (times[0] - 1, times[0], times[-1]):
         expected = _pending_due(rows, now)
-        plan = plan_settling(small_project.warehouse, "balance_transactions", columns, datetime.fromtimestamp(now, UTC))
+        at = datetime.fromtimestamp(now, UTC)
+        plan = plan_settling(small_project.warehouse, get_resource("balance_transactions"), columns, at)
         assert plan is not None
         assert [w.key for w in plan.reread] == sorted(expected), now
         assert plan.rows_due == sum(map(len, expected.values())), now
-    assert expected and plan_settling(small_project.warehouse, "charges", default_columns("charges")) is None
+    charges = get_resource("charges")
+    assert expected and plan_settling(small_project.warehouse, charges, default_columns("charges")) is None

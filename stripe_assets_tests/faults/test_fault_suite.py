@@ -37,6 +37,7 @@ from stripe_assets_tests.faults.mounts import fill, tiny_disk
 from stripe_assets_tests.faults.servers import ScriptedApi
 
 DAYS = ("2026-10-02", "2026-10-03", "2026-10-04")
+CHARGES = get_resource("charges")
 START, END = datetime(2026, 10, 2, tzinfo=UTC), datetime(2026, 10, 5, tzinfo=UTC)
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
@@ -118,7 +119,7 @@ def test_objects_listed_outside_the_window_are_quarantined_and_keep_their_rows(t
 
 
 def test_a_stray_whose_id_is_also_listed_in_its_window_lands_once_in_its_new_state(tmp_path, emulator):
-    template = StripeReader(emulator.api_key, emulator.url).list_window("charges", *day_window(DAYS[0]))[0]
+    template = StripeReader(emulator.api_key, emulator.url).list_window(CHARGES, *day_window(DAYS[0]))[0]
     day_start = int(day_window(DAYS[0])[0].timestamp())
     first = [{**template, "id": f"ch_{n}", "created": day_start + 10 - i} for i, n in enumerate("abc")]
     second = [
@@ -151,7 +152,7 @@ def test_a_stray_whose_id_is_also_listed_in_its_window_lands_once_in_its_new_sta
 def test_one_unreadable_item_of_a_page_is_quarantined_alone(tmp_path, emulator, bad):
     """A lone surrogate escape (`\\ud800`, valid JSON but not Unicode) in one object, or null in
     place of an object, fails only that item, with the reason: not the page, not the load."""
-    template = StripeReader(emulator.api_key, emulator.url).list_window("charges", *day_window(DAYS[0]))[0]
+    template = StripeReader(emulator.api_key, emulator.url).list_window(CHARGES, *day_window(DAYS[0]))[0]
     day_start = int(day_window(DAYS[0])[0].timestamp())
     objects: list[dict | None] = [
         {**template, "id": f"ch_readable{i}", "created": day_start + 100 - i} for i in range(3)
@@ -231,7 +232,7 @@ HOSTILE = [
 def test_hostile_ids_and_strings_land_or_are_quarantined_byte_for_byte(tmp_path, emulator):
     """Hostile ids are quarantined with their exact text; hostile strings in valid objects land
     exactly; a very long id lands."""
-    template = StripeReader(emulator.api_key, emulator.url).list_window("charges", *day_window(DAYS[0]))[0]
+    template = StripeReader(emulator.api_key, emulator.url).list_window(CHARGES, *day_window(DAYS[0]))[0]
     day_start = int(day_window(DAYS[0])[0].timestamp())
     carriers = [f"ch_hostile{i}" for i in range(len(HOSTILE))] + ["ch_" + "x" * 4000]
     pairs = [*zip(HOSTILE, HOSTILE, strict=True), *zip(carriers, [*HOSTILE, "long"], strict=True)]

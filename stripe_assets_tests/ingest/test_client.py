@@ -7,10 +7,13 @@ import socket
 
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
 from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 from stripe_assets_tests.conftest import day_window
 from stripe_assets_tests.ingest.loopback import list_api
+
+CHARGES, SUBSCRIPTIONS = get_resource("charges"), get_resource("subscriptions")
 
 
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
@@ -18,7 +21,7 @@ def test_a_window_returns_what_stripe_lists_newest_first(emulator, resource):
     start, end = day_window("2026-10-02")
     _, end = day_window("2026-10-04")
     stats = FetchStats()
-    got = StripeReader(emulator.api_key, emulator.url).list_window(resource, start, end, stats)
+    got = StripeReader(emulator.api_key, emulator.url).list_window(get_resource(resource), start, end, stats)
     assert [o["id"] for o in got] == emulator.listable_ids(resource, start, end)
     assert stats.pages == max(1, -(-len(got) // 100))  # 100 per page
     assert stats.requests == stats.pages
@@ -28,7 +31,7 @@ def test_canceled_subscriptions_are_read_too(emulator):
     start, _ = day_window("2026-10-01")
     _, end = day_window("2026-10-06")
     statuses = {
-        o["status"] for o in StripeReader(emulator.api_key, emulator.url).list_window("subscriptions", start, end)
+        o["status"] for o in StripeReader(emulator.api_key, emulator.url).list_window(SUBSCRIPTIONS, start, end)
     }
     assert "canceled" in statuses
 
@@ -38,7 +41,7 @@ def test_rate_limited_pages_are_retried_until_they_succeed(make_emulator):
     start, _ = day_window("2026-10-01")
     _, end = day_window("2026-10-02")
     stats = FetchStats()
-    got = StripeReader(emu.api_key, emu.url).list_window("charges", start, end, stats)
+    got = StripeReader(emu.api_key, emu.url).list_window(CHARGES, start, end, stats)
     assert [o["id"] for o in got] == emu.listable_ids("charges", start, end)
     assert stats.rate_limited > 0 and stats.requests > stats.pages
     # Every attempt is counted, and each 429 is retried once by the reader, not again by the SDK.
@@ -49,7 +52,7 @@ def test_server_errors_are_retried_by_the_sdk(make_emulator):
     emu = make_emulator(per_day=300, days=1, error_every=3)
     start, end = day_window("2026-10-01")
     stats = FetchStats()
-    got = StripeReader(emu.api_key, emu.url).list_window("charges", start, end, stats)
+    got = StripeReader(emu.api_key, emu.url).list_window(CHARGES, start, end, stats)
     assert [o["id"] for o in got] == emu.listable_ids("charges", start, end)
     assert stats.server_errors > 0
 
@@ -57,7 +60,7 @@ def test_server_errors_are_retried_by_the_sdk(make_emulator):
 def test_a_rejected_key_is_named_without_showing_it(emulator):
     key = "sk_test_thisIsNotTheRightKey123456"
     with pytest.raises(StripeReadError) as err:
-        StripeReader(key, emulator.url).list_window("charges", 0, 10)
+        StripeReader(key, emulator.url).list_window(CHARGES, 0, 10)
     assert "rejected the API key" in str(err.value) and "401" in str(err.value)
     assert key not in str(err.value) and "thisIsNotTheRightKey" not in repr(StripeReader(key, emulator.url))
 
@@ -74,7 +77,7 @@ def test_an_unreachable_api_names_the_base_url():
     with pytest.raises(
         StripeReadError, match=rf"cannot reach the Stripe API at http://127.0.0.1:{port} \(STRIPE_API_BASE\)"
     ):
-        StripeReader("sk_test_x", f"http://127.0.0.1:{port}", max_network_retries=1).list_window("charges", 0, 10)
+        StripeReader("sk_test_x", f"http://127.0.0.1:{port}", max_network_retries=1).list_window(CHARGES, 0, 10)
 
 
 def test_a_cursor_that_does_not_advance_fails_with_one_line():
@@ -88,7 +91,7 @@ def test_a_cursor_that_does_not_advance_fails_with_one_line():
     api = list_api(ignore_starting_after)
     try:
         with pytest.raises(StripeReadError) as err:
-            StripeReader("sk_test_x", api.url).list_window("charges", 0, 2_000_000_000)
+            StripeReader("sk_test_x", api.url).list_window(CHARGES, 0, 2_000_000_000)
     finally:
         api.stop()
     message = str(err.value)
@@ -107,7 +110,7 @@ def test_an_api_that_never_answers_fails_within_the_page_deadline_saying_so():
             page_deadline_seconds=30, warn=warnings.append,
         )
         with pytest.raises(StripeReadError) as err:
-            reader.list_window("charges", 0, 10)
+            reader.list_window(CHARGES, 0, 10)
     message = str(err.value)
     assert "\n" not in message and "timeout_seconds=0.3" in message and "3 attempts" in message
     assert len(warnings) == 2 and all("retrying in" in w for w in warnings)  # not in silence
@@ -123,7 +126,7 @@ def test_the_page_deadline_stops_retries_before_they_run_out():
             page_deadline_seconds=1.0,
         )
         with pytest.raises(StripeReadError) as err:
-            reader.list_window("charges", 0, 10)
+            reader.list_window(CHARGES, 0, 10)
     attempts = re.search(r"\((\d+) attempts over", str(err.value))
     assert attempts and 1 < int(attempts.group(1)) < 21  # stopped by the deadline, not the retries
 
@@ -138,7 +141,7 @@ def test_six_readers_throttled_at_one_request_a_second_all_succeed(make_emulator
     def read(resource: str) -> None:
         stats = FetchStats()
         try:
-            got = StripeReader(emu.api_key, emu.url).list_window(resource, start, end, stats)
+            got = StripeReader(emu.api_key, emu.url).list_window(get_resource(resource), start, end, stats)
             results[resource] = ([o["id"] for o in got], stats)
         except Exception as exc:
             results[resource] = exc
@@ -190,7 +193,7 @@ def test_an_empty_page_saying_has_more_is_asked_again_then_fails_naming_the_curs
             if where == "events":
                 read_changes(reader, get_resource("charges"), None, FetchStats())
             else:
-                reader.list_window("charges", 0, 2_000_000_000)
+                reader.list_window(CHARGES, 0, 2_000_000_000)
     finally:
         api.stop()
     message, cursor = str(err.value), first[-1]["id"]

@@ -315,7 +315,8 @@ def test_a_write_that_fails_halfway_changes_nothing_on_the_lake(postgres, postgr
 
     with pytest.raises(WarehouseError, match="Could not convert string 'lots' to INT64"):
         warehouse.apply(
-            "charges", columns, QUARANTINE_COLUMNS, [write(windows[0], in_window[0]), write(windows[1], broken)]
+            get_resource("charges"), columns, QUARANTINE_COLUMNS,
+            [write(windows[0], in_window[0]), write(windows[1], broken)],
         )
     with warehouse.connect(read_only=True) as conn:
         assert conn.execute("SELECT * FROM stripe.charges ORDER BY id").fetchall() == before

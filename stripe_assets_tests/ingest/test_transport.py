@@ -8,9 +8,11 @@ import threading
 import orjson
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
 from stripe_assets_tests.ingest.loopback import list_api
 
+CHARGES = get_resource("charges")
 UNREACHABLE = "http://api.stripe.invalid"  # never resolves: only a proxy can answer for it
 
 
@@ -30,7 +32,7 @@ def test_requests_go_through_the_proxy_the_environment_names(monkeypatch):
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
-        got = StripeReader("sk_test_x", UNREACHABLE).list_window("charges", 0, 10)
+        got = StripeReader("sk_test_x", UNREACHABLE).list_window(CHARGES, 0, 10)
     finally:
         proxy.stop()
     assert [o["id"] for o in got] == ["ch_1"] and seen == ["0"]
@@ -44,7 +46,7 @@ def test_no_proxy_sends_requests_straight_to_the_api(monkeypatch):
         monkeypatch.setenv("NO_PROXY", "api.stripe.invalid")
         reader = StripeReader("sk_test_x", UNREACHABLE, max_network_retries=0)
         with pytest.raises(StripeReadError, match=r"cannot reach the Stripe API at http://api.stripe.invalid"):
-            reader.list_window("charges", 0, 10)
+            reader.list_window(CHARGES, 0, 10)
     finally:
         proxy.stop()
     assert seen == []
@@ -79,7 +81,7 @@ def test_a_page_cut_off_mid_body_is_asked_for_again():
             "sk_test_x", f"http://127.0.0.1:{listener.getsockname()[1]}", warn=warnings.append, sleep=lambda s: None
         )
         stats = FetchStats()
-        got = reader.list_window("charges", 0, 10, stats)
+        got = reader.list_window(CHARGES, 0, 10, stats)
         server.join(5)
     assert [o["id"] for o in got] == ["ch_1"]
     assert len(requests) == 2 and stats.requests == 2

@@ -7,10 +7,12 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError, WindowWrite
 
+PRICES = get_resource("prices")
 COLUMNS = default_columns("prices")
 QUARANTINE = {"id": "VARCHAR", "_partition": "VARCHAR", "reason": "VARCHAR", "raw": "JSON"}
 DAY = datetime(2026, 10, 1, tzinfo=UTC)
@@ -69,30 +71,30 @@ def test_a_load_replaces_exactly_its_window_and_reruns_change_nothing(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
     day2 = DAY + timedelta(days=1)
     wh.apply(
-        "prices",
+        PRICES,
         COLUMNS,
         QUARANTINE,
         [write(DAY, [price(1, DAY), price(2, DAY + timedelta(hours=5))]), write(day2, [price(3, day2)])],
     )
     assert ids(wh.path) == ["price_1", "price_2", "price_3"]
     # Day 1 reloaded with one object fewer: day 2 untouched, day 1 replaced.
-    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
-    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+    wh.apply(PRICES, COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+    wh.apply(PRICES, COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
     assert ids(wh.path) == ["price_1", "price_3"]
 
 
 def test_a_rejected_partition_keeps_its_rows_and_quarantine_is_replaced_not_appended(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
-    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)], quarantine_ids=["price_8"])])
-    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, None, quarantine_ids=["price_8", "price_9"])])
-    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, None, quarantine_ids=["price_8", "price_9"])])
+    wh.apply(PRICES, COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)], quarantine_ids=["price_8"])])
+    wh.apply(PRICES, COLUMNS, QUARANTINE, [write(DAY, None, quarantine_ids=["price_8", "price_9"])])
+    wh.apply(PRICES, COLUMNS, QUARANTINE, [write(DAY, None, quarantine_ids=["price_8", "price_9"])])
     assert ids(wh.path) == ["price_1"]
     assert quarantined(wh.path) == [("price_8", "2026-10-01"), ("price_9", "2026-10-01")]
 
 
 def test_a_failing_write_leaves_every_partition_as_it_was(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
-    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+    wh.apply(PRICES, COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
     good = write(DAY, [price(5, DAY)])
     broken = write(DAY + timedelta(days=1), [price(6, DAY + timedelta(days=1))])
     broken = WindowWrite(
@@ -104,7 +106,7 @@ def test_a_failing_write_leaves_every_partition_as_it_was(tmp_path):
         broken.load_record,
     )
     with pytest.raises(WarehouseError, match="does not have a column with name \"no_such_column\""):
-        wh.apply("prices", COLUMNS, QUARANTINE, [good, broken])
+        wh.apply(PRICES, COLUMNS, QUARANTINE, [good, broken])
     assert ids(wh.path) == ["price_1"]
 
 
@@ -119,7 +121,7 @@ def test_what_runs_after_a_commit_never_writes_the_windows_again(tmp_path):
 
     with pytest.raises(WarehouseError, match="conflict"):
         wh.apply(
-            "prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])],
+            PRICES, COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])],
             before=transactions.append, after=after,
         )
     assert len(transactions) == 1
@@ -156,7 +158,7 @@ def test_writers_wait_for_another_process_holding_the_file(tmp_path):
 
     def write_one() -> None:
         try:
-            Warehouse(path).apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
+            Warehouse(path).apply(PRICES, COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])])
             outcome.append("written")
         except Exception as exc:
             outcome.append(exc)
@@ -178,7 +180,7 @@ def test_a_file_locked_for_too_long_gives_a_clear_error(tmp_path):
     try:
         with pytest.raises(WarehouseError, match=r"w\.duckdb stayed locked by another process"):
             Warehouse(path, lock_timeout_seconds=0.5).apply(
-                "prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])]
+                PRICES, COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)])]
             )
     finally:
         release(holder)
@@ -196,12 +198,12 @@ def test_an_unwritable_path_is_refused_before_anything_is_written(tmp_path):
 def test_rows_a_load_displaces_are_kept_with_the_run_that_replaced_them(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
     wh.apply(
-        "prices",
+        PRICES,
         COLUMNS,
         QUARANTINE,
         [write(DAY, [price(1, DAY), price(2, DAY)], quarantine_ids=["price_7"], run_id="r1")],
     )
-    wh.apply("prices", COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)], run_id="r2")])
+    wh.apply(PRICES, COLUMNS, QUARANTINE, [write(DAY, [price(1, DAY)], run_id="r2")])
     with wh.connect(read_only=True) as conn:
         displaced = conn.execute(
             "SELECT id, _run_id, _replaced_by_run, _replaced_partition FROM stripe_history.prices ORDER BY id"
@@ -231,14 +233,14 @@ def test_a_partition_swapped_in_from_staged_parts_lands_whole_in_small_row_group
         rows = write(DAY, records[part * 2500 : (part + 1) * 2500]).rows
         Warehouse.stage(folder, part, rows, write(DAY, []).quarantine)
     staged = replace(write(DAY, None), staged=str(folder), load_record={**write(DAY, []).load_record})
-    warehouse.apply("prices", COLUMNS, QUARANTINE, [staged])
+    warehouse.apply(PRICES, COLUMNS, QUARANTINE, [staged])
     assert ids(path) == sorted(r["id"] for r in records)
     with warehouse.connect(read_only=True) as conn:
         largest = conn.execute(
             "SELECT max(count) FROM pragma_storage_info('stripe.prices') WHERE column_name = 'raw'"
         ).fetchone()[0]
     assert largest <= 2048
-    warehouse.apply("prices", COLUMNS, QUARANTINE, [write(DAY + timedelta(days=1), records[:1])])
+    warehouse.apply(PRICES, COLUMNS, QUARANTINE, [write(DAY + timedelta(days=1), records[:1])])
     assert len(ids(path)) == 10_000  # the id moved to the next day's window; the file reads and writes on
 
 
@@ -261,7 +263,7 @@ def test_an_id_repeated_across_staged_parts_lands_once_as_first_staged_within_th
     Warehouse.stage(folder, 0, write(DAY, first).rows, write(DAY, []).quarantine)
     Warehouse.stage(folder, 1, write(DAY, repeated + again).rows, write(DAY, []).quarantine)
     staged = replace(write(DAY, None), staged=str(folder), load_record={**write(DAY, []).load_record})
-    Warehouse(path).apply("prices", COLUMNS, QUARANTINE, [staged])
+    Warehouse(path).apply(PRICES, COLUMNS, QUARANTINE, [staged])
 
     assert ids(path) == sorted(r["id"] for r in records)
     with Warehouse(path).connect(read_only=True) as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.cli import main
 from stripe_assets.ingest.warehouse.history import prune_history
 
@@ -20,8 +21,8 @@ def test_keeping_one_version_allows_one_rollback_and_refuses_the_next(project, t
     before = history_rows(project)
 
     with project.warehouse.connect() as conn:
-        report = prune_history(conn, "charges", keep=1)
-        again = prune_history(conn, "charges", keep=1)
+        report = prune_history(conn, get_resource("charges"), keep=1)
+        again = prune_history(conn, get_resource("charges"), keep=1)
 
     # B's and A's loads of 2026-10-03 lose their versions; C's and A's 2026-10-04 load keep theirs.
     assert report.loads_pruned == 2 and report.rows_dropped > 0
@@ -44,9 +45,9 @@ def test_keeping_one_version_allows_one_rollback_and_refuses_the_next(project, t
 
 def test_versions_older_than_the_retention_days_are_pruned(project, three_versions):
     with project.warehouse.connect() as conn:
-        kept = prune_history(conn, "charges", keep=10, keep_days=1)
+        kept = prune_history(conn, get_resource("charges"), keep=10, keep_days=1)
         later = datetime.now(UTC) + timedelta(days=2)
-        pruned = prune_history(conn, "charges", keep=10, keep_days=1, now=later)
+        pruned = prune_history(conn, get_resource("charges"), keep=10, keep_days=1, now=later)
 
     assert kept.loads_pruned == 0
     assert pruned.loads_pruned == 4  # A (two partitions), B and C

@@ -39,7 +39,7 @@ MARK_SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("_deleted_at", _T
 class ChangeBatch:
     """Ready to write: new rows, deletion marks for rows kept as they are, quarantine rows."""
 
-    resource: str
+    spec: StripeResource
     rows: pa.Table  # table columns; `_partition` from `created`; `_deleted_at` set for deletions
     marks: pa.Table  # MARK_SCHEMA: rows to keep, marked deleted at that time
     quarantine: pa.Table
@@ -47,6 +47,10 @@ class ChangeBatch:
     retrieved: int = 0  # objects fetched again instead of trusting the event's payload
     unplaced: int = 0  # objects created outside every partition (before the first one)
     result: ValidationResult | None = None
+
+    @property
+    def resource(self) -> str:
+        return self.spec.name
 
     @property
     def objects(self) -> int:
@@ -130,7 +134,7 @@ def build_batch(
     if deleted_at:
         stamps = [deleted_at.get(r["id"]) for r in result.valid]
         rows = rows.set_column(rows.schema.get_field_index("_deleted_at"), "_deleted_at", pa.array(stamps, _TS))
-    quarantine = quarantine_table(resource.name, result, partition_key="", run_id=run_id, partition_of=partition_of)
+    quarantine = quarantine_table(resource, result, partition_key="", run_id=run_id, partition_of=partition_of)
     mark_table = pa.table(
         {
             "id": list(marks),
@@ -140,7 +144,7 @@ def build_batch(
         schema=MARK_SCHEMA,
     )
     return ChangeBatch(
-        resource.name,
+        resource,
         rows,
         mark_table,
         quarantine,

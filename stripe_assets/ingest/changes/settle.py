@@ -6,7 +6,7 @@ at its start, the loaded partitions holding rows still pending whose due time ha
 run re-reads them from the list endpoint with its own partitions (as the events fallback and
 `changes: lookback` do), so those rows take the state Stripe shows now.
 
-    plan = plan_settling(warehouse, "balance_transactions", columns, now)
+    plan = plan_settling(warehouse, get_resource("balance_transactions"), columns, now)
     windows += plan.reread
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.catalog.declaration import Settling
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.outcomes import Window
@@ -30,11 +30,15 @@ from stripe_assets.ingest.warehouse.tables import table_columns
 
 @dataclass
 class SettlePlan:
-    resource: str
+    spec: StripeResource
     settling: Settling
     now: datetime  # rows due at or before this instant are re-read
     due: dict[str, int] = field(default_factory=dict)  # partition -> rows still pending, due by now
     reread: list[Window] = field(default_factory=list)  # the loaded partitions holding them
+
+    @property
+    def resource(self) -> str:
+        return self.spec.name
 
     @property
     def rows_due(self) -> int:
@@ -50,7 +54,7 @@ class SettlePlan:
         return (
             f"{self.resource}: {self.rows_due} row{'s' * (self.rows_due != 1)} still {s.field} "
             f"'{s.pending}' with {s.after} passed; re-reading {len(self.reread)} partition"
-            f"{'s' * (len(self.reread) != 1)} ({keys}) from {get_resource(self.resource).path}"
+            f"{'s' * (len(self.reread) != 1)} ({keys}) from {self.spec.path}"
         )
 
     def metadata(self) -> dict[str, Any]:
@@ -61,23 +65,23 @@ class SettlePlan:
 
 
 def plan_settling(
-    warehouse: Warehouse, resource: str, columns: Sequence[ColumnSpec], now: datetime | None = None
+    warehouse: Warehouse, spec: StripeResource, columns: Sequence[ColumnSpec], now: datetime | None = None
 ) -> SettlePlan | None:
     """The partitions to re-read now (None: the resource has nothing that settles)."""
-    settling = get_resource(resource).settles
+    settling = spec.settles
     if settling is None:
         return None
-    plan = SettlePlan(resource, settling, now or datetime.now(UTC))
+    plan = SettlePlan(spec, settling, now or datetime.now(UTC))
     if not warehouse.exists():
         return plan
-    table = get_resource(resource).table
+    table = spec.table
     with warehouse.connect(read_only=True) as conn:
         if not table_exists(conn, table):
             return plan
         plan.due = _due_by_partition(conn, table, settling, columns, plan.now)
         windows = {
             load.partition: Window(load.partition, load.window_start, load.window_end)
-            for load in partition_loads(conn, resource)
+            for load in partition_loads(conn, spec.name)
             if load.active
             and load.partition in plan.due
             and load.window_start is not None

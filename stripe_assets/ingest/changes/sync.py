@@ -1,6 +1,6 @@
 """Bringing earlier rows up to date before a load: plain Python, called by the asset.
 
-    plan = plan_changes(reader, warehouse, "charges", ...)   # reads events (or says why not)
+    plan = plan_changes(reader, warehouse, get_resource("charges"), ...)   # reads events (or says why not)
     load_partitions(..., before_first_write=plan.write)       # lands them with the load
 
 With a cursor Stripe still lists, the events since it become a `ChangeBatch`, written in the
@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.changes.batch import ChangeBatch, WindowOf, build_batch, retrieve
 from stripe_assets.ingest.changes.cursor import FRESH, Cursor, current_cursor, record_cursor
 from stripe_assets.ingest.changes.events import (
@@ -41,7 +41,7 @@ from stripe_assets.ingest.warehouse.loads import partition_loads
 
 @dataclass
 class ChangePlan:
-    resource: str
+    spec: StripeResource
     run_id: str
     window_of: WindowOf
     cursor: Cursor  # recorded with the changes (or after the re-read)
@@ -76,6 +76,10 @@ class ChangePlan:
                 record_cursor(conn, self.resource, self.cursor, self.account)
 
     @property
+    def resource(self) -> str:
+        return self.spec.name
+
+    @property
     def note(self) -> str | None:
         """One line for the run log, the check and the alert when the warehouse is re-read."""
         if not self.fallback:
@@ -85,7 +89,7 @@ class ChangePlan:
         return (
             f"{self.resource}: changes not read from events: {self.reason}; re-reading "
             f"{len(keys)} loaded partition{'s' * (len(keys) != 1)} ({span}) "
-            f"from {get_resource(self.resource).path} instead"
+            f"from {self.spec.path} instead"
         )
 
     def metadata(self) -> dict[str, Any]:
@@ -108,7 +112,7 @@ class ChangePlan:
 def plan_changes(
     reader: StripeReader,
     warehouse: Warehouse,
-    resource: str,
+    spec: StripeResource,
     *,
     columns: Sequence[ColumnSpec],
     window_of: WindowOf,
@@ -125,14 +129,14 @@ def plan_changes(
     connected account's (None: the key's own); `new_account`: one read from its history start
     by this run, so nothing of it needs re-reading."""
     began = time.perf_counter()
-    spec = get_resource(resource)
+    resource = spec.name
     now = now or datetime.now(UTC)
     previous, loaded = state if state is not None else _warehouse_state(warehouse, resource, account)
     if new_account:
         loaded = []
     stats = FetchStats()
     plan = ChangePlan(
-        resource, run_id, window_of, Cursor(None, None, now, run_id, FRESH), previous, stats=stats,
+        spec, run_id, window_of, Cursor(None, None, now, run_id, FRESH), previous, stats=stats,
         account=account, owner=owner,
     )
     if previous is None:

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.changes.batch import ChangeBatch, WindowOf
 from stripe_assets.ingest.keys import with_account
 from stripe_assets.ingest.warehouse import LOADS_TABLE, history_table
@@ -66,12 +65,8 @@ def write_changes(
 ) -> WrittenChanges:
     """Apply `batch` on `conn`, inside the caller's transaction; the tables must exist.
     `account`: whose objects changed (its rows carry it)."""
-    resource = batch.resource
-    table, quarantine_table, history = (
-        get_resource(resource).table,
-        get_resource(resource).quarantine_table,
-        history_table(resource),
-    )
+    resource = batch.spec.name
+    table, quarantine_table, history = batch.spec.table, batch.spec.quarantine_table, history_table(resource)
     at = at or datetime.now(UTC)
     loaded = sorted({load.partition for load in partition_loads(conn, resource) if load.active})
     written = WrittenChanges()

@@ -103,7 +103,7 @@ def load_children(
             )
         elif outcome.accepted:  # no children at all: the window is emptied (its rows marked deleted)
             rows = _rows([], [], [], [], [], [], columns, window.key, run_id)
-        quarantine = quarantine_table(resource, result, partition_key=window.key, run_id=run_id)
+        quarantine = quarantine_table(spec, result, partition_key=window.key, run_id=run_id)
         if platform is not None:  # each rejected child with its parent's account
             quarantine = _with_owners(quarantine, records, owners)
         write = WindowWrite(
@@ -124,7 +124,7 @@ def load_children(
         if options.describe is not None:
             outcome.details = options.describe(outcome)
         writing = time.perf_counter()
-        set_aside = warehouse.apply(resource, columns, QUARANTINE_COLUMNS, [write], fence=fence)
+        set_aside = warehouse.apply(spec, columns, QUARANTINE_COLUMNS, [write], fence=fence)
         report.write_seconds += time.perf_counter() - writing
         if set_aside:
             report.left_to.update(set_aside)
@@ -138,7 +138,7 @@ def load_children(
             options.on_partition(outcome, report)
     with warehouse.connect() as conn:
         try:
-            prune_history(conn, resource, keep=options.retention.keep_versions, keep_days=options.retention.keep_days)
+            prune_history(conn, spec, keep=options.retention.keep_versions, keep_days=options.retention.keep_days)
         except Exception as exc:
             report.prune_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         report.table_rows = count_rows(conn, spec.table)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource, get_resource
 from stripe_assets.catalog.child import StripeChild
 from stripe_assets.ingest.client import FetchStats, StripePermissionError, StripeReader
 from stripe_assets.ingest.pages import PAGE_LIMIT, read_page
@@ -23,13 +23,14 @@ EVENT_MARGIN_SECONDS = 300
 def stale_partitions(
     reader: StripeReader,
     warehouse: Warehouse,
-    resource: str,
+    spec: StripeResource,
     stats: FetchStats | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> list[str]:
-    """The loaded partitions of child `resource` to read again, oldest first. A key that may not
-    read events (HTTP 403) leaves only the parents' changes to go by: `warn` says so."""
-    spec = get_resource(resource)
+    """The loaded partitions of the child list `spec` declares to read again, oldest first. A
+    key that may not read events (HTTP 403) leaves only the parents' changes to go by: `warn`
+    says so."""
+    resource = spec.name
     assert isinstance(spec, StripeChild), resource
     parent = get_resource(spec.child_of.parent)
     if not warehouse.exists():

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.warehouse import history_table
 from stripe_assets.ingest.warehouse.loads import partition_loads, table_exists
 
@@ -63,7 +63,7 @@ def pruned_through(conn: duckdb.DuckDBPyConnection, resource: str) -> dict[str, 
 
 def prune_history(
     conn: duckdb.DuckDBPyConnection,
-    resource: str,
+    spec: StripeResource,
     keep: int = DEFAULT_KEEP_VERSIONS,
     *,
     keep_days: float | None = None,
@@ -72,7 +72,7 @@ def prune_history(
     """Drop the displaced rows of every load but the newest `keep` of each partition (and of
     loads older than `keep_days`), in one transaction of its own: call it after a load commits."""
     retention = HistoryRetention(keep_versions=keep, keep_days=keep_days)
-    get_resource(resource)
+    resource = spec.name
     table, quarantine = history_table(resource), history_table(resource, quarantine=True)
     if not (table_exists(conn, table) and table_exists(conn, quarantine)):
         return PruneReport(0, 0)

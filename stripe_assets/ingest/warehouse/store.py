@@ -15,6 +15,7 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.warehouse import staging, tables
 from stripe_assets.ingest.warehouse.connection import DEFAULT_DUCKDB_PATH, WarehouseConnections
@@ -58,7 +59,7 @@ class Warehouse(WarehouseConnections):
 
     def apply(
         self,
-        resource: str,
+        spec: StripeResource,
         columns: Sequence[ColumnSpec],
         quarantine_columns: dict[str, str],
         writes: Sequence[WindowWrite],
@@ -79,7 +80,7 @@ class Warehouse(WarehouseConnections):
         Returns the partitions set aside because a newer run holds them (partition -> run id).
         """
         try:
-            return self._apply(resource, columns, quarantine_columns, writes, fence, before, after)
+            return self._apply(spec, columns, quarantine_columns, writes, fence, before, after)
         except duckdb.Error as exc:
             raise self._error(exc) from None
 
@@ -89,7 +90,7 @@ class Warehouse(WarehouseConnections):
     @retry_conflicts
     def _apply(
         self,
-        resource: str,
+        spec: StripeResource,
         columns: Sequence[ColumnSpec],
         quarantine_columns: dict[str, str],
         writes: Sequence[WindowWrite],
@@ -104,21 +105,21 @@ class Warehouse(WarehouseConnections):
                 conn.execute(f"SET threads = {WRITE_THREADS}")
             if fence is not None:  # before any table is (re)created
                 fence.check(conn, writes)
-            layout = (resource, tuple(columns), tuple(quarantine_columns.items()))
+            layout = (spec.name, tuple(columns), tuple(quarantine_columns.items()))
             if layout not in self._ensured:  # a long load flushes many times: check the schema once
-                self.ensure_tables(conn, resource, columns, quarantine_columns)
+                self.ensure_tables(conn, spec, columns, quarantine_columns)
                 self._ensured.add(layout)
             conn.execute("BEGIN TRANSACTION")
             try:
                 if fence is not None:  # again in the transaction: what commits is what was checked
                     set_aside = fence.check(conn, writes)
                 landing = [write for write in writes if write.partition not in set_aside]
-                claim(conn, resource, landing or writes)
-                adopt_rows(conn, resource, {w.platform for w in writes if w.platform is not None})
+                claim(conn, spec.name, landing or writes)
+                adopt_rows(conn, spec, {w.platform for w in writes if w.platform is not None})
                 if before is not None:
                     before(conn)
                 for write in landing:
-                    write_window(conn, resource, write)
+                    write_window(conn, spec, write)
                 conn.execute("COMMIT")
             except BaseException:
                 _rollback(conn)

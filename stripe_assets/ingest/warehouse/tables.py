@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.columns import SYSTEM_COLUMNS, ColumnSpec
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN, ACCOUNT_COLUMNS
 
@@ -45,11 +45,11 @@ LOADS_COLUMNS: dict[str, str] = {
 
 def ensure_tables(
     conn: duckdb.DuckDBPyConnection,
-    resource: str,
+    spec: StripeResource,
     columns: Sequence[ColumnSpec],
     quarantine_columns: dict[str, str],
 ) -> None:
-    spec = get_resource(resource)
+    resource = spec.name
     for schema in ("stripe", "stripe_quarantine", "stripe_meta", HISTORY_SCHEMA):
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     row_columns = {c.name: c.type for c in columns} | SYSTEM_COLUMNS | ACCOUNT_COLUMNS
@@ -86,13 +86,13 @@ def claim(conn: duckdb.DuckDBPyConnection, resource: str, writes: Sequence[Windo
     )
 
 
-def adopt_rows(conn: duckdb.DuckDBPyConnection, resource: str, platforms: set[str]) -> None:
+def adopt_rows(conn: duckdb.DuckDBPyConnection, spec: StripeResource, platforms: set[str]) -> None:
     """Rows written before accounts were tracked are the key's own account's (`platform`)."""
     if len(platforms) != 1:
         return
     (platform,) = platforms
-    spec = get_resource(resource)
-    for table in (spec.table, spec.quarantine_table, history_table(resource), history_table(resource, quarantine=True)):
+    history = history_table(spec.name), history_table(spec.name, quarantine=True)
+    for table in (spec.table, spec.quarantine_table, *history):
         if ACCOUNT_COLUMN in table_columns(conn, table):
             conn.execute(f"UPDATE {table} SET {ACCOUNT_COLUMN} = ? WHERE {ACCOUNT_COLUMN} IS NULL", [platform])
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pyarrow as pa
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN, account_filter
 from stripe_assets.ingest.warehouse.deletions import hold_deleted, restore_deleted
 from stripe_assets.ingest.warehouse.staging import sql_text, staged_files
@@ -66,8 +66,8 @@ class WindowWrite:
         return (self.rows.num_rows if self.rows is not None else 0) + self.quarantine.num_rows
 
 
-def write_window(conn: duckdb.DuckDBPyConnection, resource: str, write: WindowWrite) -> None:
-    spec = get_resource(resource)
+def write_window(conn: duckdb.DuckDBPyConnection, spec: StripeResource, write: WindowWrite) -> None:
+    resource = spec.name
     table, quarantine_table = spec.table, spec.quarantine_table
     run_id = write.load_record["run_id"]
     source = None
