@@ -70,7 +70,7 @@ def load(warehouse: Warehouse, records: list[dict], columns) -> None:
             WindowWrite(
                 key, w.start, w.end,
                 to_arrow(result.valid, columns, partition_of=_constant(key), run_id="load", loaded_at=START),
-                quarantine_table(get_resource("charges"), result, partition_key=key, run_id="load"),
+                quarantine_table(result, partition_key=key, run_id="load"),
                 {"resource": "charges", "partition": key, "window_start": w.start, "window_end": w.end,
                  "run_id": "load", "status": "loaded", "records_fetched": len(rows), "records_loaded": len(rows),
                  "records_rejected": 0, "error_rate_pct": 0.0, "threshold_pct": 5.0},

@@ -251,7 +251,7 @@ class Loader:
         observed = observed_of(part.valid, window, self.fetch_began)
         window.observed = {}  # like `seen`: the part's times are in its rows now
         rows = window_rows(part.valid, self.columns, key, self.run_id, observed) if part.valid else None
-        quarantine = quarantine_table(self.spec, part, partition_key=key, run_id=self.run_id)
+        quarantine = quarantine_table(part, partition_key=key, run_id=self.run_id)
         window.merger.add(part)
         del records, part
         self.parts.keep(window, key, rows, quarantine)
@@ -297,7 +297,7 @@ class Loader:
             records_rejected=result.records_invalid,
         )
         empty = ValidationResult(self.resource, 0, [], [], [], Drift())
-        rows, quarantine = None, quarantine_table(self.spec, empty, partition_key=target.key, run_id=self.run_id)
+        rows, quarantine = None, quarantine_table(empty, partition_key=target.key, run_id=self.run_id)
         if window.held:  # every part is in memory: the window lands from its Arrow batches
             valid, quarantines = self.parts.take_held(window)
             if decision.accept and valid:

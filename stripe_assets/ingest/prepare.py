@@ -153,7 +153,7 @@ def window_write(
         start=window.start,
         end=window.end,
         rows=rows,
-        quarantine=quarantine_table(spec, outcome.result, partition_key=window.key, run_id=run_id),
+        quarantine=quarantine_table(outcome.result, partition_key=window.key, run_id=run_id),
         load_record=load_record(resource, outcome, settings, run_id),
         keeps_deleted=keeps_deleted(spec),
         observed_at=stamp(fetched.since if fetched.since is not None else fetch_began),

@@ -134,7 +134,7 @@ def build_batch(
     if deleted_at:
         stamps = [deleted_at.get(r["id"]) for r in result.valid]
         rows = rows.set_column(rows.schema.get_field_index("_deleted_at"), "_deleted_at", pa.array(stamps, _TS))
-    quarantine = quarantine_table(resource, result, partition_key="", run_id=run_id, partition_of=partition_of)
+    quarantine = quarantine_table(result, partition_key="", run_id=run_id, partition_of=partition_of)
     mark_table = pa.table(
         {
             "id": list(marks),

@@ -103,7 +103,7 @@ def load_children(
             )
         elif outcome.accepted:  # no children at all: the window is emptied (its rows marked deleted)
             rows = _rows([], [], [], [], [], [], columns, window.key, run_id)
-        quarantine = quarantine_table(spec, result, partition_key=window.key, run_id=run_id)
+        quarantine = quarantine_table(result, partition_key=window.key, run_id=run_id)
         if platform is not None:  # each rejected child with its parent's account
             quarantine = _with_owners(quarantine, records, owners)
         write = WindowWrite(

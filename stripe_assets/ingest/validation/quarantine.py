@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import orjson
 import pyarrow as pa
 
-from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.validation.validate import ValidationResult
 
 # Column name -> DuckDB type, in table order.
@@ -39,16 +38,14 @@ def _raw_json(record: object) -> str:
 
 
 def quarantine_rows(
-    spec: StripeResource,
     result: ValidationResult,
     *,
     partition_key: str,
     run_id: str,
     partition_of: Callable[[dict], str] | None = None,
 ) -> list[dict]:
-    """One row per failure of the resource `spec` declares. `partition_of` places each record in
-    its own partition (ranged loads); a record it cannot place (e.g. its `created` is broken)
-    gets `partition_key`."""
+    """One row per failure of `result`. `partition_of` places each record in its own partition
+    (ranged loads); a record it cannot place (e.g. its `created` is broken) gets `partition_key`."""
     quarantined_at = datetime.now(UTC)
     originals = dict(_by_index(result))
     raw_cache: dict[int, str] = {}
@@ -74,7 +71,6 @@ def quarantine_rows(
 
 
 def quarantine_table(
-    spec: StripeResource,
     result: ValidationResult,
     *,
     partition_key: str,
@@ -82,7 +78,7 @@ def quarantine_table(
     partition_of: Callable[[dict], str] | None = None,
 ) -> pa.Table:
     """`quarantine_rows` as an Arrow table with the columns of QUARANTINE_COLUMNS (maybe empty)."""
-    rows = quarantine_rows(spec, result, partition_key=partition_key, run_id=run_id, partition_of=partition_of)
+    rows = quarantine_rows(result, partition_key=partition_key, run_id=run_id, partition_of=partition_of)
     return pa.Table.from_pylist(rows, schema=_ARROW_SCHEMA)
 
 

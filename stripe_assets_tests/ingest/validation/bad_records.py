@@ -135,7 +135,7 @@ def frozen_rows() -> dict[str, list[list[str | None]]]:
 
 def frozen_rows_of(resource: str) -> list[list[str | None]]:
     result = validate_records(resource, corpus(resource), columns=default_columns(resource))
-    rows = quarantine_rows(get_resource(resource), result, partition_key="2026-10-03", run_id="frozen")
+    rows = quarantine_rows(result, partition_key="2026-10-03", run_id="frozen")
     return [_row(r["id"], r["check_name"], r["column_name"], r["reason"], r["value"], r["raw"]) for r in rows]
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_rows, quarantine_table
 from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets_tests.ingest.validation.samples import batch
@@ -24,7 +23,7 @@ def broken_charges():
 def test_one_row_per_failure_carrying_the_reason_and_the_whole_raw_record():
     records, result = broken_charges()
     before = datetime.now(UTC)
-    rows = quarantine_rows(get_resource("charges"), result, partition_key="2026-10-03", run_id="run-7")
+    rows = quarantine_rows(result, partition_key="2026-10-03", run_id="run-7")
     assert [(r["id"], r["check_name"], r["column_name"], r["value"]) for r in rows] == [
         (records[1]["id"], "type", "amount", '"1000"'),
         (records[1]["id"], "not_nullable", "status", "null"),
@@ -45,13 +44,13 @@ def test_partition_of_places_each_record_and_falls_back_when_it_cannot():
     def by_day(record: dict) -> str:
         return datetime.fromtimestamp(record["created"], UTC).strftime("%Y-%m-%d")
 
-    rows = quarantine_rows(get_resource("charges"), result, partition_key="2026-10-01", run_id="r", partition_of=by_day)
+    rows = quarantine_rows(result, partition_key="2026-10-01", run_id="r", partition_of=by_day)
     assert {r["id"]: r["_partition"] for r in rows} == {records[1]["id"]: "2026-10-03", records[4]["id"]: "2026-10-01"}
 
 
 def test_the_table_lands_in_duckdb_with_queryable_raw_json(tmp_path):
     records, result = broken_charges()
-    table = quarantine_table(get_resource("charges"), result, partition_key="2026-10-03", run_id="run-7")
+    table = quarantine_table(result, partition_key="2026-10-03", run_id="run-7")
     with duckdb.connect(str(tmp_path / "q.duckdb")) as conn:
         conn.execute("CREATE SCHEMA stripe_quarantine")
         body = ", ".join(f'"{name}" {type_}' for name, type_ in QUARANTINE_COLUMNS.items())
@@ -73,5 +72,5 @@ def test_the_table_lands_in_duckdb_with_queryable_raw_json(tmp_path):
 
 def test_a_clean_batch_gives_an_empty_table_with_the_columns():
     result = validate_records("refunds", batch("refunds", 3))
-    table = quarantine_table(get_resource("refunds"), result, partition_key="2026-10-03", run_id="r")
+    table = quarantine_table(result, partition_key="2026-10-03", run_id="r")
     assert table.num_rows == 0 and table.column_names == list(QUARANTINE_COLUMNS)

@@ -248,7 +248,7 @@ def test_a_rule_judges_no_record_whose_fields_it_reads_have_the_wrong_type():
     records = batch("charges", 2)
     records[0].update(amount="1000", amount_captured=500, amount_refunded=800)
     result = validate_records("charges", records)
-    rows = quarantine_rows(get_resource("charges"), result, partition_key="2026-10-03", run_id="run-1")
+    rows = quarantine_rows(result, partition_key="2026-10-03", run_id="run-1")
     assert [(r["id"], r["check_name"], r["column_name"], r["reason"]) for r in rows] == [
         (records[0]["id"], "type", "amount", "expected an integer, got str"),
     ]
