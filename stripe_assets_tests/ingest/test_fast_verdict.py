@@ -20,6 +20,7 @@ import pytest
 from stripe_assets.catalog import RESOURCE_NAMES
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.records import to_arrow
+from stripe_assets.ingest.validation import verdict as verdict_module
 from stripe_assets.ingest.validation.part import validate_part
 from stripe_assets.ingest.validation.schemas import resource_schema
 from stripe_assets.ingest.validation.validate import ValidationResult, validate_records
@@ -153,3 +154,15 @@ def test_a_part_the_verdict_cannot_vouch_for_is_judged_by_pandera():
     assert result.drift.unknown_fields == {"brand_new_field": 1}
     assert result.drift.unknown_enum_values == {"status": {"zz_new": 1}}
     assert not _check_part("charges", drifted, strict_enums=True)
+
+
+def test_a_defect_inside_the_verdict_fails_the_part_instead_of_falling_back(monkeypatch):
+    """A doubt is the verdict's None; an exception is a bug that must surface, not a silent
+    detour through pandera that would hide it (and the fast path's loss) behind a right result."""
+
+    def broken(*args):
+        raise TypeError("a defect")
+
+    monkeypatch.setattr(verdict_module, "_field_counts", broken)
+    with pytest.raises(TypeError, match="a defect"):
+        validate_part("charges", batch("charges", 3))

@@ -22,10 +22,8 @@ def validate_part(
 ) -> ValidationResult:
     """What `validate_records` returns for these arguments, cheaper when the whole part is valid."""
     records = list(records)
-    try:
-        drift = verdict(resource_schema(resource, strict_enums), records, columns)
-    except Exception:
-        drift = None
+    # No exception is a doubt (a doubt is None): one raised here is a defect, and surfaces.
+    drift = verdict(resource_schema(resource, strict_enums), records, columns)
     if drift is None:
         return validate_records(resource, records, strict_enums=strict_enums, columns=columns)
     return ValidationResult(resource, len(records), records, [], [], drift, strict_enums)
