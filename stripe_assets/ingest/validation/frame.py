@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 
 
-class _Absent:
-    """The value of a field a record does not carry (not the same as null)."""
+class Absent:
+    """The type of `ABSENT`, the value of a field a record does not carry (not the same as null)."""
 
     __slots__ = ()
-    _instance: _Absent | None = None
+    _instance: Absent | None = None
 
-    def __new__(cls) -> _Absent:
+    def __new__(cls) -> Absent:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -32,7 +32,7 @@ class _Absent:
         return False
 
 
-ABSENT = _Absent()
+ABSENT = Absent()
 
 
 def object_column(values: Sequence[object]) -> np.ndarray:

@@ -18,11 +18,11 @@ import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 
 from stripe_assets.ingest.stripe_schema import Kind, is_decimal_string
-from stripe_assets.ingest.validation.frame import ABSENT, _Absent
+from stripe_assets.ingest.validation.frame import ABSENT, Absent
 
 Outcome = bool | np.ndarray  # True: every cell passes; otherwise one bool per cell
 
-_EMPTY = (type(None), _Absent)
+_EMPTY = (type(None), Absent)
 
 # The Python types a JSON value of each kind decodes to.
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -52,7 +52,7 @@ _INFERRED: dict[str, frozenset[type]] = {
 
 
 def present_types(values: np.ndarray) -> set[type] | frozenset[type]:
-    """The types among the cells (`_Absent` when a record lacks the field); nulls may be left out."""
+    """The types among the cells (`Absent` when a record lacks the field); nulls may be left out."""
     inferred = _INFERRED.get(infer_dtype(values, skipna=True))
     if inferred is not None:
         return inferred
@@ -67,7 +67,7 @@ _VALUE_TESTS: dict[str, tuple[type, Callable[[object], bool]]] = {
 }
 
 
-JSON_TYPES = frozenset({str, int, float, bool, dict, list, type(None), _Absent})  # what a JSON value decodes to
+JSON_TYPES = frozenset({str, int, float, bool, dict, list, type(None), Absent})  # what a JSON value decodes to
 
 
 def settled_by_types(kind: Kind, present: Collection[type]) -> bool:
@@ -188,6 +188,6 @@ def first_occurrence_test(values: np.ndarray) -> Outcome:
 
 def presence_test(values: np.ndarray) -> Outcome:
     """Fails where a record does not carry the field at all."""
-    if _Absent not in present_types(values):
+    if Absent not in present_types(values):
         return True
     return np.fromiter((v is not ABSENT for v in values), dtype=bool, count=len(values))

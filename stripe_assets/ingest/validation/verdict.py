@@ -23,11 +23,11 @@ import numpy as np
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.validation import kinds, schemas
 from stripe_assets.ingest.validation.coercion import unfit_values
-from stripe_assets.ingest.validation.frame import ABSENT, _Absent, object_column
+from stripe_assets.ingest.validation.frame import ABSENT, Absent, object_column
 from stripe_assets.ingest.validation.schemas import ResourceSchema
 from stripe_assets.ingest.validation.validate import Drift, drift_of
 
-_NULLS = frozenset({type(None), _Absent})
+_NULLS = frozenset({type(None), Absent})
 
 
 def verdict(schema: ResourceSchema, records: Sequence[object], columns: Sequence[ColumnSpec]) -> Drift | None:
@@ -48,7 +48,7 @@ def verdict(schema: ResourceSchema, records: Sequence[object], columns: Sequence
     for keys, kinds_of in shapes:
         present = dict(zip(keys, kinds_of, strict=True))
         for name, found in types.items():
-            found.add(present.get(name, _Absent))
+            found.add(present.get(name, Absent))
     arrays: dict[str, np.ndarray] = {}
 
     def array(name: str) -> np.ndarray:
