@@ -81,16 +81,8 @@ def prepare_window(
     fetched: OpenWindow,
     fetch_began: float,
 ) -> tuple[PartitionOutcome, WindowWrite]:
-    resource = spec.name
     began = time.perf_counter()
-    result = validate_part(resource, records, strict_enums=settings.strict_enums, columns=columns)
-    decision = decide(result, settings, label=f"{resource} {window.key}")
-    outcome = PartitionOutcome(
-        window, result, decision,
-        records_total=result.records_total,
-        records_valid=len(result.valid),
-        records_rejected=len(result.invalid),
-    )
+    outcome = judge_window(spec, window, records, columns, settings)
     converting = time.perf_counter()
     report.validate_seconds += converting - began
     write = window_write(spec, outcome, columns, settings, run_id, fetched, fetch_began)
@@ -115,6 +107,24 @@ def observed_of(records: list[dict], window: OpenWindow, fetch_began: float) -> 
     else the fetch's start: never later than the truth)."""
     fallback = window.since if window.since is not None else fetch_began
     return [stamp(window.observed.get(str(r.get("id")), fallback)) for r in records]
+
+
+def judge_window(
+    spec: StripeResource,
+    window: Window,
+    records: list[dict],
+    columns: Sequence[ColumnSpec],
+    settings: ValidationSettings,
+) -> PartitionOutcome:
+    """A window's records, all at hand, validated and decided on (accepted or rejected)."""
+    result = validate_part(spec.name, records, strict_enums=settings.strict_enums, columns=columns)
+    decision = decide(result, settings, label=f"{spec.name} {window.key}")
+    return PartitionOutcome(
+        window, result, decision,
+        records_total=result.records_total,
+        records_valid=len(result.valid),
+        records_rejected=len(result.invalid),
+    )  # fmt: skip
 
 
 def load_record(resource: str, outcome: PartitionOutcome, settings: ValidationSettings, run_id: str) -> dict:

@@ -22,17 +22,14 @@ from stripe_assets.ingest.children.read import children_of, parent_not_loaded, p
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import PARENT_CREATED, ColumnSpec
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN
+from stripe_assets.ingest.landing import prune_and_count
 from stripe_assets.ingest.load_options import LoadOptions
-from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window
-from stripe_assets.ingest.prepare import load_record
+from stripe_assets.ingest.outcomes import LoadReport, Window
+from stripe_assets.ingest.prepare import judge_window, load_record
 from stripe_assets.ingest.records import to_arrow
-from stripe_assets.ingest.validation.decision import decide
-from stripe_assets.ingest.validation.part import validate_part
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_table
 from stripe_assets.ingest.warehouse import Warehouse, WindowWrite
 from stripe_assets.ingest.warehouse.fence import left_to_newer_runs, read_fence
-from stripe_assets.ingest.warehouse.history import prune_history
-from stripe_assets.ingest.warehouse.loads import count_rows
 
 
 def load_children(
@@ -89,12 +86,8 @@ def load_children(
                 observed.append(at)
                 owners.append(found.parent.account or platform)
         validated = time.perf_counter()
-        result = validate_part(resource, records, strict_enums=settings.strict_enums, columns=columns)
-        decision = decide(result, settings, label=f"{resource} {window.key}")
-        outcome = PartitionOutcome(
-            window, result, decision,
-            records_total=result.records_total, records_valid=len(result.valid), records_rejected=len(result.invalid),
-        )
+        outcome = judge_window(spec, window, records, columns, settings)
+        result = outcome.result
         report.validate_seconds += time.perf_counter() - validated
         rows = None
         if outcome.accepted and result.valid:
@@ -137,11 +130,7 @@ def load_children(
         if options.on_partition is not None:
             options.on_partition(outcome, report)
     with warehouse.connect() as conn:
-        try:
-            prune_history(conn, spec, keep=options.retention.keep_versions, keep_days=options.retention.keep_days)
-        except Exception as exc:
-            report.prune_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        report.table_rows = count_rows(conn, spec.table)
+        prune_and_count(conn, spec, options.retention, report)
     report.seconds = time.perf_counter() - report.began
     return report
 
