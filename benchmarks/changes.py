@@ -65,7 +65,7 @@ def load(warehouse: Warehouse, records: list[dict], columns) -> None:
     for key, rows in by_day.items():
         w = window_of(rows[0]["created"])
         assert w is not None
-        result = validate_records("charges", rows)
+        result = validate_records(get_resource("charges"), rows)
         writes.append(
             WindowWrite(
                 key, w.start, w.end,
@@ -126,7 +126,7 @@ def apply_naive(warehouse: Warehouse, payloads: list[dict], columns) -> float:
     with warehouse.connect() as conn:
         for event in payloads:
             obj = event["data"]["object"]
-            result = validate_records("charges", [obj])
+            result = validate_records(get_resource("charges"), [obj])
             key = window_of(obj["created"]).key  # type: ignore[union-attr]
             row = to_arrow(result.valid, columns, partition_of=_constant(key), run_id="naive", loaded_at=START)
             conn.execute("BEGIN TRANSACTION")
@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=20_000)
     parser.add_argument("--baseline-events", type=int, default=200)
     args = parser.parse_args()
-    columns = apply_mapping("charges")
+    columns = apply_mapping(get_resource("charges"))
     records = charges(args.rows)
     payloads = events(records, args.changed)
     print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "

@@ -48,7 +48,7 @@ def _load(target: str | Lake, api_key: str, api_base: str, resource: str, days: 
     report = load_partitions(
         StripeReader(api_key, api_base), warehouse, get_resource(resource), windows(START, days),
         LoadOptions(
-            columns=default_columns(resource),
+            columns=default_columns(get_resource(resource)),
             settings=ValidationSettings(),
             run_id=f"bench-{resource}-{os.getpid()}",
         ),

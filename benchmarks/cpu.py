@@ -60,9 +60,9 @@ from stripe_assets.ingest.warehouse import Warehouse
 url, resource, days, out, profile = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 try:  # the options of a load as one value; a revision before it takes them as keywords
     from stripe_assets.ingest.load_options import LoadOptions
-    how = (LoadOptions(default_columns(resource), ValidationSettings(), run_id="bench"),), {}
+    how = (LoadOptions(default_columns(get_resource(resource)), ValidationSettings(), run_id="bench"),), {}
 except ImportError:
-    how = (), dict(columns=default_columns(resource), settings=ValidationSettings(), run_id="bench")
+    how = (), dict(columns=default_columns(get_resource(resource)), settings=ValidationSettings(), run_id="bench")
 child = child_of(get_resource(resource))
 if child is not None:
     load(url, child.parent, windows(START, days), Path(out))

@@ -61,7 +61,7 @@ def main() -> None:
             load = load_children if child_of(get_resource(name)) is not None else load_partitions
             report = load(
                 reader, warehouse, get_resource(name), windows,
-                LoadOptions(columns=default_columns(name), settings=ValidationSettings(), run_id="bench"),
+                LoadOptions(columns=default_columns(get_resource(name)), settings=ValidationSettings(), run_id="bench"),
             )
             total_records += report.records_fetched
             print(

@@ -169,7 +169,7 @@ def load(url: str, resource: str, days: list[Window], path: Path, limits: Limits
     return load_partitions(
         reader, Warehouse(path), get_resource(resource), days,
         LoadOptions(
-            columns=default_columns(resource),
+            columns=default_columns(get_resource(resource)),
             settings=ValidationSettings(),
             run_id="bench",
             log=log,

@@ -16,6 +16,7 @@ import platform
 import time
 from datetime import date
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets_emulator import EmulatorConfig, start_emulator
 
@@ -58,16 +59,16 @@ def main() -> None:
     args = parser.parse_args()
 
     records = realistic_charges(args.records, args.invalid_pct)
-    validate_records("charges", records[:100])  # build the schema once, outside the timing
+    validate_records(get_resource("charges"), records[:100])  # build the schema once, outside the timing
     best = float("inf")
     for _ in range(args.repeat):
         began = time.perf_counter()
-        result = validate_records("charges", records)
+        result = validate_records(get_resource("charges"), records)
         best = min(best, time.perf_counter() - began)
     small = records[:100]
     began = time.perf_counter()
     for _ in range(20):
-        validate_records("charges", small)
+        validate_records(get_resource("charges"), small)
     per_call_ms = (time.perf_counter() - began) / 20 * 1000
 
     print(f"python {platform.python_version()}, {platform.machine()}")

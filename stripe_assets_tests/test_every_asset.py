@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import dagster as dg
 import pytest
 
-from stripe_assets.catalog import RESOURCES
+from stripe_assets.catalog import RESOURCES, get_resource
 from stripe_assets.catalog.child import child_of
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.warehouse import Warehouse
@@ -53,7 +53,7 @@ def _rows(tmp_path, name: str) -> list[tuple]:
 def _columns_follow_raw(tmp_path, name: str) -> None:
     """Each declared column holds what `raw` says at its path (a timestamp as its Unix time)."""
     checks = []
-    for spec in default_columns(name):
+    for spec in default_columns(get_resource(name)):
         if spec.path[0] == "<parent>":
             continue
         at = "$." + ".".join(spec.path)

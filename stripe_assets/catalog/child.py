@@ -66,6 +66,13 @@ class StripeChild(StripeResource):
     # they name has its children read again (its own changes already do that).
     child_events: tuple[str, ...] = field(default=())
 
+    @property
+    def parent(self) -> StripeResource:
+        """The parent's declaration (the resource `child_of.parent` names)."""
+        from stripe_assets.catalog import get_resource  # the catalog imports this module
+
+        return get_resource(self.child_of.parent)
+
 
 def child_of(resource: StripeResource) -> ChildOf | None:
     """How `resource` is listed under its parent; None for a top-level resource."""

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from stripe_assets.catalog import DECLARATIONS_DIR, RESOURCE_NAMES, get_resource
+from stripe_assets.catalog import DECLARATIONS_DIR, RESOURCE_NAMES, StripeResource, get_resource
 from stripe_assets.catalog.child import child_of
 from stripe_assets.dataflows.accounts import Accounts, parse_accounts
 from stripe_assets.dataflows.alert_settings import AlertSettings, ChannelConfig, LogChannel
@@ -208,6 +208,11 @@ class Dataflow(ConfigModel):
             raise config_error(str(exc), field="mapping") from None
         return self
 
+    @property
+    def declaration(self) -> StripeResource:
+        """The catalog's declaration of the resource it loads."""
+        return get_resource(self.resource)
+
     def reads(self, api: ApiSettings) -> Accounts:
         """Whose data it reads: its own `accounts:`, else the `api:` section's."""
         return self.accounts if self.accounts is not None else api.accounts
@@ -220,7 +225,7 @@ class Dataflow(ConfigModel):
     def columns(self) -> list[ColumnSpec]:
         """The resource's default columns with this dataflow's mapping applied."""
         return apply_mapping(
-            self.resource,
+            self.declaration,
             add={name: AddedColumn(c.path, c.type) for name, c in self.mapping.add.items()},
             rename=self.mapping.rename,
             drop=self.mapping.drop,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.alert_settings import ChannelConfig, EmailChannel, LogChannel, WebhookChannel
 from stripe_assets.dataflows.freshness import freshness_windows
 from stripe_assets.dataflows.models import Dataflow, DataflowsConfig
@@ -122,7 +121,7 @@ def _alerts(dataflow: Dataflow) -> str:
 def _mapping(dataflow: Dataflow) -> list[str]:
     columns = {c.name: c for c in dataflow.columns()}
     mapping = dataflow.mapping
-    defaults = len(default_columns(dataflow.resource))
+    defaults = len(default_columns(dataflow.declaration))
     if mapping.is_empty:
         return [f"default columns ({defaults})"]
     lines = []
@@ -144,7 +143,7 @@ def _freshness(dataflow: Dataflow) -> str:
 
 
 def review_dataflow(dataflow: Dataflow, now: datetime) -> list[str]:
-    resource = get_resource(dataflow.resource)
+    resource = dataflow.declaration
     status = "enabled: schedule starts RUNNING" if dataflow.enabled else "disabled: schedule starts STOPPED"
     lines = [
         f"{dataflow.name} ({status})",
@@ -207,8 +206,8 @@ def _dataflow_json(dataflow: Dataflow, now: datetime) -> dict[str, Any]:
         "name": dataflow.name,
         "resource": dataflow.resource,
         "asset": f"stripe/{dataflow.resource}",
-        "group": get_resource(dataflow.resource).group,
-        "table": get_resource(dataflow.resource).table,
+        "group": dataflow.declaration.group,
+        "table": dataflow.declaration.table,
         "enabled": dataflow.enabled,
         "schedule": describe_schedule(dataflow),
         "dagster_schedule": schedule_name(dataflow),

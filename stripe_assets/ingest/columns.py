@@ -16,8 +16,8 @@ from typing import Literal, get_args
 
 import orjson
 
-from stripe_assets.catalog import get_resource
-from stripe_assets.catalog.child import child_of
+from stripe_assets.catalog import StripeResource
+from stripe_assets.catalog.child import StripeChild
 from stripe_assets.ingest.stripe_docs import field_description
 from stripe_assets.ingest.stripe_schema import FieldSpec, describe_kind, resolve_path
 
@@ -90,7 +90,7 @@ def fitting_types(field: FieldSpec, leaf: str, timestamp_fields: Collection[str]
     return _FITS[field.kind]
 
 
-def column(resource: str, name: str, path: str, type_: str | None = None) -> ColumnSpec:
+def column(resource: StripeResource, name: str, path: str, type_: str | None = None) -> ColumnSpec:
     """A column reading `path`; its type comes from Stripe's schema unless given.
 
     Raises ValueError naming the path or type when either is not valid for the resource, or
@@ -98,7 +98,7 @@ def column(resource: str, name: str, path: str, type_: str | None = None) -> Col
     """
     field = resolve_path(resource, path)
     leaf = path.rsplit(".", 1)[-1]
-    timestamps = get_resource(resource).timestamp_fields
+    timestamps = resource.timestamp_fields
     if type_ is None:
         type_ = duck_type_for(field, leaf, timestamps)
     elif type_.upper() not in DUCK_TYPES:
@@ -123,8 +123,8 @@ def _parse_declaration(entry: str) -> tuple[str, str]:
     return name.strip(), (path.strip() or name.strip())
 
 
-def default_columns(resource: str) -> list[ColumnSpec]:
-    declared = [column(resource, *_parse_declaration(e)) for e in get_resource(resource).columns]
+def default_columns(resource: StripeResource) -> list[ColumnSpec]:
+    declared = [column(resource, *_parse_declaration(e)) for e in resource.columns]
     return declared[:1] + parent_columns(resource) + declared[1:]
 
 
@@ -132,13 +132,12 @@ def default_columns(resource: str) -> list[ColumnSpec]:
 PARENT_CREATED = "_parent_created"
 
 
-def parent_columns(resource: str) -> list[ColumnSpec]:
+def parent_columns(resource: StripeResource) -> list[ColumnSpec]:
     """A child's columns naming its parent (filled by the child load, not from the object):
     the parent's id, and the parent's `created` (the partition its row belongs to)."""
-    child = child_of(get_resource(resource))
-    if child is None:
+    if not isinstance(resource, StripeChild):
         return []
-    parent = get_resource(child.parent)
+    child, parent = resource.child_of, resource.parent
     return [
         ColumnSpec(
             child.parent_column, ("<parent>", "id"), "VARCHAR",
@@ -158,7 +157,7 @@ class AddedColumn:
 
 
 def apply_mapping(
-    resource: str,
+    resource: StripeResource,
     *,
     add: Mapping[str, AddedColumn] | None = None,
     rename: Mapping[str, str] | None = None,
@@ -173,11 +172,11 @@ def apply_mapping(
         if name in REQUIRED_COLUMNS:
             raise ValueError(f"drop: column {name!r} cannot be dropped (required: {', '.join(REQUIRED_COLUMNS)})")
         if name not in columns:
-            raise ValueError(f"drop: {resource} has no column {name!r} (columns: {', '.join(columns)})")
+            raise ValueError(f"drop: {resource.name} has no column {name!r} (columns: {', '.join(columns)})")
         del columns[name]
     for old, new in (rename or {}).items():
         if old not in columns:
-            raise ValueError(f"rename: {resource} has no column {old!r} (columns: {', '.join(columns)})")
+            raise ValueError(f"rename: {resource.name} has no column {old!r} (columns: {', '.join(columns)})")
         if old in REQUIRED_COLUMNS:
             raise ValueError(f"rename: column {old!r} cannot be renamed (required: {', '.join(REQUIRED_COLUMNS)})")
         _check_new_name("rename", new, columns)

@@ -245,7 +245,7 @@ class Loader:
             window.merger = ResultMerger(self.resource, self.settings.strict_enums)
             self.report.staged_windows += 1
         began = time.perf_counter()
-        part = validate_part(self.resource, records, strict_enums=self.settings.strict_enums, columns=self.columns)
+        part = validate_part(self.spec, records, strict_enums=self.settings.strict_enums, columns=self.columns)
         converting = time.perf_counter()
         self.report.validate_seconds += converting - began
         observed = observed_of(part.valid, window, self.fetch_began)

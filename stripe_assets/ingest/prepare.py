@@ -117,7 +117,7 @@ def judge_window(
     settings: ValidationSettings,
 ) -> PartitionOutcome:
     """A window's records, all at hand, validated and decided on (accepted or rejected)."""
-    result = validate_part(spec.name, records, strict_enums=settings.strict_enums, columns=columns)
+    result = validate_part(spec, records, strict_enums=settings.strict_enums, columns=columns)
     decision = decide(result, settings, label=f"{spec.name} {window.key}")
     return PartitionOutcome(
         window, result, decision,

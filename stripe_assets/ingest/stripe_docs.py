@@ -15,7 +15,7 @@ import sys
 
 from stripe._stripe_object import StripeObject
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.stripe_schema import fields_of_class
 
 MAX_CHARS = 300  # the UI shows column descriptions in a table: the first sentences are enough
@@ -77,10 +77,10 @@ def _tidy(text: str, *, unix_time: bool) -> str:
     return text[: cut + 1] if cut > 0 else text[: MAX_CHARS - 1].rstrip() + "…"
 
 
-def field_description(resource: str, path: str, *, unix_time: bool = False) -> str | None:
+def field_description(resource: StripeResource, path: str, *, unix_time: bool = False) -> str | None:
     """Stripe's description of the field at a dotted path, or None when the SDK has none
     (free-form keys under `metadata`, polymorphic objects)."""
-    cls: type | None = get_resource(resource).stripe_class
+    cls: type | None = resource.stripe_class
     parts = path.split(".")
     for part in parts[:-1]:
         spec = fields_of_class(cls).get(part) if cls is not None else None

@@ -27,7 +27,7 @@ import stripe
 from stripe._list_object import ListObject
 from stripe._stripe_object import StripeObject, UntypedStripeObject
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 
 API_VERSION: str = stripe.api_version
 
@@ -133,13 +133,12 @@ def _own_annotations(cls: type) -> dict[str, object]:
     return merged
 
 
-@functools.cache
-def resource_fields(resource: str) -> dict[str, FieldSpec]:
-    """The top-level fields of one resource (`charges`, ...) at the pinned API version."""
-    return fields_of_class(get_resource(resource).stripe_class)
+def resource_fields(resource: StripeResource) -> dict[str, FieldSpec]:
+    """The top-level fields of one resource at the pinned API version (shared: do not modify)."""
+    return fields_of_class(resource.stripe_class)
 
 
-def resolve_path(resource: str, path: str) -> FieldSpec:
+def resolve_path(resource: StripeResource, path: str) -> FieldSpec:
     """The field at a dotted path such as `payment_method_details.card.brand`.
 
     Raises ValueError naming the first segment that the schema does not know.
@@ -149,7 +148,7 @@ def resolve_path(resource: str, path: str) -> FieldSpec:
     spec: FieldSpec | None = None
     for depth, part in enumerate(parts):
         if part not in fields:
-            where = ".".join(parts[:depth]) or resource
+            where = ".".join(parts[:depth]) or resource.name
             known = ", ".join(sorted(fields)) or "none"
             raise ValueError(f"{path!r}: {where} has no field {part!r} (known: {known})")
         spec = fields[part]

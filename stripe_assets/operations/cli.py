@@ -160,7 +160,8 @@ def _preview(args: argparse.Namespace) -> int:
     from stripe_assets.operations.targets import dataflow_of, resource_named
     from stripe_assets.settings import settings
 
-    resource = resource_named(args.resource).name
+    declaration = resource_named(args.resource)
+    resource = declaration.name
     config = load_dataflows()
     flow = dataflow_of(config, resource)
     env = settings()
@@ -170,7 +171,7 @@ def _preview(args: argparse.Namespace) -> int:
     preview = build_preview(
         resource,
         records,
-        flow.columns() if flow else default_columns(resource),
+        flow.columns() if flow else default_columns(declaration),
         flow.validation if flow else ValidationSettings(),
         dataflow=flow.name if flow else None,
         api_base=reader.api_base,

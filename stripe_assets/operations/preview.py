@@ -83,7 +83,7 @@ def build_preview(
     dataflow: str | None,
     api_base: str,
 ) -> Preview:
-    result = validate_records(resource, records, strict_enums=settings.strict_enums)
+    result = validate_records(get_resource(resource), records, strict_enums=settings.strict_enums)
     decision = decide(result, settings, label=f"{resource}, these {len(records)} records")
     rows: list[dict[str, Any]] = []
     if result.valid:

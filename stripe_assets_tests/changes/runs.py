@@ -57,7 +57,7 @@ def run(
     reader: StripeReader, warehouse: Warehouse, resource: str, windows: Sequence[Window], run_id: str, days: Days
 ) -> LoadReport:
     """One run of `resource`: the changes since its cursor with its first windows, as the asset does."""
-    columns = default_columns(resource)
+    columns = default_columns(get_resource(resource))
     plan = plan_changes(
         reader, warehouse, get_resource(resource), columns=columns, window_of=days.window_of, run_id=run_id
     )

@@ -21,7 +21,7 @@ from stripe_assets_tests.faults.test_fencing import in_background
 
 DAYS = Days(date(2026, 10, 1), 4)
 PRICES = get_resource("prices")
-PRICE_COLUMNS = default_columns("prices")
+PRICE_COLUMNS = default_columns(get_resource("prices"))
 QUARANTINE = _ARROW_SCHEMA  # an empty quarantine table has its columns
 
 

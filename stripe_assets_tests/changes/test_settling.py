@@ -120,4 +120,4 @@ def test_only_rows_due_at_the_run_start_count_whatever_the_mapping(small_project
         assert [w.key for w in plan.reread] == sorted(expected), now
         assert plan.rows_due == sum(map(len, expected.values())), now
     charges = get_resource("charges")
-    assert expected and plan_settling(small_project.warehouse, charges, default_columns("charges")) is None
+    assert expected and plan_settling(small_project.warehouse, charges, default_columns(charges)) is None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.dataflows.alert_settings import LogChannel, WebhookChannel
 from stripe_assets.dataflows.config import (
     DATAFLOWS_ENV,
@@ -37,7 +37,7 @@ def test_shipped_file_equals_the_built_in_defaults():
 def test_shipped_mapping_adds_card_funding_to_the_default_charge_columns():
     charges = load_dataflows(SHIPPED).for_resource("charges")
     names = [c.name for c in charges.columns()]
-    assert names == [c.name for c in default_columns("charges")] + ["card_funding"]
+    assert names == [c.name for c in default_columns(get_resource("charges"))] + ["card_funding"]
     added = charges.columns()[-1]
     assert (added.dotted_path, added.type) == ("payment_method_details.card.funding", "VARCHAR")
 

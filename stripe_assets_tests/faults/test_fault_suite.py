@@ -47,7 +47,7 @@ def load(api, path, run_id: str = "run-1", resource: str = "charges", days=DAYS)
         return load_partitions(
             reader, Warehouse(path), get_resource(resource), [Window(d, *day_window(d)) for d in days],
             LoadOptions(
-                columns=default_columns(resource),
+                columns=default_columns(get_resource(resource)),
                 settings=ValidationSettings(threshold_pct=100.0),
                 run_id=run_id,
             ),

@@ -22,7 +22,7 @@ def load(emulator, path, day: str, run_id: str = "run-1", resource: str = "charg
     with StripeReader(emulator.api_key, emulator.url) as reader:
         return load_partitions(
             reader, Warehouse(path), get_resource(resource), [Window(day, *day_window(day))],
-            LoadOptions(columns=default_columns(resource), settings=ValidationSettings(), run_id=run_id),
+            LoadOptions(columns=default_columns(get_resource(resource)), settings=ValidationSettings(), run_id=run_id),
         )
 
 

@@ -233,7 +233,7 @@ def test_a_lone_surrogate_in_an_event_rejects_only_that_objects_new_state():
     finally:
         api.stop()
     assert sorted(scan.changes) == ["ch_0000", "ch_0001", "ch_0002"]
-    result = validate_records("charges", [scan.changes["ch_0001"].state])
+    result = validate_records(get_resource("charges"), [scan.changes["ch_0001"].state])
     [failure] = result.failures
     assert (failure.id, failure.column, failure.check) == ("ch_0001", "description", "valid_unicode")
     assert failure.reason == "description holds a lone UTF-16 surrogate (caf\\ud800), which is not Unicode text"

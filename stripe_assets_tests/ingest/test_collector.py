@@ -19,7 +19,7 @@ def test_a_load_runs_without_full_collections_and_restores_the_collector(emulato
         StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), get_resource("charges"),
         windows("2026-10-03"),
         LoadOptions(
-            columns=default_columns("charges"),
+            columns=default_columns(get_resource("charges")),
             settings=ValidationSettings(),
             run_id="r",
             on_partition=lambda outcome, report: during.append((*gc.get_threshold(), gc.get_freeze_count())),
@@ -64,7 +64,7 @@ def test_a_window_validated_in_parts_is_fully_collected_after_each_part_only(mak
     def run(path) -> None:
         load_partitions(
             StripeReader(emu.api_key, emu.url), Warehouse(path), get_resource("charges"), windows("2026-10-01"),
-            LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r"),
+            LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r"),
         )
 
     gc.callbacks.append(count)

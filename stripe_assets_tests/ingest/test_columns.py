@@ -1,12 +1,12 @@
 import pytest
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.ingest.columns import AddedColumn, apply_mapping, default_columns
 
 
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
 def test_default_columns_are_typed_from_stripes_schema(resource):
-    columns = {c.name: c.type for c in default_columns(resource)}
+    columns = {c.name: c.type for c in default_columns(get_resource(resource))}
     assert columns["id"] == "VARCHAR"
     # A child's rows are placed by their parent's `created` (an invoice line has none of its own).
     assert columns.get("created", columns.get("_parent_created")) == "TIMESTAMPTZ"
@@ -17,7 +17,7 @@ def test_default_columns_are_typed_from_stripes_schema(resource):
 
 
 def test_amounts_are_bigint_references_are_ids_and_objects_are_json():
-    charges = {c.name: c.type for c in default_columns("charges")}
+    charges = {c.name: c.type for c in default_columns(get_resource("charges"))}
     assert charges["amount"] == "BIGINT"
     assert charges["customer"] == "VARCHAR"  # expandable: stored as the id
     assert charges["paid"] == "BOOLEAN"
@@ -27,7 +27,7 @@ def test_amounts_are_bigint_references_are_ids_and_objects_are_json():
 
 def test_mapping_adds_renames_and_drops_in_place():
     columns = apply_mapping(
-        "charges",
+        get_resource("charges"),
         add={"card_funding": AddedColumn("payment_method_details.card.funding")},
         rename={"amount": "amount_minor"},
         drop=["metadata"],
@@ -60,12 +60,12 @@ def test_mapping_adds_renames_and_drops_in_place():
 )
 def test_bad_mappings_name_the_problem(mapping, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
-        apply_mapping("charges", **mapping)
+        apply_mapping(get_resource("charges"), **mapping)
 
 
 @pytest.mark.parametrize("resource", RESOURCE_NAMES)
 def test_every_default_column_is_described_in_stripes_words(resource):
-    for column in default_columns(resource):
+    for column in default_columns(get_resource(resource)):
         if column.path[0] == "<parent>":  # a child's parent: its id and `created`, named in our words
             assert column.description.startswith(("The ", "When the ")), column
             continue
@@ -76,7 +76,7 @@ def test_every_default_column_is_described_in_stripes_words(resource):
 
 def test_descriptions_are_stripes_own_also_for_nested_and_mapped_fields():
     columns = {c.name: c.description for c in apply_mapping(
-        "charges", add={"card_funding": AddedColumn("payment_method_details.card.funding")}
+        get_resource("charges"), add={"card_funding": AddedColumn("payment_method_details.card.funding")}
     )}
     assert columns["amount"].startswith("Amount intended to be collected by this payment.")
     assert columns["created"] == "Time at which the object was created. (Stripe `created`, as a UTC time)"
@@ -86,7 +86,8 @@ def test_descriptions_are_stripes_own_also_for_nested_and_mapped_fields():
         "(Stripe `payment_method_details.card.funding`)"
     )
     # free-form keys have no description of their own: where they come from is said
-    (metadata_key,) = apply_mapping("charges", add={"order": AddedColumn("metadata.order_id", "VARCHAR")})[-1:]
+    (metadata_key,) = apply_mapping(get_resource("charges"), add={"order": AddedColumn("metadata.order_id",
+        "VARCHAR")})[-1:]
     assert metadata_key.description == "Stripe `metadata.order_id`"
 
 
@@ -107,7 +108,7 @@ def test_descriptions_are_stripes_own_also_for_nested_and_mapped_fields():
 )
 def test_a_type_that_cannot_hold_the_field_is_refused(path, type_, kind, allowed):
     with pytest.raises(ValueError) as caught:
-        apply_mapping("charges", add={"x": AddedColumn(path, type_)})
+        apply_mapping(get_resource("charges"), add={"x": AddedColumn(path, type_)})
     message = str(caught.value)
     assert message.startswith(f"add: column 'x': type {type_} cannot hold {path!r}, {kind} in Stripe's schema")
     assert f"(allowed: {allowed}" in message
@@ -122,5 +123,5 @@ def test_a_type_that_cannot_hold_the_field_is_refused(path, type_, kind, allowed
     ],
 )
 def test_a_type_that_holds_the_field_is_accepted(path, type_):
-    (added,) = apply_mapping("charges", add={"x": AddedColumn(path, type_)})[-1:]
+    (added,) = apply_mapping(get_resource("charges"), add={"x": AddedColumn(path, type_)})[-1:]
     assert (added.dotted_path, added.type) == (path, type_)

@@ -17,7 +17,7 @@ import orjson
 import pyarrow as pa
 import pytest
 
-from stripe_assets.catalog import RESOURCE_NAMES
+from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation import verdict as verdict_module
@@ -57,17 +57,17 @@ def _same(fast: ValidationResult, slow: ValidationResult) -> None:
 
 
 def _rows(result: ValidationResult, resource: str) -> pa.Table:
-    columns = default_columns(resource)
+    columns = default_columns(get_resource(resource))
     return to_arrow(result.valid, columns, partition_of=lambda _: "2026-10-03", run_id="r", loaded_at=AT)
 
 
 def _check_part(resource: str, records: list, strict_enums: bool = False) -> bool:
     """Both paths agree on `records`; whether the fast verdict vouched for them."""
-    columns = default_columns(resource)
-    slow = validate_records(resource, copy.deepcopy(records), strict_enums=strict_enums, columns=columns)
-    passed = verdict(resource_schema(resource, strict_enums), records, columns) is not None
+    columns = default_columns(get_resource(resource))
+    slow = validate_records(get_resource(resource), copy.deepcopy(records), strict_enums=strict_enums, columns=columns)
+    passed = verdict(resource_schema(get_resource(resource), strict_enums), records, columns) is not None
     assert not (passed and slow.failures), f"{resource}: the fast verdict passed a part with {slow.failures[0]}"
-    _same(validate_part(resource, records, strict_enums=strict_enums, columns=columns), slow)
+    _same(validate_part(get_resource(resource), records, strict_enums=strict_enums, columns=columns), slow)
     return passed
 
 
@@ -82,8 +82,9 @@ def test_the_emulators_objects_of_every_resource_give_the_same_result_and_rows(m
             passed = _check_part(resource, records, strict_enums)
             if invalid == 0.0:
                 assert passed, f"{resource}: valid objects took the slow path"
-            result = validate_part(resource, records, strict_enums=strict_enums, columns=default_columns(resource))
-            slow = validate_records(resource, records, strict_enums=strict_enums, columns=default_columns(resource))
+            spec = get_resource(resource)
+            result = validate_part(spec, records, strict_enums=strict_enums, columns=default_columns(spec))
+            slow = validate_records(spec, records, strict_enums=strict_enums, columns=default_columns(spec))
             assert _rows(result, resource).equals(_rows(slow, resource)), resource
 
 
@@ -92,16 +93,16 @@ def test_valid_samples_of_every_resource_take_the_fast_path(resource):
     """Child lists included: their samples are what their parents embed or Stripe lists."""
     records = batch(resource, 6)
     assert _check_part(resource, records), resource
-    result = validate_part(resource, records, columns=default_columns(resource))
-    assert _rows(result, resource).equals(_rows(validate_records(resource, records), resource))
+    result = validate_part(get_resource(resource), records, columns=default_columns(get_resource(resource)))
+    assert _rows(result, resource).equals(_rows(validate_records(get_resource(resource), records), resource))
 
 
 def _never_passes_what_pandera_fails(resource: str, records: list, strict_enums: bool = False) -> None:
     """One pandera run over `records`; then each failing record, alone and beside valid ones,
     must be refused by the verdict (a repeated id fails only beside its first occurrence)."""
-    columns = default_columns(resource)
-    schema = resource_schema(resource, strict_enums)
-    slow = validate_records(resource, copy.deepcopy(records), strict_enums=strict_enums, columns=columns)
+    columns = default_columns(get_resource(resource))
+    schema = resource_schema(get_resource(resource), strict_enums)
+    slow = validate_records(get_resource(resource), copy.deepcopy(records), strict_enums=strict_enums, columns=columns)
     alone = {f.index for f in slow.failures if f.check != "unique"}
     good = batch(resource, 2)
     for index in sorted(alone):
@@ -126,7 +127,7 @@ def test_no_record_of_the_bad_record_corpus_passes_the_fast_verdict(resource):
 def test_every_field_absent_null_or_mistyped_never_passes_what_pandera_fails(resource):
     """Every field of a valid record absent, null, of each wrong type and each look-alike."""
     records: list = []
-    for name, spec in resource_schema(resource).fields.items():
+    for name, spec in resource_schema(get_resource(resource)).fields.items():
         wrongs: list[object] = [bad_records.ABSENT, None, *bad_records._WRONG.get(spec.kind, ())]
         wrongs += _LOOK_ALIKES[spec.kind]
         if spec.enum:
@@ -150,7 +151,7 @@ def test_a_part_the_verdict_cannot_vouch_for_is_judged_by_pandera():
     assert not _check_part("charges", duplicate)
     assert not _check_part("charges", subclass)
     assert _check_part("charges", drifted)  # drift is counted, not rejected
-    result = validate_part("charges", drifted)
+    result = validate_part(get_resource("charges"), drifted)
     assert result.drift.unknown_fields == {"brand_new_field": 1}
     assert result.drift.unknown_enum_values == {"status": {"zz_new": 1}}
     assert not _check_part("charges", drifted, strict_enums=True)
@@ -165,4 +166,4 @@ def test_a_defect_inside_the_verdict_fails_the_part_instead_of_falling_back(monk
 
     monkeypatch.setattr(verdict_module, "_field_counts", broken)
     with pytest.raises(TypeError, match="a defect"):
-        validate_part("charges", batch("charges", 3))
+        validate_part(get_resource("charges"), batch("charges", 3))

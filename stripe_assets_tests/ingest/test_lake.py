@@ -130,7 +130,7 @@ def _load(lake: Lake, api_key: str, api_base: str, resource: str, days: list[str
     warehouse = Warehouse("unused.duckdb", lake=lake)
     report = load_partitions(
         StripeReader(api_key, api_base), warehouse, get_resource(resource), [_window(d) for d in days],
-        LoadOptions(columns=default_columns(resource), settings=ValidationSettings(), run_id=run_id),
+        LoadOptions(columns=default_columns(get_resource(resource)), settings=ValidationSettings(), run_id=run_id),
     )
     return f"left to {sorted(set(report.left_to.values()))}" if report.left_to else "landed"
 
@@ -201,7 +201,8 @@ def test_two_writers_committing_at_the_same_moment(postgres, postgres_db, emulat
     with StripeReader(emulator.api_key, emulator.url) as reader:  # the tables exist, one load is logged
         load_partitions(
             reader, Warehouse(lake=lake), get_resource("charges"), [_window("2026-10-04")],
-            LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="run-before"),
+            LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(),
+                run_id="run-before"),
         )
     both_inside = threading.Barrier(2, timeout=120)
     attempts: dict[str, int] = {"run-a": 0, "run-b": 0}
@@ -216,7 +217,8 @@ def test_two_writers_committing_at_the_same_moment(postgres, postgres_db, emulat
         with StripeReader(emulator.api_key, emulator.url) as reader:
             report = load_partitions(
                 reader, Warehouse(lake=lake), get_resource("charges"), [_window(day)],
-                LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id),
+                LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(),
+                    run_id=run_id),
                 before_first_write=hold,
             )
         outcomes[run_id] = report.left_to or "landed"
@@ -291,7 +293,7 @@ def test_a_write_that_fails_halfway_changes_nothing_on_the_lake(postgres, postgr
     lake = Lake.parse(f"ducklake:postgres:{postgres.dsn(postgres_db)}", str(tmp_path / "data"), tmp_path)
     warehouse = Warehouse(lake=lake)
     reader = StripeReader(emulator.api_key, emulator.url)
-    columns = default_columns("charges")
+    columns = default_columns(get_resource("charges"))
     windows = [_window("2026-10-02"), _window("2026-10-03")]
     load_partitions(
         reader, warehouse, get_resource("charges"), windows,

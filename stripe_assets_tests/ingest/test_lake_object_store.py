@@ -48,7 +48,7 @@ def _load(lake: Lake, emulator, run_id: str, days=("2026-10-02",)):
     with StripeReader(emulator.api_key, emulator.url) as reader:
         return load_partitions(
             reader, Warehouse(lake=lake), get_resource("charges"), [Window(d, *day_window(d)) for d in days],
-            LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id=run_id),
+            LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id=run_id),
         )
 
 

@@ -27,7 +27,7 @@ def windows(*days: str) -> list[Window]:
 def load(emu, path, resource, *days, settings=ValidationSettings(), run_id="run-1"):
     return load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(path), get_resource(resource), windows(*days),
-        LoadOptions(columns=default_columns(resource), settings=settings, run_id=run_id),
+        LoadOptions(columns=default_columns(get_resource(resource)), settings=settings, run_id=run_id),
     )
 
 
@@ -114,7 +114,7 @@ def test_an_api_listing_out_of_order_still_lands_every_window_whole(make_emulato
         report = load_partitions(
             StripeReader("sk_test_any", api.url), Warehouse(duckdb_path), get_resource("charges"), windows(*days),
             LoadOptions(
-                columns=default_columns("charges"),
+                columns=default_columns(get_resource("charges")),
                 settings=ValidationSettings(),
                 run_id="run-1",
                 on_partition=lambda outcome, _: landed.append(outcome.window.key),
@@ -161,7 +161,7 @@ def test_objects_listed_again_on_later_pages_or_twice_on_one_page_land_once_as_f
             return load_partitions(
                 StripeReader("sk_test_any", api.url), Warehouse(path), get_resource("charges"), windows(*days),
                 LoadOptions(
-                    columns=default_columns("charges"),
+                    columns=default_columns(get_resource("charges")),
                     settings=ValidationSettings(),
                     run_id="run-1",
                     concurrency=concurrency,
@@ -186,7 +186,7 @@ def test_versions_beyond_the_retention_are_pruned_after_each_load(emulator, duck
             StripeReader(emulator.api_key, emulator.url), Warehouse(duckdb_path), get_resource("prices"),
             windows("2026-10-03"),
             LoadOptions(
-                columns=default_columns("prices"),
+                columns=default_columns(get_resource("prices")),
                 settings=ValidationSettings(),
                 run_id=run,
                 retention=HistoryRetention(keep_versions=1),
@@ -215,7 +215,7 @@ def test_a_load_ends_with_one_turn_at_the_warehouse_that_lands_prunes_and_counts
             load_partitions(
                 StripeReader(emulator.api_key, emulator.url), Turns(duckdb_path), get_resource("prices"), days,
                 LoadOptions(
-                    columns=default_columns("prices"),
+                    columns=default_columns(get_resource("prices")),
                     settings=ValidationSettings(),
                     run_id=run,
                     retention=HistoryRetention(keep_versions=1),
@@ -240,11 +240,13 @@ def test_split_slices_land_exactly_the_ids_of_a_single_cursor(make_emulator, tmp
     single, split = tmp_path / "single.duckdb", tmp_path / "split.duckdb"
     one = load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(single), get_resource("charges"), windows(*days),
-        LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=1),
+        LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r",
+            concurrency=1),
     )
     many = load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(split), get_resource("charges"), windows(*days),
-        LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=8),
+        LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r",
+            concurrency=8),
     )
     assert one.slices == 1 and many.slices > len(days)  # one cursor against many
     assert _ids_and_raw(split) == _ids_and_raw(single)
@@ -332,7 +334,7 @@ def test_a_long_load_logs_its_progress(make_emulator, duckdb_path):
         get_resource("charges"),
         windows("2026-10-01", "2026-10-02", "2026-10-03"),
         LoadOptions(
-            columns=default_columns("charges"),
+            columns=default_columns(get_resource("charges")),
             settings=ValidationSettings(),
             run_id="r",
             log=lines.append,
@@ -361,7 +363,8 @@ def test_a_load_tells_the_keys_budget_how_many_requests_it_still_expects(make_em
     reader = StripeReader(emu.api_key, emu.url, limiter=Probe(Limits(account=1e6, endpoint=1e6), MemoryBudgetStore()))
     report = load_partitions(
         reader, Warehouse(duckdb_path), get_resource("charges"), windows(*days),
-        LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=4),
+        LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r",
+            concurrency=4),
     )
     pages = report.stats.pages
     estimates = [left for endpoint, left in reported if endpoint == "GET /v1/charges"]
@@ -389,7 +392,8 @@ def test_a_load_reads_on_while_another_holds_the_warehouse_and_lands_once_it_is_
     def run(path) -> object:
         return load_partitions(
             StripeReader(emu.api_key, emu.url), Warehouse(path), get_resource("charges"), windows(*days),
-            LoadOptions(columns=default_columns("charges"), settings=ValidationSettings(), run_id="r", concurrency=1),
+            LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r",
+                concurrency=1),
         )
 
     requests = run(tmp_path / "free.duckdb").stats.requests  # what the whole read takes
@@ -418,7 +422,7 @@ def test_mapped_columns_of_another_type_hold_every_value_as_stripe_sent_it(emula
     from stripe_assets.ingest.columns import AddedColumn, apply_mapping
 
     columns = apply_mapping(
-        "charges",
+        get_resource("charges"),
         add={
             "amount_text": AddedColumn("amount", "VARCHAR"),
             "paid_text": AddedColumn("paid", "VARCHAR"),
@@ -470,7 +474,8 @@ def test_a_value_a_column_cannot_hold_sends_the_record_to_quarantine_not_null(em
             StripeReader(emulator.api_key, api.url), Warehouse(duckdb_path), get_resource("charges"),
             windows("2026-10-03"),
             LoadOptions(
-                columns=apply_mapping("charges", add={"exp_year": AddedColumn("payment_method_details.card.exp_year")}),
+                columns=apply_mapping(get_resource("charges"),
+                    add={"exp_year": AddedColumn("payment_method_details.card.exp_year")}),
                 settings=ValidationSettings(threshold_pct=20),
                 run_id="run-1",
             ),

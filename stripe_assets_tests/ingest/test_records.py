@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.records import to_arrow
 
@@ -14,9 +15,8 @@ def test_records_become_typed_columns_with_the_raw_object_kept():
         "metadata": {"order": "42"}, "a_field_stripe_added_later": 1,
     }
     loaded_at = datetime(2026, 11, 1, tzinfo=UTC)
-    table = to_arrow(
-        [record], default_columns("charges"), partition_of=lambda r: "2025-10-09", run_id="r1", loaded_at=loaded_at
-    )
+    columns = default_columns(get_resource("charges"))
+    table = to_arrow([record], columns, partition_of=lambda r: "2025-10-09", run_id="r1", loaded_at=loaded_at)
     row = table.to_pylist()[0]
     assert row["customer"] == "cus_9"
     assert row["card_brand"] == "visa"
@@ -31,7 +31,8 @@ def test_records_become_typed_columns_with_the_raw_object_kept():
 def test_decimal_columns_keep_38_digits_and_turn_non_numbers_into_null():
     from stripe_assets.ingest.columns import column
 
-    columns = [column("prices", "id", "id"), column("prices", "exact", "unit_amount_decimal")]
+    prices = get_resource("prices")
+    columns = [column(prices, "id", "id"), column(prices, "exact", "unit_amount_decimal")]
     records = [
         {"id": "price_1", "unit_amount_decimal": "12345678901234567890.125"},
         {"id": "price_2", "unit_amount_decimal": "NaN"},
@@ -81,10 +82,10 @@ def test_columns_built_a_column_at_a_time_hold_what_each_record_gives_on_its_own
     from stripe_assets.ingest.columns import column
 
     columns = [
-        *default_columns("charges"),
-        column("charges", "fee_rate", "amount", "DOUBLE"),
-        column("charges", "details", "payment_method_details", "JSON"),
-        column("charges", "fraud", "fraud_details", "JSON"),
+        *default_columns(get_resource("charges")),
+        column(get_resource("charges"), "fee_rate", "amount", "DOUBLE"),
+        column(get_resource("charges"), "details", "payment_method_details", "JSON"),
+        column(get_resource("charges"), "fraud", "fraud_details", "JSON"),
     ]
     records = [
         {"id": "ch_1", "created": 1_760_000_000, "amount": 1999, "customer": "cus_1",

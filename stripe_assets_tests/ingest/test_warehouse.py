@@ -13,7 +13,7 @@ from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError, WindowWrite
 
 PRICES = get_resource("prices")
-COLUMNS = default_columns("prices")
+COLUMNS = default_columns(get_resource("prices"))
 QUARANTINE = {"id": "VARCHAR", "_partition": "VARCHAR", "reason": "VARCHAR", "raw": "JSON"}
 DAY = datetime(2026, 10, 1, tzinfo=UTC)
 

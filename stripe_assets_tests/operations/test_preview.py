@@ -110,7 +110,7 @@ def test_unknown_resource_and_bad_limit_are_one_line_usage_errors(project, capsy
 def test_rows_are_a_table_when_they_fit_and_one_block_per_record_otherwise(emulator):
     records = fetch_newest(StripeReader(emulator.api_key, emulator.url), "customers", 3)
     preview = build_preview(
-        "customers", records, default_columns("customers"), ValidationSettings(), dataflow=None,
+        "customers", records, default_columns(get_resource("customers")), ValidationSettings(), dataflow=None,
         api_base=emulator.url,
     )
 
@@ -119,7 +119,7 @@ def test_rows_are_a_table_when_they_fit_and_one_block_per_record_otherwise(emula
 
     assert "Columns of stripe.customers (default columns: no dataflow loads it):" in wide
     header = next(line for line in wide if line.startswith("  id ") and " | " in line)
-    assert [cell.strip() for cell in header.split("|")] == [c.name for c in default_columns("customers")]
+    assert [cell.strip() for cell in header.split("|")] == [c.name for c in default_columns(get_resource("customers"))]
     assert all(record["id"] in "\n".join(wide) for record in records)
     assert [line for line in narrow if line.startswith("  -[ record ")] == [
         f"  -[ record {n} ]" + "-" * (len("address_country") - 8) for n in (1, 2, 3)

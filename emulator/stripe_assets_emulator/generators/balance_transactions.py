@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import resource_fields
 from stripe_assets_emulator.dataset import Dataset, Predicate
 from stripe_assets_emulator.filters import NOTHING, field_equals
@@ -56,7 +57,7 @@ def _payout(ds: Dataset, value: str) -> Predicate:
 
 
 def _type(ds: Dataset, value: str) -> Predicate:
-    parse_choice("type", value, resource_fields("balance_transactions")["type"].enum or ())
+    parse_choice("type", value, resource_fields(get_resource("balance_transactions"))["type"].enum or ())
     kind = {
         "charge": FROM_CHARGE, "refund": FROM_REFUND, "payout": FROM_PAYOUT, "adjustment": FROM_DISPUTE,
         "transfer": FROM_TRANSFER, "application_fee": FROM_APPLICATION_FEE,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import resource_fields
 from stripe_assets_emulator import ids
 from stripe_assets_emulator.credits import Credits
@@ -54,13 +55,13 @@ def _subscription(ds: Dataset, value: str) -> Predicate:
 
 
 def _status(ds: Dataset, value: str) -> Predicate:
-    parse_choice("status", value, resource_fields("invoices")["status"].enum or ())
+    parse_choice("status", value, resource_fields(get_resource("invoices"))["status"].enum or ())
     invoices = ds.generator(Invoices)
     return lambda d, s: invoices.outcome(d, s).status == value
 
 
 def _collection_method(ds: Dataset, value: str) -> Predicate:
-    parse_choice("collection_method", value, resource_fields("invoices")["collection_method"].enum or ())
+    parse_choice("collection_method", value, resource_fields(get_resource("invoices"))["collection_method"].enum or ())
     return field_equals(ds, "invoices", "collection_method", value)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import resource_fields
 from stripe_assets_emulator.dataset import Dataset, Predicate
 from stripe_assets_emulator.filters import NOTHING, field_equals, ref_of
@@ -37,7 +38,8 @@ def _price(ds: Dataset, value: str) -> Predicate:
 
 
 def _collection_method(ds: Dataset, value: str) -> Predicate:
-    parse_choice("collection_method", value, resource_fields("subscriptions")["collection_method"].enum or ())
+    methods = resource_fields(get_resource("subscriptions"))["collection_method"].enum
+    parse_choice("collection_method", value, methods or ())
     return field_equals(ds, "subscriptions", "collection_method", value)
 
 

@@ -120,7 +120,7 @@ def build_batch(
         windows[window.key] = window
         placed.append(state)
 
-    result = validate_part(resource.name, placed, strict_enums=strict_enums, columns=columns)
+    result = validate_part(resource, placed, strict_enums=strict_enums, columns=columns)
 
     def partition_of(record: dict) -> str:
         window = window_of(record[resource.created_field])

@@ -27,15 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    resources = args.resources or list(RESOURCE_NAMES)
-    for name in resources:
-        try:
-            get_resource(name)
-        except ValueError as exc:
-            print(f"stripe-assets schema: {exc}", file=sys.stderr)
-            return 2
+    try:
+        resources = [get_resource(name) for name in args.resources or RESOURCE_NAMES]
+    except ValueError as exc:
+        print(f"stripe-assets schema: {exc}", file=sys.stderr)
+        return 2
     if args.json:
-        described = {r: [asdict(row) for row in describe_schema(r, args.strict_enums)] for r in resources}
+        described = {r.name: [asdict(row) for row in describe_schema(r, args.strict_enums)] for r in resources}
         print(json.dumps(described, indent=2))
     else:
         print("\n\n".join(schema_markdown(r, args.strict_enums) for r in resources))

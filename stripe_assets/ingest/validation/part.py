@@ -1,6 +1,6 @@
 """The per-part fast path of a load: a part whose every record passes every check skips pandera.
 
-    part = validate_part("charges", records, strict_enums=False, columns=columns)
+    part = validate_part(get_resource("charges"), records, strict_enums=False, columns=columns)
 
 yields exactly what `validate_records` yields for the same arguments: `verdict` decides, column
 by column in C, whether the whole part is beyond doubt valid; a part it cannot vouch for goes
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.validation.schemas import resource_schema
 from stripe_assets.ingest.validation.validate import ValidationResult, validate_records
@@ -18,7 +19,7 @@ from stripe_assets.ingest.validation.verdict import verdict
 
 
 def validate_part(
-    resource: str, records: Sequence[dict], *, strict_enums: bool = False, columns: Sequence[ColumnSpec] = ()
+    resource: StripeResource, records: Sequence[dict], *, strict_enums: bool = False, columns: Sequence[ColumnSpec] = ()
 ) -> ValidationResult:
     """What `validate_records` returns for these arguments, cheaper when the whole part is valid."""
     records = list(records)
@@ -26,4 +27,4 @@ def validate_part(
     drift = verdict(resource_schema(resource, strict_enums), records, columns)
     if drift is None:
         return validate_records(resource, records, strict_enums=strict_enums, columns=columns)
-    return ValidationResult(resource, len(records), records, [], [], drift, strict_enums)
+    return ValidationResult(resource.name, len(records), records, [], [], drift, strict_enums)

@@ -13,7 +13,6 @@ rows: `required`, `not_nullable` (pandera's own), `type`, `enum`, `id_format`, `
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from stripe_assets.catalog import get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.catalog.rules import Rule
 from stripe_assets.ingest.stripe_schema import API_VERSION, FieldSpec, describe_kind, resource_fields
 from stripe_assets.ingest.validation import kinds
@@ -53,11 +52,10 @@ class ResourceSchema:
     type_tests: TypeTests  # per field, its type test (None: any value)
 
 
-def id_pattern(resource: str) -> str:
-    spec = get_resource(resource)
-    if spec.custom_ids:
+def id_pattern(resource: StripeResource) -> str:
+    if resource.custom_ids:
         return r"^[A-Za-z0-9][A-Za-z0-9_\-.]*$"
-    return f"^({'|'.join(spec.id_prefixes)})[A-Za-z0-9]+$"
+    return f"^({'|'.join(resource.id_prefixes)})[A-Za-z0-9]+$"
 
 
 def list_values(values: tuple[str, ...]) -> str:
@@ -113,7 +111,7 @@ class FieldCheck:
 
 
 def field_checks(
-    spec: FieldSpec, resource: str, strict_enums: bool, rules: list[Rule], type_tests: TypeTests
+    spec: FieldSpec, resource: StripeResource, strict_enums: bool, rules: list[Rule], type_tests: TypeTests
 ) -> list[FieldCheck]:
     """The value checks of one field, in order; pandera's own nullability check comes on top."""
     checks: list[FieldCheck] = []
@@ -147,11 +145,22 @@ def _column(spec: FieldSpec, checks: list[FieldCheck]) -> pa.Column:
     )
 
 
-@functools.cache
-def resource_schema(resource: str, strict_enums: bool = False) -> ResourceSchema:
-    """The schema of one resource (`charges`, ...); built once per process and setting."""
-    stripe_resource = get_resource(resource)
-    fields = resource_fields(resource)
+# Built schemas by resource name and strict_enums (a declaration holds mappings: not hashable).
+_BUILT: dict[tuple[str, bool], ResourceSchema] = {}
+
+
+def resource_schema(resource: StripeResource, strict_enums: bool = False) -> ResourceSchema:
+    """The schema of one resource; built once per process and setting."""
+    key = (resource.name, strict_enums)
+    built = _BUILT.get(key)
+    if built is None:
+        built = _BUILT[key] = _build_schema(resource, strict_enums)
+    return built
+
+
+def _build_schema(stripe_resource: StripeResource, strict_enums: bool) -> ResourceSchema:
+    resource = stripe_resource.name
+    fields = resource_fields(stripe_resource)
     rules = stripe_resource.rules
     unknown = {c for r in rules for c in r.reads} - set(fields)
     if unknown:  # a rule naming a field Stripe no longer has must not silently pass
@@ -160,7 +169,7 @@ def resource_schema(resource: str, strict_enums: bool = False) -> ResourceSchema
     column_rules = {name: [r for r in rules if r.single_column and r.column == name] for name in fields}
     type_tests = {name: kinds.kind_test(spec.kind) for name, spec in fields.items()}
     checks = {
-        name: field_checks(spec, resource, strict_enums, column_rules[name], type_tests)
+        name: field_checks(spec, stripe_resource, strict_enums, column_rules[name], type_tests)
         for name, spec in fields.items()
     }
     schema = pa.DataFrameSchema(
@@ -179,7 +188,7 @@ def resource_schema(resource: str, strict_enums: bool = False) -> ResourceSchema
         strict_enums=strict_enums,
         schema=schema,
         fields=fields,
-        id_pattern=id_pattern(resource),
+        id_pattern=id_pattern(stripe_resource),
         drift_enums={
             name: frozenset(spec.enum)
             for name, spec in fields.items()
@@ -203,7 +212,7 @@ class SchemaRow:
 _SHOWN_ELSEWHERE = {REQUIRED, TYPE}  # expressed by the type and nullable columns of the table
 
 
-def describe_schema(resource: str, strict_enums: bool = False) -> list[SchemaRow]:
+def describe_schema(resource: StripeResource, strict_enums: bool = False) -> list[SchemaRow]:
     """The generated schema as a table, read back from the pandera schema itself."""
     built = resource_schema(resource, strict_enums)
     cross: dict[str, list[pa.Check]] = {}
@@ -238,11 +247,11 @@ def _kind_noun(kind: str) -> str:
     return words.removeprefix("an ").removeprefix("a ")
 
 
-def schema_markdown(resource: str, strict_enums: bool = False) -> str:
+def schema_markdown(resource: StripeResource, strict_enums: bool = False) -> str:
     """`describe_schema` as a markdown table, headed by the resource and the API version."""
     built = resource_schema(resource, strict_enums)
     lines = [
-        f"### {resource}: {built.schema.title}",
+        f"### {resource.name}: {built.schema.title}",
         "",
         f"{built.schema.description}. Not nullable means required and never null.",
         "",

@@ -1,6 +1,6 @@
 """Validate a batch of raw Stripe objects: every failure of every record, plus schema drift.
 
-    result = validate_records("charges", records)
+    result = validate_records(get_resource("charges"), records)
     result.valid      # the records that passed, as given, in order
     result.failures   # one entry per failed check: id, column, check, value, reason, index
     result.drift      # fields and enum values Stripe added after the pinned API version
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pandera.errors
 
+from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.rejected import RejectedRecord
 from stripe_assets.ingest.validation import kinds, reasons, schemas
@@ -105,14 +106,14 @@ class ValidationResult:
 
 
 def validate_records(
-    resource: str, records: Sequence[dict], *, strict_enums: bool = False, columns: Sequence[ColumnSpec] = ()
+    resource: StripeResource, records: Sequence[dict], *, strict_enums: bool = False, columns: Sequence[ColumnSpec] = ()
 ) -> ValidationResult:
     """Check every record against the resource's schema, and that the table `columns` can hold
     its values; lazy: all failures, not the first."""
     schema = resource_schema(resource, strict_enums)
     records = list(records)
     if not records:
-        return ValidationResult(resource, 0, [], [], [], Drift(), strict_enums)
+        return ValidationResult(resource.name, 0, [], [], [], Drift(), strict_enums)
 
     failures: list[Failure] = []
     if set(map(type, records)) <= {dict}:
@@ -153,7 +154,7 @@ def validate_records(
     valid = [r for i, r in enumerate(records) if i not in bad] if bad else records
     invalid = [records[i] for i in sorted(bad)]
     drift = drift_of(schema, objects, lambda column: frame[column].to_numpy())
-    return ValidationResult(resource, len(records), valid, invalid, failures, drift, strict_enums)
+    return ValidationResult(resource.name, len(records), valid, invalid, failures, drift, strict_enums)
 
 
 def _unfit(

@@ -56,7 +56,7 @@ _WRONG: dict[str, tuple[object, ...]] = {
 def corpus(resource: str) -> list[Any]:
     """Valid records and, for every field, records with the field missing, null and of each
     wrong type; then records broken as a whole (not objects, duplicate ids, bad ids)."""
-    fields = resource_schema(resource).fields
+    fields = resource_schema(get_resource(resource)).fields
     good = batch(resource, 4)
     records: list[object] = [copy.deepcopy(r) for r in good]
     n = 0
@@ -109,7 +109,7 @@ def loaded_rows(resources: list[str] | None = None) -> dict[str, list[list[str |
             load_partitions(
                 reader, warehouse, get_resource(resource), windows,
                 LoadOptions(
-                    columns=default_columns(resource),
+                    columns=default_columns(get_resource(resource)),
                     settings=ValidationSettings(threshold_pct=100.0),
                     run_id="frozen",
                 ),
@@ -134,7 +134,7 @@ def frozen_rows() -> dict[str, list[list[str | None]]]:
 
 
 def frozen_rows_of(resource: str) -> list[list[str | None]]:
-    result = validate_records(resource, corpus(resource), columns=default_columns(resource))
+    result = validate_records(get_resource(resource), corpus(resource), columns=default_columns(get_resource(resource)))
     rows = quarantine_rows(result, partition_key="2026-10-03", run_id="frozen")
     return [_row(r["id"], r["check_name"], r["column_name"], r["reason"], r["value"], r["raw"]) for r in rows]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.validation.decision import decide, format_pct
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets.ingest.validation.validate import validate_records
@@ -16,7 +17,7 @@ def charges_with_invalid(total: int, invalid: int, *, enum_faults: int = 0):
         r["amount"] = str(r["amount"])
     for r in records[invalid:invalid + enum_faults]:
         r["status"] = "on_hold"
-    return validate_records("charges", records, strict_enums=True)
+    return validate_records(get_resource("charges"), records, strict_enums=True)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_without_partial_ingestion_any_invalid_record_fails_the_batch():
 
 
 def test_an_empty_batch_is_accepted_with_rate_zero():
-    decision = decide(validate_records("charges", []), ValidationSettings(threshold_pct=0))
+    decision = decide(validate_records(get_resource("charges"), []), ValidationSettings(threshold_pct=0))
     assert decision.accept and decision.error_rate == 0.0
 
 
@@ -79,7 +80,7 @@ def test_cross_field_failures_group_under_the_rule_not_the_numbers():
     records = batch("charges", 10)
     for i, r in enumerate(records[:4]):
         r["amount_refunded"] = r["amount"] + i + 1
-    decision = decide(validate_records("charges", records), ValidationSettings())
+    decision = decide(validate_records(get_resource("charges"), records), ValidationSettings())
     assert decision.message.endswith(
         "top reasons: amount_refunded: amount_refunded <= max(amount, amount_captured) violated (4)"
     )

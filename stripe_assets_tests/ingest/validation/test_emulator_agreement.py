@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 
@@ -15,10 +16,10 @@ def test_every_record_the_emulator_breaks_is_caught_on_the_field_it_broke(make_e
         broken = {i: b for i, b in emu.invalid_records(resource).items() if i in served}
         assert broken, f"the emulator broke some {resource}"
 
-        strict = validate_records(resource, records, strict_enums=True)
+        strict = validate_records(get_resource(resource), records, strict_enums=True)
         assert {f.id: f.column for f in strict.failures} == {i: b.field for i, b in broken.items()}, resource
 
-        lenient = validate_records(resource, records)
+        lenient = validate_records(get_resource(resource), records)
         drifted = {b.field for b in broken.values() if b.kind == "unknown_enum"}
         assert {f.id for f in lenient.failures} == {i for i, b in broken.items() if b.kind != "unknown_enum"}
         assert set(lenient.drift.unknown_enum_values) == drifted, resource

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.validation.quarantine import QUARANTINE_COLUMNS, quarantine_rows, quarantine_table
 from stripe_assets.ingest.validation.validate import validate_records
 from stripe_assets_tests.ingest.validation.samples import batch
@@ -17,7 +18,7 @@ def broken_charges():
     records[1]["amount"] = "1000"
     records[1]["status"] = None
     del records[4]["currency"]
-    return records, validate_records("charges", records)
+    return records, validate_records(get_resource("charges"), records)
 
 
 def test_one_row_per_failure_carrying_the_reason_and_the_whole_raw_record():
@@ -39,7 +40,7 @@ def test_one_row_per_failure_carrying_the_reason_and_the_whole_raw_record():
 def test_partition_of_places_each_record_and_falls_back_when_it_cannot():
     records, result = broken_charges()
     records[4]["created"] = "yesterday"
-    result = validate_records("charges", records)
+    result = validate_records(get_resource("charges"), records)
 
     def by_day(record: dict) -> str:
         return datetime.fromtimestamp(record["created"], UTC).strftime("%Y-%m-%d")
@@ -71,6 +72,6 @@ def test_the_table_lands_in_duckdb_with_queryable_raw_json(tmp_path):
 
 
 def test_a_clean_batch_gives_an_empty_table_with_the_columns():
-    result = validate_records("refunds", batch("refunds", 3))
+    result = validate_records(get_resource("refunds"), batch("refunds", 3))
     table = quarantine_table(result, partition_key="2026-10-03", run_id="r")
     assert table.num_rows == 0 and table.column_names == list(QUARANTINE_COLUMNS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.dagster import checks
 from stripe_assets.ingest.validation import report
 from stripe_assets.ingest.validation.decision import decide
@@ -28,7 +29,7 @@ def result_with_faults(total=40):
     records[12]["new_field"] = 1
     records[12]["description"] = "a | b"
     records[13]["description"] = ["a | b"]
-    return records, validate_records("charges", records)
+    return records, validate_records(get_resource("charges"), records)
 
 
 def test_diagnostics_show_counts_groups_sample_and_drift():
@@ -61,7 +62,7 @@ def test_the_sample_lists_at_most_twenty_failures():
     records = batch("charges", 30)
     for r in records:
         r["amount"] = str(r["amount"])
-    result = validate_records("charges", records)
+    result = validate_records(get_resource("charges"), records)
     settings = ValidationSettings(threshold_pct=100)
     sample = check_metadata(result, decide(result, settings), settings)["failures_sample"].value
     assert len(sample.splitlines()) == 2 + 20
@@ -88,7 +89,7 @@ def test_an_accepted_batch_warns_and_describes_quarantine_and_drift():
 
 
 def test_a_clean_batch_reads_as_such():
-    result = validate_records("prices", batch("prices", 5))
+    result = validate_records(get_resource("prices"), batch("prices", 5))
     assert check_description(result, decide(result, ValidationSettings())) == "5 records: 5 valid"
 
 

@@ -57,7 +57,7 @@ def only(result):
 def test_realistic_valid_records_pass_untouched_and_in_order(resource):
     records = batch(resource, 30)
     assert all(deep_errors(get_resource(resource).stripe_class, r) == [] for r in records)
-    result = validate_records(resource, records)
+    result = validate_records(get_resource(resource), records)
     assert result.failures == [] and result.invalid == [] and not result.drift
     assert result.valid == records and all(a is b for a, b in zip(result.valid, records, strict=True))
     assert (result.records_total, result.error_rate) == (30, 0.0)
@@ -68,7 +68,7 @@ def test_a_wrong_type_fails_that_record_only(resource):
     records = batch(resource, 10)
     field = WRONG_TYPE[resource]
     records[4][field] = str(records[4][field])
-    result = validate_records(resource, records)
+    result = validate_records(get_resource(resource), records)
     failure = only(result)
     assert (failure.id, failure.index, failure.column, failure.check) == (records[4]["id"], 4, field, "type")
     assert failure.reason == "expected an integer, got str"
@@ -79,7 +79,7 @@ def test_a_wrong_type_fails_that_record_only(resource):
 def test_booleans_are_not_integers_and_integers_are_not_booleans():
     records = batch("charges", 3)
     records[0]["amount"], records[1]["paid"] = True, 1
-    reasons = {(f.column, f.reason) for f in validate_records("charges", records).failures}
+    reasons = {(f.column, f.reason) for f in validate_records(get_resource("charges"), records).failures}
     assert reasons == {("amount", "expected an integer, got bool"), ("paid", "expected a boolean, got int")}
 
 
@@ -89,7 +89,7 @@ def test_a_missing_required_field_is_not_the_same_as_null(resource):
     field = REQUIRED[resource]
     del records[1][field]
     records[3][field] = None
-    failures = validate_records(resource, records).failures
+    failures = validate_records(get_resource(resource), records).failures
     assert [(f.index, f.column, f.check, f.reason, f.value) for f in failures] == [
         (1, field, "required", "required field is missing", None),
         (3, field, "not_nullable", "null in a non-nullable field", "null"),
@@ -108,24 +108,24 @@ def test_a_missing_or_null_optional_field_is_fine(resource):
     }.get(resource, "description")
     del records[0][optional]
     records[1][optional] = None
-    assert validate_records(resource, records).failures == []
+    assert validate_records(get_resource(resource), records).failures == []
 
 
 @pytest.mark.parametrize("resource", list(OPEN_ENUM))  # invoice lines and subscription items have none
 def test_an_unknown_value_of_an_open_enum_is_drift_by_default_and_an_error_when_strict(resource):
     records = batch(resource, 8)
     if resource not in OPEN_ENUM:  # early fraud warnings: no enum but `object`
-        assert not [f for f in resource_fields(resource).values() if f.enum_open], resource
+        assert not [f for f in resource_fields(get_resource(resource)).values() if f.enum_open], resource
         return
     column, value = OPEN_ENUM[resource]
     records[2][column] = value
     records[5][column] = value
 
-    lenient = validate_records(resource, records)
+    lenient = validate_records(get_resource(resource), records)
     assert lenient.failures == [] and lenient.valid == records
     assert lenient.drift.unknown_enum_values == {column: {value: 2}}
 
-    strict = validate_records(resource, records, strict_enums=True)
+    strict = validate_records(get_resource(resource), records, strict_enums=True)
     assert [(f.index, f.column, f.check) for f in strict.failures] == [(2, column, "enum"), (5, column, "enum")]
     assert strict.failures[0].reason.startswith(f"{value!r} is not one of ")
     assert strict.drift.unknown_enum_values == {}
@@ -134,14 +134,14 @@ def test_an_unknown_value_of_an_open_enum_is_drift_by_default_and_an_error_when_
 def test_enum_reasons_list_the_known_values():
     records = batch("charges", 1)
     records[0]["status"] = "on_hold"
-    failure = only(validate_records("charges", records, strict_enums=True))
+    failure = only(validate_records(get_resource("charges"), records, strict_enums=True))
     assert failure.reason == "'on_hold' is not one of failed, pending, succeeded"
 
 
 def test_closed_enums_are_enforced_without_strict_enums():
     records = batch("refunds", 2)
     records[1]["object"] = "charge"
-    failure = only(validate_records("refunds", records))
+    failure = only(validate_records(get_resource("refunds"), records))
     assert (failure.column, failure.check, failure.reason) == ("object", "enum", "'charge' is not one of refund")
 
 
@@ -149,7 +149,7 @@ def test_closed_enums_are_enforced_without_strict_enums():
 def test_an_id_with_another_objects_prefix_is_caught(resource):
     records = batch(resource, 3)
     records[2]["id"] = "src_3MtwBwLkdIwHu7ix28a3tqPa"
-    failure = only(validate_records(resource, records))
+    failure = only(validate_records(get_resource(resource), records))
     prefixes = "|".join(get_resource(resource).id_prefixes)
     assert (failure.id, failure.column, failure.check) == ("src_3MtwBwLkdIwHu7ix28a3tqPa", "id", "id_format")
     assert failure.reason == f"'src_3MtwBwLkdIwHu7ix28a3tqPa' does not match ^({prefixes})[A-Za-z0-9]+$"
@@ -159,7 +159,7 @@ def test_prices_accept_the_custom_ids_of_legacy_plans_but_not_blanks():
     records = batch("prices", 3)
     records[0]["id"] = "gold-monthly_2019"
     records[1]["id"] = "gold monthly"
-    failures = validate_records("prices", records).failures
+    failures = validate_records(get_resource("prices"), records).failures
     assert [(f.index, f.column, f.check) for f in failures] == [(1, "id", "id_format")]
 
 
@@ -167,20 +167,20 @@ def test_every_catalog_prefix_is_accepted_and_a_trailing_newline_is_not():
     records = batch("charges", 3)
     records[1]["id"] = "py_1NXWPmLkdIwHu7ixfZgjOmyL"
     records[2]["id"] = "ch_1NXWPmLkdIwHu7ixfZgjOmyL\n"
-    assert [f.index for f in validate_records("charges", records).failures] == [2]
+    assert [f.index for f in validate_records(get_resource("charges"), records).failures] == [2]
 
 
 def test_a_broken_id_is_replaced_by_a_placeholder_naming_the_position():
     records = batch("customers", 4)
     records[3]["id"] = 42
-    failure = only(validate_records("customers", records))
+    failure = only(validate_records(get_resource("customers"), records))
     assert (failure.id, failure.index, failure.check, failure.value) == ("<record 3>", 3, "type", "42")
 
 
 def test_a_repeated_id_keeps_the_first_record():
     records = batch("prices", 3)
     records[2]["id"] = records[0]["id"]
-    result = validate_records("prices", records)
+    result = validate_records(get_resource("prices"), records)
     failure = only(result)
     assert (failure.index, failure.check) == (2, "unique")
     assert result.valid == records[:2]
@@ -219,7 +219,7 @@ def test_a_repeated_id_keeps_the_first_record():
 def test_cross_field_rules_name_the_values_involved(resource, index, change, column, check, reason):
     records = batch(resource, 3)
     records[index].update(change)
-    failure = only(validate_records(resource, records))
+    failure = only(validate_records(get_resource(resource), records))
     assert (failure.index, failure.column, failure.check, failure.reason) == (index, column, check, reason)
 
 
@@ -230,7 +230,7 @@ def test_refunds_beyond_the_amount_are_fine_up_to_an_overcaptured_amount():
     # Overcapture: more captured than authorized, all of it refunded.
     records[1].update(amount=1000, amount_captured=1150, amount_refunded=1150, refunded=True)
     records[2].update(amount=1000, amount_captured=1150, amount_refunded=1200)
-    failure = only(validate_records("charges", records))
+    failure = only(validate_records(get_resource("charges"), records))
     assert (failure.index, failure.reason) == (2, "amount_refunded (1200) > amount_captured (1150)")
     assert failure.value == '{"amount_refunded":1200,"amount":1000,"amount_captured":1150}'
 
@@ -238,7 +238,7 @@ def test_refunds_beyond_the_amount_are_fine_up_to_an_overcaptured_amount():
 def test_a_rule_does_not_double_report_a_type_fault():
     records = batch("balance_transactions", 2)
     records[0]["fee"] = "88"
-    failure = only(validate_records("balance_transactions", records))
+    failure = only(validate_records(get_resource("balance_transactions"), records))
     assert (failure.column, failure.check) == ("fee", "type")
 
 
@@ -247,7 +247,7 @@ def test_a_rule_judges_no_record_whose_fields_it_reads_have_the_wrong_type():
     # once, for the type alone, not also for a rule judged against a partial capture of 500.
     records = batch("charges", 2)
     records[0].update(amount="1000", amount_captured=500, amount_refunded=800)
-    result = validate_records("charges", records)
+    result = validate_records(get_resource("charges"), records)
     rows = quarantine_rows(result, partition_key="2026-10-03", run_id="run-1")
     assert [(r["id"], r["check_name"], r["column_name"], r["reason"]) for r in rows] == [
         (records[0]["id"], "type", "amount", "expected an integer, got str"),
@@ -261,7 +261,7 @@ def test_a_rule_never_meets_a_value_of_the_wrong_type(mode):
     # there must not reach it (it cannot be looked up), only the type check.
     records = batch("checkout_sessions", 2)
     records[0].update(mode=mode, subscription="sub_1")
-    failure = only(validate_records("checkout_sessions", records))
+    failure = only(validate_records(get_resource("checkout_sessions"), records))
     assert (failure.index, failure.column, failure.check) == (0, "mode", "type")
 
 
@@ -269,7 +269,7 @@ def test_a_rule_over_several_fields_still_judges_the_records_typed_throughout():
     records = batch("charges", 3)
     records[0]["amount"] = "1000"
     records[2].update(amount=1000, amount_captured=1000, amount_refunded=1200)
-    result = validate_records("charges", records)
+    result = validate_records(get_resource("charges"), records)
     assert [(f.index, f.column, f.check) for f in result.failures] == [
         (0, "amount", "type"),
         (2, "amount_refunded", "amount_refunded_within_charge"),
@@ -279,7 +279,7 @@ def test_a_rule_over_several_fields_still_judges_the_records_typed_throughout():
 def test_currency_codes_are_three_lowercase_letters():
     records = batch("refunds", 3)
     records[1]["currency"] = "USD"
-    failure = only(validate_records("refunds", records))
+    failure = only(validate_records(get_resource("refunds"), records))
     assert (failure.column, failure.check, failure.reason) == (
         "currency", "currency_format", "'USD' is not a three-letter lowercase currency code",
     )
@@ -292,7 +292,7 @@ def test_validation_is_lazy_every_failure_of_every_record_is_reported():
     del records[17]["currency"]
     records[40]["id"] = "ch_bad id"
     records[41]["amount_refunded"] = 10**6
-    result = validate_records("charges", records)
+    result = validate_records(get_resource("charges"), records)
     assert [(f.index, f.column, f.check) for f in result.failures] == [
         (3, "amount", "type"),
         (3, "status", "not_nullable"),
@@ -311,14 +311,14 @@ def test_fields_stripe_added_later_are_drift_not_errors():
     for r in records[:3]:
         r["loyalty_tier"] = "gold"
     records[0]["entity_type"] = None
-    result = validate_records("customers", records)
+    result = validate_records(get_resource("customers"), records)
     assert result.failures == [] and result.valid == records
     assert result.drift.unknown_fields == {"entity_type": 1, "loyalty_tier": 3}
 
 
 def test_list_items_that_are_not_objects_fail_on_their_own():
     records = batch("refunds", 2)
-    result = validate_records("refunds", [records[0], "re_123", records[1]])
+    result = validate_records(get_resource("refunds"), [records[0], "re_123", records[1]])
     failure = only(result)
     assert (failure.index, failure.id, failure.column, failure.reason) == (
         1, "<record 1>", "<record>", "expected an object, got str",
@@ -329,7 +329,7 @@ def test_list_items_that_are_not_objects_fail_on_their_own():
 def test_long_values_are_truncated_in_the_failure():
     records = batch("charges", 1)
     records[0]["description"] = {"text": "x" * 1000}
-    failure = only(validate_records("charges", records))
+    failure = only(validate_records(get_resource("charges"), records))
     assert failure.reason == "expected a string, got dict" and len(failure.value) == 200
     assert failure.value.endswith("...")
 
@@ -339,7 +339,7 @@ def test_expandable_fields_take_an_id_or_an_expanded_object():
     records[0]["charge"] = {"id": "ch_1", "object": "charge", "amount": 100}
     records[1]["charge"] = {"object": "charge"}
     records[2]["charge"] = 17
-    failures = validate_records("refunds", records).failures
+    failures = validate_records(get_resource("refunds"), records).failures
     assert [(f.index, f.reason) for f in failures] == [
         (1, "expanded object has no string id"),
         (2, "expected an id or an expanded object, got int"),
@@ -347,13 +347,13 @@ def test_expandable_fields_take_an_id_or_an_expanded_object():
 
 
 def test_an_empty_batch_is_valid_with_rate_zero():
-    result = validate_records("charges", [])
+    result = validate_records(get_resource("charges"), [])
     assert (result.records_total, result.valid, result.failures, result.error_rate) == (0, [], [], 0.0)
 
 
 def test_an_unknown_resource_names_the_declared_ones_and_where_to_declare_it():
     with pytest.raises(ValueError) as caught:
-        validate_records("tax_codes", [])
+        validate_records(get_resource("tax_codes"), [])
     assert str(caught.value) == (
         f"unknown Stripe resource 'tax_codes' (declared: {', '.join(RESOURCE_NAMES)}); "
         "to add it, declare it in stripe_assets/catalog/tax_codes.py"
@@ -364,7 +364,7 @@ def test_an_unknown_resource_names_the_declared_ones_and_where_to_declare_it():
 def test_a_decimal_string_is_a_finite_number_for_validation_and_the_schema_alike(text):
     records = batch("prices", 2)
     records[1]["unit_amount_decimal"] = text
-    failure = only(validate_records("prices", records))
+    failure = only(validate_records(get_resource("prices"), records))
     assert (failure.column, failure.check) == ("unit_amount_decimal", "type")
     assert deep_errors(get_resource("prices").stripe_class, records[1]) == [
         "unit_amount_decimal: expected a decimal string, got str"
