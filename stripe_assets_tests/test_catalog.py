@@ -11,6 +11,7 @@ import pytest
 from stripe.params._webhook_endpoint_create_params import WebhookEndpointCreateParams
 
 from stripe_assets.catalog import RESOURCES
+from stripe_assets.catalog.child import StripeChild
 
 # Every event type Stripe can send, as the SDK's webhook endpoint parameters list them.
 _STRIPE_EVENT_TYPES = set(
@@ -60,3 +61,18 @@ def test_a_resource_is_listed_at_v1_its_name_unless_it_names_another_path():
     assert str(caught.value) == (
         "charges: list_path 'checkout/sessions' is not a Stripe path like /v1/checkout/sessions"
     )
+
+
+def test_a_child_list_gives_its_parents_declaration():
+    children = {name: r for name, r in RESOURCES.items() if isinstance(r, StripeChild)}
+    assert {name: c.parent.name for name, c in children.items()} == {
+        "invoice_line_items": "invoices",
+        "subscription_items": "subscriptions",
+        "payout_balance_transactions": "payouts",
+        "payment_methods": "customers",
+        "credit_note_line_items": "credit_notes",
+        "checkout_session_line_items": "checkout_sessions",
+    }
+    for child in children.values():
+        assert child.parent is RESOURCES[child.child_of.parent]
+        assert not isinstance(child.parent, StripeChild), child.name  # parents are read from their own tables

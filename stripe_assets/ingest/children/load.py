@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from stripe_assets.catalog import StripeResource
-from stripe_assets.catalog.child import child_of
+from stripe_assets.catalog.child import StripeChild
 from stripe_assets.ingest.children.read import children_of, parent_not_loaded, parents_of
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.columns import PARENT_CREATED, ColumnSpec
@@ -50,8 +50,8 @@ def load_children(
     `account_id` are its). A connected account that cannot be read keeps its rows and is named
     in the report's `accounts_failed`; the others land."""
     resource, columns, settings, run_id, log = spec.name, options.columns, options.settings, options.run_id, options.log
-    child = child_of(spec)
-    assert child is not None, f"{resource} is not a child list"
+    assert isinstance(spec, StripeChild), f"{resource} is not a child list"
+    child = spec.child_of
     if platform is None:  # the key's own account, its id unknown: every row, as before Connect
         accounts = None
     warehouse.check_writable()
@@ -59,11 +59,9 @@ def load_children(
     report = LoadReport(resource, windows)
     for window in windows:
         if not warehouse.exists():
-            raise parent_not_loaded(child, resource, window.key)
+            raise parent_not_loaded(spec, window.key)
         with warehouse.connect(read_only=True) as conn:
-            parents = parents_of(
-                conn, child, resource, window.key, window.start, window.end, platform=platform, accounts=accounts
-            )
+            parents = parents_of(conn, spec, window.key, window.start, window.end, platform=platform, accounts=accounts)
         records: list[dict] = []
         parent_ids: list[str] = []
         parent_created: list[int] = []

@@ -11,8 +11,7 @@ from datetime import datetime
 import duckdb
 import orjson
 
-from stripe_assets.catalog import get_resource
-from stripe_assets.catalog.child import ChildOf
+from stripe_assets.catalog.child import ChildOf, StripeChild
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
 from stripe_assets.ingest.keys import sql_text
 from stripe_assets.ingest.pages import PAGE_LIMIT, read_page
@@ -51,8 +50,8 @@ class Children:
         return self.observed if self.observed is not None else self.parent.observed
 
 
-def parent_not_loaded(child: ChildOf, child_name: str, key: str) -> ParentNotLoadedError:
-    parent = get_resource(child.parent)
+def parent_not_loaded(spec: StripeChild, key: str) -> ParentNotLoadedError:
+    parent = spec.parent
     return ParentNotLoadedError(
         f"its parents are read from {parent.table}, and partition {key} of {parent.name} is not "
         f"loaded: materialize stripe/{parent.name} for {key} first"
@@ -61,8 +60,7 @@ def parent_not_loaded(child: ChildOf, child_name: str, key: str) -> ParentNotLoa
 
 def parents_of(
     conn: duckdb.DuckDBPyConnection,
-    child: ChildOf,
-    child_name: str,
+    spec: StripeChild,
     key: str,
     start: datetime,
     end: datetime,
@@ -72,13 +70,13 @@ def parents_of(
 ) -> list[Parent]:
     """The parents of one partition, as the warehouse holds them (deleted ones have no children),
     of `accounts` only when given. Fails with one line when the parent partition was never loaded."""
-    parent = get_resource(child.parent)
+    parent = spec.parent
     loaded = table_exists(conn, LOADS_TABLE) and conn.execute(
         f"SELECT count(*) FROM {LOADS_TABLE} WHERE resource = ? AND partition = ? AND status IN ('loaded', 'changed')",
         [parent.name, key],
     ).fetchone()[0]  # type: ignore[index]
     if not loaded or not table_exists(conn, parent.table):
-        raise parent_not_loaded(child, child_name, key)
+        raise parent_not_loaded(spec, key)
     # Rows from before accounts were tracked (account_id null) are the key's own (`platform`).
     owner = "account_id" if platform is None else f"coalesce(account_id, {sql_text(platform)})"
     chosen = "true" if accounts is None else f"{owner} IN (SELECT unnest(?::VARCHAR[]))"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from stripe_assets.catalog import StripeResource, get_resource
+from stripe_assets.catalog import StripeResource
 from stripe_assets.catalog.child import StripeChild
 from stripe_assets.ingest.client import FetchStats, StripePermissionError, StripeReader
 from stripe_assets.ingest.pages import PAGE_LIMIT, read_page
@@ -32,7 +32,7 @@ def stale_partitions(
     says so."""
     resource = spec.name
     assert isinstance(spec, StripeChild), resource
-    parent = get_resource(spec.child_of.parent)
+    parent = spec.parent
     if not warehouse.exists():
         return []
     with warehouse.connect(read_only=True) as conn:
