@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from stripe_assets.catalog import get_resource
 from stripe_assets.dagster.metadata import partition_figures
 from stripe_assets.dagster.record import PartitionRecord
 from stripe_assets.dataflows.models import Dataflow
@@ -76,7 +75,7 @@ def plan_for(
     return plan_changes(
         reader,
         warehouse,
-        get_resource(dataflow.resource),
+        dataflow.declaration,
         columns=dataflow.columns(),
         window_of=partition_window(dataflow),
         run_id=run_id,
@@ -92,7 +91,7 @@ def plan_for(
 def settle_for(dataflow: Dataflow, warehouse: Warehouse) -> SettlePlan | None:
     """The loaded partitions holding rows that settled since they were read (whatever `changes`);
     only partitions of the dataflow as it is now (a partition it no longer has cannot be logged)."""
-    settle = plan_settling(warehouse, get_resource(dataflow.resource), dataflow.columns())
+    settle = plan_settling(warehouse, dataflow.declaration, dataflow.columns())
     if settle is not None:
         find = partition_window(dataflow)
         settle.reread = [w for w in settle.reread if find(int(w.start.timestamp())) == w]

@@ -92,7 +92,7 @@ def dataflow_status(
     return DataflowStatus(
         dataflow=dataflow.name,
         resource=dataflow.resource,
-        group=get_resource(dataflow.resource).group,
+        group=dataflow.declaration.group,
         enabled=dataflow.enabled,
         schedule=describe_interval(dataflow),
         last_run_id=last_run.run_id if last_run else None,
