@@ -20,8 +20,9 @@ def _load(emu, path, day: str, account: str | None = None) -> None:
     reader = StripeReader(emu.api_key, emu.url)
     load_partitions(
         reader, Warehouse(path), get_resource("charges"), [Window(day, *day_window(day))],
-        LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(),
-            run_id=f"run-{day}"),
+        LoadOptions(
+            columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id=f"run-{day}"
+        ),
         account=account, platform=PLATFORM if account else None,
     )  # fmt: skip
 

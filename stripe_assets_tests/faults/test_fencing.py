@@ -151,8 +151,9 @@ def test_delete_drop_data_wins_over_the_run_in_flight(tmp_path, emulator, existi
         with StripeReader(emulator.api_key, emulator.url) as reader:
             load_partitions(
                 reader, Warehouse(path), get_resource("prices"), [Window(DAYS[0], *day_window(DAYS[0]))],
-                LoadOptions(columns=default_columns(get_resource("prices")), settings=ValidationSettings(),
-                    run_id="run-prices"),
+                LoadOptions(
+                    columns=default_columns(get_resource("prices")), settings=ValidationSettings(), run_id="run-prices"
+                ),
             )
     in_flight_reader = PausingReader(emulator.api_key, emulator.url)
     in_flight, outcome = in_background(lambda: load(in_flight_reader, path, "run-in-flight"))

@@ -86,8 +86,8 @@ def test_descriptions_are_stripes_own_also_for_nested_and_mapped_fields():
         "(Stripe `payment_method_details.card.funding`)"
     )
     # free-form keys have no description of their own: where they come from is said
-    (metadata_key,) = apply_mapping(get_resource("charges"), add={"order": AddedColumn("metadata.order_id",
-        "VARCHAR")})[-1:]
+    order = AddedColumn("metadata.order_id", "VARCHAR")
+    (metadata_key,) = apply_mapping(get_resource("charges"), add={"order": order})[-1:]
     assert metadata_key.description == "Stripe `metadata.order_id`"
 
 

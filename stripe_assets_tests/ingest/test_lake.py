@@ -201,8 +201,9 @@ def test_two_writers_committing_at_the_same_moment(postgres, postgres_db, emulat
     with StripeReader(emulator.api_key, emulator.url) as reader:  # the tables exist, one load is logged
         load_partitions(
             reader, Warehouse(lake=lake), get_resource("charges"), [_window("2026-10-04")],
-            LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(),
-                run_id="run-before"),
+            LoadOptions(
+                columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="run-before"
+            ),
         )
     both_inside = threading.Barrier(2, timeout=120)
     attempts: dict[str, int] = {"run-a": 0, "run-b": 0}
@@ -217,8 +218,9 @@ def test_two_writers_committing_at_the_same_moment(postgres, postgres_db, emulat
         with StripeReader(emulator.api_key, emulator.url) as reader:
             report = load_partitions(
                 reader, Warehouse(lake=lake), get_resource("charges"), [_window(day)],
-                LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(),
-                    run_id=run_id),
+                LoadOptions(
+                    columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id=run_id
+                ),
                 before_first_write=hold,
             )
         outcomes[run_id] = report.left_to or "landed"

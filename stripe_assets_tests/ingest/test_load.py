@@ -240,13 +240,15 @@ def test_split_slices_land_exactly_the_ids_of_a_single_cursor(make_emulator, tmp
     single, split = tmp_path / "single.duckdb", tmp_path / "split.duckdb"
     one = load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(single), get_resource("charges"), windows(*days),
-        LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r",
-            concurrency=1),
+        LoadOptions(
+            columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r", concurrency=1
+        ),
     )
     many = load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(split), get_resource("charges"), windows(*days),
-        LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r",
-            concurrency=8),
+        LoadOptions(
+            columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r", concurrency=8
+        ),
     )
     assert one.slices == 1 and many.slices > len(days)  # one cursor against many
     assert _ids_and_raw(split) == _ids_and_raw(single)
@@ -363,8 +365,9 @@ def test_a_load_tells_the_keys_budget_how_many_requests_it_still_expects(make_em
     reader = StripeReader(emu.api_key, emu.url, limiter=Probe(Limits(account=1e6, endpoint=1e6), MemoryBudgetStore()))
     report = load_partitions(
         reader, Warehouse(duckdb_path), get_resource("charges"), windows(*days),
-        LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r",
-            concurrency=4),
+        LoadOptions(
+            columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r", concurrency=4
+        ),
     )
     pages = report.stats.pages
     estimates = [left for endpoint, left in reported if endpoint == "GET /v1/charges"]
@@ -392,8 +395,12 @@ def test_a_load_reads_on_while_another_holds_the_warehouse_and_lands_once_it_is_
     def run(path) -> object:
         return load_partitions(
             StripeReader(emu.api_key, emu.url), Warehouse(path), get_resource("charges"), windows(*days),
-            LoadOptions(columns=default_columns(get_resource("charges")), settings=ValidationSettings(), run_id="r",
-                concurrency=1),
+            LoadOptions(
+                columns=default_columns(get_resource("charges")),
+                settings=ValidationSettings(),
+                run_id="r",
+                concurrency=1,
+            ),
         )
 
     requests = run(tmp_path / "free.duckdb").stats.requests  # what the whole read takes
@@ -474,8 +481,9 @@ def test_a_value_a_column_cannot_hold_sends_the_record_to_quarantine_not_null(em
             StripeReader(emulator.api_key, api.url), Warehouse(duckdb_path), get_resource("charges"),
             windows("2026-10-03"),
             LoadOptions(
-                columns=apply_mapping(get_resource("charges"),
-                    add={"exp_year": AddedColumn("payment_method_details.card.exp_year")}),
+                columns=apply_mapping(
+                    get_resource("charges"), add={"exp_year": AddedColumn("payment_method_details.card.exp_year")}
+                ),
                 settings=ValidationSettings(threshold_pct=20),
                 run_id="run-1",
             ),

@@ -20,8 +20,9 @@ DAY = "2026-10-03"
 def load(emu, path, resource="charges", **settings):
     return load_partitions(
         StripeReader(emu.api_key, emu.url), Warehouse(path), get_resource(resource), [Window(DAY, *day_window(DAY))],
-        LoadOptions(columns=default_columns(get_resource(resource)), settings=ValidationSettings(**settings),
-            run_id="run"),
+        LoadOptions(
+            columns=default_columns(get_resource(resource)), settings=ValidationSettings(**settings), run_id="run"
+        ),
     )
 
 
