@@ -74,8 +74,11 @@ def build_stripe_asset(
     retention: HistoryRetention = HistoryRetention(),
     api: ApiSettings | None = None,
     key: dg.AssetKey | None = None,
+    parent_key: dg.AssetKey | None = None,
 ) -> dg.AssetsDefinition:
-    """The dataflow's asset with its check; `key` replaces `stripe/<resource>` (see the translator)."""
+    """The dataflow's asset with its check; `key` replaces `stripe/<resource>` (see the translator).
+    A child list's `parent_key` is its parent's asset as the project keys it (default
+    `stripe/<parent>`): in a run loading both, the child waits for that asset's step."""
     reading = api or ApiSettings()
     resource = get_resource(dataflow.resource)
     key = key or asset_key(resource.name)
@@ -85,6 +88,7 @@ def build_stripe_asset(
     settings = dataflow.validation
     freshness = freshness_windows(dataflow)
     child = child_of(resource)
+    parent = (parent_key or asset_key(child.parent)) if child is not None else None
 
     @dg.asset(
         key=key,
@@ -102,7 +106,11 @@ def build_stripe_asset(
             "dagster/column_schema": column_schema(columns),
             "dagster/table_name": resource.table,
             "dataflow": dataflow.name,
-            **({"parent": f"stripe/{child.parent}, column {child.parent_column}"} if child is not None else {}),
+            **(
+                {"parent": f"{parent.to_user_string()}, column {child.parent_column}"}
+                if child is not None and parent is not None
+                else {}
+            ),
             # The UI rounds the policy's windows to whole days; the exact ones, as `dataflows` says.
             **({"freshness": freshness.describe()} if freshness else {}),
         },
@@ -130,8 +138,8 @@ def build_stripe_asset(
     )
     def _asset(context: dg.AssetExecutionContext, stripe_api: StripeApiResource, stripe_warehouse: WarehouseResource):
         guard_step(context.instance, context.run.run_id)  # a step never outlives its run process
-        if child is not None:
-            wait_for_parent(context, asset_key(child.parent))
+        if parent is not None:
+            wait_for_parent(context, parent)
         windows = _run_windows(context, dataflow.name, time)
         ranged = len(windows) > 1
         own = {w.key for w in windows}
