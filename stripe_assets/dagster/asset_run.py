@@ -48,6 +48,7 @@ from stripe_assets.ingest.accounts import AccountsToRead
 from stripe_assets.ingest.changes.settle import SettlePlan
 from stripe_assets.ingest.changes.sync import ChangePlan, contiguous, warehouse_states
 from stripe_assets.ingest.children import load_children
+from stripe_assets.ingest.children.read import ParentNotLoadedError
 from stripe_assets.ingest.client import StripeReader, StripeReadError
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.connected import load_connected
@@ -73,6 +74,7 @@ class AssetSetup:
     retention: HistoryRetention
     reading: ApiSettings
     child: ChildOf | None
+    parent: dg.AssetKey | None = None  # a child list's parent's asset, as the project keys it
 
 
 def run_asset(
@@ -302,6 +304,8 @@ class _AssetRun:
                 raise StripeReadError(f"no account was read ({accounts_failed_text(self.failed) or 'none listed'})")
             report = merge_reports(self.reports) if len(self.reports) > 1 else self.reports[0]
         except (StripeReadError, WarehouseError) as exc:
+            if isinstance(exc, ParentNotLoadedError) and self.setup.parent is not None:
+                exc = exc.naming(self.setup.parent.to_user_string())  # the asset to materialize, as keyed here
             raise dg.Failure(description=redact(f"{resource.name}: {exc}"), allow_retries=False) from None
         except Exception as exc:
             # Any library's error may quote the key (requests quotes header values): what reaches

@@ -51,7 +51,7 @@ def build_stripe_asset(
     freshness = freshness_windows(dataflow)
     child = child_of(resource)
     parent = (parent_key or asset_key(child.parent)) if child is not None else None
-    setup = AssetSetup(dataflow, resource, key, time, columns, retention, reading, child)
+    setup = AssetSetup(dataflow, resource, key, time, columns, retention, reading, child, parent)
 
     @dg.asset(
         key=key,

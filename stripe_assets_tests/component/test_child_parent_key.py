@@ -51,6 +51,23 @@ def test_a_child_names_and_follows_its_parent_under_the_translated_key():
     assert asset.specs_by_key[asset.key].metadata["parent"] == "stripe/invoices, column invoice"
 
 
+def test_a_child_without_its_parent_partition_names_the_parents_asset_as_the_project_keys_it(
+    emulator, monkeypatch
+):
+    monkeypatch.setenv("MY_STRIPE_KEY", emulator.api_key)
+    settings = f"api_key_env: MY_STRIPE_KEY\napi_base: {emulator.url}\nwarehouse_path: data/stripe.duckdb\n"
+    with (
+        loaded(DATAFLOWS + settings, component_cls=FinanceComponent) as (_, defs, _root, _path),
+        dg.instance_for_test() as instance,
+    ):
+        asset = defs.resolve_assets_def(dg.AssetKey(["finance", "invoice_line_items"]))
+        result = dg.materialize([asset], instance=instance, partition_key=DAY, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.user_failure_data.description
+    assert f"partition {DAY} of invoices is not loaded: materialize finance/invoices for {DAY} first" in message
+
+
 def _lines(emulator, invoice: str) -> set[str]:
     """The invoice's lines, listed page by page as Stripe lists them."""
     found: set[str] = set()
