@@ -31,12 +31,10 @@ def wait_for_parent(context: dg.AssetExecutionContext, parent: dg.AssetKey) -> N
     if not selection or parent not in selection:
         return
     step = parent.to_python_identifier()
-    announced = False
+    # Said also when the parent has already ended: the log shows which asset the child followed.
+    context.log.info(f"waiting for {parent.to_user_string()} to load first in this run")
     while True:
         records = context.instance.get_records_for_run(context.run.run_id, of_type=_DONE).records
         if any(r.event_log_entry.step_key == step for r in records):
             return
-        if not announced:
-            context.log.info(f"waiting for {parent.to_user_string()} to load first in this run")
-            announced = True
         time.sleep(POLL_SECONDS)

@@ -13,6 +13,7 @@ import dagster as dg
 
 from stripe_assets.alerts.routes import ASSET_KEY_PREFIX, routes_from_dataflows
 from stripe_assets.catalog import get_resource
+from stripe_assets.catalog.child import child_of
 from stripe_assets.dagster.accounts_asset import build_accounts_asset, reads_connected
 from stripe_assets.dagster.alerts import build_alerts_sensor
 from stripe_assets.dagster.assets import asset_tags, build_stripe_asset
@@ -49,10 +50,17 @@ class StripeDefinitions:
 
 
 def build_dataflow_asset(
-    dataflow: Dataflow, config: DataflowsConfig, translator: StripeAssetsTranslator | None = None
+    dataflow: Dataflow,
+    config: DataflowsConfig,
+    translator: StripeAssetsTranslator | None = None,
+    parent_key: dg.AssetKey | None = None,
 ) -> dg.AssetsDefinition:
-    """The dataflow's asset and `schema_validation` check, with the translator's spec."""
-    asset = build_stripe_asset(dataflow, config.history, config.api)
+    """The dataflow's asset and `schema_validation` check, with the translator's spec. A child
+    list waits for its parent's asset in a run loading both: `parent_key`, or else the key the
+    translator gives the first dataflow of the parent's resource."""
+    if parent_key is None:
+        parent_key = _parent_key(dataflow, config, translator)
+    asset = build_stripe_asset(dataflow, config.history, config.api, parent_key=parent_key)
     if translator is None:
         return asset
     spec = translator.get_asset_spec(
@@ -61,15 +69,47 @@ def build_dataflow_asset(
     # The operations (`stripe-assets status`, `runs`, `rollback`) find the asset of a resource by these.
     spec = spec.merge_attributes(tags=asset_tags(dataflow))
     if spec.key != asset.key:  # the body logs materializations and checks under its key: build it anew
-        asset = build_stripe_asset(dataflow, config.history, config.api, key=spec.key)
+        asset = build_stripe_asset(dataflow, config.history, config.api, key=spec.key, parent_key=parent_key)
     return asset.map_asset_specs(lambda _: spec)
+
+
+def _parent_key(
+    dataflow: Dataflow, config: DataflowsConfig, translator: StripeAssetsTranslator | None
+) -> dg.AssetKey | None:
+    """The asset key of a child list's parent, as the translator gives it; None for a top-level
+    list, or a child whose parent has no dataflow (its catalog key then)."""
+    child = child_of(get_resource(dataflow.resource))
+    if child is None:
+        return None
+    parent = next((d for d in config.dataflows if d.resource == child.parent), None)
+    return build_dataflow_asset(parent, config, translator).key if parent is not None else None
+
+
+def _depth(resource: str) -> int:
+    """How many parents above `resource` (0 for a top-level list)."""
+    child = child_of(get_resource(resource))
+    return 0 if child is None else 1 + _depth(child.parent)
+
+
+def _build_assets(config: DataflowsConfig, translator: StripeAssetsTranslator) -> list[dg.AssetsDefinition]:
+    """Every dataflow's asset, in the dataflows' order, built parents first: each child gets the
+    final key of its parent (the first dataflow of the parent's resource) to wait for."""
+    built: dict[int, dg.AssetsDefinition] = {}
+    by_resource: dict[str, dg.AssetKey] = {}
+    for i in sorted(range(len(config.dataflows)), key=lambda i: _depth(config.dataflows[i].resource)):
+        dataflow = config.dataflows[i]
+        child = child_of(get_resource(dataflow.resource))
+        parent_key = by_resource.get(child.parent) if child is not None else None
+        built[i] = build_dataflow_asset(dataflow, config, translator, parent_key=parent_key)
+        by_resource.setdefault(dataflow.resource, built[i].key)
+    return [built[i] for i in range(len(config.dataflows))]
 
 
 def build_stripe_definitions(options: StripeDefinitions | None = None) -> dg.Definitions:
     """Assets, checks, schedules and resources of every dataflow, plus the parts asked for."""
     options = options or StripeDefinitions()
     config = options.reload()
-    assets = [build_dataflow_asset(d, config, options.translator) for d in config.dataflows]
+    assets = _build_assets(config, options.translator)
     keys = {d.name: a.key for d, a in zip(config.dataflows, assets, strict=True)}
     # A Connect platform: its connected accounts as an asset too.
     connect = [build_accounts_asset(config)] if reads_connected(config) else []

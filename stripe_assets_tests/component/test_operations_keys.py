@@ -36,8 +36,20 @@ class FinanceComponent(StripeAssetsComponent):
         return FinanceTranslator()
 '''
 
+# As `create-dagster project` writes it: where `dg launch` finds the project's definitions.
+DEFINITIONS = """\
+from pathlib import Path
 
-def make_project(root: Path, emulator) -> dict[str, str]:
+import dagster as dg
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+"""
+
+
+def make_project(root: Path, emulator, dataflows: str = DATAFLOWS) -> dict[str, str]:
     """A Dagster project with the component and its translator; the environment its commands run in."""
     package = root / PACKAGE
     defs = package / "defs" / "stripe"
@@ -49,7 +61,8 @@ def make_project(root: Path, emulator) -> dict[str, str]:
     (package / "__init__.py").write_text("")
     (package / "defs" / "__init__.py").write_text("")
     (package / "components.py").write_text(COMPONENT)
-    (defs / "dataflows.yaml").write_text(DATAFLOWS)
+    (package / "definitions.py").write_text(DEFINITIONS)
+    (defs / "dataflows.yaml").write_text(dataflows)
     (defs / "defs.yaml").write_text(
         textwrap.dedent(
             f"""\

@@ -11,6 +11,7 @@ from datetime import datetime
 import duckdb
 import orjson
 
+from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import ChildOf, StripeChild
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
 from stripe_assets.ingest.keys import sql_text
@@ -22,6 +23,21 @@ from stripe_assets.ingest.warehouse.loads import table_exists
 
 class ParentNotLoadedError(StripeReadError):
     """The child partition's parents are not in the warehouse yet."""
+
+    def __init__(self, parent: str, partition: str, asset: str | None = None):
+        self.parent, self.partition, self.asset = parent, partition, asset
+        table = get_resource(parent).table
+        super().__init__(
+            f"its parents are read from {table}, and partition {partition} of {parent} is not "
+            f"loaded: materialize {asset or f'stripe/{parent}'} for {partition} first"
+        )
+
+    def __reduce__(self):  # pickled with its fields, not its message
+        return ParentNotLoadedError, (self.parent, self.partition, self.asset)
+
+    def naming(self, asset: str) -> ParentNotLoadedError:
+        """The same error naming the parent's asset as the project keys it."""
+        return ParentNotLoadedError(self.parent, self.partition, asset)
 
 
 @dataclass(frozen=True)
@@ -51,11 +67,7 @@ class Children:
 
 
 def parent_not_loaded(spec: StripeChild, key: str) -> ParentNotLoadedError:
-    parent = spec.parent
-    return ParentNotLoadedError(
-        f"its parents are read from {parent.table}, and partition {key} of {parent.name} is not "
-        f"loaded: materialize stripe/{parent.name} for {key} first"
-    )
+    return ParentNotLoadedError(spec.parent.name, key)
 
 
 def parents_of(
