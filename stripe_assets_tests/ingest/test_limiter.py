@@ -254,7 +254,7 @@ class CountingStore(MemoryBudgetStore):
         super().__init__()
         self.reads = 0
 
-    def transaction(self):  # type: ignore[override]
+    def transaction(self):
         self.reads += 1
         return super().transaction()
 
