@@ -189,11 +189,25 @@ class RateLimiter:
         # The store's clock (every user of the state agrees on it), else the machine's monotonic one.
         self._clock: Callable[[], float] = clock if clock is not None else getattr(self.store, "clock", time.monotonic)
         self._sleep = sleep
+        # This process's threads wait for an endpoint's tokens one at a time (see `acquire`).
+        self._queues: dict[str, threading.Lock] = {}
+        self._queues_lock = threading.Lock()
 
     def acquire(self, endpoint: str, backlog: Backlog | None = None) -> float:
         """Waits until a request to `endpoint` fits the budget; returns the seconds waited.
-        `backlog`: what the requesting load still expects to read (see the module doc)."""
+        `backlog`: what the requesting load still expects to read (see the module doc).
+
+        A load's threads asking for one endpoint queue here, in the process, and only the first
+        of them reads the shared state: they all wait for the same bucket, so the others could
+        only wake with it, find the token taken and read the state again (a locked file read
+        and written each time), costing CPU for every request many times over."""
         endpoint = endpoint_of(endpoint)
+        with self._queues_lock:
+            queue = self._queues.setdefault(endpoint, threading.Lock())
+        with queue:
+            return self._acquire(endpoint, backlog)
+
+    def _acquire(self, endpoint: str, backlog: Backlog | None) -> float:
         schedules = (("account", self.limits.account), (f"endpoint {endpoint}", self.limits.endpoint))
         waited = 0.0
         while True:

@@ -245,3 +245,36 @@ def test_a_budget_file_past_64_kib_is_read_whole(tmp_path):
     store.path.write_text(json.dumps(state))
     assert store.path.stat().st_size > 1 << 16
     assert limiter.current_rate() == pytest.approx(40)  # the halving at the end of the file counts
+
+
+class CountingStore(MemoryBudgetStore):
+    """A budget that counts how often its state is read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def transaction(self):
+        self.reads += 1
+        return super().transaction()
+
+
+def test_threads_waiting_for_one_endpoint_read_the_shared_state_about_once_per_request():
+    """Many threads of a load waiting for the same bucket: each request reads the (file or
+    database) state once to find it empty and once to take its token, not once per thread that
+    woke for the same token."""
+    store = CountingStore()
+    limiter = RateLimiter(Limits(account=1000, endpoint=40), store)  # 20 at once, then 40/s
+    threads, per_thread = 10, 6
+
+    def run() -> None:
+        for _ in range(per_thread):
+            limiter.acquire("GET /v1/charges")
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    requests = threads * per_thread
+    assert store.reads <= 2.5 * requests, f"{store.reads} reads of the state for {requests} requests"

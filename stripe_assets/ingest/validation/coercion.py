@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stripe_assets.ingest.columns import BIGINT_MAX, BIGINT_MIN, ColumnSpec, column_extractors
-from stripe_assets.ingest.records import column_values, decimal_value
+from stripe_assets.ingest.records import column_values, decimal_value, top_level_values
 from stripe_assets.ingest.stripe_schema import FieldSpec, describe_kind, kind_matches
 
 # Python types a column of each type takes as they are (the common, all-valid case is one set test).
@@ -38,10 +38,11 @@ def unfit_values(records: Sequence[dict], columns: Sequence[ColumnSpec]) -> list
     """Every (record, column) whose non-null value the column would store as NULL."""
     found: list[Unfit] = []
     all_dicts = set(map(type, records)) <= {dict}
-    for spec, get, coerce in column_extractors(columns):
-        if spec.type == "JSON" or len(spec.path) == 1:
-            continue  # JSON holds any value; the schema checks top-level fields
-        values = column_values(records, spec, get, all_dicts)
+    # JSON holds any value; the schema checks top-level fields
+    nested = [spec for spec in columns if spec.type != "JSON" and len(spec.path) > 1]
+    tops = top_level_values(records, nested) if all_dicts else None
+    for spec, get, coerce in column_extractors(nested):
+        values = column_values(records, spec, get, all_dicts, tops)
         if set(map(type, values)) <= _AS_IS.get(spec.type, frozenset()) and (
             spec.type not in ("BIGINT", "TIMESTAMPTZ") or _fits_int64(values)
         ):
