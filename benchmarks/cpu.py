@@ -7,9 +7,13 @@
     pinned    every resource in one `dagster asset materialize` run at Stripe's live limits and
               page latency with the default budget (80 requests/s), the run pinned to one core
               (`taskset -c 0`) and the emulator to the other; then the same run on both cores
+    overhead  the run's CPU outside the loads: the 20 top-level lists in one `dagster asset
+              materialize` run of one small day at zero latency (`--per-day`, e.g. 1000), with
+              the code of `--before` and this tree's, alternated `--repeat` times; CPU of the
+              run's own process, of each step process and of the compute-log helpers it starts
 
-    python benchmarks/cpu.py [--only zero,pinned] [--per-day 10000] [--days 1] [--before main] [--profile DIR]
-                             [--resources charges,invoice_line_items,...]
+    python benchmarks/cpu.py [--only zero,pinned,overhead] [--per-day 10000] [--days 1] [--before main]
+                             [--profile DIR] [--resources charges,invoice_line_items,...] [--repeat 3]
 
 `--profile DIR` writes a cProfile of each zero-latency load of this tree to DIR/<resource>.prof.
 """
@@ -19,6 +23,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -28,7 +34,7 @@ from datetime import date
 from io import BytesIO
 from pathlib import Path
 
-from rate_limit import KEY, RateWatch, TreeCPU, dagster_home, materialize, rows_loaded
+from rate_limit import BIN, KEY, RateWatch, TreeCPU, dagster_home, materialize, rows_loaded
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.catalog.child import child_of
@@ -83,7 +89,8 @@ print(f"RESULT {report.records_fetched} {cpu:.3f} {wall:.3f} {report.records_rej
 def export_tree(ref: str, into: Path) -> Path:
     """The package as committed at `ref`, to import instead of this tree's."""
     archive = subprocess.run(
-        ["git", "archive", ref, "stripe_assets", "benchmarks"], cwd=ROOT, capture_output=True, check=True
+        ["git", "archive", ref, "stripe_assets", "benchmarks", "pyproject.toml", "dagster.yaml"],
+        cwd=ROOT, capture_output=True, check=True,
     ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
@@ -180,6 +187,56 @@ def pinned_runs() -> list[str]:
     return lines
 
 
+def overhead_run(tree: Path, tmp: Path, label: str, url: str) -> dict[str, float]:
+    """One run of the top-level lists over the emulator's first day with `tree`'s code, its
+    instance configured by `tree`'s dagster.yaml; CPU seconds by kind of process."""
+    with dagster_home(tmp, label, url, "{}") as env:
+        shutil.copy(tree / "dagster.yaml", Path(env["DAGSTER_HOME"]) / "dagster.yaml")
+        env = {**env, "PYTHONPATH": str(tree)}
+        run = subprocess.Popen(
+            [str(BIN / "dagster"), "asset", "materialize", "-m", "stripe_assets.definitions",
+             "--select", TOP_LEVEL, "--partition", START.isoformat()],
+            cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        tree_cpu = TreeCPU(run.pid, every=0.05)
+        output, _ = run.communicate()
+        procs = tree_cpu.stop_each()
+        if run.returncode != 0:
+            raise SystemExit(f"{label}: run failed\n{output[-3000:]}")
+        # Step processes are forked from the run's process (their parent); the rest under them are
+        # the compute-log capture's `tail` and its watcher, two of each per step.
+        steps = [cpu for pid, (parent, cpu) in procs.items() if parent == run.pid]
+        helpers = [cpu for pid, (parent, cpu) in procs.items() if pid != run.pid and parent != run.pid]
+        return {
+            "objects": rows_loaded(env), "run": procs[run.pid][1], "steps": sum(steps), "count": len(steps),
+            "step median": statistics.median(steps), "helpers": sum(helpers),
+            "total": sum(cpu for _, cpu in procs.values()),
+        }
+
+
+def overhead(before: str, per_day: int, repeat: int) -> list[str]:
+    config = EmulatorConfig(seed=3, start=START, days=2, per_day=per_day, api_key=KEY)
+    results: dict[str, list[dict[str, float]]] = {"before": [], "now": []}
+    with start_emulator(config, separate_process=True) as emu, tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        old = export_tree(before, tmp / "before")
+        for i in range(repeat):  # alternated, so a busier minute weighs on both alike
+            for label, tree in (("before", old), ("now", ROOT)):
+                found = overhead_run(tree, tmp, f"{label}{i}", emu.url)
+                results[label].append(found)
+                print(f"{label:6} run {i + 1}: " + ", ".join(f"{k} {v:,.2f}" for k, v in found.items())
+                      + f"; load average {os.getloadavg()[0]:.1f}", flush=True)
+    lines = [f"{'code':<8}{'objects':>9}{'run process':>13}{'steps (sum)':>13}{'a step':>8}{'helpers':>9}"
+             f"{'total CPU':>11}{'objects/CPU-s':>15}   (medians of {repeat} runs, CPU seconds)"]
+    for label, runs in results.items():
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        lines.append(f"{label:<8}{med['objects']:>9,.0f}{med['run']:>13.2f}{med['steps']:>13.2f}"
+                     f"{med['step median']:>8.2f}{med['helpers']:>9.2f}{med['total']:>11.2f}"
+                     f"{med['objects'] / med['total']:>15,.0f}")
+    print("\n".join(lines), flush=True)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="zero,pinned")
@@ -188,6 +245,7 @@ def main() -> None:
     parser.add_argument("--before", default="main", help="the revision to compare with")
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--resources", default=",".join(RESOURCE_NAMES), help="the resources of the zero part")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each code in the overhead part")
     args = parser.parse_args()
     only = set(args.only.split(","))
     if args.profile:
@@ -199,6 +257,8 @@ def main() -> None:
         lines += zero_latency(args.before, args.per_day, args.days, args.profile, args.resources.split(","))
     if "pinned" in only:
         lines += pinned_runs()
+    if "overhead" in only:
+        lines += overhead(args.before, args.per_day, args.repeat)
     print("\n".join(["", "summary:", *lines,
                      f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}"]))
 

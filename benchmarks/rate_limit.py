@@ -252,6 +252,10 @@ class TreeCPU:
             self._stop.wait(self.every)
 
     def stop(self) -> float:
+        return sum(cpu for _, cpu in self.stop_each().values())
+
+    def stop_each(self) -> dict[int, tuple[int, float]]:
+        """Stop; each process of the tree: pid -> (its parent, its CPU seconds)."""
         self._stop.set()
         self._thread.join()
         tree, grew = {self.root}, True
@@ -259,7 +263,7 @@ class TreeCPU:
             below = {pid for pid, (parent, _) in self._seen.items() if parent in tree}
             grew = not below <= tree
             tree |= below
-        return sum(self._seen[pid][1] for pid in tree if pid in self._seen)
+        return {pid: self._seen[pid] for pid in tree if pid in self._seen}
 
 
 def whole_run(tmp: Path, label: str, url: str, api: str) -> tuple[int, str]:
