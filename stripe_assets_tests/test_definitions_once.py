@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-import dagster._core.storage.sql as dagster_sql
-from dagster._core.storage.sql import get_alembic_config
 
 from stripe_assets.definitions import defs
 
@@ -38,19 +36,3 @@ def test_the_definitions_are_built_once_until_an_input_changes(tmp_path: Path, m
 
     monkeypatch.setenv("STRIPE_ASSETS_DUCKDB_PATH", str(tmp_path / "other.duckdb"))
     assert defs() is not changed  # the environment is an input too
-
-
-def test_dagsters_schema_check_reads_its_migration_scripts_once(tmp_path: Path, monkeypatch) -> None:
-    import stripe_assets.operations.first_use  # noqa: F401  (as the instance's storage imports it)
-
-    config = get_alembic_config(dagster_sql.__file__.replace("sql.py", "runs/sqlite/sqlite_run_storage.py"))
-    folder = dagster_sql.ScriptDirectory.from_config(config)
-    assert dagster_sql.ScriptDirectory.from_config(config) is folder
-    # And an instance still creates its storage and opens it again.
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((Path(__file__).resolve().parents[1] / "dagster.yaml").read_text())
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    for _ in range(2):
-        with dg.DagsterInstance.get() as instance:
-            assert instance.get_runs_count() == 0

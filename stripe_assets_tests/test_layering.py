@@ -144,7 +144,6 @@ OPERATIONS_ON_THE_INSTANCE = {
     "stripe_assets.operations.instance",
     "stripe_assets.operations.run_workers",
     "stripe_assets.operations.runs",
-    "stripe_assets.operations.schema_heads",  # the instance's schema check, made cheaper
     "stripe_assets.operations.status",
 }
 

@@ -24,10 +24,6 @@ from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, SqliteSto
 from dagster._serdes import ConfigurableClassData
 
 from stripe_assets.ingest.file_lock import holding
-from stripe_assets.operations.schema_heads import keep_script_folders
-
-# Every process that opens this storage (CLI, run, step, daemon, UI) checks the schema cheaply.
-keep_script_folders()
 
 LOCK_FILE = ".stripe-assets-first-use.lock"
 READY_FILE = ".stripe-assets-storage-ready"
