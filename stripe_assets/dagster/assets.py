@@ -6,7 +6,6 @@ results in `outcomes.py`, its changes from events in `changes.py`).
 
 import dagster as dg
 
-from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import child_of
 from stripe_assets.dagster.asset_run import AssetSetup, run_asset
 from stripe_assets.dagster.children import CHILD_PRIORITY, wait_for_parent
@@ -42,7 +41,7 @@ def build_stripe_asset(
     A child list's `parent_key` is its parent's asset as the project keys it (default
     `stripe/<parent>`): in a run loading both, the child waits for that asset's step."""
     reading = api or ApiSettings()
-    resource = get_resource(dataflow.resource)
+    resource = dataflow.declaration
     key = key or asset_key(resource.name)
     time = time_model(dataflow)
     partitions_def = time.partitions_def

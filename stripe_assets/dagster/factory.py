@@ -64,7 +64,7 @@ def build_dataflow_asset(
     if translator is None:
         return asset
     spec = translator.get_asset_spec(
-        StripeAssetData(dataflow=dataflow, resource=get_resource(dataflow.resource), spec=asset.specs_by_key[asset.key])
+        StripeAssetData(dataflow=dataflow, resource=dataflow.declaration, spec=asset.specs_by_key[asset.key])
     )
     # The operations (`stripe-assets status`, `runs`, `rollback`) find the asset of a resource by these.
     spec = spec.merge_attributes(tags=asset_tags(dataflow))
@@ -78,7 +78,7 @@ def _parent_key(
 ) -> dg.AssetKey | None:
     """The asset key of a child list's parent, as the translator gives it; None for a top-level
     list, or a child whose parent has no dataflow (its catalog key then)."""
-    child = child_of(get_resource(dataflow.resource))
+    child = child_of(dataflow.declaration)
     if child is None:
         return None
     parent = next((d for d in config.dataflows if d.resource == child.parent), None)
@@ -98,7 +98,7 @@ def _build_assets(config: DataflowsConfig, translator: StripeAssetsTranslator) -
     by_resource: dict[str, dg.AssetKey] = {}
     for i in sorted(range(len(config.dataflows)), key=lambda i: _depth(config.dataflows[i].resource)):
         dataflow = config.dataflows[i]
-        child = child_of(get_resource(dataflow.resource))
+        child = child_of(dataflow.declaration)
         parent_key = by_resource.get(child.parent) if child is not None else None
         built[i] = build_dataflow_asset(dataflow, config, translator, parent_key=parent_key)
         by_resource.setdefault(dataflow.resource, built[i].key)
