@@ -11,8 +11,12 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from stripe_assets.operations.errors import FAILED, OperationError
+
+if TYPE_CHECKING:
+    from stripe_assets.operations.project import Project
 
 ENV_HINT = "STRIPE_ASSETS_DUCKDB_PATH (the warehouse) and DAGSTER_HOME (the Dagster instance)"
 
@@ -138,10 +142,11 @@ def _guarded(command: str, handler: Callable[[argparse.Namespace], int]) -> Call
     return run
 
 
-def _warehouse():
-    from stripe_assets.settings import open_warehouse
+def _project():
+    """The project the command runs in: its component's settings and asset keys (loaded once)."""
+    from stripe_assets.operations.project import load_project
 
-    return open_warehouse()
+    return load_project()
 
 
 def _print_json(value: object) -> None:
@@ -152,18 +157,17 @@ def _print_json(value: object) -> None:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from stripe_assets.dataflows.config import load_dataflows
     from stripe_assets.ingest.columns import default_columns
     from stripe_assets.ingest.validation.policy import ValidationSettings
     from stripe_assets.operations.instance import budget_database
     from stripe_assets.operations.preview import build_preview, fetch_newest, render_preview
     from stripe_assets.operations.targets import dataflow_of, resource_named
-    from stripe_assets.settings import settings
 
     resource = resource_named(args.resource).name
-    config = load_dataflows()
+    project = _project()
+    config = project.dataflows()
     flow = dataflow_of(config, resource)
-    env = settings()
+    env = project.settings()
     # The `api:` section's timeouts, retries and budget, as the loads read.
     with config.api.reader(env.api_key, env.api_base, budget_database=budget_database()) as reader:
         records = fetch_newest(reader, resource, args.limit)
@@ -183,22 +187,20 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from stripe_assets.dataflows.config import load_dataflows
-    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.instance import dagster_instance, first_line
     from stripe_assets.operations.status import collect_status, render_status
 
-    config = load_dataflows()
+    project = _project()
+    config = project.dataflows()
     with dagster_instance() as (instance, problem):
-        keys = project_asset_keys() if instance is not None else None
         try:
-            statuses, notes = collect_status(config, _warehouse(), instance, datetime.now(UTC), keys)
+            statuses, notes = collect_status(config, project.warehouse(), instance, datetime.now(UTC), project.keys)
         except Exception as exc:  # the instance's storage failed a query: show the warehouse's side
             if instance is None:
                 raise
             problem = f"Dagster run history unreadable: {first_line(exc)}"
-            statuses, notes = collect_status(config, _warehouse(), None, datetime.now(UTC))
-    notes += [note for note in (problem, keys.problem if keys else None) if note]
+            statuses, notes = collect_status(config, project.warehouse(), None, datetime.now(UTC))
+    notes += [note for note in (problem, project.problem) if note]
     if args.json:
         _print_json({"dataflows": [s.as_json() for s in statuses], "notes": notes})
     else:
@@ -207,18 +209,16 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from stripe_assets.dataflows.config import load_dataflows
-    from stripe_assets.operations.asset_keys import AssetKeys, project_asset_keys
     from stripe_assets.operations.instance import dagster_instance
     from stripe_assets.operations.runs import collect_runs, render_runs
     from stripe_assets.operations.targets import dataflow_named
 
-    flow = dataflow_named(load_dataflows(), args.dataflow)
+    project = _project()
+    flow = dataflow_named(project.dataflows(), args.dataflow)
     with dagster_instance() as (instance, problem):
-        keys = project_asset_keys() if instance is not None else None
-        entries, notes = collect_runs(flow, _warehouse(), instance, args.limit, keys)
-    notes += [note for note in (problem, keys.problem if keys else None) if note]
-    key = (keys or AssetKeys())(flow.resource)
+        entries, notes = collect_runs(flow, project.warehouse(), instance, args.limit, project.keys)
+    notes += [note for note in (problem, project.problem) if note]
+    key = project.keys(flow.resource)
     if args.json:
         runs = [e.as_json() for e in entries]
         _print_json({"dataflow": flow.name, "asset": key.to_user_string(), "runs": runs, "notes": notes})
@@ -228,8 +228,7 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from stripe_assets.dataflows.config import DataflowConfigError, load_dataflows
-    from stripe_assets.operations.asset_keys import project_asset_keys
+    from stripe_assets.dataflows.config import DataflowConfigError
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_rollback
     from stripe_assets.operations.instance import dagster_instance
@@ -238,8 +237,9 @@ def _rollback(args: argparse.Namespace) -> int:
 
     resource = resource_named(args.resource).name
     request = RollbackRequest(resource, run_id=args.run, steps=args.steps, partition=args.partition)
+    project = _project()
     try:
-        flow = dataflow_of(load_dataflows(), resource)
+        flow = dataflow_of(project.dataflows(), resource)
     except DataflowConfigError as exc:  # a broken config must not stand in the way of a rollback
         print(f"stripe-assets rollback: warning: {exc}; partition keys are not checked", file=sys.stderr)
         flow = None
@@ -248,7 +248,7 @@ def _rollback(args: argparse.Namespace) -> int:
         print(plan.describe())
         return confirmed("Roll back?", assume_yes=args.yes, action=f"roll back {resource}")
 
-    warehouse = _warehouse()
+    warehouse = project.warehouse()
     result = run_rollback(warehouse, request, dataflow=flow, confirm=ask)
     if result is None:
         print("Nothing was changed.")
@@ -258,10 +258,9 @@ def _rollback(args: argparse.Namespace) -> int:
         if instance is None:
             print(f"note: not recorded in Dagster: {problem}")
         else:
-            keys = project_asset_keys()
-            if keys.problem:
-                print(f"note: {keys.problem}")
-            key = keys(resource)
+            if project.problem:
+                print(f"note: {project.problem}")
+            key = project.keys(resource)
             reported = record_rollback(instance, result, warehouse, key)
             print(
                 f"Recorded in Dagster: {reported} materialization(s) of {resource} "
@@ -272,8 +271,6 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
 
-    from stripe_assets.dataflows.config import config_source, load_dataflows
-    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.dataflows_file import plan_disable
@@ -281,23 +278,24 @@ def _delete(args: argparse.Namespace) -> int:
     from stripe_assets.operations.instance import dagster_instance
     from stripe_assets.operations.targets import dataflow_named, removed_resource
 
-    config = load_dataflows()
+    project = _project()
+    config = project.dataflows()
     try:
         flow = dataflow_named(config, args.dataflow)
     except OperationError as unknown:
         orphan = removed_resource(config, args.dataflow)
         if orphan is None:
             raise
-        return _delete_removed(args, orphan.name, unknown)
-    source = config_source()
+        return _delete_removed(args, project, orphan.name, unknown)
+    source = project.dataflows_file()
     if source is None:
         raise OperationError(
             "no dataflows file: the built-in defaults are in use; create dataflows.yaml "
             "(or point STRIPE_ASSETS_DATAFLOWS at one) to disable a dataflow"
         )
     edit = plan_disable(source, flow.name)
-    warehouse = _warehouse()
-    keys = project_asset_keys()
+    warehouse = project.warehouse()
+    keys = project.keys
     key = keys(flow.resource)
     lines = [f"Delete dataflow {flow.name} (resource {flow.resource}):"]
     lines.append(
@@ -339,16 +337,15 @@ def _delete(args: argparse.Namespace) -> int:
     return 0
 
 
-def _delete_removed(args: argparse.Namespace, resource: str, unknown: OperationError) -> int:
+def _delete_removed(args: argparse.Namespace, project: Project, resource: str, unknown: OperationError) -> int:
     """`delete` of a resource whose dataflow was removed from the file while its data stayed:
     there is nothing to disable, and --drop-data still reaches its data and asset history."""
-    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.delete import drop_resource_data, read_footprint
     from stripe_assets.operations.instance import dagster_instance
 
-    warehouse = _warehouse()
+    warehouse = project.warehouse()
     footprint = read_footprint(warehouse, resource)
     if footprint.empty:
         raise unknown
@@ -357,7 +354,7 @@ def _delete_removed(args: argparse.Namespace, resource: str, unknown: OperationE
             f"{unknown}; the dataflow of {resource} was removed but its data is still in {warehouse}: "
             f"`stripe-assets delete {resource} --drop-data` drops it"
         )
-    keys = project_asset_keys()
+    keys = project.keys
     key = keys(resource)
     lines = [f"Delete the data of {resource} (no dataflow loads it any more):"]
     lines += [f"  - {line}" for line in footprint.describe()]
