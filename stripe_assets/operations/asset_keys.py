@@ -24,10 +24,9 @@ from stripe_assets.dataflows.schedules import RESOURCE_TAG
 
 @dataclass(frozen=True)
 class AssetKeys:
-    """The keys of the project's Stripe assets by resource; `problem`: why the catalog's are used."""
+    """The keys of the project's Stripe assets by resource."""
 
     by_resource: Mapping[str, dg.AssetKey] = field(default_factory=dict)
-    problem: str | None = None
 
     def __call__(self, resource: str) -> dg.AssetKey:
         key = self.by_resource.get(resource)

@@ -142,11 +142,12 @@ def _guarded(command: str, handler: Callable[[argparse.Namespace], int]) -> Call
     return run
 
 
-def _project():
-    """The project the command runs in: its component's settings and asset keys (loaded once)."""
+def _project(keys: bool = True):
+    """The project the command runs in: its component's settings and, with `keys`, the asset
+    keys of its definitions (built once)."""
     from stripe_assets.operations.project import load_project
 
-    return load_project()
+    return load_project(keys=keys)
 
 
 def _print_json(value: object) -> None:
@@ -164,7 +165,7 @@ def _preview(args: argparse.Namespace) -> int:
     from stripe_assets.operations.targets import dataflow_of, resource_named
 
     resource = resource_named(args.resource).name
-    project = _project()
+    project = _project(keys=False)
     config = project.dataflows()
     flow = dataflow_of(config, resource)
     env = project.settings()
@@ -310,7 +311,7 @@ def _delete(args: argparse.Namespace) -> int:
             lines.append(
                 f"  - wipe the Dagster history of asset {key.to_user_string()}" if not problem else f"  - {problem}"
             )
-        lines += [f"  - note: {keys.problem}"] if keys.problem else []
+        lines += [f"  - note: {project.problem}"] if project.problem else []
     else:
         lines.append("  - keep its data (--drop-data drops its tables, quarantine, history and Dagster history)")
     print("\n".join(lines))
@@ -359,7 +360,7 @@ def _delete_removed(args: argparse.Namespace, project: Project, resource: str, u
     lines = [f"Delete the data of {resource} (no dataflow loads it any more):"]
     lines += [f"  - {line}" for line in footprint.describe()]
     lines.append(f"  - wipe the Dagster history of asset {key.to_user_string()}")
-    lines += [f"  - note: {keys.problem}"] if keys.problem else []
+    lines += [f"  - note: {project.problem}"] if project.problem else []
     print("\n".join(lines))
     if not confirmed("Delete?", assume_yes=args.yes, action=f"delete the data of {resource}"):
         print("Nothing was changed.")

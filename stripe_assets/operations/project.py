@@ -79,7 +79,10 @@ class _Found:
 
 
 def _stripe_components(tree: dg.ComponentTree) -> list[_Found]:
-    """The project's Stripe components with the folders of their defs.yaml, loaded, not built."""
+    """The project's Stripe components with the folders of their defs.yaml, loaded, not built.
+
+    Dagster's component tree lists its declarations with their folders (`get_all_components`
+    drops the folder, which `dataflows_file` is relative to)."""
     import stripe_assets  # the public class, as a project's own code sees it
 
     found = []
@@ -94,8 +97,10 @@ def _chosen(found: list[_Found], root: Path, start: Path) -> _Found | None:
     """The one component, or the one whose folder holds `start`; more than one otherwise is an error."""
     if len(found) <= 1:
         return found[0] if found else None
+    start = start.resolve()
     for item in found:
-        if start == item.folder or item.folder in start.parents:
+        folder = item.folder.resolve()
+        if start == folder or folder in start.parents:
             return item
     described = ", ".join(
         f"{item.folder.relative_to(root)} (warehouse {item.component.warehouse_file(root) or 'from the environment'})"
@@ -107,8 +112,9 @@ def _chosen(found: list[_Found], root: Path, start: Path) -> _Found | None:
     )
 
 
-def load_project(start: Path | None = None) -> Project:
-    """The project the working directory (or `start`) is in, its definitions loaded once."""
+def load_project(start: Path | None = None, *, keys: bool = True) -> Project:
+    """The project the working directory (or `start`) is in, its definitions loaded once;
+    without `keys`, only its Stripe component is read (its definitions are not built)."""
     start = (start or Path.cwd()).absolute()
     root = project_root(start)
     if root is None:
@@ -120,23 +126,26 @@ def load_project(start: Path | None = None) -> Project:
             tree = dg.ComponentTree.for_project(root)
             found = _stripe_components(tree)
             chosen = _chosen(found, root, start)
-            # Of several components only the chosen one's definitions: Dagster cannot merge them.
-            defs = tree.build_defs() if len(found) <= 1 else tree.build_defs_at_path(chosen.loc)  # type: ignore[union-attr]
-            keys, problem = AssetKeys(keys_of(defs)), None
+            by_resource = {}
+            if keys:
+                # Of several components only the chosen one's definitions: Dagster cannot merge them.
+                defs = tree.build_defs() if chosen is None or len(found) == 1 else tree.build_defs_at_path(chosen.loc)
+                by_resource = keys_of(defs)
+            problem = None
     except OperationError:
         raise
     except Exception as exc:  # a project that does not load: the catalog's keys, said so
-        keys = AssetKeys()
+        by_resource = {}
         assumed = "" if chosen is not None else " and the environment's warehouse and dataflows"
         problem = (
             f"the Dagster project at {root} did not load ({first_line(exc)}): "
             f"assuming asset keys stripe/<resource>{assumed}"
         )
     if chosen is None:
-        return Project(keys=replace(keys, problem=problem), problem=problem)
+        return Project(keys=AssetKeys(by_resource), problem=problem)
     component, folder = chosen.component, chosen.folder
     return Project(
-        keys=replace(keys, problem=problem),
+        keys=AssetKeys(by_resource),
         component=folder,
         duckdb_path=component.warehouse_file(root),
         dataflows_path=component.dataflows_path(folder),

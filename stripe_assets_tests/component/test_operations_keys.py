@@ -27,6 +27,8 @@ KEY = dg.AssetKey(["finance", "stripe", "charges"])
 COMPONENT_DATAFLOWS = DATAFLOWS.replace("name: stripe_", "name: finance_")
 
 COMPONENT = '''\
+import os
+
 import dagster as dg
 
 from stripe_assets import StripeAssetData, StripeAssetsComponent, StripeAssetsTranslator
@@ -42,6 +44,11 @@ class FinanceTranslator(StripeAssetsTranslator):
 class FinanceComponent(StripeAssetsComponent):
     def get_translator(self) -> StripeAssetsTranslator:
         return FinanceTranslator()
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        with open(os.environ["FINANCE_BUILDS_LOG"], "a") as log:  # how often the project is loaded
+            log.write("built\\n")
+        return super().build_defs(context)
 '''
 
 
@@ -79,7 +86,13 @@ def make_project(root: Path, emulator) -> dict[str, str]:
         "STRIPE_API_KEY": emulator.api_key,
         "DAGSTER_HOME": str(home),
         "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        "FINANCE_BUILDS_LOG": str(root / "builds.log"),
     }
+
+
+def builds(env: dict[str, str]) -> int:
+    """How many times the project's definitions were built so far."""
+    return len(Path(env["FINANCE_BUILDS_LOG"]).read_text().splitlines())
 
 
 def charge_rows(warehouse: Warehouse) -> int | None:
@@ -122,14 +135,25 @@ def test_status_runs_and_rollback_read_the_components_warehouse_and_dataflows_un
     assert loaded
     assert load_project(root).keys("charges") == KEY
 
+    before = builds(env)
     done = cli(root, env, "status", "--json")
     assert done.returncode == 0, done.stderr
+    assert builds(env) == before + 1  # loaded once for the warehouse, the dataflows and the keys
     status = {s["dataflow"]: s for s in json.loads(done.stdout)["dataflows"]}
     assert set(status) == {"finance_charges", "finance_prices"}
     assert status["finance_charges"]["last_run_status"] == "SUCCESS"
     assert status["finance_charges"]["rows"] == loaded
     assert status["finance_charges"]["last_refresh_partition"] == "2026-10-03"
     assert status["finance_prices"]["last_run_status"] is None
+
+    done = cli(root, env, "dataflows", "--validate")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{root / PACKAGE / 'defs' / 'stripe' / 'dataflows.yaml'}: OK (2 dataflows)"
+    done = cli(root, env, "summary", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["warehouse"] == str(warehouse)
+    assert [(t["resource"], t["rows"]) for t in summary["tables"]] == [("charges", loaded)]
 
     done = cli(root, env, "runs", "finance_charges", "--json")
     assert done.returncode == 0, done.stderr
@@ -169,10 +193,11 @@ def test_outside_a_project_and_in_a_project_that_does_not_load_the_catalogs_keys
     (tmp_path / "pyproject.toml").write_text(
         '[tool.dg]\ndirectory_type = "project"\n\n[tool.dg.project]\nroot_module = "no_such_module_here"\n'
     )
-    keys = load_project(tmp_path / "sub").keys
-    assert keys("charges") == dg.AssetKey(["stripe", "charges"])
-    assert keys.problem is not None and keys.problem.startswith(f"the Dagster project at {tmp_path} did not load (")
-    assert "\n" not in keys.problem
+    project = load_project(tmp_path / "sub")
+    assert project.keys("charges") == dg.AssetKey(["stripe", "charges"])
+    assert project.problem is not None
+    assert project.problem.startswith(f"the Dagster project at {tmp_path} did not load (")
+    assert "\n" not in project.problem
 
 
 def test_a_project_with_two_stripe_components_is_read_from_the_folder_of_one_of_them(tmp_path):
