@@ -18,7 +18,10 @@ from stripe_assets.operations.errors import FAILED, OperationError
 if TYPE_CHECKING:
     from stripe_assets.operations.project import Project
 
-ENV_HINT = "STRIPE_ASSETS_DUCKDB_PATH (the warehouse) and DAGSTER_HOME (the Dagster instance)"
+ENV_HINT = (
+    "the warehouse of the Dagster project's StripeAssetsComponent, else STRIPE_ASSETS_DUCKDB_PATH; "
+    "DAGSTER_HOME (the Dagster instance)"
+)
 
 
 def _bounded(low: int, high: int) -> Callable[[str], int]:
@@ -239,6 +242,8 @@ def _rollback(args: argparse.Namespace) -> int:
     resource = resource_named(args.resource).name
     request = RollbackRequest(resource, run_id=args.run, steps=args.steps, partition=args.partition)
     project = _project()
+    if project.problem:  # said before anything changes: which warehouse this is
+        print(f"note: {project.problem}")
     try:
         flow = dataflow_of(project.dataflows(), resource)
     except DataflowConfigError as exc:  # a broken config must not stand in the way of a rollback
@@ -259,8 +264,6 @@ def _rollback(args: argparse.Namespace) -> int:
         if instance is None:
             print(f"note: not recorded in Dagster: {problem}")
         else:
-            if project.problem:
-                print(f"note: {project.problem}")
             key = project.keys(resource)
             reported = record_rollback(instance, result, warehouse, key)
             print(

@@ -169,6 +169,13 @@ def test_status_runs_and_rollback_read_the_components_warehouse_and_dataflows_un
     assert done.returncode == 0, done.stderr
     assert "Recorded in Dagster: 1 materialization(s) of charges (asset finance/stripe/charges)" in done.stdout
     assert charge_rows(warehouse) == 0
+
+    # As in the component's runs, the variables do not point the commands away from its settings.
+    decoys = {DUCKDB_PATH_ENV: str(tmp_path / "other.duckdb"), DATAFLOWS_ENV: str(tmp_path / "other.yaml")}
+    done = cli(root, {**env, **decoys}, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    status = {s["dataflow"]: s for s in json.loads(done.stdout)["dataflows"]}
+    assert set(status) == {"finance_charges", "finance_prices"} and status["finance_charges"]["rows"] == 0
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         newest = instance.get_latest_materialization_event(KEY)
         assert newest is not None and newest.asset_materialization is not None
