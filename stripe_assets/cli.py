@@ -17,7 +17,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("emulator", "stripe_assets_emulator.cli"),
     ("summary", "stripe_assets.operations.summary"),
     ("schema", "stripe_assets.ingest.validation.cli"),
-    ("dataflows", "stripe_assets.dataflows.cli"),
+    ("dataflows", "stripe_assets.operations.dataflows_command"),
     ("alerts", "stripe_assets.alerts.cli"),
     ("preview", "stripe_assets.operations.cli"),
     ("status", "stripe_assets.operations.cli"),

@@ -142,6 +142,7 @@ OPERATIONS_ON_THE_INSTANCE = {
     "stripe_assets.operations.demo",
     "stripe_assets.operations.first_use",
     "stripe_assets.operations.instance",
+    "stripe_assets.operations.project",  # the project's component and definitions, read once
     "stripe_assets.operations.run_workers",
     "stripe_assets.operations.runs",
     "stripe_assets.operations.status",

@@ -97,16 +97,33 @@ class StripeAssetsComponent(dg.Component, dg.Resolvable):
     def get_translator(self) -> StripeAssetsTranslator:
         return StripeAssetsTranslator()
 
+    def dataflows_path(self, folder: Path) -> Path | None:
+        """The dataflows file it names (relative to `folder`, its defs.yaml's), or None."""
+        if self.dataflows_file is None:
+            return None
+        path = Path(self.dataflows_file).expanduser()
+        return path if path.is_absolute() else folder / path
+
+    def inline_dataflows(self) -> bool:
+        return any(getattr(self, k) is not None for k in INLINE_KEYS)
+
+    def warehouse_file(self, project_root: Path) -> Path | None:
+        """The DuckDB file `warehouse_path` names (relative to the project root, whatever the
+        working directory); None: the environment's."""
+        if self.warehouse_path is None:
+            return None
+        path = Path(self.warehouse_path).expanduser()
+        return path if path.is_absolute() else project_root / path
+
     def dataflows_loader(self, folder: Path):
         """Reads the dataflows: the named file (re-read when it changes), the inline ones, or the default."""
         inline = {k: getattr(self, k) for k in INLINE_KEYS if getattr(self, k) is not None}
-        if self.dataflows_file is not None:
+        path = self.dataflows_path(folder)
+        if path is not None:
             if inline:
                 raise DataflowConfigError(
                     f"StripeAssetsComponent in {folder}: set dataflows_file or {', '.join(inline)} inline, not both"
                 )
-            path = Path(self.dataflows_file).expanduser()
-            path = path if path.is_absolute() else folder / path
             return lambda: load_dataflows(path)
         if inline:
             # The same strict reading and one-line errors as a dataflows file.
@@ -134,10 +151,10 @@ class StripeAssetsComponent(dg.Component, dg.Resolvable):
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         reload = self.dataflows_loader(context.path)
-        path = self.warehouse_path
-        if path is not None and not Path(path).expanduser().is_absolute():
-            path = str(context.project_root / path)  # the project's, whatever the working directory
-        resources = environment_resources(self.api_key_env, api_base=self.api_base, duckdb_path=path)
+        path = self.warehouse_file(context.project_root)
+        resources = environment_resources(
+            self.api_key_env, api_base=self.api_base, duckdb_path=str(path) if path is not None else None
+        )
         return build_stripe_definitions(
             StripeDefinitions(
                 reload=reload,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from stripe_assets.dataflows.config import (
     BUILT_IN,
     DATAFLOWS_ENV,
     DataflowConfigError,
+    DataflowsConfig,
     config_source,
     load_dataflows,
 )
@@ -34,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="review the dataflows config (schedules, partitions, validation, alerts, mapping)",
         description=(
             "Print each dataflow as it will run: schedule in words, next run times, partition range, "
-            f"backfill, validation, alerts and column mapping. Reads --file, else ${DATAFLOWS_ENV}, "
-            "else ./dataflows.yaml, else the built-in defaults."
+            f"backfill, validation, alerts and column mapping. Reads --file, else the dataflows of the "
+            f"Dagster project's StripeAssetsComponent, else ${DATAFLOWS_ENV}, else dataflows.yaml in "
+            "the project home, else the built-in defaults."
         ),
     )
     parser.add_argument("--file", metavar="PATH", help="the dataflows config to review")
@@ -53,12 +56,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     source = config_source(args.file)
+    return show(args, str(source) if source is not None else BUILT_IN, lambda: load_dataflows(args.file))
+
+
+def show(args: argparse.Namespace, name: str, load: Callable[[], DataflowsConfig]) -> int:
+    """Validate or review the dataflows `load` reads, naming them `name`."""
     try:
-        config = load_dataflows(args.file)
+        config = load()
     except DataflowConfigError as exc:
         print(f"stripe-assets dataflows: {exc}", file=sys.stderr)
         return 1
-    name = str(source) if source is not None else BUILT_IN
     if args.validate:
         print(f"{name}: OK ({len(config.dataflows)} dataflows)")
         return 0

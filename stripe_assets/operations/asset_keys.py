@@ -3,16 +3,15 @@ its asset, as its translator made it (`StripeAssetsTranslator.get_asset_spec`), 
 catalog's `stripe/<resource>`.
 
 The project is the Dagster project (`dg`'s: a `pyproject.toml` with `[tool.dg]`, or a `dg.toml`) the
-command runs in, or above; its definitions are loaded from its defs folder as `dg` loads them, and
-each dataflow's asset names its resource in the tag `stripe_assets/resource`, which the factory
-sets after the translator. Outside a project, and for a project without a Stripe component, the
-catalog's keys apply.
+command runs in, or above; its definitions are loaded from its defs folder as `dg` loads them
+(`stripe_assets.operations.project`), and each dataflow's asset names its resource in the tag
+`stripe_assets/resource`, which the factory sets after the translator. Outside a project, and for
+a project without a Stripe component, the catalog's keys apply.
 """
 
 from __future__ import annotations
 
 import tomllib
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,15 +20,13 @@ import dagster as dg
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.dataflows.schedules import RESOURCE_TAG
-from stripe_assets.operations.instance import first_line
 
 
 @dataclass(frozen=True)
 class AssetKeys:
-    """The keys of the project's Stripe assets by resource; `problem`: why the catalog's are used."""
+    """The keys of the project's Stripe assets by resource."""
 
     by_resource: Mapping[str, dg.AssetKey] = field(default_factory=dict)
-    problem: str | None = None
 
     def __call__(self, resource: str) -> dg.AssetKey:
         key = self.by_resource.get(resource)
@@ -62,20 +59,3 @@ def keys_of(defs: dg.Definitions) -> dict[str, dg.AssetKey]:
         if resource:
             keys.setdefault(resource, spec.key)
     return keys
-
-
-def project_asset_keys(start: Path | None = None) -> AssetKeys:
-    """The asset keys of the project the working directory (or `start`) is in."""
-    root = project_root(start or Path.cwd())
-    if root is None:
-        return AssetKeys()
-    try:
-        with warnings.catch_warnings():  # Dagster's beta and preview notices are not the command's output
-            warnings.simplefilter("ignore")
-            defs = dg.load_from_defs_folder(path_within_project=root)
-            return AssetKeys(keys_of(defs))
-    except Exception as exc:  # a project that does not load: the catalog's keys, said so
-        return AssetKeys(
-            problem=f"the Dagster project at {root} did not load ({first_line(exc)}): "
-            "assuming asset keys stripe/<resource>"
-        )

@@ -11,10 +11,17 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from stripe_assets.operations.errors import FAILED, OperationError
 
-ENV_HINT = "STRIPE_ASSETS_DUCKDB_PATH (the warehouse) and DAGSTER_HOME (the Dagster instance)"
+if TYPE_CHECKING:
+    from stripe_assets.operations.project import Project
+
+ENV_HINT = (
+    "the warehouse of the Dagster project's StripeAssetsComponent, else STRIPE_ASSETS_DUCKDB_PATH; "
+    "DAGSTER_HOME (the Dagster instance)"
+)
 
 
 def _bounded(low: int, high: int) -> Callable[[str], int]:
@@ -138,10 +145,12 @@ def _guarded(command: str, handler: Callable[[argparse.Namespace], int]) -> Call
     return run
 
 
-def _warehouse():
-    from stripe_assets.settings import open_warehouse
+def _project(keys: bool = True):
+    """The project the command runs in: its component's settings and, with `keys`, the asset
+    keys of its definitions (built once)."""
+    from stripe_assets.operations.project import load_project
 
-    return open_warehouse()
+    return load_project(keys=keys)
 
 
 def _print_json(value: object) -> None:
@@ -152,19 +161,18 @@ def _print_json(value: object) -> None:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from stripe_assets.dataflows.config import load_dataflows
     from stripe_assets.ingest.columns import default_columns
     from stripe_assets.ingest.validation.policy import ValidationSettings
     from stripe_assets.operations.instance import budget_database
     from stripe_assets.operations.preview import build_preview, fetch_newest, render_preview
     from stripe_assets.operations.targets import dataflow_of, resource_named
-    from stripe_assets.settings import settings
 
     declaration = resource_named(args.resource)
     resource = declaration.name
-    config = load_dataflows()
+    project = _project(keys=False)
+    config = project.dataflows()
     flow = dataflow_of(config, resource)
-    env = settings()
+    env = project.settings()
     # The `api:` section's timeouts, retries and budget, as the loads read.
     with config.api.reader(env.api_key, env.api_base, budget_database=budget_database()) as reader:
         records = fetch_newest(reader, resource, args.limit)
@@ -184,22 +192,20 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from stripe_assets.dataflows.config import load_dataflows
-    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.instance import dagster_instance, first_line
     from stripe_assets.operations.status import collect_status, render_status
 
-    config = load_dataflows()
+    project = _project()
+    config = project.dataflows()
     with dagster_instance() as (instance, problem):
-        keys = project_asset_keys() if instance is not None else None
         try:
-            statuses, notes = collect_status(config, _warehouse(), instance, datetime.now(UTC), keys)
+            statuses, notes = collect_status(config, project.warehouse(), instance, datetime.now(UTC), project.keys)
         except Exception as exc:  # the instance's storage failed a query: show the warehouse's side
             if instance is None:
                 raise
             problem = f"Dagster run history unreadable: {first_line(exc)}"
-            statuses, notes = collect_status(config, _warehouse(), None, datetime.now(UTC))
-    notes += [note for note in (problem, keys.problem if keys else None) if note]
+            statuses, notes = collect_status(config, project.warehouse(), None, datetime.now(UTC))
+    notes += [note for note in (problem, project.problem) if note]
     if args.json:
         _print_json({"dataflows": [s.as_json() for s in statuses], "notes": notes})
     else:
@@ -208,18 +214,16 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from stripe_assets.dataflows.config import load_dataflows
-    from stripe_assets.operations.asset_keys import AssetKeys, project_asset_keys
     from stripe_assets.operations.instance import dagster_instance
     from stripe_assets.operations.runs import collect_runs, render_runs
     from stripe_assets.operations.targets import dataflow_named
 
-    flow = dataflow_named(load_dataflows(), args.dataflow)
+    project = _project()
+    flow = dataflow_named(project.dataflows(), args.dataflow)
     with dagster_instance() as (instance, problem):
-        keys = project_asset_keys() if instance is not None else None
-        entries, notes = collect_runs(flow, _warehouse(), instance, args.limit, keys)
-    notes += [note for note in (problem, keys.problem if keys else None) if note]
-    key = (keys or AssetKeys())(flow.resource)
+        entries, notes = collect_runs(flow, project.warehouse(), instance, args.limit, project.keys)
+    notes += [note for note in (problem, project.problem) if note]
+    key = project.keys(flow.resource)
     if args.json:
         runs = [e.as_json() for e in entries]
         _print_json({"dataflow": flow.name, "asset": key.to_user_string(), "runs": runs, "notes": notes})
@@ -229,8 +233,7 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from stripe_assets.dataflows.config import DataflowConfigError, load_dataflows
-    from stripe_assets.operations.asset_keys import project_asset_keys
+    from stripe_assets.dataflows.config import DataflowConfigError
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_rollback
     from stripe_assets.operations.instance import dagster_instance
@@ -239,8 +242,11 @@ def _rollback(args: argparse.Namespace) -> int:
 
     resource = resource_named(args.resource).name
     request = RollbackRequest(resource, run_id=args.run, steps=args.steps, partition=args.partition)
+    project = _project()
+    if project.problem:  # said before anything changes: which warehouse this is
+        print(f"note: {project.problem}")
     try:
-        flow = dataflow_of(load_dataflows(), resource)
+        flow = dataflow_of(project.dataflows(), resource)
     except DataflowConfigError as exc:  # a broken config must not stand in the way of a rollback
         print(f"stripe-assets rollback: warning: {exc}; partition keys are not checked", file=sys.stderr)
         flow = None
@@ -249,7 +255,7 @@ def _rollback(args: argparse.Namespace) -> int:
         print(plan.describe())
         return confirmed("Roll back?", assume_yes=args.yes, action=f"roll back {resource}")
 
-    warehouse = _warehouse()
+    warehouse = project.warehouse()
     result = run_rollback(warehouse, request, dataflow=flow, confirm=ask)
     if result is None:
         print("Nothing was changed.")
@@ -259,10 +265,7 @@ def _rollback(args: argparse.Namespace) -> int:
         if instance is None:
             print(f"note: not recorded in Dagster: {problem}")
         else:
-            keys = project_asset_keys()
-            if keys.problem:
-                print(f"note: {keys.problem}")
-            key = keys(resource)
+            key = project.keys(resource)
             reported = record_rollback(instance, result, warehouse, key)
             print(
                 f"Recorded in Dagster: {reported} materialization(s) of {resource} "
@@ -273,8 +276,6 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
 
-    from stripe_assets.dataflows.config import config_source, load_dataflows
-    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.dataflows_file import plan_disable
@@ -282,23 +283,24 @@ def _delete(args: argparse.Namespace) -> int:
     from stripe_assets.operations.instance import dagster_instance
     from stripe_assets.operations.targets import dataflow_named, removed_resource
 
-    config = load_dataflows()
+    project = _project()
+    config = project.dataflows()
     try:
         flow = dataflow_named(config, args.dataflow)
     except OperationError as unknown:
         orphan = removed_resource(config, args.dataflow)
         if orphan is None:
             raise
-        return _delete_removed(args, orphan.name, unknown)
-    source = config_source()
+        return _delete_removed(args, project, orphan.name, unknown)
+    source = project.dataflows_file()
     if source is None:
         raise OperationError(
             "no dataflows file: the built-in defaults are in use; create dataflows.yaml "
             "(or point STRIPE_ASSETS_DATAFLOWS at one) to disable a dataflow"
         )
     edit = plan_disable(source, flow.name)
-    warehouse = _warehouse()
-    keys = project_asset_keys()
+    warehouse = project.warehouse()
+    keys = project.keys
     key = keys(flow.resource)
     lines = [f"Delete dataflow {flow.name} (resource {flow.resource}):"]
     lines.append(
@@ -313,7 +315,7 @@ def _delete(args: argparse.Namespace) -> int:
             lines.append(
                 f"  - wipe the Dagster history of asset {key.to_user_string()}" if not problem else f"  - {problem}"
             )
-        lines += [f"  - note: {keys.problem}"] if keys.problem else []
+        lines += [f"  - note: {project.problem}"] if project.problem else []
     else:
         lines.append("  - keep its data (--drop-data drops its tables, quarantine, history and Dagster history)")
     print("\n".join(lines))
@@ -340,16 +342,15 @@ def _delete(args: argparse.Namespace) -> int:
     return 0
 
 
-def _delete_removed(args: argparse.Namespace, resource: str, unknown: OperationError) -> int:
+def _delete_removed(args: argparse.Namespace, project: Project, resource: str, unknown: OperationError) -> int:
     """`delete` of a resource whose dataflow was removed from the file while its data stayed:
     there is nothing to disable, and --drop-data still reaches its data and asset history."""
-    from stripe_assets.operations.asset_keys import project_asset_keys
     from stripe_assets.operations.confirm import confirmed
     from stripe_assets.operations.dagster_record import record_delete
     from stripe_assets.operations.delete import drop_resource_data, read_footprint
     from stripe_assets.operations.instance import dagster_instance
 
-    warehouse = _warehouse()
+    warehouse = project.warehouse()
     footprint = read_footprint(warehouse, resource)
     if footprint.empty:
         raise unknown
@@ -358,12 +359,12 @@ def _delete_removed(args: argparse.Namespace, resource: str, unknown: OperationE
             f"{unknown}; the dataflow of {resource} was removed but its data is still in {warehouse}: "
             f"`stripe-assets delete {resource} --drop-data` drops it"
         )
-    keys = project_asset_keys()
+    keys = project.keys
     key = keys(resource)
     lines = [f"Delete the data of {resource} (no dataflow loads it any more):"]
     lines += [f"  - {line}" for line in footprint.describe()]
     lines.append(f"  - wipe the Dagster history of asset {key.to_user_string()}")
-    lines += [f"  - note: {keys.problem}"] if keys.problem else []
+    lines += [f"  - note: {project.problem}"] if project.problem else []
     print("\n".join(lines))
     if not confirmed("Delete?", assume_yes=args.yes, action=f"delete the data of {resource}"):
         print("Nothing was changed.")

@@ -27,9 +27,15 @@ def _reconcile(args: argparse.Namespace) -> int:
     from stripe_assets.ingest.reconcile import ReportsClient, ReportsError, reconcile
     from stripe_assets.ingest.reconcile.summary import SummaryError
     from stripe_assets.ingest.warehouse import WarehouseError
-    from stripe_assets.settings import open_warehouse, settings
+    from stripe_assets.operations.errors import OperationError
+    from stripe_assets.operations.project import load_project
+    from stripe_assets.settings import open_warehouse
 
-    env = settings()
+    try:
+        env = load_project(keys=False).settings()  # the key, API and warehouse of the project's component
+    except OperationError as exc:
+        print(f"stripe-assets reconcile: {exc}", file=sys.stderr)
+        return exc.exit_code
     try:
         report = reconcile(ReportsClient(env.api_key or "", env.api_base), open_warehouse(env))
     except (ReportsError, SummaryError, WarehouseError) as exc:

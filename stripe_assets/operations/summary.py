@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from stripe_assets.catalog import RESOURCES
@@ -14,7 +15,6 @@ from stripe_assets.dataflows.partitions import PartitionKeyError, time_model
 from stripe_assets.ingest.columns import PARENT_CREATED
 from stripe_assets.ingest.warehouse import Warehouse, WarehouseError
 from stripe_assets.ingest.warehouse.loads import CHANGED, count, partition_loads, table_exists
-from stripe_assets.settings import open_warehouse
 
 
 @dataclass
@@ -50,11 +50,11 @@ def _spanned(config: DataflowsConfig | None, resource: str, first: str, last: st
     return (end - start) // model.length + 1
 
 
-def configured() -> DataflowsConfig | None:
+def configured(load: Callable[[], DataflowsConfig] = load_dataflows) -> DataflowsConfig | None:
     """The dataflows, for the partitions each spans; None when the file is broken (the summary
     reads the warehouse, the file only adds the span)."""
     try:
-        return load_dataflows()
+        return load()
     except DataflowConfigError:
         return None
 
@@ -133,10 +133,18 @@ def render(summaries: list[TableSummary]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    warehouse = Warehouse(args.duckdb_path) if args.duckdb_path else open_warehouse()
+    from stripe_assets.operations.errors import OperationError
+    from stripe_assets.operations.project import load_project  # loads Dagster in a Dagster project only
+
+    try:
+        project = load_project(keys=False)  # the warehouse and dataflows of the project's component
+    except OperationError as exc:
+        print(f"stripe-assets summary: {exc}", file=sys.stderr)
+        return exc.exit_code
+    warehouse = Warehouse(args.duckdb_path) if args.duckdb_path else project.warehouse()
     where = str(warehouse)
     try:
-        summaries = summarize(warehouse, configured()) if warehouse.exists() else []
+        summaries = summarize(warehouse, configured(project.dataflows)) if warehouse.exists() else []
     except WarehouseError as exc:  # a lake whose catalog cannot be reached, a damaged file
         print(f"stripe-assets summary: {exc}", file=sys.stderr)
         return 1
@@ -158,8 +166,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--duckdb-path",
         default=None,
-        help="the warehouse file (default: the environment's warehouse: $STRIPE_ASSETS_WAREHOUSE, "
-        "else $STRIPE_ASSETS_DUCKDB_PATH or data/stripe.duckdb)",
+        help="the warehouse file (default: the Dagster project's component's warehouse_path, else "
+        "the environment's warehouse: $STRIPE_ASSETS_WAREHOUSE, else $STRIPE_ASSETS_DUCKDB_PATH or data/stripe.duckdb)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run)

@@ -101,7 +101,7 @@ def test_a_run_of_parent_and_child_lands_every_child_of_the_parents_it_lands(tmp
     truth = make_emulator()  # the same objects (same seed), answered without the delay
     invoices = [i["id"] for i in truth.objects("invoices", *day_window(DAY), include_hidden=False)]
     expected = {(invoice, line) for invoice in invoices for line in _lines(truth, invoice)}
-    with Warehouse(Path(env["STRIPE_ASSETS_DUCKDB_PATH"])).connect(read_only=True) as conn:
+    with Warehouse(root / "data" / "stripe.duckdb").connect(read_only=True) as conn:
         landed = set(conn.execute("SELECT invoice, id FROM stripe.invoice_line_items").fetchall())
         quarantined = {r[0] for r in conn.execute("SELECT id FROM stripe_quarantine.invoice_line_items").fetchall()}
     assert invoices and expected
