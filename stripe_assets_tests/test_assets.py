@@ -140,8 +140,12 @@ def test_after_a_ranged_run_the_latest_materialization_is_the_newest_partition_w
             assert all(row.split(" | ")[1].startswith(day) and row.endswith("|") for row in preview[2:])  # a time
         # The run's totals are on the range's summary check result.
         [summary] = [c for c in checks(instance, KEYS[0]) if c.partition is None]
-        totals = summary.event.dagster_event.event_specific_data.metadata
+        evaluation = summary.event.dagster_event.event_specific_data
+        totals = evaluation.metadata
         assert totals["run_records_fetched"].value == total
+        # Shown as the check's latest execution without a partition: it names the range it checked.
+        assert evaluation.description.startswith(f"{days[0]}...{days[-1]}: 3 partitions, 3 passed, 0 failed; ")
+        assert totals["partition_range"].value == f"{days[0]}...{days[-1]}"
         assert totals["records_per_second"].value > 0
 
 

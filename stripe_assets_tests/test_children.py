@@ -119,6 +119,46 @@ def test_a_child_partition_needs_its_parent_partition_loaded_first(live, tmp_pat
     assert "materialize stripe/invoices" in message
 
 
+def _run_both(instance, day: str):
+    """Invoices and their lines in one run whose asset selection names both (as the UI's and the
+    CLI's runs do), so the child's step follows its parent's."""
+    from stripe_assets.definitions import defs as load_defs
+
+    definitions = load_defs()
+    job = definitions.resolve_implicit_global_asset_job_def()
+    keys = [dg.AssetKey(["stripe", "invoices"]), dg.AssetKey(["stripe", "invoice_line_items"])]
+    return job.execute_in_process(
+        instance=instance, asset_selection=keys, partition_key=day, raise_on_error=False
+    )
+
+
+def _child_says(instance, result) -> list[str]:
+    """What the child's step logged in the run (as the run's page shows it)."""
+    logs = instance.all_logs(result.run_id)
+    return [e.user_message for e in logs if e.step_key == "stripe__invoice_line_items" and e.user_message]
+
+
+def test_a_child_run_with_its_parent_says_whether_the_parent_loaded_in_this_run(live, tmp_path, monkeypatch):
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = _run_both(instance, DAYS[0])
+        assert result.success
+        said = _child_says(instance, result)
+        assert "waiting for stripe/invoices to load first in this run" in said
+        assert "stripe/invoices loaded in this run; reading its rows now" in said
+        # Every invoice served invalid: the parent's step fails, and the child says so rather than
+        # reading the parents an earlier run left as if this run had landed them.
+        config = EmulatorConfig(seed=5, start=START, days=3, per_day=25)
+        broken = config.model_copy(update={"faults": config.faults.model_copy(update={"invalid_fraction": 1.0})})
+        with start_emulator(broken) as emu:
+            monkeypatch.setenv("STRIPE_API_BASE", emu.url)
+            result = _run_both(instance, DAYS[1])
+        assert not result.success
+        assert (
+            "stripe/invoices failed in this run; reading its rows in the warehouse (an earlier run's, for the "
+            "partitions this run did not land)" in _child_says(instance, result)
+        )
+
+
 def _advance(emu, query: str) -> dict:
     request = urllib.request.Request(f"{emu.url}/_emulator/advance?{query}", method="POST")
     with urllib.request.urlopen(request) as response:

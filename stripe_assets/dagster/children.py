@@ -35,6 +35,18 @@ def wait_for_parent(context: dg.AssetExecutionContext, parent: dg.AssetKey) -> N
     context.log.info(f"waiting for {parent.to_user_string()} to load first in this run")
     while True:
         records = context.instance.get_records_for_run(context.run.run_id, of_type=_DONE).records
-        if any(r.event_log_entry.step_key == step for r in records):
-            return
+        ended = [r.event_log_entry for r in records if r.event_log_entry.step_key == step]
+        if ended:
+            break
         time.sleep(POLL_SECONDS)
+    # A parent that failed here leaves the child reading the parents an earlier run landed (or
+    # failing for lack of them): said, so the child's figures are not taken for this run's.
+    outcome = ended[0].dagster_event_type
+    if outcome == dg.DagsterEventType.STEP_SUCCESS:
+        context.log.info(f"{parent.to_user_string()} loaded in this run; reading its rows now")
+    else:
+        how = "failed" if outcome == dg.DagsterEventType.STEP_FAILURE else "was skipped"
+        context.log.warning(
+            f"{parent.to_user_string()} {how} in this run; reading its rows in the warehouse "
+            "(an earlier run's, for the partitions this run did not land)"
+        )
