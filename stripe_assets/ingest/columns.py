@@ -10,6 +10,7 @@ full object is always kept in `raw`, so nothing is lost.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -18,7 +19,7 @@ import orjson
 
 from stripe_assets.catalog import StripeResource
 from stripe_assets.catalog.child import StripeChild
-from stripe_assets.ingest.stripe_docs import field_description
+from stripe_assets.ingest.stripe_docs import class_field_description
 from stripe_assets.ingest.stripe_schema import FieldSpec, describe_kind, resolve_path
 
 DuckType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DECIMAL(38,12)", "JSON"]
@@ -40,17 +41,37 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "_observed_at": "TIMESTAMPTZ",
 }
 
+SdkClass = type  # (`ColumnSpec.type` is the column's DuckDB type)
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
     path: tuple[str, ...]
     type: str  # a DuckDB type from DUCK_TYPES
-    description: str = ""
+    note: str | None = None  # the column's description; None: Stripe's own words (`description`)
     kind: str = "any"  # the field's kind in Stripe's schema (`stripe_schema.Kind`): how values coerce
+    # The SDK class whose field the path reads, which describes it (None: no description).
+    stripe_class: SdkClass | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def dotted_path(self) -> str:
         return ".".join(self.path)
+
+    @functools.cached_property
+    def description(self) -> str:
+        """What the column holds, for people (Dagster's column schema): read from the SDK's
+        source when first asked for, not by every load (parsing it costs a fresh process ~30 ms)."""
+        if self.note is not None:
+            return self.note
+        path = self.dotted_path
+        source = f"Stripe `{path}`" + (", as a UTC time" if self.type == "TIMESTAMPTZ" else "")
+        if self.stripe_class is None:
+            return source
+        # Stripe's own words for the field (the SDK's docstrings), then where it comes from.
+        unix_time = self.type == "TIMESTAMPTZ" and self.kind == "integer"
+        described = class_field_description(self.stripe_class, path, unix_time=unix_time)
+        return f"{described} ({source})" if described else source
 
 
 def duck_type_for(field: FieldSpec, leaf: str, timestamp_fields: Collection[str]) -> str:
@@ -111,11 +132,7 @@ def column(resource: StripeResource, name: str, path: str, type_: str | None = N
             f"type {type_} cannot hold {path!r}, {kind} in Stripe's schema "
             f"(allowed: {', '.join(fits)})"
         )
-    # Stripe's own words for the field (the SDK's docstrings), then where it comes from.
-    described = field_description(resource, path, unix_time=type_ == "TIMESTAMPTZ" and field.kind == "integer")
-    source = f"Stripe `{path}`" + (", as a UTC time" if type_ == "TIMESTAMPTZ" else "")
-    description = f"{described} ({source})" if described else source
-    return ColumnSpec(name, tuple(path.split(".")), type_, description=description, kind=field.kind)
+    return ColumnSpec(name, tuple(path.split(".")), type_, kind=field.kind, stripe_class=resource.stripe_class)
 
 
 def _parse_declaration(entry: str) -> tuple[str, str]:
@@ -141,11 +158,11 @@ def parent_columns(resource: StripeResource) -> list[ColumnSpec]:
     return [
         ColumnSpec(
             child.parent_column, ("<parent>", "id"), "VARCHAR",
-            description=f"The {parent.object} this was listed under (`{parent.table}`)", kind="string",
+            note=f"The {parent.object} this was listed under (`{parent.table}`)", kind="string",
         ),
         ColumnSpec(
             PARENT_CREATED, ("<parent>", "created"), "TIMESTAMPTZ",
-            description=f"When the {parent.object} was created: the partition the row belongs to", kind="integer",
+            note=f"When the {parent.object} was created: the partition the row belongs to", kind="integer",
         ),
     ]
 

@@ -80,7 +80,11 @@ def _tidy(text: str, *, unix_time: bool) -> str:
 def field_description(resource: StripeResource, path: str, *, unix_time: bool = False) -> str | None:
     """Stripe's description of the field at a dotted path, or None when the SDK has none
     (free-form keys under `metadata`, polymorphic objects)."""
-    cls: type | None = resource.stripe_class
+    return class_field_description(resource.stripe_class, path, unix_time=unix_time)
+
+
+def class_field_description(cls: type | None, path: str, *, unix_time: bool = False) -> str | None:
+    """`field_description` of a field of the SDK's class `cls`."""
     parts = path.split(".")
     for part in parts[:-1]:
         spec = fields_of_class(cls).get(part) if cls is not None else None

@@ -137,7 +137,7 @@ def test_records_holding_every_field_read_in_one_pass_hold_what_each_gives_on_it
 
     odd: list[object] = [None, True, 1.5, -123_456_789, "x", [], {"id": 7}, {"card": None}]
     for resource in GENERATED:
-        columns = default_columns(resource)
+        columns = default_columns(get_resource(resource))
         records = orjson.loads(orjson.dumps(emulator.objects(resource, include_hidden=False)))[:20]
         tops = {c.path[0] for c in columns}
         assert records, resource
@@ -159,7 +159,7 @@ def test_records_holding_every_field_read_in_one_pass_hold_what_each_gives_on_it
 def test_a_record_without_a_field_has_the_columns_read_one_at_a_time():
     from stripe_assets.ingest.records import top_level_values
 
-    columns = default_columns("charges")
+    columns = default_columns(get_resource("charges"))
     full = {c.path[0]: None for c in columns} | {"id": "ch_1", "created": 1}
     assert top_level_values([full, full], columns) is not None
     assert top_level_values([full, {"id": "ch_2", "created": 2}], columns) is None

@@ -23,9 +23,9 @@ import duckdb
 import pyarrow as pa
 
 from stripe_assets.ingest.warehouse.errors import WarehouseError
-from stripe_assets.ingest.warehouse.loads import CHANGED, LOADED, REJECTED, table_exists
+from stripe_assets.ingest.warehouse.loads import CHANGED, LOADED, REJECTED
 from stripe_assets.ingest.warehouse.store import Warehouse
-from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, table_columns
+from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, catalog_columns
 from stripe_assets.ingest.warehouse.windows import WindowWrite
 
 WRITES = (LOADED, REJECTED, CHANGED)  # the load log's entries that wrote a partition
@@ -59,13 +59,14 @@ def _newest(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> datetime
 def take_fence(conn: duckdb.DuckDBPyConnection | None, resource: str, run_id: str) -> Fence:
     """The fence of a run starting now (`conn` None: no warehouse yet, nothing to see)."""
     load = deletion = None
-    if conn is not None and table_exists(conn, LOADS_TABLE):
+    existing = catalog_columns(conn, (LOADS_TABLE, DELETIONS_TABLE)) if conn is not None else {}
+    if conn is not None and LOADS_TABLE in existing:
         load = _newest(
             conn,
             f"SELECT max(loaded_at) FROM {LOADS_TABLE} WHERE resource = ? AND status IN (?, ?, ?)",
             [resource, *WRITES],
         )
-    if conn is not None and table_exists(conn, DELETIONS_TABLE):
+    if conn is not None and DELETIONS_TABLE in existing:
         deletion = _newest(conn, f"SELECT max(deleted_at) FROM {DELETIONS_TABLE} WHERE resource = ?", [resource])
     return Fence(resource, run_id, load, deletion)
 
@@ -78,7 +79,8 @@ def check_fence(conn: duckdb.DuckDBPyConnection, fence: Fence, writes: Sequence[
     """Raise SupersededError when the resource was deleted after the fence was taken; return the
     partitions of `writes` another run wrote since with a newer fetch (partition -> that run),
     which this write sets aside. Call it inside the write transaction."""
-    if table_exists(conn, DELETIONS_TABLE):
+    existing = catalog_columns(conn, (LOADS_TABLE, DELETIONS_TABLE))  # read in the transaction too
+    if DELETIONS_TABLE in existing:
         deleted = _newest(
             conn,
             f"SELECT max(deleted_at) FROM {DELETIONS_TABLE} WHERE resource = ? AND (? IS NULL OR deleted_at > ?)",
@@ -90,12 +92,12 @@ def check_fence(conn: duckdb.DuckDBPyConnection, fence: Fence, writes: Sequence[
                 f"{_utc(deleted)}, after run {fence.run_id} started: nothing of this run "
                 "was written after that"
             )
-    if not writes or not table_exists(conn, LOADS_TABLE):
+    if not writes or LOADS_TABLE not in existing:
         return {}
     # Written since the fence with a fetch at least as new as ours (a load from before fetches were
     # timed counts as newer; a change run that wrote no row, as older). The newest such writer per
     # partition. A run whose own fetch is newer writes: the rows it brings are the newer ones.
-    observed = "l.observed_at" if "observed_at" in table_columns(conn, LOADS_TABLE) else "NULL::TIMESTAMPTZ"
+    observed = "l.observed_at" if "observed_at" in existing[LOADS_TABLE] else "NULL::TIMESTAMPTZ"
     conn.register("_fence_ours", _observed(writes))
     try:
         rows = conn.execute(

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.warehouse import history_table
-from stripe_assets.ingest.warehouse.loads import partition_loads, table_exists
+from stripe_assets.ingest.warehouse.loads import logged_loads, table_exists
+from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, catalog_columns
 
 PRUNED_TABLE = "stripe_meta.history_pruned"
 DEFAULT_KEEP_VERSIONS = 10
@@ -55,6 +56,11 @@ def pruned_through(conn: duckdb.DuckDBPyConnection, resource: str) -> dict[str, 
     """Per partition, the time of the newest load whose displaced rows were pruned."""
     if not table_exists(conn, PRUNED_TABLE):
         return {}
+    return pruned_through_log(conn, resource)
+
+
+def pruned_through_log(conn: duckdb.DuckDBPyConnection, resource: str) -> dict[str, datetime]:
+    """`pruned_through`, its table known to exist."""
     rows = conn.execute(
         f"SELECT partition, pruned_through FROM {PRUNED_TABLE} WHERE resource = ?", [resource]
     ).fetchall()
@@ -74,18 +80,21 @@ def prune_history(
     retention = HistoryRetention(keep_versions=keep, keep_days=keep_days)
     resource = spec.name
     table, quarantine = history_table(resource), history_table(resource, quarantine=True)
-    if not (table_exists(conn, table) and table_exists(conn, quarantine)):
-        return PruneReport(0, 0)
     oldest_kept = None
     if retention.keep_days is not None:
         oldest_kept = (now or datetime.now(UTC)) - timedelta(days=retention.keep_days)
 
     conn.execute("BEGIN TRANSACTION")
     try:
-        already = pruned_through(conn, resource)
+        existing = catalog_columns(conn, (table, quarantine, LOADS_TABLE, PRUNED_TABLE))  # one look-up
+        if not (table in existing and quarantine in existing):
+            conn.execute("COMMIT")
+            return PruneReport(0, 0)
+        already = pruned_through_log(conn, resource) if PRUNED_TABLE in existing else {}
+        loads = logged_loads(conn, resource) if LOADS_TABLE in existing else []
         ranks: dict[str, int] = {}
         doomed: list[tuple[str, str, datetime]] = []
-        for load in partition_loads(conn, resource):  # newest first
+        for load in loads:  # newest first
             if not load.active:
                 continue  # its displaced rows went back into the table when it was rolled back
             ranks[load.partition] = ranks.get(load.partition, 0) + 1

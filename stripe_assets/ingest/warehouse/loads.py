@@ -14,6 +14,7 @@ from datetime import datetime
 import duckdb
 
 from stripe_assets.ingest.warehouse import LOADS_TABLE
+from stripe_assets.ingest.warehouse.tables import catalog_columns
 
 LOADED = "loaded"
 REJECTED = "rejected"
@@ -65,15 +66,19 @@ def count(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = 
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
-    return count(conn, sql, [schema, name]) > 0
+    """Whether the table (or view) `schema.name` exists."""
+    return table in catalog_columns(conn, [table])
 
 
 def partition_loads(conn: duckdb.DuckDBPyConnection, resource: str) -> list[PartitionLoad]:
     """Every load of `resource`, newest first, each with when it was rolled back (if it was)."""
     if not table_exists(conn, LOADS_TABLE):
         return []
+    return logged_loads(conn, resource)
+
+
+def logged_loads(conn: duckdb.DuckDBPyConnection, resource: str) -> list[PartitionLoad]:
+    """`partition_loads`, the load log known to exist."""
     rows = conn.execute(
         f"""
         WITH log AS (SELECT * FROM {LOADS_TABLE} WHERE resource = ?),

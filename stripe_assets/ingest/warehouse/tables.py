@@ -3,7 +3,7 @@ load log, and the fence row every write of a resource updates."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -50,16 +50,24 @@ def ensure_tables(
     quarantine_columns: dict[str, str],
 ) -> None:
     resource = spec.name
-    for schema in ("stripe", "stripe_quarantine", "stripe_meta", HISTORY_SCHEMA):
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     row_columns = {c.name: c.type for c in columns} | SYSTEM_COLUMNS | ACCOUNT_COLUMNS
     quarantine_columns = quarantine_columns | ACCOUNT_COLUMNS
-    ensure_table(conn, spec.table, row_columns)
-    ensure_table(conn, spec.quarantine_table, quarantine_columns)
-    ensure_table(conn, history_table(resource), row_columns | HISTORY_COLUMNS)
-    ensure_table(conn, history_table(resource, quarantine=True), quarantine_columns | HISTORY_COLUMNS)
-    ensure_table(conn, LOADS_TABLE, LOADS_COLUMNS)
-    _ensure_fence(conn, resource)
+    wanted = {
+        spec.table: row_columns,
+        spec.quarantine_table: quarantine_columns,
+        history_table(resource): row_columns | HISTORY_COLUMNS,
+        history_table(resource, quarantine=True): quarantine_columns | HISTORY_COLUMNS,
+        LOADS_TABLE: LOADS_COLUMNS,
+        fence_table(resource): FENCE_COLUMNS,
+    }
+    # One look at the catalog for every table (a look-up costs about a millisecond, and a small
+    # load's fixed cost is a few dozen of them): only what is missing is created or added.
+    existing = catalog_columns(conn, wanted)
+    for schema in dict.fromkeys(table.split(".")[0] for table in wanted if table not in existing):
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for table, table_columns_ in wanted.items():
+        ensure_table(conn, table, table_columns_, existing=existing.get(table, set()))
+    _ensure_fence_row(conn, resource)
 
 
 def fence_table(resource: str) -> str:
@@ -67,9 +75,11 @@ def fence_table(resource: str) -> str:
     return f"stripe_meta.fence_{resource}"
 
 
-def _ensure_fence(conn: duckdb.DuckDBPyConnection, resource: str) -> None:
+FENCE_COLUMNS = {"run_id": "VARCHAR", "partitions": "VARCHAR", "written_at": "TIMESTAMPTZ"}
+
+
+def _ensure_fence_row(conn: duckdb.DuckDBPyConnection, resource: str) -> None:
     table = fence_table(resource)
-    ensure_table(conn, table, {"run_id": "VARCHAR", "partitions": "VARCHAR", "written_at": "TIMESTAMPTZ"})
     conn.execute(f"INSERT INTO {table} SELECT NULL, NULL, now() WHERE NOT EXISTS (SELECT 1 FROM {table})")
 
 
@@ -92,8 +102,10 @@ def adopt_rows(conn: duckdb.DuckDBPyConnection, spec: StripeResource, platforms:
         return
     (platform,) = platforms
     history = history_table(spec.name), history_table(spec.name, quarantine=True)
-    for table in (spec.table, spec.quarantine_table, *history):
-        if ACCOUNT_COLUMN in table_columns(conn, table):
+    tables = (spec.table, spec.quarantine_table, *history)
+    existing = catalog_columns(conn, tables)
+    for table in tables:
+        if ACCOUNT_COLUMN in existing.get(table, ()):
             conn.execute(f"UPDATE {table} SET {ACCOUNT_COLUMN} = ? WHERE {ACCOUNT_COLUMN} IS NULL", [platform])
 
 
@@ -104,14 +116,38 @@ def history_table(resource: str, *, quarantine: bool = False) -> str:
 
 def table_columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     """The names of `table`'s columns (empty: no such table)."""
-    schema, name = table.split(".")
-    sql = "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
-    return {str(row[0]) for row in conn.execute(sql, [schema, name]).fetchall()}
+    return catalog_columns(conn, [table]).get(table, set())
 
 
-def ensure_table(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
-    """Create the table, or add the columns a changed mapping introduced (old ones are kept)."""
-    existing = table_columns(conn, table)
+def catalog_columns(conn: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, set[str]]:
+    """The column names of each of `tables` (`schema.name`) that exists, in one query; a table
+    or view missing from the answer does not exist. (`information_schema.columns` is a view of
+    `duckdb_columns()`: the same rows, read at half the cost.)"""
+    pairs = [table.split(".") for table in tables]
+    if not pairs:
+        return {}
+    wanted = ", ".join(f"({_quoted(schema)}, {_quoted(name)})" for schema, name in pairs)
+    rows = conn.execute(
+        "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns() "
+        f"WHERE (schema_name, table_name) IN ({wanted})"
+    ).fetchall()
+    found: dict[str, set[str]] = {}
+    for table, column in rows:
+        found.setdefault(str(table), set()).add(str(column))
+    return found
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ensure_table(
+    conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], *, existing: set[str] | None = None
+) -> None:
+    """Create the table, or add the columns a changed mapping introduced (old ones are kept).
+    `existing`: the table's columns as the caller read them (empty: no such table)."""
+    if existing is None:
+        existing = table_columns(conn, table)
     if not existing:
         body = ", ".join(f'"{c}" {t}' for c, t in columns.items())
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
