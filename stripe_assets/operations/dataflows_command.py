@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from stripe_assets.dataflows import cli
-from stripe_assets.dataflows.config import BUILT_IN, config_source
+from stripe_assets.dataflows.config import BUILT_IN
 from stripe_assets.operations.errors import OperationError
 
 
@@ -32,6 +32,6 @@ def run(args: argparse.Namespace) -> int:
     if project.inline:
         name = f"{project.component / 'defs.yaml'} (inline)"
     else:
-        source = project.dataflows_path or config_source()
+        source = project.dataflows_file()
         name = str(source) if source is not None else BUILT_IN
     return cli.show(args, name, project.dataflows)
