@@ -18,7 +18,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("summary", "stripe_assets.operations.summary"),
     ("schema", "stripe_assets.ingest.validation.cli"),
     ("dataflows", "stripe_assets.operations.dataflows_command"),
-    ("alerts", "stripe_assets.alerts.cli"),
+    ("alerts", "stripe_assets.operations.alerts_command"),
     ("preview", "stripe_assets.operations.cli"),
     ("status", "stripe_assets.operations.cli"),
     ("runs", "stripe_assets.operations.cli"),

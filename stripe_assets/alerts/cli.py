@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 import time
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from stripe_assets.alerts.alert import render_text, sample_alert
 from stripe_assets.alerts.channels import make_senders
 from stripe_assets.alerts.dispatch import Job, dispatch
-from stripe_assets.alerts.routes import load_routes
+from stripe_assets.alerts.routes import AlertRoutes, load_routes
 from stripe_assets.alerts.tick import delivery_recorder
 
 # Generous, but bounded: a channel that hangs is reported instead of blocking the command.
 TEST_BUDGET_SECONDS = 60.0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, default_routes: Callable[[], AlertRoutes] = load_routes) -> None:
+    """`default_routes`: the channels without `--file` (`stripe_assets.operations.alerts_command`
+    gives a Dagster project's component's)."""
     parser = subparsers.add_parser("alerts", help="Run alerts (start / success / failure).")
     actions = parser.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
     test = actions.add_parser(
@@ -28,14 +32,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     test.add_argument("dataflow", metavar="DATAFLOW", help="a dataflow name (or its resource), as in dataflows.yaml")
     test.add_argument(
-        "--file", default=None, help="Dataflows file (default: $STRIPE_ASSETS_DATAFLOWS, else ./dataflows.yaml)."
+        "--file",
+        default=None,
+        help="Dataflows file (default: the Dagster project's Stripe component's, else $STRIPE_ASSETS_DATAFLOWS, "
+        "else dataflows.yaml in the project home).",
     )
-    test.set_defaults(func=run_test)
+    test.set_defaults(func=functools.partial(run_test, default_routes=default_routes))
 
 
-def run_test(args: argparse.Namespace) -> int:
+def run_test(args: argparse.Namespace, default_routes: Callable[[], AlertRoutes] = load_routes) -> int:
     try:
-        routes = load_routes(args.file)
+        routes = load_routes(args.file) if args.file is not None else default_routes()
         flow = routes.dataflow(args.dataflow)
     except (ValidationError, ValueError, OSError) as exc:
         print(f"stripe-assets alerts test: {_one_line(exc)}", file=sys.stderr)

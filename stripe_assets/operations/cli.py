@@ -54,7 +54,8 @@ def _add_preview(subparsers: argparse._SubParsersAction) -> None:
         "preview",
         help="show a resource's newest objects as the columns they would become (writes nothing)",
         description="Fetch the newest objects of a resource from the API (STRIPE_API_KEY, "
-        "STRIPE_API_BASE) and print them as the table columns its dataflow maps them to, with the "
+        "STRIPE_API_BASE, or the project's Stripe component's api_key_env and api_base) and print "
+        "them as the table columns its dataflow maps them to, with the "
         "column types, schema drift and the records validation would quarantine. Nothing is written.",
     )
     preview.add_argument("resource", metavar="RESOURCE", help=f"one of: {_resources()}")
@@ -174,7 +175,7 @@ def _preview(args: argparse.Namespace) -> int:
     flow = dataflow_of(config, resource)
     env = project.settings()
     # The `api:` section's timeouts, retries and budget, as the loads read.
-    with config.api.reader(env.api_key, env.api_base, budget_database=budget_database()) as reader:
+    with config.api.reader(project.api_key(), env.api_base, budget_database=budget_database()) as reader:
         records = fetch_newest(reader, resource, args.limit)
     preview = build_preview(
         resource,

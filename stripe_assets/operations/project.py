@@ -22,7 +22,7 @@ import dagster as dg
 
 from stripe_assets.dataflows.config import DataflowsConfig, config_source, load_dataflows
 from stripe_assets.operations.asset_keys import AssetKeys, keys_of, project_root
-from stripe_assets.operations.errors import OperationError
+from stripe_assets.operations.errors import FAILED, OperationError
 from stripe_assets.operations.instance import first_line
 from stripe_assets.settings import Settings, open_warehouse, settings
 
@@ -57,6 +57,19 @@ class Project:
         if self.api_base is not None:
             env = replace(env, api_base=self.api_base)
         return env
+
+    def api_key(self) -> str | None:
+        """The key the component's runs read (its `api_key_env`), else the environment's. A
+        component's variable that is unset stops the command here, named: the reader would name
+        only the default variable."""
+        key = self.settings().api_key
+        if key is None and self.component is not None and self.api_key_env is not None:
+            raise OperationError(
+                f"{self.api_key_env} is not set (the api_key_env of the Stripe component in "
+                f"{self.component}): export a Stripe secret or restricted (read-only) key",
+                exit_code=FAILED,
+            )
+        return key
 
     def warehouse(self) -> Warehouse:
         # As the `stripe_warehouse` resource opens it: a DuckLake named in the environment wins.

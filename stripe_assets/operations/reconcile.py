@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compare the loaded balance transactions with Stripe's balance summary report and balance",
         description="Per currency, the warehouse's activity and payouts against Stripe's balance summary "
         "report (balance.summary.1) over the loaded days, and with complete history Σ net against "
-        "/v1/balance (STRIPE_API_KEY, STRIPE_API_BASE). Exit 1 when they differ, naming the days.",
+        "/v1/balance (STRIPE_API_KEY, STRIPE_API_BASE, or the project's Stripe component's api_key_env "
+        "and api_base). Exit 1 when they differ, naming the days.",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=_reconcile)
@@ -32,12 +33,14 @@ def _reconcile(args: argparse.Namespace) -> int:
     from stripe_assets.settings import open_warehouse
 
     try:
-        env = load_project(keys=False).settings()  # the key, API and warehouse of the project's component
+        project = load_project(keys=False)
+        env = project.settings()  # the key, API and warehouse of the project's component
+        api_key = project.api_key()
     except OperationError as exc:
         print(f"stripe-assets reconcile: {exc}", file=sys.stderr)
         return exc.exit_code
     try:
-        report = reconcile(ReportsClient(env.api_key or "", env.api_base), open_warehouse(env))
+        report = reconcile(ReportsClient(api_key or "", env.api_base), open_warehouse(env))
     except (ReportsError, SummaryError, WarehouseError) as exc:
         print(f"stripe-assets reconcile: {exc}", file=sys.stderr)
         return 1
