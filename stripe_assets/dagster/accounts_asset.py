@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from stripe_assets.alerts.routes import ASSET_KEY_PREFIX
-from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
+from stripe_assets.dagster.scope import ALONE, Scope
 from stripe_assets.dataflows.config import DataflowsConfig
 from stripe_assets.ingest.accounts_table import ACCOUNTS_TABLE, refresh_accounts
 from stripe_assets.ingest.client import StripeReadError
@@ -19,7 +19,7 @@ def reads_connected(config: DataflowsConfig) -> bool:
     return any(flow.reads(config.api).is_connect for flow in config.dataflows)
 
 
-def build_accounts_asset(config: DataflowsConfig) -> dg.AssetsDefinition:
+def build_accounts_asset(config: DataflowsConfig, scope: Scope = ALONE) -> dg.AssetsDefinition:
     reading = config.api
 
     @dg.asset(
@@ -32,11 +32,12 @@ def build_accounts_asset(config: DataflowsConfig) -> dg.AssetsDefinition:
         ),
         kinds={"stripe", "duckdb"},
         metadata={"dagster/table_name": ACCOUNTS_TABLE},
+        required_resource_keys=scope.resource_keys,
     )
-    def _accounts(stripe_api: StripeApiResource, stripe_warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _accounts(context) -> dg.MaterializeResult:
         try:
-            with stripe_api.reader(reading) as reader:
-                done = refresh_accounts(reader, stripe_warehouse.warehouse())
+            with scope.api(context).reader(reading) as reader:
+                done = refresh_accounts(reader, scope.warehouse(context).warehouse())
         except (StripeReadError, WarehouseError) as exc:
             raise dg.Failure(description=redact(f"accounts: {exc}"), allow_retries=False) from None
         return dg.MaterializeResult(

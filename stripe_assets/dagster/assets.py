@@ -13,7 +13,7 @@ from stripe_assets.dagster.keys import asset_key
 from stripe_assets.dagster.metadata import column_schema
 from stripe_assets.dagster.outcomes import CHECK_NAME, LEFT_TO_KEY
 from stripe_assets.dagster.partitions import time_model
-from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
+from stripe_assets.dagster.scope import ALONE, Scope
 from stripe_assets.dataflows.api_settings import ApiSettings
 from stripe_assets.dataflows.config import Dataflow
 from stripe_assets.dataflows.freshness import freshness_windows
@@ -36,8 +36,10 @@ def build_stripe_asset(
     api: ApiSettings | None = None,
     key: dg.AssetKey | None = None,
     parent_key: dg.AssetKey | None = None,
+    scope: Scope = ALONE,
 ) -> dg.AssetsDefinition:
-    """The dataflow's asset with its check; `key` replaces `stripe/<resource>` (see the translator).
+    """The dataflow's asset with its check; `key` replaces `stripe/<resource>` (see the translator);
+    it reads and writes with the resources of `scope`.
     A child list's `parent_key` is its parent's asset as the project keys it (default
     `stripe/<parent>`): in a run loading both, the child waits for that asset's step."""
     reading = api or ApiSettings()
@@ -77,6 +79,7 @@ def build_stripe_asset(
             **({"freshness": freshness.describe()} if freshness else {}),
         },
         tags=asset_tags(dataflow),
+        required_resource_keys=scope.resource_keys,
         output_required=False,  # materializations are logged per accepted partition
         # Evaluated by the daemon from the newest materialization (no op in the asset's runs).
         freshness_policy=(
@@ -98,10 +101,10 @@ def build_stripe_asset(
             )
         ],
     )
-    def _asset(context: dg.AssetExecutionContext, stripe_api: StripeApiResource, stripe_warehouse: WarehouseResource):
+    def _asset(context: dg.AssetExecutionContext):
         guard_step(context.instance, context.run.run_id)  # a step never outlives its run process
         if parent is not None:
             wait_for_parent(context, parent)
-        yield from run_asset(setup, context, stripe_api, stripe_warehouse)
+        yield from run_asset(setup, context, scope.api(context), scope.warehouse(context))
 
     return _asset

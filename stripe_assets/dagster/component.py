@@ -21,6 +21,7 @@ from dagster.components.scaffold.scaffold import Scaffolder, ScaffoldRequest, sc
 
 from stripe_assets.dagster.factory import StripeDefinitions, StripeParts, build_stripe_definitions
 from stripe_assets.dagster.resources import environment_resources
+from stripe_assets.dagster.scope import component_scope
 from stripe_assets.dagster.translator import StripeAssetsTranslator
 from stripe_assets.dataflows.config import (
     DataflowConfigError,
@@ -74,7 +75,9 @@ class StripeAssetsComponent(dg.Component, dg.Resolvable):
     """Stripe data as validated, time-partitioned assets in DuckDB: one asset
     `stripe/<resource>` with its `schema_validation` check and one schedule per dataflow.
 
-    Resources `stripe_api` (the key from `api_key_env`) and `stripe_warehouse` (`warehouse_path`).
+    Resources `stripe_api` (the key from `api_key_env`) and `stripe_warehouse` (`warehouse_path`);
+    one of several Stripe components in a project ends them, and its job, schedule and sensor
+    names, in `_<folder>` (see `stripe_assets.dagster.scope`).
     Override `get_translator` in a subclass to change how the assets show (see
     `StripeAssetsTranslator`).
     """
@@ -152,14 +155,19 @@ class StripeAssetsComponent(dg.Component, dg.Resolvable):
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         reload = self.dataflows_loader(context.path)
         path = self.warehouse_file(context.project_root)
+        scope = component_scope(context)
         resources = environment_resources(
-            self.api_key_env, api_base=self.api_base, duckdb_path=str(path) if path is not None else None
+            self.api_key_env,
+            api_base=self.api_base,
+            duckdb_path=str(path) if path is not None else None,
+            keys=(scope.api_key, scope.warehouse_key),
         )
         return build_stripe_definitions(
             StripeDefinitions(
                 reload=reload,
                 translator=self.get_translator(),
                 resources=resources,
+                scope=scope,
                 parts=StripeParts(
                     alerts=self.alerts,
                     operations=self.operations,
@@ -169,5 +177,3 @@ class StripeAssetsComponent(dg.Component, dg.Resolvable):
                 ),
             )
         )
-
-

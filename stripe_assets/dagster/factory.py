@@ -15,7 +15,7 @@ from stripe_assets.alerts.routes import ASSET_KEY_PREFIX, routes_from_dataflows
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import child_of
 from stripe_assets.dagster.accounts_asset import build_accounts_asset, reads_connected
-from stripe_assets.dagster.alerts import build_alerts_sensor
+from stripe_assets.dagster.alerts import SENSOR_NAME, build_alerts_sensor
 from stripe_assets.dagster.assets import asset_tags, build_stripe_asset
 from stripe_assets.dagster.dead_runs import dead_runs_sensor
 from stripe_assets.dagster.executor import step_processes
@@ -24,6 +24,7 @@ from stripe_assets.dagster.reconciliation import build_reconciliation_check
 from stripe_assets.dagster.resources import environment_resources
 from stripe_assets.dagster.rollback import build_rollback_job
 from stripe_assets.dagster.schedules import build_schedule
+from stripe_assets.dagster.scope import ALONE, Scope
 from stripe_assets.dagster.translator import StripeAssetData, StripeAssetsTranslator
 from stripe_assets.dataflows.config import Dataflow, DataflowConfigError, DataflowsConfig, load_dataflows
 
@@ -45,8 +46,9 @@ class StripeDefinitions:
 
     reload: Callable[[], DataflowsConfig] = load_dataflows  # read afresh by schedules, sensors, jobs
     translator: StripeAssetsTranslator = field(default_factory=StripeAssetsTranslator)
-    resources: Mapping[str, Any] | None = None  # None: `environment_resources()`
+    resources: Mapping[str, Any] | None = None  # None: `environment_resources()` under the scope's keys
     parts: StripeParts = StripeParts()
+    scope: Scope = ALONE  # the resource keys and names (one of several components: its own)
 
 
 def build_dataflow_asset(
@@ -54,13 +56,14 @@ def build_dataflow_asset(
     config: DataflowsConfig,
     translator: StripeAssetsTranslator | None = None,
     parent_key: dg.AssetKey | None = None,
+    scope: Scope = ALONE,
 ) -> dg.AssetsDefinition:
     """The dataflow's asset and `schema_validation` check, with the translator's spec. A child
     list waits for its parent's asset in a run loading both: `parent_key`, or else the key the
     translator gives the first dataflow of the parent's resource."""
     if parent_key is None:
         parent_key = _parent_key(dataflow, config, translator)
-    asset = build_stripe_asset(dataflow, config.history, config.api, parent_key=parent_key)
+    asset = build_stripe_asset(dataflow, config.history, config.api, parent_key=parent_key, scope=scope)
     if translator is None:
         return asset
     spec = translator.get_asset_spec(
@@ -69,7 +72,9 @@ def build_dataflow_asset(
     # The operations (`stripe-assets status`, `runs`, `rollback`) find the asset of a resource by these.
     spec = spec.merge_attributes(tags=asset_tags(dataflow))
     if spec.key != asset.key:  # the body logs materializations and checks under its key: build it anew
-        asset = build_stripe_asset(dataflow, config.history, config.api, key=spec.key, parent_key=parent_key)
+        asset = build_stripe_asset(
+            dataflow, config.history, config.api, key=spec.key, parent_key=parent_key, scope=scope
+        )
     return asset.map_asset_specs(lambda _: spec)
 
 
@@ -91,7 +96,9 @@ def _depth(resource: str) -> int:
     return 0 if child is None else 1 + _depth(child.parent)
 
 
-def _build_assets(config: DataflowsConfig, translator: StripeAssetsTranslator) -> list[dg.AssetsDefinition]:
+def _build_assets(
+    config: DataflowsConfig, translator: StripeAssetsTranslator, scope: Scope
+) -> list[dg.AssetsDefinition]:
     """Every dataflow's asset, in the dataflows' order, built parents first: each child gets the
     final key of its parent (the first dataflow of the parent's resource) to wait for."""
     built: dict[int, dg.AssetsDefinition] = {}
@@ -100,7 +107,7 @@ def _build_assets(config: DataflowsConfig, translator: StripeAssetsTranslator) -
         dataflow = config.dataflows[i]
         child = child_of(dataflow.declaration)
         parent_key = by_resource.get(child.parent) if child is not None else None
-        built[i] = build_dataflow_asset(dataflow, config, translator, parent_key=parent_key)
+        built[i] = build_dataflow_asset(dataflow, config, translator, parent_key=parent_key, scope=scope)
         by_resource.setdefault(dataflow.resource, built[i].key)
     return [built[i] for i in range(len(config.dataflows))]
 
@@ -109,10 +116,11 @@ def build_stripe_definitions(options: StripeDefinitions | None = None) -> dg.Def
     """Assets, checks, schedules and resources of every dataflow, plus the parts asked for."""
     options = options or StripeDefinitions()
     config = options.reload()
-    assets = _build_assets(config, options.translator)
+    scope = options.scope
+    assets = _build_assets(config, options.translator, scope)
     keys = {d.name: a.key for d, a in zip(config.dataflows, assets, strict=True)}
     # A Connect platform: its connected accounts as an asset too.
-    connect = [build_accounts_asset(config)] if reads_connected(config) else []
+    connect = [build_accounts_asset(config, scope)] if reads_connected(config) else []
     parts = options.parts
     if parts.alerts:
         moved = sorted(name for name, key in keys.items() if key.path[0] != ASSET_KEY_PREFIX or len(key.path) != 2)
@@ -122,29 +130,33 @@ def build_stripe_definitions(options: StripeDefinitions | None = None) -> dg.Def
                 f"changed the key of {', '.join(moved)}: keep those keys or turn alerts off"
             )
     schedules = [
-        build_schedule(d, config.api.partitions_per_run, options.reload, keys[d.name]) for d in config.dataflows
+        build_schedule(d, config.api.partitions_per_run, options.reload, keys[d.name], scope.suffix)
+        for d in config.dataflows
     ]
     by_resource: dict[str, dg.AssetKey] = {}
     for d, a in zip(config.dataflows, assets, strict=True):
         by_resource.setdefault(d.resource, a.key)
     checks: list[dg.AssetChecksDefinition] = []
     if parts.reconciliation and "balance_transactions" in by_resource:
-        checks.append(build_reconciliation_check(by_resource["balance_transactions"]))
-    models = build_model_assets(by_resource) if parts.models else []
+        checks.append(build_reconciliation_check(by_resource["balance_transactions"], scope))
+    models = build_model_assets(by_resource, scope) if parts.models else []
     sensors: list[dg.SensorDefinition] = []
     jobs: list[dg.JobDefinition] = []
     if parts.alerts:
         reload = options.reload
-        sensors.append(build_alerts_sensor(lambda: routes_from_dataflows(reload())))
+        sensors.append(build_alerts_sensor(lambda: routes_from_dataflows(reload()), name=scope.name(SENSOR_NAME)))
     if parts.operations:
-        sensors.append(dead_runs_sensor)
-        jobs.append(build_rollback_job(options.reload, by_resource))
+        if scope.instance_sensors:  # it watches the whole instance: one of several components adds it
+            sensors.append(dead_runs_sensor)
+        jobs.append(build_rollback_job(options.reload, by_resource, scope))
     return dg.Definitions(
         assets=[*assets, *connect, *models],
         asset_checks=checks,
         schedules=schedules,
         sensors=sensors,
         jobs=jobs,
-        resources=dict(options.resources) if options.resources is not None else environment_resources(),
+        resources=dict(options.resources)
+        if options.resources is not None
+        else environment_resources(keys=(scope.api_key, scope.warehouse_key)),
         executor=step_processes(max(len(config.dataflows), 1)) if parts.executor else None,
     )

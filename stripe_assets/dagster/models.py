@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 
 import dagster as dg
 
-from stripe_assets.dagster.resources import WarehouseResource
+from stripe_assets.dagster.scope import ALONE, Scope
 from stripe_assets.models import MODELS, SCHEMA, MissingInputs, Model, build_model, column_types, run_checks
 
 GROUP = "stripe_models"
@@ -24,12 +24,12 @@ def model_key(name: str) -> dg.AssetKey:
     return dg.AssetKey([KEY_PREFIX, name])
 
 
-def build_model_asset(model: Model, stripe_keys: Mapping[str, dg.AssetKey]) -> dg.AssetsDefinition:
+def build_model_asset(
+    model: Model, stripe_keys: Mapping[str, dg.AssetKey], scope: Scope = ALONE
+) -> dg.AssetsDefinition:
     key = model_key(model.name)
     deps = [stripe_keys[r] for r in model.inputs] + [model_key(m) for m in model.models]
-    check_specs = [
-        dg.AssetCheckSpec(check.name, asset=key, description=check.description) for check in model.checks
-    ]
+    check_specs = [dg.AssetCheckSpec(check.name, asset=key, description=check.description) for check in model.checks]
 
     @dg.asset(
         key=key,
@@ -39,6 +39,7 @@ def build_model_asset(model: Model, stripe_keys: Mapping[str, dg.AssetKey]) -> d
         kinds={"sql", "duckdb"},
         automation_condition=REFRESH,
         check_specs=check_specs,
+        required_resource_keys={scope.warehouse_key},
         output_required=False,
         metadata={
             "dagster/table_name": f"{SCHEMA}.{model.name}",
@@ -47,11 +48,9 @@ def build_model_asset(model: Model, stripe_keys: Mapping[str, dg.AssetKey]) -> d
             ),
         },
     )
-    def _model(
-        context: dg.AssetExecutionContext, stripe_warehouse: WarehouseResource
-    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    def _model(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         try:
-            with stripe_warehouse.warehouse().connect() as conn:
+            with scope.warehouse(context).warehouse().connect() as conn:
                 rows = build_model(conn, model)
                 types = column_types(conn, model)
                 outcomes = run_checks(conn, model)
@@ -83,12 +82,12 @@ def build_model_asset(model: Model, stripe_keys: Mapping[str, dg.AssetKey]) -> d
     return _model
 
 
-def build_model_assets(stripe_keys: Mapping[str, dg.AssetKey]) -> list[dg.AssetsDefinition]:
+def build_model_assets(stripe_keys: Mapping[str, dg.AssetKey], scope: Scope = ALONE) -> list[dg.AssetsDefinition]:
     """The models whose inputs are all among the dataflows' assets (resource -> key)."""
     built: list[dg.AssetsDefinition] = []
     names: set[str] = set()
     for model in MODELS:
         if all(r in stripe_keys for r in model.inputs) and all(m in names for m in model.models):
-            built.append(build_model_asset(model, stripe_keys))
+            built.append(build_model_asset(model, stripe_keys, scope))
             names.add(model.name)
     return built

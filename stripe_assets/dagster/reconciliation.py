@@ -9,7 +9,7 @@ An asset check of its own on the balance transactions asset: it runs in the runs
 
 import dagster as dg
 
-from stripe_assets.dagster.resources import StripeApiResource, WarehouseResource
+from stripe_assets.dagster.scope import ALONE, Scope
 from stripe_assets.ingest.reconcile import ReportsClient, ReportsError, reconcile
 from stripe_assets.ingest.reconcile.summary import SummaryError
 from stripe_assets.ingest.warehouse import WarehouseError
@@ -24,7 +24,7 @@ DESCRIPTION = (
 )
 
 
-def build_reconciliation_check(asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
+def build_reconciliation_check(asset_key: dg.AssetKey, scope: Scope = ALONE) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=asset_key,
         name=CHECK_NAME,
@@ -33,13 +33,13 @@ def build_reconciliation_check(asset_key: dg.AssetKey) -> dg.AssetChecksDefiniti
         # The asset logs its materializations rather than returning an output, so a check in its
         # run would be skipped: the check runs right after each load instead, from automation.
         automation_condition=dg.AutomationCondition.any_deps_updated(),
+        required_resource_keys=scope.resource_keys,
     )
-    def reconciles_with_stripe(
-        context: dg.AssetCheckExecutionContext, stripe_api: StripeApiResource, stripe_warehouse: WarehouseResource
-    ) -> dg.AssetCheckResult:
+    def reconciles_with_stripe(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        stripe_api = scope.api(context)
         try:
             client = ReportsClient(stripe_api.api_key or "", stripe_api.api_base)
-            report = reconcile(client, stripe_warehouse.warehouse())
+            report = reconcile(client, scope.warehouse(context).warehouse())
         except (ReportsError, SummaryError, WarehouseError) as exc:
             return dg.AssetCheckResult(
                 passed=False, severity=dg.AssetCheckSeverity.ERROR, description=f"could not reconcile: {exc}"

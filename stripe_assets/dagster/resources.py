@@ -93,19 +93,24 @@ def _optional_env(name: str) -> dg.EnvVar | None:
 
 
 def environment_resources(
-    api_key_env: str = API_KEY_ENV, api_base: str | None = None, duckdb_path: str | None = None
+    api_key_env: str = API_KEY_ENV,
+    api_base: str | None = None,
+    duckdb_path: str | None = None,
+    keys: tuple[str, str] = (STRIPE_API_KEY, WAREHOUSE_KEY),
 ) -> dict[str, dg.ConfigurableResource]:
     """The two resources, configured from the environment (the variables of `stripe_assets.settings`).
 
     The key stays an EnvVar: Dagster resolves it in the run and never stores its value. Unset, the
     run fails with one line saying so (see StripeReader). `api_base` and `duckdb_path` override
     their variables; a relative path resolves against the project home (`stripe_assets.settings`).
+    `keys`: the API's and the warehouse's resource keys (see `stripe_assets.dagster.scope`).
     """
+    api_key, warehouse_key = keys
     return {
-        STRIPE_API_KEY: StripeApiResource(
+        api_key: StripeApiResource(
             api_key=_optional_env(api_key_env), api_base=api_base or _optional_env(API_BASE_ENV)
         ),
-        WAREHOUSE_KEY: WarehouseResource(
+        warehouse_key: WarehouseResource(
             duckdb_path=duckdb_path or _optional_env(DUCKDB_PATH_ENV),
             lake=_optional_env(WAREHOUSE_ENV),
             lake_data_path=_optional_env(LAKE_DATA_PATH_ENV),

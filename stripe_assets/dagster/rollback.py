@@ -6,14 +6,13 @@ Each partition it changes gets a materialization with `rolled_back_to`, so the a
 """
 # No `from __future__ import annotations`: Dagster reads the op's annotations at runtime.
 
-
 from collections.abc import Callable, Mapping
 
 import dagster as dg
 from pydantic import Field
 
 from stripe_assets.dagster.keys import asset_key
-from stripe_assets.dagster.resources import WarehouseResource
+from stripe_assets.dagster.scope import ALONE, Scope
 from stripe_assets.dataflows.config import DataflowConfigError, DataflowsConfig, load_dataflows
 from stripe_assets.ingest.warehouse import WarehouseError
 from stripe_assets.operations.dagster_record import partition_rows, rollback_materializations
@@ -37,18 +36,21 @@ class RollbackConfig(dg.Config):
 
 
 def build_rollback_job(
-    reload: Callable[[], DataflowsConfig] = load_dataflows, keys: Mapping[str, dg.AssetKey] | None = None
+    reload: Callable[[], DataflowsConfig] = load_dataflows,
+    keys: Mapping[str, dg.AssetKey] | None = None,
+    scope: Scope = ALONE,
 ) -> dg.JobDefinition:
     """`reload` reads the dataflows (partition keys of the resource's dataflow are checked against them);
-    `keys`: the asset key of each resource, as the translator made it (else `stripe/<resource>`)."""
+    `keys`: the asset key of each resource, as the translator made it (else `stripe/<resource>`);
+    `scope`: the job's name and the warehouse it undoes loads in."""
 
     @dg.op(
-        name="rollback_loads",
+        name=scope.name("rollback_loads"),
         description="Undo loads in one transaction; undone loads are recorded as rolled_back.",
+        required_resource_keys={scope.warehouse_key},
     )
-    def rollback_loads(
-        context: dg.OpExecutionContext, config: RollbackConfig, stripe_warehouse: WarehouseResource
-    ) -> None:
+    def rollback_loads(context: dg.OpExecutionContext, config: RollbackConfig) -> None:
+        stripe_warehouse = scope.warehouse(context)
         try:
             request = RollbackRequest(
                 config.resource,
@@ -83,10 +85,9 @@ def build_rollback_job(
         )
 
     @dg.job(
-        name=JOB_NAME,
+        name=scope.name(JOB_NAME),
         description=(
-            "Return a Stripe table and its quarantine to their state before a load "
-            "(same as `stripe-assets rollback`)."
+            "Return a Stripe table and its quarantine to their state before a load (same as `stripe-assets rollback`)."
         ),
         tags={"stripe_assets/operation": "rollback"},
     )

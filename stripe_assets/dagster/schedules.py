@@ -53,9 +53,7 @@ def starts_running(dataflow: Dataflow) -> bool:
     return dataflow.enabled and os.environ.get(SCHEDULES_ENV, "").strip().lower() != "stopped"
 
 
-def _run_id(
-    instance: dg.DagsterInstance, name: str, statuses: list[dg.DagsterRunStatus] | None
-) -> str | None:
+def _run_id(instance: dg.DagsterInstance, name: str, statuses: list[dg.DagsterRunStatus] | None) -> str | None:
     """The newest run of schedule `name` (with one of `statuses`, if given)."""
     runs = instance.get_runs(dg.RunsFilter(tags={SCHEDULE_NAME_TAG: name}, statuses=statuses), limit=1)
     return runs[0].run_id if runs else None
@@ -70,10 +68,12 @@ def build_schedule(
     partitions_per_run: int = DEFAULT_PARTITIONS_PER_RUN,
     reload: Callable[[], DataflowsConfig] = load_dataflows,
     key: dg.AssetKey | None = None,
+    suffix: str = "",
 ) -> dg.ScheduleDefinition:
-    """`reload` reads the dataflows afresh at each tick; `key` is the asset's (default `stripe/<resource>`)."""
+    """`reload` reads the dataflows afresh at each tick; `key` is the asset's (default `stripe/<resource>`);
+    `suffix` ends the name (one of several Stripe components, see `stripe_assets.dagster.scope`)."""
     target = key or asset_key(dataflow.resource)
-    name = schedule_name(dataflow)
+    name = schedule_name(dataflow) + suffix
 
     @dg.schedule(
         name=name,

@@ -141,7 +141,7 @@ def load_project(start: Path | None = None, *, keys: bool = True) -> Project:
             chosen = _chosen(found, root, start)
             by_resource = {}
             if keys:
-                # Of several components only the chosen one's definitions: Dagster cannot merge them.
+                # Of several components only the chosen one's definitions: its keys are all it needs.
                 defs = tree.build_defs() if chosen is None or len(found) == 1 else tree.build_defs_at_path(chosen.loc)
                 by_resource = keys_of(defs)
             problem = None
