@@ -128,6 +128,8 @@ def test_two_components_load_together_and_each_reads_its_own_account_into_its_ow
         }
         assert {s["name"] for s in listed["schedules"]} == {f"stripe_charges_schedule_{a}" for a in ACCOUNTS}
         assert {j["name"] for j in listed["jobs"]} >= {f"rollback_job_{a}" for a in ACCOUNTS}
+        # It watches the whole instance: added once, by the first folder's component.
+        assert [s["name"] for s in listed["sensors"]] == ["stripe_dead_runs"]
 
         done = dg_command(
             root, env, "launch", "--assets", "platform/stripe/charges,shop/stripe/charges", "--partition", DAY
