@@ -19,12 +19,14 @@ from stripe_assets.dagster.resources import (
     WarehouseResource,
     environment_resources,
 )
+from stripe_assets.dagster.scope import Scope
 from stripe_assets.dagster.translator import StripeAssetData, StripeAssetsTranslator
 
 __all__ = [
     "CHECK_NAME",
     "STRIPE_API_KEY",
     "WAREHOUSE_KEY",
+    "Scope",
     "StripeApiResource",
     "StripeAssetData",
     "StripeAssetsComponent",

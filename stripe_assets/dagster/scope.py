@@ -13,13 +13,13 @@ only the first of them (by folder) with `operations` on adds it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from stripe_assets.component_names import folder_suffix
 from stripe_assets.dagster.resources import STRIPE_API_KEY, WAREHOUSE_KEY, StripeApiResource, WarehouseResource
 
 
@@ -27,12 +27,6 @@ from stripe_assets.dagster.resources import STRIPE_API_KEY, WAREHOUSE_KEY, Strip
 class Scope:
     suffix: str = ""  # "" alone in the project; else `_<folder>`
     instance_sensors: bool = True  # adds the instance-wide sensors (see `StripeParts.operations`)
-
-    @classmethod
-    def of_folder(cls, relative: Path, instance_sensors: bool = True) -> Scope:
-        """The names of the component whose defs.yaml is in `relative` (below the defs folder)."""
-        slug = re.sub(r"[^A-Za-z0-9_]+", "_", "_".join(relative.parts)).strip("_")
-        return cls(f"_{slug}" if slug else "", instance_sensors)
 
     def name(self, plain: str) -> str:
         return plain + self.suffix
@@ -78,6 +72,4 @@ def component_scope(context: dg.ComponentLoadContext) -> Scope:
         return Scope()
     path = Path(context.path)
     operating = [folder for folder in sorted(found) if getattr(tree.load_component(found[folder]), "operations", False)]
-    root = Path(tree.defs_module_path)
-    relative = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
-    return Scope.of_folder(relative, instance_sensors=bool(operating) and operating[0] == path)
+    return Scope(folder_suffix(path, Path(tree.defs_module_path)), bool(operating) and operating[0] == path)

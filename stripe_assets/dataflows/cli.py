@@ -59,8 +59,11 @@ def run(args: argparse.Namespace) -> int:
     return show(args, str(source) if source is not None else BUILT_IN, lambda: load_dataflows(args.file))
 
 
-def show(args: argparse.Namespace, name: str, load: Callable[[], DataflowsConfig]) -> int:
-    """Validate or review the dataflows `load` reads, naming them `name`."""
+def show(
+    args: argparse.Namespace, name: str, load: Callable[[], DataflowsConfig], schedule_suffix: str = ""
+) -> int:
+    """Validate or review the dataflows `load` reads, naming them `name` (and their schedules with
+    `schedule_suffix`: see `review`)."""
     try:
         config = load()
     except DataflowConfigError as exc:
@@ -73,7 +76,7 @@ def show(args: argparse.Namespace, name: str, load: Callable[[], DataflowsConfig
 
     now = args.now or datetime.now(UTC)
     if args.json:
-        print(json.dumps(review_json(config, name, now), indent=2))
+        print(json.dumps(review_json(config, name, now, schedule_suffix), indent=2))
     else:
-        sys.stdout.write(review(config, name, now))
+        sys.stdout.write(review(config, name, now, schedule_suffix))
     return 0

@@ -142,7 +142,7 @@ def _freshness(dataflow: Dataflow) -> str:
     return windows.describe() if windows else "not rated (the dataflow does not load again)"
 
 
-def review_dataflow(dataflow: Dataflow, now: datetime) -> list[str]:
+def review_dataflow(dataflow: Dataflow, now: datetime, schedule_suffix: str = "") -> list[str]:
     resource = dataflow.declaration
     status = "enabled: schedule starts RUNNING" if dataflow.enabled else "disabled: schedule starts STOPPED"
     lines = [
@@ -153,7 +153,7 @@ def review_dataflow(dataflow: Dataflow, now: datetime) -> list[str]:
             f"table {resource.table}",
         ),
         _line("schedule", describe_schedule(dataflow)),
-        _more(f"Dagster schedule {schedule_name(dataflow)}, cron '{cron_for(dataflow)}' UTC"),
+        _more(f"Dagster schedule {schedule_name(dataflow)}{schedule_suffix}, cron '{cron_for(dataflow)}' UTC"),
         _line("next runs", _next_runs(dataflow, now)),
         _line("partitions", _partitions(dataflow, now)),
         _line("backfill", _backfill(dataflow)),
@@ -169,8 +169,9 @@ def review_dataflow(dataflow: Dataflow, now: datetime) -> list[str]:
     return lines
 
 
-def review(config: DataflowsConfig, source: str, now: datetime) -> str:
-    """The whole review as printed by `stripe-assets dataflows`."""
+def review(config: DataflowsConfig, source: str, now: datetime, schedule_suffix: str = "") -> str:
+    """The whole review as printed by `stripe-assets dataflows`; `schedule_suffix` ends the schedule
+    names (one of several Stripe components in a Dagster project: `_<folder>`)."""
     now = utc(now)
     lines = [
         f"{len(config.dataflows)} dataflow{'s' if len(config.dataflows) != 1 else ''} from {source}, "
@@ -181,11 +182,11 @@ def review(config: DataflowsConfig, source: str, now: datetime) -> str:
     ]
     for dataflow in config.dataflows:
         lines.append("")
-        lines.extend(review_dataflow(dataflow, now))
+        lines.extend(review_dataflow(dataflow, now, schedule_suffix))
     return "\n".join(lines) + "\n"
 
 
-def review_json(config: DataflowsConfig, source: str, now: datetime) -> dict[str, Any]:
+def review_json(config: DataflowsConfig, source: str, now: datetime, schedule_suffix: str = "") -> dict[str, Any]:
     """The review as data (`stripe-assets dataflows --json`): the same facts, machine-readable."""
     now = utc(now)
     return {
@@ -193,11 +194,11 @@ def review_json(config: DataflowsConfig, source: str, now: datetime) -> dict[str
         "reviewed_at": now.isoformat(),
         "ui_base_url": config.ui_base_url,
         "channels": {name: describe_channel(c) for name, c in config.channels.items()},
-        "dataflows": [_dataflow_json(d, now) for d in config.dataflows],
+        "dataflows": [_dataflow_json(d, now, schedule_suffix) for d in config.dataflows],
     }
 
 
-def _dataflow_json(dataflow: Dataflow, now: datetime) -> dict[str, Any]:
+def _dataflow_json(dataflow: Dataflow, now: datetime, schedule_suffix: str = "") -> dict[str, Any]:
     time = time_model(dataflow)
     count = time.count(now)
     windows = freshness_windows(dataflow)
@@ -210,7 +211,7 @@ def _dataflow_json(dataflow: Dataflow, now: datetime) -> dict[str, Any]:
         "table": dataflow.declaration.table,
         "enabled": dataflow.enabled,
         "schedule": describe_schedule(dataflow),
-        "dagster_schedule": schedule_name(dataflow),
+        "dagster_schedule": schedule_name(dataflow) + schedule_suffix,
         "cron": cron_for(dataflow),
         "next_runs": [t.isoformat() for t in next_ticks(dataflow, now, 3)],
         "partitions": {

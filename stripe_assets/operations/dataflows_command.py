@@ -34,4 +34,4 @@ def run(args: argparse.Namespace) -> int:
     else:
         source = project.dataflows_file()
         name = str(source) if source is not None else BUILT_IN
-    return cli.show(args, name, project.dataflows)
+    return cli.show(args, name, project.dataflows, project.name_suffix)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
+from stripe_assets.component_names import folder_suffix
 from stripe_assets.dataflows.config import DataflowsConfig, config_source, load_dataflows
 from stripe_assets.operations.asset_keys import AssetKeys, keys_of, project_root
 from stripe_assets.operations.errors import FAILED, OperationError
@@ -43,6 +44,7 @@ class Project:
     api_key_env: str | None = None
     api_base: str | None = None
     problem: str | None = None  # why the project's definitions were not read (one line)
+    name_suffix: str = ""  # ends its schedule and job names: one of several Stripe components
 
     def dataflows(self) -> DataflowsConfig:
         return self.reload() if self.reload is not None else load_dataflows()
@@ -156,6 +158,7 @@ def load_project(start: Path | None = None, *, keys: bool = True) -> Project:
         )
     if chosen is None:
         return Project(keys=AssetKeys(by_resource), problem=problem)
+    suffix = folder_suffix(chosen.folder, Path(tree.defs_module_path)) if len(found) > 1 else ""
     component, folder = chosen.component, chosen.folder
     return Project(
         keys=AssetKeys(by_resource),
@@ -168,4 +171,5 @@ def load_project(start: Path | None = None, *, keys: bool = True) -> Project:
         api_key_env=component.api_key_env,
         api_base=component.api_base,
         problem=problem,
+        name_suffix=suffix,
     )

@@ -10,8 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from stripe_assets.dagster import Scope, StripeAssetData, StripeAssetsTranslator, StripeDefinitions, StripeParts
+from stripe_assets.dagster import build_stripe_definitions as build
+from stripe_assets.dataflows.config import validate_dataflows
 from stripe_assets.ingest.warehouse import Warehouse
 from stripe_assets_emulator import EmulatorConfig, start_emulator
 from stripe_assets_tests.conftest import EMULATOR_DAYS, EMULATOR_START, day_window
@@ -131,6 +135,18 @@ def test_two_components_load_together_and_each_reads_its_own_account_into_its_ow
         # It watches the whole instance: added once, by the first folder's component.
         assert [s["name"] for s in listed["sensors"]] == ["stripe_dead_runs"]
 
+        # The review run in one component's folder names that component's schedules.
+        done = subprocess.run(
+            [sys.executable, "-m", "stripe_assets.cli", "dataflows", "--json"],
+            cwd=root / PACKAGE / "defs" / "shop",
+            env={**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert [d["dagster_schedule"] for d in json.loads(done.stdout)["dataflows"]] == ["stripe_charges_schedule_shop"]
+
         done = dg_command(
             root, env, "launch", "--assets", "platform/stripe/charges,shop/stripe/charges", "--partition", DAY
         )
@@ -167,3 +183,35 @@ def test_two_components_giving_one_asset_key_stop_dg_check_naming_the_key(tmp_pa
     said = done.stdout + done.stderr
     assert "Duplicate asset key: AssetKey(['stripe', 'charges'])" in said, said[-3000:]
     assert "stripe_api" not in said and "stripe_dead_runs" not in said
+
+
+class _Prefixed(StripeAssetsTranslator):
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def get_asset_spec(self, data: StripeAssetData) -> dg.AssetSpec:
+        return super().get_asset_spec(data).replace_attributes(key=data.spec.key.with_prefix(self.prefix))
+
+
+def test_in_python_two_sets_of_definitions_with_their_own_scopes_merge():
+    config = validate_dataflows({"dataflows": [{"name": "stripe_charges", "resource": "charges"}]}, "inline")
+
+    def one(prefix: str) -> dg.Definitions:
+        options = StripeDefinitions(
+            reload=lambda: config,
+            translator=_Prefixed(prefix),
+            parts=StripeParts(operations=True),
+            scope=Scope(f"_{prefix}"),
+        )
+        return build(options)
+
+    merged = dg.Definitions.merge(one("eu"), one("us"))
+    repo = merged.get_repository_def()
+    assert set(merged.resources or {}) == {f"stripe_{k}_{p}" for k in ("api", "warehouse") for p in ("eu", "us")}
+    assert {s.name for s in repo.schedule_defs} == {"stripe_charges_schedule_eu", "stripe_charges_schedule_us"}
+    for prefix in ("eu", "us"):
+        asset = merged.resolve_assets_def(dg.AssetKey([prefix, "stripe", "charges"]))
+        assert asset.required_resource_keys - {"io_manager"} == {f"stripe_api_{prefix}", f"stripe_warehouse_{prefix}"}
+    # Alone, the plain names users and the docs know.
+    alone = build(StripeDefinitions(reload=lambda: config))
+    assert set(alone.resources or {}) == {"stripe_api", "stripe_warehouse"}
