@@ -78,8 +78,8 @@ if profiler: profiler.enable()
 if child is None:
     report = load(url, resource, windows(START, days), Path(out))
 else:
-    report = load_children(StripeReader(KEY, url), Warehouse(Path(out)), resource, windows(START, days),
-                           *how[0], **how[1])
+    report = load_children(StripeReader(KEY, url), Warehouse(Path(out)), get_resource(resource),
+                           windows(START, days), *how[0], **how[1])
 if profiler: profiler.disable(); profiler.dump_stats(profile)
 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
 print(f"RESULT {report.records_fetched} {cpu:.3f} {wall:.3f} {report.records_rejected}")
