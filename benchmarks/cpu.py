@@ -106,7 +106,7 @@ def export_tree(ref: str, into: Path) -> Path:
 # credit notes, payouts; application fees: one charge in ten): they are read over SPARSE_DAYS
 # days from the second week on (12,000 application fees and 13,000 credit notes at 10,000 a
 # day; disputes and payouts stay few, and their figures are mostly a load's fixed cost).
-SPARSE = ("payouts", "disputes", "application_fees", "credit_notes")
+SPARSE: tuple[str, ...] = ("payouts", "disputes", "application_fees", "credit_notes")
 SPARSE += ("payout_balance_transactions", "credit_note_line_items")  # children of the above
 SPARSE_FROM, SPARSE_DAYS = 7, 14
 
