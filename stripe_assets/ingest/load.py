@@ -32,8 +32,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pyarrow as pa
 
 from stripe_assets.catalog import StripeResource
+from stripe_assets.ingest import routing
 from stripe_assets.ingest.client import StripeReader
-from stripe_assets.ingest.collector import collect_now, young_collections_only
+from stripe_assets.ingest.collector import Collections, collections_paused
 from stripe_assets.ingest.fetch import Fetch
 from stripe_assets.ingest.landing import Lander, WriteStep, first_line
 from stripe_assets.ingest.load_options import LoadOptions
@@ -87,20 +88,21 @@ def load_partitions(
     `before_first_write` writes in the transaction of the first windows (the changes read from
     Stripe's events).
     """
-    warehouse.check_writable()  # before spending minutes on the API
-    fence = read_fence(warehouse, spec.name, options.run_id)  # no write may overwrite a load newer than this
-    loader = Loader(
-        reader, warehouse, spec, windows, options,
-        fence=fence, before_first_write=before_first_write, account=account, platform=platform, first_spans=first_spans,
-    )  # fmt: skip
-    with young_collections_only():
+    with collections_paused():  # from the first statement to the last: see `collector`
+        warehouse.check_writable()  # before spending minutes on the API
+        fence = read_fence(warehouse, spec.name, options.run_id)  # no write may overwrite a load newer than this
+        loader = Loader(
+            reader, warehouse, spec, windows, options,
+            fence=fence, before_first_write=before_first_write, account=account, platform=platform,
+            first_spans=first_spans,
+        )  # fmt: skip
         report = loader.run()
-    if not loader.lander.finished:  # nothing was left to land at the end: a turn of its own
-        try:
-            with warehouse.connect() as conn:
-                loader.lander.finish(conn)
-        except Exception as exc:
-            report.prune_error = first_line(exc)
+        if not loader.lander.finished:  # nothing was left to land at the end: a turn of its own
+            try:
+                with warehouse.connect() as conn:
+                    loader.lander.finish(conn)
+            except Exception as exc:
+                report.prune_error = first_line(exc)
     report.seconds = time.perf_counter() - report.began
     return report
 
@@ -147,6 +149,7 @@ class Loader:
         self.account = account  # whose objects these are (see `load_partitions`)
         self.platform = platform
         self.first_spans = first_spans  # the fetch's first slices (None: one per thread)
+        self.collections = Collections(every=routing.BATCH_RECORDS)  # a collection per batch read, at least
         # No window's fetch is older: the local time it began, or the oldest page (Stripe's clock).
         self.fetch_began = time.time()
 
@@ -184,6 +187,7 @@ class Loader:
                 if page.observed is not None:
                     self.fetch_began = min(self.fetch_began, page.observed)
                 route.route_page(page.records, page.asked, page.observed)
+                self.collections.read += len(page.records)
                 for lo, hi in page.settled:
                     self._settle(fetch, lo, hi)
                 self.lander.poll()
@@ -210,6 +214,7 @@ class Loader:
                 observed = self.reader.last_observed()
                 if observed is not None:
                     self.fetch_began = min(self.fetch_began, observed)
+                self.collections.read += len(objects)
                 for record in objects:
                     stray = route.outside(record, asked)
                     route.add(
@@ -256,7 +261,7 @@ class Loader:
         del records, part
         self.parts.keep(window, key, rows, quarantine)
         del rows, quarantine
-        collect_now()
+        self.collections.part_done()
         release_freed()
         self.report.write_seconds += time.perf_counter() - converting
 
@@ -284,6 +289,8 @@ class Loader:
         # Only the Arrow batch (or staging table) travels on: release the parsed records now.
         outcome.result = dataclasses.replace(outcome.result, valid=outcome.result.valid[:KEPT_RECORDS], invalid=[])
         self.lander.queue(outcome, write)
+        del window, outcome, write  # the window's parsed records go with them
+        self.collections.window_done()
 
     def _staged_write(self, index: int, window: OpenWindow) -> tuple[PartitionOutcome, WindowWrite]:
         assert window.merger is not None

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,6 +50,9 @@ class OpenWindow:
         if at is None:
             return
         self.since = at if self.since is None else min(self.since, at)
+        if set(map(type, ids)) <= {str} and self.observed.keys().isdisjoint(ids):  # a usual page: in C
+            self.observed.update(dict.fromkeys(cast(Sequence[str], ids), at))
+            return
         for record_id in ids:
             if isinstance(record_id, str):
                 self.observed.setdefault(record_id, at)
@@ -106,7 +110,10 @@ def observed_of(records: list[dict], window: OpenWindow, fetch_began: float) -> 
     """How new each record's state is: when its page was asked for (else the window's first page,
     else the fetch's start: never later than the truth)."""
     fallback = window.since if window.since is not None else fetch_began
-    return [stamp(window.observed.get(str(r.get("id")), fallback)) for r in records]
+    times = [window.observed.get(str(r.get("id")), fallback) for r in records]
+    # A part's records came in a few pages: each page's time is turned into a datetime once.
+    stamps = {at: stamp(at) for at in set(times)}
+    return list(map(stamps.__getitem__, times))
 
 
 def judge_window(

@@ -122,7 +122,10 @@ def column_values(
     else:
         values = list(map(dict.get, records, itertools.repeat(spec.path[0])))
     for key in spec.path[1:]:  # one level at a time over the whole column
-        values = [v.get(key) if isinstance(v, dict) else None for v in values]
+        if set(map(type, values)) == {dict}:  # the usual column of objects: the look-ups in C
+            values = list(map(dict.get, values, itertools.repeat(key)))
+        else:
+            values = [v.get(key) if isinstance(v, dict) else None for v in values]
     return values
 
 

@@ -20,6 +20,7 @@ import pytest
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.ingest.columns import default_columns
 from stripe_assets.ingest.records import to_arrow
+from stripe_assets.ingest.validation import schemas
 from stripe_assets.ingest.validation import verdict as verdict_module
 from stripe_assets.ingest.validation.part import validate_part
 from stripe_assets.ingest.validation.schemas import resource_schema
@@ -167,3 +168,17 @@ def test_a_defect_inside_the_verdict_fails_the_part_instead_of_falling_back(monk
     monkeypatch.setattr(verdict_module, "_field_counts", broken)
     with pytest.raises(TypeError, match="a defect"):
         validate_part(get_resource("charges"), batch("charges", 3))
+
+
+def test_pandera_assembles_a_schema_only_for_a_part_the_verdict_cannot_vouch_for(monkeypatch):
+    """Assembling it costs milliseconds a resource and process (pandera deep-copies every
+    column): a load whose parts are all valid does without it."""
+    monkeypatch.setattr(schemas, "_BUILT", {})  # as in a fresh process
+    charges = get_resource("charges")
+    good = batch("charges", 3)
+    validate_part(charges, good, columns=default_columns(charges))
+    assert "schema" not in vars(resource_schema(charges))
+    bad = [*copy.deepcopy(good[:2]), {**copy.deepcopy(good[2]), "amount": "1000"}]
+    result = validate_part(charges, bad, columns=default_columns(charges))
+    assert [(f.column, f.check) for f in result.failures] == [("amount", "type")]
+    assert "schema" in vars(resource_schema(charges))

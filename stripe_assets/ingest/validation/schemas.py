@@ -13,8 +13,9 @@ rows: `required`, `not_nullable` (pandera's own), `type`, `enum`, `id_format`, `
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -43,13 +44,20 @@ class ResourceSchema:
 
     resource: str
     strict_enums: bool
-    schema: pa.DataFrameSchema
     fields: Mapping[str, FieldSpec]  # every top-level field Stripe defines, in order
     id_pattern: str
     drift_enums: Mapping[str, frozenset[str]]  # open enums not enforced: unknown values are drift
     rules: Mapping[str, Rule]  # by check name
     checks: Mapping[str, list[FieldCheck]]  # per field, the checks its pandera column runs
     type_tests: TypeTests  # per field, its type test (None: any value)
+    declare: Callable[[], pa.DataFrameSchema] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def schema(self) -> pa.DataFrameSchema:
+        """The pandera schema, assembled when first used: a load whose parts are all valid never
+        runs it (`verdict` runs its checks), and pandera deep-copies every column as it
+        assembles one (2-4 ms a resource, in each process)."""
+        return self.declare()
 
 
 def id_pattern(resource: StripeResource) -> str:
@@ -172,21 +180,24 @@ def _build_schema(stripe_resource: StripeResource, strict_enums: bool) -> Resour
         name: field_checks(spec, stripe_resource, strict_enums, column_rules[name], type_tests)
         for name, spec in fields.items()
     }
-    schema = pa.DataFrameSchema(
-        {name: _column(spec, checks[name]) for name, spec in fields.items()},
-        checks=[_rule_check(r, type_tests) for r in rules if not r.single_column],
-        name=resource,
-        title=f"Stripe {stripe_resource.object} objects, API {API_VERSION}",
-        description=(
-            f"Generated from the stripe package's stripe.{stripe_resource.stripe_class.__name__} class"
-        ),
-        strict=False,  # fields Stripe added after the pinned version are drift, not errors
-        coerce=False,
-    )
+
+    def declare() -> pa.DataFrameSchema:
+        return pa.DataFrameSchema(
+            {name: _column(spec, checks[name]) for name, spec in fields.items()},
+            checks=[_rule_check(r, type_tests) for r in rules if not r.single_column],
+            name=resource,
+            title=f"Stripe {stripe_resource.object} objects, API {API_VERSION}",
+            description=(
+                f"Generated from the stripe package's stripe.{stripe_resource.stripe_class.__name__} class"
+            ),
+            strict=False,  # fields Stripe added after the pinned version are drift, not errors
+            coerce=False,
+        )
+
     return ResourceSchema(
         resource=resource,
         strict_enums=strict_enums,
-        schema=schema,
+        declare=declare,
         fields=fields,
         id_pattern=id_pattern(stripe_resource),
         drift_enums={
