@@ -9,6 +9,8 @@ import pytest
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest import load as load_module
 from stripe_assets.ingest import routing
+from stripe_assets.ingest.children import load as children_module
+from stripe_assets.ingest.children.load import load_children
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.collector import collections_paused
 from stripe_assets.ingest.columns import default_columns
@@ -46,6 +48,7 @@ def generations(monkeypatch):
                 loading.clear()
 
     monkeypatch.setattr(load_module, "collections_paused", watched)
+    monkeypatch.setattr(children_module, "collections_paused", watched)
     gc.callbacks.append(count)
     try:
         yield seen
@@ -61,6 +64,29 @@ def _load(emu, path, *days: str, on_partition=None):
             on_partition=on_partition,
         ),
     )  # fmt: skip
+
+
+def test_a_child_list_load_runs_no_automatic_collection_and_collects_after_each_window(
+    make_emulator, tmp_path, generations
+):
+    emu = make_emulator(per_day=300, days=2)
+    path = tmp_path / "w.duckdb"
+    spec = get_resource("invoice_line_items")
+    reader = StripeReader(emu.api_key, emu.url)
+    load_partitions(
+        reader, Warehouse(path), get_resource("invoices"), windows("2026-10-01", "2026-10-02"),
+        LoadOptions(columns=default_columns(get_resource("invoices")), settings=ValidationSettings(), run_id="p"),
+    )  # fmt: skip
+    generations.clear()
+    report = load_children(
+        reader, Warehouse(path), spec, windows("2026-10-01", "2026-10-02"),
+        LoadOptions(columns=default_columns(spec), settings=ValidationSettings(), run_id="c"),
+    )  # fmt: skip
+    assert report.records_loaded > 300
+    # The lines of both days read and landed without a collection of the young generations;
+    # the load's own full collection after each window.
+    assert generations == [2, 2], generations
+    assert gc.isenabled()
 
 
 def test_a_load_runs_no_automatic_collection_and_restores_the_collector(make_emulator, tmp_path, generations):
