@@ -4,6 +4,7 @@ load log, and the fence row every write of a resource updates."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -160,6 +161,19 @@ def catalog_columns(conn: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> d
     for table, column in rows:
         found.setdefault(str(table), set()).add(str(column))
     return found
+
+
+def instant(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> datetime | None:
+    """The moment (UTC) a `SELECT max(<TIMESTAMPTZ>)` query answers, None for NULL. Read as
+    microseconds: DuckDB's first TIMESTAMPTZ handed to Python costs a process ~12 ms of CPU
+    (pytz lists its time zones), a tenth of a small load's."""
+    row = conn.execute(f"SELECT epoch_us(v) FROM ({sql}) AS t(v)", list(params)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return EPOCH + timedelta(microseconds=int(row[0]))
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _quoted(text: str) -> str:
