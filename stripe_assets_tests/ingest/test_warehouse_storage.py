@@ -20,11 +20,11 @@ def storage_version(path) -> str:
     return str(row[0])
 
 
-def raw_compression(path, table: str) -> set[str]:
+def raw_compression(path, table: str, column: str = "raw") -> set[str]:
     with Warehouse(path).connect(read_only=True) as conn:
         rows = conn.execute(
             f"SELECT DISTINCT compression FROM pragma_storage_info('{table}') "
-            "WHERE column_name = 'raw' AND segment_type <> 'VALIDITY'"
+            f"WHERE column_name = '{column}' AND segment_type <> 'VALIDITY'"
         ).fetchall()
     return {r[0] for r in rows}
 
@@ -60,6 +60,8 @@ def test_a_new_file_compresses_raw_with_zstd_and_reads_back_as_a_file_created_be
     assert storage_version(new).startswith("v1.2.0")
     for table in TABLES:
         assert raw_compression(new, table) == {"ZSTD"}
+    assert raw_compression(new, "stripe.prices", "metadata") == {"ZSTD"}  # a mapped JSON column
+    assert "ZSTD" not in raw_compression(new, "stripe.prices", "currency")  # other text: DuckDB's choice
     # The old file loaded on, neither upgraded (older DuckDBs still open it) nor rewritten.
     assert storage_version(old) == old_version
     assert "ZSTD" not in raw_compression(old, "stripe.prices")

@@ -32,9 +32,9 @@ from stripe_assets.ingest.warehouse.lake import (
 DEFAULT_DUCKDB_PATH = "data/stripe.duckdb"
 CATALOG = "warehouse"  # the name the file is attached under in every connection
 # The storage version a new DuckDB file is created in: the first that compresses text with zstd
-# (`raw` checkpoints at about half the CPU of the default's FSST, in a quarter of the space).
+# (JSON such as `raw` checkpoints at about half the CPU of the default's FSST, in a quarter of the space).
 # DuckDB 1.2.0 and later open it. A file created before keeps its own version: attaching never
-# upgrades it, and its tables keep their compression (`tables.compressed_text`).
+# upgrades it, and its tables keep their compression (`tables.zstd_text`).
 STORAGE_VERSION = "v1.2.0"
 
 

@@ -67,16 +67,16 @@ def ensure_tables(
     missing = [table for table in wanted if table not in existing]
     for schema in dict.fromkeys(table.split(".")[0] for table in missing):
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    compressed = ZSTD_COLUMNS if missing and zstd_text(conn) else frozenset()
+    zstd = bool(missing) and zstd_text(conn)
     for table, table_columns_ in wanted.items():
-        ensure_table(conn, table, table_columns_, existing=existing.get(table, set()), compressed=compressed)
+        ensure_table(conn, table, table_columns_, existing=existing.get(table, set()), zstd=zstd)
     _ensure_fence_row(conn, resource)
 
 
-# Text columns compressed with zstd where the file has it: the whole object as JSON, about 2.3 KB
-# a charge, checkpoints at about half the CPU of DuckDB's default choice (FSST) and takes a
-# quarter of the space. Short text keeps DuckDB's choice (dictionary, FSST), which reads faster.
-ZSTD_COLUMNS = frozenset({"raw"})
+# JSON columns are compressed with zstd where the file has it: `raw` (about 2.3 KB a charge) then
+# checkpoints at about half the CPU of DuckDB's default choice (FSST) in a quarter of the space,
+# and so do large mapped objects (a subscription's `items`); small ones (`metadata`) cost the same.
+# Other text keeps DuckDB's choice (dictionary, FSST).
 ZSTD_STORAGE = (1, 2)  # the first storage version that compresses text with zstd
 
 
@@ -186,16 +186,16 @@ def ensure_table(
     columns: dict[str, str],
     *,
     existing: set[str] | None = None,
-    compressed: frozenset[str] = frozenset(),
+    zstd: bool = False,
 ) -> None:
     """Create the table, or add the columns a changed mapping introduced (old ones are kept).
     `existing`: the table's columns as the caller read them (empty: no such table);
-    `compressed`: the columns a new table compresses with zstd (see `zstd_text`)."""
+    `zstd`: a new table compresses its JSON columns with zstd (see `zstd_text`)."""
     if existing is None:
         existing = table_columns(conn, table)
     if not existing:
         body = ", ".join(
-            f'"{c}" {t}' + (" USING COMPRESSION zstd" if c in compressed else "") for c, t in columns.items()
+            f'"{c}" {t}' + (" USING COMPRESSION zstd" if zstd and t == "JSON" else "") for c, t in columns.items()
         )
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
         return
