@@ -25,7 +25,7 @@ import pyarrow as pa
 from stripe_assets.ingest.warehouse.errors import WarehouseError
 from stripe_assets.ingest.warehouse.loads import CHANGED, LOADED, REJECTED
 from stripe_assets.ingest.warehouse.store import Warehouse
-from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, catalog_columns
+from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, catalog_columns, instant
 from stripe_assets.ingest.warehouse.windows import WindowWrite
 
 WRITES = (LOADED, REJECTED, CHANGED)  # the load log's entries that wrote a partition
@@ -52,8 +52,7 @@ class Fence:
 
 
 def _newest(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> datetime | None:
-    row = conn.execute(sql, params).fetchone()
-    return row[0] if row else None
+    return instant(conn, sql, params)
 
 
 def take_fence(conn: duckdb.DuckDBPyConnection | None, resource: str, run_id: str) -> Fence:

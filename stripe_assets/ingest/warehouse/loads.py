@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
 from stripe_assets.ingest.warehouse import LOADS_TABLE
-from stripe_assets.ingest.warehouse.tables import catalog_columns
+from stripe_assets.ingest.warehouse.tables import EPOCH, catalog_columns
 
 LOADED = "loaded"
 REJECTED = "rejected"
@@ -100,16 +100,30 @@ def logged_loads(conn: duckdb.DuckDBPyConnection, resource: str) -> list[Partiti
             FROM log WHERE status = '{ROLLED_BACK}'
             GROUP BY partition, run_id
         )
-        SELECT w.partition, w.run_id, w.status, w.loaded_at, w.window_start, w.window_end,
-               w.records_fetched, w.records_loaded, w.records_rejected, w.error_rate_pct,
+        SELECT w.partition, w.run_id, w.status, epoch_us(w.loaded_at), epoch_us(w.window_start),
+               epoch_us(w.window_end), w.records_fetched, w.records_loaded, w.records_rejected, w.error_rate_pct,
                -- a run that wrote the partition again after being rolled back counts again
-               CASE WHEN u.rolled_back_at >= w.loaded_at THEN u.rolled_back_at END
+               epoch_us(CASE WHEN u.rolled_back_at >= w.loaded_at THEN u.rolled_back_at END)
         FROM writes w LEFT JOIN undone u USING (partition, run_id)
         ORDER BY w.loaded_at DESC, w.partition DESC
         """,
         [resource],
     ).fetchall()
-    return [PartitionLoad(*row) for row in rows]
+    # Times read as microseconds (`tables.instant`): a load's prune step reads this log.
+    return [_partition_load(*row) for row in rows]
+
+
+def _partition_load(
+    partition: str, run_id: str, status: str, at: int, start: int | None, end: int | None,
+    fetched: int | None, loaded: int | None, rejected: int | None, rate: float | None, undone: int | None,
+) -> PartitionLoad:  # fmt: skip
+    loaded_at = EPOCH + timedelta(microseconds=at)
+    window = _at(start), _at(end)
+    return PartitionLoad(partition, run_id, status, loaded_at, *window, fetched, loaded, rejected, rate, _at(undone))
+
+
+def _at(micros: int | None) -> datetime | None:
+    return None if micros is None else EPOCH + timedelta(microseconds=micros)
 
 
 def rollback_events(conn: duckdb.DuckDBPyConnection, resource: str) -> list[RollbackEvent]:

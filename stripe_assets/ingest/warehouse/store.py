@@ -28,6 +28,11 @@ from stripe_assets.ingest.warehouse.windows import WindowWrite, write_window
 # group of text to compress it (about 270 MB of `raw` JSON for charges), which was half the memory
 # a swap of 1,000,000 charges took (640 MB over the process before; 360 MB in smaller groups).
 STAGED_ROW_GROUP_SIZE = 16_384
+# Other writes land in row groups of 8,192 rows: once a transaction fills one, DuckDB writes its row
+# groups straight to the file, compressed (its optimistic writes), and the rest at commit. Without a
+# full one, every row goes to the write-ahead log at commit and is compressed again by the
+# checkpoint on close. A load of 10,000 invoices lands in 0.27 s of CPU instead of 0.35 s, for a file 5 % larger.
+ROW_GROUP_SIZE = 8_192
 # A load's write runs on one DuckDB thread: with a pool of one per core, inserting 10,000 charges
 # and compressing them at commit cost twice the CPU (0.54 s against 0.26 s) for the same file,
 # the pool's threads contending for a handful of row groups; the write overlaps the load's
@@ -100,7 +105,7 @@ class Warehouse(WarehouseConnections):
     ) -> dict[str, str]:
         staged = any(write.staged is not None for write in writes)
         set_aside: dict[str, str] = {}
-        with self.connect(row_group_size=STAGED_ROW_GROUP_SIZE if staged else None) as conn:
+        with self.connect(row_group_size=STAGED_ROW_GROUP_SIZE if staged else ROW_GROUP_SIZE) as conn:
             if self.lake is None or not self.lake.shared:  # a connection of its own (see WRITE_THREADS)
                 conn.execute(f"SET threads = {WRITE_THREADS}")
             if fence is not None:  # before any table is (re)created

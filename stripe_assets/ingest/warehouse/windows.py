@@ -15,7 +15,7 @@ from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.keys import ACCOUNT_COLUMN, account_filter
 from stripe_assets.ingest.warehouse.deletions import hold_deleted, restore_deleted
 from stripe_assets.ingest.warehouse.staging import sql_text, staged_files
-from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, history_table
+from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, history_table, instant
 
 # DuckDB's own memory while it swaps a staged partition in (it spills beyond).
 STAGING_MEMORY_LIMIT = "256MB"
@@ -161,8 +161,7 @@ def _commit_stamp(conn: duckdb.DuckDBPyConnection, resource: str) -> datetime:
     ahead must not make a later load look older to the fence and to rollback. (Writes of one
     resource take turns: the file's lock, or the lake's conflict on the fence row.)"""
     now = datetime.now(UTC)
-    row = conn.execute(f"SELECT max(loaded_at) FROM {LOADS_TABLE} WHERE resource = ?", [resource]).fetchone()
-    newest = row[0] if row else None
+    newest = instant(conn, f"SELECT max(loaded_at) FROM {LOADS_TABLE} WHERE resource = ?", [resource])
     return max(now, newest + timedelta(microseconds=1)) if newest is not None else now
 
 
