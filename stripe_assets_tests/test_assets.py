@@ -215,3 +215,31 @@ def test_a_load_reports_its_progress_and_request_rate_in_the_run(stripe_env):
         metadata = summary.event.dagster_event.event_specific_data.metadata
         assert metadata["api_requests"].value >= 1 and metadata["api_rate_limited"].value == 0
         assert metadata["api_requests_per_second"].value > 0
+
+
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        (None, "charges: SHOP_STRIPE_KEY is not set"),
+        ("sk_test_wrong0000000000000000", "charges: Stripe rejected the API key sk_test_****0000 (HTTP 401)"),
+    ],
+)
+def test_a_key_read_from_another_variable_is_named_in_the_error(stripe_env, monkeypatch, key, message):
+    # A component's `api_key_env` (a second Stripe account's key): the run's one line names that
+    # variable, not STRIPE_API_KEY, which may well be set and right for the other account.
+    from stripe_assets.dagster.resources import environment_resources
+
+    if key is None:
+        monkeypatch.delenv("SHOP_STRIPE_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SHOP_STRIPE_KEY", key)
+    resources = environment_resources("SHOP_STRIPE_KEY")
+    assets = [a for a in load_defs().assets or () if isinstance(a, dg.AssetsDefinition)]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            assets, instance=instance, resources=resources, selection=[KEYS[0]], partition_key="2026-10-03",
+            raise_on_error=False,
+        )  # fmt: skip
+    assert not result.success
+    error = step_failure(result)
+    assert error.startswith(message) and "SHOP_STRIPE_KEY" in error and "STRIPE_API_KEY" not in error

@@ -30,6 +30,9 @@ class StripeApiResource(dg.ConfigurableResource):
     api_key: str | None = Field(
         default=None, description="Stripe secret or restricted read-only key (env STRIPE_API_KEY)."
     )
+    api_key_env: str = Field(
+        default=API_KEY_ENV, description="The environment variable the key is read from (named in errors)."
+    )
     api_base: str | None = Field(
         default=None, description="Base URL of the API; unset for Stripe itself (env STRIPE_API_BASE)."
     )
@@ -51,6 +54,7 @@ class StripeApiResource(dg.ConfigurableResource):
             self.api_base,
             budget_database=self._budget_database,
             max_network_retries=self.max_network_retries,
+            key_env=self.api_key_env,
         )
 
 
@@ -108,7 +112,9 @@ def environment_resources(
     api_key, warehouse_key = keys
     return {
         api_key: StripeApiResource(
-            api_key=_optional_env(api_key_env), api_base=api_base or _optional_env(API_BASE_ENV)
+            api_key=_optional_env(api_key_env),
+            api_key_env=api_key_env,
+            api_base=api_base or _optional_env(API_BASE_ENV),
         ),
         warehouse_key: WarehouseResource(
             duckdb_path=duckdb_path or _optional_env(DUCKDB_PATH_ENV),

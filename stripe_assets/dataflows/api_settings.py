@@ -20,6 +20,7 @@ from stripe_assets.ingest.client import (
 from stripe_assets.ingest.fetch import DEFAULT_CONCURRENCY, PROGRESS_SECONDS
 from stripe_assets.ingest.limiter import ENDPOINT_RATE, Limits, RateLimiter, budget_name, default_account_rate
 from stripe_assets.ingest.postgres_budget import PostgresBudgetStore
+from stripe_assets.ingest.redact import API_KEY_ENV
 
 DEFAULT_PARTITIONS_PER_RUN = 31
 
@@ -86,6 +87,7 @@ class ApiSettings(BaseModel):
         *,
         budget_database: str | None = None,
         max_network_retries: int | None = None,
+        key_env: str = API_KEY_ENV,
     ) -> StripeReader:
         """A reader with this section's budget, timeouts and retries. Its budget is the key's on
         this machine, or shared through `budget_database` (the instance's Postgres) with every
@@ -104,4 +106,5 @@ class ApiSettings(BaseModel):
             rate_limit_wait_seconds=self.rate_limit_wait_seconds,
             limits=limits,
             limiter=limiter,
+            key_env=key_env,
         )

@@ -44,7 +44,7 @@ from stripe_assets.ingest.pages import (
     read_page,
     unix,
 )
-from stripe_assets.ingest.redact import ApiKeyError, check_api_key, redact
+from stripe_assets.ingest.redact import API_KEY_ENV, ApiKeyError, check_api_key, redact
 from stripe_assets.ingest.retries import (
     EMPTY_PAGE_RETRIES,
     backoff_delay,
@@ -96,17 +96,17 @@ class StripeReader:
         limiter: RateLimiter | None = None,
         warn: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        key_env: str = API_KEY_ENV,
     ):
         if not api_key:
-            raise StripeReadError(
-                "STRIPE_API_KEY is not set: export a Stripe secret or restricted (read-only) key"
-            )
+            raise StripeReadError(f"{key_env} is not set: export a Stripe secret or restricted (read-only) key")
         try:
             check_api_key(api_key)
         except ApiKeyError as exc:
             raise StripeReadError(str(exc)) from None
         self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
         self._api_key = api_key
+        self._key_env = key_env  # the variable the key came from, named when Stripe rejects it
         self._network_retries = max_network_retries
         self._timeout_seconds = timeout_seconds
         self._page_deadline = page_deadline_seconds
@@ -277,7 +277,7 @@ class StripeReader:
         if isinstance(exc, stripe.AuthenticationError):
             return StripeReadError(
                 f"Stripe rejected the API key {mask_key(self._api_key)} (HTTP 401) at {where}: "
-                "check STRIPE_API_KEY"
+                f"check {self._key_env}"
             )
         if isinstance(exc, stripe.PermissionError) and self.account and exc.code == "account_invalid":
             return StripeAccountAccessError(
