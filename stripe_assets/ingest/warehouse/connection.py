@@ -19,6 +19,7 @@ from typing import IO
 import duckdb
 
 from stripe_assets.ingest.file_lock import holding
+from stripe_assets.ingest.warehouse import instances
 from stripe_assets.ingest.warehouse.errors import WarehouseError, describe_warehouse_error
 from stripe_assets.ingest.warehouse.lake import (
     Lake,
@@ -128,11 +129,27 @@ class WarehouseConnections:
         if not read_only:
             self.check_writable()
         with self._lock(read_only):
-            conn = self._open(read_only, row_group_size)
+            if self.lake is not None:
+                conn = self._open(read_only, row_group_size)
+                try:
+                    yield conn
+                finally:
+                    conn.close()
+                return
+            instance = self._open_file(read_only, row_group_size)
+            try:
+                conn = instance.cursor()  # its own temporary tables, registrations and transaction
+                conn.execute(f"USE {CATALOG}")
+            except BaseException:
+                instances.give_back(instance, CATALOG)
+                raise
             try:
                 yield conn
             finally:
-                conn.close()
+                try:
+                    conn.close()  # rolls back what the caller left open
+                finally:
+                    instances.give_back(instance, CATALOG)  # detached: the file is free for others
 
     @contextlib.contextmanager
     def _lock(self, read_only: bool) -> Iterator[None]:
@@ -149,19 +166,40 @@ class WarehouseConnections:
         with lock_file, holding(lock_file):
             yield
 
+    def _open_file(self, read_only: bool, row_group_size: int | None) -> duckdb.DuckDBPyConnection:
+        """An instance (see `instances`) with the DuckDB file attached."""
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.05
+        path = str(self.path).replace("'", "''")
+        while True:
+            instance = instances.take(no_download_config())
+            try:
+                # Opened as `stripe.duckdb`, the file's catalog would be called `stripe` and clash
+                # with the `stripe` schema ("Ambiguous reference"): attach it under another name.
+                instance.execute(f"ATTACH '{path}' AS {CATALOG}{self._attach_options(read_only, row_group_size)}")
+                return instance
+            except duckdb.Error as exc:
+                instances.give_back(instance, None)  # nothing attached: the failed ATTACH left nothing
+                if not _is_lock_error(exc):
+                    raise WarehouseError(f"cannot open: {redact(describe_warehouse_error(exc, self))}") from None
+                if time.monotonic() > deadline:
+                    raise WarehouseError(
+                        f"the DuckDB file {self.path} stayed locked by another process for "
+                        f"{self.lock_timeout_seconds:.0f}s: {exc}"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
     def _open(self, read_only: bool, row_group_size: int | None = None) -> duckdb.DuckDBPyConnection:
+        """A DuckDB instance of its own with the lake attached (the lake's settings and
+        extensions stay with it)."""
+        assert self.lake is not None
         deadline = time.monotonic() + self.lock_timeout_seconds
         delay = 0.05
         while True:
             conn = duckdb.connect(":memory:", config=no_download_config())
             try:
-                # Opened as `stripe.duckdb`, the file's catalog would be called `stripe` and clash
-                # with the `stripe` schema ("Ambiguous reference"): attach it under another name.
-                if self.lake is not None:
-                    self.lake.attach(conn, CATALOG, read_only=read_only)
-                else:
-                    path = str(self.path).replace("'", "''")
-                    conn.execute(f"ATTACH '{path}' AS {CATALOG}{self._attach_options(read_only, row_group_size)}")
+                self.lake.attach(conn, CATALOG, read_only=read_only)
                 conn.execute(f"USE {CATALOG}")
                 return conn
             except LakeConfigError as exc:

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from stripe_assets.ingest.warehouse.errors import WarehouseError
+from stripe_assets.ingest.warehouse.errors import WarehouseError, describe_warehouse_error
+from stripe_assets.ingest.warehouse.lake import redact
 from stripe_assets.ingest.warehouse.loads import CHANGED, LOADED, REJECTED
 from stripe_assets.ingest.warehouse.store import Warehouse
 from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, catalog_columns, instant
@@ -145,5 +146,8 @@ def read_fence(warehouse: Warehouse, resource: str, run_id: str) -> Fence:
     and a fence read as empty would refuse every reload of a partition another run loaded."""
     if not warehouse.exists():
         return take_fence(None, resource, run_id)
-    with warehouse.connect(read_only=True) as conn:
-        return take_fence(conn, resource, run_id)
+    try:
+        with warehouse.connect(read_only=True) as conn:
+            return take_fence(conn, resource, run_id)
+    except duckdb.Error as exc:  # a damaged file fails here first: named as a write's error would be
+        raise WarehouseError(redact(describe_warehouse_error(exc, warehouse))) from None
