@@ -61,9 +61,12 @@ def verdict(
     arrays: dict[str, np.ndarray] = {}
     # Every record has the same keys (Stripe's usual page): the fields the checks read and the
     # columns' fields are read in one pass over the records, each object's memory touched once.
-    tops = (
-        rows_module.top_level_values(objects, columns, _fields_read(schema, types)) if len(key_shapes) == 1 else None
-    )
+    # A field no record carries is left to `array` (ABSENT in every cell).
+    tops = None
+    if len(key_shapes) == 1:
+        carried = set(next(iter(key_shapes)))
+        wanted = [name for name in _fields_read(schema, types) if name in carried]
+        tops = rows_module.top_level_values(objects, columns, wanted)
 
     def array(name: str) -> np.ndarray:
         if name not in arrays:
