@@ -250,15 +250,18 @@ class Loader:
             window.merger = ResultMerger(self.resource, self.settings.strict_enums)
             self.report.staged_windows += 1
         began = time.perf_counter()
-        part = validate_part(self.spec, records, strict_enums=self.settings.strict_enums, columns=self.columns)
+        reads: dict[str, list] = {}  # the valid records' top-level values, read once for both
+        part = validate_part(
+            self.spec, records, strict_enums=self.settings.strict_enums, columns=self.columns, reads=reads
+        )
         converting = time.perf_counter()
         self.report.validate_seconds += converting - began
         observed = observed_of(part.valid, window, self.fetch_began)
         window.observed = {}  # like `seen`: the part's times are in its rows now
-        rows = window_rows(part.valid, self.columns, key, self.run_id, observed) if part.valid else None
+        rows = window_rows(part.valid, self.columns, key, self.run_id, observed, reads or None) if part.valid else None
         quarantine = quarantine_table(part, partition_key=key, run_id=self.run_id)
         window.merger.add(part)
-        del records, part
+        del records, part, reads
         self.parts.keep(window, key, rows, quarantine)
         del rows, quarantine
         self.collections.part_done()

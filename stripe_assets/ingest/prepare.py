@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
@@ -86,19 +86,31 @@ def prepare_window(
     fetch_began: float,
 ) -> tuple[PartitionOutcome, WindowWrite]:
     began = time.perf_counter()
-    outcome = judge_window(spec, window, records, columns, settings)
+    reads: dict[str, list] = {}  # the valid records' top-level values, read once for both
+    outcome = judge_window(spec, window, records, columns, settings, reads)
     converting = time.perf_counter()
     report.validate_seconds += converting - began
-    write = window_write(spec, outcome, columns, settings, run_id, fetched, fetch_began)
+    write = window_write(spec, outcome, columns, settings, run_id, fetched, fetch_began, reads or None)
     report.write_seconds += time.perf_counter() - converting  # building the batch is part of writing
     return outcome, write
 
 
 def window_rows(
-    records: list[dict], columns: Sequence[ColumnSpec], key: str, run_id: str, observed: list[datetime | None]
+    records: list[dict],
+    columns: Sequence[ColumnSpec],
+    key: str,
+    run_id: str,
+    observed: list[datetime | None],
+    tops: Mapping[str, list] | None = None,
 ) -> pa.Table:
     return to_arrow(
-        records, columns, partition_of=lambda _: key, run_id=run_id, loaded_at=datetime.now(UTC), observed_at=observed
+        records,
+        columns,
+        partition_of=lambda _: key,
+        run_id=run_id,
+        loaded_at=datetime.now(UTC),
+        observed_at=observed,
+        tops=tops,
     )
 
 
@@ -122,9 +134,11 @@ def judge_window(
     records: list[dict],
     columns: Sequence[ColumnSpec],
     settings: ValidationSettings,
+    reads: dict[str, list] | None = None,
 ) -> PartitionOutcome:
-    """A window's records, all at hand, validated and decided on (accepted or rejected)."""
-    result = validate_part(spec, records, strict_enums=settings.strict_enums, columns=columns)
+    """A window's records, all at hand, validated and decided on (accepted or rejected).
+    `reads`: see `validate_part`."""
+    result = validate_part(spec, records, strict_enums=settings.strict_enums, columns=columns, reads=reads)
     decision = decide(result, settings, label=f"{spec.name} {window.key}")
     return PartitionOutcome(
         window, result, decision,
@@ -159,12 +173,13 @@ def window_write(
     run_id: str,
     fetched: OpenWindow,
     fetch_began: float,
+    tops: Mapping[str, list] | None = None,
 ) -> WindowWrite:
     resource, window = spec.name, outcome.window
     valid = outcome.result.valid
     rows = None
     if outcome.accepted:
-        rows = window_rows(valid, columns, window.key, run_id, observed_of(valid, fetched, fetch_began))
+        rows = window_rows(valid, columns, window.key, run_id, observed_of(valid, fetched, fetch_began), tops)
     return WindowWrite(
         partition=window.key,
         start=window.start,

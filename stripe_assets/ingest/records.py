@@ -91,12 +91,15 @@ def _fit_int64(values: list) -> bool:
     return not present or (min(present) >= BIGINT_MIN and max(present) <= BIGINT_MAX)
 
 
-def top_level_values(records: Sequence[dict], columns: Sequence[ColumnSpec]) -> dict[str, list] | None:
-    """The values of the columns' top-level fields in every record (exact dicts), read in one pass
-    over the records: each object's memory is touched once, not once per column (a pass per
-    column misses the cache on every object of a large page). None when some record lacks one
-    of the fields (then `column_values` reads column by column, None for what is missing)."""
-    keys = list(dict.fromkeys(spec.path[0] for spec in columns))
+def top_level_values(
+    records: Sequence[dict], columns: Sequence[ColumnSpec], also: Sequence[str] = ()
+) -> dict[str, list] | None:
+    """The values of the columns' top-level fields (and of the fields `also` names) in every
+    record (exact dicts), read in one pass over the records: each object's memory is touched
+    once, not once per column (a pass per column misses the cache on every object of a large
+    page). None when some record lacks one of the fields (then `column_values` reads column by
+    column, None for what is missing)."""
+    keys = list(dict.fromkeys([*(spec.path[0] for spec in columns), *also]))
     if len(keys) < 2 or not records:
         return None
     try:
@@ -152,13 +155,18 @@ def to_arrow(
     run_id: str,
     loaded_at: datetime,
     observed_at: datetime | Sequence[datetime | None] | None = None,
+    tops: Mapping[str, list] | None = None,
 ) -> pa.Table:
     """One row per record: the mapped columns, then `raw` (the full object) and bookkeeping.
 
-    `observed_at`: how new the states are, one time for all or one per record (default `loaded_at`)."""
+    `observed_at`: how new the states are, one time for all or one per record (default `loaded_at`).
+    `tops`: the records' top-level values when validation already read them (`top_level_values`)."""
     arrays: dict[str, pa.Array] = {}
     all_dicts = set(map(type, records)) <= {dict}
-    tops = top_level_values(records, columns) if all_dicts else None
+    if not all_dicts:
+        tops = None
+    elif tops is None:
+        tops = top_level_values(records, columns)
     for spec, get, coerce in column_extractors(columns):
         arrays[spec.name] = _column(column_values(records, spec, get, all_dicts, tops), spec, coerce)
     count = len(records)

@@ -120,7 +120,8 @@ def build_batch(
         windows[window.key] = window
         placed.append(state)
 
-    result = validate_part(resource, placed, strict_enums=strict_enums, columns=columns)
+    reads: dict[str, list] = {}  # the valid states' top-level values, read once for both
+    result = validate_part(resource, placed, strict_enums=strict_enums, columns=columns, reads=reads)
 
     def partition_of(record: dict) -> str:
         window = window_of(record[resource.created_field])
@@ -130,7 +131,9 @@ def build_batch(
     rows = to_arrow(
         result.valid, columns, partition_of=partition_of, run_id=run_id, loaded_at=loaded_at,
         observed_at=[newest.get(r["id"], loaded_at) for r in result.valid],
+        tops=reads or None,
     )
+    del reads
     if deleted_at:
         stamps = [deleted_at.get(r["id"]) for r in result.valid]
         rows = rows.set_column(rows.schema.get_field_index("_deleted_at"), "_deleted_at", pa.array(stamps, _TS))

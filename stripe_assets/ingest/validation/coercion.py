@@ -8,7 +8,7 @@ reason, as a top-level type error does, rather than landing with the column sile
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from stripe_assets.ingest.columns import BIGINT_MAX, BIGINT_MIN, ColumnSpec, column_extractors
@@ -34,13 +34,19 @@ class Unfit:
     summary: str  # the reason without the record's value
 
 
-def unfit_values(records: Sequence[dict], columns: Sequence[ColumnSpec]) -> list[Unfit]:
-    """Every (record, column) whose non-null value the column would store as NULL."""
+def unfit_values(
+    records: Sequence[dict], columns: Sequence[ColumnSpec], tops: Mapping[str, list] | None = None
+) -> list[Unfit]:
+    """Every (record, column) whose non-null value the column would store as NULL. `tops`: the
+    records' top-level values already read (`top_level_values`)."""
     found: list[Unfit] = []
     all_dicts = set(map(type, records)) <= {dict}
     # JSON holds any value; the schema checks top-level fields
     nested = [spec for spec in columns if spec.type != "JSON" and len(spec.path) > 1]
-    tops = top_level_values(records, nested) if all_dicts else None
+    if not all_dicts:
+        tops = None
+    elif tops is None:
+        tops = top_level_values(records, nested)
     for spec, get, coerce in column_extractors(nested):
         values = column_values(records, spec, get, all_dicts, tops)
         if set(map(type, values)) <= _AS_IS.get(spec.type, frozenset()) and (

@@ -19,12 +19,20 @@ from stripe_assets.ingest.validation.verdict import verdict
 
 
 def validate_part(
-    resource: StripeResource, records: Sequence[dict], *, strict_enums: bool = False, columns: Sequence[ColumnSpec] = ()
+    resource: StripeResource,
+    records: Sequence[dict],
+    *,
+    strict_enums: bool = False,
+    columns: Sequence[ColumnSpec] = (),
+    reads: dict[str, list] | None = None,
 ) -> ValidationResult:
-    """What `validate_records` returns for these arguments, cheaper when the whole part is valid."""
+    """What `validate_records` returns for these arguments, cheaper when the whole part is valid.
+
+    `reads`: filled, on the fast path, with the valid records' top-level values already read
+    (`records.top_level_values`), for `to_arrow` to take instead of reading them again."""
     records = list(records)
     # No exception is a doubt (a doubt is None): one raised here is a defect, and surfaces.
-    drift = verdict(resource_schema(resource, strict_enums), records, columns)
+    drift = verdict(resource_schema(resource, strict_enums), records, columns, reads)
     if drift is None:
         return validate_records(resource, records, strict_enums=strict_enums, columns=columns)
     return ValidationResult(resource.name, len(records), records, [], [], drift, strict_enums)

@@ -20,6 +20,7 @@ from itertools import repeat
 
 import numpy as np
 
+from stripe_assets.ingest import records as rows_module
 from stripe_assets.ingest.columns import ColumnSpec
 from stripe_assets.ingest.validation import kinds, schemas
 from stripe_assets.ingest.validation.coercion import unfit_values
@@ -30,8 +31,16 @@ from stripe_assets.ingest.validation.validate import Drift, drift_of
 _NULLS = frozenset({type(None), Absent})
 
 
-def verdict(schema: ResourceSchema, records: Sequence[object], columns: Sequence[ColumnSpec]) -> Drift | None:
-    """The part's drift when every record passes every check; None when that is not certain."""
+def verdict(
+    schema: ResourceSchema,
+    records: Sequence[object],
+    columns: Sequence[ColumnSpec],
+    reads: dict[str, list] | None = None,
+) -> Drift | None:
+    """The part's drift when every record passes every check; None when that is not certain.
+
+    `reads`: filled, when the part passes, with the top-level values read for the checks and the
+    columns (`records.top_level_values`), for the part's rows to reuse rather than read again."""
     if not records or set(map(type, records)) != {dict}:  # RejectedRecord and SDK objects: exact path
         return None
     objects: list[dict] = list(records)  # type: ignore[arg-type]
@@ -50,10 +59,21 @@ def verdict(schema: ResourceSchema, records: Sequence[object], columns: Sequence
         for name, found in types.items():
             found.add(present.get(name, Absent))
     arrays: dict[str, np.ndarray] = {}
+    # Every record has the same keys (Stripe's usual page): the fields the checks read and the
+    # columns' fields are read in one pass over the records, each object's memory touched once.
+    # A field no record carries is left to `array` (ABSENT in every cell).
+    tops = None
+    if len(key_shapes) == 1:
+        carried = set(next(iter(key_shapes)))
+        wanted = [name for name in _fields_read(schema, types) if name in carried]
+        tops = rows_module.top_level_values(objects, columns, wanted)
 
     def array(name: str) -> np.ndarray:
         if name not in arrays:
-            arrays[name] = object_column(list(map(dict.get, objects, repeat(name), repeat(ABSENT))))
+            read = tops.get(name) if tops is not None else None
+            if read is None:
+                read = list(map(dict.get, objects, repeat(name), repeat(ABSENT)))
+            arrays[name] = object_column(read)
         return arrays[name]
 
     for name, spec in schema.fields.items():
@@ -76,9 +96,32 @@ def verdict(schema: ResourceSchema, records: Sequence[object], columns: Sequence
             held = schemas.judge(rule, {c: array(c) for c in rule.reads}, schema.type_tests)
             if not _passes(held):
                 return None
-    if columns and unfit_values(objects, columns):
+    if columns and unfit_values(objects, columns, tops):
         return None
-    return drift_of(schema, objects, array, _field_counts(key_shapes, schema.fields.keys()))
+    drift = drift_of(schema, objects, array, _field_counts(key_shapes, schema.fields.keys()))
+    if reads is not None and tops is not None:
+        reads.update(tops)
+    return drift
+
+
+def _fields_read(schema: ResourceSchema, types: dict[str, set[type]]) -> list[str]:
+    """The fields whose values the checks below read, given the types found (a check that the
+    types settle reads nothing)."""
+    read = dict.fromkeys(
+        name
+        for name, spec in schema.fields.items()
+        if float in types[name]
+        or any(
+            check.name != schemas.REQUIRED
+            and not (check.name == schemas.TYPE and kinds.settled_by_types(spec.kind, types[name]))
+            for check in schema.checks[name]
+        )
+    )
+    for rule in schema.rules.values():
+        if not rule.single_column:
+            read.update(dict.fromkeys(rule.reads))
+    read.update(dict.fromkeys(schema.drift_enums))
+    return list(read)
 
 
 def _field_counts(key_shapes: Counter, known: Collection[str]) -> dict[str, int]:
