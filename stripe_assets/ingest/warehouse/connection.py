@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -168,45 +168,51 @@ class WarehouseConnections:
 
     def _open_file(self, read_only: bool, row_group_size: int | None) -> duckdb.DuckDBPyConnection:
         """An instance (see `instances`) with the DuckDB file attached."""
-        deadline = time.monotonic() + self.lock_timeout_seconds
-        delay = 0.05
         path = str(self.path).replace("'", "''")
-        while True:
+
+        def attach() -> duckdb.DuckDBPyConnection:
             instance = instances.take(no_download_config())
             try:
                 # Opened as `stripe.duckdb`, the file's catalog would be called `stripe` and clash
                 # with the `stripe` schema ("Ambiguous reference"): attach it under another name.
                 instance.execute(f"ATTACH '{path}' AS {CATALOG}{self._attach_options(read_only, row_group_size)}")
-                return instance
-            except duckdb.Error as exc:
+            except duckdb.Error:
                 instances.give_back(instance, None)  # nothing attached: the failed ATTACH left nothing
-                if not _is_lock_error(exc):
-                    raise WarehouseError(f"cannot open: {redact(describe_warehouse_error(exc, self))}") from None
-                if time.monotonic() > deadline:
-                    raise WarehouseError(
-                        f"the DuckDB file {self.path} stayed locked by another process for "
-                        f"{self.lock_timeout_seconds:.0f}s: {exc}"
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+                raise
+            return instance
+
+        return self._while_locked(attach)
 
     def _open(self, read_only: bool, row_group_size: int | None = None) -> duckdb.DuckDBPyConnection:
         """A DuckDB instance of its own with the lake attached (the lake's settings and
         extensions stay with it)."""
-        assert self.lake is not None
+        lake = self.lake
+        assert lake is not None
+
+        def attach() -> duckdb.DuckDBPyConnection:
+            conn = duckdb.connect(":memory:", config=no_download_config())
+            try:
+                lake.attach(conn, CATALOG, read_only=read_only)
+                conn.execute(f"USE {CATALOG}")
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+
+        try:
+            return self._while_locked(attach)
+        except LakeConfigError as exc:
+            raise WarehouseError(str(exc)) from None
+
+    def _while_locked(self, attach: Callable[[], duckdb.DuckDBPyConnection]) -> duckdb.DuckDBPyConnection:
+        """`attach()`, tried again while another process holds the file, up to the lock timeout;
+        any other DuckDB error is one line naming its cause."""
         deadline = time.monotonic() + self.lock_timeout_seconds
         delay = 0.05
         while True:
-            conn = duckdb.connect(":memory:", config=no_download_config())
             try:
-                self.lake.attach(conn, CATALOG, read_only=read_only)
-                conn.execute(f"USE {CATALOG}")
-                return conn
-            except LakeConfigError as exc:
-                conn.close()
-                raise WarehouseError(str(exc)) from None
+                return attach()
             except duckdb.Error as exc:
-                conn.close()
                 if not _is_lock_error(exc):
                     raise WarehouseError(f"cannot open: {redact(describe_warehouse_error(exc, self))}") from None
                 if time.monotonic() > deadline:
@@ -216,7 +222,6 @@ class WarehouseConnections:
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
-
 
     def _attach_options(self, read_only: bool, row_group_size: int | None) -> str:
         """ATTACH's options: a file that does not exist yet is created at STORAGE_VERSION (under
