@@ -1,6 +1,8 @@
 """Whose objects a load reads: the key's own account and the platform's connected accounts.
 
-The key's own account id comes from `GET /v1/account` (once per key and process); connected
+The key's own account id comes from `GET /v1/account` (once per reader and the readers made
+from it for accounts, i.e. once per run: a process may meet another server at the same address
+and key, such as a restarted Stripe double, and rows must carry the account that answered); connected
 accounts from `GET /v1/accounts` (every page, on every run, so a newly connected account is
 read at once and a deauthorized one is no longer listed). An account is read with the
 `Stripe-Account` header by a reader sharing the key's connections and budget.
@@ -8,7 +10,6 @@ read at once and a deauthorized one is no longer listed). An account is read wit
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -25,24 +26,19 @@ from stripe_assets.ingest.warehouse.tables import LOADS_TABLE, table_columns
 ACCOUNTS_PATH = "/v1/accounts"
 ACCOUNTS_PAGE = 100
 
-_platform_ids: dict[tuple[str, str], str] = {}
-_platform_lock = threading.Lock()
-
-
 def platform_account(reader: StripeReader, stats: FetchStats | None = None) -> str:
-    """The id of the account the key belongs to (cached per key and API base)."""
-    cache_key = (reader.api_base, reader.key_fingerprint)
-    with _platform_lock:
-        found = _platform_ids.get(cache_key)
-    if found is not None:
-        return found
-    own = reader.for_account(None).get_page("/v1/account", {}, stats or FetchStats())
-    account_id = own.get("id")
-    if not isinstance(account_id, str) or not account_id.startswith("acct_"):
-        raise ValueError(f"GET /v1/account answered without an account id: {account_id!r}")
-    with _platform_lock:
-        _platform_ids[cache_key] = account_id
-    return account_id
+    """The id of the account the key belongs to (asked once per reader and its account readers)."""
+    known = reader.own_account
+    if known.value is not None:
+        return known.value
+    with known.lock:
+        if known.value is None:
+            own = reader.for_account(None).get_page("/v1/account", {}, stats or FetchStats())
+            account_id = own.get("id")
+            if not isinstance(account_id, str) or not account_id.startswith("acct_"):
+                raise ValueError(f"GET /v1/account answered without an account id: {account_id!r}")
+            known.value = account_id
+        return known.value
 
 
 def connected_accounts(reader: StripeReader, stats: FetchStats | None = None) -> Iterator[dict]:

@@ -25,6 +25,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -80,6 +81,14 @@ DEFAULT_PAGE_DEADLINE_SECONDS = 300.0  # network attempts of one page, 429 waits
 DEFAULT_RATE_LIMIT_WAIT_SECONDS = 1800.0  # 429 waits of one page before giving up
 
 
+@dataclass
+class OwnAccount:
+    """The id of the account a key belongs to, once a reader has asked Stripe."""
+
+    value: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class StripeReader:
     """Pages through Stripe list endpoints, returning each page's objects as plain dicts."""
 
@@ -132,6 +141,9 @@ class StripeReader:
             "User-Agent": f"stripe-assets (stripe-python {stripe.VERSION})",
         }
         self.account: str | None = None  # the connected account read for (`Stripe-Account`)
+        # The key's own account once asked (`accounts.platform_account`): shared with the
+        # readers `for_account` makes, since they copy this one.
+        self.own_account = OwnAccount()
 
     @property
     def key_fingerprint(self) -> str:
