@@ -7,6 +7,10 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stripe_assets.dataflows.review import DagsterNames
 
 from stripe_assets.dataflows.config import (
     BUILT_IN,
@@ -60,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def show(
-    args: argparse.Namespace, name: str, load: Callable[[], DataflowsConfig], schedule_suffix: str = ""
+    args: argparse.Namespace, name: str, load: Callable[[], DataflowsConfig], names: DagsterNames | None = None
 ) -> int:
-    """Validate or review the dataflows `load` reads, naming them `name` (and their schedules with
-    `schedule_suffix`: see `review`)."""
+    """Validate or review the dataflows `load` reads, naming them `name` (and their Dagster parts
+    as `names` says: a project's translated keys and suffixed schedules)."""
     try:
         config = load()
     except DataflowConfigError as exc:
@@ -72,11 +76,13 @@ def show(
     if args.validate:
         print(f"{name}: OK ({len(config.dataflows)} dataflows)")
         return 0
-    from stripe_assets.dataflows.review import review, review_json  # loads Dagster; --validate does not
+    # Loads Dagster; --validate does not.
+    from stripe_assets.dataflows.review import DagsterNames, review, review_json
 
     now = args.now or datetime.now(UTC)
+    names = names or DagsterNames()
     if args.json:
-        print(json.dumps(review_json(config, name, now, schedule_suffix), indent=2))
+        print(json.dumps(review_json(config, name, now, names), indent=2))
     else:
-        sys.stdout.write(review(config, name, now, schedule_suffix))
+        sys.stdout.write(review(config, name, now, names))
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +20,20 @@ from stripe_assets.dataflows.schedules import (
     when,
 )
 from stripe_assets.ingest.columns import default_columns
+
+
+@dataclass(frozen=True)
+class DagsterNames:
+    """What the project's definitions call a dataflow's Dagster parts: schedule names end in
+    `schedule_suffix` (one of several Stripe components in a project: `_<folder>`), and
+    `asset_keys` holds each resource's asset key as the project's translator made it
+    (a resource not in it: `stripe/<resource>`)."""
+
+    schedule_suffix: str = ""
+    asset_keys: Mapping[str, str] = field(default_factory=dict)
+
+    def asset(self, resource: str) -> str:
+        return self.asset_keys.get(resource) or f"stripe/{resource}"
 
 _LABEL_WIDTH = 12
 
@@ -142,18 +158,18 @@ def _freshness(dataflow: Dataflow) -> str:
     return windows.describe() if windows else "not rated (the dataflow does not load again)"
 
 
-def review_dataflow(dataflow: Dataflow, now: datetime, schedule_suffix: str = "") -> list[str]:
+def review_dataflow(dataflow: Dataflow, now: datetime, names: DagsterNames = DagsterNames()) -> list[str]:
     resource = dataflow.declaration
     status = "enabled: schedule starts RUNNING" if dataflow.enabled else "disabled: schedule starts STOPPED"
     lines = [
         f"{dataflow.name} ({status})",
         _line(
             "resource",
-            f"{resource.name} ({resource.path}) → asset stripe/{resource.name} in group {resource.group}, "
+            f"{resource.name} ({resource.path}) → asset {names.asset(resource.name)} in group {resource.group}, "
             f"table {resource.table}",
         ),
         _line("schedule", describe_schedule(dataflow)),
-        _more(f"Dagster schedule {schedule_name(dataflow)}{schedule_suffix}, cron '{cron_for(dataflow)}' UTC"),
+        _more(f"Dagster schedule {schedule_name(dataflow)}{names.schedule_suffix}, cron '{cron_for(dataflow)}' UTC"),
         _line("next runs", _next_runs(dataflow, now)),
         _line("partitions", _partitions(dataflow, now)),
         _line("backfill", _backfill(dataflow)),
@@ -169,9 +185,8 @@ def review_dataflow(dataflow: Dataflow, now: datetime, schedule_suffix: str = ""
     return lines
 
 
-def review(config: DataflowsConfig, source: str, now: datetime, schedule_suffix: str = "") -> str:
-    """The whole review as printed by `stripe-assets dataflows`; `schedule_suffix` ends the schedule
-    names (one of several Stripe components in a Dagster project: `_<folder>`)."""
+def review(config: DataflowsConfig, source: str, now: datetime, names: DagsterNames = DagsterNames()) -> str:
+    """The whole review as printed by `stripe-assets dataflows`, naming the Dagster parts as `names` says."""
     now = utc(now)
     lines = [
         f"{len(config.dataflows)} dataflow{'s' if len(config.dataflows) != 1 else ''} from {source}, "
@@ -182,11 +197,13 @@ def review(config: DataflowsConfig, source: str, now: datetime, schedule_suffix:
     ]
     for dataflow in config.dataflows:
         lines.append("")
-        lines.extend(review_dataflow(dataflow, now, schedule_suffix))
+        lines.extend(review_dataflow(dataflow, now, names))
     return "\n".join(lines) + "\n"
 
 
-def review_json(config: DataflowsConfig, source: str, now: datetime, schedule_suffix: str = "") -> dict[str, Any]:
+def review_json(
+    config: DataflowsConfig, source: str, now: datetime, names: DagsterNames = DagsterNames()
+) -> dict[str, Any]:
     """The review as data (`stripe-assets dataflows --json`): the same facts, machine-readable."""
     now = utc(now)
     return {
@@ -194,11 +211,11 @@ def review_json(config: DataflowsConfig, source: str, now: datetime, schedule_su
         "reviewed_at": now.isoformat(),
         "ui_base_url": config.ui_base_url,
         "channels": {name: describe_channel(c) for name, c in config.channels.items()},
-        "dataflows": [_dataflow_json(d, now, schedule_suffix) for d in config.dataflows],
+        "dataflows": [_dataflow_json(d, now, names) for d in config.dataflows],
     }
 
 
-def _dataflow_json(dataflow: Dataflow, now: datetime, schedule_suffix: str = "") -> dict[str, Any]:
+def _dataflow_json(dataflow: Dataflow, now: datetime, names: DagsterNames) -> dict[str, Any]:
     time = time_model(dataflow)
     count = time.count(now)
     windows = freshness_windows(dataflow)
@@ -206,12 +223,12 @@ def _dataflow_json(dataflow: Dataflow, now: datetime, schedule_suffix: str = "")
     return {
         "name": dataflow.name,
         "resource": dataflow.resource,
-        "asset": f"stripe/{dataflow.resource}",
+        "asset": names.asset(dataflow.resource),
         "group": dataflow.declaration.group,
         "table": dataflow.declaration.table,
         "enabled": dataflow.enabled,
         "schedule": describe_schedule(dataflow),
-        "dagster_schedule": schedule_name(dataflow) + schedule_suffix,
+        "dagster_schedule": schedule_name(dataflow) + names.schedule_suffix,
         "cron": cron_for(dataflow),
         "next_runs": [t.isoformat() for t in next_ticks(dataflow, now, 3)],
         "partitions": {

@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from stripe_assets.operations.project import load_project  # loads Dagster in a Dagster project only
 
     try:
-        project = load_project(keys=False)
+        # The definitions are loaded for the asset keys only when a component's translator may move them.
+        project = load_project()
     except OperationError as exc:
         print(f"stripe-assets dataflows: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -34,4 +35,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         source = project.dataflows_file()
         name = str(source) if source is not None else BUILT_IN
-    return cli.show(args, name, project.dataflows, project.name_suffix)
+    from stripe_assets.dataflows.review import DagsterNames
+
+    if project.problem:  # the keys are the catalog's: said on stderr, --json stays parseable
+        print(f"note: {project.problem}", file=sys.stderr)
+
+    keys = {resource: key.to_user_string() for resource, key in project.keys.by_resource.items()}
+    return cli.show(args, name, project.dataflows, DagsterNames(project.name_suffix, keys))

@@ -162,6 +162,14 @@ def test_status_runs_and_rollback_read_the_components_warehouse_and_dataflows_un
     done = cli(root, env, "dataflows", "--validate")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"{root / PACKAGE / 'defs' / 'stripe' / 'dataflows.yaml'}: OK (2 dataflows)"
+    # The review names each dataflow's asset as the translator made it.
+    done = cli(root, env, "dataflows", "--json")
+    assert done.returncode == 0, done.stderr
+    assets = {d["name"]: d["asset"] for d in json.loads(done.stdout)["dataflows"]}
+    assert assets == {"finance_charges": "finance/stripe/charges", "finance_prices": "finance/stripe/prices"}
+    done = cli(root, env, "dataflows")
+    assert done.returncode == 0, done.stderr
+    assert "→ asset finance/stripe/charges in group" in done.stdout and "asset stripe/" not in done.stdout
     done = cli(root, env, "summary", "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
