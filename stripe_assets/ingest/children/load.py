@@ -77,6 +77,7 @@ def load_children(
         try:
             for window, parents in _parents_by_window(warehouse, spec, windows, platform, accounts):
                 outcome, write, read = _read_window(reader, spec, window, parents, options, report, platform, accounts)
+                del parents  # the parents' embedded children too: a collection walks none of them
                 landing.add(outcome, write)
                 collections.read += read
                 if landing.rows >= FLUSH_ROWS:
@@ -124,8 +125,10 @@ def _parents_by_window(
                 group.append((window, parents))
                 read += len(parents)
                 at += 1
-        yield from group
-        del group
+                del parents  # held by `group` alone, released as it is handed on
+        group.reverse()
+        while group:  # each window's parents released once it was read
+            yield group.pop()
         if failed is not None:
             raise failed
 
