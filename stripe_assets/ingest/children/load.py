@@ -46,6 +46,7 @@ from stripe_assets.ingest.warehouse.fence import Fence, left_to_newer_runs, read
 # Valid children an outcome keeps once its window is written (previews); the rest are released,
 # so a long backfill does not hold every window's parsed children until it ends.
 KEPT_RECORDS = 5
+PARENT = "<parent>"  # the first step of the paths of the columns filled from the parent (`columns`)
 
 
 def load_children(
@@ -170,7 +171,10 @@ def _read_window(
     del found_all
     validated = time.perf_counter()
     reads: dict[str, list] = {}  # the valid children's top-level values, read once for both
-    outcome = judge_window(spec, window, records, columns, settings, reads=reads)
+    # Judged on their own fields: the parent's columns are filled from the parent, not the
+    # child (no child carries them, and one missing field stops the one-pass read).
+    own = [c for c in columns if c.path[0] != PARENT]
+    outcome = judge_window(spec, window, records, own, settings, reads=reads)
     result = outcome.result
     report.validate_seconds += time.perf_counter() - validated
     rows = None
@@ -277,9 +281,9 @@ def _rows(
         observed_at=[observed[n] for n in picks], tops=tops,
     )
     for spec in columns:
-        if spec.path == ("<parent>", "id"):
+        if spec.path == (PARENT, "id"):
             values = pa.array([parent_ids[n] for n in picks], pa.string())
-        elif spec.path == ("<parent>", "created"):
+        elif spec.path == (PARENT, "created"):
             values = pa.array([parent_created[n] for n in picks], pa.int64()).cast(pa.timestamp("s", tz="UTC"))
         else:
             continue
