@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import ChildOf
@@ -41,10 +42,11 @@ def expanded_lists(
         by_account.setdefault(account, []).append(parent)
     slices: list[tuple[str | None, int, int]] = []
     for account, own in by_account.items():
+        # About a page of parents each, cut where a page starts: slices never overlap, and
+        # parents sharing a second (a burst) stay in one slice, paged to its end.
         created = sorted(p.created for p in own)
-        for at in range(0, len(created), PAGE_LIMIT):  # a page of parents each; neighbours may share a second
-            chunk = created[at : at + PAGE_LIMIT]
-            slices.append((account, chunk[0], chunk[-1] + 1))
+        bounds = sorted({created[at] for at in range(0, len(created), PAGE_LIMIT)} | {created[-1] + 1})
+        slices += [(account, start, end) for start, end in pairwise(bounds)]
     listed: Listed = {}
     if not slices:
         return listed
