@@ -4,7 +4,9 @@
               (`load_partitions`, one ranged load as a backfill does; the top-level lists within
               the key's default budget, the child lists without one), once with the code of
               `--before` (default: main) and once with this tree's; CPU-seconds are the loading
-              process's, every thread, from the moment the load starts (imports excluded)
+              process's, every thread, from the moment the load starts (imports excluded); a
+              child list also shows its requests per CPU-second; with disputes among the
+              resources, disputes are also read at volume (an emulator disputing 1 charge in 10)
     pinned    every resource in one `dagster asset materialize` run at Stripe's live limits and
               page latency with the default budget (80 requests/s), the run pinned to one core
               (`taskset -c 0`) and the emulator to the other; then the same run on both cores
