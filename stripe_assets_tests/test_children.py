@@ -107,6 +107,8 @@ def test_children_load_equal_to_the_emulator_with_no_request_for_complete_embedd
     assert served.get("/v1/invoices/{id}/lines", 0) == len(longer)
     assert served.get("/v1/subscription_items", 0) == 0
     assert served.get("/v1/credit_notes/{id}/lines", 0) == 0
+    # Checkout sessions show their lines when listed with `expand[]=data.line_items`.
+    assert served.get("/v1/checkout/sessions/{id}/line_items", 0) == 0
 
 
 def test_a_child_partition_needs_its_parent_partition_loaded_first(live, tmp_path):

@@ -154,6 +154,10 @@ class EmulatorApi:
         parts = path.strip("/").split("/")
         if len(parts) == 4 and parts[0] == "v1":  # a parent's child list
             return "/".join(["", "v1", parts[1], "{id}", *parts[3:]])
+        for spec in children.CHILDREN.values():  # deeper ones: `/v1/checkout/sessions/{id}/line_items`
+            template = spec.path.strip("/").split("/")
+            if len(template) == len(parts) and all(t in ("{id}", p) for t, p in zip(template, parts, strict=True)):
+                return spec.path
         return path
 
     def _api(

@@ -15,6 +15,7 @@ from stripe_assets_emulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_DAYS,
     DEFAULT_PER_DAY,
+    DISPUTE_RATE,
     INVALID_KINDS,
     RATE_LIMIT_PRESETS,
     ConnectConfig,
@@ -97,6 +98,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"'charges=500,customers=50' (others keep the default); resources: {', '.join(counted_resources())}. "
         + " ".join(f"{_words(name).capitalize()} follow {g.follows}." for name, g in _followers()),
     )
+    parser.add_argument(
+        "--dispute-rate",
+        type=float,
+        default=DISPUTE_RATE,
+        help="share (0..1) of a day's settled charges disputed later, at least one a day "
+        f"(default {DISPUTE_RATE}); more makes disputes in volume",
+    )
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the secret key clients must send")
     parser.add_argument(
         "--advance-days",
@@ -178,6 +186,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         start=args.start or default_start(),
         days=args.days,
         per_day=args.per_day,
+        dispute_rate=args.dispute_rate,
         api_key=args.api_key,
         host=args.host,
         port=args.port,

@@ -14,6 +14,7 @@ from stripe_assets_emulator.ids import MAX_DAYS, MAX_PER_DAY
 
 DEFAULT_API_KEY = "sk_test_emulator"
 DEFAULT_PER_DAY = 50
+DISPUTE_RATE = 0.01  # share of a day's charges disputed later (at least one per day of charges)
 DEFAULT_DAYS = 30
 
 
@@ -151,6 +152,11 @@ class EmulatorConfig(BaseModel):
         description="objects created per day: one number for every resource or a mapping by "
         "resource (missing resources get the default); balance transactions, payouts, payment "
         "intents and invoices follow other resources",
+    )
+    dispute_rate: float = Field(
+        DISPUTE_RATE, ge=0, le=1,
+        description="share of a day's settled charges disputed later (at least one a day); more "
+        "makes disputes, their balance transactions and their events in volume",
     )
     api_key: str = Field(DEFAULT_API_KEY, min_length=1, description="the only key accepted")
     host: str = "127.0.0.1"

@@ -11,10 +11,14 @@ from typing import Any
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.stripe_schema import fields_of_class
+from stripe_assets_emulator.children import CHILDREN, children
 from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.errors import invalid
 
 MAX_DEPTH = 4  # Stripe refuses deeper expansions
+# How many children an included list shows (Stripe: "the first handful"); `has_more` says
+# whether the child endpoint holds more.
+INCLUDED_CHILDREN = 10
 
 
 def _cannot(path: str) -> Exception:
@@ -42,7 +46,28 @@ def expand(
                 f"You cannot expand more than {MAX_DEPTH} levels of a property ({original}).",
                 param="expand",
             )
+        if _include(ds, resource, obj, segments[0]):
+            continue  # (its children are served whole: nothing deeper to expand)
         _expand_path(ds, get_resource(resource).stripe_class, obj, segments, original)
+
+
+def _include(ds: Dataset, resource: str, obj: dict[str, Any], name: str) -> bool:
+    """A list field Stripe shows only when asked for (a Checkout Session's `line_items`): its
+    first children as a list object with `has_more` and the child endpoint's `url`."""
+    for child, spec in CHILDREN.items():
+        if spec.parent == resource and spec.expanded == name:
+            found = ds.locate(resource, obj["id"])
+            if found is None:
+                return False
+            every = children(ds, child, *found)
+            obj[name] = {
+                "object": "list",
+                "data": every[:INCLUDED_CHILDREN],
+                "has_more": len(every) > INCLUDED_CHILDREN,
+                "url": spec.endpoint(obj["id"])[0],
+            }
+            return True
+    return False
 
 
 def _expand_path(ds: Dataset, cls: type, obj: dict[str, Any], segments: list[str], original: str) -> None:

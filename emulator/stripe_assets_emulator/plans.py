@@ -74,7 +74,6 @@ _REFUND_LAG_WEIGHTS = (45, 18, 10, 8, 6, 5, 4, 4)
 FROM_CHARGE, FROM_REFUND, FROM_PAYOUT, FROM_DISPUTE, FROM_TRANSFER, FROM_APPLICATION_FEE = 0, 1, 2, 3, 4, 5
 APPLICATION_FEE_RATE = 0.1  # share of a day's settled charges the platform takes a fee from
 
-DISPUTE_RATE = 0.01  # share of a day's charges disputed later (at least one per day of charges)
 DISPUTE_MAX_LAG_DAYS = 7  # disputes come up to this many days after their charge
 
 # Amounts by currency (row) and price point (column), in minor units.
@@ -524,7 +523,7 @@ class Plans:
         gen = np.random.default_rng([self.seed, TAGS["disputes"], charge_day, Purpose.DAY])
         refunded = self.refunds_of_charges(charge_day)
         eligible = [s for s in self.charges(charge_day).settled if s not in refunded]
-        n = min(len(eligible), max(1, round(DISPUTE_RATE * self.config.count_per_day("charges"))))
+        n = min(len(eligible), max(1, round(self.config.dispute_rate * self.config.count_per_day("charges"))))
         picks = gen.choice(len(eligible), n, replace=False) if n else np.array([], dtype=np.int64)
         lags = gen.integers(1, DISPUTE_MAX_LAG_DAYS + 1, n)
         lags[:1] = 1  # every day after the first has a dispute

@@ -19,10 +19,12 @@ RESOURCE = StripeChild(
         "amount_total", "price", "metadata",
     ),
     timestamp_fields=frozenset(),
-    # A session shows `line_items` only when expanded, and the sessions in the warehouse were
-    # listed without it: one request per session (setup sessions have none). A session's lines
-    # never change once it is created.
+    # A session shows its first lines (`line_items`, a list with `has_more`) only when expanded:
+    # the sessions of a partition are listed again with `expand[]=data.line_items`, and only a
+    # session with more lines than that costs a request of its own. A session's lines never
+    # change once it is created.
     child_of=ChildOf(
-        parent="checkout_sessions", parent_column="checkout_session", path="/v1/checkout/sessions/{id}/line_items"
+        parent="checkout_sessions", parent_column="checkout_session", path="/v1/checkout/sessions/{id}/line_items",
+        expanded="line_items",
     ),
 )

@@ -13,10 +13,12 @@ selecting both loads the parent first; a child partition whose parent partition 
 fails with one line saying which to load). Per parent, the children come from the parent's
 embedded list when it is complete (`has_more: false`: no request at all) and from the child
 endpoint only past it (`starting_after` the last embedded child), or from the endpoint
-alone when nothing is embedded. A child partition is read again when its parents changed since
-it was last read (their rows were rewritten by a load or by Events), and when one of the
-child's own `events` names one of its parents; a child that no longer shows under its parent
-keeps its row, marked `_deleted_at`.
+alone when nothing is embedded. A field Stripe shows only when expanded (`expanded`) is read
+the same way from a listing of the partition's parents with that expansion; a parent the
+listing does not show it for (an API that ignores the expansion) costs a request of its own.
+A child partition is read again when its parents changed since it was last read (their rows
+were rewritten by a load or by Events), and when one of the child's own `events` names one of
+its parents; a child that no longer shows under its parent keeps its row, marked `_deleted_at`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class ChildOf:
     # The parent's field embedding its first children as a list object (`lines`); None when the
     # parent embeds nothing and every parent costs a request.
     embedded: str | None = None
+    # The parent's field that holds its first children only when asked for (Checkout Sessions'
+    # `line_items`): the child load lists the parents again over its partition with
+    # `expand[]=data.<field>`, a request per 100 parents instead of one per parent. The parents'
+    # own table keeps Stripe's default object: their load never asks for it.
+    expanded: str | None = None
     # Stripe answers the child endpoint only for parents with this field set to this value
     # (`automatic: true` payouts); others have no children to read.
     only_when: tuple[str, object] | None = None
@@ -47,6 +54,8 @@ class ChildOf:
     def __post_init__(self) -> None:
         if ("{id}" in self.path) == (self.parent_param is not None):
             raise ValueError(f"{self.path}: name the parent either as {{id}} in the path or as parent_param")
+        if self.embedded is not None and self.expanded is not None:
+            raise ValueError(f"{self.path}: a parent's first children are either embedded or expanded, not both")
 
     def endpoint(self, parent_id: str) -> tuple[str, dict[str, str]]:
         """The request path and parameters listing one parent's children."""

@@ -3,6 +3,7 @@ the intent, subscription or setup intent it made; open ones complete or expire a
 
 from __future__ import annotations
 
+from stripe_assets_emulator.expand import INCLUDED_CHILDREN
 from stripe_assets_emulator.generators.checkout_sessions import EXPIRY_SECONDS
 
 PATH = "/v1/checkout/sessions"
@@ -99,3 +100,21 @@ def test_line_items_are_listed_per_session_and_add_up_to_its_amount(emu, api):
             assert sold == [(i["price"]["id"], i["quantity"]) for i in billed]
     assert modes == {"payment", "subscription"}
     assert api.error(f"{PATH}/cs_test_missing/line_items", 404)["param"] == "id"
+
+
+def test_expanding_line_items_shows_each_sessions_first_lines_as_a_list(api):
+    plain = api.ok(PATH, limit=50)["data"]
+    listed = api.ok(PATH, limit=50, **{"expand[]": "data.line_items"})["data"]
+    assert [s["id"] for s in listed] == [s["id"] for s in plain]
+    for before, session in zip(plain, listed, strict=True):
+        shown = session.pop("line_items")
+        assert session == before  # nothing else changes
+        lines = api.ok(f"{PATH}/{session['id']}/line_items", limit=100)["data"]
+        assert shown == {
+            "object": "list",
+            "data": lines[:INCLUDED_CHILDREN],
+            "has_more": len(lines) > INCLUDED_CHILDREN,
+            "url": f"{PATH}/{session['id']}/line_items",
+        }
+    one = api.ok(f"{PATH}/{plain[0]['id']}", **{"expand[]": "line_items"})
+    assert one["line_items"]["url"] == f"{PATH}/{plain[0]['id']}/line_items"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,8 @@ from stripe_assets_emulator import (
     FaultConfig,
     RateLimit,
 )
+from stripe_assets_emulator.cli import config_from_args, register
+from stripe_assets_emulator.dataset import Dataset
 from stripe_assets_emulator.generators import GENERATED as RESOURCE_NAMES
 from stripe_assets_emulator.generators import MissingGeneratorError, generator_class, generator_classes
 
@@ -100,3 +103,17 @@ def test_every_declared_resource_has_a_generator_with_its_own_filters_and_breaka
         assert set(generator.breakages) == set(INVALID_KINDS) - (set() if open_enums else {"unknown_enum"}), name
         assert generator.current_state_filters <= set(generator.filters), name
 
+
+
+def test_dispute_rate_disputes_more_charges_and_its_default_keeps_the_data_set():
+    def disputes(**extra) -> int:
+        ds = Dataset(EmulatorConfig(seed=3, days=10, per_day=200, **extra))
+        return sum(ds.plans.count("disputes", day) for day in range(10))
+
+    assert disputes() == disputes(dispute_rate=0.01) < disputes(dispute_rate=0.2)
+    with pytest.raises(ValidationError, match="dispute_rate"):
+        EmulatorConfig(dispute_rate=1.5)
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["emulator", "--dispute-rate", "0.2"])
+    assert config_from_args(args).dispute_rate == 0.2

@@ -67,8 +67,10 @@ def _load(emu, path, *days: str, on_partition=None):
 
 
 def test_a_child_list_load_runs_no_automatic_collection_and_collects_after_each_window(
-    make_emulator, tmp_path, generations
+    make_emulator, tmp_path, generations, monkeypatch
 ):
+    # A collection once a batch was read since the last: here a batch of one record.
+    monkeypatch.setattr("stripe_assets.ingest.children.load.BATCH_RECORDS", 1)
     emu = make_emulator(per_day=300, days=2)
     path = tmp_path / "w.duckdb"
     spec = get_resource("invoice_line_items")

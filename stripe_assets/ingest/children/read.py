@@ -13,6 +13,7 @@ import orjson
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.catalog.child import ChildOf, StripeChild
+from stripe_assets.ingest.children.expanded import expanded_lists
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
 from stripe_assets.ingest.keys import sql_text
 from stripe_assets.ingest.pages import PAGE_LIMIT, read_page
@@ -119,21 +120,31 @@ def children_of(
     concurrency: int,
     platform: str | None = None,
 ) -> Iterator[Children]:
-    """Every parent's children, in the parents' order: complete embedded lists cost nothing,
-    the others are read from the child endpoint (past the embedded ones), `concurrency` at once,
-    each with its parent's account (`Stripe-Account` unless it is the key's own, `platform`).
+    """Every parent's children, in the parents' order: complete embedded (or expanded, see
+    `expanded`) lists cost no request of their own, the others are read from the child endpoint
+    (past the embedded ones), `concurrency` at once, each with its parent's account
+    (`Stripe-Account` unless it is the key's own, `platform`).
     A parent whose account cannot be read yields its `error` instead."""
     complete: dict[int, Children] = {}
     to_fetch: list[tuple[int, Parent, list[dict]]] = []
+    listed = (
+        expanded_lists(reader, child, [p for p in parents if child.reads(p.raw)], stats, concurrency, platform)
+        if child.expanded
+        else {}
+    )
     for n, parent in enumerate(parents):
         if not child.reads(parent.raw):
             complete[n] = Children(parent, [])
             continue
-        embedded = parent.raw.get(child.embedded) if child.embedded else None
+        observed: float | None = None  # the parent's row's time (embedded), or the listing's
+        if child.expanded:
+            embedded, observed = listed.get(parent.id, (None, None))
+        else:
+            embedded = parent.raw.get(child.embedded) if child.embedded else None
         if isinstance(embedded, dict) and isinstance(embedded.get("data"), list):
             first = [o for o in embedded["data"] if isinstance(o, dict)]
             if not embedded.get("has_more") and len(first) == len(embedded["data"]):
-                complete[n] = Children(parent, first)
+                complete[n] = Children(parent, first, observed)
                 continue
             to_fetch.append((n, parent, first))
         else:
