@@ -243,6 +243,7 @@ class Loader:
         """Validate the window's held records as one part: kept in memory, or in its staging folder."""
         window = self.route.open[index]
         records, window.records = window.records, []
+        texts, window.texts = window.texts, {}
         self.route.buffered -= len(records)
         window.seen = set()  # staged ids are no longer held; the swap keeps one row per id
         key = self.windows[index].key
@@ -258,10 +259,12 @@ class Loader:
         self.report.validate_seconds += converting - began
         observed = observed_of(part.valid, window, self.fetch_began)
         window.observed = {}  # like `seen`: the part's times are in its rows now
-        rows = window_rows(part.valid, self.columns, key, self.run_id, observed, reads or None) if part.valid else None
+        rows = None
+        if part.valid:
+            rows = window_rows(part.valid, self.columns, key, self.run_id, observed, reads or None, texts)
         quarantine = quarantine_table(part, partition_key=key, run_id=self.run_id)
         window.merger.add(part)
-        del records, part, reads
+        del records, part, reads, texts
         self.parts.keep(window, key, rows, quarantine)
         del rows, quarantine
         self.collections.part_done()

@@ -68,7 +68,7 @@ class OpenWindows:
         window = window or self.open.setdefault(index, OpenWindow())
         window.seen.update(ids)
         window.saw(ids, observed)
-        window.records += records
+        window.add_page(records)
         self.buffered += len(records)
         self._stage_if_full(index)
 
