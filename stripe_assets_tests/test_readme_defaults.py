@@ -32,11 +32,11 @@ def test_a_run_that_failed_on_its_data_is_not_retried_one_whose_process_died_is(
 
 
 def test_the_readmes_record_bounds_are_the_shipped_ones():
-    """README: 'at most 20,000 unvalidated records wait in memory; a partition larger than 10,000
+    """README: 'at most 20,000 unvalidated records wait in memory; a partition larger than 2,500
     records is validated a part at a time' (the memory tests lower both to stay small)."""
     from stripe_assets.ingest import routing
 
     readme = " ".join((REPO / "README.md").read_text().split())
-    assert (routing.BUFFER_RECORDS, routing.BATCH_RECORDS) == (20_000, 10_000)
+    assert (routing.BUFFER_RECORDS, routing.BATCH_RECORDS) == (20_000, 2_500)
     assert "at most 20,000 unvalidated records wait in memory" in readme
-    assert "a partition larger than 10,000 records is validated a part at a time" in readme
+    assert "a partition larger than 2,500 records is validated a part at a time" in readme

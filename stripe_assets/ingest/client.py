@@ -41,7 +41,7 @@ from stripe_assets.ingest.pages import (
     cursor_text,
     empty_with_more,
     form_pairs,
-    parse,
+    parse_page,
     read_page,
     unix,
 )
@@ -251,7 +251,7 @@ class StripeReader:
         body, status, headers = self._http.get(url, self._headers)
         self._local.observed = answered_since(headers, sent, time.time())
         stats.api_version = header_value(headers, "stripe-version") or stats.api_version
-        page = parse(body)
+        page = parse_page(body)
         if not 200 <= status < 300:
             raise api_error(page, body, status, headers)
         if not isinstance(page, dict):

@@ -32,7 +32,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pyarrow as pa
 
 from stripe_assets.catalog import StripeResource
-from stripe_assets.ingest import routing
 from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.collector import Collections, collections_paused
 from stripe_assets.ingest.fetch import Fetch
@@ -63,6 +62,9 @@ from stripe_assets.ingest.warehouse.fence import Fence, read_fence
 
 # Valid records an outcome keeps after its window landed (for previews); the rest are released.
 KEPT_RECORDS = 5
+# Records read between two full collections in a load of many small windows, and staged between
+# two returns of freed memory to the system (parts of a batch reuse it in between).
+TIDY_RECORDS = 10_000
 
 
 def load_partitions(
@@ -149,7 +151,8 @@ class Loader:
         self.account = account  # whose objects these are (see `load_partitions`)
         self.platform = platform
         self.first_spans = first_spans  # the fetch's first slices (None: one per thread)
-        self.collections = Collections(every=routing.BATCH_RECORDS)  # a collection per batch read, at least
+        self.collections = Collections(every=TIDY_RECORDS)
+        self.staged_since_release = 0  # records staged since freed memory last went back to the system
         # No window's fetch is older: the local time it began, or the oldest page (Stripe's clock).
         self.fetch_began = time.time()
 
@@ -243,7 +246,9 @@ class Loader:
         """Validate the window's held records as one part: kept in memory, or in its staging folder."""
         window = self.route.open[index]
         records, window.records = window.records, []
-        self.route.buffered -= len(records)
+        texts, window.texts = window.texts, {}
+        count = len(records)
+        self.route.buffered -= count
         window.seen = set()  # staged ids are no longer held; the swap keeps one row per id
         key = self.windows[index].key
         if window.merger is None:
@@ -258,14 +263,19 @@ class Loader:
         self.report.validate_seconds += converting - began
         observed = observed_of(part.valid, window, self.fetch_began)
         window.observed = {}  # like `seen`: the part's times are in its rows now
-        rows = window_rows(part.valid, self.columns, key, self.run_id, observed, reads or None) if part.valid else None
+        rows = None
+        if part.valid:
+            rows = window_rows(part.valid, self.columns, key, self.run_id, observed, reads or None, texts)
         quarantine = quarantine_table(part, partition_key=key, run_id=self.run_id)
         window.merger.add(part)
-        del records, part, reads
+        del records, part, reads, texts
         self.parts.keep(window, key, rows, quarantine)
         del rows, quarantine
         self.collections.part_done()
-        release_freed()
+        self.staged_since_release += count
+        if self.staged_since_release >= TIDY_RECORDS:
+            release_freed()
+            self.staged_since_release = 0
         self.report.write_seconds += time.perf_counter() - converting
 
     def _complete(self, index: int) -> None:

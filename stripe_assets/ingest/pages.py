@@ -10,6 +10,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import msgspec
 import orjson
 
 from stripe_assets.ingest.rejected import without_lone_surrogates
@@ -56,6 +57,64 @@ def parse(body: object) -> object:
     except (ValueError, TypeError):
         return None
     return without_lone_surrogates(page)
+
+
+class PageObjects(list):
+    """A list page's objects, each also as the JSON text the page sent for it (`texts`, in the
+    same order): its `raw` column without writing every parsed object out again."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, objects: list, texts: list[bytes]) -> None:
+        super().__init__(objects)
+        self.texts = texts
+
+
+class _ObjectTexts(msgspec.Struct):
+    data: list[msgspec.Raw]  # each object's text as it is in the body, not parsed
+
+
+_object_texts = msgspec.json.Decoder(_ObjectTexts)
+
+
+def parse_page(body: bytes) -> object:
+    """`parse`, and a list page's objects with their texts (`with_object_texts`) when orjson read
+    the body: objects the standard library read may have lost a lone surrogate, and differ from
+    their text."""
+    try:
+        page = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return parse(body)
+    return with_object_texts(page, body)
+
+
+def with_object_texts(page: object, body: bytes) -> object:
+    """`page` (orjson's parse of `body`) with its `data` as `PageObjects` when it is a list page.
+
+    Each object's text is cut from the body by msgspec, which scans it without building anything
+    (~1.3 µs of CPU a charge, while the body is still in the cache; writing the parsed objects out
+    again for `raw` costs several times that). The texts are compact JSON: a pretty-printed body
+    (Stripe's: a field a line, a space after each colon; or spaced like the first object's text)
+    is compacted. Escapes and numbers
+    stay as sent (`\\u00fc` for `ü`, `1.50`): the same values as orjson's text, not always the same
+    text. A body msgspec cannot cut, or cuts into another count of objects, keeps a plain list:
+    its `raw` is then written from the parsed objects."""
+    if not isinstance(page, dict) or page.get("object") != "list":
+        return page
+    data = page.get("data")
+    if not isinstance(data, list) or not data:
+        return page
+    try:
+        if b"\n" in body:  # one field a line (a search for a byte: nearly free)
+            body = msgspec.json.format(body, indent=-1)
+        texts = list(map(bytes, _object_texts.decode(body).data))
+        if texts and b'": ' in texts[0]:  # on one line, spaced (`{"id": "ch_1", "amount": 100}`)
+            texts = list(map(bytes, _object_texts.decode(msgspec.json.format(body, indent=-1)).data))
+    except (msgspec.DecodeError, ValueError):
+        return page
+    if len(texts) == len(data):
+        page["data"] = PageObjects(data, texts)
+    return page
 
 
 def _not_json(name: str) -> object:

@@ -45,6 +45,17 @@ class OpenWindow:
     # that brought any (`since`): how new its states are, and the window's fetch as a whole.
     observed: dict[str, float] = field(default_factory=dict)
     since: float | None = None
+    # The JSON text a list page sent for records in `records` (`pages.PageObjects`), by the
+    # record's identity; the record itself is kept beside it, so a text is only ever taken for
+    # the very object it was cut for.
+    texts: dict[int, tuple[dict, bytes]] = field(default_factory=dict)
+
+    def add_page(self, records: list[dict]) -> None:
+        """Hold a page's records (all of them), with their texts when the page has them."""
+        self.records += records
+        texts = getattr(records, "texts", None)
+        if texts is not None:
+            self.texts.update(zip(map(id, records), zip(records, texts, strict=True), strict=True))
 
     def saw(self, ids: Sequence[object], at: float | None) -> None:
         if at is None:
@@ -102,7 +113,9 @@ def window_rows(
     run_id: str,
     observed: list[datetime | None],
     tops: Mapping[str, list] | None = None,
+    texts: Mapping[int, tuple[dict, bytes]] | None = None,
 ) -> pa.Table:
+    """`texts`: the records' JSON texts as their pages sent them (`OpenWindow.texts`)."""
     return to_arrow(
         records,
         columns,
@@ -111,7 +124,18 @@ def window_rows(
         loaded_at=datetime.now(UTC),
         observed_at=observed,
         tops=tops,
+        texts=texts_of(records, texts) if texts else None,
     )
+
+
+def texts_of(records: Sequence[dict], texts: Mapping[int, tuple[dict, bytes]]) -> list[bytes | None]:
+    """Each record's text as its page sent it, None where there is none (or it was cut for
+    another object)."""
+    found = list(map(texts.get, map(id, records)))
+    return [
+        None if entry is None or entry[0] is not record else entry[1]
+        for record, entry in zip(records, found, strict=True)
+    ]
 
 
 def stamp(at: float) -> datetime:
@@ -179,7 +203,8 @@ def window_write(
     valid = outcome.result.valid
     rows = None
     if outcome.accepted:
-        rows = window_rows(valid, columns, window.key, run_id, observed_of(valid, fetched, fetch_began), tops)
+        observed = observed_of(valid, fetched, fetch_began)
+        rows = window_rows(valid, columns, window.key, run_id, observed, tops, fetched.texts)
     return WindowWrite(
         partition=window.key,
         start=window.start,

@@ -55,6 +55,15 @@ def json_array(texts: Sequence[bytes | None]) -> pa.Array:
     return pa.ExtensionArray.from_storage(JSON_TYPE, utf8)
 
 
+def raw_texts(records: Sequence[dict], texts: Sequence[bytes | None] | None = None) -> list[bytes]:
+    """The `raw` column's text of each record: the text its page sent where given, else orjson's."""
+    if texts is None:
+        return list(map(orjson.dumps, records))
+    if None not in texts:
+        return cast(list[bytes], list(texts))
+    return [orjson.dumps(r) if t is None else t for r, t in zip(records, texts, strict=True)]
+
+
 def _json_bytes(value: object) -> bytes | None:
     return None if value is None else orjson.dumps(value)
 
@@ -156,11 +165,14 @@ def to_arrow(
     loaded_at: datetime,
     observed_at: datetime | Sequence[datetime | None] | None = None,
     tops: Mapping[str, list] | None = None,
+    texts: Sequence[bytes | None] | None = None,
 ) -> pa.Table:
     """One row per record: the mapped columns, then `raw` (the full object) and bookkeeping.
 
     `observed_at`: how new the states are, one time for all or one per record (default `loaded_at`).
-    `tops`: the records' top-level values when validation already read them (`top_level_values`)."""
+    `tops`: the records' top-level values when validation already read them (`top_level_values`).
+    `texts`: each record's JSON text as its page sent it (None: none), for `raw`; the others are
+    written from the parsed record."""
     arrays: dict[str, pa.Array] = {}
     all_dicts = set(map(type, records)) <= {dict}
     if not all_dicts:
@@ -170,7 +182,7 @@ def to_arrow(
     for spec, get, coerce in column_extractors(columns):
         arrays[spec.name] = _column(column_values(records, spec, get, all_dicts, tops), spec, coerce)
     count = len(records)
-    arrays["raw"] = json_array(list(map(orjson.dumps, records)))
+    arrays["raw"] = json_array(raw_texts(records, texts))
     arrays["_partition"] = pa.array(list(map(partition_of, records)), pa.string())
     arrays["_run_id"] = pa.repeat(pa.scalar(run_id, pa.string()), count)
     arrays["_loaded_at"] = pa.repeat(pa.scalar(loaded_at, pa.timestamp("us", tz="UTC")), count)

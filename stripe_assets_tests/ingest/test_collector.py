@@ -182,7 +182,8 @@ def test_a_cycle_made_during_a_part_is_freed_by_the_end_of_that_part(make_emulat
 
 def test_a_load_of_many_small_windows_collects_as_it_goes(make_emulator, tmp_path, monkeypatch, generations):
     emu = make_emulator(per_day=200, days=4)
-    monkeypatch.setattr(routing, "BATCH_RECORDS", 300)  # no window holds a part; two hold a batch
+    monkeypatch.setattr(routing, "BATCH_RECORDS", 300)  # no window holds a part
+    monkeypatch.setattr(load_module, "TIDY_RECORDS", 300)  # two hold what is read between collections
     route = routing.OpenWindows.route_page
     made: list[weakref.ref] = []
 

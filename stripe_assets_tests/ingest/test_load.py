@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -231,7 +232,9 @@ def test_a_load_ends_with_one_turn_at_the_warehouse_that_lands_prunes_and_counts
 
 
 def _ids_and_raw(path, resource="charges"):
-    return table(path, resource, "id, _partition, raw")
+    """Each row's id, partition and `raw` as parsed JSON: `raw` is the text the page sent (a
+    server may escape or space it otherwise than another), the same object either way."""
+    return [(i, p, json.loads(raw)) for i, p, raw in table(path, resource, "id, _partition, raw")]
 
 
 def test_split_slices_land_exactly_the_ids_of_a_single_cursor(make_emulator, tmp_path):

@@ -84,11 +84,7 @@ def verdict(
             return None  # `required` or `not_nullable` fails
         if float in found and any(map(math.isnan, (c for c in array(name) if type(c) is float))):
             return None  # not JSON; pandas takes NaN for null, and whether a check does depends on the part
-        for check in schema.checks[name]:
-            if check.name == schemas.REQUIRED:
-                continue  # settled above
-            if check.name == schemas.TYPE and kinds.settled_by_types(spec.kind, found):
-                continue
+        for check in _checks_reading_values(schema, name, found):
             if not _passes(check.test(array(name))):
                 return None
     for rule in schema.rules.values():
@@ -108,20 +104,25 @@ def _fields_read(schema: ResourceSchema, types: dict[str, set[type]]) -> list[st
     """The fields whose values the checks below read, given the types found (a check that the
     types settle reads nothing)."""
     read = dict.fromkeys(
-        name
-        for name, spec in schema.fields.items()
-        if float in types[name]
-        or any(
-            check.name != schemas.REQUIRED
-            and not (check.name == schemas.TYPE and kinds.settled_by_types(spec.kind, types[name]))
-            for check in schema.checks[name]
-        )
+        name for name in schema.fields if float in types[name] or _checks_reading_values(schema, name, types[name])
     )
     for rule in schema.rules.values():
         if not rule.single_column:
             read.update(dict.fromkeys(rule.reads))
     read.update(dict.fromkeys(schema.drift_enums))
     return list(read)
+
+
+def _checks_reading_values(schema: ResourceSchema, name: str, found: set[type]) -> list[schemas.FieldCheck]:
+    """The checks of field `name` that must read its values, given the exact types found in it:
+    not `required` (the types settle it: a null or a missing cell), nor a `type` check that
+    the types alone settle."""
+    kind = schema.fields[name].kind
+    return [
+        check
+        for check in schema.checks[name]
+        if check.name != schemas.REQUIRED and not (check.name == schemas.TYPE and kinds.settled_by_types(kind, found))
+    ]
 
 
 def _field_counts(key_shapes: Counter, known: Collection[str]) -> dict[str, int]:
