@@ -16,9 +16,11 @@
               run's own process, of each step process and of the compute-log helpers it starts
 
     python benchmarks/cpu.py [--only zero,pinned,overhead] [--per-day 10000] [--days 1] [--before main]
-                             [--profile DIR] [--resources charges,invoice_line_items,...] [--repeat 3]
+                             [--profile DIR] [--resources charges,invoice_line_items,...] [--repeat 3] [--pretty]
 
 `--profile DIR` writes a cProfile of each zero-latency load of this tree to DIR/<resource>.prof.
+`--pretty`: the emulator indents its JSON as Stripe's API does (a field a line), which costs a
+load more to parse and to cut into `raw` texts than the default compact pages.
 """
 
 from __future__ import annotations
@@ -142,10 +144,12 @@ def load_in_process(
     return int(objects), float(cpu), float(wall), int(requests)
 
 
-def zero_latency(before: str, per_day: int, days: int, profile: Path | None, resources: list[str]) -> list[str]:
+def zero_latency(
+    before: str, per_day: int, days: int, profile: Path | None, resources: list[str], pretty: bool = False
+) -> list[str]:
     lines = []
     longest = max(span_of(r, days)[0] - START + timedelta(days=span_of(r, days)[1]) for r in resources).days
-    config = EmulatorConfig(seed=11, start=START, days=longest, per_day=per_day, api_key=KEY)
+    config = EmulatorConfig(seed=11, start=START, days=longest, per_day=per_day, api_key=KEY, pretty=pretty)
     with start_emulator(config, separate_process=True) as emu, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         old = export_tree(before, tmp / "before")
@@ -311,6 +315,9 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--resources", default=",".join(RESOURCE_NAMES), help="the resources of the zero part")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each code in the overhead part")
+    parser.add_argument(
+        "--pretty", action="store_true", help="the zero part's pages indented as Stripe's API sends them (else compact)"
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
     if args.profile:
@@ -319,7 +326,9 @@ def main() -> None:
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     lines = []
     if "zero" in only:
-        lines += zero_latency(args.before, args.per_day, args.days, args.profile, args.resources.split(","))
+        lines += zero_latency(
+            args.before, args.per_day, args.days, args.profile, args.resources.split(","), args.pretty
+        )
     if "pinned" in only:
         lines += pinned_runs()
     if "overhead" in only:

@@ -93,6 +93,7 @@ class EmulatorApi:
         self.platform = Platform(dataset)
         self._connected: dict[str, EmulatorApi] = {}
         self.api_key = dataset.config.api_key
+        self.pretty = dataset.config.pretty
         self.faults = RequestFaults(dataset.plans.seed, dataset.config.faults)
         self._lock = threading.Lock()
         self.request_count = 0  # API requests (under /v1), errors included
@@ -140,6 +141,8 @@ class EmulatorApi:
             14, self.ds.plans.seed, Purpose.REQUEST, request_number
         )
         response.headers.setdefault("Content-Type", "application/json")
+        if self.pretty and response.headers["Content-Type"] == "application/json" and response.body:
+            response.body = orjson.dumps(orjson.loads(response.body), option=orjson.OPT_INDENT_2)
         response.headers["Stripe-Version"] = headers.get("Stripe-Version") or API_VERSION
         response.headers["Cache-Control"] = "no-cache, no-store"
         response.headers["Date"] = date

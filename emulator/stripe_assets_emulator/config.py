@@ -159,6 +159,11 @@ class EmulatorConfig(BaseModel):
         "makes disputes, their balance transactions and their events in volume",
     )
     api_key: str = Field(DEFAULT_API_KEY, min_length=1, description="the only key accepted")
+    pretty: bool = Field(
+        False,
+        description="answer JSON as Stripe's API does, indented two spaces a level (a field a "
+        "line); off: compact, the same values",
+    )
     host: str = "127.0.0.1"
     port: int = Field(0, ge=0, le=65535, description="0 picks a free port")
     faults: FaultConfig = Field(default_factory=FaultConfig)

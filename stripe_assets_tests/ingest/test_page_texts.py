@@ -146,3 +146,34 @@ def test_a_text_is_taken_only_for_the_object_it_was_cut_for():
         b'{"id":"ch_1"}',
         orjson.dumps(other),
     ]
+
+
+@pytest.mark.parametrize("resource", ["charges", "invoices", "subscriptions"])
+def test_stripes_indented_answers_land_the_rows_and_compact_raw_of_compact_answers(tmp_path, monkeypatch, resource):
+    # Stripe's API indents its JSON (a field a line); the emulator does too when asked.
+    from datetime import date
+
+    from stripe_assets.ingest.warehouse import Warehouse
+    from stripe_assets_emulator import EmulatorConfig, start_emulator
+
+    landed = {}
+    for pretty in (True, False):
+        config = EmulatorConfig(seed=5, start=date(2026, 10, 1), days=4, per_day=40, pretty=pretty)
+        with start_emulator(config) as emu:
+            if pretty:
+                asked = urllib.request.Request(
+                    f"{emu.url}/v1/{resource}?limit=2", headers={"Authorization": f"Bearer {emu.api_key}"}
+                )
+                with urllib.request.urlopen(asked) as answer:
+                    body = answer.read()
+                assert body.startswith(b'{\n  "') and b'\n    {\n      "id": ' in body
+            path = tmp_path / f"{pretty}.duckdb"
+            with monkeypatch.context() as patch:
+                given = _spy_texts(patch)
+                load(emu, path, resource, "2026-10-02", "2026-10-03")
+            assert given and all(given), "raw cut from the pages' texts"
+        with Warehouse(path).connect(read_only=True) as conn:
+            landed[pretty] = conn.execute(
+                f"SELECT * EXCLUDE (_loaded_at, _observed_at) FROM stripe.{resource} ORDER BY id"
+            ).fetchall()
+    assert landed[True] and landed[True] == landed[False]  # every column, `raw` as text
