@@ -14,12 +14,17 @@ Answer = Callable[[str, dict[str, str]], tuple[int, dict]]
 class ScriptedApi:
     """Answers every GET with `answer(path, headers)`; stopped with `stop()`."""
 
-    def __init__(self, answer: Answer, api_key: str = "sk_test_scripted") -> None:
+    def __init__(
+        self, answer: Answer, api_key: str = "sk_test_scripted", write: Callable[[object], bytes] | None = None
+    ) -> None:
+        """`write`: how a body is written out (default: `json.dumps`, one line, ASCII escapes)."""
         self.api_key = api_key  # what a client should send (the server accepts any)
+        encode = write or (lambda body: json.dumps(body).encode())
+
         class Handler(QuietHandler):
             def do_GET(self) -> None:
                 status, body = answer(self.path, dict(self.headers))
-                data = json.dumps(body).encode()
+                data = encode(body)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

@@ -15,7 +15,7 @@ from stripe_assets.ingest import pages, records
 from stripe_assets.ingest.prepare import texts_of
 from stripe_assets.ingest.validation.policy import ValidationSettings
 from stripe_assets_emulator.generators import GENERATED
-from stripe_assets_tests.alerts.servers import QuietHandler, serve
+from stripe_assets_tests.faults.servers import ScriptedApi
 from stripe_assets_tests.ingest.test_load import load
 from stripe_assets_tests.ingest.test_one_pass_rows import _rows, bad_emulator  # noqa: F401 (a fixture)
 
@@ -57,35 +57,21 @@ def test_rows_from_the_pages_texts_equal_the_rows_of_writing_each_object_out(
     assert _rows(tmp_path / "texts.duckdb", f"stripe.{resource}"), f"{resource}: nothing loaded"
 
 
-class _Reformatting:
+def _reformatting(upstream: str) -> ScriptedApi:
     """Serves the emulator's answers as another server might write them: indented, a space after
     each separator, every non-ASCII character escaped (`\\u00fc`), `/` escaped as `\\/`."""
 
-    def __init__(self, upstream: str) -> None:
-        class Handler(QuietHandler):
-            def do_GET(self) -> None:
-                request = urllib.request.Request(upstream + self.path, headers=dict(self.headers))
-                with urllib.request.urlopen(request) as answer:
-                    status, body = answer.status, json.loads(answer.read())
-                data = json.dumps(body, indent=2).replace("/", "\\/").encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def forward(path: str, headers: dict[str, str]) -> tuple[int, dict]:
+        with urllib.request.urlopen(urllib.request.Request(upstream + path, headers=headers)) as answer:
+            return answer.status, json.loads(answer.read())
 
-        self.httpd = serve(Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return ScriptedApi(forward, write=lambda body: json.dumps(body, indent=2).replace("/", "\\/").encode())
 
 
 def test_a_pretty_printed_escaped_page_lands_compact_raw_texts_of_the_same_objects(emulator, tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    proxy = _Reformatting(emulator.url)
+    proxy = _reformatting(emulator.url)
     try:
         given = _spy_texts(monkeypatch)
         via = SimpleNamespace(api_key=emulator.api_key, url=proxy.url)
