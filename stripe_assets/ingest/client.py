@@ -34,6 +34,7 @@ import stripe
 
 from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.fetch_stats import FetchStats
+from stripe_assets.ingest.lean import LeanPlan
 from stripe_assets.ingest.limiter import Backlog, Limits, RateLimiter, default_account_rate, shared_limiter
 from stripe_assets.ingest.pages import (
     PAGE_LIMIT,
@@ -176,10 +177,16 @@ class StripeReader:
         return f"StripeReader(api_base={self.api_base!r}, key={mask_key(self._api_key)})"
 
     def get_page(
-        self, path: str, params: Mapping[str, Any], stats: FetchStats, backlog: Backlog | None = None
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        stats: FetchStats,
+        backlog: Backlog | None = None,
+        lean: LeanPlan | None = None,
     ) -> dict:
         """One GET, parsed, within the key's budget; retried as the module doc says, other
-        errors become StripeReadError. `backlog`: what the calling load still expects to read."""
+        errors become StripeReadError. `backlog`: what the calling load still expects to read;
+        `lean`: fields of a list page's objects to leave unbuilt (`pages.parse_page`)."""
         self._local.stats = stats  # every attempt of this page is counted, retries included
         began = time.monotonic()
         throttled = 0.0  # seconds spent waiting out 429s (not counted against the deadline)
@@ -188,7 +195,7 @@ class StripeReader:
             while True:
                 stats.count_wait(self.limiter.acquire(f"GET {path}", backlog))
                 try:
-                    return self._get_once(path, params, stats)
+                    return self._get_once(path, params, stats, lean)
                 except stripe.RateLimitError as exc:
                     if should_not_retry(exc):
                         raise self._error(exc, path) from None
@@ -220,13 +227,18 @@ class StripeReader:
             self._local.stats = None
 
     def get_list_page(
-        self, path: str, params: Mapping[str, Any], stats: FetchStats, backlog: Backlog | None = None
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        stats: FetchStats,
+        backlog: Backlog | None = None,
+        lean: LeanPlan | None = None,
     ) -> dict:
         """`get_page` of a list endpoint. A page with `has_more: true` and no objects cannot be
         the end of the list, nor be paged past (it has no last id): it is asked for again with
         backoff, then fails with one line naming the endpoint and the cursor."""
         for attempt in range(EMPTY_PAGE_RETRIES + 1):
-            page = self.get_page(path, params, stats, backlog)
+            page = self.get_page(path, params, stats, backlog, lean)
             if not empty_with_more(page):
                 return page
             if attempt < EMPTY_PAGE_RETRIES:
@@ -243,7 +255,9 @@ class StripeReader:
             f"{EMPTY_PAGE_RETRIES + 1} times: the list cannot be read to its end, so nothing of it was loaded"
         )
 
-    def _get_once(self, path: str, params: Mapping[str, Any], stats: FetchStats) -> dict:
+    def _get_once(
+        self, path: str, params: Mapping[str, Any], stats: FetchStats, lean: LeanPlan | None = None
+    ) -> dict:
         # A lean transport (see `transport`) with the body parsed by orjson: the SDK's own
         # parsing builds an OrderedDict per object, ~20x slower than orjson.
         url = f"{self.api_base}{path}?{urlencode(form_pairs(params))}"
@@ -251,7 +265,7 @@ class StripeReader:
         body, status, headers = self._http.get(url, self._headers)
         self._local.observed = answered_since(headers, sent, time.time())
         stats.api_version = header_value(headers, "stripe-version") or stats.api_version
-        page = parse_page(body)
+        page = parse_page(body, lean)
         if not 200 <= status < 300:
             raise api_error(page, body, status, headers)
         if not isinstance(page, dict):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.client import FetchStats, StripeReader
+from stripe_assets.ingest.lean import LeanPlan
 from stripe_assets.ingest.limiter import Backlog
 from stripe_assets.ingest.pages import PAGE_LIMIT, read_page
 
@@ -107,11 +108,14 @@ class Fetch:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         first_spans: int | None = None,
+        lean: LeanPlan | None = None,
     ):
         """`boundaries`: ascending window edges (starts, then the range's end); the initial
         slices start on them: `first_spans` of them (default one per thread). One first span
-        reads an empty range with one request; a range that proves large is split as it goes."""
+        reads an empty range with one request; a range that proves large is split as it goes.
+        `lean`: fields of the objects to leave unbuilt (`lean`); the caller restores them."""
         self.reader = reader
+        self.lean = lean
         self.spec = spec
         self.path = spec.path
         self.resource = spec.name
@@ -212,7 +216,7 @@ class Fetch:
                     params["starting_after"] = piece.cursor
             sent = time.time()  # a reader that cannot tell: before the request
             try:
-                page = self.reader.get_list_page(self.path, params, self.stats, self.backlog)
+                page = self.reader.get_list_page(self.path, params, self.stats, self.backlog, self.lean)
                 observed = self.reader.last_observed()
                 data, cursor = read_page(self.path, page, piece.cursor)
             except BaseException as exc:  # handed to the caller's thread

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import queue
 import time
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from stripe_assets.ingest.client import StripeReader
 from stripe_assets.ingest.collector import Collections, collections_paused
 from stripe_assets.ingest.fetch import Fetch
 from stripe_assets.ingest.landing import Lander, WriteStep, first_line
+from stripe_assets.ingest.lean import lean_plan, restore
 from stripe_assets.ingest.load_options import LoadOptions
 from stripe_assets.ingest.memory import limit_arenas, release_freed
 from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window
@@ -135,6 +137,8 @@ class Loader:
         self.windows: Sequence[Window] = windows
         self.columns = options.columns
         self.settings = options.settings
+        # Fields of the objects nobody reads past their type: left unbuilt by the fetch threads.
+        self.lean = lean_plan(spec, self.columns, self.settings.strict_enums)
         self.run_id: str = options.run_id
         self.describe = options.describe
         self.concurrency = options.concurrency
@@ -178,7 +182,7 @@ class Loader:
         try:
             fetch = Fetch(
                 self.reader, self.spec, [*route.starts, route.ends[-1]], self.report.stats,
-                concurrency=self.concurrency, first_spans=self.first_spans,
+                concurrency=self.concurrency, first_spans=self.first_spans, lean=self.lean,
             )
             for page in fetch.pages():
                 while not warnings.empty():
@@ -257,7 +261,8 @@ class Loader:
         began = time.perf_counter()
         reads: dict[str, list] = {}  # the valid records' top-level values, read once for both
         part = validate_part(
-            self.spec, records, strict_enums=self.settings.strict_enums, columns=self.columns, reads=reads
+            self.spec, records, strict_enums=self.settings.strict_enums, columns=self.columns, reads=reads,
+            restore=functools.partial(restore, texts=texts, names=window.lean),
         )
         converting = time.perf_counter()
         self.report.validate_seconds += converting - began

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 import orjson
 
+from stripe_assets.ingest.lean import LeanPlan, lean_objects
 from stripe_assets.ingest.rejected import without_lone_surrogates
 from stripe_assets.ingest.stripe_errors import StripeReadError, header_value
 
@@ -63,11 +64,12 @@ class PageObjects(list):
     """A list page's objects, each also as the JSON text the page sent for it (`texts`, in the
     same order): its `raw` column without writing every parsed object out again."""
 
-    __slots__ = ("texts",)
+    __slots__ = ("lean", "texts")
 
-    def __init__(self, objects: list, texts: list[bytes]) -> None:
+    def __init__(self, objects: list, texts: list[bytes], lean: tuple[str, ...] = ()) -> None:
         super().__init__(objects)
         self.texts = texts
+        self.lean = lean  # fields that may hold placeholders (`lean`): restored from `texts`
 
 
 class _ObjectTexts(msgspec.Struct):
@@ -77,10 +79,26 @@ class _ObjectTexts(msgspec.Struct):
 _object_texts = msgspec.json.Decoder(_ObjectTexts)
 
 
-def parse_page(body: bytes) -> object:
+class _LeanPage(msgspec.Struct, forbid_unknown_fields=True):
+    """A list page as Stripe sends it, its objects' texts cut out and not parsed."""
+
+    kind: str = msgspec.field(name="object")
+    data: list[msgspec.Raw] = msgspec.field(default_factory=list)
+    has_more: bool = False
+    url: str | msgspec.UnsetType = msgspec.UNSET
+
+
+_lean_page = msgspec.json.Decoder(_LeanPage)
+
+
+def parse_page(body: bytes, lean: LeanPlan | None = None) -> object:
     """`parse`, and a list page's objects with their texts (`with_object_texts`) when orjson read
     the body: objects the standard library read may have lost a lone surrogate, and differ from
-    their text."""
+    their text. `lean`: the fields of its objects to leave unbuilt (see `lean`)."""
+    if lean is not None:
+        page = _lean_parse(body, lean)
+        if page is not None:
+            return page
     try:
         page = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -115,6 +133,27 @@ def with_object_texts(page: object, body: bytes) -> object:
     if len(texts) == len(data):
         page["data"] = PageObjects(data, texts)
     return page
+
+
+def _lean_parse(body: bytes, plan: LeanPlan) -> dict | None:
+    """A list page with its objects parsed by `lean.lean_objects`; None: parse it in full (not
+    a list page of Stripe's form, or a text orjson refuses)."""
+    try:
+        compact = msgspec.json.format(body, indent=-1) if b"\n" in body else body
+        page = _lean_page.decode(compact)
+        texts = list(map(bytes, page.data))
+        if page.kind != "list" or not texts:
+            return None
+        if b'": ' in texts[0]:  # on one line, spaced
+            texts = list(map(bytes, _lean_page.decode(msgspec.json.format(body, indent=-1)).data))
+        objects = lean_objects(plan, texts)
+    except (msgspec.DecodeError, msgspec.ValidationError, orjson.JSONDecodeError, ValueError):
+        return None
+    found: dict[str, object] = {"object": page.kind, "data": PageObjects(objects, texts, plan.names)}
+    found["has_more"] = page.has_more
+    if page.url is not msgspec.UNSET:
+        found["url"] = page.url
+    return found
 
 
 def _not_json(name: str) -> object:

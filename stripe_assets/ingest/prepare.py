@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from stripe_assets.catalog import StripeResource
 from stripe_assets.ingest.columns import ColumnSpec
+from stripe_assets.ingest.lean import restore
 from stripe_assets.ingest.outcomes import LoadReport, PartitionOutcome, Window
 from stripe_assets.ingest.records import to_arrow
 from stripe_assets.ingest.validation.decision import decide
@@ -49,6 +50,7 @@ class OpenWindow:
     # record's identity; the record itself is kept beside it, so a text is only ever taken for
     # the very object it was cut for.
     texts: dict[int, tuple[dict, bytes]] = field(default_factory=dict)
+    lean: tuple[str, ...] = ()  # fields its records may hold placeholders in (`lean`), restored from `texts`
 
     def add_page(self, records: list[dict]) -> None:
         """Hold a page's records (all of them), with their texts when the page has them."""
@@ -56,6 +58,7 @@ class OpenWindow:
         texts = getattr(records, "texts", None)
         if texts is not None:
             self.texts.update(zip(map(id, records), zip(records, texts, strict=True), strict=True))
+            self.lean = self.lean or getattr(records, "lean", ())
 
     def saw(self, ids: Sequence[object], at: float | None) -> None:
         if at is None:
@@ -98,7 +101,15 @@ def prepare_window(
 ) -> tuple[PartitionOutcome, WindowWrite]:
     began = time.perf_counter()
     reads: dict[str, list] = {}  # the valid records' top-level values, read once for both
-    outcome = judge_window(spec, window, records, columns, settings, reads)
+    outcome = judge_window(
+        spec,
+        window,
+        records,
+        columns,
+        settings,
+        reads,
+        restore=lambda doubted: restore(doubted, fetched.texts, fetched.lean),
+    )
     converting = time.perf_counter()
     report.validate_seconds += converting - began
     write = window_write(spec, outcome, columns, settings, run_id, fetched, fetch_began, reads or None)
@@ -159,10 +170,13 @@ def judge_window(
     columns: Sequence[ColumnSpec],
     settings: ValidationSettings,
     reads: dict[str, list] | None = None,
+    restore: Callable[[list[dict]], None] | None = None,
 ) -> PartitionOutcome:
     """A window's records, all at hand, validated and decided on (accepted or rejected).
-    `reads`: see `validate_part`."""
-    result = validate_part(spec, records, strict_enums=settings.strict_enums, columns=columns, reads=reads)
+    `reads`, `restore`: see `validate_part`."""
+    result = validate_part(
+        spec, records, strict_enums=settings.strict_enums, columns=columns, reads=reads, restore=restore
+    )
     decision = decide(result, settings, label=f"{spec.name} {window.key}")
     return PartitionOutcome(
         window, result, decision,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import cast
 
+from stripe_assets.ingest.lean import restore_page
 from stripe_assets.ingest.outcomes import LoadReport, Window
 from stripe_assets.ingest.prepare import OpenWindow, has_created, window_index
 from stripe_assets.ingest.rejected import OUTSIDE_WINDOW, RejectedRecord
@@ -57,6 +58,7 @@ class OpenWindows:
             or len(set(ids)) != len(ids)
             or (window is not None and not window.seen.isdisjoint(ids))
         ):
+            restore_page(records)  # routed one by one: without their texts, so whole objects
             near: int | None = None  # the window of the page's other records: where its strays were listed
             strays = []
             for record in records:

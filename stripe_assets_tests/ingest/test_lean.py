@@ -1,0 +1,161 @@
+"""Embedded objects and lists nobody reads past their type (an invoice's `lines`) are left unbuilt
+while a load parses its pages (`lean`): the rows and quarantine rows it lands are those of parsing
+every object in full, every column included, `raw` as text; a value the checks must see (null,
+another type, absent, a list object that is not one) is kept as sent."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from types import SimpleNamespace
+
+import orjson
+import pytest
+
+from stripe_assets.catalog import get_resource
+from stripe_assets.ingest import lean, pages
+from stripe_assets.ingest import load as load_module
+from stripe_assets.ingest.columns import default_columns
+from stripe_assets.ingest.validation.policy import ValidationSettings
+from stripe_assets_emulator.generators import GENERATED
+from stripe_assets_tests.faults.servers import ScriptedApi
+from stripe_assets_tests.ingest.test_load import load
+from stripe_assets_tests.ingest.test_one_pass_rows import _rows, bad_emulator  # noqa: F401 (a fixture)
+
+_LENIENT = ValidationSettings(threshold_pct=100.0)  # invalid records quarantined, the rest landed
+_LEANED = [r for r in GENERATED if lean.lean_plan(get_resource(r), default_columns(get_resource(r))) is not None]
+
+
+def _spy_lean(patch) -> list[bool]:
+    """Records, for each object parsed, whether a field of it was left unbuilt."""
+    seen: list[bool] = []
+    parse = lean.lean_object
+
+    def spied(plan, text):
+        record = parse(plan, text)
+        seen.append(record is not None)
+        return record
+
+    patch.setattr(lean, "lean_object", spied)
+    return seen
+
+
+def _same_tables(tmp_path, resource: str) -> None:
+    for table in (f"stripe.{resource}", f"stripe_quarantine.{resource}"):
+        rows, reference = _rows(tmp_path / "lean.duckdb", table), _rows(tmp_path / "full.duckdb", table)
+        for row, same in zip(rows, reference, strict=False):  # every column, `raw` as text
+            assert row == same, [(a, b) for a, b in zip(row, same, strict=True) if a != b]
+        assert len(rows) == len(reference), table
+
+
+def _load_both(source, tmp_path, monkeypatch, resource: str) -> list[bool]:
+    with monkeypatch.context() as patch:
+        seen = _spy_lean(patch)
+        load(source, tmp_path / "lean.duckdb", resource, "2026-10-03", "2026-10-04", settings=_LENIENT)
+    with monkeypatch.context() as patch:
+        patch.setattr(load_module, "lean_plan", lambda *args, **kwargs: None)
+        load(source, tmp_path / "full.duckdb", resource, "2026-10-03", "2026-10-04", settings=_LENIENT)
+    return seen
+
+
+@pytest.mark.parametrize("resource", _LEANED)
+def test_a_load_leaving_unread_fields_unbuilt_lands_the_rows_and_quarantine_of_full_objects(
+    bad_emulator,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+    resource,
+):
+    seen = _load_both(bad_emulator, tmp_path, monkeypatch, resource)
+    assert seen, f"{resource}: no page was parsed lean"
+    if resource == "invoices":
+        assert any(seen), "no invoice's lines were left unbuilt"
+    _same_tables(tmp_path, resource)
+    assert _rows(tmp_path / "lean.duckdb", f"stripe.{resource}"), f"{resource}: nothing loaded"
+
+
+def _odd_lines(upstream: str) -> ScriptedApi:
+    """Invoices whose `lines` is null, a string, absent, or an object that is not a list object,
+    between invoices as the emulator writes them."""
+
+    def forward(path: str, headers: dict[str, str]) -> tuple[int, dict]:
+        with urllib.request.urlopen(urllib.request.Request(upstream + path, headers=headers)) as answer:
+            body = json.loads(answer.read())
+        for i, invoice in enumerate(body.get("data", [])):
+            match i % 5:
+                case 0:
+                    invoice["lines"] = None
+                case 1:
+                    invoice["lines"] = "in_lines " * 100
+                case 2:
+                    del invoice["lines"]
+                case 3:
+                    invoice["lines"]["object"] = "line_items"
+        return answer.status, body
+
+    return ScriptedApi(forward, write=orjson.dumps)
+
+
+def test_lines_null_a_string_absent_or_not_a_list_object_are_checked_and_quarantined_as_sent(
+    bad_emulator,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    proxy = _odd_lines(bad_emulator.url)
+    try:
+        via = SimpleNamespace(api_key=bad_emulator.api_key, url=proxy.url)
+        seen = _load_both(via, tmp_path, monkeypatch, "invoices")
+    finally:
+        proxy.stop()
+    assert any(seen)  # the untouched fifth
+    _same_tables(tmp_path, "invoices")
+    quarantined = {
+        reason
+        for column, reason in (row[4:6] for row in _rows(tmp_path / "lean.duckdb", "stripe_quarantine.invoices"))
+        if column == "lines"
+    }
+    assert quarantined == {
+        "null in a non-nullable field",
+        "expected a list object, got str",
+        "required field is missing",
+        'expected a list object (object: "list"), got another object',
+    }
+
+
+def test_a_page_parsed_lean_holds_placeholders_only_where_a_value_of_its_kind_was_sent():
+    plan = lean.lean_plan(get_resource("invoices"), default_columns(get_resource("invoices")))
+    assert plan is not None and "lines" in plan.names
+    items = {"object": "list", "data": [{"id": f"il_{i}", "amount": i} for i in range(40)], "has_more": False}
+    invoices = [
+        {"id": "in_1", "lines": items, "total": 1},
+        {"id": "in_2", "lines": None, "total": 2},
+        {"id": "in_3", "total": 3},
+        {"id": "in_4", "lines": {**items, "object": "other"}, "total": 4},
+        {"id": "in_5", "lines": {"object": "list", "data": []}, "total": 5},  # small: parsed as sent
+        {"id": "in_6", "description": '"lines":' + orjson.dumps(items).decode(), "lines": items},
+    ]
+    body = orjson.dumps({"object": "list", "data": invoices, "has_more": False, "url": "/v1/invoices"})
+    page = pages.parse_page(body, plan)
+    assert isinstance(page, dict) and page["has_more"] is False and page["url"] == "/v1/invoices"
+    data = page["data"]
+    assert [r.get("lines", "absent") for r in data] == [
+        {"object": "list"}, None, "absent", {**items, "object": "other"}, {"object": "list", "data": []},
+        {"object": "list"},
+    ]  # fmt: skip
+    assert data[5]["description"] == invoices[5]["description"]  # the same text in a string is left alone
+    assert [orjson.loads(t) for t in data.texts] == invoices  # `raw` keeps every field
+    lean.restore_page(data)
+    assert list(data) == invoices and [list(r) for r in data] == [list(r) for r in invoices]  # keys in place
+
+
+def test_a_page_not_in_stripes_list_form_is_parsed_in_full():
+    plan = lean.lean_plan(get_resource("invoices"), default_columns(get_resource("invoices")))
+    assert plan is not None
+    big = {"object": "list", "data": [{"id": f"il_{i}"} for i in range(60)]}
+    for body in (
+        orjson.dumps({"object": "list", "data": [{"id": "in_1", "lines": big}], "has_more": False, "extra": 1}),
+        orjson.dumps({"error": {"message": "no such invoice"}}),
+        orjson.dumps({"object": "list", "data": ["in_1"], "has_more": False}),
+    ):
+        page = pages.parse_page(body, plan)
+        assert page == orjson.loads(body)
+        assert not getattr(page.get("data"), "lean", ())
