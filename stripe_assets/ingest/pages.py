@@ -95,7 +95,7 @@ def parse_page(body: bytes, lean: LeanPlan | None = None) -> object:
     """`parse`, and a list page's objects with their texts (`with_object_texts`) when orjson read
     the body: objects the standard library read may have lost a lone surrogate, and differ from
     their text. `lean`: the fields of its objects to leave unbuilt (see `lean`)."""
-    if lean is not None:
+    if lean is not None and lean.may_hold(body):  # a page without them: parsed as one, cheaper
         page = _lean_parse(body, lean)
         if page is not None:
             return page

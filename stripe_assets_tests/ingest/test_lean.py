@@ -27,7 +27,7 @@ _LEANED = [r for r in GENERATED if lean.lean_plan(get_resource(r), default_colum
 
 
 def _spy_lean(patch) -> list[bool]:
-    """Records, for each object parsed, whether a field of it was left unbuilt."""
+    """Records, for each object of a page holding a field to leave out, whether one was."""
     seen: list[bool] = []
     parse = lean.lean_object
 
@@ -66,7 +66,6 @@ def test_a_load_leaving_unread_fields_unbuilt_lands_the_rows_and_quarantine_of_f
     resource,
 ):
     seen = _load_both(bad_emulator, tmp_path, monkeypatch, resource)
-    assert seen, f"{resource}: no page was parsed lean"
     if resource == "invoices":
         assert any(seen), "no invoice's lines were left unbuilt"
     _same_tables(tmp_path, resource)
