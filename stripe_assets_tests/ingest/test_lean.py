@@ -183,3 +183,16 @@ def test_a_page_routed_record_by_record_holds_whole_objects():
     held = route.open[0].records
     assert held[0] == invoices[0]
     assert isinstance(held[1], RejectedRecord) and dict(held[1]) == invoices[1]
+
+
+def test_invoices_from_indented_escaped_pages_land_as_when_parsed_in_full(bad_emulator, tmp_path, monkeypatch):  # noqa: F811
+    from stripe_assets_tests.ingest.test_page_texts import _reformatting
+
+    proxy = _reformatting(bad_emulator.url)  # Stripe's form: a field a line
+    try:
+        via = SimpleNamespace(api_key=bad_emulator.api_key, url=proxy.url)
+        seen = _load_both(via, tmp_path, monkeypatch, "invoices")
+    finally:
+        proxy.stop()
+    assert any(seen)
+    _same_tables(tmp_path, "invoices")
