@@ -123,11 +123,7 @@ def with_object_texts(page: object, body: bytes) -> object:
     if not isinstance(data, list) or not data:
         return page
     try:
-        if b"\n" in body:  # one field a line (a search for a byte: nearly free)
-            body = msgspec.json.format(body, indent=-1)
-        texts = list(map(bytes, _object_texts.decode(body).data))
-        if texts and b'": ' in texts[0]:  # on one line, spaced (`{"id": "ch_1", "amount": 100}`)
-            texts = list(map(bytes, _object_texts.decode(msgspec.json.format(body, indent=-1)).data))
+        _, texts = _cut_texts(body, _object_texts)
     except (msgspec.DecodeError, ValueError):
         return page
     if len(texts) == len(data):
@@ -135,17 +131,26 @@ def with_object_texts(page: object, body: bytes) -> object:
     return page
 
 
+def _cut_texts(body: bytes, decoder: msgspec.json.Decoder) -> tuple[Any, list[bytes]]:
+    """The page as `decoder` reads it (its `data` cut as `msgspec.Raw`) and each object's text,
+    compact whatever the body's spacing."""
+    if b"\n" in body:  # one field a line (a search for a byte: nearly free)
+        body = msgspec.json.format(body, indent=-1)
+    page = decoder.decode(body)
+    texts = list(map(bytes, page.data))
+    if texts and b'": ' in texts[0]:  # on one line, spaced (`{"id": "ch_1", "amount": 100}`)
+        page = decoder.decode(msgspec.json.format(body, indent=-1))
+        texts = list(map(bytes, page.data))
+    return page, texts
+
+
 def _lean_parse(body: bytes, plan: LeanPlan) -> dict | None:
     """A list page with its objects parsed by `lean.lean_objects`; None: parse it in full (not
     a list page of Stripe's form, or a text orjson refuses)."""
     try:
-        compact = msgspec.json.format(body, indent=-1) if b"\n" in body else body
-        page = _lean_page.decode(compact)
-        texts = list(map(bytes, page.data))
+        page, texts = _cut_texts(body, _lean_page)
         if page.kind != "list" or not texts:
             return None
-        if b'": ' in texts[0]:  # on one line, spaced
-            texts = list(map(bytes, _lean_page.decode(msgspec.json.format(body, indent=-1)).data))
         objects = lean_objects(plan, texts)
     except (msgspec.DecodeError, msgspec.ValidationError, orjson.JSONDecodeError, ValueError):
         return None
