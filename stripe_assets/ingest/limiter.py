@@ -32,20 +32,21 @@ held to the endpoint's rate like a list; entries idle long enough to have refill
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
-import json
 import math
 import os
 import random
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from stripe_assets.ingest.file_lock import holding
+import orjson
 
 LIVE_KEY_RATE = 80.0  # 80 % of Stripe's 100/s live limit: room for the account's own traffic
 TEST_KEY_RATE = 20.0  # 80 % of the 25/s test-mode limit
@@ -115,44 +116,71 @@ class MemoryBudgetStore:
 
 
 class FileBudgetStore:
-    """A budget shared by every process of the machine: a JSON file under `flock`."""
+    """A budget shared by every process of the machine: a JSON file under `flock`.
+
+    Every request reads and writes the file, so a transaction makes as few system calls as it
+    can: the file stays open for the life of the store (reopened should it be removed meanwhile:
+    the processes that come later share the new one), it is read in one call, and shortened only
+    when the state shrank. Each call is a moment without the GIL that a busy load's threads then
+    queue to take back."""
 
     def __init__(self, name: str, directory: str | os.PathLike | None = None):
         root = Path(directory) if directory is not None else Path(tempfile.gettempdir()) / "stripe-assets-budgets"
         root.mkdir(parents=True, exist_ok=True)
         self.path = root / f"{name}.json"
         self._threads = threading.Lock()  # flock is per open file: serialize this process's threads too
+        self._fd: int | None = None
+        self._pid = 0  # the process that opened `_fd`: a forked child opens its own (flock is per open file)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[State]:
         with self._threads:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._locked()
             try:
-                with holding(fd):
-                    raw = _read_whole(fd)
-                    try:
-                        state = json.loads(raw) if raw else {}
-                    except ValueError:
-                        state = {}  # a torn or foreign file: the budget starts afresh
-                    if not isinstance(state, dict):
-                        state = {}
-                    before = dict(state)
-                    yield state
-                    if state != before:
-                        data = json.dumps(state, separators=(",", ":")).encode()
-                        os.pwrite(fd, data, 0)
+                raw = _read_whole(fd)
+                try:
+                    state = orjson.loads(raw) if raw else {}
+                except orjson.JSONDecodeError:
+                    state = {}  # a torn or foreign file (or numbers beyond 64 bits): the budget starts afresh
+                if not isinstance(state, dict):
+                    state = {}
+                before = dict(state)
+                yield state
+                if state != before:
+                    data = orjson.dumps(state)
+                    os.pwrite(fd, data, 0)
+                    if len(data) < len(raw):
                         os.ftruncate(fd, len(data))
             finally:
-                os.close(fd)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _locked(self) -> int:
+        """The file's descriptor, locked; the file the path names now, should it have been
+        removed (a temp directory's cleaner) since the store opened it."""
+        while True:
+            if self._fd is None or self._pid != os.getpid():
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+                weakref.finalize(self, os.close, self._fd)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            if os.fstat(self._fd).st_nlink:
+                return self._fd
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._fd = None  # (the finalizer closes the old descriptor with the store)
+
+
+_READ_BYTES = 1 << 16  # a budget's state is a few hundred bytes: one read
 
 
 def _read_whole(fd: int) -> bytes:
     chunks = []
     offset = 0
-    while chunk := os.pread(fd, 1 << 16, offset):
+    while True:  # a regular file reads short only at its end
+        chunk = os.pread(fd, _READ_BYTES, offset)
         chunks.append(chunk)
         offset += len(chunk)
-    return b"".join(chunks)
+        if len(chunk) < _READ_BYTES:
+            return b"".join(chunks)
 
 
 @dataclass

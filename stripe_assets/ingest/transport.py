@@ -47,12 +47,28 @@ class PageTransport:
         self._pool: urllib3.PoolManager = (
             urllib3.ProxyManager(proxy, **common) if proxy else urllib3.PoolManager(**common)
         )
+        # The API's own host is asked through its connection pool directly: the pool manager would
+        # parse each URL and look its pool up again (~40 µs of CPU a request, a request per
+        # customer for payment methods). Through a proxy, or to another host, it still decides.
+        base = urlsplit(api_base)
+        self._origin = f"{base.scheme}://{base.netloc}"
+        self._direct: urllib3.HTTPConnectionPool | None = None
+        if not proxy and base.scheme in ("http", "https") and "@" not in base.netloc:
+            del common["num_pools"]
+            if base.scheme == "http":
+                del common["ca_certs"]
+            self._direct = urllib3.connection_from_url(self._origin, **common)
 
     def get(self, url: str, headers: Mapping[str, str]) -> tuple[bytes, int, dict[str, str]]:
+        headers = {**headers, "Accept-Encoding": "gzip, deflate"}
         try:
-            response = self._pool.request(
-                "GET", url, headers={**headers, "Accept-Encoding": "gzip, deflate"}, preload_content=True
-            )
+            if self._direct is not None and url.startswith(self._origin + "/"):
+                response = self._direct.urlopen(
+                    "GET", url[len(self._origin):], headers=headers, retries=False, redirect=False,
+                    timeout=self._timeout, preload_content=True, assert_same_host=False,
+                )
+            else:
+                response = self._pool.request("GET", url, headers=headers, preload_content=True)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             self._count(0)
             raise stripe.APIConnectionError(
@@ -70,6 +86,8 @@ class PageTransport:
 
     def close(self) -> None:
         self._pool.clear()
+        if self._direct is not None:
+            self._direct.close()
 
 
 def _proxy_for(api_base: str) -> str | None:

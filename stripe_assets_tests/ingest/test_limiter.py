@@ -278,3 +278,61 @@ def test_threads_waiting_for_one_endpoint_read_the_shared_state_about_once_per_r
         worker.join()
     requests = threads * per_thread
     assert store.reads <= 2.5 * requests, f"{store.reads} reads of the state for {requests} requests"
+
+
+def test_a_budget_file_removed_while_in_use_is_shared_again_through_the_new_one(tmp_path):
+    # A store keeps its file open between requests; a temp cleaner removing the file must not
+    # leave it drawing from a budget no later process sees.
+    clock = VirtualClock()
+    limits = Limits(account=10, endpoint=10)
+    first = RateLimiter(limits, FileBudgetStore("budget", tmp_path), clock=clock, sleep=clock.sleep)
+    first.acquire("GET /v1/charges")
+    (tmp_path / "budget.json").unlink()
+    second = RateLimiter(limits, FileBudgetStore("budget", tmp_path), clock=clock, sleep=clock.sleep)
+    burst = int(10 * BURST_SECONDS)
+    began = clock.now
+    for _ in range(burst):
+        second.acquire("GET /v1/charges")
+    assert clock.now == began  # a fresh file: a full bucket
+    first.acquire("GET /v1/charges")  # the first store now draws from the same, emptied bucket
+    assert clock.now > began
+
+
+def _hold_the_budget(directory: str, held, release) -> None:  # (events of a fork context)
+    store = _FORKED_STORES[directory]
+    with store.transaction():
+        held.set()
+        release.wait(10)
+
+
+_FORKED_STORES: dict[str, FileBudgetStore] = {}
+
+
+def test_a_forked_process_locks_the_budget_file_on_its_own(tmp_path):
+    # flock belongs to an open file: a child that kept its parent's descriptor would share the
+    # parent's lock, and both would change the budget at once.
+    store = FileBudgetStore("budget", tmp_path)
+    with store.transaction() as state:  # the parent has the file open
+        state["account tokens"] = 1.0
+    _FORKED_STORES[str(tmp_path)] = store
+    fork = multiprocessing.get_context("fork")
+    held, release = fork.Event(), fork.Event()
+    child = fork.Process(target=_hold_the_budget, args=(str(tmp_path), held, release))
+    child.start()
+    try:
+        assert held.wait(10)
+        entered = threading.Event()
+
+        def parent_transaction() -> None:
+            with store.transaction():
+                entered.set()
+
+        waiter = threading.Thread(target=parent_transaction, daemon=True)
+        waiter.start()
+        assert not entered.wait(0.5), "the parent entered while its forked child held the budget"
+        release.set()
+        assert entered.wait(10)
+    finally:
+        release.set()
+        child.join(10)
+        _FORKED_STORES.clear()

@@ -10,6 +10,7 @@ import pytest
 
 from stripe_assets.catalog import get_resource
 from stripe_assets.ingest.client import FetchStats, StripeReader, StripeReadError
+from stripe_assets_tests.faults.servers import ScriptedApi
 from stripe_assets_tests.ingest.loopback import list_api
 
 CHARGES = get_resource("charges")
@@ -86,3 +87,25 @@ def test_a_page_cut_off_mid_body_is_asked_for_again():
     assert [o["id"] for o in got] == ["ch_1"]
     assert len(requests) == 2 and stats.requests == 2
     assert len(warnings) == 1 and "retrying in" in warnings[0] and "\n" not in warnings[0]
+
+
+def test_an_api_base_with_a_path_keeps_it_and_names_the_host():
+    # Requests to the API's own host skip the pool manager: the request line still carries the
+    # base's path and the query as written, with the host and gzip asked for as before.
+    asked: list[tuple[str, dict[str, str]]] = []
+
+    def answer(path: str, headers: dict[str, str]) -> tuple[int, dict]:
+        asked.append((path, headers))
+        return 200, {"object": "list", "url": "/v1/charges", "has_more": False,
+                     "data": [{"id": "ch_1", "object": "charge", "created": 5}]}  # fmt: skip
+
+    api = ScriptedApi(answer)
+    try:
+        got = StripeReader("sk_test_x", f"{api.url}/stripe-proxy/").list_window(CHARGES, 0, 10)
+    finally:
+        api.stop()
+    assert [o["id"] for o in got] == ["ch_1"] and len(asked) == 1
+    path, headers = asked[0]
+    assert path.startswith("/stripe-proxy/v1/charges?") and "created%5Bgte%5D=0" in path
+    assert headers["Host"] == api.url.removeprefix("http://")
+    assert "gzip" in headers["Accept-Encoding"] and headers["Authorization"] == "Bearer sk_test_x"
