@@ -64,6 +64,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/concurrent_writes.py
 	$(BIN)/python benchmarks/changes.py
 	$(BIN)/python benchmarks/cpu.py
+	$(BIN)/python benchmarks/decode.py
 
 clean:
 	rm -rf $(VENV) data/stripe.duckdb data/stripe.duckdb.lock history schedules storage logs
