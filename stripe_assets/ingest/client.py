@@ -183,10 +183,12 @@ class StripeReader:
         stats: FetchStats,
         backlog: Backlog | None = None,
         lean: LeanPlan | None = None,
+        texts: bool = False,
     ) -> dict:
         """One GET, parsed, within the key's budget; retried as the module doc says, other
         errors become StripeReadError. `backlog`: what the calling load still expects to read;
-        `lean`: fields of a list page's objects to leave unbuilt (`pages.parse_page`)."""
+        `lean`: fields of a list page's objects to leave unbuilt; `texts`: a list page's objects
+        come with the text the page sent for each (for `raw`; see `pages.parse_page`)."""
         self._local.stats = stats  # every attempt of this page is counted, retries included
         began = time.monotonic()
         throttled = 0.0  # seconds spent waiting out 429s (not counted against the deadline)
@@ -195,7 +197,7 @@ class StripeReader:
             while True:
                 stats.count_wait(self.limiter.acquire(f"GET {path}", backlog))
                 try:
-                    return self._get_once(path, params, stats, lean)
+                    return self._get_once(path, params, stats, lean, texts)
                 except stripe.RateLimitError as exc:
                     if should_not_retry(exc):
                         raise self._error(exc, path) from None
@@ -233,12 +235,13 @@ class StripeReader:
         stats: FetchStats,
         backlog: Backlog | None = None,
         lean: LeanPlan | None = None,
+        texts: bool = False,
     ) -> dict:
         """`get_page` of a list endpoint. A page with `has_more: true` and no objects cannot be
         the end of the list, nor be paged past (it has no last id): it is asked for again with
         backoff, then fails with one line naming the endpoint and the cursor."""
         for attempt in range(EMPTY_PAGE_RETRIES + 1):
-            page = self.get_page(path, params, stats, backlog, lean)
+            page = self.get_page(path, params, stats, backlog, lean, texts)
             if not empty_with_more(page):
                 return page
             if attempt < EMPTY_PAGE_RETRIES:
@@ -256,7 +259,12 @@ class StripeReader:
         )
 
     def _get_once(
-        self, path: str, params: Mapping[str, Any], stats: FetchStats, lean: LeanPlan | None = None
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        stats: FetchStats,
+        lean: LeanPlan | None = None,
+        texts: bool = False,
     ) -> dict:
         # A lean transport (see `transport`) with the body parsed by orjson: the SDK's own
         # parsing builds an OrderedDict per object, ~20x slower than orjson.
@@ -265,7 +273,7 @@ class StripeReader:
         body, status, headers = self._http.get(url, self._headers)
         self._local.observed = answered_since(headers, sent, time.time())
         stats.api_version = header_value(headers, "stripe-version") or stats.api_version
-        page = parse_page(body, lean)
+        page = parse_page(body, lean, texts)
         if not 200 <= status < 300:
             raise api_error(page, body, status, headers)
         if not isinstance(page, dict):

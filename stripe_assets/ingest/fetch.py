@@ -216,7 +216,9 @@ class Fetch:
                     params["starting_after"] = piece.cursor
             sent = time.time()  # a reader that cannot tell: before the request
             try:
-                page = self.reader.get_list_page(self.path, params, self.stats, self.backlog, self.lean)
+                page = self.reader.get_list_page(
+                    self.path, params, self.stats, self.backlog, self.lean, texts=True
+                )
                 observed = self.reader.last_observed()
                 data, cursor = read_page(self.path, page, piece.cursor)
             except BaseException as exc:  # handed to the caller's thread
