@@ -7,6 +7,11 @@ maps as their text (`msgspec.Raw`): a JSON column or `raw` can take that text as
 measures the two side by side on one page of each resource from the emulator, hot cache, the
 garbage collector off as during a load, each object freed again inside the measure.
 
+A second table: what a whole page costs parsed with its objects' texts cut out (a top-level
+list, whose `raw` is the text the page sent) and parsed alone (events, child lists, accounts,
+whose pages are read without), on the emulator's compact page and on the same page indented as
+Stripe's API sends it.
+
     python benchmarks/decode.py [--resources charges,subscriptions,invoices] [--rounds 30]
 """
 
@@ -58,13 +63,17 @@ def typed_decoder(resource: str) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(struct)
 
 
-def page_texts(url: str, resource: str) -> list[bytes]:
-    """The first page of `resource`'s list (its newest 100 objects), each object's text."""
+def page_body(url: str, resource: str) -> bytes:
+    """The first page of `resource`'s list (its newest 100 objects), as the emulator sent it."""
     path = get_resource(resource).path
     request = urllib.request.Request(f"{url}{path}?limit=100", headers={"Authorization": f"Bearer {KEY}"})
     with urllib.request.urlopen(request) as answer:
-        page = parse_page(answer.read())
-    return list(page["data"].texts)  # type: ignore[index]
+        return answer.read()
+
+
+def page_texts(url: str, resource: str) -> list[bytes]:
+    """Each object's text of the first page of `resource`'s list."""
+    return list(parse_page(page_body(url, resource))["data"].texts)  # type: ignore[index]
 
 
 def per_object(texts: list[bytes], decode: Callable[[bytes], object], rounds: int) -> float:
@@ -78,6 +87,11 @@ def per_object(texts: list[bytes], decode: Callable[[bytes], object], rounds: in
     return statistics.median(times) * 1e6 / len(texts)
 
 
+def page_cost(body: bytes, texts: bool, count: int, rounds: int) -> float:
+    """Median µs an object of parsing the whole page, with or without cutting its objects' texts."""
+    return per_object([body], lambda page: parse_page(page, None, texts), rounds) / count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--resources", default="charges,subscriptions,invoices,payment_intents,customers")
@@ -87,7 +101,8 @@ def main() -> None:
     print(f"python {platform.python_version()}, msgspec {msgspec.__version__}, orjson {orjson.__version__}")
     config = EmulatorConfig(seed=11, start=DAY, days=14, per_day=2_000, api_key=KEY)  # credit notes come days later
     with start_emulator(config) as emu:
-        pages = {resource: page_texts(emu.url, resource) for resource in resources}
+        bodies = {resource: page_body(emu.url, resource) for resource in resources}
+    pages = {resource: list(parse_page(body)["data"].texts) for resource, body in bodies.items()}  # type: ignore[index]
     gc.disable()
     print(f"{'resource':<18}{'bytes/object':>13}{'orjson µs':>11}{'typed µs':>10}{'ratio':>7}  refused")
     for resource, texts in pages.items():
@@ -102,6 +117,12 @@ def main() -> None:
         typed = per_object(texts, decoder.decode, args.rounds) if not refused else float("nan")
         size = sum(map(len, texts)) // len(texts)
         print(f"{resource:<18}{size:>13,}{loads:>11.1f}{typed:>10.1f}{loads / typed:>6.1f}x  {refused} of {len(texts)}")
+    print(f"\n{'a page, µs an object':<22}{'compact':>9}{'+ texts':>9}{'indented':>10}{'+ texts':>9}")
+    for resource, body in bodies.items():
+        count, indented = len(pages[resource]), msgspec.json.format(body, indent=2)
+        costs = [page_cost(page, texts, count, args.rounds) for page in (body, indented) for texts in (False, True)]
+        widths = (9, 9, 10, 9)
+        print(f"{resource:<22}" + "".join(f"{cost:>{width}.1f}" for cost, width in zip(costs, widths, strict=True)))
     gc.enable()
 
 
