@@ -49,7 +49,8 @@ _SCALARS: dict[str, Any] = {"integer": int, "string": str, "boolean": bool, "num
 
 
 def typed_decoder(resource: str) -> msgspec.json.Decoder:
-    """A decoder refusing what the schema's type and required checks refuse at the top level."""
+    """A decoder refusing what the schema's type and required checks refuse (the enums and rules
+    are left to run on its values)."""
     schema = schemas.resource_schema(get_resource(resource), False)
     required = {name for name, checks in schema.checks.items() if any(c.name == schemas.REQUIRED for c in checks)}
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
