@@ -82,8 +82,8 @@ class HoldingReader(StripeReader):
         self.holding = holding
         self.held, self.release = threading.Event(), threading.Event()
 
-    def get_page(self, path, params, stats, backlog=None, lean=None):
-        page = super().get_page(path, params, stats, backlog, lean)
+    def get_page(self, path, params, stats, backlog=None, lean=None, texts=False):
+        page = super().get_page(path, params, stats, backlog, lean, texts)
         if path == self.holding:
             self.held.set()
             assert self.release.wait(120), "the test never released the held page"

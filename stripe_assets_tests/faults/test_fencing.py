@@ -33,11 +33,11 @@ class PausingReader(StripeReader):
         super().__init__(*args, **kwargs)
         self.started, self.proceed = threading.Event(), threading.Event()
 
-    def get_page(self, path, params, stats, backlog=None, lean=None):
+    def get_page(self, path, params, stats, backlog=None, lean=None, texts=False):
         if not self.started.is_set():
             self.started.set()
             assert self.proceed.wait(30)
-        return super().get_page(path, params, stats, backlog, lean)
+        return super().get_page(path, params, stats, backlog, lean, texts)
 
 
 def load(reader, path, run_id: str, days=DAYS):
