@@ -39,7 +39,7 @@ from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
 
-from rate_limit import BIN, KEY, RateWatch, TreeCPU, dagster_home, materialize, rows_loaded
+from rate_limit import BIN, KEY, RateWatch, TreeCPU, dagster_home, materialize, process_stat, rows_loaded
 
 from stripe_assets.catalog import RESOURCE_NAMES, get_resource
 from stripe_assets.catalog.child import child_of
@@ -232,12 +232,13 @@ def pinned_runs() -> list[str]:
         ):
             os.sched_setaffinity(emu.pid, {cores[-1]} if pin else set(cores))
             with dagster_home(tmp, label.replace(" ", "_"), emu.url, "{}") as env, RateWatch(emu.url) as watch:
-                began, served = time.perf_counter(), process_cpu(emu.pid)
+                # What the emulator takes to build its pages, on two shared cores CPU the run does not get.
+                began, served = time.perf_counter(), process_stat(emu.pid)[1]
                 run = materialize(env, first, last, pin_to=cores[0] if pin else None, select=TOP_LEVEL)
                 tree = TreeCPU(run.pid)
                 output, _ = run.communicate()
                 wall, cpu = time.perf_counter() - began, tree.stop()
-                served = process_cpu(emu.pid) - served
+                served = process_stat(emu.pid)[1] - served
             loaded = rows_loaded(env) if run.returncode == 0 else 0
             span = watch.busy_span() or float("nan")
             ceiling = 80 * loaded / max(watch.total_requests, 1)  # 80 requests/s of the pages it got
@@ -256,14 +257,6 @@ def pinned_runs() -> list[str]:
             print(line, flush=True)
             lines.append(line)
     return lines
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds one process (every thread) has used so far: on two shared cores, what the
-    emulator takes to build its pages is CPU the run does not get."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rfind(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def overhead_run(tree: Path, tmp: Path, label: str, url: str) -> dict[str, float]:

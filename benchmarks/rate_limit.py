@@ -221,6 +221,13 @@ def rows_loaded(env: dict[str, str]) -> int:
     return total
 
 
+def process_stat(pid: int) -> tuple[int, float]:
+    """A process's parent and the CPU seconds it (every thread) has used so far, from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class TreeCPU:
     """CPU seconds used by a process and every process under it, read from /proc while it runs.
 
@@ -231,7 +238,6 @@ class TreeCPU:
     def __init__(self, root: int, every: float = 0.1):
         self.root, self.every = root, every
         self._seen: dict[int, tuple[int, float]] = {}  # pid: (parent when first seen, CPU seconds)
-        self._tick = os.sysconf("SC_CLK_TCK")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -242,12 +248,11 @@ class TreeCPU:
                 if not name.isdigit():
                     continue
                 try:
-                    stat = Path(f"/proc/{name}/stat").read_text()
+                    started_by, cpu = process_stat(int(name))
                 except OSError:
                     continue
-                fields = stat[stat.rfind(")") + 2 :].split()
-                pid, cpu = int(name), (int(fields[11]) + int(fields[12])) / self._tick
-                parent = self._seen.get(pid, (int(fields[1]), 0.0))[0]
+                pid = int(name)
+                parent = self._seen.get(pid, (started_by, 0.0))[0]
                 self._seen[pid] = (parent, cpu)
             self._stop.wait(self.every)
 
