@@ -8,7 +8,8 @@ measures the two side by side on one page of each resource from the emulator, ho
 garbage collector off as during a load, each object freed again inside the measure.
 
 A second table: what a whole page costs parsed with its objects' texts cut out (a top-level
-list, whose `raw` is the text the page sent) and parsed alone (events, child lists, accounts,
+list, whose `raw` is the text the page sent; and with the embedded lists nobody reads left
+unbuilt, `lean`, as a load parses it) and parsed alone (events, child lists, accounts,
 whose pages are read without), on the emulator's compact page and on the same page indented as
 Stripe's API sends it.
 
@@ -32,6 +33,8 @@ import orjson
 from rate_limit import KEY
 
 from stripe_assets.catalog import get_resource
+from stripe_assets.ingest.columns import default_columns
+from stripe_assets.ingest.lean import LeanPlan, lean_plan
 from stripe_assets.ingest.pages import parse_page
 from stripe_assets.ingest.validation import schemas
 from stripe_assets_emulator import EmulatorConfig, start_emulator
@@ -93,9 +96,10 @@ def per_object(texts: list[bytes], decode: Callable[[bytes], object], rounds: in
     return statistics.median(times) * 1e6 / len(texts)
 
 
-def page_cost(body: bytes, texts: bool, count: int, rounds: int) -> float:
-    """Median µs an object of parsing the whole page, with or without cutting its objects' texts."""
-    return per_object([body], lambda page: parse_page(page, None, texts), rounds) / count
+def page_cost(body: bytes, texts: bool, count: int, rounds: int, lean: LeanPlan | None = None) -> float:
+    """Median µs an object of parsing the whole page, with or without cutting its objects' texts
+    (`lean`: leaving the fields nobody reads unbuilt, as a load does)."""
+    return per_object([body], lambda page: parse_page(page, lean, texts), rounds) / count
 
 
 def main() -> None:
@@ -123,11 +127,17 @@ def main() -> None:
         typed = per_object(texts, decoder.decode, args.rounds) if not refused else float("nan")
         size = sum(map(len, texts)) // len(texts)
         print(f"{resource:<18}{size:>13,}{loads:>11.1f}{typed:>10.1f}{loads / typed:>6.1f}x  {refused} of {len(texts)}")
-    print(f"\n{'a page, µs an object':<22}{'compact':>9}{'+ texts':>9}{'indented':>10}{'+ texts':>9}")
+    heads = (("compact", 9), ("+ texts", 9), ("+ lean", 8), ("indented", 10), ("+ texts", 9), ("+ lean", 8))
+    print(f"\n{'a page, µs an object':<22}" + "".join(f"{head:>{width}}" for head, width in heads))
     for resource, body in bodies.items():
         count, indented = len(pages[resource]), msgspec.json.format(body, indent=2)
-        costs = [page_cost(page, texts, count, args.rounds) for page in (body, indented) for texts in (False, True)]
-        widths = (9, 9, 10, 9)
+        plan = lean_plan(get_resource(resource), default_columns(get_resource(resource)))
+        costs = [
+            page_cost(page, texts, count, args.rounds, lean)
+            for page in (body, indented)
+            for texts, lean in ((False, None), (True, None), (True, plan))
+        ]
+        widths = tuple(width for _, width in heads)
         print(f"{resource:<22}" + "".join(f"{cost:>{width}.1f}" for cost, width in zip(costs, widths, strict=True)))
     gc.enable()
 

@@ -123,7 +123,7 @@ def test_lines_null_a_string_absent_or_not_a_list_object_are_checked_and_quarant
 def test_a_page_parsed_lean_holds_placeholders_only_where_a_value_of_its_kind_was_sent():
     plan = lean.lean_plan(get_resource("invoices"), default_columns(get_resource("invoices")))
     assert plan is not None and "lines" in plan.names
-    items = {"object": "list", "data": [{"id": f"il_{i}", "amount": i} for i in range(40)], "has_more": False}
+    items = {"object": "list", "data": [{"id": f"il_{i}", "amount": i} for i in range(100)], "has_more": False}
     invoices = [
         {"id": "in_1", "lines": items, "total": 1},
         {"id": "in_2", "lines": None, "total": 2},
@@ -171,7 +171,7 @@ def test_a_page_routed_record_by_record_holds_whole_objects():
 
     plan = lean.lean_plan(get_resource("invoices"), default_columns(get_resource("invoices")))
     assert plan is not None
-    items = {"object": "list", "data": [{"id": f"il_{i}", "amount": i} for i in range(40)], "has_more": False}
+    items = {"object": "list", "data": [{"id": f"il_{i}", "amount": i} for i in range(100)], "has_more": False}
     day = Window("2026-10-03", datetime(2026, 10, 3, tzinfo=UTC), datetime(2026, 10, 4, tzinfo=UTC))
     inside, outside = int(day.start.timestamp()) + 60, int(day.end.timestamp()) + 60
     invoices = [{"id": "in_1", "created": inside, "lines": items}, {"id": "in_2", "created": outside, "lines": items}]
@@ -196,3 +196,25 @@ def test_invoices_from_indented_escaped_pages_land_as_when_parsed_in_full(bad_em
         proxy.stop()
     assert any(seen)
     _same_tables(tmp_path, "invoices")
+
+
+def test_a_list_object_is_recognised_by_its_object_field_wherever_it_stands_and_found_only_whole():
+    plan = lean.lean_plan(get_resource("invoices"), default_columns(get_resource("invoices")))
+    assert plan is not None
+    data = [{"id": f"il_{i}", "amount": i} for i in range(100)]
+    head_last = {"data": data, "has_more": False, "object": "list"}  # `object` not first
+    listing = {"object": "listing", "data": data}  # starts like a list object's text, is not one
+    # Another field holds the same key and head as `lines`, then differs: the find lands there
+    # first, and the object is parsed in full rather than cut in the wrong place.
+    decoy = {"object": "list", "data": data[:99]}
+    invoices = [
+        {"id": "in_1", "lines": head_last},
+        {"id": "in_2", "lines": listing},
+        {"id": "in_3", "note": {"lines": decoy}, "lines": {"object": "list", "data": data}},
+    ]
+    body = orjson.dumps({"object": "list", "data": invoices, "has_more": False})
+    records = pages.parse_page(body, plan)["data"]
+    assert [r["lines"] for r in records] == [{"object": "list"}, listing, invoices[2]["lines"]]
+    assert records[2]["note"] == invoices[2]["note"]
+    lean.restore_page(records)
+    assert list(records) == invoices
