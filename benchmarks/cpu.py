@@ -6,7 +6,10 @@
               `--before` (default: main) and once with this tree's; CPU-seconds are the loading
               process's, every thread, from the moment the load starts (imports excluded); a
               child list also shows its requests per CPU-second; with disputes among the
-              resources, disputes are also read at volume (an emulator disputing 1 charge in 10)
+              resources, disputes are also read at volume (an emulator disputing 1 charge in 10);
+              `--rounds N` alternates the two trees N times per resource and takes the median
+              CPU of each, showing the spread of the pairs' ratios (a shared machine's speed can
+              move by 1.5-2x within minutes)
     pinned    every resource in one `dagster asset materialize` run at Stripe's live limits and
               page latency with the default budget (80 requests/s), the run pinned to one core
               (`taskset -c 0`) and the emulator to the other; then the same run on both cores
@@ -16,7 +19,8 @@
               run's own process, of each step process and of the compute-log helpers it starts
 
     python benchmarks/cpu.py [--only zero,pinned,overhead] [--per-day 10000] [--days 1] [--before main]
-                             [--profile DIR] [--resources charges,invoice_line_items,...] [--repeat 3] [--pretty]
+                             [--profile DIR] [--resources charges,invoice_line_items,...] [--repeat 3] [--rounds 1]
+                             [--pretty]
 
 `--profile DIR` writes a cProfile of each zero-latency load of this tree to DIR/<resource>.prof.
 `--pretty`: the emulator indents its JSON as Stripe's API does (a field a line), which costs a
@@ -145,8 +149,17 @@ def load_in_process(
 
 
 def zero_latency(
-    before: str, per_day: int, days: int, profile: Path | None, resources: list[str], pretty: bool = False
+    before: str,
+    per_day: int,
+    days: int,
+    profile: Path | None,
+    resources: list[str],
+    pretty: bool = False,
+    rounds: int = 1,
 ) -> list[str]:
+    """Each resource loaded by both trees, alternated `rounds` times: a figure is the objects over
+    the median CPU of its tree's loads, and with more than one round the spread of the pairs'
+    ratios says how far this machine moved meanwhile."""
     lines = []
     longest = max(span_of(r, days)[0] - START + timedelta(days=span_of(r, days)[1]) for r in resources).days
     config = EmulatorConfig(seed=11, start=START, days=longest, per_day=per_day, api_key=KEY, pretty=pretty)
@@ -160,13 +173,19 @@ def zero_latency(
         totals = {"before": [0, 0.0], "now": [0, 0.0]}
         for resource in resources:
             rates, asked = {}, {}
-            for label, tree in (("before", old), ("now", ROOT)):
-                out = tmp / f"{label}-{resource}.duckdb"
-                objects, cpu, _, requests = load_in_process(tree, emu.url, resource, days, out)
+            spent: dict[str, list[float]] = {"before": [], "now": []}
+            for round_ in range(rounds):
+                for label, tree in (("before", old), ("now", ROOT)):
+                    out = tmp / f"{label}-{resource}-{round_}.duckdb"
+                    objects, cpu, _, requests = load_in_process(tree, emu.url, resource, days, out)
+                    spent[label].append(cpu)
+            for label in ("before", "now"):
+                cpu = statistics.median(spent[label])
                 rates[label] = objects / cpu
                 asked[label] = requests / cpu
                 totals[label][0] += objects
                 totals[label][1] += cpu
+            pairs = sorted(b / n for b, n in zip(spent["before"], spent["now"], strict=True))
             if not objects:
                 line = f"{resource:<28}{0:>9}  (none in the days read)"
                 print(line, flush=True)
@@ -178,6 +197,8 @@ def zero_latency(
                 f"{resource:<28}{objects:>9,}{rates['before']:>14,.0f}{rates['now']:>12,.0f}"
                 f"{rates['now'] / rates['before']:>9.2f}x  {'yes' if rates['now'] >= GOAL else 'NO'}"
             )
+            if rounds > 1:
+                line += f"  (pairs {pairs[0]:.2f}-{pairs[-1]:.2f}x)"
             if child_of(get_resource(resource)) is not None:  # what a list read per parent keeps pace with
                 line += (
                     f"\n{'':<4}requests per CPU-second {asked['before']:,.0f} -> {asked['now']:,.0f} "
@@ -318,6 +339,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--resources", default=",".join(RESOURCE_NAMES), help="the resources of the zero part")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each code in the overhead part")
+    parser.add_argument("--rounds", type=int, default=1, help="alternated loads of each tree in the zero part")
     parser.add_argument(
         "--pretty", action="store_true", help="the zero part's pages indented as Stripe's API sends them (else compact)"
     )
@@ -330,7 +352,7 @@ def main() -> None:
     lines = []
     if "zero" in only:
         lines += zero_latency(
-            args.before, args.per_day, args.days, args.profile, args.resources.split(","), args.pretty
+            args.before, args.per_day, args.days, args.profile, args.resources.split(","), args.pretty, args.rounds
         )
     if "pinned" in only:
         lines += pinned_runs()
