@@ -111,8 +111,7 @@ def lean_object(plan: LeanPlan, text: bytes) -> dict | None:
             continue  # null or another type: the checks must see it
         # Its type check reads `object`: kept as sent unless it is "list". Stripe writes it
         # first, which a look at the value's head settles without scanning the rest.
-        listed = value[: len(_LIST_HEAD)] == _LIST_HEAD or _list_head.decode(value).kind == "list"
-        if kind == "list_object" and not listed:
+        if kind == "list_object" and value[: len(_LIST_HEAD)] != _LIST_HEAD and _list_head.decode(value).kind != "list":
             continue
         key = b'"' + name.encode() + b'":'
         # Found by its key and head, then compared whole where found: a search for the whole
